@@ -1,1 +1,39 @@
-//! placeholder
+//! ftpkit: an FTP client with a sans-IO protocol core.
+//!
+//! ```no_run
+//! use std::fs::File;
+//!
+//! let mut ftp = ftpkit::Client::connect("ftp.example.com:21")?;
+//! ftp.login("user", "password")?;
+//! ftp.put("remote_file.txt", &mut File::open("local_file.txt")?)?; // STOR
+//! ftp.get("remote_file.txt", &mut File::create("downloaded_file.txt")?)?; // RETR
+//! ftp.quit()?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! The crate is in layers:
+//!
+//! - [`proto`]: the protocol core. It parses replies, encodes commands and
+//!   decides what to send next, and it does no I/O.
+//! - [`blocking`]: the driver over `std::net`, re-exported at the root as
+//!   [`Client`].
+//! - [`list`]: listing parsers.
+//!
+//! Safe defaults: passive mode, the 227 address ignored in favour of the
+//! control peer (CVE-2021-4189), every argument checked for CR, LF and NUL
+//! before anything is sent, passwords never in `Debug`, `Display` or traces,
+//! bounded reply sizes, and an idle timeout on every socket operation.
+
+pub mod blocking;
+mod config;
+mod error;
+pub mod list;
+mod name;
+pub mod proto;
+
+pub use blocking::{Client, DataReader, DataWriter, Retrieve, Store};
+pub use config::Config;
+pub use error::{Error, InvalidInput, Phase, ProtocolError, Result};
+pub use list::MlsdEntry;
+pub use name::Name;
+pub use proto::{DataMode, Features, Reply, ReplyCode, TransferType};

@@ -1,0 +1,735 @@
+//! The blocking [`Client`]: ftplib's `FTP` over `std::net`, driving the
+//! sans-IO core.
+
+use std::{
+    io::BufRead,
+    net::{SocketAddr, TcpListener},
+    time::SystemTime,
+};
+
+use super::{
+    control::Control,
+    net,
+    transfer::{DataReader, DataWriter, Retrieve, Store},
+};
+use crate::{
+    config::Config,
+    error::{Error, Phase, ProtocolError, Result},
+    list::{MlsdEntry, parse_mlsd_line},
+    name::Name,
+    proto::{
+        Arg, Command, DataMode, DataRequest, DataSetup, DataStep, Expect, Features, LineSplitter,
+        Login, Reply, ReplyCode, Secret, Session, Step, TransferType, expect, parse, to_crlf_line,
+    },
+};
+
+/// The default FTP port.
+pub const DEFAULT_PORT: u16 = 21;
+
+/// A blocking FTP client: one control connection, one command at a time.
+///
+/// Each method's documentation names its ftplib counterpart. Dropping a
+/// client closes its connection at once, without waiting on the server;
+/// call [`Client::quit`] to say goodbye politely.
+#[derive(Debug)]
+pub struct Client {
+    control: Control,
+    pub(crate) session: Session,
+    pub(crate) config: Config,
+    host: String,
+    welcome: Reply,
+    unusable: bool,
+}
+
+impl Client {
+    /// Connects to `addr` (`host`, `host:port`, `[v6addr]:port`; port 21 by
+    /// default) with the default [`Config`] and reads the greeting.
+    /// ftplib: `FTP(host)` / `connect()`.
+    pub fn connect(addr: &str) -> Result<Client> {
+        Client::connect_with(addr, Config::default())
+    }
+
+    /// Connects with the given configuration (timeouts, source address,
+    /// data mode). ftplib: `connect(host, port, timeout, source_address)`.
+    pub fn connect_with(addr: &str, config: Config) -> Result<Client> {
+        let (host, port) = net::split_host_port(addr, DEFAULT_PORT)?;
+        let stream = net::connect_host(&host, port, config.connect_timeout, config.source_address)?;
+        net::set_idle_timeout(&stream, config.timeout).map_err(Error::io(Phase::Connect))?;
+        let _ = stream.set_nodelay(true);
+        let peer = stream.peer_addr().map_err(Error::io(Phase::Connect))?;
+        let session = Session::new(
+            peer,
+            config.mode,
+            config.trust_pasv_address,
+            config.use_epsv,
+        );
+        let mut control = Control::new(stream, config.reply_limits);
+        let welcome = control.read_reply()?;
+        // 120 means "ready in a few minutes": wait for the 220 that follows.
+        let welcome = if welcome.code() == ReplyCode(120) {
+            control.read_reply()?
+        } else {
+            welcome
+        };
+        if !welcome.code().is_completion() {
+            return Err(Error::Reply {
+                command: "connect".into(),
+                reply: welcome,
+            });
+        }
+        Ok(Client {
+            control,
+            session,
+            config,
+            host,
+            welcome,
+            unusable: false,
+        })
+    }
+
+    /// The server's greeting. ftplib: `getwelcome()`.
+    pub fn welcome(&self) -> &Reply {
+        &self.welcome
+    }
+
+    /// The host name or address given to `connect`.
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The server's address on the control connection.
+    pub fn peer_addr(&self) -> SocketAddr {
+        self.session.peer()
+    }
+
+    /// Switches between passive and active data connections.
+    /// ftplib: `set_pasv(val)`.
+    pub fn set_mode(&mut self, mode: DataMode) {
+        self.session.set_mode(mode);
+    }
+
+    /// The data connection mode in force.
+    pub fn mode(&self) -> DataMode {
+        self.session.mode()
+    }
+
+    // ----- the control connection -------------------------------------
+
+    /// Sends one command and reads its reply, whatever its class. An I/O or
+    /// protocol failure, or a 421, leaves the client unusable.
+    pub(crate) fn exchange(&mut self, command: &Command) -> Result<Reply> {
+        if self.unusable {
+            return Err(Error::Unusable);
+        }
+        let result = self.control.send(command);
+        if let Err(e) = result {
+            self.unusable = true;
+            return Err(e);
+        }
+        self.read_reply()
+    }
+
+    /// Reads one reply (for replies that follow a transfer).
+    pub(crate) fn read_reply(&mut self) -> Result<Reply> {
+        if self.unusable {
+            return Err(Error::Unusable);
+        }
+        match self.control.read_reply() {
+            Ok(reply) => {
+                if reply.code() == ReplyCode::NOT_AVAILABLE {
+                    self.unusable = true;
+                }
+                Ok(reply)
+            }
+            Err(e) => {
+                self.unusable = true;
+                Err(e)
+            }
+        }
+    }
+
+    pub(crate) fn mark_unusable(&mut self) {
+        self.unusable = true;
+    }
+
+    /// Whether an earlier failure left the connection unusable.
+    pub fn is_unusable(&self) -> bool {
+        self.unusable
+    }
+
+    fn run(&mut self, command: Command, expected: Expect) -> Result<Reply> {
+        let reply = self.exchange(&command)?;
+        expect(&command, reply, expected)
+    }
+
+    /// Sends a raw command line and returns the reply; 4xx and 5xx replies
+    /// are errors. The line must not contain CR, LF or NUL: such a line is
+    /// refused before anything is sent. ftplib: `sendcmd(cmd)`.
+    pub fn sendcmd(&mut self, line: &str) -> Result<Reply> {
+        let command = Command::raw(line)?;
+        let reply = self.exchange(&command)?;
+        if self.is_type_command(line) {
+            self.session.forget_type();
+        }
+        if reply.code().is_negative() {
+            return Err(Error::Reply {
+                command: command.to_string(),
+                reply,
+            });
+        }
+        Ok(reply)
+    }
+
+    /// Sends a raw command line and requires a 2xx reply. ftplib: `voidcmd(cmd)`.
+    pub fn voidcmd(&mut self, line: &str) -> Result<Reply> {
+        let command = Command::raw(line)?;
+        let reply = self.exchange(&command)?;
+        if self.is_type_command(line) {
+            self.session.forget_type();
+        }
+        expect(&command, reply, Expect::Completion)
+    }
+
+    fn is_type_command(&self, line: &str) -> bool {
+        line.get(..4)
+            .is_some_and(|v| v.eq_ignore_ascii_case("TYPE"))
+    }
+
+    // ----- login --------------------------------------------------------
+
+    /// Logs in. An empty `user` means `anonymous`, and an anonymous login
+    /// with an empty password sends `anonymous@`, as ftplib does. Sends
+    /// `ACCT` only if the server asks (332): use [`Client::login_with_account`].
+    /// ftplib: `login(user, passwd)`.
+    pub fn login(&mut self, user: &str, password: &str) -> Result<Reply> {
+        self.login_inner(user, password, None)
+    }
+
+    /// Logs in as `anonymous` with password `anonymous@`. ftplib: `login()`.
+    pub fn login_anonymous(&mut self) -> Result<Reply> {
+        self.login_inner("", "", None)
+    }
+
+    /// Logs in, sending `account` if the server asks for one (332).
+    /// ftplib: `login(user, passwd, acct)`.
+    pub fn login_with_account(
+        &mut self,
+        user: &str,
+        password: &str,
+        account: &str,
+    ) -> Result<Reply> {
+        self.login_inner(user, password, Some(account))
+    }
+
+    fn login_inner(&mut self, user: &str, password: &str, account: Option<&str>) -> Result<Reply> {
+        let user = if user.is_empty() {
+            Login::ANONYMOUS_USER
+        } else {
+            user
+        };
+        let anonymous = user == Login::ANONYMOUS_USER;
+        let password = match password {
+            "" | "-" if anonymous => format!("{password}{}", Login::ANONYMOUS_PASSWORD),
+            other => other.to_owned(),
+        };
+        let acct = match account {
+            Some(a) if !a.is_empty() => Some(Secret::new(a)?),
+            _ => None,
+        };
+        let mut login = Login::new(Arg::new("user name", user)?, Secret::new(password)?, acct);
+        let mut command = login.start();
+        loop {
+            let reply = self.exchange(&command)?;
+            match login.on_reply(reply)? {
+                Step::Send(next) => command = next,
+                Step::Done(reply) => return Ok(reply),
+            }
+        }
+    }
+
+    /// Sends an account (`ACCT`). ftplib: `acct(password)`.
+    pub fn acct(&mut self, account: &str) -> Result<Reply> {
+        self.run(Command::Acct(Secret::new(account)?), Expect::Completion)
+    }
+
+    // ----- directories and files ----------------------------------------
+
+    /// Changes the working directory; `..` is sent as `CDUP` (falling back
+    /// to `CWD ..` if the server does not know CDUP), an empty path as `.`.
+    /// ftplib: `cwd(dirname)`.
+    pub fn cwd(&mut self, path: impl AsRef<[u8]>) -> Result<Reply> {
+        let path = path.as_ref();
+        if path == b".." {
+            match self.cdup() {
+                Err(Error::Reply { reply, .. })
+                    if reply.code() == ReplyCode(500) || reply.code() == ReplyCode(502) => {}
+                other => return other,
+            }
+        }
+        let path = if path.is_empty() { b"." } else { path };
+        self.run(Command::Cwd(Arg::path(path)?), Expect::Completion)
+    }
+
+    /// Moves to the parent directory (`CDUP`).
+    pub fn cdup(&mut self) -> Result<Reply> {
+        self.run(Command::Cdup, Expect::Completion)
+    }
+
+    /// The working directory (`PWD`). ftplib: `pwd()`.
+    pub fn pwd(&mut self) -> Result<Name> {
+        let reply = self.run(Command::Pwd, Expect::Completion)?;
+        Ok(parse::parse_257(&reply)?)
+    }
+
+    /// Creates a directory and returns its path as the server reports it
+    /// (`MKD`; the path given if the reply names none). ftplib: `mkd(dirname)`.
+    pub fn mkd(&mut self, path: impl AsRef<[u8]>) -> Result<Name> {
+        let path = path.as_ref();
+        let reply = self.run(Command::Mkd(Arg::path(path)?), Expect::Completion)?;
+        Ok(parse::parse_257(&reply).unwrap_or_else(|_| Name::from(path)))
+    }
+
+    /// Removes a directory (`RMD`). ftplib: `rmd(dirname)`.
+    pub fn rmd(&mut self, path: impl AsRef<[u8]>) -> Result<Reply> {
+        self.run(Command::Rmd(Arg::path(path)?), Expect::Completion)
+    }
+
+    /// Deletes a file (`DELE`). ftplib: `delete(filename)`.
+    pub fn delete(&mut self, path: impl AsRef<[u8]>) -> Result<Reply> {
+        self.run(Command::Dele(Arg::path(path)?), Expect::Completion)
+    }
+
+    /// Renames `from` to `to` (`RNFR` then `RNTO`). ftplib: `rename(fromname, toname)`.
+    pub fn rename(&mut self, from: impl AsRef<[u8]>, to: impl AsRef<[u8]>) -> Result<Reply> {
+        let to = Arg::path(to)?;
+        self.run(Command::Rnfr(Arg::path(from)?), Expect::Intermediate)?;
+        self.run(Command::Rnto(to), Expect::Completion)
+    }
+
+    /// The size of a file in bytes (`SIZE`, after switching to `TYPE I` so
+    /// the answer is the size in bytes). ftplib: `size(filename)`.
+    pub fn size(&mut self, path: impl AsRef<[u8]>) -> Result<u64> {
+        let path = Arg::path(path)?;
+        self.ensure_type(TransferType::Binary)?;
+        let reply = self.run(Command::Size(path), Expect::Completion)?;
+        Ok(parse::parse_size(&reply)?)
+    }
+
+    /// The modification time of a file (`MDTM`, RFC 3659), in UTC.
+    pub fn mdtm(&mut self, path: impl AsRef<[u8]>) -> Result<SystemTime> {
+        let reply = self.run(Command::Mdtm(Arg::path(path)?), Expect::Completion)?;
+        Ok(parse::parse_mdtm(&reply)?)
+    }
+
+    /// Sends `SITE args` and requires a 2xx reply.
+    pub fn site(&mut self, args: &str) -> Result<Reply> {
+        self.run(
+            Command::Site(Arg::new("SITE arguments", args)?),
+            Expect::Completion,
+        )
+    }
+
+    /// Sends `NOOP` (keeps the connection alive; checks it is usable).
+    pub fn noop(&mut self) -> Result<Reply> {
+        self.run(Command::Noop, Expect::Completion)
+    }
+
+    /// The server's features (`FEAT`, RFC 2389), asked once per session and
+    /// remembered. A server without FEAT gives an empty set. If the server
+    /// lists `UTF8`, `OPTS UTF8 ON` is sent (RFC 2640).
+    pub fn features(&mut self) -> Result<&Features> {
+        if self.session.features().is_none() {
+            let reply = self.exchange(&Command::Feat)?;
+            let features = Features::parse(&reply);
+            let utf8 = features.supports("UTF8");
+            self.session.set_features(features);
+            if utf8 {
+                // Servers that need it accept it; others may refuse harmlessly.
+                let _ = self.exchange(&Command::Opts(Arg::new("OPTS", "UTF8 ON")?))?;
+            }
+        }
+        match self.session.features() {
+            Some(features) => Ok(features),
+            None => Err(Error::Unusable),
+        }
+    }
+
+    pub(crate) fn ensure_type(&mut self, ty: TransferType) -> Result<()> {
+        if let Some(command) = self.session.type_command(ty) {
+            self.run(command, Expect::Completion)?;
+            self.session.type_set(ty);
+        }
+        Ok(())
+    }
+
+    // ----- listings -----------------------------------------------------
+
+    /// Names in a directory (`NLST`; an empty path lists the working
+    /// directory). ftplib: `nlst()`.
+    pub fn nlst(&mut self, path: impl AsRef<[u8]>) -> Result<Vec<Name>> {
+        let mut names = Vec::new();
+        self.lines_of(Command::Nlst(optional_path(path.as_ref())?), |line| {
+            names.push(Name::from(line));
+        })?;
+        Ok(names)
+    }
+
+    /// The raw lines of a `LIST` (an empty path lists the working
+    /// directory). ftplib: `dir()`.
+    pub fn list(&mut self, path: impl AsRef<[u8]>) -> Result<Vec<Name>> {
+        let mut lines = Vec::new();
+        self.lines_of(Command::List(optional_path(path.as_ref())?), |line| {
+            lines.push(Name::from(line));
+        })?;
+        Ok(lines)
+    }
+
+    /// A machine listing (`MLSD`, RFC 3659): each entry's name and facts.
+    /// Lines that are not valid MLSD are skipped. ftplib: `mlsd(path)`.
+    pub fn mlsd(&mut self, path: impl AsRef<[u8]>) -> Result<Vec<MlsdEntry>> {
+        let mut entries = Vec::new();
+        self.lines_of(Command::Mlsd(optional_path(path.as_ref())?), |line| {
+            if let Some(entry) = parse_mlsd_line(line) {
+                entries.push(entry);
+            }
+        })?;
+        Ok(entries)
+    }
+
+    /// The facts of one file or directory (`MLST`, over the control connection).
+    pub fn mlst(&mut self, path: impl AsRef<[u8]>) -> Result<MlsdEntry> {
+        let command = Command::Mlst(optional_path(path.as_ref())?);
+        let reply = self.run(command, Expect::Completion)?;
+        reply
+            .lines()
+            .iter()
+            .find_map(|line| line.strip_prefix(b" ").and_then(parse_mlsd_line))
+            .ok_or_else(|| {
+                Error::Protocol(ProtocolError::UnparsableReply {
+                    what: "MLST facts",
+                    reply: reply.to_string(),
+                })
+            })
+    }
+
+    /// Runs a raw transfer command in `TYPE A` and calls `callback` with
+    /// each line, terminator removed (`"RETR notes.txt"`, `"LIST -a"`).
+    /// ftplib: `retrlines(cmd, callback)`.
+    pub fn retr_lines(&mut self, command: &str, callback: impl FnMut(&[u8])) -> Result<Reply> {
+        self.lines_of(Command::raw(command)?, callback)
+    }
+
+    fn lines_of(&mut self, command: Command, mut callback: impl FnMut(&[u8])) -> Result<Reply> {
+        let max_line = self.config.max_data_line;
+        let mut reader = self.open_reader(command, TransferType::Ascii, None)?;
+        let mut splitter = LineSplitter::new(max_line);
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            let n = reader.read_data(&mut buf)?;
+            if n == 0 {
+                break;
+            }
+            splitter.feed(buf.get(..n).unwrap_or_default());
+            loop {
+                match splitter.next_line() {
+                    Ok(Some(line)) => callback(line),
+                    Ok(None) => break,
+                    Err(e) => {
+                        reader.abort_quietly();
+                        return Err(e.into());
+                    }
+                }
+            }
+        }
+        if let Some(line) = splitter.finish() {
+            callback(line);
+        }
+        reader.finish()
+    }
+
+    /// Uploads lines in `TYPE A`, each line's end sent as CRLF.
+    /// ftplib: `storlines(cmd, fp)`.
+    pub fn store_lines(
+        &mut self,
+        path: impl AsRef<[u8]>,
+        mut lines: impl BufRead,
+    ) -> Result<Reply> {
+        let command = Command::Stor(Arg::path(path)?);
+        let mut writer = self.open_writer(command, TransferType::Ascii, None)?;
+        let mut line = Vec::new();
+        let mut out = Vec::new();
+        loop {
+            line.clear();
+            let n = match lines.read_until(b'\n', &mut line) {
+                Ok(n) => n,
+                Err(e) => {
+                    writer.abort_quietly();
+                    return Err(Error::io(Phase::Local)(e));
+                }
+            };
+            if n == 0 {
+                break;
+            }
+            out.clear();
+            to_crlf_line(&line, &mut out);
+            writer.write_data(&out)?;
+        }
+        writer.finish()
+    }
+
+    // ----- transfers ------------------------------------------------------
+
+    /// Starts a download of `path` in binary mode; set options on the
+    /// returned [`Retrieve`] and finish with `to_writer`, `for_each_chunk`
+    /// or `reader`. ftplib: `retrbinary("RETR path", ...)`.
+    pub fn retrieve(&mut self, path: impl AsRef<[u8]>) -> Retrieve<'_> {
+        Retrieve::new(self, Arg::path(path))
+    }
+
+    /// Starts an upload to `path` in binary mode; set options on the
+    /// returned [`Store`] and finish with `from_reader` or `writer`.
+    /// ftplib: `storbinary("STOR path", fp)`.
+    pub fn store(&mut self, path: impl AsRef<[u8]>) -> Store<'_> {
+        Store::new(self, Arg::path(path))
+    }
+
+    /// Downloads `path` into `out` in binary mode and returns the byte count.
+    /// ftplib: `retrbinary("RETR path", out.write)`.
+    pub fn get<W: std::io::Write + ?Sized>(
+        &mut self,
+        path: impl AsRef<[u8]>,
+        out: &mut W,
+    ) -> Result<u64> {
+        self.retrieve(path).to_writer(out)
+    }
+
+    /// Uploads everything `input` yields to `path` in binary mode (`STOR`)
+    /// and returns the byte count. ftplib: `storbinary("STOR path", fp)`.
+    pub fn put<R: std::io::Read + ?Sized>(
+        &mut self,
+        path: impl AsRef<[u8]>,
+        input: &mut R,
+    ) -> Result<u64> {
+        self.store(path).from_reader(input)
+    }
+
+    /// Appends everything `input` yields to `path` (`APPE`).
+    /// ftplib: `storbinary("APPE path", fp)`.
+    pub fn append<R: std::io::Read + ?Sized>(
+        &mut self,
+        path: impl AsRef<[u8]>,
+        input: &mut R,
+    ) -> Result<u64> {
+        self.store(path).append().from_reader(input)
+    }
+
+    /// Opens a data connection for a raw transfer command that sends data
+    /// to the client, and returns a reader over it. ftplib:
+    /// `transfercmd(cmd, rest)` / `ntransfercmd`.
+    pub fn transfer_reader(
+        &mut self,
+        command: &str,
+        ty: TransferType,
+        rest: Option<u64>,
+    ) -> Result<DataReader<'_>> {
+        self.open_reader(Command::raw(command)?, ty, rest)
+    }
+
+    /// Opens a data connection for a raw transfer command that receives
+    /// data from the client (`"STOU"`, `"APPE x"`), and returns a writer.
+    pub fn transfer_writer(
+        &mut self,
+        command: &str,
+        ty: TransferType,
+        rest: Option<u64>,
+    ) -> Result<DataWriter<'_>> {
+        self.open_writer(Command::raw(command)?, ty, rest)
+    }
+
+    pub(crate) fn open_reader(
+        &mut self,
+        command: Command,
+        ty: TransferType,
+        rest: Option<u64>,
+    ) -> Result<DataReader<'_>> {
+        let (stream, _reply, announced) = self.open_data(DataRequest {
+            command: command.clone(),
+            transfer_type: ty,
+            rest,
+        })?;
+        // The announced size is checked only where it must equal the bytes
+        // received: binary mode from the start of the file.
+        let expected = announced.filter(|_| ty == TransferType::Binary && rest.is_none());
+        Ok(DataReader::new(self, stream, command, announced, expected))
+    }
+
+    pub(crate) fn open_writer(
+        &mut self,
+        command: Command,
+        ty: TransferType,
+        rest: Option<u64>,
+    ) -> Result<DataWriter<'_>> {
+        let (stream, _reply, _) = self.open_data(DataRequest {
+            command: command.clone(),
+            transfer_type: ty,
+            rest,
+        })?;
+        Ok(DataWriter::new(self, stream, command))
+    }
+
+    /// Runs the core's data setup: opens the connection it names, sends
+    /// what it asks, and returns the data stream once the server sent 1xx.
+    fn open_data(
+        &mut self,
+        request: DataRequest,
+    ) -> Result<(std::net::TcpStream, Reply, Option<u64>)> {
+        if self.unusable {
+            return Err(Error::Unusable);
+        }
+        let mut setup = DataSetup::new(request);
+        let mut passive = None;
+        let mut listener: Option<TcpListener> = None;
+        let mut step = setup.start(&mut self.session)?;
+        loop {
+            step = match step {
+                DataStep::Send(command) => {
+                    let reply = self.exchange(&command)?;
+                    setup.on_reply(&mut self.session, reply)?
+                }
+                DataStep::ReadReply => {
+                    let reply = self.read_reply()?;
+                    setup.on_reply(&mut self.session, reply)?
+                }
+                DataStep::Connect(addr) => {
+                    tracing::debug!(target: "ftpkit::data", %addr, "connecting");
+                    let stream = net::connect_addr(
+                        addr,
+                        self.config.connect_timeout,
+                        self.config.source_address,
+                    )
+                    .map_err(Error::io(Phase::DataConnect))?;
+                    passive = Some(stream);
+                    setup.connected()
+                }
+                DataStep::Listen => {
+                    let local = self
+                        .control
+                        .stream()
+                        .local_addr()
+                        .map_err(Error::io(Phase::DataAccept))?;
+                    let bound = TcpListener::bind(SocketAddr::new(local.ip(), 0))
+                        .map_err(Error::io(Phase::DataAccept))?;
+                    let addr = bound.local_addr().map_err(Error::io(Phase::DataAccept))?;
+                    tracing::debug!(target: "ftpkit::data", %addr, "listening");
+                    listener = Some(bound);
+                    setup.listening(addr)
+                }
+                DataStep::Ready {
+                    reply,
+                    announced_size,
+                } => {
+                    let stream = match (passive.take(), listener.take()) {
+                        (Some(stream), _) => Ok(stream),
+                        (None, Some(listener)) => net::accept_from(
+                            &listener,
+                            DataSetup::server_ip(&self.session),
+                            self.config.timeout,
+                        ),
+                        (None, None) => Err(Error::Unusable),
+                    };
+                    let stream = stream.and_then(|s| {
+                        net::set_idle_timeout(&s, self.config.timeout)
+                            .map(|()| s)
+                            .map_err(Error::io(Phase::Data))
+                    });
+                    return match stream {
+                        Ok(stream) => Ok((stream, reply, announced_size)),
+                        Err(e) => {
+                            // The server holds a transfer open that we cannot
+                            // finish: its next reply is unknowable.
+                            self.unusable = true;
+                            Err(e)
+                        }
+                    };
+                }
+            };
+        }
+    }
+
+    /// Ends an interrupted transfer: sends `ABOR`, closes the data
+    /// connection (with a reset for uploads), then `NOOP`, and reads replies
+    /// up to NOOP's 200 so that the replies to the transfer and to ABOR,
+    /// however many the server sends, are all consumed.
+    pub(crate) fn abort_transfer(
+        &mut self,
+        data: Option<std::net::TcpStream>,
+        reset: bool,
+    ) -> Result<()> {
+        let result = self.abort_sequence(data, reset);
+        if result.is_err() {
+            self.unusable = true;
+        }
+        result
+    }
+
+    fn abort_sequence(&mut self, data: Option<std::net::TcpStream>, reset: bool) -> Result<()> {
+        if self.unusable {
+            return Err(Error::Unusable);
+        }
+        self.control.send(&Command::Abor)?;
+        if let Some(stream) = data {
+            if reset {
+                net::reset_on_close(&stream);
+            }
+            drop(stream);
+        }
+        self.control.send(&Command::Noop)?;
+        for _ in 0..6 {
+            let reply = self.read_reply()?;
+            if reply.code() == ReplyCode::OK {
+                return Ok(());
+            }
+        }
+        Err(Error::Protocol(ProtocolError::MalformedReply(
+            "no reply to NOOP after ABOR".into(),
+        )))
+    }
+
+    /// Sends `ABOR` when no transfer is running through this client and
+    /// accepts 225, 226 or 426. Transfers in progress are aborted with
+    /// [`DataReader::abort`] and [`DataWriter::abort`], which also close the
+    /// data connection. ftplib: `abort()` (sent in band, not as urgent data).
+    pub fn abort(&mut self) -> Result<Reply> {
+        let reply = self.exchange(&Command::Abor)?;
+        if reply.code().is_completion() || reply.code() == ReplyCode::TRANSFER_ABORTED {
+            Ok(reply)
+        } else {
+            Err(Error::Reply {
+                command: "ABOR".into(),
+                reply,
+            })
+        }
+    }
+
+    /// Says goodbye (`QUIT`) and closes the connection. ftplib: `quit()`.
+    pub fn quit(mut self) -> Result<Reply> {
+        self.run(Command::Quit, Expect::Completion)
+    }
+
+    /// Closes the connection without `QUIT`. ftplib: `close()`. Dropping the
+    /// client does the same.
+    pub fn close(self) {}
+}
+
+fn optional_path(path: &[u8]) -> Result<Option<Arg>> {
+    if path.is_empty() {
+        Ok(None)
+    } else {
+        Ok(Some(Arg::path(path)?))
+    }
+}

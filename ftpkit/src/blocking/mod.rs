@@ -1,0 +1,11 @@
+//! The blocking driver: [`Client`] over `std::net`, with idle timeouts on
+//! every socket operation. All protocol decisions come from
+//! [`proto`](crate::proto); this module only moves bytes.
+
+mod client;
+mod control;
+mod net;
+mod transfer;
+
+pub use client::{Client, DEFAULT_PORT};
+pub use transfer::{DataReader, DataWriter, Retrieve, Store};

@@ -1,0 +1,184 @@
+//! Opening sockets: control and passive connections with a connect timeout
+//! and optional source address, and active-mode listeners that accept only
+//! the server.
+
+use std::{
+    io,
+    net::{IpAddr, SocketAddr, TcpListener, TcpStream, ToSocketAddrs},
+    thread,
+    time::{Duration, Instant},
+};
+
+use socket2::{Domain, Protocol, SockRef, Socket, Type};
+
+use crate::error::{Error, InvalidInput, Phase, Result};
+
+/// Splits `host[:port]`, `[v6]:port` or a bare IPv6 address into host and port.
+pub(crate) fn split_host_port(addr: &str, default_port: u16) -> Result<(String, u16)> {
+    let bad = || Error::InvalidInput(InvalidInput::Address(addr.escape_default().to_string()));
+    if addr.is_empty() || addr.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err(bad());
+    }
+    let parse_port = |p: &str| p.parse::<u16>().ok().filter(|&p| p != 0).ok_or_else(bad);
+    if let Some(rest) = addr.strip_prefix('[') {
+        let (host, after) = rest.split_once(']').ok_or_else(bad)?;
+        let port = match after {
+            "" => default_port,
+            _ => parse_port(after.strip_prefix(':').ok_or_else(bad)?)?,
+        };
+        return Ok((host.to_owned(), port));
+    }
+    match addr.matches(':').count() {
+        0 => Ok((addr.to_owned(), default_port)),
+        1 => {
+            let (host, port) = addr.split_once(':').ok_or_else(bad)?;
+            if host.is_empty() {
+                return Err(bad());
+            }
+            Ok((host.to_owned(), parse_port(port)?))
+        }
+        _ => Ok((addr.to_owned(), default_port)),
+    }
+}
+
+/// Resolves `host:port` and connects to the first address that answers.
+pub(crate) fn connect_host(
+    host: &str,
+    port: u16,
+    timeout: Duration,
+    source: Option<IpAddr>,
+) -> Result<TcpStream> {
+    let addrs: Vec<SocketAddr> = (host, port)
+        .to_socket_addrs()
+        .map_err(Error::io(Phase::Connect))?
+        .collect();
+    let mut last = None;
+    for addr in addrs {
+        match connect_addr(addr, timeout, source) {
+            Ok(stream) => return Ok(stream),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(Error::io(Phase::Connect)(last.unwrap_or_else(|| {
+        io::Error::new(io::ErrorKind::NotFound, format!("{host} has no address"))
+    })))
+}
+
+/// Connects to `addr` within `timeout`, bound to `source` if given.
+pub(crate) fn connect_addr(
+    addr: SocketAddr,
+    timeout: Duration,
+    source: Option<IpAddr>,
+) -> io::Result<TcpStream> {
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    if let Some(ip) = source {
+        socket.bind(&SocketAddr::new(ip, 0).into())?;
+    }
+    socket.connect_timeout(&addr.into(), timeout)?;
+    Ok(socket.into())
+}
+
+/// Applies the idle timeout to both directions of a stream.
+pub(crate) fn set_idle_timeout(stream: &TcpStream, timeout: Duration) -> io::Result<()> {
+    let timeout = Some(timeout.max(Duration::from_millis(1)));
+    stream.set_read_timeout(timeout)?;
+    stream.set_write_timeout(timeout)
+}
+
+/// Makes the next close of `stream` a reset (RST), so the server sees an
+/// aborted upload instead of a clean end of file.
+pub(crate) fn reset_on_close(stream: &TcpStream) {
+    let _ = SockRef::from(stream).set_linger(Some(Duration::ZERO));
+}
+
+/// Waits up to `timeout` for a connection from `server_ip`; connections from
+/// any other address are closed and ignored (a third party must not be able
+/// to inject or steal data).
+pub(crate) fn accept_from(
+    listener: &TcpListener,
+    server_ip: IpAddr,
+    timeout: Duration,
+) -> Result<TcpStream> {
+    listener
+        .set_nonblocking(true)
+        .map_err(Error::io(Phase::DataAccept))?;
+    let deadline = Instant::now() + timeout;
+    let mut pause = Duration::from_millis(1);
+    loop {
+        match listener.accept() {
+            Ok((stream, from)) if same_host(from.ip(), server_ip) => {
+                stream
+                    .set_nonblocking(false)
+                    .map_err(Error::io(Phase::DataAccept))?;
+                return Ok(stream);
+            }
+            Ok((_, from)) => {
+                tracing::warn!(%from, expected = %server_ip, "refused a data connection from another host");
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                if Instant::now() >= deadline {
+                    return Err(Error::io(Phase::DataAccept)(io::Error::new(
+                        io::ErrorKind::TimedOut,
+                        "the server did not open the data connection",
+                    )));
+                }
+                thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(20));
+            }
+            Err(e) => return Err(Error::io(Phase::DataAccept)(e)),
+        }
+    }
+}
+
+/// Whether two addresses are the same host, IPv4-mapped IPv6 included.
+fn same_host(a: IpAddr, b: IpAddr) -> bool {
+    let canon = |ip: IpAddr| match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
+        v4 => v4,
+    };
+    canon(a) == canon(b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_port_forms() {
+        assert_eq!(
+            split_host_port("example.com", 21).unwrap(),
+            ("example.com".into(), 21)
+        );
+        assert_eq!(
+            split_host_port("example.com:2121", 21).unwrap(),
+            ("example.com".into(), 2121)
+        );
+        assert_eq!(
+            split_host_port("[::1]:990", 21).unwrap(),
+            ("::1".into(), 990)
+        );
+        assert_eq!(split_host_port("[::1]", 21).unwrap(), ("::1".into(), 21));
+        assert_eq!(split_host_port("::1", 21).unwrap(), ("::1".into(), 21));
+        for bad in [
+            "",
+            "host:",
+            "host:0",
+            "host:99999",
+            ":21",
+            "[::1",
+            "[::1]x",
+            "a b",
+            "h\r\n:21",
+        ] {
+            assert!(split_host_port(bad, 21).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn mapped_addresses_are_the_same_host() {
+        let v4: IpAddr = "127.0.0.1".parse().unwrap();
+        let mapped: IpAddr = "::ffff:127.0.0.1".parse().unwrap();
+        assert!(same_host(v4, mapped));
+        assert!(!same_host(v4, "127.0.0.2".parse().unwrap()));
+    }
+}

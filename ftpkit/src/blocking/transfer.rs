@@ -1,0 +1,478 @@
+//! Data transfers: the streaming [`DataReader`] and [`DataWriter`], and the
+//! [`Retrieve`] and [`Store`] builders that set block size, restart offset
+//! and progress.
+
+use std::{
+    io::{self, Read, Write},
+    net::{Shutdown, TcpStream},
+};
+
+use super::Client;
+use crate::{
+    error::{Error, InvalidInput, Phase, Result},
+    proto::{Arg, Command, Reply, TransferType, finish_transfer},
+};
+
+/// Reads a transfer's data as it arrives (ftplib's `transfercmd` socket).
+///
+/// When the server closes the data connection, the reader reads the
+/// server's final reply: a 4xx or 5xx, or fewer bytes than a binary `RETR`
+/// announced, is an error from `read`. Dropping the reader before the end
+/// aborts the transfer (`ABOR`); the client stays usable.
+///
+/// Errors from [`Read::read`] are `io::Error`s that wrap an [`Error`]
+/// (`into_inner()` and downcast to get it back).
+#[derive(Debug)]
+pub struct DataReader<'c> {
+    client: &'c mut Client,
+    stream: Option<TcpStream>,
+    command: Command,
+    announced: Option<u64>,
+    expected: Option<u64>,
+    received: u64,
+    done: Option<Reply>,
+}
+
+impl<'c> DataReader<'c> {
+    pub(crate) fn new(
+        client: &'c mut Client,
+        stream: TcpStream,
+        command: Command,
+        announced: Option<u64>,
+        expected: Option<u64>,
+    ) -> DataReader<'c> {
+        DataReader {
+            client,
+            stream: Some(stream),
+            command,
+            announced,
+            expected,
+            received: 0,
+            done: None,
+        }
+    }
+
+    /// The size the server announced in its 150 reply, if it did.
+    pub fn announced_size(&self) -> Option<u64> {
+        self.announced
+    }
+
+    /// Bytes read so far.
+    pub fn bytes_read(&self) -> u64 {
+        self.received
+    }
+
+    /// Reads data; 0 means the transfer is complete and the server confirmed it.
+    pub(crate) fn read_data(&mut self, buf: &mut [u8]) -> Result<usize> {
+        let Some(stream) = self.stream.as_mut() else {
+            return Ok(0);
+        };
+        match stream.read(buf) {
+            Ok(0) => {
+                self.stream = None;
+                self.complete()?;
+                Ok(0)
+            }
+            Ok(n) => {
+                self.received += n as u64;
+                Ok(n)
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {
+                Ok(0).and_then(|_: usize| self.read_data(buf))
+            }
+            Err(e) => {
+                let err = Error::io(Phase::Data)(e);
+                let stream = self.stream.take();
+                let _ = self.client.abort_transfer(stream, false);
+                Err(err)
+            }
+        }
+    }
+
+    fn complete(&mut self) -> Result<()> {
+        let reply = self.client.read_reply()?;
+        let reply = finish_transfer(&self.command, reply)?;
+        if let Some(expected) = self.expected
+            && self.received < expected
+        {
+            return Err(Error::Incomplete {
+                expected,
+                received: self.received,
+            });
+        }
+        self.done = Some(reply);
+        Ok(())
+    }
+
+    /// Reads whatever is left, then returns the server's final reply.
+    /// To stop early, use [`DataReader::abort`] instead.
+    pub fn finish(mut self) -> Result<Reply> {
+        let mut sink = [0u8; 16 * 1024];
+        while self.stream.is_some() {
+            self.read_data(&mut sink)?;
+        }
+        match self.done.take() {
+            Some(reply) => Ok(reply),
+            None => Err(Error::Unusable),
+        }
+    }
+
+    /// Stops the transfer: `ABOR`, close the data connection, and consume
+    /// the server's replies. The client stays usable.
+    pub fn abort(mut self) -> Result<()> {
+        match self.stream.take() {
+            Some(stream) => self.client.abort_transfer(Some(stream), false),
+            None => Ok(()),
+        }
+    }
+
+    pub(crate) fn abort_quietly(&mut self) {
+        if let Some(stream) = self.stream.take() {
+            let _ = self.client.abort_transfer(Some(stream), false);
+        }
+    }
+}
+
+impl Read for DataReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.read_data(buf).map_err(io::Error::other)
+    }
+}
+
+impl Drop for DataReader<'_> {
+    fn drop(&mut self) {
+        self.abort_quietly();
+    }
+}
+
+/// Writes a transfer's data (ftplib's `transfercmd` socket for uploads).
+///
+/// Call [`DataWriter::finish`] to end the upload: it closes the data
+/// connection and checks the server's final reply. Dropping the writer
+/// without `finish` resets the data connection and aborts the transfer, so
+/// the server never mistakes a partial upload for a complete one.
+#[derive(Debug)]
+pub struct DataWriter<'c> {
+    client: &'c mut Client,
+    stream: Option<TcpStream>,
+    command: Command,
+    sent: u64,
+}
+
+impl<'c> DataWriter<'c> {
+    pub(crate) fn new(
+        client: &'c mut Client,
+        stream: TcpStream,
+        command: Command,
+    ) -> DataWriter<'c> {
+        DataWriter {
+            client,
+            stream: Some(stream),
+            command,
+            sent: 0,
+        }
+    }
+
+    /// Bytes written so far.
+    pub fn bytes_written(&self) -> u64 {
+        self.sent
+    }
+
+    pub(crate) fn write_data(&mut self, data: &[u8]) -> Result<()> {
+        let Some(stream) = self.stream.as_mut() else {
+            return Err(Error::Unusable);
+        };
+        match stream.write_all(data) {
+            Ok(()) => {
+                self.sent += data.len() as u64;
+                Ok(())
+            }
+            Err(e) => {
+                let err = Error::io(Phase::Data)(e);
+                self.abort_quietly();
+                // The server's own reply (426, 451, 552...) says more than
+                // the broken pipe: prefer it when the abort consumed one.
+                Err(err)
+            }
+        }
+    }
+
+    /// Ends the upload: closes the data connection and returns the server's
+    /// final reply (2xx), or the error it sent.
+    pub fn finish(mut self) -> Result<Reply> {
+        let Some(stream) = self.stream.take() else {
+            return Err(Error::Unusable);
+        };
+        let shutdown = stream.shutdown(Shutdown::Write);
+        drop(stream);
+        if let Err(e) = shutdown
+            && e.kind() != io::ErrorKind::NotConnected
+        {
+            self.client.mark_unusable();
+            return Err(Error::io(Phase::Data)(e));
+        }
+        let reply = self.client.read_reply()?;
+        finish_transfer(&self.command, reply)
+    }
+
+    /// Stops the upload: resets the data connection, sends `ABOR` and
+    /// consumes the server's replies. The client stays usable.
+    pub fn abort(mut self) -> Result<()> {
+        match self.stream.take() {
+            Some(stream) => self.client.abort_transfer(Some(stream), true),
+            None => Ok(()),
+        }
+    }
+
+    pub(crate) fn abort_quietly(&mut self) {
+        if let Some(stream) = self.stream.take() {
+            let _ = self.client.abort_transfer(Some(stream), true);
+        }
+    }
+}
+
+impl Write for DataWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.write_data(buf).map_err(io::Error::other)?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self.stream.as_mut() {
+            Some(stream) => stream.flush(),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for DataWriter<'_> {
+    fn drop(&mut self) {
+        self.abort_quietly();
+    }
+}
+
+/// A progress callback: called with the file offset reached so far
+/// (restart offset included) after each block.
+type Progress<'c> = Box<dyn FnMut(u64) + 'c>;
+
+/// A download being set up: see [`Client::retrieve`].
+///
+/// ```no_run
+/// # let mut ftp = ftpkit::Client::connect("localhost")?;
+/// let mut out = std::fs::OpenOptions::new().append(true).open("big.iso")?;
+/// let offset = out.metadata()?.len();
+/// ftp.retrieve("big.iso")
+///     .rest(offset) // resume where the local file ends
+///     .block_size(1 << 20)
+///     .progress(|done| eprintln!("{done} bytes"))
+///     .to_writer(&mut out)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct Retrieve<'c> {
+    client: &'c mut Client,
+    path: std::result::Result<Arg, InvalidInput>,
+    rest: Option<u64>,
+    ty: TransferType,
+    block_size: usize,
+    progress: Option<Progress<'c>>,
+}
+
+impl<'c> Retrieve<'c> {
+    pub(crate) fn new(
+        client: &'c mut Client,
+        path: std::result::Result<Arg, InvalidInput>,
+    ) -> Retrieve<'c> {
+        let block_size = client.config.block_size;
+        Retrieve {
+            client,
+            path,
+            rest: None,
+            ty: TransferType::Binary,
+            block_size,
+            progress: None,
+        }
+    }
+
+    /// Starts at byte `offset` of the remote file (`REST`); 0 means the start.
+    pub fn rest(mut self, offset: u64) -> Self {
+        self.rest = (offset > 0).then_some(offset);
+        self
+    }
+
+    /// Transfers in `TYPE A` (text) instead of binary; lines arrive with
+    /// CRLF endings as sent on the wire.
+    pub fn ascii(mut self) -> Self {
+        self.ty = TransferType::Ascii;
+        self
+    }
+
+    /// Bytes per read (and per chunk given to `for_each_chunk`); default from
+    /// [`Config::block_size`](crate::Config::block_size).
+    pub fn block_size(mut self, size: usize) -> Self {
+        self.block_size = size.max(1);
+        self
+    }
+
+    /// Calls `f` with the offset reached after each block.
+    pub fn progress(mut self, f: impl FnMut(u64) + 'c) -> Self {
+        self.progress = Some(Box::new(f));
+        self
+    }
+
+    /// Opens the transfer and returns a reader over its data.
+    pub fn reader(self) -> Result<DataReader<'c>> {
+        let path = self.path?;
+        self.client
+            .open_reader(Command::Retr(path), self.ty, self.rest)
+    }
+
+    /// Downloads into `out`; returns the bytes received (not counting the
+    /// restart offset). A failure writing `out` aborts the transfer.
+    pub fn to_writer<W: Write + ?Sized>(self, out: &mut W) -> Result<u64> {
+        self.for_each_chunk(|chunk| out.write_all(chunk))
+    }
+
+    /// Downloads, calling `f` with each chunk of at most the block size
+    /// (ftplib's `retrbinary` callback); returns the bytes received.
+    pub fn for_each_chunk(mut self, mut f: impl FnMut(&[u8]) -> io::Result<()>) -> Result<u64> {
+        let path = std::mem::replace(&mut self.path, Err(InvalidInput::Address(String::new())))?;
+        let offset = self.rest.unwrap_or(0);
+        let mut progress = self.progress.take();
+        let mut buf = vec![0u8; self.block_size];
+        let mut reader = self
+            .client
+            .open_reader(Command::Retr(path), self.ty, self.rest)?;
+        loop {
+            let n = reader.read_data(&mut buf)?;
+            if n == 0 {
+                break;
+            }
+            if let Err(e) = f(buf.get(..n).unwrap_or_default()) {
+                reader.abort_quietly();
+                return Err(Error::io(Phase::Local)(e));
+            }
+            if let Some(progress) = progress.as_mut() {
+                progress(offset + reader.bytes_read());
+            }
+        }
+        Ok(reader.bytes_read())
+    }
+}
+
+/// An upload being set up: see [`Client::store`].
+///
+/// ```no_run
+/// # let mut ftp = ftpkit::Client::connect("localhost")?;
+/// let mut file = std::fs::File::open("backup.tar")?;
+/// ftp.store("backup.tar")
+///     .progress(|done| eprintln!("{done} bytes"))
+///     .from_reader(&mut file)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct Store<'c> {
+    client: &'c mut Client,
+    path: std::result::Result<Arg, InvalidInput>,
+    rest: Option<u64>,
+    append: bool,
+    ty: TransferType,
+    block_size: usize,
+    progress: Option<Progress<'c>>,
+}
+
+impl<'c> Store<'c> {
+    pub(crate) fn new(
+        client: &'c mut Client,
+        path: std::result::Result<Arg, InvalidInput>,
+    ) -> Store<'c> {
+        let block_size = client.config.block_size;
+        Store {
+            client,
+            path,
+            rest: None,
+            append: false,
+            ty: TransferType::Binary,
+            block_size,
+            progress: None,
+        }
+    }
+
+    /// Writes from byte `offset` of the remote file (`REST` then `STOR`):
+    /// the reader must yield the file's bytes from that offset on.
+    pub fn rest(mut self, offset: u64) -> Self {
+        self.rest = (offset > 0).then_some(offset);
+        self
+    }
+
+    /// Appends to the remote file (`APPE`) instead of replacing it.
+    pub fn append(mut self) -> Self {
+        self.append = true;
+        self
+    }
+
+    /// Transfers in `TYPE A` (the bytes are sent as given; use
+    /// [`Client::store_lines`] to convert line endings).
+    pub fn ascii(mut self) -> Self {
+        self.ty = TransferType::Ascii;
+        self
+    }
+
+    /// Bytes per read from the source; default from
+    /// [`Config::block_size`](crate::Config::block_size).
+    pub fn block_size(mut self, size: usize) -> Self {
+        self.block_size = size.max(1);
+        self
+    }
+
+    /// Calls `f` with the offset reached after each block.
+    pub fn progress(mut self, f: impl FnMut(u64) + 'c) -> Self {
+        self.progress = Some(Box::new(f));
+        self
+    }
+
+    fn command(path: Arg, append: bool) -> Command {
+        if append {
+            Command::Appe(path)
+        } else {
+            Command::Stor(path)
+        }
+    }
+
+    /// Opens the transfer and returns a writer; call
+    /// [`DataWriter::finish`] when done.
+    pub fn writer(self) -> Result<DataWriter<'c>> {
+        let path = self.path?;
+        self.client
+            .open_writer(Store::command(path, self.append), self.ty, self.rest)
+    }
+
+    /// Uploads everything `input` yields; returns the bytes sent. A failure
+    /// reading `input` aborts the upload, so no partial file is left
+    /// looking complete.
+    pub fn from_reader<R: Read + ?Sized>(mut self, input: &mut R) -> Result<u64> {
+        let path = std::mem::replace(&mut self.path, Err(InvalidInput::Address(String::new())))?;
+        let offset = self.rest.unwrap_or(0);
+        let mut progress = self.progress.take();
+        let mut buf = vec![0u8; self.block_size];
+        let mut writer =
+            self.client
+                .open_writer(Store::command(path, self.append), self.ty, self.rest)?;
+        loop {
+            let n = match input.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    writer.abort_quietly();
+                    return Err(Error::io(Phase::Local)(e));
+                }
+            };
+            writer.write_data(buf.get(..n).unwrap_or_default())?;
+            if let Some(progress) = progress.as_mut() {
+                progress(offset + writer.bytes_written());
+            }
+        }
+        let sent = writer.bytes_written();
+        writer.finish()?;
+        Ok(sent)
+    }
+}

@@ -1,0 +1,113 @@
+//! Connection settings, with their defaults and the reasons for them.
+
+use std::{net::IpAddr, time::Duration};
+
+use crate::proto::{DataMode, ReplyLimits};
+
+/// How a [`Client`](crate::Client) connects and behaves.
+///
+/// Every setting has a safe default; build on [`Config::default`]:
+///
+/// ```
+/// use std::time::Duration;
+/// let config = ftpkit::Config::default()
+///     .timeout(Duration::from_secs(10))
+///     .mode(ftpkit::DataMode::Active);
+/// assert_eq!(config.timeout, Duration::from_secs(10));
+/// ```
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct Config {
+    /// Idle timeout for every read and write on the control and data
+    /// connections, and for waiting on an active-mode connection. A slow
+    /// transfer that keeps moving never hits it. Default: 60 seconds.
+    pub timeout: Duration,
+    /// Time allowed to open a connection. Default: 30 seconds.
+    pub connect_timeout: Duration,
+    /// Local address to bind before connecting (ftplib's `source_address`).
+    /// Default: none, the system chooses.
+    pub source_address: Option<IpAddr>,
+    /// Passive (default, as in ftplib) or active data connections.
+    pub mode: DataMode,
+    /// Connect to the IP address a 227 reply names instead of the control
+    /// connection's peer. Off by default: a hostile server could otherwise
+    /// make the client connect anywhere (CVE-2021-4189; ftplib's
+    /// `trust_server_pasv_ipv4_address`).
+    pub trust_pasv_address: bool,
+    /// Try EPSV before PASV on IPv4. Default: on (a refusal falls back to PASV
+    /// once per session). EPSV is always used on IPv6.
+    pub use_epsv: bool,
+    /// Limits on reply lines and whole replies (ftplib's `maxline`).
+    pub reply_limits: ReplyLimits,
+    /// Longest line accepted in a line-mode transfer or listing. Default: 64 KiB.
+    pub max_data_line: usize,
+    /// Bytes moved per read or write in transfers. Default: 256 KiB.
+    pub block_size: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            timeout: Duration::from_secs(60),
+            connect_timeout: Duration::from_secs(30),
+            source_address: None,
+            mode: DataMode::Passive,
+            trust_pasv_address: false,
+            use_epsv: true,
+            reply_limits: ReplyLimits::default(),
+            max_data_line: 64 * 1024,
+            block_size: 256 * 1024,
+        }
+    }
+}
+
+impl Config {
+    /// Sets [`Config::timeout`].
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Sets [`Config::connect_timeout`].
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Sets [`Config::source_address`].
+    pub fn source_address(mut self, addr: IpAddr) -> Self {
+        self.source_address = Some(addr);
+        self
+    }
+
+    /// Sets [`Config::mode`].
+    pub fn mode(mut self, mode: DataMode) -> Self {
+        self.mode = mode;
+        self
+    }
+
+    /// Sets [`Config::trust_pasv_address`]. Only for servers behind a NAT
+    /// that needs it; see the field's documentation for the risk.
+    pub fn trust_pasv_address(mut self, trust: bool) -> Self {
+        self.trust_pasv_address = trust;
+        self
+    }
+
+    /// Sets [`Config::use_epsv`].
+    pub fn use_epsv(mut self, on: bool) -> Self {
+        self.use_epsv = on;
+        self
+    }
+
+    /// Sets [`Config::reply_limits`].
+    pub fn reply_limits(mut self, limits: ReplyLimits) -> Self {
+        self.reply_limits = limits;
+        self
+    }
+
+    /// Sets [`Config::block_size`] (at least 1).
+    pub fn block_size(mut self, size: usize) -> Self {
+        self.block_size = size.max(1);
+        self
+    }
+}

@@ -1,0 +1,201 @@
+//! The one error type of ftpkit.
+//!
+//! Variants say who is at fault: the server refused (a reply, with its code
+//! and text kept), the server broke the protocol, the caller passed input that
+//! cannot be sent, or I/O failed in a named phase (timeouts included).
+
+use std::{fmt, io};
+
+use crate::proto::{Reply, ReplyCode};
+
+/// Everything that can go wrong in ftpkit.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The server answered a command with a reply it should not have
+    /// (4xx, 5xx, or a reply of the wrong class). ftplib's `error_temp`,
+    /// `error_perm` and `error_reply`.
+    #[error("{command}: {reply}")]
+    Reply {
+        /// The command that was refused, with any password redacted.
+        command: String,
+        /// The server's reply, code and text.
+        reply: Reply,
+    },
+    /// The server refused the login (USER, PASS or ACCT).
+    #[error("login refused: {0}")]
+    LoginRefused(Reply),
+    /// The server broke the protocol: malformed or oversized reply, bad
+    /// passive address. ftplib's `error_proto`.
+    #[error("protocol error: {0}")]
+    Protocol(#[from] ProtocolError),
+    /// The caller asked for something that cannot be sent: nothing was sent.
+    #[error("invalid input: {0}")]
+    InvalidInput(#[from] InvalidInput),
+    /// I/O failed, or timed out, in the given phase.
+    #[error("{phase}: {source}")]
+    Io {
+        /// What the client was doing.
+        phase: Phase,
+        /// The underlying error; `ErrorKind::TimedOut` or `WouldBlock` for timeouts.
+        #[source]
+        source: io::Error,
+    },
+    /// The server closed a connection before the exchange was complete.
+    #[error("connection closed by the server {0}")]
+    ConnectionClosed(Phase),
+    /// A transfer ended with fewer bytes than the server announced: the data
+    /// is not complete even if the server said it was.
+    #[error("transfer incomplete: expected {expected} bytes, received {received}")]
+    Incomplete {
+        /// Bytes the server announced.
+        expected: u64,
+        /// Bytes that arrived.
+        received: u64,
+    },
+    /// An earlier failure left the control connection in an unknown state;
+    /// the client must reconnect.
+    #[error("the control connection is unusable after an earlier failure; reconnect")]
+    Unusable,
+}
+
+impl Error {
+    /// The server's reply, if the error carries one.
+    pub fn reply(&self) -> Option<&Reply> {
+        match self {
+            Error::Reply { reply, .. } | Error::LoginRefused(reply) => Some(reply),
+            _ => None,
+        }
+    }
+
+    /// The server's reply code, if the error carries one.
+    pub fn code(&self) -> Option<ReplyCode> {
+        self.reply().map(Reply::code)
+    }
+
+    /// Whether trying again may succeed: a 4xx reply, a timeout, a dropped
+    /// connection or another network failure. A 5xx reply, a refused login,
+    /// a protocol error or bad input is not transient.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Error::Reply { reply, .. } => reply.code().is_transient(),
+            Error::Io { phase, .. } => *phase != Phase::Local,
+            Error::ConnectionClosed(_) | Error::Incomplete { .. } | Error::Unusable => true,
+            _ => false,
+        }
+    }
+
+    /// Whether the server refused for good: a 5xx reply or a refused login.
+    pub fn is_permanent(&self) -> bool {
+        self.code().is_some_and(ReplyCode::is_permanent)
+    }
+
+    /// Whether an idle timeout expired.
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, Error::Io { source, .. }
+            if matches!(source.kind(), io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock))
+    }
+
+    pub(crate) fn io(phase: Phase) -> impl FnOnce(io::Error) -> Error {
+        move |source| {
+            if source.kind() == io::ErrorKind::WouldBlock {
+                // std reports an expired socket timeout as WouldBlock on Unix.
+                Error::Io {
+                    phase,
+                    source: io::Error::new(io::ErrorKind::TimedOut, "idle timeout expired"),
+                }
+            } else {
+                Error::Io { phase, source }
+            }
+        }
+    }
+}
+
+/// What the client was doing when I/O failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Phase {
+    /// Opening the control connection.
+    Connect,
+    /// Reading or writing the control connection.
+    Control,
+    /// Opening a passive data connection.
+    DataConnect,
+    /// Waiting for the server to open an active-mode data connection.
+    DataAccept,
+    /// Moving bytes on the data connection.
+    Data,
+    /// Reading or writing the caller's side (a local file or stream).
+    Local,
+}
+
+impl fmt::Display for Phase {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Phase::Connect => "connecting to the server",
+            Phase::Control => "on the control connection",
+            Phase::DataConnect => "opening the data connection",
+            Phase::DataAccept => "waiting for the server's data connection",
+            Phase::Data => "on the data connection",
+            Phase::Local => "on the local side",
+        })
+    }
+}
+
+/// Ways a server breaks the protocol.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProtocolError {
+    /// A reply line that does not start with a three-digit code from 100 to 599.
+    #[error("malformed reply: {0}")]
+    MalformedReply(String),
+    /// A reply line longer than the limit.
+    #[error("reply line longer than {limit} bytes")]
+    LineTooLong {
+        /// The line limit in force.
+        limit: usize,
+    },
+    /// A multi-line reply larger than the limit.
+    #[error("reply larger than {limit} bytes")]
+    ReplyTooLong {
+        /// The reply limit in force.
+        limit: usize,
+    },
+    /// A reply whose text could not be parsed as the command requires
+    /// (a 227 without an address, a 257 without a quoted path, a 213 without a number).
+    #[error("cannot parse {what} from reply: {reply}")]
+    UnparsableReply {
+        /// What was looked for.
+        what: &'static str,
+        /// The reply, escaped and shortened.
+        reply: String,
+    },
+}
+
+/// Input that ftpkit refuses to send.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum InvalidInput {
+    /// CR or LF in an argument would end the command early and inject another.
+    #[error("{0} contains a line break (CR or LF)")]
+    LineBreak(&'static str),
+    /// NUL is not allowed in a command.
+    #[error("{0} contains a NUL byte")]
+    Nul(&'static str),
+    /// An argument over the length limit.
+    #[error("{what} is {len} bytes long; the limit is {max}")]
+    TooLong {
+        /// What was too long.
+        what: &'static str,
+        /// Its length.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// A host, port or address that cannot be used.
+    #[error("invalid address: {0}")]
+    Address(String),
+}
+
+/// `Result` with ftpkit's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

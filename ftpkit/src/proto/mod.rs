@@ -1,0 +1,30 @@
+//! The sans-IO protocol core: everything ftpkit knows about FTP, with no
+//! sockets, no files and no clock.
+//!
+//! Drivers (the blocking [`Client`](crate::Client)) feed it bytes and
+//! replies and do what it asks. The pieces:
+//!
+//! - [`reply`]: reply codes, replies, and the incremental [`ReplyReader`];
+//! - [`command`]: commands whose arguments cannot carry CR, LF or NUL;
+//! - [`parse`]: parsers for 227, 229, 257, 150, 213 and FEAT replies;
+//! - [`session`]: the login and data-setup state machines;
+//! - [`lines`]: line splitting for `TYPE A` data.
+
+pub mod command;
+pub mod lines;
+pub mod parse;
+pub mod reply;
+pub mod session;
+
+pub use command::{
+    Arg, Command, MAX_ARG_LEN, Protection, Secret, TransferType, format_eprt, format_port,
+};
+pub use lines::{LineSplitter, to_crlf_line};
+pub use parse::{
+    Features, parse_150, parse_227, parse_229, parse_257, parse_mdtm, parse_size, parse_timeval,
+};
+pub use reply::{Reply, ReplyClass, ReplyCode, ReplyLimits, ReplyReader};
+pub use session::{
+    DataMode, DataRequest, DataSetup, DataStep, Expect, Login, Session, Step, expect,
+    finish_transfer,
+};
