@@ -2,7 +2,10 @@
 
 use std::{net::IpAddr, time::Duration};
 
-use crate::proto::{DataMode, ReplyLimits};
+use crate::{
+    proto::{DataMode, Protection, ReplyLimits},
+    tls::{TlsConfig, TlsMode},
+};
 
 /// How a [`Client`](crate::Client) connects and behaves.
 ///
@@ -43,6 +46,15 @@ pub struct Config {
     pub max_data_line: usize,
     /// Bytes moved per read or write in transfers. Default: 256 KiB.
     pub block_size: usize,
+    /// FTPS: explicit (`AUTH TLS`) or implicit TLS. Default: none, plain FTP.
+    /// When set, credentials are never sent in clear.
+    pub tls_mode: Option<TlsMode>,
+    /// TLS settings; `None` means the system's trust store with full
+    /// verification ([`TlsConfig::system`]).
+    pub tls: Option<TlsConfig>,
+    /// Protection of data connections under TLS: `Private` (`PROT P`, the
+    /// default: data encrypted too) or `Clear` (`PROT C`).
+    pub data_protection: Protection,
 }
 
 impl Default for Config {
@@ -57,6 +69,9 @@ impl Default for Config {
             reply_limits: ReplyLimits::default(),
             max_data_line: 64 * 1024,
             block_size: 256 * 1024,
+            tls_mode: None,
+            tls: None,
+            data_protection: Protection::Private,
         }
     }
 }
@@ -108,6 +123,20 @@ impl Config {
     /// Sets [`Config::block_size`] (at least 1).
     pub fn block_size(mut self, size: usize) -> Self {
         self.block_size = size.max(1);
+        self
+    }
+
+    /// Asks for FTPS: explicit (`AUTH TLS`) or implicit, with these TLS
+    /// settings (`None`: the system's trust store).
+    pub fn tls(mut self, mode: TlsMode, tls: Option<TlsConfig>) -> Self {
+        self.tls_mode = Some(mode);
+        self.tls = tls;
+        self
+    }
+
+    /// Sets [`Config::data_protection`].
+    pub fn data_protection(mut self, protection: Protection) -> Self {
+        self.data_protection = protection;
         self
     }
 }

@@ -41,6 +41,16 @@ pub enum Error {
         #[source]
         source: io::Error,
     },
+    /// TLS failed: the handshake, certificate or host-name verification,
+    /// or a corrupt record.
+    #[error("TLS {phase}: {source}")]
+    Tls {
+        /// What the client was doing.
+        phase: Phase,
+        /// The TLS error.
+        #[source]
+        source: rustls::Error,
+    },
     /// The server closed a connection before the exchange was complete.
     #[error("connection closed by the server {0}")]
     ConnectionClosed(Phase),
@@ -98,6 +108,15 @@ impl Error {
 
     pub(crate) fn io(phase: Phase) -> impl FnOnce(io::Error) -> Error {
         move |source| {
+            if let Some(tls) = source
+                .get_ref()
+                .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+            {
+                return Error::Tls {
+                    phase,
+                    source: tls.clone(),
+                };
+            }
             if source.kind() == io::ErrorKind::WouldBlock {
                 // std reports an expired socket timeout as WouldBlock on Unix.
                 Error::Io {
@@ -192,6 +211,15 @@ pub enum InvalidInput {
         /// The limit.
         max: usize,
     },
+    /// TLS settings that cannot be used (a CA file without certificates,
+    /// a malformed fingerprint).
+    #[error("TLS settings: {0}")]
+    Tls(String),
+    /// A password would be sent in clear although TLS was asked for.
+    #[error(
+        "refusing to send credentials: TLS was required but the control connection is not encrypted"
+    )]
+    CleartextCredentials,
     /// A host, port or address that cannot be used.
     #[error("invalid address: {0}")]
     Address(String),

@@ -30,10 +30,12 @@ mod error;
 pub mod list;
 mod name;
 pub mod proto;
+pub mod tls;
 
 pub use blocking::{Client, DataReader, DataWriter, Retrieve, Store};
 pub use config::Config;
 pub use error::{Error, InvalidInput, Phase, ProtocolError, Result};
 pub use list::MlsdEntry;
 pub use name::Name;
-pub use proto::{DataMode, Features, Reply, ReplyCode, TransferType};
+pub use proto::{DataMode, Features, Protection, Reply, ReplyCode, TransferType};
+pub use tls::{TlsConfig, TlsMode};

@@ -7,24 +7,32 @@ use std::{
     time::SystemTime,
 };
 
+use rustls_pki_types::ServerName;
+
 use super::{
     control::Control,
     net,
+    stream::Stream,
     transfer::{DataReader, DataWriter, Retrieve, Store},
 };
 use crate::{
     config::Config,
-    error::{Error, Phase, ProtocolError, Result},
+    error::{Error, InvalidInput, Phase, ProtocolError, Result},
     list::{MlsdEntry, parse_mlsd_line},
     name::Name,
     proto::{
         Arg, Command, DataMode, DataRequest, DataSetup, DataStep, Expect, Features, LineSplitter,
-        Login, Reply, ReplyCode, Secret, Session, Step, TransferType, expect, parse, to_crlf_line,
+        Login, Protection, Reply, ReplyCode, Secret, Session, Step, TransferType, expect, parse,
+        to_crlf_line,
     },
+    tls::{self, TlsConfig, TlsMode},
 };
 
 /// The default FTP port.
 pub const DEFAULT_PORT: u16 = 21;
+
+/// The default port for implicit FTPS.
+pub const DEFAULT_IMPLICIT_TLS_PORT: u16 = 990;
 
 /// A blocking FTP client: one control connection, one command at a time.
 ///
@@ -39,6 +47,11 @@ pub struct Client {
     host: String,
     welcome: Reply,
     unusable: bool,
+    /// TLS settings and the name certificates are checked against, once
+    /// TLS is in use.
+    tls: Option<(TlsConfig, ServerName<'static>)>,
+    /// The data protection level the server has agreed to.
+    protection: Protection,
 }
 
 impl Client {
@@ -52,7 +65,11 @@ impl Client {
     /// Connects with the given configuration (timeouts, source address,
     /// data mode). ftplib: `connect(host, port, timeout, source_address)`.
     pub fn connect_with(addr: &str, config: Config) -> Result<Client> {
-        let (host, port) = net::split_host_port(addr, DEFAULT_PORT)?;
+        let default_port = match config.tls_mode {
+            Some(TlsMode::Implicit) => DEFAULT_IMPLICIT_TLS_PORT,
+            _ => DEFAULT_PORT,
+        };
+        let (host, port) = net::split_host_port(addr, default_port)?;
         let stream = net::connect_host(&host, port, config.connect_timeout, config.source_address)?;
         net::set_idle_timeout(&stream, config.timeout).map_err(Error::io(Phase::Connect))?;
         let _ = stream.set_nodelay(true);
@@ -63,28 +80,135 @@ impl Client {
             config.trust_pasv_address,
             config.use_epsv,
         );
-        let mut control = Control::new(stream, config.reply_limits);
-        let welcome = control.read_reply()?;
+        let control = Control::new(Stream::Plain(stream), config.reply_limits);
+        let mut client = Client {
+            control,
+            session,
+            host,
+            welcome: Reply::new(ReplyCode::READY, Vec::new()),
+            unusable: false,
+            tls: None,
+            protection: Protection::Clear,
+            config,
+        };
+        if client.config.tls_mode == Some(TlsMode::Implicit) {
+            client.start_tls()?;
+        }
+        client.welcome = client.read_greeting()?;
+        if client.config.tls_mode == Some(TlsMode::Explicit) {
+            client.auth()?;
+        }
+        Ok(client)
+    }
+
+    fn read_greeting(&mut self) -> Result<Reply> {
+        let welcome = self.read_reply()?;
         // 120 means "ready in a few minutes": wait for the 220 that follows.
         let welcome = if welcome.code() == ReplyCode(120) {
-            control.read_reply()?
+            self.read_reply()?
         } else {
             welcome
         };
-        if !welcome.code().is_completion() {
-            return Err(Error::Reply {
+        if welcome.code().is_completion() {
+            Ok(welcome)
+        } else {
+            Err(Error::Reply {
                 command: "connect".into(),
                 reply: welcome,
+            })
+        }
+    }
+
+    /// The TLS settings to use, built on first need.
+    fn tls_settings(&mut self) -> Result<(TlsConfig, ServerName<'static>)> {
+        if let Some(settings) = &self.tls {
+            return Ok(settings.clone());
+        }
+        let config = match &self.config.tls {
+            Some(config) => config.clone(),
+            None => TlsConfig::system()?,
+        };
+        let settings = (config, tls::server_name(&self.host)?);
+        self.tls = Some(settings.clone());
+        Ok(settings)
+    }
+
+    fn start_tls(&mut self) -> Result<()> {
+        let (config, name) = self.tls_settings()?;
+        let result = self.control.start_tls(config.rustls().clone(), name);
+        if result.is_err() {
+            self.unusable = true;
+        }
+        result
+    }
+
+    /// Secures the control connection with `AUTH TLS` (explicit FTPS, RFC
+    /// 4217), using [`Config::tls`] or the system's trust store. Any reply
+    /// but 234 is an error and the connection stays in clear; bytes the
+    /// server sent in clear after the 234 are discarded. Called by
+    /// [`Client::connect_with`] when [`Config::tls_mode`] is explicit.
+    /// ftplib: `FTP_TLS.auth()`.
+    pub fn auth(&mut self) -> Result<Reply> {
+        if self.control.stream().is_tls() {
+            return Err(Error::InvalidInput(InvalidInput::Tls(
+                "the control connection is already secured".into(),
+            )));
+        }
+        let reply = self.run(Command::AuthTls, Expect::Completion)?;
+        if reply.code() != ReplyCode::AUTH_OK {
+            self.unusable = true;
+            return Err(Error::Reply {
+                command: "AUTH TLS".into(),
+                reply,
             });
         }
-        Ok(Client {
-            control,
-            session,
-            config,
-            host,
-            welcome,
-            unusable: false,
-        })
+        self.start_tls()?;
+        Ok(reply)
+    }
+
+    /// Whether the control connection is encrypted.
+    pub fn is_secure(&self) -> bool {
+        self.control.stream().is_tls()
+    }
+
+    /// Encrypts data connections: `PBSZ 0` then `PROT P`. Done
+    /// automatically before the first transfer when
+    /// [`Config::data_protection`] asks for it. ftplib: `prot_p()`.
+    pub fn prot_p(&mut self) -> Result<Reply> {
+        self.set_protection(Protection::Private)
+    }
+
+    /// Leaves data connections in clear: `PBSZ 0` then `PROT C`.
+    /// ftplib: `prot_c()`.
+    pub fn prot_c(&mut self) -> Result<Reply> {
+        self.set_protection(Protection::Clear)
+    }
+
+    fn set_protection(&mut self, level: Protection) -> Result<Reply> {
+        if !self.control.stream().is_tls() {
+            return Err(Error::InvalidInput(InvalidInput::Tls(
+                "PROT needs a TLS control connection (AUTH TLS first)".into(),
+            )));
+        }
+        self.run(Command::Pbsz0, Expect::Completion)?;
+        let reply = self.run(Command::Prot(level), Expect::Completion)?;
+        self.protection = level;
+        self.config.data_protection = level;
+        Ok(reply)
+    }
+
+    /// Returns the control connection to clear text (`CCC`, RFC 4217), for
+    /// NAT devices that must read it. Data connections keep their
+    /// protection. Credentials are refused from then on: log in first.
+    /// ftplib: `ccc()`.
+    pub fn ccc(&mut self) -> Result<Reply> {
+        self.ensure_protection()?;
+        let reply = self.run(Command::Ccc, Expect::Completion)?;
+        if let Err(e) = self.control.stop_tls() {
+            self.unusable = true;
+            return Err(e);
+        }
+        Ok(reply)
     }
 
     /// The server's greeting. ftplib: `getwelcome()`.
@@ -227,6 +351,9 @@ impl Client {
     }
 
     fn login_inner(&mut self, user: &str, password: &str, account: Option<&str>) -> Result<Reply> {
+        if self.config.tls_mode.is_some() && !self.control.stream().is_tls() {
+            return Err(Error::InvalidInput(InvalidInput::CleartextCredentials));
+        }
         let user = if user.is_empty() {
             Login::ANONYMOUS_USER
         } else {
@@ -254,6 +381,9 @@ impl Client {
 
     /// Sends an account (`ACCT`). ftplib: `acct(password)`.
     pub fn acct(&mut self, account: &str) -> Result<Reply> {
+        if self.config.tls_mode.is_some() && !self.control.stream().is_tls() {
+            return Err(Error::InvalidInput(InvalidInput::CleartextCredentials));
+        }
         self.run(Command::Acct(Secret::new(account)?), Expect::Completion)
     }
 
@@ -582,15 +712,38 @@ impl Client {
         Ok(DataWriter::new(self, stream, command))
     }
 
+    /// Negotiates the data protection level asked for, once, before the
+    /// first transfer (`PBSZ 0`, `PROT P`).
+    fn ensure_protection(&mut self) -> Result<()> {
+        if self.control.stream().is_tls() && self.protection != self.config.data_protection {
+            self.set_protection(self.config.data_protection)?;
+        }
+        Ok(())
+    }
+
     /// Runs the core's data setup: opens the connection it names, sends
     /// what it asks, and returns the data stream once the server sent 1xx.
-    fn open_data(
-        &mut self,
-        request: DataRequest,
-    ) -> Result<(std::net::TcpStream, Reply, Option<u64>)> {
+    /// Under `PROT P` the stream is TLS, resuming the control connection's
+    /// session; a passive connection sends its ClientHello at once, so the
+    /// handshake works whether the server expects it before or after 150.
+    fn open_data(&mut self, request: DataRequest) -> Result<(Stream, Reply, Option<u64>)> {
         if self.unusable {
             return Err(Error::Unusable);
         }
+        self.ensure_protection()?;
+        let data_tls = match self.protection {
+            Protection::Private => Some(self.tls_settings()?),
+            Protection::Clear => None,
+        };
+        let wrap = |tcp: std::net::TcpStream| -> Result<Stream> {
+            match &data_tls {
+                Some((config, name)) => {
+                    Stream::begin_tls(tcp, config.rustls().clone(), name.clone())
+                        .map_err(Error::io(Phase::DataConnect))
+                }
+                None => Ok(Stream::Plain(tcp)),
+            }
+        };
         let mut setup = DataSetup::new(request);
         let mut passive = None;
         let mut listener: Option<TcpListener> = None;
@@ -607,19 +760,22 @@ impl Client {
                 }
                 DataStep::Connect(addr) => {
                     tracing::debug!(target: "ftpkit::data", %addr, "connecting");
-                    let stream = net::connect_addr(
+                    let tcp = net::connect_addr(
                         addr,
                         self.config.connect_timeout,
                         self.config.source_address,
                     )
                     .map_err(Error::io(Phase::DataConnect))?;
-                    passive = Some(stream);
+                    net::set_idle_timeout(&tcp, self.config.timeout)
+                        .map_err(Error::io(Phase::DataConnect))?;
+                    passive = Some(wrap(tcp)?);
                     setup.connected()
                 }
                 DataStep::Listen => {
                     let local = self
                         .control
                         .stream()
+                        .tcp()
                         .local_addr()
                         .map_err(Error::io(Phase::DataAccept))?;
                     let bound = TcpListener::bind(SocketAddr::new(local.ip(), 0))
@@ -639,13 +795,18 @@ impl Client {
                             &listener,
                             DataSetup::server_ip(&self.session),
                             self.config.timeout,
-                        ),
+                        )
+                        .and_then(|tcp| {
+                            net::set_idle_timeout(&tcp, self.config.timeout)
+                                .map_err(Error::io(Phase::DataAccept))?;
+                            wrap(tcp)
+                        }),
                         (None, None) => Err(Error::Unusable),
                     };
-                    let stream = stream.and_then(|s| {
-                        net::set_idle_timeout(&s, self.config.timeout)
-                            .map(|()| s)
-                            .map_err(Error::io(Phase::Data))
+                    let stream = stream.and_then(|mut s| {
+                        s.finish_handshake()
+                            .map_err(Error::io(Phase::DataConnect))?;
+                        Ok(s)
                     });
                     return match stream {
                         Ok(stream) => Ok((stream, reply, announced_size)),
@@ -665,11 +826,7 @@ impl Client {
     /// connection (with a reset for uploads), then `NOOP`, and reads replies
     /// up to NOOP's 200 so that the replies to the transfer and to ABOR,
     /// however many the server sends, are all consumed.
-    pub(crate) fn abort_transfer(
-        &mut self,
-        data: Option<std::net::TcpStream>,
-        reset: bool,
-    ) -> Result<()> {
+    pub(crate) fn abort_transfer(&mut self, data: Option<Stream>, reset: bool) -> Result<()> {
         let result = self.abort_sequence(data, reset);
         if result.is_err() {
             self.unusable = true;
@@ -677,14 +834,14 @@ impl Client {
         result
     }
 
-    fn abort_sequence(&mut self, data: Option<std::net::TcpStream>, reset: bool) -> Result<()> {
+    fn abort_sequence(&mut self, data: Option<Stream>, reset: bool) -> Result<()> {
         if self.unusable {
             return Err(Error::Unusable);
         }
         self.control.send(&Command::Abor)?;
         if let Some(stream) = data {
             if reset {
-                net::reset_on_close(&stream);
+                net::reset_on_close(stream.tcp());
             }
             drop(stream);
         }

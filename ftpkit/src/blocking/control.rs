@@ -3,9 +3,13 @@
 
 use std::{
     io::{Read, Write},
-    net::TcpStream,
+    sync::Arc,
 };
 
+use rustls::ClientConfig;
+use rustls_pki_types::ServerName;
+
+use super::stream::Stream;
 use crate::{
     error::{Error, Phase, Result},
     proto::{Command, Reply, ReplyLimits, ReplyReader},
@@ -14,13 +18,13 @@ use crate::{
 /// The control connection and its reply reader.
 #[derive(Debug)]
 pub(crate) struct Control {
-    stream: TcpStream,
+    stream: Stream,
     reader: ReplyReader,
     out: Vec<u8>,
 }
 
 impl Control {
-    pub(crate) fn new(stream: TcpStream, limits: ReplyLimits) -> Control {
+    pub(crate) fn new(stream: Stream, limits: ReplyLimits) -> Control {
         Control {
             stream,
             reader: ReplyReader::new(limits),
@@ -28,8 +32,30 @@ impl Control {
         }
     }
 
-    pub(crate) fn stream(&self) -> &TcpStream {
+    pub(crate) fn stream(&self) -> &Stream {
         &self.stream
+    }
+
+    /// Starts TLS on the control connection (after `234`, or at once for
+    /// implicit FTPS). Bytes that arrived in clear after the last reply are
+    /// discarded first: they cannot be trusted (CVE-2021-22947).
+    pub(crate) fn start_tls(
+        &mut self,
+        config: Arc<ClientConfig>,
+        name: ServerName<'static>,
+    ) -> Result<()> {
+        if !self.reader.buffered().is_empty() {
+            tracing::warn!(target: "ftpkit::tls", bytes = self.reader.buffered().len(), "discarding bytes sent in clear before the TLS handshake");
+        }
+        self.reader.discard_buffered();
+        self.stream
+            .upgrade(config, name)
+            .map_err(Error::io(Phase::Control))
+    }
+
+    /// Returns the control connection to clear text after `CCC`.
+    pub(crate) fn stop_tls(&mut self) -> Result<()> {
+        self.stream.downgrade().map_err(Error::io(Phase::Control))
     }
 
     /// Sends one command.

@@ -5,6 +5,7 @@
 mod client;
 mod control;
 mod net;
+mod stream;
 mod transfer;
 
 pub use client::{Client, DEFAULT_PORT};

@@ -4,10 +4,10 @@
 
 use std::{
     io::{self, Read, Write},
-    net::{Shutdown, TcpStream},
+    net::Shutdown,
 };
 
-use super::Client;
+use super::{Client, stream::Stream};
 use crate::{
     error::{Error, InvalidInput, Phase, Result},
     proto::{Arg, Command, Reply, TransferType, finish_transfer},
@@ -25,7 +25,7 @@ use crate::{
 #[derive(Debug)]
 pub struct DataReader<'c> {
     client: &'c mut Client,
-    stream: Option<TcpStream>,
+    stream: Option<Stream>,
     command: Command,
     announced: Option<u64>,
     expected: Option<u64>,
@@ -36,7 +36,7 @@ pub struct DataReader<'c> {
 impl<'c> DataReader<'c> {
     pub(crate) fn new(
         client: &'c mut Client,
-        stream: TcpStream,
+        stream: Stream,
         command: Command,
         announced: Option<u64>,
         expected: Option<u64>,
@@ -64,29 +64,38 @@ impl<'c> DataReader<'c> {
 
     /// Reads data; 0 means the transfer is complete and the server confirmed it.
     pub(crate) fn read_data(&mut self, buf: &mut [u8]) -> Result<usize> {
-        let Some(stream) = self.stream.as_mut() else {
-            return Ok(0);
-        };
-        match stream.read(buf) {
-            Ok(0) => {
-                self.stream = None;
-                self.complete()?;
-                Ok(0)
-            }
-            Ok(n) => {
-                self.received += n as u64;
-                Ok(n)
-            }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {
-                Ok(0).and_then(|_: usize| self.read_data(buf))
-            }
-            Err(e) => {
-                let err = Error::io(Phase::Data)(e);
-                let stream = self.stream.take();
-                let _ = self.client.abort_transfer(stream, false);
-                Err(err)
+        loop {
+            let Some(stream) = self.stream.as_mut() else {
+                return Ok(0);
+            };
+            match stream.read(buf) {
+                Ok(0) => return self.end_of_data(),
+                Ok(n) => {
+                    self.received += n as u64;
+                    return Ok(n);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof && stream.is_tls() => {
+                    // TLS ended without close_notify: the data may be cut
+                    // short, so only the server's final reply and the size
+                    // check can vouch for it.
+                    tracing::warn!(target: "ftpkit::tls", "data connection closed without TLS close_notify");
+                    return self.end_of_data();
+                }
+                Err(e) => {
+                    let err = Error::io(Phase::Data)(e);
+                    let stream = self.stream.take();
+                    let _ = self.client.abort_transfer(stream, false);
+                    return Err(err);
+                }
             }
         }
+    }
+
+    fn end_of_data(&mut self) -> Result<usize> {
+        self.stream = None;
+        self.complete()?;
+        Ok(0)
     }
 
     fn complete(&mut self) -> Result<()> {
@@ -154,17 +163,13 @@ impl Drop for DataReader<'_> {
 #[derive(Debug)]
 pub struct DataWriter<'c> {
     client: &'c mut Client,
-    stream: Option<TcpStream>,
+    stream: Option<Stream>,
     command: Command,
     sent: u64,
 }
 
 impl<'c> DataWriter<'c> {
-    pub(crate) fn new(
-        client: &'c mut Client,
-        stream: TcpStream,
-        command: Command,
-    ) -> DataWriter<'c> {
+    pub(crate) fn new(client: &'c mut Client, stream: Stream, command: Command) -> DataWriter<'c> {
         DataWriter {
             client,
             stream: Some(stream),
@@ -200,10 +205,15 @@ impl<'c> DataWriter<'c> {
     /// Ends the upload: closes the data connection and returns the server's
     /// final reply (2xx), or the error it sent.
     pub fn finish(mut self) -> Result<Reply> {
-        let Some(stream) = self.stream.take() else {
+        let Some(mut stream) = self.stream.take() else {
             return Err(Error::Unusable);
         };
-        let shutdown = stream.shutdown(Shutdown::Write);
+        // A TLS upload ends with close_notify, so the server can tell a
+        // complete upload from a cut one.
+        let shutdown = stream
+            .flush()
+            .and_then(|()| stream.close_notify())
+            .and_then(|()| stream.tcp().shutdown(Shutdown::Write));
         drop(stream);
         if let Err(e) = shutdown
             && e.kind() != io::ErrorKind::NotConnected

@@ -1,0 +1,138 @@
+//! A connection that is plain TCP or TLS over TCP, for the control and the
+//! data connections alike.
+
+use std::{
+    io::{self, Read, Write},
+    net::TcpStream,
+    sync::Arc,
+};
+
+use rustls::{ClientConfig, ClientConnection, StreamOwned};
+use rustls_pki_types::ServerName;
+
+/// Plain TCP, or TLS over TCP.
+#[derive(Debug)]
+pub(crate) enum Stream {
+    Plain(TcpStream),
+    Tls(Box<StreamOwned<ClientConnection, TcpStream>>),
+}
+
+impl Stream {
+    /// The TCP socket underneath.
+    pub(crate) fn tcp(&self) -> &TcpStream {
+        match self {
+            Stream::Plain(tcp) => tcp,
+            Stream::Tls(tls) => &tls.sock,
+        }
+    }
+
+    /// Whether the stream is encrypted.
+    pub(crate) fn is_tls(&self) -> bool {
+        matches!(self, Stream::Tls(_))
+    }
+
+    /// Starts a TLS client session on `tcp` and sends the ClientHello without
+    /// waiting for an answer; [`Stream::finish_handshake`] completes it. This
+    /// lets a data connection start its handshake before the server has read
+    /// the transfer command, whatever order the server expects.
+    pub(crate) fn begin_tls(
+        mut tcp: TcpStream,
+        config: Arc<ClientConfig>,
+        name: ServerName<'static>,
+    ) -> io::Result<Stream> {
+        let mut conn = ClientConnection::new(config, name).map_err(io::Error::other)?;
+        while conn.wants_write() {
+            conn.write_tls(&mut tcp)?;
+        }
+        Ok(Stream::Tls(Box::new(StreamOwned::new(conn, tcp))))
+    }
+
+    /// Completes a TLS handshake started by [`Stream::begin_tls`]; a no-op on
+    /// plain streams.
+    pub(crate) fn finish_handshake(&mut self) -> io::Result<()> {
+        if let Stream::Tls(tls) = self {
+            while tls.conn.is_handshaking() {
+                tls.conn.complete_io(&mut tls.sock)?;
+            }
+            while tls.conn.wants_write() {
+                tls.conn.write_tls(&mut tls.sock)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Upgrades a plain stream to TLS in place, completing the handshake.
+    pub(crate) fn upgrade(
+        &mut self,
+        config: Arc<ClientConfig>,
+        name: ServerName<'static>,
+    ) -> io::Result<()> {
+        if let Stream::Plain(tcp) = self {
+            let mut tls = Stream::begin_tls(tcp.try_clone()?, config, name)?;
+            tls.finish_handshake()?;
+            *self = tls;
+        }
+        Ok(())
+    }
+
+    /// Returns to plain TCP after `CCC`: sends close_notify and reads up to
+    /// the server's, leaving the TCP connection open.
+    pub(crate) fn downgrade(&mut self) -> io::Result<()> {
+        if let Stream::Tls(tls) = self {
+            tls.conn.send_close_notify();
+            while tls.conn.wants_write() {
+                tls.conn.write_tls(&mut tls.sock)?;
+            }
+            let mut sink = [0u8; 512];
+            loop {
+                match tls.read(&mut sink) {
+                    Ok(0) => break,
+                    Ok(_) => continue,
+                    // A server that closes TLS without close_notify still
+                    // leaves the TCP connection in clear.
+                    Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => break,
+                    Err(e) => return Err(e),
+                }
+            }
+            *self = Stream::Plain(tls.sock.try_clone()?);
+        }
+        Ok(())
+    }
+
+    /// Ends a TLS stream properly (close_notify) before the TCP close;
+    /// a no-op on plain streams.
+    pub(crate) fn close_notify(&mut self) -> io::Result<()> {
+        if let Stream::Tls(tls) = self {
+            tls.conn.send_close_notify();
+            while tls.conn.wants_write() {
+                tls.conn.write_tls(&mut tls.sock)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Read for Stream {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Stream::Plain(tcp) => tcp.read(buf),
+            Stream::Tls(tls) => tls.read(buf),
+        }
+    }
+}
+
+impl Write for Stream {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Stream::Plain(tcp) => tcp.write(buf),
+            Stream::Tls(tls) => tls.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Stream::Plain(tcp) => tcp.flush(),
+            Stream::Tls(tls) => tls.flush(),
+        }
+    }
+}
