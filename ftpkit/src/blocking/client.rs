@@ -21,15 +21,18 @@ use crate::{
     list::{MlsdEntry, parse_mlsd_line},
     name::Name,
     proto::{
-        Arg, Command, DataMode, DataRequest, DataSetup, DataStep, Expect, Features, LineSplitter,
-        Login, Protection, Reply, ReplyCode, Secret, Session, Step, TransferType, expect, parse,
-        to_crlf_line,
+        Abort, AbortStep, Arg, Command, DataMode, DataRequest, DataSetup, DataStep, Expect,
+        Features, LineSplitter, Login, Protection, Reply, ReplyCode, Secret, Session, Step,
+        TransferType, expect, parse, to_crlf_line,
     },
     tls::{self, TlsConfig, TlsMode},
 };
 
 /// The default FTP port.
 pub const DEFAULT_PORT: u16 = 21;
+
+/// How long to wait for a late reply after an abort (see [`Abort`]).
+const ABORT_GRACE: std::time::Duration = std::time::Duration::from_millis(300);
 
 /// The default port for implicit FTPS.
 pub const DEFAULT_IMPLICIT_TLS_PORT: u16 = 990;
@@ -838,23 +841,27 @@ impl Client {
         if self.unusable {
             return Err(Error::Unusable);
         }
-        self.control.send(&Command::Abor)?;
+        let [abor, noop] = Abort::COMMANDS;
+        self.control.send(&abor)?;
         if let Some(stream) = data {
             if reset {
                 net::reset_on_close(stream.tcp());
             }
             drop(stream);
         }
-        self.control.send(&Command::Noop)?;
-        for _ in 0..6 {
-            let reply = self.read_reply()?;
-            if reply.code() == ReplyCode::OK {
-                return Ok(());
-            }
+        self.control.send(&noop)?;
+        let mut abort = Abort::new();
+        let mut step = AbortStep::Read;
+        loop {
+            step = match step {
+                AbortStep::Read => abort.on_reply(self.read_reply()?)?,
+                AbortStep::ReadBriefly => match self.control.read_reply_within(ABORT_GRACE)? {
+                    Some(reply) => abort.on_reply(reply)?,
+                    None => abort.on_quiet(),
+                },
+                AbortStep::Done => return Ok(()),
+            };
         }
-        Err(Error::Protocol(ProtocolError::MalformedReply(
-            "no reply to NOOP after ABOR".into(),
-        )))
     }
 
     /// Sends `ABOR` when no transfer is running through this client and

@@ -68,6 +68,27 @@ impl Control {
             .map_err(Error::io(Phase::Control))
     }
 
+    /// Reads a reply if one arrives within `wait`; `None` if none began.
+    pub(crate) fn read_reply_within(&mut self, wait: std::time::Duration) -> Result<Option<Reply>> {
+        if self.reader.has_pending() {
+            return self.read_reply().map(Some);
+        }
+        let tcp = self.stream.tcp();
+        let idle = tcp.read_timeout().map_err(Error::io(Phase::Control))?;
+        tcp.set_read_timeout(Some(wait))
+            .map_err(Error::io(Phase::Control))?;
+        let result = self.read_reply();
+        self.stream
+            .tcp()
+            .set_read_timeout(idle)
+            .map_err(Error::io(Phase::Control))?;
+        match result {
+            Ok(reply) => Ok(Some(reply)),
+            Err(e) if e.is_timeout() && !self.reader.has_pending() => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Reads the next complete reply.
     pub(crate) fn read_reply(&mut self) -> Result<Reply> {
         let mut buf = [0u8; 4096];

@@ -25,6 +25,6 @@ pub use parse::{
 };
 pub use reply::{Reply, ReplyClass, ReplyCode, ReplyLimits, ReplyReader};
 pub use session::{
-    DataMode, DataRequest, DataSetup, DataStep, Expect, Login, Session, Step, expect,
-    finish_transfer,
+    Abort, AbortStep, DataMode, DataRequest, DataSetup, DataStep, Expect, Login, Session, Step,
+    expect, finish_transfer,
 };

@@ -432,6 +432,82 @@ fn unexpected(sent: &Command, reply: Reply) -> Error {
     }
 }
 
+/// What a driver does next while aborting a transfer.
+#[derive(Debug, PartialEq, Eq)]
+pub enum AbortStep {
+    /// Read the next reply and feed it to [`Abort::on_reply`].
+    Read,
+    /// Read one more reply if it comes within a short grace period (a
+    /// straggler from a server that answers out of order); feed it to
+    /// [`Abort::on_reply`], or call [`Abort::on_quiet`] if none comes.
+    ReadBriefly,
+    /// The control connection is in step again.
+    Done,
+}
+
+/// Resynchronises the control connection after an interrupted transfer.
+///
+/// The driver sends `ABOR`, closes the data connection, then sends `NOOP`
+/// (see [`Abort::COMMANDS`]). The transfer and the ABOR each get a reply
+/// (426 then 226, or 226 then 225, in whatever order and wording), and NOOP
+/// gets 200: everything up to NOOP's 200 is consumed. A server that sends
+/// fewer than two replies before the 200 may still be sending one late
+/// (libunftp does), so one more is awaited briefly.
+#[derive(Debug, Default)]
+pub struct Abort {
+    before_noop: usize,
+    noop_seen: bool,
+}
+
+impl Abort {
+    /// The commands to send, in order: `ABOR` (then close the data
+    /// connection), then `NOOP`.
+    pub const COMMANDS: [Command; 2] = [Command::Abor, Command::Noop];
+
+    /// Most replies accepted before NOOP's: more means the server is lost.
+    const MAX_REPLIES: usize = 6;
+
+    /// A new abort.
+    pub fn new() -> Abort {
+        Abort::default()
+    }
+
+    /// Feeds a reply.
+    pub fn on_reply(&mut self, reply: Reply) -> Result<AbortStep, Error> {
+        if self.noop_seen {
+            // The straggler: the transfer's or ABOR's late reply.
+            return Ok(AbortStep::Done);
+        }
+        if reply.code() == ReplyCode::OK {
+            self.noop_seen = true;
+            return Ok(if self.before_noop >= 2 {
+                AbortStep::Done
+            } else {
+                AbortStep::ReadBriefly
+            });
+        }
+        if reply.code() == ReplyCode::NOT_AVAILABLE {
+            return Err(Error::Reply {
+                command: "ABOR".into(),
+                reply,
+            });
+        }
+        self.before_noop += 1;
+        if self.before_noop > Abort::MAX_REPLIES {
+            return Err(Error::Reply {
+                command: "NOOP after ABOR".into(),
+                reply,
+            });
+        }
+        Ok(AbortStep::Read)
+    }
+
+    /// No straggler came within the grace period.
+    pub fn on_quiet(&mut self) -> AbortStep {
+        AbortStep::Done
+    }
+}
+
 /// Checks the final reply of a transfer: 2xx (226 or 250) is success.
 pub fn finish_transfer(command: &Command, reply: Reply) -> Result<Reply, Error> {
     expect(command, reply, Expect::Completion)
@@ -641,6 +717,38 @@ mod tests {
             sent(d.listening("[::1]:5001".parse().unwrap())),
             "EPRT |2|::1|5001|"
         );
+    }
+
+    #[test]
+    fn abort_consumes_every_reply_up_to_noop() {
+        let mut a = Abort::new();
+        assert_eq!(a.on_reply(reply("426 aborted")).unwrap(), AbortStep::Read);
+        assert_eq!(a.on_reply(reply("226 abort ok")).unwrap(), AbortStep::Read);
+        assert_eq!(a.on_reply(reply("200 noop")).unwrap(), AbortStep::Done);
+
+        let mut a = Abort::new();
+        assert_eq!(a.on_reply(reply("226 closing")).unwrap(), AbortStep::Read);
+        assert_eq!(
+            a.on_reply(reply("200 noop")).unwrap(),
+            AbortStep::ReadBriefly
+        );
+        assert_eq!(a.on_reply(reply("426 late")).unwrap(), AbortStep::Done);
+
+        let mut a = Abort::new();
+        assert_eq!(
+            a.on_reply(reply("200 noop")).unwrap(),
+            AbortStep::ReadBriefly
+        );
+        assert_eq!(a.on_quiet(), AbortStep::Done);
+
+        let mut a = Abort::new();
+        assert!(a.on_reply(reply("421 bye")).is_err());
+        let mut a = Abort::new();
+        let mut last = Ok(AbortStep::Read);
+        for _ in 0..7 {
+            last = a.on_reply(reply("150 again"));
+        }
+        assert!(last.is_err());
     }
 
     #[test]

@@ -1,0 +1,771 @@
+//! Every public method of the blocking client against exact dialogues of the
+//! scripted fake server, and the faults a hostile or broken server can inject.
+
+use std::{
+    io::{Read, Write},
+    time::{Duration, Instant},
+};
+
+use ftpkit::{Client, Config, DataMode, Error, Phase, ReplyCode};
+use ftpkit_testkit::{DataFault, FakeServer, Script};
+
+/// A client config with short timeouts so fault tests end quickly.
+fn quick() -> Config {
+    Config::default()
+        .timeout(Duration::from_secs(2))
+        .connect_timeout(Duration::from_secs(2))
+}
+
+/// Starts one scripted connection and returns a connected, logged-in client.
+fn logged_in(script: Script) -> (FakeServer, Client) {
+    let server = FakeServer::start(vec![Script::login_anonymous().then(script)]);
+    let mut client = Client::connect_with(&server.addr().to_string(), quick()).unwrap();
+    client.login_anonymous().unwrap();
+    (server, client)
+}
+
+fn binary_epsv() -> Script {
+    Script::new()
+        .expect("TYPE I")
+        .reply("200 binary")
+        .expect("EPSV")
+        .epsv()
+}
+
+#[test]
+fn connect_reads_the_greeting_and_waits_through_120() {
+    let server = FakeServer::start(vec![
+        Script::new()
+            .reply("120 ready in a moment")
+            .reply("220-Welcome\r\n220 to the fake server")
+            .expect("QUIT")
+            .reply("221 bye")
+            .end(),
+    ]);
+    let client = Client::connect_with(&server.addr().to_string(), quick()).unwrap();
+    assert_eq!(client.welcome().code(), ReplyCode(220));
+    assert_eq!(client.welcome().lines().len(), 2);
+    assert_eq!(client.quit().unwrap().code(), ReplyCode(221));
+    server.finish();
+}
+
+#[test]
+fn a_refusing_greeting_is_an_error_with_its_code() {
+    let server = FakeServer::start(vec![Script::new().reply("421 too many users").end()]);
+    let err = Client::connect_with(&server.addr().to_string(), quick()).unwrap_err();
+    assert_eq!(err.code(), Some(ReplyCode(421)));
+    assert!(err.is_transient());
+    server.finish();
+}
+
+#[test]
+fn login_sends_user_pass_and_acct_and_never_logs_the_password() {
+    let server = FakeServer::start(vec![
+        Script::new()
+            .reply("220 hi")
+            .expect("USER alice")
+            .reply("331 password please")
+            .expect("PASS s3cret")
+            .reply("332 account please")
+            .expect("ACCT acct-9")
+            .reply("230 in")
+            .expect("ACCT more")
+            .reply("202 superfluous"),
+    ]);
+    let mut client = Client::connect_with(&server.addr().to_string(), quick()).unwrap();
+    let reply = client
+        .login_with_account("alice", "s3cret", "acct-9")
+        .unwrap();
+    assert_eq!(reply.code(), ReplyCode(230));
+    assert_eq!(client.acct("more").unwrap().code(), ReplyCode(202));
+    server.finish();
+}
+
+#[test]
+fn anonymous_login_is_the_default() {
+    let (server, mut client) = logged_in(Script::new().expect("NOOP").reply("200 ok"));
+    client.noop().unwrap();
+    let t = server.finish();
+    assert_eq!(t.commands[..2], ["USER anonymous", "PASS anonymous@"]);
+}
+
+#[test]
+fn refused_login_is_login_refused() {
+    let server = FakeServer::start(vec![
+        Script::new()
+            .reply("220 hi")
+            .expect("USER bob")
+            .reply("331 pw")
+            .expect("PASS wrong")
+            .reply("530 Login incorrect"),
+    ]);
+    let mut client = Client::connect_with(&server.addr().to_string(), quick()).unwrap();
+    let err = client.login("bob", "wrong").unwrap_err();
+    assert!(matches!(&err, Error::LoginRefused(r) if r.code() == ReplyCode(530)));
+    assert!(err.is_permanent());
+    assert!(!err.to_string().contains("wrong"));
+    server.finish();
+}
+
+#[test]
+fn directory_commands() {
+    let (server, mut client) = logged_in(
+        Script::new()
+            .expect("CWD pub/files")
+            .reply("250 ok")
+            .expect("CDUP")
+            .reply("500 unknown")
+            .expect("CWD ..")
+            .reply("250 ok")
+            .expect("CWD .")
+            .reply("250 ok")
+            .expect("PWD")
+            .reply("257 \"/a \"\"q\"\" dir\" is current")
+            .expect("MKD new")
+            .reply("257 \"/new\" created")
+            .expect("MKD other")
+            .reply("250 ok, no path given")
+            .expect("RMD old")
+            .reply("250 removed")
+            .expect("DELE f.txt")
+            .reply("250 deleted")
+            .expect("RNFR a")
+            .reply("350 ready")
+            .expect("RNTO b")
+            .reply("250 renamed")
+            .expect("RNFR missing")
+            .reply("550 no such file"),
+    );
+    client.cwd("pub/files").unwrap();
+    client.cwd("..").unwrap();
+    client.cwd("").unwrap();
+    assert_eq!(client.pwd().unwrap(), "/a \"q\" dir");
+    assert_eq!(client.mkd("new").unwrap(), "/new");
+    assert_eq!(client.mkd("other").unwrap(), "other");
+    client.rmd("old").unwrap();
+    client.delete("f.txt").unwrap();
+    client.rename("a", "b").unwrap();
+    let err = client.rename("missing", "x").unwrap_err();
+    assert_eq!(err.code(), Some(ReplyCode(550)));
+    assert_eq!(err.to_string(), "RNFR missing: 550 no such file");
+    let t = server.finish();
+    assert!(
+        !t.commands.iter().any(|c| c == "RNTO x"),
+        "RNTO sent after a refused RNFR"
+    );
+}
+
+#[test]
+fn size_switches_to_binary_and_mdtm_parses_utc() {
+    let (server, mut client) = logged_in(
+        Script::new()
+            .expect("TYPE I")
+            .reply("200 ok")
+            .expect("SIZE big.iso")
+            .reply("213 5000000000")
+            .expect("SIZE small")
+            .reply("213 7")
+            .expect("MDTM big.iso")
+            .reply("213 20240229123456"),
+    );
+    assert_eq!(client.size("big.iso").unwrap(), 5_000_000_000);
+    assert_eq!(client.size("small").unwrap(), 7);
+    let t = client.mdtm("big.iso").unwrap();
+    let secs = t.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    assert_eq!(secs, 1_709_210_096);
+    server.finish();
+}
+
+#[test]
+fn site_noop_feat_and_raw_commands() {
+    let (server, mut client) = logged_in(
+        Script::new()
+            .expect("SITE CHMOD 644 f")
+            .reply("200 ok")
+            .expect("NOOP")
+            .reply("200 ok")
+            .expect("FEAT")
+            .reply("211-Features:\r\n MDTM\r\n UTF8\r\n MLST type*;size*;\r\n211 End")
+            .expect("OPTS UTF8 ON")
+            .reply("200 ok")
+            .expect("STAT")
+            .reply("211-status\r\n211 end")
+            .expect("HELP x")
+            .reply("502 no help")
+            .expect("MODE S")
+            .reply("331 odd"),
+    );
+    client.site("CHMOD 644 f").unwrap();
+    client.noop().unwrap();
+    let features = client.features().unwrap();
+    assert!(features.supports("utf8") && features.supports("MLST"));
+    // Asked once per session.
+    assert!(client.features().unwrap().supports("MDTM"));
+    assert_eq!(client.sendcmd("STAT").unwrap().lines().len(), 2);
+    assert_eq!(
+        client.sendcmd("HELP x").unwrap_err().code(),
+        Some(ReplyCode(502))
+    );
+    assert_eq!(
+        client.voidcmd("MODE S").unwrap_err().code(),
+        Some(ReplyCode(331))
+    );
+    server.finish();
+}
+
+#[test]
+fn line_breaks_and_nul_are_refused_before_anything_is_sent() {
+    let (server, mut client) = logged_in(Script::new().expect("NOOP").reply("200 still in sync"));
+    for bad in ["a\r\nDELE b", "a\nb", "a\rb", "a\0b"] {
+        assert!(
+            matches!(client.sendcmd(bad), Err(Error::InvalidInput(_))),
+            "{bad:?}"
+        );
+        assert!(matches!(client.cwd(bad), Err(Error::InvalidInput(_))));
+        assert!(matches!(client.delete(bad), Err(Error::InvalidInput(_))));
+        assert!(matches!(
+            client.rename("ok", bad),
+            Err(Error::InvalidInput(_))
+        ));
+        assert!(matches!(
+            client.get(bad, &mut Vec::new()),
+            Err(Error::InvalidInput(_))
+        ));
+        assert!(matches!(
+            client.put(bad, &mut &b"x"[..]),
+            Err(Error::InvalidInput(_))
+        ));
+    }
+    assert!(matches!(
+        client.login("u\r\nDELE x", "p"),
+        Err(Error::InvalidInput(_))
+    ));
+    assert!(matches!(
+        client.cwd(vec![b'a'; 5000]),
+        Err(Error::InvalidInput(_))
+    ));
+    client.noop().unwrap();
+    let t = server.finish();
+    assert_eq!(
+        t.commands.len(),
+        3,
+        "only USER, PASS and NOOP reached the server: {:?}",
+        t.commands
+    );
+}
+
+#[test]
+fn listings_nlst_list_mlsd_mlst_and_retr_lines() {
+    let (server, mut client) = logged_in(
+        Script::new()
+            .expect("TYPE A")
+            .reply("200 ascii")
+            .expect("EPSV")
+            .epsv()
+            .expect("NLST")
+            .reply("150 here")
+            .send_data(b"a.txt\r\nb \xff.bin\r\nno-newline")
+            .reply("226 done")
+            .expect("EPSV")
+            .epsv()
+            .expect("LIST pub")
+            .reply("150 here")
+            .send_data(b"-rw-r--r-- 1 u g 5 Jan 1 2024 a.txt\r\n")
+            .reply("226 done")
+            .expect("EPSV")
+            .epsv()
+            .expect("MLSD")
+            .reply("150 here")
+            .send_data(b"type=cdir; .\r\ntype=file;size=5;modify=20240101000000; a b;c\r\nnot an mlsd line\r\n")
+            .reply("226 done")
+            .expect("MLST a.txt")
+            .reply("250-facts\r\n type=file;size=5; a.txt\r\n250 end")
+            .expect("EPSV")
+            .epsv()
+            .expect("RETR notes.txt")
+            .reply("150 here")
+            .send_data(b"line 1\r\nline 2\n")
+            .reply("226 done"),
+    );
+    let names = client.nlst("").unwrap();
+    assert_eq!(names.len(), 3);
+    assert_eq!(names[1].as_bytes(), b"b \xff.bin");
+    assert_eq!(names[2], "no-newline");
+    assert_eq!(
+        client.list("pub").unwrap()[0],
+        "-rw-r--r-- 1 u g 5 Jan 1 2024 a.txt"
+    );
+    let entries = client.mlsd("").unwrap();
+    assert_eq!(entries.len(), 2);
+    assert_eq!(entries[1].name, "a b;c");
+    assert_eq!(entries[1].fact("size"), Some("5"));
+    let facts = client.mlst("a.txt").unwrap();
+    assert_eq!(facts.fact("type"), Some("file"));
+    let mut lines = Vec::new();
+    client
+        .retr_lines("RETR notes.txt", |l| lines.push(l.to_vec()))
+        .unwrap();
+    assert_eq!(lines, [b"line 1".to_vec(), b"line 2".to_vec()]);
+    server.finish();
+}
+
+#[test]
+fn get_with_progress_and_block_size() {
+    let data: Vec<u8> = (0..100_000u32).map(|i| i as u8).collect();
+    let (server, mut client) = logged_in(
+        binary_epsv()
+            .expect("RETR f")
+            .reply("150 Opening (100000 bytes)")
+            .send_data(&data)
+            .reply("226 done"),
+    );
+    let mut chunks = 0;
+    let mut got = Vec::new();
+    let n = client
+        .retrieve("f")
+        .block_size(1000)
+        .for_each_chunk(|c| {
+            assert!(c.len() <= 1000);
+            chunks += 1;
+            got.extend_from_slice(c);
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(n, 100_000);
+    assert_eq!(got, data);
+    assert!(chunks >= 100);
+    server.finish();
+}
+
+#[test]
+fn get_resumes_with_rest_beyond_4_gib() {
+    let (server, mut client) = logged_in(
+        binary_epsv()
+            .expect("REST 5000000000")
+            .reply("350 restarting")
+            .expect("RETR big")
+            .reply("150 Opening (5000000007 bytes)")
+            .send_data(b"tail!!!")
+            .reply("226 done"),
+    );
+    let mut seen = Vec::new();
+    let mut out = Vec::new();
+    let n = client
+        .retrieve("big")
+        .rest(5_000_000_000)
+        .progress(|offset| seen.push(offset))
+        .to_writer(&mut out)
+        .unwrap();
+    assert_eq!((n, out.as_slice()), (7, &b"tail!!!"[..]));
+    assert_eq!(seen.last(), Some(&5_000_000_007));
+    server.finish();
+}
+
+#[test]
+fn streaming_reader_reads_the_final_reply_and_abort_resynchronises() {
+    let data = vec![7u8; 1 << 20];
+    let (server, mut client) = logged_in(
+        binary_epsv()
+            .expect("RETR f")
+            .reply("150 go")
+            .send_data(b"hello")
+            .reply("226 done")
+            .expect("EPSV")
+            .epsv()
+            .expect("RETR big")
+            .reply("150 go")
+            .send_data_then(&data, DataFault::StallAt(64 * 1024))
+            .expect("ABOR")
+            .reply("426 aborted")
+            .reply("226 abort ok")
+            .expect("NOOP")
+            .reply("200 in sync")
+            .expect("NOOP")
+            .reply("200 next"),
+    );
+    let mut reader = client.retrieve("f").reader().unwrap();
+    let mut s = String::new();
+    reader.read_to_string(&mut s).unwrap();
+    assert_eq!(s, "hello");
+    assert_eq!(reader.finish().unwrap().code(), ReplyCode(226));
+
+    let mut reader = client.retrieve("big").reader().unwrap();
+    let mut first = [0u8; 1000];
+    reader.read_exact(&mut first).unwrap();
+    reader.abort().unwrap();
+    assert_eq!(client.noop().unwrap().message(), "next");
+    server.finish();
+}
+
+#[test]
+fn dropping_a_reader_aborts_and_keeps_the_client_usable() {
+    let (server, mut client) = logged_in(
+        binary_epsv()
+            .expect("RETR f")
+            .reply("150 go")
+            .send_data_then(&[1u8; 300_000], DataFault::StallAt(100_000))
+            .expect("ABOR")
+            .reply("225 no transfer")
+            .expect("NOOP")
+            .reply("200 ok")
+            .expect("PWD")
+            .reply("257 \"/\""),
+    );
+    {
+        let mut reader = client.retrieve("f").reader().unwrap();
+        let mut buf = [0u8; 10];
+        reader.read_exact(&mut buf).unwrap();
+    }
+    assert_eq!(client.pwd().unwrap(), "/");
+    server.finish();
+}
+
+#[test]
+fn put_append_rest_and_store_lines() {
+    let (server, mut client) = logged_in(
+        binary_epsv()
+            .expect("STOR up.bin")
+            .reply("150 go")
+            .recv_data()
+            .reply("226 stored")
+            .expect("EPSV")
+            .epsv()
+            .expect("APPE log")
+            .reply("150 go")
+            .recv_data()
+            .reply("226 appended")
+            .expect("EPSV")
+            .epsv()
+            .expect("REST 3")
+            .reply("350 ok")
+            .expect("STOR part")
+            .reply("150 go")
+            .recv_data()
+            .reply("226 ok")
+            .expect("TYPE A")
+            .reply("200 ascii")
+            .expect("EPSV")
+            .epsv()
+            .expect("STOR notes.txt")
+            .reply("150 go")
+            .recv_data()
+            .reply("226 ok"),
+    );
+    let data = vec![42u8; 300_000];
+    let mut progress = Vec::new();
+    let sent = client
+        .store("up.bin")
+        .block_size(65_536)
+        .progress(|n| progress.push(n))
+        .from_reader(&mut data.as_slice())
+        .unwrap();
+    assert_eq!(sent, 300_000);
+    assert_eq!(progress.last(), Some(&300_000));
+    assert_eq!(client.append("log", &mut &b"more"[..]).unwrap(), 4);
+    client
+        .store("part")
+        .rest(3)
+        .from_reader(&mut &b"defg"[..])
+        .unwrap();
+    client
+        .store_lines("notes.txt", &b"one\ntwo\r\nthree"[..])
+        .unwrap();
+    let t = server.finish();
+    assert_eq!(t.uploads[0], data);
+    assert_eq!(t.uploads[1], b"more");
+    assert_eq!(t.uploads[2], b"defg");
+    assert_eq!(t.uploads[3], b"one\r\ntwo\r\nthree\r\n");
+}
+
+#[test]
+fn streaming_writer_finish() {
+    let (server, mut client) = logged_in(
+        binary_epsv()
+            .expect("STOR w")
+            .reply("150 go")
+            .recv_data()
+            .reply("226 ok"),
+    );
+    let mut w = client.store("w").writer().unwrap();
+    w.write_all(b"abc").unwrap();
+    w.write_all(b"def").unwrap();
+    assert_eq!(w.bytes_written(), 6);
+    assert_eq!(w.finish().unwrap().code(), ReplyCode(226));
+    assert_eq!(server.finish().uploads[0], b"abcdef");
+}
+
+#[test]
+fn epsv_refused_falls_back_to_pasv_and_the_227_address_is_ignored() {
+    let (server, mut client) = logged_in(
+        Script::new()
+            .expect("TYPE I")
+            .reply("200 ok")
+            .expect("EPSV")
+            .reply("500 EPSV not understood")
+            .expect("PASV")
+            .pasv_reply_addr([10, 255, 255, 1])
+            .expect("RETR a")
+            .reply("150 go")
+            .send_data(b"A")
+            .reply("226 ok")
+            .expect("PASV")
+            .pasv()
+            .expect("RETR b")
+            .reply("150 go")
+            .send_data(b"B")
+            .reply("226 ok"),
+    );
+    let mut out = Vec::new();
+    client.get("a", &mut out).unwrap();
+    client.get("b", &mut out).unwrap();
+    assert_eq!(out, b"AB");
+    server.finish();
+}
+
+#[test]
+fn active_mode_port_and_retr() {
+    let server = FakeServer::start(vec![
+        Script::login_anonymous()
+            .expect("TYPE I")
+            .reply("200 ok")
+            .expect_prefix("PORT 127,0,0,1,")
+            .active()
+            .expect("RETR f")
+            .reply("150 connecting")
+            .send_data(b"active bytes")
+            .reply("226 ok")
+            .expect_prefix("PORT ")
+            .active()
+            .expect("STOR g")
+            .reply("150 connecting")
+            .recv_data()
+            .reply("226 ok"),
+    ]);
+    let mut client =
+        Client::connect_with(&server.addr().to_string(), quick().mode(DataMode::Active)).unwrap();
+    client.login_anonymous().unwrap();
+    let mut out = Vec::new();
+    client.get("f", &mut out).unwrap();
+    assert_eq!(out, b"active bytes");
+    client.put("g", &mut &b"up"[..]).unwrap();
+    assert_eq!(server.finish().uploads[0], b"up");
+}
+
+// ----- faults ---------------------------------------------------------------
+
+#[test]
+fn fewer_bytes_than_announced_is_incomplete_even_with_226() {
+    let (server, mut client) = logged_in(
+        binary_epsv()
+            .expect("RETR f")
+            .reply("150 Opening BINARY mode (10 bytes)")
+            .send_data_then(b"0123456789", DataFault::CloseAt(4))
+            .reply("226 Transfer complete"),
+    );
+    let err = client.get("f", &mut Vec::new()).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Incomplete {
+                expected: 10,
+                received: 4
+            }
+        ),
+        "{err}"
+    );
+    server.finish();
+}
+
+#[test]
+fn a_426_after_partial_data_is_an_error_with_the_code() {
+    let (server, mut client) = logged_in(
+        binary_epsv()
+            .expect("RETR f")
+            .reply("150 go")
+            .send_data_then(&[9u8; 5000], DataFault::CloseAt(1000))
+            .reply("426 Connection closed; transfer aborted")
+            .expect("NOOP")
+            .reply("200 still usable"),
+    );
+    let err = client.get("f", &mut Vec::new()).unwrap_err();
+    assert_eq!(err.code(), Some(ReplyCode(426)));
+    assert!(err.is_transient());
+    client.noop().unwrap();
+    server.finish();
+}
+
+#[test]
+fn a_reset_data_connection_is_a_data_error() {
+    let (server, mut client) = logged_in(
+        binary_epsv()
+            .expect("RETR f")
+            .reply("150 go")
+            .send_data_then(&[9u8; 200_000], DataFault::ResetAt(50_000))
+            .reply("426 aborted"),
+    );
+    let err = client.get("f", &mut Vec::new()).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Io {
+                phase: Phase::Data,
+                ..
+            } | Error::Reply { .. }
+        ),
+        "{err:?}"
+    );
+    server.finish_allow_unplayed();
+}
+
+#[test]
+fn a_stalled_transfer_times_out_within_the_idle_timeout() {
+    let (server, mut client) = logged_in(
+        binary_epsv()
+            .expect("RETR f")
+            .reply("150 go")
+            .send_data_then(&[1u8; 10_000], DataFault::StallAt(5000)),
+    );
+    let started = Instant::now();
+    let err = client.get("f", &mut Vec::new()).unwrap_err();
+    assert!(err.is_timeout() || client.is_unusable(), "{err:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "took {:?}",
+        started.elapsed()
+    );
+    server.finish_allow_unplayed();
+}
+
+#[test]
+fn a_slow_but_live_transfer_is_not_cut_by_the_idle_timeout() {
+    let data = vec![3u8; 3000];
+    let server = FakeServer::start(vec![
+        Script::login_anonymous()
+            .then(binary_epsv())
+            .expect("RETR slow")
+            .reply("150 go")
+            .send_data_then(
+                &data,
+                DataFault::Slow {
+                    chunk: 500,
+                    delay: Duration::from_millis(250),
+                },
+            )
+            .reply("226 done"),
+    ]);
+    let config = quick().timeout(Duration::from_millis(700));
+    let mut client = Client::connect_with(&server.addr().to_string(), config).unwrap();
+    client.login_anonymous().unwrap();
+    let started = Instant::now();
+    let mut out = Vec::new();
+    client.get("slow", &mut out).unwrap();
+    assert_eq!(out, data);
+    assert!(
+        started.elapsed() > Duration::from_millis(700),
+        "the transfer was not slow"
+    );
+    server.finish();
+}
+
+#[test]
+fn a_server_that_never_replies_times_out_and_the_client_becomes_unusable() {
+    let (server, mut client) = logged_in(Script::new().expect("PWD").never_reply());
+    let started = Instant::now();
+    let err = client.pwd().unwrap_err();
+    assert!(err.is_timeout(), "{err:?}");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert!(matches!(client.noop(), Err(Error::Unusable)));
+    server.finish_allow_unplayed();
+}
+
+#[test]
+fn garbage_227_is_a_protocol_error() {
+    let (server, mut client) = logged_in(
+        Script::new()
+            .expect("TYPE I")
+            .reply("200 ok")
+            .expect("EPSV")
+            .reply("502 no")
+            .expect("PASV")
+            .reply("227 Entering Passive Mode (1,2,3,999,0,21)"),
+    );
+    let err = client.get("f", &mut Vec::new()).unwrap_err();
+    assert!(matches!(err, Error::Protocol(_)), "{err:?}");
+    server.finish();
+}
+
+#[test]
+fn an_endless_line_is_refused_at_the_line_limit() {
+    let (server, mut client) = logged_in(Script::new().expect("PWD").endless_line());
+    let err = client.pwd().unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Protocol(ftpkit::ProtocolError::LineTooLong { limit: 8192 })
+        ),
+        "{err:?}"
+    );
+    drop(client);
+    server.finish_allow_unplayed();
+}
+
+#[test]
+fn an_endless_multiline_reply_is_refused_at_the_reply_limit() {
+    let (server, mut client) = logged_in(Script::new().expect("FEAT").endless_multiline(211));
+    let err = client.features().unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Protocol(ftpkit::ProtocolError::ReplyTooLong { .. })
+        ),
+        "{err:?}"
+    );
+    drop(client);
+    server.finish_allow_unplayed();
+}
+
+#[test]
+fn a_malformed_reply_is_a_protocol_error() {
+    let (server, mut client) = logged_in(Script::new().expect("PWD").raw(b"hello there\r\n"));
+    assert!(matches!(client.pwd(), Err(Error::Protocol(_))));
+    assert!(matches!(client.pwd(), Err(Error::Unusable)));
+    server.finish_allow_unplayed();
+}
+
+#[test]
+fn a_421_makes_the_client_unusable() {
+    let (server, mut client) = logged_in(
+        Script::new()
+            .expect("NOOP")
+            .reply("421 shutting down")
+            .end(),
+    );
+    assert_eq!(client.noop().unwrap_err().code(), Some(ReplyCode(421)));
+    assert!(client.is_unusable());
+    assert!(matches!(client.pwd(), Err(Error::Unusable)));
+    server.finish();
+}
+
+#[test]
+fn an_upload_refused_mid_way_reports_the_servers_reply() {
+    let (server, mut client) = logged_in(
+        binary_epsv()
+            .expect("STOR full")
+            .reply("150 go")
+            .recv_data_then(DataFault::ResetAt(10_000))
+            .reply("552 disk full"),
+    );
+    let data = vec![0u8; 4 << 20];
+    let err = client.put("full", &mut data.as_slice()).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Io {
+                phase: Phase::Data,
+                ..
+            } | Error::Reply { .. }
+        ),
+        "{err:?}"
+    );
+    server.finish_allow_unplayed();
+}

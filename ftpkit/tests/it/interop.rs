@@ -1,0 +1,101 @@
+//! The scenarios against real servers nobody here wrote: vsftpd, proftpd,
+//! pure-ftpd and pyftpdlib, started on loopback by
+//! `scripts/interop-servers.sh start`, which writes the servers' addresses
+//! to `servers.env` (`$FTPKIT_INTEROP_DIR`, default `/tmp/ftpkit-interop`).
+//!
+//! In CI (`CI` set) a missing server is a failure; elsewhere the tests say
+//! that they skipped.
+
+use std::{collections::BTreeMap, time::Duration};
+
+use ftpkit::{Config, TlsConfig, TlsMode};
+
+use crate::scenarios::{self, Target};
+
+/// The variables of `servers.env`, or `None` when the servers are not running.
+fn servers_env() -> Option<BTreeMap<String, String>> {
+    let dir = std::env::var("FTPKIT_INTEROP_DIR").unwrap_or_else(|_| "/tmp/ftpkit-interop".into());
+    let text = std::fs::read_to_string(format!("{dir}/servers.env")).ok()?;
+    Some(
+        text.lines()
+            .filter_map(|line| line.split_once('='))
+            .map(|(k, v)| (k.trim().to_owned(), v.trim().trim_matches('"').to_owned()))
+            .collect(),
+    )
+}
+
+fn in_ci() -> bool {
+    std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false")
+}
+
+/// The address of `server` in the list `key`, or `None` (with a skip
+/// message) off CI; in CI a missing server fails the test.
+fn lookup(key: &str, server: &str) -> Option<(String, BTreeMap<String, String>)> {
+    let found = servers_env().and_then(|env| {
+        let addr = env.get(key)?.split_whitespace().find_map(|pair| {
+            pair.strip_prefix(server)?
+                .strip_prefix('=')
+                .map(str::to_owned)
+        })?;
+        Some((addr, env))
+    });
+    if found.is_none() {
+        let msg = format!(
+            "interop: {server} ({key}) is not running; start the servers with scripts/interop-servers.sh install && scripts/interop-servers.sh start"
+        );
+        assert!(!in_ci(), "{msg}");
+        eprintln!("SKIPPED {msg}");
+    }
+    found
+}
+
+fn target(key: &str, server: &str, tls: Option<TlsMode>) -> Option<Target> {
+    let (addr, env) = lookup(key, server)?;
+    let mut config = Config::default()
+        .timeout(Duration::from_secs(20))
+        .connect_timeout(Duration::from_secs(5));
+    if let Some(mode) = tls {
+        let ca = env
+            .get("FTPKIT_INTEROP_CA")
+            .expect("servers.env names FTPKIT_INTEROP_CA");
+        let tls_config = TlsConfig::builder()
+            .without_system_roots()
+            .add_ca_pem_file(ca)
+            .and_then(|b| b.build())
+            .expect("the interop CA loads");
+        config = config.tls(mode, Some(tls_config));
+    }
+    Some(Target {
+        name: format!("{server} ({key})"),
+        addr,
+        user: env.get("FTPKIT_INTEROP_USER").cloned().unwrap_or_default(),
+        pass: env.get("FTPKIT_INTEROP_PASS").cloned().unwrap_or_default(),
+        config,
+        mlsd: server != "vsftpd",
+        mdtm: true,
+        big: 16 << 20,
+    })
+}
+
+macro_rules! interop {
+    ($($test:ident: $key:literal, $server:literal, $tls:expr;)*) => {$(
+        #[test]
+        fn $test() {
+            if let Some(target) = target($key, $server, $tls) {
+                scenarios::run_all(&target);
+            }
+        }
+    )*};
+}
+
+interop! {
+    vsftpd_plain: "FTPKIT_INTEROP_SERVERS", "vsftpd", None;
+    proftpd_plain: "FTPKIT_INTEROP_SERVERS", "proftpd", None;
+    pureftpd_plain: "FTPKIT_INTEROP_SERVERS", "pureftpd", None;
+    pyftpdlib_plain: "FTPKIT_INTEROP_SERVERS", "pyftpdlib", None;
+    vsftpd_explicit_tls: "FTPKIT_INTEROP_TLS_SERVERS", "vsftpd", Some(TlsMode::Explicit);
+    proftpd_explicit_tls: "FTPKIT_INTEROP_TLS_SERVERS", "proftpd", Some(TlsMode::Explicit);
+    pureftpd_explicit_tls: "FTPKIT_INTEROP_TLS_SERVERS", "pureftpd", Some(TlsMode::Explicit);
+    pyftpdlib_explicit_tls: "FTPKIT_INTEROP_TLS_SERVERS", "pyftpdlib", Some(TlsMode::Explicit);
+    vsftpd_implicit_tls: "FTPKIT_INTEROP_IMPLICIT_SERVERS", "vsftpd", Some(TlsMode::Implicit);
+}

@@ -1,0 +1,19 @@
+//! ftpkit's integration tests, in one binary:
+//!
+//! - `fake`: every public method against the scripted fake server, exact
+//!   dialogues and injected faults;
+//! - `scenarios`: one description of the end-to-end scenarios, run by
+//!   `unftp` (in-process libunftp server) and `interop` (real servers
+//!   started by `scripts/interop-servers.sh`).
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod fake;
+mod interop;
+mod scenarios;
+mod unftp;

@@ -1,0 +1,266 @@
+//! One description of the end-to-end scenarios, run against every server:
+//! the in-process libunftp server (`unftp.rs`) and the real servers of the
+//! interop suite (`interop.rs`). Every byte that moves is checked by hash.
+
+use std::{
+    io::Read,
+    time::{SystemTime, UNIX_EPOCH},
+};
+
+use ftpkit::{Client, Config, DataMode, Error, ReplyCode};
+use ftpkit_testkit::{random_bytes, sha256_hex};
+
+/// A server to run the scenarios against.
+pub struct Target {
+    /// Name shown in failures.
+    pub name: String,
+    /// `host:port`.
+    pub addr: String,
+    /// Login user (empty: anonymous).
+    pub user: String,
+    /// Login password.
+    pub pass: String,
+    /// Base client configuration (timeouts, TLS).
+    pub config: Config,
+    /// Whether the server offers MLSD.
+    pub mlsd: bool,
+    /// Whether MDTM answers.
+    pub mdtm: bool,
+    /// Size of the large transfer, in bytes.
+    pub big: usize,
+}
+
+impl Target {
+    fn connect(&self, mode: DataMode) -> Client {
+        let mut client = Client::connect_with(&self.addr, self.config.clone().mode(mode))
+            .unwrap_or_else(|e| panic!("{}: connect to {}: {e}", self.name, self.addr));
+        client
+            .login(&self.user, &self.pass)
+            .unwrap_or_else(|e| panic!("{}: login: {e}", self.name));
+        client
+    }
+}
+
+/// A directory name no other test uses.
+fn unique(tag: &str) -> String {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!("ftpkit-{tag}-{}-{nanos}", std::process::id())
+}
+
+/// Runs every scenario in passive mode and the transfer scenario in active mode.
+pub fn run_all(target: &Target) {
+    session_basics(target);
+    transfers(target, DataMode::Passive);
+    transfers(target, DataMode::Active);
+    resume(target);
+    listings(target);
+    big_transfer(target);
+}
+
+/// Login, pwd, mkdir, cwd, rename, delete, rmdir, and errors keep their codes.
+pub fn session_basics(target: &Target) {
+    let mut c = target.connect(DataMode::Passive);
+    let home = c.pwd().unwrap();
+    assert!(
+        home.as_bytes().starts_with(b"/"),
+        "{}: pwd {home}",
+        target.name
+    );
+    let dir = unique("basics");
+    c.mkd(&dir).unwrap();
+    c.cwd(&dir).unwrap();
+    assert!(c.pwd().unwrap().as_bytes().ends_with(dir.as_bytes()));
+    c.put("a.txt", &mut &b"hello"[..]).unwrap();
+    assert_eq!(c.size("a.txt").unwrap(), 5);
+    c.rename("a.txt", "b.txt").unwrap();
+    let missing = c.size("a.txt").unwrap_err();
+    assert!(
+        missing.is_permanent(),
+        "{}: SIZE of a renamed file: {missing}",
+        target.name
+    );
+    if target.mdtm {
+        let t = c.mdtm("b.txt").unwrap();
+        let age = SystemTime::now()
+            .duration_since(t)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        assert!(age < 24 * 3600, "{}: MDTM far off: {t:?}", target.name);
+    }
+    c.delete("b.txt").unwrap();
+    let err = c.cwd("no-such-dir").unwrap_err();
+    assert!(
+        matches!(err, Error::Reply { .. }) && err.is_permanent(),
+        "{}: {err}",
+        target.name
+    );
+    c.cwd("..").unwrap();
+    assert_eq!(c.pwd().unwrap(), home);
+    c.rmd(&dir).unwrap();
+    c.noop().unwrap();
+    assert_eq!(c.quit().unwrap().code(), ReplyCode(221));
+}
+
+/// Upload and download, checked by hash, in the given mode; append too.
+pub fn transfers(target: &Target, mode: DataMode) {
+    let mut c = target.connect(mode);
+    let dir = unique("xfer");
+    c.mkd(&dir).unwrap();
+    c.cwd(&dir).unwrap();
+    let data = random_bytes(1 << 20, 1);
+    assert_eq!(
+        c.put("data.bin", &mut data.as_slice()).unwrap(),
+        data.len() as u64
+    );
+    let mut back = Vec::new();
+    c.get("data.bin", &mut back).unwrap();
+    assert_eq!(
+        sha256_hex(&back),
+        sha256_hex(&data),
+        "{} {mode:?}: download",
+        target.name
+    );
+
+    c.append("data.bin", &mut &b"tail"[..]).unwrap();
+    assert_eq!(c.size("data.bin").unwrap(), data.len() as u64 + 4);
+
+    // A streaming reader, read to the end, confirms with the server.
+    let mut reader = c.retrieve("data.bin").reader().unwrap();
+    let mut streamed = Vec::new();
+    reader.read_to_end(&mut streamed).unwrap();
+    assert!(reader.finish().unwrap().code().is_completion());
+    assert_eq!(&streamed[data.len()..], b"tail");
+
+    c.delete("data.bin").unwrap();
+    c.cwd("..").unwrap();
+    c.rmd(&dir).unwrap();
+    c.quit().unwrap();
+}
+
+/// An interrupted download resumed with REST, and an upload resumed with
+/// REST+STOR, both byte-identical at the end.
+pub fn resume(target: &Target) {
+    let mut c = target.connect(DataMode::Passive);
+    let dir = unique("resume");
+    c.mkd(&dir).unwrap();
+    c.cwd(&dir).unwrap();
+    let data = random_bytes(3 << 20, 2);
+    c.put("r.bin", &mut data.as_slice()).unwrap();
+
+    let mut part = vec![0u8; 1 << 20];
+    {
+        let mut reader = c.retrieve("r.bin").reader().unwrap();
+        reader.read_exact(&mut part).unwrap();
+        reader.abort().unwrap();
+    }
+    c.noop().unwrap();
+    c.retrieve("r.bin")
+        .rest(part.len() as u64)
+        .to_writer(&mut part)
+        .unwrap();
+    assert_eq!(
+        sha256_hex(&part),
+        sha256_hex(&data),
+        "{}: resumed download",
+        target.name
+    );
+
+    let half = data.len() / 2;
+    c.put("up.bin", &mut &data[..half]).unwrap();
+    let have = c.size("up.bin").unwrap();
+    assert_eq!(have, half as u64);
+    c.store("up.bin")
+        .rest(have)
+        .from_reader(&mut &data[half..])
+        .unwrap();
+    let mut back = Vec::new();
+    c.get("up.bin", &mut back).unwrap();
+    assert_eq!(
+        sha256_hex(&back),
+        sha256_hex(&data),
+        "{}: resumed upload",
+        target.name
+    );
+
+    c.delete("r.bin").unwrap();
+    c.delete("up.bin").unwrap();
+    c.cwd("..").unwrap();
+    c.rmd(&dir).unwrap();
+    c.quit().unwrap();
+}
+
+/// NLST, LIST and (where offered) MLSD name the same files.
+pub fn listings(target: &Target) {
+    let mut c = target.connect(DataMode::Passive);
+    let dir = unique("list");
+    c.mkd(&dir).unwrap();
+    c.cwd(&dir).unwrap();
+    for name in ["one.txt", "two words.txt", "caf\u{e9}.txt"] {
+        c.put(name, &mut &b"x"[..]).unwrap();
+    }
+    c.mkd("sub").unwrap();
+    let mut names: Vec<String> = c
+        .nlst("")
+        .unwrap()
+        .iter()
+        .map(|n| n.to_string_lossy().trim_start_matches("./").to_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["caf\u{e9}.txt", "one.txt", "sub", "two words.txt"],
+        "{}: NLST",
+        target.name
+    );
+    let lines = c.list("").unwrap();
+    for name in ["one.txt", "two words.txt", "sub"] {
+        assert!(
+            lines.iter().any(|l| l.to_string_lossy().ends_with(name)),
+            "{}: LIST lacks {name}: {lines:?}",
+            target.name
+        );
+    }
+    if target.mlsd {
+        let entries = c.mlsd("").unwrap();
+        let file = entries.iter().find(|e| e.name == "one.txt").unwrap();
+        assert_eq!(
+            file.fact("type").map(str::to_ascii_lowercase).as_deref(),
+            Some("file")
+        );
+        assert_eq!(file.fact("size"), Some("1"));
+        let sub = entries.iter().find(|e| e.name == "sub").unwrap();
+        assert_eq!(
+            sub.fact("type").map(str::to_ascii_lowercase).as_deref(),
+            Some("dir")
+        );
+    }
+    for name in ["one.txt", "two words.txt", "caf\u{e9}.txt"] {
+        c.delete(name).unwrap();
+    }
+    c.rmd("sub").unwrap();
+    c.cwd("..").unwrap();
+    c.rmd(&dir).unwrap();
+    c.quit().unwrap();
+}
+
+/// One large transfer each way, checked by hash.
+pub fn big_transfer(target: &Target) {
+    let mut c = target.connect(DataMode::Passive);
+    let name = unique("big");
+    let data = random_bytes(target.big, 3);
+    c.put(&name, &mut data.as_slice()).unwrap();
+    assert_eq!(c.size(&name).unwrap(), data.len() as u64);
+    let mut back = Vec::with_capacity(data.len());
+    c.get(&name, &mut back).unwrap();
+    assert_eq!(
+        sha256_hex(&back),
+        sha256_hex(&data),
+        "{}: big transfer",
+        target.name
+    );
+    c.delete(&name).unwrap();
+    c.quit().unwrap();
+}
