@@ -18,6 +18,10 @@ pub struct TestCerts {
     pub untrusted_cert_pem: PathBuf,
     /// The key of the untrusted certificate.
     pub untrusted_key_pem: PathBuf,
+    /// A certificate for `not-this-host.example`, signed by the trusted CA.
+    pub wrong_name_cert_pem: PathBuf,
+    /// The key of the wrong-name certificate.
+    pub wrong_name_key_pem: PathBuf,
     /// SHA-256 of the server certificate's DER, lower-case hex.
     pub fingerprint: String,
 }
@@ -34,6 +38,7 @@ impl TestCerts {
         };
         let (ca, leaf, leaf_key) = chain("ftpkit test CA");
         let (_, other, other_key) = chain("untrusted CA");
+        let (wrong, wrong_key) = leaf_for(&ca, "not-this-host.example");
         let fingerprint = ring::digest::digest(&ring::digest::SHA256, leaf.der())
             .as_ref()
             .iter()
@@ -45,6 +50,8 @@ impl TestCerts {
             key_pem: write("server.key", &leaf_key.serialize_pem()),
             untrusted_cert_pem: write("untrusted.pem", &other.pem()),
             untrusted_key_pem: write("untrusted.key", &other_key.serialize_pem()),
+            wrong_name_cert_pem: write("wrong-name.pem", &format!("{}{}", wrong.pem(), ca.pem())),
+            wrong_name_key_pem: write("wrong-name.key", &wrong_key.serialize_pem()),
             fingerprint,
             _dir: dir,
         }
@@ -65,15 +72,20 @@ fn chain(
         .push(DnType::CommonName, ca_name);
     let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().expect("CA key"))
         .expect("self-signed CA");
-    let mut leaf_params =
-        CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])
-            .expect("leaf params");
-    leaf_params
-        .distinguished_name
-        .push(DnType::CommonName, "localhost");
-    let leaf_key = KeyPair::generate().expect("leaf key");
-    let leaf = leaf_params
-        .signed_by(&leaf_key, &ca)
-        .expect("leaf certificate");
+    let (leaf, leaf_key) = leaf_for(&ca, "localhost");
     (ca, leaf, leaf_key)
+}
+
+/// A server certificate for `name` (plus 127.0.0.1 when the name is
+/// `localhost`), signed by `ca`.
+fn leaf_for(ca: &CertifiedIssuer<'static, KeyPair>, name: &str) -> (rcgen::Certificate, KeyPair) {
+    let mut names = vec![name.to_owned()];
+    if name == "localhost" {
+        names.push("127.0.0.1".to_owned());
+    }
+    let mut params = CertificateParams::new(names).expect("leaf params");
+    params.distinguished_name.push(DnType::CommonName, name);
+    let key = KeyPair::generate().expect("leaf key");
+    let cert = params.signed_by(&key, ca).expect("leaf certificate");
+    (cert, key)
 }

@@ -52,6 +52,14 @@ impl UnftpServer {
         UnftpServer::start_inner(Some((certs.cert_pem.clone(), certs.key_pem.clone())))
     }
 
+    /// Starts a server whose certificate names another host.
+    pub fn start_with_wrong_name_tls(certs: &TestCerts) -> UnftpServer {
+        UnftpServer::start_inner(Some((
+            certs.wrong_name_cert_pem.clone(),
+            certs.wrong_name_key_pem.clone(),
+        )))
+    }
+
     /// Starts a server whose certificate is signed by a CA nobody trusts.
     pub fn start_with_untrusted_tls(certs: &TestCerts) -> UnftpServer {
         UnftpServer::start_inner(Some((

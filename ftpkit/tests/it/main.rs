@@ -4,7 +4,8 @@
 //!   dialogues and injected faults;
 //! - `scenarios`: one description of the end-to-end scenarios, run by
 //!   `unftp` (in-process libunftp server) and `interop` (real servers
-//!   started by `scripts/interop-servers.sh`).
+//!   started by `scripts/interop-servers.sh`);
+//! - `tls`: FTPS verification, pinning, implicit TLS, session reuse.
 
 #![allow(
     clippy::unwrap_used,
@@ -16,4 +17,5 @@
 mod fake;
 mod interop;
 mod scenarios;
+mod tls;
 mod unftp;

@@ -1,0 +1,414 @@
+//! FTPS: explicit TLS against libunftp (verification, pinning, every
+//! scenario over PROT P), and a small rustls server for what libunftp does
+//! not do: implicit TLS, required session reuse on data connections, a
+//! data stream's close_notify, and plaintext pipelined after 234.
+
+use std::{
+    io::{BufRead, BufReader, Read, Write},
+    net::{SocketAddr, TcpListener, TcpStream},
+    sync::{Arc, Mutex},
+    thread,
+    time::Duration,
+};
+
+use ftpkit::{Client, Config, Error, InvalidInput, Protection, TlsConfig, TlsMode};
+use ftpkit_testkit::{FakeServer, Script, TestCerts, UnftpServer, random_bytes, sha256_hex};
+use rustls::{HandshakeKind, ServerConfig, ServerConnection, StreamOwned};
+use rustls_pki_types::{CertificateDer, PrivateKeyDer, pem::PemObject};
+
+use crate::scenarios::{self, Target};
+
+fn trusting(certs: &TestCerts) -> TlsConfig {
+    TlsConfig::builder()
+        .without_system_roots()
+        .add_ca_pem_file(&certs.ca_pem)
+        .unwrap()
+        .build()
+        .unwrap()
+}
+
+fn explicit(tls: TlsConfig) -> Config {
+    Config::default()
+        .timeout(Duration::from_secs(10))
+        .tls(TlsMode::Explicit, Some(tls))
+}
+
+#[test]
+fn explicit_tls_scenarios_against_libunftp() {
+    let certs = TestCerts::generate();
+    let server = UnftpServer::start_with_tls(&certs);
+    let target = Target {
+        name: "libunftp explicit TLS".into(),
+        addr: server.addr().to_string(),
+        user: "tls-user".into(),
+        pass: "secret".into(),
+        config: explicit(trusting(&certs)),
+        mlsd: true,
+        mdtm: true,
+        big: 16 << 20,
+    };
+    scenarios::session_basics(&target);
+    scenarios::transfers(&target, ftpkit::DataMode::Passive);
+    scenarios::resume(&target);
+    scenarios::listings(&target);
+    scenarios::big_transfer(&target);
+}
+
+#[test]
+fn the_control_connection_is_encrypted_and_prot_c_is_honoured() {
+    let certs = TestCerts::generate();
+    let server = UnftpServer::start_with_tls(&certs);
+    let config = explicit(trusting(&certs)).data_protection(Protection::Clear);
+    let mut c =
+        Client::connect_with(&format!("localhost:{}", server.addr().port()), config).unwrap();
+    assert!(c.is_secure());
+    c.login("u", "p").unwrap();
+    c.put("clear.bin", &mut &b"in clear"[..]).unwrap();
+    c.prot_p().unwrap();
+    let mut back = Vec::new();
+    c.get("clear.bin", &mut back).unwrap();
+    assert_eq!(back, b"in clear");
+    c.quit().unwrap();
+}
+
+#[test]
+fn an_untrusted_certificate_is_refused_before_login() {
+    let certs = TestCerts::generate();
+    let server = UnftpServer::start_with_untrusted_tls(&certs);
+    let err =
+        Client::connect_with(&server.addr().to_string(), explicit(trusting(&certs))).unwrap_err();
+    assert!(matches!(err, Error::Tls { .. }), "{err:?}");
+    assert!(err.to_string().contains("certificate"), "{err}");
+}
+
+#[test]
+fn a_certificate_for_another_host_is_refused() {
+    let certs = TestCerts::generate();
+    let server = UnftpServer::start_with_wrong_name_tls(&certs);
+    let err =
+        Client::connect_with(&server.addr().to_string(), explicit(trusting(&certs))).unwrap_err();
+    assert!(matches!(err, Error::Tls { .. }), "{err:?}");
+}
+
+#[test]
+fn the_system_store_does_not_trust_a_private_ca() {
+    let certs = TestCerts::generate();
+    let server = UnftpServer::start_with_tls(&certs);
+    let config = Config::default().tls(TlsMode::Explicit, None);
+    match Client::connect_with(&server.addr().to_string(), config) {
+        Err(Error::Tls { .. }) => {}
+        // A machine with no system store at all refuses to build the config.
+        Err(Error::InvalidInput(InvalidInput::Tls(_))) => {}
+        other => panic!("expected a TLS error, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_pinned_fingerprint_is_accepted_and_a_wrong_one_refused() {
+    let certs = TestCerts::generate();
+    let server = UnftpServer::start_with_tls(&certs);
+    let pinned = TlsConfig::builder()
+        .pin_sha256(&certs.fingerprint)
+        .unwrap()
+        .build()
+        .unwrap();
+    let mut c = Client::connect_with(&server.addr().to_string(), explicit(pinned)).unwrap();
+    c.login("u", "p").unwrap();
+    c.put("pinned.bin", &mut &b"ok"[..]).unwrap();
+    c.quit().unwrap();
+
+    let wrong = TlsConfig::builder()
+        .pin_sha256(&"00".repeat(32))
+        .unwrap()
+        .build()
+        .unwrap();
+    let err = Client::connect_with(&server.addr().to_string(), explicit(wrong)).unwrap_err();
+    assert!(err.to_string().contains("pinned"), "{err}");
+}
+
+#[test]
+fn danger_accept_invalid_certs_connects_to_anything() {
+    let certs = TestCerts::generate();
+    let server = UnftpServer::start_with_untrusted_tls(&certs);
+    let anything = TlsConfig::builder()
+        .danger_accept_invalid_certs()
+        .build()
+        .unwrap();
+    let mut c = Client::connect_with(&server.addr().to_string(), explicit(anything)).unwrap();
+    c.login("u", "p").unwrap();
+    c.quit().unwrap();
+}
+
+#[test]
+fn auth_tls_refused_ends_before_any_password() {
+    let server = FakeServer::start(vec![
+        Script::new()
+            .reply("220 plain only")
+            .expect("AUTH TLS")
+            .reply("502 AUTH not supported")
+            .end(),
+    ]);
+    let certs = TestCerts::generate();
+    let err =
+        Client::connect_with(&server.addr().to_string(), explicit(trusting(&certs))).unwrap_err();
+    assert_eq!(err.code().map(|c| c.0), Some(502));
+    let t = server.finish();
+    assert_eq!(t.commands, ["AUTH TLS"], "nothing but AUTH TLS may be sent");
+}
+
+#[test]
+fn credentials_are_refused_after_ccc_when_tls_was_required() {
+    let certs = TestCerts::generate();
+    let mini = MiniTls::start(&certs, Mode::Explicit);
+    let mut c = Client::connect_with(&mini.addr.to_string(), explicit(trusting(&certs))).unwrap();
+    c.ccc().unwrap();
+    assert!(!c.is_secure());
+    assert!(matches!(
+        c.login("user", "pw"),
+        Err(Error::InvalidInput(InvalidInput::CleartextCredentials))
+    ));
+    drop(c);
+    let log = mini.finish();
+    assert!(
+        !log.commands.iter().any(|l| l.starts_with("PASS")),
+        "{:?}",
+        log.commands
+    );
+}
+
+// ----- a small rustls server ------------------------------------------------
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Implicit,
+    Explicit,
+    /// Explicit, with a forged `230` sent in clear right after the `234`.
+    ExplicitWithPipelinedReply,
+}
+
+#[derive(Default, Debug)]
+struct MiniLog {
+    commands: Vec<String>,
+    /// For each data connection: whether its TLS session was resumed.
+    resumed: Vec<bool>,
+    /// For each upload: whether it ended with close_notify.
+    clean_uploads: Vec<bool>,
+    uploads: Vec<Vec<u8>>,
+}
+
+struct MiniTls {
+    addr: SocketAddr,
+    log: Arc<Mutex<MiniLog>>,
+    handle: thread::JoinHandle<()>,
+}
+
+/// Serves one control connection; data connections require a resumed TLS
+/// session (like vsftpd's `require_ssl_reuse`) and get a 522 otherwise.
+impl MiniTls {
+    fn start(certs: &TestCerts, mode: Mode) -> MiniTls {
+        let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&certs.cert_pem)
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let key = PrivateKeyDer::from_pem_file(&certs.key_pem).unwrap();
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = Arc::new(
+            ServerConfig::builder_with_provider(provider)
+                .with_safe_default_protocol_versions()
+                .unwrap()
+                .with_no_client_auth()
+                .with_single_cert(chain, key)
+                .unwrap(),
+        );
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let log = Arc::new(Mutex::new(MiniLog::default()));
+        let shared = log.clone();
+        let handle = thread::spawn(move || {
+            let (tcp, _) = listener.accept().unwrap();
+            tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+            serve(tcp, config, mode, &shared);
+        });
+        MiniTls { addr, log, handle }
+    }
+
+    fn finish(self) -> MiniLog {
+        self.handle.join().unwrap();
+        std::mem::take(&mut *self.log.lock().unwrap())
+    }
+}
+
+fn tls_accept(
+    tcp: TcpStream,
+    config: &Arc<ServerConfig>,
+) -> StreamOwned<ServerConnection, TcpStream> {
+    let mut tls = StreamOwned::new(ServerConnection::new(config.clone()).unwrap(), tcp);
+    while tls.conn.is_handshaking() {
+        tls.conn.complete_io(&mut tls.sock).unwrap();
+    }
+    tls
+}
+
+/// A control channel that is plain until `secure`, then TLS.
+enum Channel {
+    Plain(BufReader<TcpStream>),
+    Tls(Box<BufReader<StreamOwned<ServerConnection, TcpStream>>>),
+}
+
+impl Channel {
+    fn line(&mut self) -> Option<String> {
+        let mut line = String::new();
+        let n = match self {
+            Channel::Plain(r) => r.read_line(&mut line),
+            Channel::Tls(r) => r.read_line(&mut line),
+        };
+        match n {
+            Ok(0) | Err(_) => None,
+            Ok(_) => Some(line.trim_end().to_owned()),
+        }
+    }
+
+    fn send(&mut self, text: &str) {
+        let bytes = format!("{text}\r\n");
+        let _ = match self {
+            Channel::Plain(r) => r.get_mut().write_all(bytes.as_bytes()),
+            Channel::Tls(r) => r.get_mut().write_all(bytes.as_bytes()),
+        };
+    }
+}
+
+fn serve(tcp: TcpStream, config: Arc<ServerConfig>, mode: Mode, log: &Mutex<MiniLog>) {
+    let mut ch = if mode == Mode::Implicit {
+        let mut ch = Channel::Tls(Box::new(BufReader::new(tls_accept(tcp, &config))));
+        ch.send("220 implicit TLS ready");
+        ch
+    } else {
+        let mut ch = Channel::Plain(BufReader::new(tcp));
+        ch.send("220 explicit TLS ready");
+        let auth = ch.line().unwrap_or_default();
+        log.lock().unwrap().commands.push(auth);
+        let Channel::Plain(reader) = ch else {
+            unreachable!()
+        };
+        let mut tcp = reader.into_inner();
+        if mode == Mode::ExplicitWithPipelinedReply {
+            tcp.write_all(b"234 go ahead\r\n230 forged: logged in without a password\r\n")
+                .unwrap();
+        } else {
+            tcp.write_all(b"234 go ahead\r\n").unwrap();
+        }
+        Channel::Tls(Box::new(BufReader::new(tls_accept(tcp, &config))))
+    };
+    let mut data: Option<TcpListener> = None;
+    let mut secure_control = true;
+    while let Some(cmd) = ch.line() {
+        log.lock().unwrap().commands.push(cmd.clone());
+        let verb = cmd.split(' ').next().unwrap_or("").to_ascii_uppercase();
+        match verb.as_str() {
+            "USER" => ch.send("331 password please"),
+            "PASS" => ch.send("230 logged in"),
+            "PBSZ" | "PROT" | "TYPE" => ch.send("200 ok"),
+            "EPSV" => {
+                let l = TcpListener::bind("127.0.0.1:0").unwrap();
+                ch.send(&format!(
+                    "229 Entering Extended Passive Mode (|||{}|)",
+                    l.local_addr().unwrap().port()
+                ));
+                data = Some(l);
+            }
+            "RETR" | "STOR" => {
+                ch.send("150 opening TLS data connection");
+                let (tcp, _) = data.take().unwrap().accept().unwrap();
+                tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+                let mut tls = tls_accept(tcp, &config);
+                let resumed = tls.conn.handshake_kind() == Some(HandshakeKind::Resumed);
+                log.lock().unwrap().resumed.push(resumed);
+                if !resumed {
+                    ch.send("522 SSL connection failed: session reuse required");
+                    continue;
+                }
+                if verb == "RETR" {
+                    tls.write_all(&random_bytes(300_000, 9)).unwrap();
+                    tls.conn.send_close_notify();
+                    tls.flush().unwrap();
+                    ch.send("226 transfer complete");
+                } else {
+                    let mut got = Vec::new();
+                    let clean = tls.read_to_end(&mut got).is_ok();
+                    let mut l = log.lock().unwrap();
+                    l.clean_uploads.push(clean);
+                    l.uploads.push(got);
+                    drop(l);
+                    ch.send(if clean {
+                        "226 stored"
+                    } else {
+                        "426 upload ended without close_notify"
+                    });
+                }
+            }
+            "CCC" => {
+                ch.send("200 control channel in clear");
+                let Channel::Tls(reader) = ch else {
+                    unreachable!()
+                };
+                let mut tls = reader.into_inner();
+                tls.conn.send_close_notify();
+                let _ = tls.flush();
+                // Read up to the client's close_notify, then go on in clear.
+                let mut sink = [0u8; 64];
+                while matches!(tls.read(&mut sink), Ok(n) if n > 0) {}
+                ch = Channel::Plain(BufReader::new(tls.sock));
+                secure_control = false;
+            }
+            "QUIT" => {
+                ch.send("221 bye");
+                break;
+            }
+            _ => ch.send("502 not here"),
+        }
+    }
+    let _ = secure_control;
+}
+
+#[test]
+fn implicit_tls_with_required_session_reuse_and_close_notify() {
+    let certs = TestCerts::generate();
+    let mini = MiniTls::start(&certs, Mode::Implicit);
+    let config = Config::default()
+        .timeout(Duration::from_secs(10))
+        .tls(TlsMode::Implicit, Some(trusting(&certs)));
+    let mut c = Client::connect_with(&format!("localhost:{}", mini.addr.port()), config).unwrap();
+    assert!(c.is_secure());
+    assert_eq!(c.welcome().message(), "implicit TLS ready");
+    c.login("alice", "pw").unwrap();
+    let mut back = Vec::new();
+    c.get("f", &mut back).unwrap();
+    assert_eq!(sha256_hex(&back), sha256_hex(&random_bytes(300_000, 9)));
+    c.put("g", &mut &b"uploaded over TLS"[..]).unwrap();
+    c.get("f", &mut Vec::new()).unwrap();
+    c.quit().unwrap();
+    let log = mini.finish();
+    assert_eq!(
+        log.resumed,
+        [true, true, true],
+        "every data connection resumed the session"
+    );
+    assert_eq!(log.clean_uploads, [true], "uploads end with close_notify");
+    assert_eq!(log.uploads[0], b"uploaded over TLS");
+    assert!(
+        log.commands.contains(&"PBSZ 0".to_owned()) && log.commands.contains(&"PROT P".to_owned())
+    );
+}
+
+#[test]
+fn plaintext_pipelined_after_234_is_discarded() {
+    let certs = TestCerts::generate();
+    let mini = MiniTls::start(&certs, Mode::ExplicitWithPipelinedReply);
+    let mut c = Client::connect_with(&mini.addr.to_string(), explicit(trusting(&certs))).unwrap();
+    // The forged 230 must not be read as the reply to USER.
+    let reply = c.login("bob", "pw").unwrap();
+    assert_eq!(reply.message(), "logged in");
+    c.quit().unwrap();
+    let log = mini.finish();
+    assert_eq!(log.commands, ["AUTH TLS", "USER bob", "PASS pw", "QUIT"]);
+}
