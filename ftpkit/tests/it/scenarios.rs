@@ -30,9 +30,31 @@ pub struct Target {
     pub big: usize,
 }
 
+/// Connects, retrying when the server read our TLS ClientHello as a command.
+///
+/// libunftp answers `AUTH TLS` with 234 and switches its side to TLS
+/// asynchronously, so a ClientHello sent at once is sometimes read as a
+/// plaintext command and answered in clear (a race in its AUTH handler).
+/// ftpkit reports that as a corrupt TLS message, as it should; the tests
+/// retry so the race does not make them flaky.
+pub fn connect_with_retry(addr: &str, config: Config) -> ftpkit::Result<Client> {
+    let mut attempt = 0;
+    loop {
+        match Client::connect_with(addr, config.clone()) {
+            Err(Error::Tls {
+                source: rustls::Error::InvalidMessage(_),
+                ..
+            }) if attempt < 5 => {
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
 impl Target {
     fn connect(&self, mode: DataMode) -> Client {
-        let mut client = Client::connect_with(&self.addr, self.config.clone().mode(mode))
+        let mut client = connect_with_retry(&self.addr, self.config.clone().mode(mode))
             .unwrap_or_else(|e| panic!("{}: connect to {}: {e}", self.name, self.addr));
         client
             .login(&self.user, &self.pass)
