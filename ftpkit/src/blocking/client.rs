@@ -131,7 +131,7 @@ impl Client {
             Some(config) => config.clone(),
             None => TlsConfig::system()?,
         };
-        let settings = (config, tls::server_name(&self.host)?);
+        let settings = (config.for_one_client(), tls::server_name(&self.host)?);
         self.tls = Some(settings.clone());
         Ok(settings)
     }

@@ -110,6 +110,18 @@ impl Stream {
         }
         Ok(())
     }
+
+    /// After our close_notify on an upload: reads what the server still
+    /// sends (its session tickets and its close_notify) until it closes, so
+    /// the tickets feed the next data connection's resumption and closing
+    /// our socket does not reset the server's shutdown. Errors are ignored:
+    /// the upload's fate is in the server's reply, not here.
+    pub(crate) fn drain_until_closed(&mut self) {
+        if let Stream::Tls(tls) = self {
+            let mut sink = [0u8; 4096];
+            while matches!(tls.read(&mut sink), Ok(n) if n > 0) {}
+        }
+    }
 }
 
 impl Read for Stream {

@@ -214,6 +214,9 @@ impl<'c> DataWriter<'c> {
             .flush()
             .and_then(|()| stream.close_notify())
             .and_then(|()| stream.tcp().shutdown(Shutdown::Write));
+        if shutdown.is_ok() {
+            stream.drain_until_closed();
+        }
         drop(stream);
         if let Err(e) = shutdown
             && e.kind() != io::ErrorKind::NotConnected

@@ -9,6 +9,14 @@
 //! connection of a client, so data connections resume the control
 //! connection's TLS session, as servers that require session reuse
 //! (vsftpd's `require_ssl_reuse`, proftpd's default) demand.
+//!
+//! FTPS uses TLS 1.2 unless [`TlsConfigBuilder::allow_tls13`] is called.
+//! The reason is session reuse: a TLS 1.2 session can be resumed by every
+//! data connection, while a TLS 1.3 ticket is good for one connection only,
+//! so a TLS 1.3 session runs out of tickets when the server grants none on
+//! resumed connections (proftpd 1.3.8 refuses the third data connection,
+//! with curl as with ftpkit). rustls offers only forward-secret AEAD
+//! cipher suites in TLS 1.2.
 
 mod verify;
 
@@ -55,6 +63,7 @@ impl TlsConfig {
             extra_roots: Vec::new(),
             pin: None,
             danger_no_verify: false,
+            tls13: false,
         }
     }
 
@@ -70,6 +79,17 @@ impl TlsConfig {
     pub fn rustls(&self) -> &Arc<ClientConfig> {
         &self.rustls
     }
+
+    /// The same settings with a session cache of their own, for one client:
+    /// its data connections resume its control connection's session (and
+    /// the sessions the server grants on them), never another client's.
+    pub(crate) fn for_one_client(&self) -> TlsConfig {
+        let mut config = (*self.rustls).clone();
+        config.resumption = rustls::client::Resumption::in_memory_sessions(32);
+        TlsConfig {
+            rustls: Arc::new(config),
+        }
+    }
 }
 
 /// Builds a [`TlsConfig`].
@@ -79,6 +99,7 @@ pub struct TlsConfigBuilder {
     extra_roots: Vec<CertificateDer<'static>>,
     pin: Option<[u8; 32]>,
     danger_no_verify: bool,
+    tls13: bool,
 }
 
 impl TlsConfigBuilder {
@@ -123,6 +144,15 @@ impl TlsConfigBuilder {
         Ok(self)
     }
 
+    /// Offers TLS 1.3 as well as TLS 1.2. Each data connection then needs
+    /// a fresh session ticket; servers that grant tickets on resumed
+    /// connections (OpenSSL's default, rustls) work, proftpd 1.3.8 does not
+    /// (see the module documentation).
+    pub fn allow_tls13(mut self) -> Self {
+        self.tls13 = true;
+        self
+    }
+
     /// Accepts any certificate for any name: no protection against an
     /// attacker on the network, who can read the password and the data.
     /// For tests and for diagnosing broken servers only.
@@ -134,8 +164,13 @@ impl TlsConfigBuilder {
     /// Builds the configuration.
     pub fn build(self) -> Result<TlsConfig, Error> {
         let provider = Arc::new(provider::default_provider());
+        let versions: &[&rustls::SupportedProtocolVersion] = if self.tls13 {
+            &[&rustls::version::TLS13, &rustls::version::TLS12]
+        } else {
+            &[&rustls::version::TLS12]
+        };
         let builder = ClientConfig::builder_with_provider(provider.clone())
-            .with_safe_default_protocol_versions()
+            .with_protocol_versions(versions)
             .map_err(|e| Error::InvalidInput(InvalidInput::Tls(e.to_string())))?;
         let config = if self.danger_no_verify {
             builder

@@ -98,4 +98,5 @@ interop! {
     pureftpd_explicit_tls: "FTPKIT_INTEROP_TLS_SERVERS", "pureftpd", Some(TlsMode::Explicit);
     pyftpdlib_explicit_tls: "FTPKIT_INTEROP_TLS_SERVERS", "pyftpdlib", Some(TlsMode::Explicit);
     vsftpd_implicit_tls: "FTPKIT_INTEROP_IMPLICIT_SERVERS", "vsftpd", Some(TlsMode::Implicit);
+    proftpd_implicit_tls: "FTPKIT_INTEROP_IMPLICIT_SERVERS", "proftpd", Some(TlsMode::Implicit);
 }

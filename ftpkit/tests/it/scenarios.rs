@@ -229,6 +229,7 @@ pub fn listings(target: &Target) {
         .unwrap()
         .iter()
         .map(|n| n.to_string_lossy().trim_start_matches("./").to_owned())
+        .filter(|n| n != "." && n != "..") // pure-ftpd lists them
         .collect();
     names.sort();
     assert_eq!(

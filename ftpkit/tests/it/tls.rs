@@ -411,3 +411,28 @@ fn plaintext_pipelined_after_234_is_discarded() {
     let log = mini.finish();
     assert_eq!(log.commands, ["AUTH TLS", "USER bob", "PASS pw", "QUIT"]);
 }
+
+#[test]
+fn tls13_on_request_resumes_every_data_connection_with_fresh_tickets() {
+    let certs = TestCerts::generate();
+    let mini = MiniTls::start(&certs, Mode::Implicit);
+    let tls = TlsConfig::builder()
+        .without_system_roots()
+        .add_ca_pem_file(&certs.ca_pem)
+        .unwrap()
+        .allow_tls13()
+        .build()
+        .unwrap();
+    let config = Config::default()
+        .timeout(Duration::from_secs(10))
+        .tls(TlsMode::Implicit, Some(tls));
+    let mut c = Client::connect_with(&mini.addr.to_string(), config).unwrap();
+    c.login("alice", "pw").unwrap();
+    for i in 0..3 {
+        c.put(format!("up{i}"), &mut &b"data"[..]).unwrap();
+        c.get("f", &mut Vec::new()).unwrap();
+    }
+    c.quit().unwrap();
+    let log = mini.finish();
+    assert_eq!(log.resumed, [true; 6], "a ticket for every data connection");
+}

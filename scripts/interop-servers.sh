@@ -1,0 +1,345 @@
+#!/usr/bin/env bash
+# Installs and runs the real FTP servers of ftpkit's interop suite on loopback:
+# vsftpd, proftpd and pure-ftpd from Debian's packages, and pyftpdlib from PyPI,
+# each plain and with explicit TLS, plus implicit TLS where the server offers it.
+#
+#   scripts/interop-servers.sh install   # packages (idempotent; needs root)
+#   scripts/interop-servers.sh start     # configs, test user, servers, servers.env
+#   scripts/interop-servers.sh status    # which ports answer (non-zero if one is down)
+#   scripts/interop-servers.sh stop
+#
+# The three Debian packages conflict with each other (each provides
+# ftp-server), and installing one would start it as a system service on port
+# 21. So none is installed: each .deb is unpacked with `dpkg -x` under
+# $FTPKIT_INTEROP_PREFIX and run from there with its own configuration; the
+# shared libraries they link against are installed from Debian as usual.
+#
+# Server notes for the test suite:
+# - vsftpd: local user through PAM (a system user `ftpkit` is created), chroot
+#   to its home; no MLSD; the TLS instance sets require_ssl_reuse=YES and
+#   strict_ssl_read_eof=YES (uploads must end with close_notify). vsftpd
+#   3.0.3 fails uploads over TLS 1.3 ("426 Failure reading network stream",
+#   curl too): ftpkit's FTPS default of TLS 1.2 avoids it.
+# - proftpd: users from an AuthUserFile; mod_tls loaded from the unpacked
+#   package; TLS session reuse on data connections is required by default.
+#   Over TLS 1.3 it grants no ticket on resumed data connections, so a
+#   client runs out after two (curl included): TLS 1.2 avoids it.
+# - pure-ftpd: virtual users in a PureDB file made by pure-pw; no implicit TLS.
+# - pyftpdlib: DummyAuthorizer; TLS_FTPHandler for TLS; no implicit TLS.
+set -euo pipefail
+
+PREFIX="${FTPKIT_INTEROP_PREFIX:-/opt/ftpkit-interop}"
+ROOT="$PREFIX/root"
+DIR="${FTPKIT_INTEROP_DIR:-/tmp/ftpkit-interop}"
+USER_NAME=ftpkit
+USER_PASS=ftpkit-pass
+HERE="$(cd "$(dirname "$0")" && pwd)"
+PACKAGES=(vsftpd proftpd-core proftpd-mod-crypto pure-ftpd)
+LIBS=(libwrap0 libhiredis0.14 libmemcached11 libmemcachedutil2 libpcre2-posix3 libsodium23
+      libcap2 libssl3 libidn2-0 libacl1 libpam0g libpam-modules openssl curl python3-pip)
+
+log() { printf '%s\n' "interop: $*" >&2; }
+
+install() {
+    if [ ! -x "$ROOT/usr/sbin/vsftpd" ] || [ ! -x "$ROOT/usr/sbin/proftpd" ] || [ ! -x "$ROOT/usr/sbin/pure-ftpd" ] \
+        || [ ! -f "$ROOT/usr/lib/proftpd/mod_tls.so" ]; then
+        log "installing libraries and unpacking ${PACKAGES[*]} into $ROOT"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq
+        apt-get install -y -qq --no-install-recommends "${LIBS[@]}" >/dev/null
+        local debs
+        debs="$(mktemp -d)"
+        (cd "$debs" && chmod 777 . && apt-get download -qq "${PACKAGES[@]}")
+        mkdir -p "$ROOT"
+        for deb in "$debs"/*.deb; do dpkg -x "$deb" "$ROOT"; done
+        rm -rf "$debs"
+    fi
+    if ! python3 -c 'import pyftpdlib, OpenSSL' 2>/dev/null; then
+        log "installing pyftpdlib"
+        python3 -m pip install -q --disable-pip-version-check pyftpdlib pyopenssl
+    fi
+    local bin
+    for bin in vsftpd proftpd pure-ftpd; do
+        if ldd "$ROOT/usr/sbin/$bin" | grep -q 'not found'; then
+            log "$bin is missing libraries:"; ldd "$ROOT/usr/sbin/$bin" | grep 'not found' >&2; exit 1
+        fi
+    done
+    log "installed"
+}
+
+# --- configuration ---------------------------------------------------------
+
+make_user() {
+    if ! id "$USER_NAME" >/dev/null 2>&1; then
+        useradd --no-create-home --home-dir "$DIR/vsftpd/home" --shell /bin/sh "$USER_NAME"
+    fi
+    echo "$USER_NAME:$USER_PASS" | chpasswd
+    # vsftpd authenticates through PAM with this service name.
+    cat > /etc/pam.d/ftpkit-interop <<PAM
+auth     required pam_unix.so
+account  required pam_unix.so
+session  required pam_permit.so
+PAM
+}
+
+make_home() { # name
+    mkdir -p "$DIR/$1/home"
+    chown "$USER_NAME:$USER_NAME" "$DIR/$1/home"
+    chmod 755 "$DIR/$1/home"
+}
+
+make_certs() {
+    if [ -f "$DIR/server.pem" ]; then return; fi
+    openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=ftpkit interop CA" \
+        -keyout "$DIR/ca.key" -out "$DIR/ca.pem" \
+        -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null
+    openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" \
+        -keyout "$DIR/server.key" -out "$DIR/server.csr" 2>/dev/null
+    printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' > "$DIR/server.ext"
+    openssl x509 -req -in "$DIR/server.csr" -CA "$DIR/ca.pem" -CAkey "$DIR/ca.key" -CAcreateserial \
+        -days 3650 -extfile "$DIR/server.ext" -out "$DIR/server.crt" 2>/dev/null
+    cat "$DIR/server.crt" "$DIR/ca.pem" > "$DIR/server.pem"
+    chmod 600 "$DIR/server.key"
+}
+
+vsftpd_conf() { # name port pasv_from pasv_to tls(none|explicit|implicit)
+    local name=$1 port=$2 from=$3 to=$4 tls=$5
+    make_home "$name"
+    mkdir -p "$DIR/$name/empty"
+    chmod 755 "$DIR/$name/empty"
+    cat > "$DIR/$name/vsftpd.conf" <<CONF
+listen=YES
+listen_address=127.0.0.1
+listen_port=$port
+background=NO
+anonymous_enable=NO
+local_enable=YES
+write_enable=YES
+local_umask=022
+local_root=$DIR/$name/home
+chroot_local_user=YES
+allow_writeable_chroot=YES
+secure_chroot_dir=$DIR/$name/empty
+pam_service_name=ftpkit-interop
+seccomp_sandbox=NO
+pasv_enable=YES
+pasv_address=127.0.0.1
+pasv_min_port=$from
+pasv_max_port=$to
+port_enable=YES
+connect_from_port_20=NO
+utf8_filesystem=YES
+xferlog_enable=YES
+vsftpd_log_file=$DIR/$name/vsftpd.log
+log_ftp_protocol=YES
+use_localtime=NO
+CONF
+    if [ "$tls" != none ]; then
+        cat >> "$DIR/$name/vsftpd.conf" <<CONF
+ssl_enable=YES
+rsa_cert_file=$DIR/server.pem
+rsa_private_key_file=$DIR/server.key
+force_local_logins_ssl=YES
+force_local_data_ssl=YES
+require_ssl_reuse=YES
+strict_ssl_read_eof=YES
+ssl_ciphers=HIGH
+CONF
+        if [ "$tls" = implicit ]; then echo "implicit_ssl=YES" >> "$DIR/$name/vsftpd.conf"; fi
+    fi
+}
+
+proftpd_conf() { # name port pasv_from pasv_to tls(none|explicit|implicit)
+    local name=$1 port=$2 from=$3 to=$4 tls=$5
+    make_home "$name"
+    local uid gid
+    uid=$(id -u "$USER_NAME"); gid=$(id -g "$USER_NAME")
+    echo "$USER_NAME:$(openssl passwd -6 "$USER_PASS"):$uid:$gid::$DIR/$name/home:/bin/sh" > "$DIR/$name/passwd"
+    echo "$USER_NAME:x:$gid:" > "$DIR/$name/group"
+    chmod 600 "$DIR/$name/passwd"
+    cat > "$DIR/$name/proftpd.conf" <<CONF
+ServerName "ftpkit interop proftpd"
+ServerType standalone
+DefaultServer on
+Port $port
+DefaultAddress 127.0.0.1
+SocketBindTight on
+User nobody
+Group nogroup
+PidFile $DIR/$name/proftpd.pid
+ScoreboardFile $DIR/$name/proftpd.scoreboard
+DelayTable none
+WtmpLog off
+UseReverseDNS off
+SystemLog $DIR/$name/proftpd.log
+TransferLog $DIR/$name/xfer.log
+AuthOrder mod_auth_file.c
+AuthUserFile $DIR/$name/passwd
+AuthGroupFile $DIR/$name/group
+RequireValidShell off
+DefaultRoot ~
+PassivePorts $from $to
+AllowOverwrite on
+AllowStoreRestart on
+AllowRetrieveRestart on
+<Directory />
+  AllowOverwrite on
+</Directory>
+CONF
+    if [ "$tls" != none ]; then
+        local implicit=""
+        if [ "$tls" = implicit ]; then implicit=" UseImplicitSSL"; fi
+        cat >> "$DIR/$name/proftpd.conf" <<CONF
+ModulePath $ROOT/usr/lib/proftpd
+LoadModule mod_tls.c
+<IfModule mod_tls.c>
+  TLSEngine on
+  TLSRequired on
+  TLSLog $DIR/$name/tls.log
+  TLSProtocol TLSv1.2 TLSv1.3
+  TLSRSACertificateFile $DIR/server.crt
+  TLSRSACertificateKeyFile $DIR/server.key
+  TLSCertificateChainFile $DIR/ca.pem
+  TLSVerifyClient off
+  TLSOptions EnableDiags$implicit
+</IfModule>
+CONF
+    fi
+}
+
+pureftpd_db() { # name
+    local name=$1
+    make_home "$name"
+    rm -f "$DIR/$name/pureftpd.passwd" "$DIR/$name/pureftpd.pdb"
+    printf '%s\n%s\n' "$USER_PASS" "$USER_PASS" | "$ROOT/usr/bin/pure-pw" useradd "$USER_NAME" \
+        -u "$USER_NAME" -d "$DIR/$name/home" -f "$DIR/$name/pureftpd.passwd" -F "$DIR/$name/pureftpd.pdb" -m >/dev/null
+}
+
+# --- start / stop ------------------------------------------------------------
+
+spawn() { # name command... (inherits the caller's environment)
+    local name=$1; shift
+    mkdir -p "$DIR/$name"
+    setsid nohup env "$@" > "$DIR/$name/stdout.log" 2>&1 < /dev/null &
+    echo $! > "$DIR/$name/pid"
+}
+
+PLAIN="vsftpd=127.0.0.1:2121 proftpd=127.0.0.1:2122 pureftpd=127.0.0.1:2123 pyftpdlib=127.0.0.1:2124"
+TLS="vsftpd=127.0.0.1:2131 proftpd=127.0.0.1:2132 pureftpd=127.0.0.1:2133 pyftpdlib=127.0.0.1:2134"
+IMPLICIT="vsftpd=127.0.0.1:2141 proftpd=127.0.0.1:2142"
+
+start() {
+    stop >/dev/null 2>&1 || true
+    mkdir -p "$DIR"
+    chmod 755 "$DIR"
+    make_user
+    make_certs
+    export LD_LIBRARY_PATH="$ROOT/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+
+    vsftpd_conf vsftpd 2121 40100 40149 none
+    vsftpd_conf vsftpd-tls 2131 40150 40199 explicit
+    vsftpd_conf vsftpd-implicit 2141 40600 40649 implicit
+    for n in vsftpd vsftpd-tls vsftpd-implicit; do spawn "$n" "$ROOT/usr/sbin/vsftpd" "$DIR/$n/vsftpd.conf"; done
+
+    proftpd_conf proftpd 2122 40200 40249 none
+    proftpd_conf proftpd-tls 2132 40250 40299 explicit
+    proftpd_conf proftpd-implicit 2142 40650 40699 implicit
+    for n in proftpd proftpd-tls proftpd-implicit; do spawn "$n" "$ROOT/usr/sbin/proftpd" -n -q -c "$DIR/$n/proftpd.conf"; done
+
+    pureftpd_db pureftpd
+    pureftpd_db pureftpd-tls
+    spawn pureftpd "$ROOT/usr/sbin/pure-ftpd" -S 127.0.0.1,2123 -l "puredb:$DIR/pureftpd/pureftpd.pdb" \
+        -E -A -H -4 -p 40300:40349 -P 127.0.0.1 -O "clf:$DIR/pureftpd/xfer.log"
+    spawn pureftpd-tls "$ROOT/usr/sbin/pure-ftpd" -S 127.0.0.1,2133 -l "puredb:$DIR/pureftpd-tls/pureftpd.pdb" \
+        -E -A -H -4 -p 40350:40399 -P 127.0.0.1 -Y 2 -2 "$DIR/server.pem,$DIR/server.key" -O "clf:$DIR/pureftpd-tls/xfer.log"
+
+    make_home pyftpdlib
+    make_home pyftpdlib-tls
+    chmod 777 "$DIR/pyftpdlib/home" "$DIR/pyftpdlib-tls/home"
+    spawn pyftpdlib python3 "$HERE/pyftpd.py" 2124 "$DIR/pyftpdlib/home" "$USER_NAME" "$USER_PASS" 40400 40449
+    spawn pyftpdlib-tls python3 "$HERE/pyftpd.py" 2134 "$DIR/pyftpdlib-tls/home" "$USER_NAME" "$USER_PASS" 40450 40499 \
+        "$DIR/server.pem" "$DIR/server.key"
+
+    cat > "$DIR/servers.env" <<ENV
+FTPKIT_INTEROP_SERVERS="$PLAIN"
+FTPKIT_INTEROP_TLS_SERVERS="$TLS"
+FTPKIT_INTEROP_IMPLICIT_SERVERS="$IMPLICIT"
+FTPKIT_INTEROP_USER="$USER_NAME"
+FTPKIT_INTEROP_PASS="$USER_PASS"
+FTPKIT_INTEROP_CA="$DIR/ca.pem"
+ENV
+    wait_up
+    log "started; addresses in $DIR/servers.env"
+}
+
+# Waits until every server answers with a 220 greeting (up to 15 s).
+wait_up() {
+    local deadline=$((SECONDS + 15)) pair
+    for pair in $PLAIN $TLS; do
+        until greets "${pair#*=}"; do
+            if [ $SECONDS -ge $deadline ]; then log "${pair%%=*} at ${pair#*=} did not start"; return 1; fi
+            sleep 0.2
+        done
+    done
+    for pair in $IMPLICIT; do
+        until answers "${pair#*=}"; do
+            if [ $SECONDS -ge $deadline ]; then log "${pair%%=*} (implicit) at ${pair#*=} did not start"; return 1; fi
+            sleep 0.2
+        done
+    done
+}
+
+greets() { # host:port
+    python3 - "$1" <<'PY' 2>/dev/null
+import socket, sys
+host, port = sys.argv[1].rsplit(":", 1)
+with socket.create_connection((host, int(port)), timeout=2) as s:
+    s.settimeout(2)
+    sys.exit(0 if s.recv(64).startswith(b"220") else 1)
+PY
+}
+
+answers() { # host:port (implicit TLS: the TCP port accepts)
+    python3 -c 'import socket,sys; h,p=sys.argv[1].rsplit(":",1); socket.create_connection((h,int(p)),timeout=2).close()' "$1" 2>/dev/null
+}
+
+stop() {
+    [ -d "$DIR" ] || return 0
+    local pidfile pid pids=()
+    for pidfile in "$DIR"/*/pid; do
+        [ -f "$pidfile" ] || continue
+        pid=$(cat "$pidfile")
+        kill -- -"$pid" 2>/dev/null || kill "$pid" 2>/dev/null || true
+        pids+=("$pid")
+        rm -f "$pidfile"
+    done
+    # Wait for the ports to be released: a server still shutting down would
+    # make the next start fail to bind.
+    local deadline=$((SECONDS + 10))
+    for pid in "${pids[@]}"; do
+        while kill -0 "$pid" 2>/dev/null; do
+            if [ $SECONDS -ge $deadline ]; then kill -9 -- -"$pid" 2>/dev/null || kill -9 "$pid" 2>/dev/null || true; break; fi
+            sleep 0.1
+        done
+    done
+    log "stopped"
+}
+
+status() {
+    local bad=0 pair
+    for pair in $PLAIN $TLS; do
+        if greets "${pair#*=}"; then echo "up    ${pair%%=*} ${pair#*=}"; else echo "DOWN  ${pair%%=*} ${pair#*=}"; bad=1; fi
+    done
+    for pair in $IMPLICIT; do
+        if answers "${pair#*=}"; then echo "up    ${pair%%=*} ${pair#*=} (implicit TLS)"; else echo "DOWN  ${pair%%=*} ${pair#*=} (implicit TLS)"; bad=1; fi
+    done
+    return $bad
+}
+
+case "${1:-}" in
+    install) install ;;
+    start) start ;;
+    stop) stop ;;
+    status) status ;;
+    *) echo "usage: $0 install|start|stop|status" >&2; exit 2 ;;
+esac

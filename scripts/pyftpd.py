@@ -1,0 +1,34 @@
+"""pyftpdlib server for ftpkit's interop suite (started by interop-servers.sh).
+
+usage: pyftpd.py PORT HOME USER PASSWORD PASV_FROM PASV_TO [CERT KEY]
+With CERT and KEY, TLS is required on control and data (explicit FTPS).
+"""
+import sys
+
+from pyftpdlib.authorizers import DummyAuthorizer
+from pyftpdlib.handlers import FTPHandler
+from pyftpdlib.servers import FTPServer
+
+
+def main():
+    port, home, user, password, pasv_from, pasv_to = sys.argv[1:7]
+    authorizer = DummyAuthorizer()
+    authorizer.add_user(user, password, home, perm="elradfmwMT")
+    handler = FTPHandler
+    if len(sys.argv) > 8:
+        from pyftpdlib.handlers import TLS_FTPHandler
+
+        handler = TLS_FTPHandler
+        handler.certfile = sys.argv[7]
+        handler.keyfile = sys.argv[8]
+        handler.tls_control_required = True
+        handler.tls_data_required = True
+    handler.authorizer = authorizer
+    handler.passive_ports = range(int(pasv_from), int(pasv_to) + 1)
+    handler.masquerade_address = None
+    server = FTPServer(("127.0.0.1", int(port)), handler)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
