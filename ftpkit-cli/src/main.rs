@@ -1,1 +1,85 @@
-fn main() {}
+//! `ftpkit`: the command-line FTP and FTPS client.
+
+mod args;
+mod cmd;
+mod exit;
+mod failure;
+mod output;
+mod plan;
+mod progress;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::{args::Command, failure::Failure};
+
+fn main() -> ExitCode {
+    let cli = match args::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                exit::Exit::Usage.into()
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    init_tracing(cli.global.verbose);
+    match run(&cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        // `ftpkit ls URL | head -1`: a closed pipe is not a failure.
+        Err(Failure::Local(_, e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+            ExitCode::SUCCESS
+        }
+        Err(Failure::Ftp(ftpkit::Error::Io { source, .. }))
+            if source.kind() == std::io::ErrorKind::BrokenPipe =>
+        {
+            ExitCode::SUCCESS
+        }
+        Err(failure) => {
+            eprintln!("ftpkit: {failure}");
+            failure.exit().into()
+        }
+    }
+}
+
+fn run(cli: &args::Cli) -> Result<(), Failure> {
+    let global = &cli.global;
+    match &cli.command {
+        Command::Ls { url, long } => {
+            cmd::ls::run(&plan::parse_url(url, global.tls)?, *long, global)
+        }
+        Command::Get {
+            url,
+            output,
+            resume,
+        } => cmd::get::run(
+            &plan::parse_url(url, global.tls)?,
+            output.as_deref(),
+            *resume,
+            global,
+        ),
+        Command::Put { path, url, resume } => {
+            cmd::put::run(path, &plan::parse_url(url, global.tls)?, *resume, global)
+        }
+    }
+}
+
+/// `-v`: commands and replies (`ftpkit=debug`); `-vv`: everything
+/// (`ftpkit=trace`). Written to stderr; the library never logs a password.
+fn init_tracing(verbose: u8) {
+    let filter = match verbose {
+        0 => return,
+        1 => "ftpkit=debug",
+        _ => "ftpkit=trace",
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_writer(std::io::stderr)
+        .without_time()
+        .with_target(false)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+}

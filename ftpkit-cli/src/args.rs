@@ -1,0 +1,111 @@
+//! Command-line arguments (clap derive). Raw flags are turned into a
+//! [`Plan`](crate::plan::Plan) before any work starts.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::exit::EXIT_CODES_HELP;
+
+/// ftpkit: FTP and FTPS from the command line.
+#[derive(Debug, Parser)]
+#[command(
+    name = "ftpkit",
+    version,
+    about = "FTP and FTPS client: list, download and upload, with resume and verification",
+    after_help = EXIT_CODES_HELP,
+    propagate_version = true
+)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+    /// Options shared by every command.
+    #[command(flatten)]
+    pub global: Global,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List a remote directory: names (NLST), or full lines with -l (LIST).
+    #[command(
+        after_help = "Examples:\n  ftpkit ls ftp://ftp.example.com/pub/\n  ftpkit ls -l ftp://user@ftp.example.com/incoming/"
+    )]
+    Ls {
+        /// ftp://[user[:password]@]host[:port]/path (also ftps:// and ftpes://)
+        url: String,
+        /// Long listing: the server's LIST lines.
+        #[arg(short = 'l', long)]
+        long: bool,
+    },
+    /// Download a file. It is written to PATH.part and renamed to PATH only
+    /// when complete and, where the server reports a size, of that size.
+    #[command(
+        after_help = "Examples:\n  ftpkit get ftp://ftp.example.com/pub/file.iso\n  ftpkit get -c -o file.iso ftp://ftp.example.com/pub/file.iso   # resume\n  ftpkit get -o - ftp://ftp.example.com/README | less"
+    )]
+    Get {
+        /// ftp://[user[:password]@]host[:port]/path/to/file
+        url: String,
+        /// Where to save it (`-` for standard output). Default: the remote
+        /// file's name in the current directory.
+        #[arg(short = 'o', long = "output", value_name = "PATH")]
+        output: Option<PathBuf>,
+        /// Resume: continue from the length of PATH.part (or of PATH, for a
+        /// file another tool left) with REST.
+        #[arg(short = 'c', long = "continue")]
+        resume: bool,
+    },
+    /// Upload a file. A URL ending in `/` names a directory: the file keeps
+    /// its local name there.
+    #[command(
+        after_help = "Examples:\n  ftpkit put backup.tar ftp://user@ftp.example.com/incoming/\n  ftpkit put -c backup.tar ftp://user@ftp.example.com/incoming/backup.tar   # resume"
+    )]
+    Put {
+        /// The local file.
+        path: PathBuf,
+        /// ftp://[user[:password]@]host[:port]/path/to/file or .../dir/
+        url: String,
+        /// Resume: ask the server how much it has (SIZE) and send only the
+        /// rest (REST+STOR, or APPE where REST is refused).
+        #[arg(short = 'c', long = "continue")]
+        resume: bool,
+    },
+}
+
+/// Options shared by every command.
+#[derive(Debug, Args)]
+pub struct Global {
+    /// Idle timeout in seconds: how long any read or write may wait.
+    #[arg(long, global = true, value_name = "SECS", default_value_t = 60.0)]
+    pub timeout: f64,
+    /// Active mode: the server connects to us (PORT/EPRT). Passive is the default.
+    #[arg(long, global = true)]
+    pub active: bool,
+    /// Protocol trace on stderr (-vv for more); passwords show as ****.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// No progress bar.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// Require explicit TLS (AUTH TLS) on an ftp:// URL.
+    #[arg(long, global = true)]
+    pub tls: bool,
+    /// Trust the CA certificates in this PEM file too.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub cacert: Option<PathBuf>,
+    /// Accept only the server certificate with this SHA-256 fingerprint (hex).
+    #[arg(long = "pin-sha256", global = true, value_name = "HEX")]
+    pub pin_sha256: Option<String>,
+    /// DANGEROUS: accept any certificate for any name. Anyone on the path
+    /// can then read the password and the data.
+    #[arg(long, global = true)]
+    pub insecure: bool,
+    /// Offer TLS 1.3 as well as TLS 1.2 (some servers then refuse data
+    /// connections for lack of session tickets).
+    #[arg(long, global = true)]
+    pub tls13: bool,
+    /// Leave data connections in clear under TLS (PROT C).
+    #[arg(long = "no-prot-p", global = true)]
+    pub no_prot_p: bool,
+}

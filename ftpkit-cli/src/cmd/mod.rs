@@ -1,0 +1,26 @@
+//! The commands, each over one logged-in client.
+
+pub mod get;
+pub mod ls;
+pub mod put;
+
+use ftpkit::Client;
+
+use crate::{args::Global, failure::Failure, plan};
+
+/// Connects and logs in (anonymously when the URL names no user).
+pub fn connect(target: &plan::Target, global: &Global) -> Result<Client, Failure> {
+    let config = plan::config(global, target)?;
+    let mut client = Client::connect_with(&target.addr(), config)?;
+    client.login(&target.user, &target.password.0)?;
+    Ok(client)
+}
+
+/// The remote size, or `None` when the server cannot tell (SIZE refused).
+pub fn remote_size(client: &mut Client, path: &[u8]) -> Result<Option<u64>, Failure> {
+    match client.size(path) {
+        Ok(size) => Ok(Some(size)),
+        Err(ftpkit::Error::Reply { .. }) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}

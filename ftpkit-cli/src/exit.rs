@@ -1,0 +1,66 @@
+//! Exit codes: one table, shown in `--help`, and the mapping from errors.
+
+use std::process::ExitCode;
+
+use ftpkit::{Error, Phase};
+
+/// The exit-code table, as `--help` prints it.
+pub const EXIT_CODES_HELP: &str = "\
+Exit codes:
+  0  success
+  1  other failure
+  2  usage error: bad arguments or URL, input refused before sending
+  3  network error or timeout
+  4  login refused
+  5  the server refused a file command (the reply is printed)
+  6  protocol error: the server broke the FTP protocol
+  7  local file error
+  8  incomplete transfer or size mismatch (PATH.part is kept)
+  9  TLS error: handshake, certificate or host name";
+
+/// Why the command failed, as an exit code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exit {
+    /// 1
+    Other = 1,
+    /// 2
+    Usage = 2,
+    /// 3
+    Network = 3,
+    /// 4
+    Login = 4,
+    /// 5
+    Remote = 5,
+    /// 6
+    Protocol = 6,
+    /// 7
+    Local = 7,
+    /// 8
+    Incomplete = 8,
+    /// 9
+    Tls = 9,
+}
+
+impl From<Exit> for ExitCode {
+    fn from(exit: Exit) -> ExitCode {
+        ExitCode::from(exit as u8)
+    }
+}
+
+/// The exit code for a library error.
+pub fn for_error(error: &Error) -> Exit {
+    match error {
+        Error::LoginRefused(_) => Exit::Login,
+        Error::Reply { .. } => Exit::Remote,
+        Error::Protocol(_) => Exit::Protocol,
+        Error::InvalidInput(_) => Exit::Usage,
+        Error::Io {
+            phase: Phase::Local,
+            ..
+        } => Exit::Local,
+        Error::Io { .. } | Error::ConnectionClosed(_) | Error::Unusable => Exit::Network,
+        Error::Incomplete { .. } => Exit::Incomplete,
+        Error::Tls { .. } => Exit::Tls,
+        _ => Exit::Other,
+    }
+}

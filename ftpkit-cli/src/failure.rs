@@ -1,0 +1,60 @@
+//! Why a command failed: a library error, or one the CLI finds itself.
+
+use std::{fmt, io, path::PathBuf};
+
+use crate::exit::{self, Exit};
+
+/// A failed command.
+#[derive(Debug)]
+pub enum Failure {
+    /// Bad arguments or URL.
+    Usage(String),
+    /// A local file could not be read, written or renamed.
+    Local(PathBuf, io::Error),
+    /// The library failed (network, server, protocol, TLS).
+    Ftp(ftpkit::Error),
+    /// The transfer ended but the sizes disagree.
+    Mismatch(String),
+}
+
+impl Failure {
+    /// The exit code.
+    pub fn exit(&self) -> Exit {
+        match self {
+            Failure::Usage(_) => Exit::Usage,
+            Failure::Local(..) => Exit::Local,
+            Failure::Ftp(e) => exit::for_error(e),
+            Failure::Mismatch(_) => Exit::Incomplete,
+        }
+    }
+}
+
+impl From<ftpkit::Error> for Failure {
+    fn from(e: ftpkit::Error) -> Failure {
+        Failure::Ftp(e)
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Failure::Usage(msg) | Failure::Mismatch(msg) => f.write_str(msg),
+            Failure::Local(path, e) => write!(f, "{}: {e}", path.display()),
+            Failure::Ftp(e) => {
+                write!(f, "{e}")?;
+                // Add causes the message does not already contain.
+                let mut shown = e.to_string();
+                let mut source = std::error::Error::source(e);
+                while let Some(cause) = source {
+                    let text = cause.to_string();
+                    if !shown.contains(&text) {
+                        write!(f, ": {text}")?;
+                        shown.push_str(&text);
+                    }
+                    source = cause.source();
+                }
+                Ok(())
+            }
+        }
+    }
+}

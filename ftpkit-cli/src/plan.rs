@@ -1,0 +1,226 @@
+//! From raw arguments to what to do: the URL parsed and checked, the
+//! password found, the library's `Config` built. Nothing here does I/O
+//! beyond reading the environment and the CA file.
+
+use std::{fmt, time::Duration};
+
+use ftpkit::{Config, DataMode, Protection, TlsConfig, TlsMode};
+
+use crate::{args::Global, failure::Failure};
+
+/// A password that never shows in `Debug`.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Password(pub String);
+
+impl fmt::Debug for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("****")
+    }
+}
+
+/// A server and a path on it, from a URL.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Target {
+    /// Host name or address.
+    pub host: String,
+    /// Port.
+    pub port: u16,
+    /// User; empty means anonymous.
+    pub user: String,
+    /// Password; empty for anonymous.
+    pub password: Password,
+    /// The path, decoded, as bytes: relative to the login directory unless
+    /// it starts with `/` (written `%2F` in the URL).
+    pub path: Vec<u8>,
+    /// TLS, from the scheme or `--tls`.
+    pub tls: Option<TlsMode>,
+}
+
+impl Target {
+    /// `host:port`, with brackets around IPv6 addresses.
+    pub fn addr(&self) -> String {
+        if self.host.contains(':') {
+            format!("[{}]:{}", self.host, self.port)
+        } else {
+            format!("{}:{}", self.host, self.port)
+        }
+    }
+
+    /// The last path component, for naming a download.
+    pub fn file_name(&self) -> &[u8] {
+        self.path.rsplit(|&b| b == b'/').next().unwrap_or_default()
+    }
+
+    /// Whether the URL names a directory (ends in `/`, or has no path).
+    pub fn is_dir(&self) -> bool {
+        self.path.is_empty() || self.path.ends_with(b"/")
+    }
+}
+
+/// Parses `ftp://`, `ftpes://` (explicit TLS) and `ftps://` (implicit TLS)
+/// URLs. `--tls` makes an `ftp://` URL require explicit TLS. The password
+/// comes from the URL or, failing that, from `FTPKIT_PASSWORD`.
+pub fn parse_url(text: &str, require_tls: bool) -> Result<Target, Failure> {
+    let usage = |msg: String| Failure::Usage(msg);
+    let url = url::Url::parse(text).map_err(|e| usage(format!("bad URL {text:?}: {e}")))?;
+    let (tls, default_port) = match url.scheme() {
+        "ftp" if require_tls => (Some(TlsMode::Explicit), 21),
+        "ftp" => (None, 21),
+        "ftpes" => (Some(TlsMode::Explicit), 21),
+        "ftps" => (Some(TlsMode::Implicit), 990),
+        other => {
+            return Err(usage(format!(
+                "unsupported URL scheme {other:?}: use ftp://, ftpes:// or ftps://"
+            )));
+        }
+    };
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(usage(format!(
+            "{text:?}: write ? and # in file names as %3F and %23"
+        )));
+    }
+    let host = url
+        .host_str()
+        .filter(|h| !h.is_empty())
+        .ok_or_else(|| usage(format!("{text:?} names no host")))?;
+    let host = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_owned();
+    let user = decode_text(url.username(), "user name")?;
+    let password = match url.password() {
+        Some(p) => decode_text(p, "password")?,
+        None if !user.is_empty() => std::env::var("FTPKIT_PASSWORD").unwrap_or_default(),
+        None => String::new(),
+    };
+    let raw_path = url.path().strip_prefix('/').unwrap_or(url.path());
+    let path = decode(raw_path, "path")?;
+    Ok(Target {
+        host,
+        port: url.port().unwrap_or(default_port),
+        user,
+        password: Password(password),
+        path,
+        tls,
+    })
+}
+
+/// Percent-decodes `text`, refusing CR, LF and NUL: they would end an FTP
+/// command early and inject another.
+fn decode(text: &str, what: &str) -> Result<Vec<u8>, Failure> {
+    let bytes: Vec<u8> = percent_encoding::percent_decode_str(text).collect();
+    if bytes.iter().any(|&b| matches!(b, b'\r' | b'\n' | 0)) {
+        return Err(Failure::Usage(format!(
+            "the URL's {what} contains CR, LF or NUL: refused"
+        )));
+    }
+    Ok(bytes)
+}
+
+fn decode_text(text: &str, what: &str) -> Result<String, Failure> {
+    String::from_utf8(decode(text, what)?)
+        .map_err(|_| Failure::Usage(format!("the URL's {what} is not UTF-8")))
+}
+
+/// The library configuration for these options and this target.
+pub fn config(global: &Global, target: &Target) -> Result<Config, Failure> {
+    if !(global.timeout.is_finite() && global.timeout > 0.0) {
+        return Err(Failure::Usage(
+            "--timeout must be a positive number of seconds".into(),
+        ));
+    }
+    let timeout = Duration::from_secs_f64(global.timeout);
+    let mut config = Config::default()
+        .timeout(timeout)
+        .connect_timeout(timeout.min(Duration::from_secs(30)))
+        .mode(if global.active {
+            DataMode::Active
+        } else {
+            DataMode::Passive
+        });
+    if let Some(mode) = target.tls {
+        config = config.tls(mode, Some(tls_config(global)?));
+        if global.no_prot_p {
+            config = config.data_protection(Protection::Clear);
+        }
+    } else if global.cacert.is_some() || global.pin_sha256.is_some() || global.insecure {
+        return Err(Failure::Usage(
+            "TLS options given for a plain ftp:// URL: add --tls, or use ftpes:// or ftps://"
+                .into(),
+        ));
+    }
+    Ok(config)
+}
+
+fn tls_config(global: &Global) -> Result<TlsConfig, Failure> {
+    let mut builder = TlsConfig::builder();
+    if let Some(ca) = &global.cacert {
+        builder = builder.add_ca_pem_file(ca).map_err(Failure::Ftp)?;
+    }
+    if let Some(pin) = &global.pin_sha256 {
+        builder = builder.pin_sha256(pin).map_err(Failure::Ftp)?;
+    }
+    if global.insecure {
+        builder = builder.danger_accept_invalid_certs();
+    }
+    if global.tls13 {
+        builder = builder.allow_tls13();
+    }
+    builder.build().map_err(Failure::Ftp)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls() {
+        let t = parse_url("ftp://bob:p%40ss@example.com:2121/dir/a%20b.txt", false).unwrap();
+        assert_eq!(
+            (t.host.as_str(), t.port, t.user.as_str()),
+            ("example.com", 2121, "bob")
+        );
+        assert_eq!(t.password.0, "p@ss");
+        assert_eq!(t.path, b"dir/a b.txt");
+        assert_eq!(t.file_name(), b"a b.txt");
+        assert_eq!(format!("{:?}", t.password), "****");
+
+        let t = parse_url("ftp://example.com/%2Fetc/motd", false).unwrap();
+        assert_eq!(t.path, b"/etc/motd");
+        let t = parse_url("ftps://[::1]/x", false).unwrap();
+        assert_eq!(
+            (t.addr().as_str(), t.tls),
+            ("[::1]:990", Some(TlsMode::Implicit))
+        );
+        let t = parse_url("ftpes://h/", false).unwrap();
+        assert_eq!(
+            (t.port, t.tls, t.is_dir()),
+            (21, Some(TlsMode::Explicit), true)
+        );
+        let t = parse_url("ftp://h/f", true).unwrap();
+        assert_eq!(t.tls, Some(TlsMode::Explicit));
+        assert_eq!(
+            parse_url("ftp://h/caf%C3%A9", false).unwrap().path,
+            "café".as_bytes()
+        );
+    }
+
+    #[test]
+    fn hostile_urls_are_refused() {
+        for bad in [
+            "ftp://h/a%0D%0ADELE%20b",
+            "ftp://h/a%0Ab",
+            "ftp://h/a%00b",
+            "ftp://u%0D%0A:p@h/",
+            "ftp://u:p%0A@h/",
+            "http://h/x",
+            "ftp://h/x?y",
+            "not a url",
+        ] {
+            assert!(
+                matches!(parse_url(bad, false), Err(Failure::Usage(_))),
+                "{bad}"
+            );
+        }
+    }
+}

@@ -1,0 +1,47 @@
+//! Progress bars on a terminal (indicatif); nothing on a pipe or with -q.
+
+use std::io::IsTerminal;
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+/// A progress display for one transfer.
+pub struct Progress(Option<ProgressBar>);
+
+impl Progress {
+    /// A bar for `name` if stderr is a terminal and not `quiet`; `total`
+    /// is the file size when known.
+    pub fn new(name: &str, total: Option<u64>, start: u64, quiet: bool) -> Progress {
+        if quiet || !std::io::stderr().is_terminal() {
+            return Progress(None);
+        }
+        let bar = match total {
+            Some(total) => ProgressBar::new(total).with_style(
+                ProgressStyle::with_template(
+                    "{msg} {bar:30} {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            ),
+            None => ProgressBar::new_spinner().with_style(
+                ProgressStyle::with_template("{msg} {spinner} {bytes} {bytes_per_sec}")
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            ),
+        };
+        bar.set_message(name.to_owned());
+        bar.set_position(start);
+        Progress(Some(bar))
+    }
+
+    /// Moves the bar to `offset`.
+    pub fn set(&self, offset: u64) {
+        if let Some(bar) = &self.0 {
+            bar.set_position(offset);
+        }
+    }
+
+    /// Removes the bar.
+    pub fn finish(&self) {
+        if let Some(bar) = &self.0 {
+            bar.finish_and_clear();
+        }
+    }
+}

@@ -1,0 +1,325 @@
+//! End-to-end tests of the `ftpkit` binary against the in-process libunftp
+//! server and the scripted fake server.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+use std::{
+    fs,
+    path::Path,
+    process::{Command, Output},
+};
+
+use ftpkit_testkit::{
+    DataFault, FakeServer, Script, UnftpServer, random_bytes, sha256_file, sha256_hex,
+};
+
+fn ftpkit(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ftpkit"))
+        .args(["--timeout", "5", "-q"])
+        .args(args)
+        .current_dir(cwd)
+        .env_remove("FTPKIT_PASSWORD")
+        .output()
+        .expect("run ftpkit")
+}
+
+fn code(out: &Output) -> i32 {
+    out.status.code().unwrap_or(-1)
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn url(server: &UnftpServer, path: &str) -> String {
+    format!("ftp://{}/{path}", server.addr())
+}
+
+#[test]
+fn help_documents_the_exit_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = ftpkit(&["--help"], dir.path());
+    assert_eq!(code(&out), 0);
+    let text = String::from_utf8_lossy(&out.stdout);
+    for line in [
+        "2  usage error",
+        "3  network error",
+        "4  login refused",
+        "5  the server refused",
+        "8  incomplete",
+    ] {
+        assert!(text.contains(line), "--help lacks {line:?}");
+    }
+    assert_eq!(
+        code(&ftpkit(&["get"], dir.path())),
+        2,
+        "missing arguments are a usage error"
+    );
+}
+
+#[test]
+fn put_ls_and_get_round_trip_with_hashes() {
+    let server = UnftpServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let data = random_bytes(3 << 20, 11);
+    fs::write(dir.path().join("data.bin"), &data).unwrap();
+
+    let out = ftpkit(&["put", "data.bin", &url(&server, "")], dir.path());
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(
+        sha256_file(server.root().join("data.bin")),
+        sha256_hex(&data)
+    );
+
+    let out = ftpkit(&["ls", &url(&server, "")], dir.path());
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "data.bin\n");
+    let out = ftpkit(&["ls", "-l", &url(&server, "")], dir.path());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("3145728"));
+
+    let down = tempfile::tempdir().unwrap();
+    let out = ftpkit(&["get", &url(&server, "data.bin")], down.path());
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(sha256_file(down.path().join("data.bin")), sha256_hex(&data));
+    assert!(!down.path().join("data.bin.part").exists());
+
+    let out = ftpkit(&["get", "-o", "-", &url(&server, "data.bin")], down.path());
+    assert_eq!(sha256_hex(&out.stdout), sha256_hex(&data));
+}
+
+#[test]
+fn get_resume_continues_a_part_file_with_rest() {
+    let server = UnftpServer::start();
+    let data = random_bytes(2 << 20, 12);
+    fs::write(server.root().join("big.bin"), &data).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("out.bin.part"), &data[..700_000]).unwrap();
+    let out = ftpkit(
+        &["get", "-c", "-o", "out.bin", &url(&server, "big.bin")],
+        dir.path(),
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(sha256_file(dir.path().join("out.bin")), sha256_hex(&data));
+    assert!(!dir.path().join("out.bin.part").exists());
+
+    // A whole file left by another tool resumes too (nothing left to fetch).
+    let out = ftpkit(
+        &["get", "-c", "-o", "out.bin", &url(&server, "big.bin")],
+        dir.path(),
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(sha256_file(dir.path().join("out.bin")), sha256_hex(&data));
+}
+
+#[test]
+fn get_resume_sends_rest_at_the_part_length() {
+    let server = FakeServer::start(vec![
+        Script::login_anonymous()
+            .expect("TYPE I")
+            .reply("200 ok")
+            .expect("SIZE f")
+            .reply("213 10")
+            .expect("EPSV")
+            .epsv()
+            .expect("REST 4")
+            .reply("350 ok")
+            .expect("RETR f")
+            .reply("150 go")
+            .send_data(b"456789")
+            .reply("226 done")
+            .expect("QUIT")
+            .reply("221 bye"),
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("f.part"), b"0123").unwrap();
+    let out = ftpkit(
+        &["get", "-c", &format!("ftp://{}/f", server.addr())],
+        dir.path(),
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(fs::read(dir.path().join("f")).unwrap(), b"0123456789");
+    server.finish();
+}
+
+#[test]
+fn a_short_download_leaves_only_the_part_file_and_exits_8() {
+    let server = FakeServer::start(vec![
+        Script::login_anonymous()
+            .expect("TYPE I")
+            .reply("200 ok")
+            .expect("SIZE f")
+            .reply("550 SIZE not allowed")
+            .expect("EPSV")
+            .epsv()
+            .expect("RETR f")
+            .reply("150 Opening BINARY mode data connection (10 bytes)")
+            .send_data_then(b"0123456789", DataFault::CloseAt(4))
+            .reply("226 Transfer complete"),
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    let out = ftpkit(&["get", &format!("ftp://{}/f", server.addr())], dir.path());
+    assert_eq!(code(&out), 8, "{}", stderr(&out));
+    assert!(
+        !dir.path().join("f").exists(),
+        "a short file must not get the final name"
+    );
+    assert_eq!(fs::read(dir.path().join("f.part")).unwrap(), b"0123");
+    server.finish_allow_unplayed();
+}
+
+#[test]
+fn a_missing_file_exits_5_with_the_servers_reply_on_one_line() {
+    let server = UnftpServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let out = ftpkit(&["get", &url(&server, "nope.txt")], dir.path());
+    assert_eq!(code(&out), 5);
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.starts_with("ftpkit: RETR nope.txt: 550"), "{err}");
+    assert!(
+        !dir.path().join("nope.txt.part").exists(),
+        "no empty .part left behind"
+    );
+}
+
+#[test]
+fn refused_login_exits_4_and_network_errors_exit_3() {
+    let server = FakeServer::start(vec![
+        Script::new()
+            .reply("220 hi")
+            .expect("USER bob")
+            .reply("331 pw")
+            .expect("PASS secret-pw")
+            .reply("530 Login incorrect"),
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    let out = ftpkit(
+        &["ls", &format!("ftp://bob:secret-pw@{}/", server.addr())],
+        dir.path(),
+    );
+    assert_eq!(code(&out), 4);
+    assert!(!stderr(&out).contains("secret-pw"));
+    server.finish();
+
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let out = ftpkit(&["ls", &format!("ftp://{closed}/")], dir.path());
+    assert_eq!(code(&out), 3, "{}", stderr(&out));
+}
+
+#[test]
+fn line_breaks_in_a_url_are_refused_before_connecting() {
+    let server = FakeServer::start(vec![]);
+    let dir = tempfile::tempdir().unwrap();
+    for bad in ["a%0D%0ADELE%20b", "a%0Ab", "a%00"] {
+        let out = ftpkit(
+            &["get", &format!("ftp://{}/{bad}", server.addr())],
+            dir.path(),
+        );
+        assert_eq!(code(&out), 2, "{bad}: {}", stderr(&out));
+    }
+    let out = ftpkit(
+        &["ls", "--insecure", &format!("ftp://{}/", server.addr())],
+        dir.path(),
+    );
+    assert_eq!(
+        code(&out),
+        2,
+        "TLS options on a plain URL: {}",
+        stderr(&out)
+    );
+    let t = server.finish();
+    assert!(t.commands.is_empty(), "{:?}", t.commands);
+}
+
+#[test]
+fn put_resume_sends_only_the_rest() {
+    let server = UnftpServer::start();
+    let data = random_bytes(3 << 20, 13);
+    fs::write(server.root().join("up.bin"), &data[..1_000_000]).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("up.bin"), &data).unwrap();
+    let out = ftpkit(
+        &["put", "-c", "up.bin", &url(&server, "up.bin")],
+        dir.path(),
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(sha256_file(server.root().join("up.bin")), sha256_hex(&data));
+}
+
+#[test]
+fn put_resume_falls_back_to_appe_when_rest_is_refused() {
+    let server = FakeServer::start(vec![
+        Script::login_anonymous()
+            .expect("TYPE I")
+            .reply("200 ok")
+            .expect("SIZE f")
+            .reply("213 3")
+            .expect("EPSV")
+            .epsv()
+            .expect("REST 3")
+            .reply("502 REST not implemented for STOR")
+            .expect("EPSV")
+            .epsv()
+            .expect("APPE f")
+            .reply("150 go")
+            .recv_data()
+            .reply("226 ok")
+            .expect("SIZE f")
+            .reply("213 6")
+            .expect("QUIT")
+            .reply("221 bye"),
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("f"), b"abcdef").unwrap();
+    let out = ftpkit(
+        &["put", "-c", "f", &format!("ftp://{}/f", server.addr())],
+        dir.path(),
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(server.finish().uploads[0], b"def");
+}
+
+#[test]
+fn verbose_traces_commands_with_the_password_hidden() {
+    let server = UnftpServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_ftpkit"))
+        .args([
+            "-v",
+            "ls",
+            &format!("ftp://alice:hunter2@{}/", server.addr()),
+        ])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("> USER alice") && err.contains("> PASS ****"),
+        "{err}"
+    );
+    assert!(!err.contains("hunter2"));
+}
+
+#[test]
+fn hostile_names_are_printed_without_control_characters() {
+    let server = FakeServer::start(vec![
+        Script::login_anonymous()
+            .expect("TYPE A")
+            .reply("200 ok")
+            .expect("EPSV")
+            .epsv()
+            .expect("NLST")
+            .reply("150 here")
+            .send_data(b"evil\x1b[2Jname\r\nok\r\n")
+            .reply("226 done")
+            .expect("QUIT")
+            .reply("221 bye"),
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    let out = ftpkit(&["ls", &format!("ftp://{}/", server.addr())], dir.path());
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(out.stdout, b"evil\\x1b[2Jname\nok\n");
+    server.finish();
+}
