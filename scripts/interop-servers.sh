@@ -149,8 +149,8 @@ CONF
     fi
 }
 
-proftpd_conf() { # name port pasv_from pasv_to tls(none|explicit|implicit)
-    local name=$1 port=$2 from=$3 to=$4 tls=$5
+proftpd_conf() { # name port pasv_from pasv_to tls(none|explicit|implicit) [reuse-optional]
+    local name=$1 port=$2 from=$3 to=$4 tls=$5 reuse=${6:-}
     make_home "$name"
     local uid gid
     uid=$(id -u "$USER_NAME"); gid=$(id -g "$USER_NAME")
@@ -189,6 +189,7 @@ CONF
     if [ "$tls" != none ]; then
         local implicit=""
         if [ "$tls" = implicit ]; then implicit=" UseImplicitSSL"; fi
+        if [ "$reuse" = reuse-optional ]; then implicit="$implicit NoSessionReuseRequired"; fi
         cat >> "$DIR/$name/proftpd.conf" <<CONF
 ModulePath $ROOT/usr/lib/proftpd
 LoadModule mod_tls.c
@@ -226,6 +227,7 @@ spawn() { # name command... (inherits the caller's environment)
 
 PLAIN="vsftpd=127.0.0.1:2121 proftpd=127.0.0.1:2122 pureftpd=127.0.0.1:2123 pyftpdlib=127.0.0.1:2124"
 TLS="vsftpd=127.0.0.1:2131 proftpd=127.0.0.1:2132 pureftpd=127.0.0.1:2133 pyftpdlib=127.0.0.1:2134"
+BENCH="proftpd-bench=127.0.0.1:2135"
 IMPLICIT="vsftpd=127.0.0.1:2141 proftpd=127.0.0.1:2142"
 
 start() {
@@ -244,7 +246,10 @@ start() {
     proftpd_conf proftpd 2122 40200 40249 none
     proftpd_conf proftpd-tls 2132 40250 40299 explicit
     proftpd_conf proftpd-implicit 2142 40650 40699 implicit
-    for n in proftpd proftpd-tls proftpd-implicit; do spawn "$n" "$ROOT/usr/sbin/proftpd" -n -q -c "$DIR/$n/proftpd.conf"; done
+    # For the benchmark: TLS without required session reuse, which Python's
+    # ftplib cannot do.
+    proftpd_conf proftpd-bench 2135 40700 40749 explicit reuse-optional
+    for n in proftpd proftpd-tls proftpd-implicit proftpd-bench; do spawn "$n" "$ROOT/usr/sbin/proftpd" -n -q -c "$DIR/$n/proftpd.conf"; done
 
     pureftpd_db pureftpd
     pureftpd_db pureftpd-tls
@@ -264,6 +269,7 @@ start() {
 FTPKIT_INTEROP_SERVERS="$PLAIN"
 FTPKIT_INTEROP_TLS_SERVERS="$TLS"
 FTPKIT_INTEROP_IMPLICIT_SERVERS="$IMPLICIT"
+FTPKIT_BENCH_TLS_SERVER="$BENCH"
 FTPKIT_INTEROP_USER="$USER_NAME"
 FTPKIT_INTEROP_PASS="$USER_PASS"
 FTPKIT_INTEROP_CA="$DIR/ca.pem"
@@ -275,7 +281,7 @@ ENV
 # Waits until every server answers with a 220 greeting (up to 15 s).
 wait_up() {
     local deadline=$((SECONDS + 15)) pair
-    for pair in $PLAIN $TLS; do
+    for pair in $PLAIN $TLS $BENCH; do
         until greets "${pair#*=}"; do
             if [ $SECONDS -ge $deadline ]; then log "${pair%%=*} at ${pair#*=} did not start"; return 1; fi
             sleep 0.2
@@ -327,7 +333,7 @@ stop() {
 
 status() {
     local bad=0 pair
-    for pair in $PLAIN $TLS; do
+    for pair in $PLAIN $TLS $BENCH; do
         if greets "${pair#*=}"; then echo "up    ${pair%%=*} ${pair#*=}"; else echo "DOWN  ${pair%%=*} ${pair#*=}"; bad=1; fi
     done
     for pair in $IMPLICIT; do

@@ -1,0 +1,29 @@
+//! The ceiling for ftpkit's benchmark: the same bytes over one loopback TCP
+//! connection, with no protocol at all.
+//!
+//! usage: rawtcp send FILE   (listens on 127.0.0.1:0, prints the port, sends FILE to the first client)
+//!        rawtcp recv PORT OUT   (connects, writes everything to OUT)
+use std::{
+    fs::File,
+    io::{self, Write},
+    net::{TcpListener, TcpStream},
+};
+
+fn main() -> io::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.as_slice() {
+        [op, file] if op == "send" => {
+            let listener = TcpListener::bind("127.0.0.1:0")?;
+            println!("{}", listener.local_addr()?.port());
+            io::stdout().flush()?;
+            let (mut conn, _) = listener.accept()?;
+            io::copy(&mut File::open(file)?, &mut conn)?;
+        }
+        [op, port, out] if op == "recv" => {
+            let mut conn = TcpStream::connect(("127.0.0.1", port.parse::<u16>().map_err(io::Error::other)?))?;
+            io::copy(&mut conn, &mut File::create(out)?)?;
+        }
+        _ => return Err(io::Error::other("usage: rawtcp send FILE | rawtcp recv PORT OUT")),
+    }
+    Ok(())
+}

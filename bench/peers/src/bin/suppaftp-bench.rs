@@ -1,0 +1,51 @@
+//! Drives suppaftp (from crates.io) for ftpkit's benchmark.
+//!
+//! usage: suppaftp-bench HOST:PORT USER PASS get REMOTE LOCAL
+//!        suppaftp-bench HOST:PORT USER PASS put LOCAL REMOTE
+//!        suppaftp-bench HOST:PORT USER PASS getdir REMOTE_DIR LOCAL_DIR
+//!        suppaftp-bench HOST:PORT USER PASS nlst REMOTE_DIR
+use std::{
+    fs::File,
+    io::{self, BufWriter, Write},
+    path::Path,
+};
+
+use suppaftp::{FtpStream, types::FileType};
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let [addr, user, pass, op, rest @ ..] = args.as_slice() else {
+        return Err("usage: suppaftp-bench HOST:PORT USER PASS OP ARGS...".into());
+    };
+    let mut ftp = FtpStream::connect(addr.as_str())?;
+    ftp.login(user.as_str(), pass.as_str())?;
+    ftp.transfer_type(FileType::Binary)?;
+    match (op.as_str(), rest) {
+        ("get", [remote, local]) => get(&mut ftp, remote, Path::new(local))?,
+        ("put", [local, remote]) => {
+            ftp.put_file(remote.as_str(), &mut File::open(local)?)?;
+        }
+        ("getdir", [dir, local]) => {
+            for name in ftp.nlst(Some(dir.as_str()))? {
+                let base = name.rsplit('/').next().unwrap_or(&name).to_owned();
+                get(&mut ftp, &format!("{dir}/{base}"), &Path::new(local).join(&base))?;
+            }
+        }
+        ("nlst", [dir]) => {
+            let names = ftp.nlst(Some(dir.as_str()))?;
+            println!("{}", names.len());
+        }
+        _ => return Err(format!("unknown operation {op}").into()),
+    }
+    ftp.quit()?;
+    Ok(())
+}
+
+fn get(ftp: &mut FtpStream, remote: &str, local: &Path) -> Result<(), Box<dyn std::error::Error>> {
+    let mut out = BufWriter::with_capacity(1 << 20, File::create(local)?);
+    ftp.retr(remote, |reader| {
+        io::copy(reader, &mut out).map_err(suppaftp::FtpError::ConnectionError)
+    })?;
+    out.flush()?;
+    Ok(())
+}

@@ -1,0 +1,292 @@
+#!/usr/bin/env python3
+"""ftpkit's benchmark: ftpkit and its peers on the same files, against the
+same loopback server, in one run; figures as ratios to ftpkit's.
+
+Run it with bench/run.sh (it builds everything and starts the servers).
+Settings from the environment:
+  BENCH_SIZE_MB   size of the large file (default 1024)
+  BENCH_REPS      repetitions per measurement; the median is reported (default 3)
+  BENCH_SMALL     number of 4 KiB files (default 2000)
+  BENCH_LIST      entries in the listing directory (default 100000)
+  BENCH_ONLY      comma-separated workload names to run (default: all)
+
+Every download goes to a file, and every file that moved is checked by
+SHA-256 after the timed part.
+"""
+import hashlib
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TARGET = os.path.join(ROOT, "target", "release")
+PEERS = os.path.join(ROOT, "bench", "peers", "target", "release")
+ENV_DIR = os.environ.get("FTPKIT_INTEROP_DIR", "/tmp/ftpkit-interop")
+
+SIZE_MB = int(os.environ.get("BENCH_SIZE_MB", "1024"))
+REPS = int(os.environ.get("BENCH_REPS", "3"))
+SMALL = int(os.environ.get("BENCH_SMALL", "2000"))
+LISTING = int(os.environ.get("BENCH_LIST", "100000"))
+ONLY = [w for w in os.environ.get("BENCH_ONLY", "").split(",") if w]
+
+USER, PASS = "ftpkit", "ftpkit-pass"
+HOST = "127.0.0.1"
+# Plain: vsftpd (it sends with sendfile and is the fastest of the four here).
+# TLS: a proftpd instance that does not require TLS session reuse, so that
+# every peer can run (Python's ftplib cannot reuse sessions); pure-ftpd's TLS
+# was the bottleneck at about 25 MB/s for every client.
+PLAIN = dict(port=2121, home=f"{ENV_DIR}/vsftpd/home", tls=False, server="vsftpd")
+TLS = dict(port=2135, home=f"{ENV_DIR}/proftpd-bench/home", tls=True, server="proftpd, explicit TLS")
+CA = f"{ENV_DIR}/ca.pem"
+
+FTPLIB = r"""
+import ftplib, ssl, sys
+op, port, tls, block, remote, local = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "1", int(sys.argv[4]), sys.argv[5], sys.argv[6]
+if tls:
+    ftp = ftplib.FTP_TLS(context=ssl.create_default_context(cafile=sys.argv[7]))
+else:
+    ftp = ftplib.FTP()
+ftp.connect("127.0.0.1", port)
+ftp.login("ftpkit", "ftpkit-pass")
+if tls:
+    ftp.prot_p()
+if op == "get":
+    with open(local, "wb") as f:
+        ftp.retrbinary("RETR " + remote, f.write, blocksize=block)
+elif op == "put":
+    with open(local, "rb") as f:
+        ftp.storbinary("STOR " + remote, f, blocksize=block)
+elif op == "getdir":
+    import os
+    for name in ftp.nlst(remote):
+        base = name.rsplit("/", 1)[-1]
+        with open(os.path.join(local, base), "wb") as f:
+            ftp.retrbinary("RETR " + remote + "/" + base, f.write, blocksize=block)
+elif op == "nlst":
+    print(len(ftp.nlst(remote)))
+ftp.quit()
+"""
+
+
+def sha256(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def timed(cmd, env=None):
+    """Runs cmd under /usr/bin/time; returns (wall s, cpu s, peak RSS KiB)."""
+    fmt = "%e %U %S %M"
+    with tempfile.NamedTemporaryFile("r") as out:
+        start = time.perf_counter()
+        proc = subprocess.run(["/usr/bin/time", "-o", out.name, "-f", fmt] + cmd,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+        wall = time.perf_counter() - start
+        if proc.returncode != 0:
+            raise RuntimeError(f"{cmd[0]} failed ({proc.returncode}): {proc.stderr.decode(errors='replace')[-400:]}")
+        fields = out.read().split()[-4:]
+        _, user, system, rss = fields
+        return wall, float(user) + float(system), int(rss)
+
+
+def url(srv, path):
+    scheme = "ftpes" if srv["tls"] else "ftp"
+    return f"{scheme}://{USER}:{PASS}@{HOST}:{srv['port']}/{path}"
+
+
+def clients(srv, op, remote, local):
+    """Command lines of every client for one operation."""
+    port, tls = srv["port"], srv["tls"]
+    ftpkit = [os.path.join(TARGET, "ftpkit"), "-q"] + (["--cacert", CA] if tls else [])
+    lftp_tls = (f"set ssl:ca-file {CA}; set ftp:ssl-force true; set ftp:ssl-protect-data true; "
+                if tls else "set ftp:ssl-allow no; ")
+    lftp = ["lftp", "-p", str(port), "-u", f"{USER},{PASS}", "-e"]
+    py = lambda block: [sys.executable, "-c", FTPLIB, op, str(port), "1" if tls else "0", str(block), remote, local] + ([CA] if tls else [])
+    curl_tls = ["--ssl-reqd", "--cacert", CA] if tls else []
+    supp = [os.path.join(PEERS, "suppaftp-bench"), f"{HOST}:{port}", USER, PASS]
+    c = {}
+    if op == "get":
+        c["ftpkit"] = ftpkit + ["get", "-o", local, url(srv, remote)]
+        c["curl"] = ["curl", "-s", "-S"] + curl_tls + ["-o", local, f"ftp://{USER}:{PASS}@{HOST}:{port}/{remote}"]
+        c["lftp"] = lftp + [lftp_tls + f"get {remote} -o {local}; bye", HOST]
+        if not tls:
+            c["suppaftp"] = supp + ["get", remote, local]
+    elif op == "put":
+        c["ftpkit"] = ftpkit + ["put", local, url(srv, remote)]
+        c["curl"] = ["curl", "-s", "-S"] + curl_tls + ["-T", local, f"ftp://{USER}:{PASS}@{HOST}:{port}/{remote}"]
+        c["lftp"] = lftp + [lftp_tls + f"put {local} -o {remote}; bye", HOST]
+        if not tls:
+            c["suppaftp"] = supp + ["put", local, remote]
+    elif op == "getdir":
+        c["ftpkit"] = [os.path.join(TARGET, "examples", "get_many"), f"{HOST}:{port}", USER, PASS, remote, local]
+        c["curl"] = ["curl", "-s", "-S", "--create-dirs", f"ftp://{USER}:{PASS}@{HOST}:{port}/{remote}/f[0000-{SMALL - 1:04d}].bin",
+                     "-o", f"{local}/f#1.bin"]
+        c["lftp"] = lftp + [lftp_tls + f"mirror {remote} {local}; bye", HOST]
+        c["suppaftp"] = supp + ["getdir", remote, local]
+    elif op == "nlst":
+        c["ftpkit"] = ftpkit + ["ls", url(srv, remote)]
+        c["curl"] = ["curl", "-s", "-S", "-l", f"ftp://{USER}:{PASS}@{HOST}:{port}/{remote}/"]
+        c["lftp"] = lftp + [lftp_tls + f"nlist {remote}; bye", HOST]
+        c["suppaftp"] = supp + ["nlst", remote]
+    c["ftplib (8 KiB)"] = py(8192)
+    if op in ("get", "put"):
+        c["ftplib (1 MiB)"] = py(1 << 20)
+    return c
+
+
+def rawtcp(direction, src, dst):
+    """The ceiling: the same bytes over one loopback TCP connection."""
+    raw = os.path.join(PEERS, "rawtcp")
+    if direction == "get":  # the timed client receives
+        sender = subprocess.Popen([raw, "send", src], stdout=subprocess.PIPE, text=True)
+        port = sender.stdout.readline().strip()
+        result = timed([raw, "recv", port, dst])
+        sender.wait()
+    else:  # the timed client sends
+        sender_cmd = ["/usr/bin/time", "-o", dst + ".time", "-f", "%e %U %S %M", raw, "send", src]
+        start = time.perf_counter()
+        sender = subprocess.Popen(sender_cmd, stdout=subprocess.PIPE, text=True)
+        port = sender.stdout.readline().strip()
+        subprocess.run([raw, "recv", port, dst], check=True)
+        sender.wait()
+        wall = time.perf_counter() - start
+        _, user, system, rss = open(dst + ".time").read().split()[-4:]
+        os.remove(dst + ".time")
+        result = (wall, float(user) + float(system), int(rss))
+    return result
+
+
+def measure(name, runs, check):
+    """Median of REPS runs of each client; check() verifies outside the timing."""
+    rows = {}
+    for client, run in runs.items():
+        samples = []
+        try:
+            for _ in range(REPS):
+                samples.append(run())
+                check(client)
+        except Exception as e:  # a peer that fails is reported, not fatal
+            print(f"  {client}: FAILED: {e}", file=sys.stderr)
+            continue
+        rows[client] = (statistics.median(s[0] for s in samples),
+                        statistics.median(s[1] for s in samples),
+                        max(s[2] for s in samples))
+    return rows
+
+
+def report(title, rows, amount, unit):
+    print(f"\n## {title}")
+    if "ftpkit" not in rows:
+        print("ftpkit did not run")
+        return
+    base = amount / rows["ftpkit"][0]
+    print(f"| client | {unit} | ratio to ftpkit | CPU s{' per GiB' if unit == 'MB/s' else ''} | peak RSS MiB |")
+    print("|---|---|---|---|---|")
+    gib = amount / 1024 if unit == "MB/s" else 1
+    for client, (wall, cpu, rss) in sorted(rows.items(), key=lambda r: r[1][0]):
+        rate = amount / wall
+        print(f"| {client} | {rate:,.1f} | {rate / base:.2f} | {cpu / gib:.2f} | {rss / 1024:.1f} |")
+
+
+def big(srv, label):
+    size = SIZE_MB << 20
+    home = srv["home"]
+    work = tempfile.mkdtemp(prefix="ftpkit-bench-")
+    src = os.path.join(home, "bench-big.bin")
+    if not os.path.exists(src) or os.path.getsize(src) != size:
+        with open(src, "wb") as f:
+            for _ in range(SIZE_MB):
+                f.write(os.urandom(1 << 20))
+        shutil.chown(src, USER, USER)
+    want = sha256(src)
+    local = os.path.join(work, "down.bin")
+
+    def check_down(client):
+        got = sha256(local)
+        os.remove(local)
+        if got != want:
+            raise RuntimeError(f"{client}: downloaded file differs")
+
+    runs = {c: (lambda cmd=cmd: timed(cmd)) for c, cmd in clients(srv, "get", "bench-big.bin", local).items()}
+    if not srv["tls"]:
+        runs["raw TCP (ceiling)"] = lambda: rawtcp("get", src, local)
+    report(f"Download {SIZE_MB} MiB, {label} ({srv['server']})", measure("get", runs, check_down), SIZE_MB * 1.048576, "MB/s")
+
+    up_src = os.path.join(work, "up.bin")
+    shutil.copyfile(src, up_src)
+    dest = os.path.join(home, "bench-up.bin")
+
+    def check_up(client):
+        got = sha256(dest)
+        os.remove(dest)
+        if got != want:
+            raise RuntimeError(f"{client}: uploaded file differs")
+
+    runs = {c: (lambda cmd=cmd: timed(cmd)) for c, cmd in clients(srv, "put", "bench-up.bin", up_src).items()}
+    if not srv["tls"]:
+        runs["raw TCP (ceiling)"] = lambda: rawtcp("put", up_src, dest)
+    report(f"Upload {SIZE_MB} MiB, {label} ({srv['server']})", measure("put", runs, check_up), SIZE_MB * 1.048576, "MB/s")
+    shutil.rmtree(work)
+
+
+def small(srv):
+    home = srv["home"]
+    d = os.path.join(home, "bench-small")
+    if not os.path.isdir(d) or len(os.listdir(d)) != SMALL:
+        shutil.rmtree(d, ignore_errors=True)
+        os.makedirs(d)
+        for i in range(SMALL):
+            with open(os.path.join(d, f"f{i:04d}.bin"), "wb") as f:
+                f.write(os.urandom(4096))
+        for root, dirs, files in os.walk(d):
+            for n in dirs + files:
+                shutil.chown(os.path.join(root, n), USER, USER)
+        shutil.chown(d, USER, USER)
+    want = {n: sha256(os.path.join(d, n)) for n in os.listdir(d)}
+    out = tempfile.mkdtemp(prefix="ftpkit-bench-small-")
+
+    def check(client):
+        got = {n: sha256(os.path.join(out, n)) for n in os.listdir(out)}
+        for n in os.listdir(out):
+            os.remove(os.path.join(out, n))
+        if got != want:
+            raise RuntimeError(f"{client}: {len(got)} files, {sum(got.get(n) == h for n, h in want.items())} matching")
+
+    runs = {c: (lambda cmd=cmd: timed(cmd)) for c, cmd in clients(srv, "getdir", "bench-small", out).items()}
+    report(f"{SMALL} files of 4 KiB in one session ({srv['server']})", measure("small", runs, check), SMALL, "files/s")
+    shutil.rmtree(out)
+
+
+def listing(srv):
+    d = os.path.join(srv["home"], "bench-list")
+    if not os.path.isdir(d) or len(os.listdir(d)) != LISTING:
+        shutil.rmtree(d, ignore_errors=True)
+        os.makedirs(d)
+        for i in range(LISTING):
+            open(os.path.join(d, f"entry-{i:06d}.txt"), "w").close()
+        shutil.chown(d, USER, USER)
+    runs = {c: (lambda cmd=cmd: timed(cmd)) for c, cmd in clients(srv, "nlst", "bench-list", "-").items()}
+    report(f"NLST of {LISTING} entries ({srv['server']})", measure("list", runs, lambda c: None), LISTING, "entries/s")
+
+
+def main():
+    print(f"# ftpkit benchmark: {SIZE_MB} MiB files, {REPS} runs each (median), on {os.cpu_count()} cores")
+    work = {
+        "big": lambda: big(PLAIN, "plain FTP"),
+        "small": lambda: small(PLAIN),
+        "list": lambda: listing(PLAIN),
+        "tls": lambda: big(TLS, "explicit TLS"),
+    }
+    for name, run in work.items():
+        if not ONLY or name in ONLY:
+            run()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Runs ftpkit's benchmark in one command on a fresh machine (as root):
+# installs the peers (curl, lftp, Python's ftplib is built in), builds ftpkit
+# and the peer drivers in release mode, starts the loopback servers, and
+# prints a Markdown report with every peer's figures as ratios to ftpkit's.
+# Settings: see bench/run.py (BENCH_SIZE_MB, BENCH_REPS, BENCH_SMALL, BENCH_LIST, BENCH_ONLY).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+for tool in lftp curl; do
+    if ! command -v "$tool" >/dev/null; then
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$tool" >/dev/null
+    fi
+done
+cargo build --release -q -p ftpkit-cli
+cargo build --release -q -p ftpkit --example get_many
+cargo build --release -q --manifest-path bench/peers/Cargo.toml
+bash scripts/interop-servers.sh install
+bash scripts/interop-servers.sh start
+python3 bench/run.py
