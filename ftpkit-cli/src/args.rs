@@ -105,6 +105,10 @@ pub struct Global {
     /// connections for lack of session tickets).
     #[arg(long, global = true)]
     pub tls13: bool,
+    /// After login, return the control connection to clear text (CCC), for
+    /// NAT devices that must read it; data connections stay protected.
+    #[arg(long, global = true)]
+    pub ccc: bool,
     /// Leave data connections in clear under TLS (PROT C).
     #[arg(long = "no-prot-p", global = true)]
     pub no_prot_p: bool,

@@ -143,7 +143,11 @@ pub fn config(global: &Global, target: &Target) -> Result<Config, Failure> {
         if global.no_prot_p {
             config = config.data_protection(Protection::Clear);
         }
-    } else if global.cacert.is_some() || global.pin_sha256.is_some() || global.insecure {
+    } else if global.cacert.is_some()
+        || global.pin_sha256.is_some()
+        || global.insecure
+        || global.ccc
+    {
         return Err(Failure::Usage(
             "TLS options given for a plain ftp:// URL: add --tls, or use ftpes:// or ftps://"
                 .into(),

@@ -57,6 +57,7 @@ enum Step {
     Pasv(Option<[u8; 4]>),
     Active,
     SendData(Vec<u8>, Option<DataFault>),
+    Intrude(Vec<u8>),
     RecvData(Option<DataFault>),
     NeverReply,
     EndlessLine,
@@ -165,6 +166,13 @@ impl Script {
     /// Like [`Script::send_data`], with a fault.
     pub fn send_data_then(self, data: &[u8], fault: DataFault) -> Script {
         self.push(Step::SendData(data.to_vec(), Some(fault)))
+    }
+
+    /// In active mode, connects to the client's data port from 127.0.0.2 —
+    /// another host as far as the client can tell — and sends `data`. A
+    /// client must refuse this connection and wait for the server's.
+    pub fn intrude_from_other_host(self, data: &[u8]) -> Script {
+        self.push(Step::Intrude(data.to_vec()))
     }
 
     /// Opens the data connection and reads until the client closes it; the
@@ -435,6 +443,22 @@ impl Player {
                 self.write_all(&mut conn.control, b"200 PORT command successful\r\n")
             }
             Step::SendData(data, fault) => self.send_data(conn, data, *fault),
+            Step::Intrude(data) => {
+                let addr = conn.active.ok_or("no PORT/EPRT before the intrusion")?;
+                let socket =
+                    socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)
+                        .map_err(|e| e.to_string())?;
+                socket
+                    .bind(&SocketAddr::from(([127, 0, 0, 2], 0)).into())
+                    .map_err(|e| format!("bind 127.0.0.2: {e}"))?;
+                socket
+                    .connect_timeout(&addr.into(), self.timeout)
+                    .map_err(|e| format!("intruder connect: {e}"))?;
+                let mut stream: TcpStream = socket.into();
+                // The client may already have closed it: that is the point.
+                let _ = stream.write_all(data);
+                Ok(())
+            }
             Step::RecvData(fault) => self.recv_data(conn, *fault),
             Step::NeverReply => {
                 self.hold(&mut conn.control);
@@ -592,6 +616,8 @@ impl Player {
                         return Err("timed out receiving data".into());
                     }
                 }
+                // A client that aborts resets the connection: the upload ends there.
+                Err(e) if e.kind() == io::ErrorKind::ConnectionReset => break,
                 Err(e) => return Err(format!("data read: {e}")),
             }
         }

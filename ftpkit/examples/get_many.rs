@@ -27,7 +27,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             eprintln!("skipping unsafe name {text:?}");
             continue;
         }
-        let mut out = BufWriter::with_capacity(64 * 1024, File::create(Path::new(local).join(text))?);
+        let mut out =
+            BufWriter::with_capacity(64 * 1024, File::create(Path::new(local).join(text))?);
         bytes += ftp.get(text, &mut out)?;
         files += 1;
     }

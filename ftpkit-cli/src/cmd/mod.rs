@@ -13,6 +13,14 @@ pub fn connect(target: &plan::Target, global: &Global) -> Result<Client, Failure
     let config = plan::config(global, target)?;
     let mut client = Client::connect_with(&target.addr(), config)?;
     client.login(&target.user, &target.password.0)?;
+    if global.ccc {
+        if target.tls.is_none() {
+            return Err(Failure::Usage(
+                "--ccc needs TLS: use ftpes://, ftps:// or --tls".into(),
+            ));
+        }
+        client.ccc()?;
+    }
     Ok(client)
 }
 

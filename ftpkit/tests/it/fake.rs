@@ -551,6 +551,95 @@ fn active_mode_port_and_retr() {
     assert_eq!(server.finish().uploads[0], b"up");
 }
 
+#[test]
+fn active_mode_refuses_a_data_connection_from_another_host() {
+    let server = FakeServer::start(vec![
+        Script::login_anonymous()
+            .expect("TYPE I")
+            .reply("200 ok")
+            .expect_prefix("PORT ")
+            .active()
+            .expect("RETR f")
+            .intrude_from_other_host(b"injected by a third party")
+            .reply("150 connecting")
+            .send_data(b"the real bytes")
+            .reply("226 ok"),
+    ]);
+    let config = quick().mode(DataMode::Active);
+    let mut client = Client::connect_with(&server.addr().to_string(), config).unwrap();
+    client.login_anonymous().unwrap();
+    let mut out = Vec::new();
+    client.get("f", &mut out).unwrap();
+    assert_eq!(out, b"the real bytes");
+    server.finish();
+}
+
+#[test]
+fn raw_transfers_client_abort_and_the_remaining_accessors() {
+    let (server, mut client) = logged_in(
+        Script::new()
+            .expect("TYPE I")
+            .reply("200 ok")
+            .expect("EPSV")
+            .epsv()
+            .expect("REST 2")
+            .reply("350 ok")
+            .expect("RETR raw")
+            .reply("150 Opening (5 bytes)")
+            .send_data(b"cde")
+            .reply("226 done")
+            .expect("EPSV")
+            .epsv()
+            .expect("STOU")
+            .reply("150 FILE: unique.1")
+            .recv_data()
+            .reply("226 stored as unique.1")
+            .expect("EPSV")
+            .epsv()
+            .expect("STOR gone")
+            .reply("150 go")
+            .recv_data()
+            .expect("ABOR")
+            .reply("426 aborted")
+            .reply("226 abort done")
+            .expect("NOOP")
+            .reply("200 ok")
+            .expect("ABOR")
+            .reply("225 no transfer to abort"),
+    );
+    assert_eq!(client.host(), "127.0.0.1");
+    assert_eq!(client.peer_addr(), server.addr());
+    assert_eq!(client.mode(), DataMode::Passive);
+    assert!(!client.is_secure());
+
+    let mut reader = client
+        .transfer_reader("RETR raw", ftpkit::TransferType::Binary, Some(2))
+        .unwrap();
+    assert_eq!(reader.announced_size(), Some(5));
+    let mut got = Vec::new();
+    reader.read_to_end(&mut got).unwrap();
+    assert_eq!((got.as_slice(), reader.bytes_read()), (&b"cde"[..], 3));
+    drop(reader);
+
+    let mut writer = client
+        .transfer_writer("STOU", ftpkit::TransferType::Binary, None)
+        .unwrap();
+    writer.write_all(b"unique").unwrap();
+    assert_eq!(writer.finish().unwrap().message(), "stored as unique.1");
+
+    let mut writer = client.store("gone").writer().unwrap();
+    writer.write_all(b"partial").unwrap();
+    writer.abort().unwrap();
+
+    assert_eq!(client.abort().unwrap().code(), ReplyCode(225));
+    client.set_mode(DataMode::Active);
+    assert_eq!(client.mode(), DataMode::Active);
+    client.close();
+    let t = server.finish();
+    assert_eq!(t.uploads[0], b"unique");
+    assert_eq!(t.uploads[1], b"partial");
+}
+
 // ----- faults ---------------------------------------------------------------
 
 #[test]
