@@ -19,6 +19,16 @@ pub fn write_line(out: &mut impl Write, bytes: &[u8]) -> io::Result<()> {
     out.write_all(b"\n")
 }
 
+/// The result line of a transfer on stderr: what moved and what was checked.
+pub fn report_transfer(name: &str, bytes: u64, size_checked: bool) {
+    let checked = if size_checked {
+        "size checked against the server's SIZE"
+    } else {
+        "size unknown: not checked"
+    };
+    eprintln!("{name}: {bytes} bytes ({checked})");
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,7 +8,7 @@ use std::{
     path::{Path, PathBuf},
 };
 
-use crate::{args::Global, failure::Failure, plan::Target, progress::Progress};
+use crate::{args::Global, failure::Failure, output, plan::Target, progress::Progress};
 
 /// Downloads `target` to `output` (or the remote base name), resuming with `resume`.
 pub fn run(
@@ -87,12 +87,7 @@ pub fn run(
     fs::rename(&part, &dest).map_err(|e| Failure::Local(dest.clone(), e))?;
     let _ = client.quit();
     if !global.quiet {
-        let checked = if size.is_some() {
-            "size checked"
-        } else {
-            "size unknown: not checked"
-        };
-        eprintln!("{}: {got} bytes ({checked})", dest.display());
+        output::report_transfer(&dest.display().to_string(), got, size.is_some());
     }
     Ok(())
 }

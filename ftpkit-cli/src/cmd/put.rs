@@ -9,7 +9,7 @@ use std::{
 
 use ftpkit::{Client, Error};
 
-use crate::{args::Global, failure::Failure, plan::Target, progress::Progress};
+use crate::{args::Global, failure::Failure, output, plan::Target, progress::Progress};
 
 /// Uploads `local` to `target`.
 pub fn run(local: &Path, target: &Target, resume: bool, global: &Global) -> Result<(), Failure> {
@@ -46,15 +46,7 @@ pub fn run(local: &Path, target: &Target, resume: bool, global: &Global) -> Resu
     }
     let _ = client.quit();
     if !global.quiet {
-        let checked = if size.is_some() {
-            "size checked"
-        } else {
-            "size unknown: not checked"
-        };
-        eprintln!(
-            "{}: {len} bytes ({checked})",
-            String::from_utf8_lossy(&remote)
-        );
+        output::report_transfer(&String::from_utf8_lossy(&remote), len, size.is_some());
     }
     Ok(())
 }

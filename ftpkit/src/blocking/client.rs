@@ -13,7 +13,7 @@ use super::{
     control::Control,
     net,
     stream::Stream,
-    transfer::{DataReader, DataWriter, Retrieve, Store},
+    transfer::{DataReader, DataWriter, Download, Retrieve, Store},
 };
 use crate::{
     config::Config,
@@ -621,14 +621,14 @@ impl Client {
     /// returned [`Retrieve`] and finish with `to_writer`, `for_each_chunk`
     /// or `reader`. ftplib: `retrbinary("RETR path", ...)`.
     pub fn retrieve(&mut self, path: impl AsRef<[u8]>) -> Retrieve<'_> {
-        Retrieve::new(self, Arg::path(path))
+        Retrieve::new(self, Arg::path(path), Download)
     }
 
     /// Starts an upload to `path` in binary mode; set options on the
     /// returned [`Store`] and finish with `from_reader` or `writer`.
     /// ftplib: `storbinary("STOR path", fp)`.
     pub fn store(&mut self, path: impl AsRef<[u8]>) -> Store<'_> {
-        Store::new(self, Arg::path(path))
+        Store::upload(self, Arg::path(path))
     }
 
     /// Downloads `path` into `out` in binary mode and returns the byte count.
@@ -841,20 +841,22 @@ impl Client {
         if self.unusable {
             return Err(Error::Unusable);
         }
-        let [abor, noop] = Abort::COMMANDS;
-        self.control.send(&abor)?;
+        self.control.send(&Abort::COMMAND)?;
         if let Some(stream) = data {
             if reset {
                 net::reset_on_close(stream.tcp());
             }
             drop(stream);
         }
-        self.control.send(&noop)?;
         let mut abort = Abort::new();
         let mut step = AbortStep::Read;
         loop {
             step = match step {
                 AbortStep::Read => abort.on_reply(self.read_reply()?)?,
+                AbortStep::SendNoop => {
+                    self.control.send(&Command::Noop)?;
+                    AbortStep::Read
+                }
                 AbortStep::ReadBriefly => match self.control.read_reply_within(ABORT_GRACE)? {
                     Some(reply) => abort.on_reply(reply)?,
                     None => abort.on_quiet(),

@@ -9,4 +9,4 @@ mod stream;
 mod transfer;
 
 pub use client::{Client, DEFAULT_PORT};
-pub use transfer::{DataReader, DataWriter, Retrieve, Store};
+pub use transfer::{DataReader, DataWriter, Download, Retrieve, Store, Transfer, Upload};

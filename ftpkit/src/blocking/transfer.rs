@@ -268,6 +268,29 @@ impl Drop for DataWriter<'_> {
 /// (restart offset included) after each block.
 type Progress<'c> = Box<dyn FnMut(u64) + 'c>;
 
+/// Marks a [`Transfer`] that downloads: see [`Retrieve`].
+#[derive(Debug)]
+pub struct Download;
+
+/// Marks a [`Transfer`] that uploads: see [`Store`].
+#[derive(Debug)]
+pub struct Upload {
+    append: bool,
+}
+
+/// A transfer being set up: the options both directions share, and the
+/// client and path. Built by [`Client::retrieve`] ([`Retrieve`]) and
+/// [`Client::store`] ([`Store`]).
+pub struct Transfer<'c, D> {
+    client: &'c mut Client,
+    path: std::result::Result<Arg, InvalidInput>,
+    rest: Option<u64>,
+    ty: TransferType,
+    block_size: usize,
+    progress: Option<Progress<'c>>,
+    direction: D,
+}
+
 /// A download being set up: see [`Client::retrieve`].
 ///
 /// ```no_run
@@ -281,46 +304,56 @@ type Progress<'c> = Box<dyn FnMut(u64) + 'c>;
 ///     .to_writer(&mut out)?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub struct Retrieve<'c> {
-    client: &'c mut Client,
-    path: std::result::Result<Arg, InvalidInput>,
-    rest: Option<u64>,
-    ty: TransferType,
-    block_size: usize,
-    progress: Option<Progress<'c>>,
-}
+pub type Retrieve<'c> = Transfer<'c, Download>;
 
-impl<'c> Retrieve<'c> {
+/// An upload being set up: see [`Client::store`].
+///
+/// ```no_run
+/// # let mut ftp = ftpkit::Client::connect("localhost")?;
+/// let mut file = std::fs::File::open("backup.tar")?;
+/// ftp.store("backup.tar")
+///     .progress(|done| eprintln!("{done} bytes"))
+///     .from_reader(&mut file)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub type Store<'c> = Transfer<'c, Upload>;
+
+impl<'c, D> Transfer<'c, D> {
     pub(crate) fn new(
         client: &'c mut Client,
         path: std::result::Result<Arg, InvalidInput>,
-    ) -> Retrieve<'c> {
+        direction: D,
+    ) -> Transfer<'c, D> {
         let block_size = client.config.block_size;
-        Retrieve {
+        Transfer {
             client,
             path,
             rest: None,
             ty: TransferType::Binary,
             block_size,
             progress: None,
+            direction,
         }
     }
 
-    /// Starts at byte `offset` of the remote file (`REST`); 0 means the start.
+    /// Starts at byte `offset` of the remote file (`REST`); 0 means the
+    /// start. For an upload, the source must yield the file's bytes from
+    /// that offset on.
     pub fn rest(mut self, offset: u64) -> Self {
         self.rest = (offset > 0).then_some(offset);
         self
     }
 
-    /// Transfers in `TYPE A` (text) instead of binary; lines arrive with
-    /// CRLF endings as sent on the wire.
+    /// Transfers in `TYPE A` (text) instead of binary. Bytes move as they
+    /// are: downloads keep the CRLF line ends of the wire; use
+    /// [`Client::retr_lines`] and [`Client::store_lines`] to convert.
     pub fn ascii(mut self) -> Self {
         self.ty = TransferType::Ascii;
         self
     }
 
-    /// Bytes per read (and per chunk given to `for_each_chunk`); default from
-    /// [`Config::block_size`](crate::Config::block_size).
+    /// Bytes per read (and per chunk given to `for_each_chunk`); default
+    /// from [`Config::block_size`](crate::Config::block_size).
     pub fn block_size(mut self, size: usize) -> Self {
         self.block_size = size.max(1);
         self
@@ -331,7 +364,9 @@ impl<'c> Retrieve<'c> {
         self.progress = Some(Box::new(f));
         self
     }
+}
 
+impl<'c> Transfer<'c, Download> {
     /// Opens the transfer and returns a reader over its data.
     pub fn reader(self) -> Result<DataReader<'c>> {
         let path = self.path?;
@@ -347,14 +382,19 @@ impl<'c> Retrieve<'c> {
 
     /// Downloads, calling `f` with each chunk of at most the block size
     /// (ftplib's `retrbinary` callback); returns the bytes received.
-    pub fn for_each_chunk(mut self, mut f: impl FnMut(&[u8]) -> io::Result<()>) -> Result<u64> {
-        let path = std::mem::replace(&mut self.path, Err(InvalidInput::Address(String::new())))?;
-        let offset = self.rest.unwrap_or(0);
-        let mut progress = self.progress.take();
-        let mut buf = vec![0u8; self.block_size];
-        let mut reader = self
-            .client
-            .open_reader(Command::Retr(path), self.ty, self.rest)?;
+    pub fn for_each_chunk(self, mut f: impl FnMut(&[u8]) -> io::Result<()>) -> Result<u64> {
+        let Transfer {
+            client,
+            path,
+            rest,
+            ty,
+            block_size,
+            mut progress,
+            ..
+        } = self;
+        let offset = rest.unwrap_or(0);
+        let mut buf = vec![0u8; block_size];
+        let mut reader = client.open_reader(Command::Retr(path?), ty, rest)?;
         loop {
             let n = reader.read_data(&mut buf)?;
             if n == 0 {
@@ -372,73 +412,17 @@ impl<'c> Retrieve<'c> {
     }
 }
 
-/// An upload being set up: see [`Client::store`].
-///
-/// ```no_run
-/// # let mut ftp = ftpkit::Client::connect("localhost")?;
-/// let mut file = std::fs::File::open("backup.tar")?;
-/// ftp.store("backup.tar")
-///     .progress(|done| eprintln!("{done} bytes"))
-///     .from_reader(&mut file)?;
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-pub struct Store<'c> {
-    client: &'c mut Client,
-    path: std::result::Result<Arg, InvalidInput>,
-    rest: Option<u64>,
-    append: bool,
-    ty: TransferType,
-    block_size: usize,
-    progress: Option<Progress<'c>>,
-}
-
-impl<'c> Store<'c> {
-    pub(crate) fn new(
+impl<'c> Transfer<'c, Upload> {
+    pub(crate) fn upload(
         client: &'c mut Client,
         path: std::result::Result<Arg, InvalidInput>,
     ) -> Store<'c> {
-        let block_size = client.config.block_size;
-        Store {
-            client,
-            path,
-            rest: None,
-            append: false,
-            ty: TransferType::Binary,
-            block_size,
-            progress: None,
-        }
-    }
-
-    /// Writes from byte `offset` of the remote file (`REST` then `STOR`):
-    /// the reader must yield the file's bytes from that offset on.
-    pub fn rest(mut self, offset: u64) -> Self {
-        self.rest = (offset > 0).then_some(offset);
-        self
+        Transfer::new(client, path, Upload { append: false })
     }
 
     /// Appends to the remote file (`APPE`) instead of replacing it.
     pub fn append(mut self) -> Self {
-        self.append = true;
-        self
-    }
-
-    /// Transfers in `TYPE A` (the bytes are sent as given; use
-    /// [`Client::store_lines`] to convert line endings).
-    pub fn ascii(mut self) -> Self {
-        self.ty = TransferType::Ascii;
-        self
-    }
-
-    /// Bytes per read from the source; default from
-    /// [`Config::block_size`](crate::Config::block_size).
-    pub fn block_size(mut self, size: usize) -> Self {
-        self.block_size = size.max(1);
-        self
-    }
-
-    /// Calls `f` with the offset reached after each block.
-    pub fn progress(mut self, f: impl FnMut(u64) + 'c) -> Self {
-        self.progress = Some(Box::new(f));
+        self.direction.append = true;
         self
     }
 
@@ -453,22 +437,26 @@ impl<'c> Store<'c> {
     /// Opens the transfer and returns a writer; call
     /// [`DataWriter::finish`] when done.
     pub fn writer(self) -> Result<DataWriter<'c>> {
-        let path = self.path?;
-        self.client
-            .open_writer(Store::command(path, self.append), self.ty, self.rest)
+        let command = Store::command(self.path?, self.direction.append);
+        self.client.open_writer(command, self.ty, self.rest)
     }
 
     /// Uploads everything `input` yields; returns the bytes sent. A failure
     /// reading `input` aborts the upload, so no partial file is left
     /// looking complete.
-    pub fn from_reader<R: Read + ?Sized>(mut self, input: &mut R) -> Result<u64> {
-        let path = std::mem::replace(&mut self.path, Err(InvalidInput::Address(String::new())))?;
-        let offset = self.rest.unwrap_or(0);
-        let mut progress = self.progress.take();
-        let mut buf = vec![0u8; self.block_size];
-        let mut writer =
-            self.client
-                .open_writer(Store::command(path, self.append), self.ty, self.rest)?;
+    pub fn from_reader<R: Read + ?Sized>(self, input: &mut R) -> Result<u64> {
+        let Transfer {
+            client,
+            path,
+            rest,
+            ty,
+            block_size,
+            mut progress,
+            direction,
+        } = self;
+        let offset = rest.unwrap_or(0);
+        let mut buf = vec![0u8; block_size];
+        let mut writer = client.open_writer(Store::command(path?, direction.append), ty, rest)?;
         loop {
             let n = match input.read(&mut buf) {
                 Ok(0) => break,

@@ -437,6 +437,8 @@ fn unexpected(sent: &Command, reply: Reply) -> Error {
 pub enum AbortStep {
     /// Read the next reply and feed it to [`Abort::on_reply`].
     Read,
+    /// Send `NOOP`, then read the next reply.
+    SendNoop,
     /// Read one more reply if it comes within a short grace period (a
     /// straggler from a server that answers out of order); feed it to
     /// [`Abort::on_reply`], or call [`Abort::on_quiet`] if none comes.
@@ -447,22 +449,24 @@ pub enum AbortStep {
 
 /// Resynchronises the control connection after an interrupted transfer.
 ///
-/// The driver sends `ABOR`, closes the data connection, then sends `NOOP`
-/// (see [`Abort::COMMANDS`]). The transfer and the ABOR each get a reply
-/// (426 then 226, or 226 then 225, in whatever order and wording), and NOOP
-/// gets 200: everything up to NOOP's 200 is consumed. A server that sends
-/// fewer than two replies before the 200 may still be sending one late
-/// (libunftp does), so one more is awaited briefly.
+/// The driver sends `ABOR` and closes the data connection, then reads. The
+/// transfer and the ABOR each get a reply (426 then 226, or 226 then 225,
+/// in whatever order and wording). After the first of them the driver sends
+/// `NOOP` — not earlier: some servers (pure-ftpd) read ABOR during the
+/// transfer and drop whatever came in the same packet — and everything up
+/// to NOOP's 200 is consumed. A server that sent fewer than two replies
+/// before the 200 may still send one late (libunftp does), so one more is
+/// awaited briefly.
 #[derive(Debug, Default)]
 pub struct Abort {
     before_noop: usize,
+    noop_sent: bool,
     noop_seen: bool,
 }
 
 impl Abort {
-    /// The commands to send, in order: `ABOR` (then close the data
-    /// connection), then `NOOP`.
-    pub const COMMANDS: [Command; 2] = [Command::Abor, Command::Noop];
+    /// The first command to send, before closing the data connection.
+    pub const COMMAND: Command = Command::Abor;
 
     /// Most replies accepted before NOOP's: more means the server is lost.
     const MAX_REPLIES: usize = 6;
@@ -478,18 +482,18 @@ impl Abort {
             // The straggler: the transfer's or ABOR's late reply.
             return Ok(AbortStep::Done);
         }
-        if reply.code() == ReplyCode::OK {
+        if reply.code() == ReplyCode::NOT_AVAILABLE {
+            return Err(Error::Reply {
+                command: "ABOR".into(),
+                reply,
+            });
+        }
+        if self.noop_sent && reply.code() == ReplyCode::OK {
             self.noop_seen = true;
             return Ok(if self.before_noop >= 2 {
                 AbortStep::Done
             } else {
                 AbortStep::ReadBriefly
-            });
-        }
-        if reply.code() == ReplyCode::NOT_AVAILABLE {
-            return Err(Error::Reply {
-                command: "ABOR".into(),
-                reply,
             });
         }
         self.before_noop += 1;
@@ -499,7 +503,12 @@ impl Abort {
                 reply,
             });
         }
-        Ok(AbortStep::Read)
+        if self.noop_sent {
+            Ok(AbortStep::Read)
+        } else {
+            self.noop_sent = true;
+            Ok(AbortStep::SendNoop)
+        }
     }
 
     /// No straggler came within the grace period.
@@ -722,19 +731,28 @@ mod tests {
     #[test]
     fn abort_consumes_every_reply_up_to_noop() {
         let mut a = Abort::new();
-        assert_eq!(a.on_reply(reply("426 aborted")).unwrap(), AbortStep::Read);
+        assert_eq!(
+            a.on_reply(reply("426 aborted")).unwrap(),
+            AbortStep::SendNoop
+        );
         assert_eq!(a.on_reply(reply("226 abort ok")).unwrap(), AbortStep::Read);
         assert_eq!(a.on_reply(reply("200 noop")).unwrap(), AbortStep::Done);
 
+        // libunftp: its 426 comes after NOOP's 200.
         let mut a = Abort::new();
-        assert_eq!(a.on_reply(reply("226 closing")).unwrap(), AbortStep::Read);
+        assert_eq!(
+            a.on_reply(reply("226 closing")).unwrap(),
+            AbortStep::SendNoop
+        );
         assert_eq!(
             a.on_reply(reply("200 noop")).unwrap(),
             AbortStep::ReadBriefly
         );
         assert_eq!(a.on_reply(reply("426 late")).unwrap(), AbortStep::Done);
 
+        // A 200 before NOOP was sent is not NOOP's.
         let mut a = Abort::new();
+        assert_eq!(a.on_reply(reply("200 odd")).unwrap(), AbortStep::SendNoop);
         assert_eq!(
             a.on_reply(reply("200 noop")).unwrap(),
             AbortStep::ReadBriefly

@@ -175,12 +175,18 @@ impl TlsConfigBuilder {
         let config = if self.danger_no_verify {
             builder
                 .dangerous()
-                .with_custom_certificate_verifier(Arc::new(verify::AcceptAnything::new(provider)))
+                .with_custom_certificate_verifier(Arc::new(verify::Verifier::new(
+                    verify::Policy::AcceptAnything,
+                    provider,
+                )))
                 .with_no_client_auth()
         } else if let Some(pin) = self.pin {
             builder
                 .dangerous()
-                .with_custom_certificate_verifier(Arc::new(verify::Pinned::new(pin, provider)))
+                .with_custom_certificate_verifier(Arc::new(verify::Verifier::new(
+                    verify::Policy::Pinned(pin),
+                    provider,
+                )))
                 .with_no_client_auth()
         } else {
             let mut roots = RootCertStore::empty();

@@ -1,5 +1,6 @@
-//! Certificate verifiers other than the WebPKI default: a pinned
-//! fingerprint, and (for tests and diagnosis only) no verification.
+//! The certificate verifier for the two policies other than WebPKI
+//! verification: a pinned fingerprint, and (for tests and diagnosis only)
+//! no verification. Handshake signatures are verified either way.
 
 use std::sync::Arc;
 
@@ -10,12 +11,56 @@ use rustls::{
 };
 use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
 
-/// Verifies handshake signatures with the provider's algorithms.
+/// Which server certificates to accept.
 #[derive(Debug)]
-struct Signatures(Arc<CryptoProvider>);
+pub(super) enum Policy {
+    /// Only the certificate whose SHA-256 fingerprint this is.
+    Pinned([u8; 32]),
+    /// Any certificate. Only reachable through
+    /// `TlsConfigBuilder::danger_accept_invalid_certs`.
+    AcceptAnything,
+}
 
-impl Signatures {
-    fn tls12(
+/// Applies a [`Policy`] to the server's certificate, and the provider's
+/// algorithms to the handshake signatures.
+#[derive(Debug)]
+pub(super) struct Verifier {
+    policy: Policy,
+    provider: Arc<CryptoProvider>,
+}
+
+impl Verifier {
+    pub(super) fn new(policy: Policy, provider: Arc<CryptoProvider>) -> Verifier {
+        Verifier { policy, provider }
+    }
+}
+
+impl ServerCertVerifier for Verifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        match &self.policy {
+            Policy::AcceptAnything => Ok(ServerCertVerified::assertion()),
+            Policy::Pinned(fingerprint) => {
+                let digest = ring::digest::digest(&ring::digest::SHA256, end_entity.as_ref());
+                if digest.as_ref() == fingerprint {
+                    Ok(ServerCertVerified::assertion())
+                } else {
+                    Err(rustls::Error::General(format!(
+                        "the server's certificate (SHA-256 {}) does not match the pinned fingerprint",
+                        super::fingerprint_sha256(end_entity.as_ref())
+                    )))
+                }
+            }
+        }
+    }
+
+    fn verify_tls12_signature(
         &self,
         message: &[u8],
         cert: &CertificateDer<'_>,
@@ -25,11 +70,11 @@ impl Signatures {
             message,
             cert,
             dss,
-            &self.0.signature_verification_algorithms,
+            &self.provider.signature_verification_algorithms,
         )
     }
 
-    fn tls13(
+    fn verify_tls13_signature(
         &self,
         message: &[u8],
         cert: &CertificateDer<'_>,
@@ -39,116 +84,13 @@ impl Signatures {
             message,
             cert,
             dss,
-            &self.0.signature_verification_algorithms,
+            &self.provider.signature_verification_algorithms,
         )
     }
 
-    fn schemes(&self) -> Vec<SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
-    }
-}
-
-/// Accepts the one certificate whose SHA-256 fingerprint matches.
-#[derive(Debug)]
-pub(super) struct Pinned {
-    fingerprint: [u8; 32],
-    signatures: Signatures,
-}
-
-impl Pinned {
-    pub(super) fn new(fingerprint: [u8; 32], provider: Arc<CryptoProvider>) -> Pinned {
-        Pinned {
-            fingerprint,
-            signatures: Signatures(provider),
-        }
-    }
-}
-
-impl ServerCertVerifier for Pinned {
-    fn verify_server_cert(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        let digest = ring::digest::digest(&ring::digest::SHA256, end_entity.as_ref());
-        if digest.as_ref() == self.fingerprint {
-            Ok(ServerCertVerified::assertion())
-        } else {
-            Err(rustls::Error::General(format!(
-                "the server's certificate (SHA-256 {}) does not match the pinned fingerprint",
-                super::fingerprint_sha256(end_entity.as_ref())
-            )))
-        }
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.signatures.tls12(message, cert, dss)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.signatures.tls13(message, cert, dss)
-    }
-
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.signatures.schemes()
-    }
-}
-
-/// Accepts any certificate. Only reachable through
-/// `TlsConfigBuilder::danger_accept_invalid_certs`.
-#[derive(Debug)]
-pub(super) struct AcceptAnything(Signatures);
-
-impl AcceptAnything {
-    pub(super) fn new(provider: Arc<CryptoProvider>) -> AcceptAnything {
-        AcceptAnything(Signatures(provider))
-    }
-}
-
-impl ServerCertVerifier for AcceptAnything {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.0.tls12(message, cert, dss)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.0.tls13(message, cert, dss)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.schemes()
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
     }
 }
