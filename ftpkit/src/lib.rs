@@ -32,10 +32,10 @@ mod name;
 pub mod proto;
 pub mod tls;
 
-pub use blocking::{Client, DataReader, DataWriter, Retrieve, Store};
+pub use blocking::{Client, DataReader, DataWriter, Entries, Retrieve, Store};
 pub use config::Config;
 pub use error::{Error, InvalidInput, Phase, ProtocolError, Result};
-pub use list::MlsdEntry;
+pub use list::{Entry, EntryKind, MlsdEntry};
 pub use name::Name;
 pub use proto::{DataMode, Features, Protection, Reply, ReplyCode, TransferType};
 pub use tls::{TlsConfig, TlsMode};

@@ -4,9 +4,11 @@
 
 mod client;
 mod control;
+mod listing;
 mod net;
 mod stream;
 mod transfer;
 
 pub use client::{Client, DEFAULT_PORT};
+pub use listing::{Entries, ListingFormat};
 pub use transfer::{DataReader, DataWriter, Download, Retrieve, Store, Transfer, Upload};

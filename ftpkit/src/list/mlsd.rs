@@ -2,7 +2,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::name::Name;
+use super::entry::{Entry, EntryKind};
+use crate::{name::Name, proto::parse::parse_timeval};
 
 /// One entry of an MLSD listing: its name and its facts.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -45,6 +46,56 @@ pub fn parse_mlsd_line(line: &[u8]) -> Option<MlsdEntry> {
     })
 }
 
+impl MlsdEntry {
+    /// Whether this is the listed directory itself (`type=cdir`) or its
+    /// parent (`type=pdir`): listings skip both.
+    pub fn is_self_or_parent(&self) -> bool {
+        self.fact("type")
+            .is_some_and(|t| t.eq_ignore_ascii_case("cdir") || t.eq_ignore_ascii_case("pdir"))
+    }
+
+    /// The typed entry: `type` (with `OS.unix=slink:target` symlinks),
+    /// `size` or `sizd`, `modify` (UTC, fractional seconds kept),
+    /// `unix.mode`, and the owner and group by name (`unix.ownername`,
+    /// `unix.groupname`) or number (`unix.owner`/`unix.uid`,
+    /// `unix.group`/`unix.gid`). `raw` is the line as sent.
+    pub fn to_entry(&self, raw: &[u8]) -> Entry {
+        let kind = match self.fact("type").map(str::to_ascii_lowercase).as_deref() {
+            Some("file") => EntryKind::File,
+            Some("dir" | "cdir" | "pdir") => EntryKind::Directory,
+            Some(t) if t.starts_with("os.unix=slink") || t.starts_with("os.unix=symlink") => {
+                EntryKind::Symlink {
+                    target: t.split_once(':').map(|(_, target)| Name::from(target)),
+                }
+            }
+            Some(_) => EntryKind::Other,
+            None => EntryKind::Unknown,
+        };
+        let number = |key: &str| self.fact(key).and_then(|v| v.trim().parse::<u64>().ok());
+        let text = |keys: &[&str]| keys.iter().find_map(|k| self.fact(k)).map(str::to_owned);
+        Entry {
+            name: self.name.clone(),
+            kind,
+            size: number("size").or_else(|| number("sizd")),
+            modified: self.fact("modify").and_then(|m| parse_timeval(m.trim())),
+            permissions: self
+                .fact("unix.mode")
+                .and_then(|m| u32::from_str_radix(m.trim(), 8).ok())
+                .map(|m| m & 0o7777),
+            owner: text(&["unix.ownername", "unix.owner", "unix.uid"]),
+            group: text(&["unix.groupname", "unix.group", "unix.gid"]),
+            raw: raw.to_vec(),
+        }
+    }
+}
+
+/// Parses an MLSD line into a typed [`Entry`]; `None` for a line that is
+/// not MLSD, and for the `cdir` and `pdir` entries.
+pub fn parse_mlsd_entry(line: &[u8]) -> Option<Entry> {
+    let parsed = parse_mlsd_line(line)?;
+    (!parsed.is_self_or_parent()).then(|| parsed.to_entry(line))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -61,5 +112,60 @@ mod tests {
         assert_eq!(e.name, "no-facts");
         assert!(parse_mlsd_line(b"type=file;size=1").is_none());
         assert!(parse_mlsd_line(b"garbage; x").is_none());
+    }
+
+    #[test]
+    fn typed_entries_from_real_servers() {
+        // proftpd 1.3.8
+        let line = b"modify=20261124044308;perm=adfrw;size=3;type=file;unique=FE00UA4E001;UNIX.group=1001;UNIX.groupname=ftpkit;UNIX.mode=0644;UNIX.owner=1001;UNIX.ownername=ftpkit; a file;with semi.txt";
+        let e = parse_mlsd_entry(line).unwrap();
+        assert_eq!(e.name, "a file;with semi.txt");
+        assert_eq!(e.kind, EntryKind::File);
+        assert_eq!(e.size, Some(3));
+        assert_eq!(e.permissions, Some(0o644));
+        assert_eq!(
+            (e.owner.as_deref(), e.group.as_deref()),
+            (Some("ftpkit"), Some("ftpkit"))
+        );
+        let secs = e
+            .modified
+            .unwrap()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        assert_eq!(secs, 1_795_495_388);
+        assert_eq!(e.raw, line.to_vec());
+        // pure-ftpd 1.0.50: sizd for directories, numeric owner
+        let e = parse_mlsd_entry(b"type=dir;sizd=4096;modify=20261124044318;UNIX.mode=0755;UNIX.uid=1001;UNIX.gid=1001;unique=fe00gad2011; sub dir").unwrap();
+        assert_eq!(
+            (e.kind.clone(), e.size, e.owner.as_deref()),
+            (EntryKind::Directory, Some(4096), Some("1001"))
+        );
+        assert!(parse_mlsd_entry(b"type=cdir;sizd=4096;modify=20261124044318; .").is_none());
+        assert!(parse_mlsd_entry(b"type=pdir;sizd=4096; ..").is_none());
+        // pyftpdlib: lower-case facts, perm only
+        let e = parse_mlsd_entry(
+            b"modify=20261124044327;perm=radfwMT;size=3;type=file;unique=fe00gb06001; x",
+        )
+        .unwrap();
+        assert_eq!((e.permissions, e.owner), (None, None));
+        // Symlinks (RFC 3659 leaves OS.unix types to servers: proftpd's form)
+        let e = parse_mlsd_entry(b"type=OS.unix=slink:/etc/hosts;size=10; link").unwrap();
+        assert_eq!(
+            e.kind,
+            EntryKind::Symlink {
+                target: Some(Name::from("/etc/hosts"))
+            }
+        );
+        // Fractional seconds
+        let e = parse_mlsd_entry(b"type=file;modify=20240101000000.250; f").unwrap();
+        assert_eq!(
+            e.modified
+                .unwrap()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .subsec_millis(),
+            250
+        );
     }
 }

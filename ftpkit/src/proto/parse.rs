@@ -222,6 +222,29 @@ pub fn civil_to_system_time(
     }
 }
 
+/// The UTC calendar year, month (1-12) and day (1-31) of a time
+/// (Howard Hinnant's civil-from-days algorithm).
+pub fn civil_date(t: SystemTime) -> (i64, u32, u32) {
+    let secs = match t.duration_since(SystemTime::UNIX_EPOCH) {
+        Ok(d) => i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
+        Err(e) => -i64::try_from(e.duration().as_secs()).unwrap_or(i64::MAX),
+    };
+    let z = secs.div_euclid(86_400) + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (
+        year,
+        u32::try_from(month).unwrap_or(1),
+        u32::try_from(day).unwrap_or(1),
+    )
+}
+
 /// What a server advertises in its reply to `FEAT` (RFC 2389).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Features {
@@ -397,6 +420,20 @@ mod tests {
         assert!(
             civil_to_system_time(1969, 12, 31, 23, 59, 59, 0).unwrap() < SystemTime::UNIX_EPOCH
         );
+    }
+
+    #[test]
+    fn civil_dates_round_trip() {
+        for (y, m, d) in [
+            (1970, 1, 1),
+            (2000, 2, 29),
+            (2024, 12, 31),
+            (1969, 7, 20),
+            (2100, 3, 1),
+        ] {
+            let t = civil_to_system_time(y, m, d, 12, 0, 0, 0).unwrap();
+            assert_eq!(civil_date(t), (y, m, d));
+        }
     }
 
     #[test]

@@ -79,6 +79,7 @@ pub fn run_all(target: &Target) {
     transfers(target, DataMode::Active);
     resume(target);
     listings(target);
+    typed_listing(target);
     big_transfer(target);
 }
 
@@ -285,5 +286,70 @@ pub fn big_transfer(target: &Target) {
         target.name
     );
     c.delete(&name).unwrap();
+    c.quit().unwrap();
+}
+
+/// `list_entries` (MLSD where offered, else LIST) and the LIST parser give
+/// the same typed entries for the same directory.
+pub fn typed_listing(target: &Target) {
+    let mut c = target.connect(DataMode::Passive);
+    let dir = unique("typed");
+    c.mkd(&dir).unwrap();
+    c.cwd(&dir).unwrap();
+    c.put("one.txt", &mut &b"12345"[..]).unwrap();
+    c.put("two words.txt", &mut &b"abc"[..]).unwrap();
+    c.mkd("sub").unwrap();
+    let now = SystemTime::now();
+    for use_list in [false, true] {
+        let entries: Vec<ftpkit::list::Entry> = if use_list {
+            c.list_entries_from_list("")
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap()
+        } else {
+            c.list_entries("")
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap()
+        };
+        let mut summary: Vec<(String, bool, Option<u64>)> = entries
+            .iter()
+            .filter(|e| e.name != "." && e.name != "..")
+            .map(|e| {
+                let size = if e.is_dir() { None } else { e.size };
+                (e.name.to_string_lossy().into_owned(), e.is_dir(), size)
+            })
+            .collect();
+        summary.sort();
+        assert_eq!(
+            summary,
+            [
+                ("one.txt".to_owned(), false, Some(5)),
+                ("sub".to_owned(), true, None),
+                ("two words.txt".to_owned(), false, Some(3)),
+            ],
+            "{} (LIST: {use_list}): {entries:?}",
+            target.name
+        );
+        for e in &entries {
+            if let Some(t) = e.modified {
+                let off = now
+                    .duration_since(t)
+                    .or_else(|e| Ok::<_, ()>(e.duration()))
+                    .unwrap_or_default();
+                assert!(
+                    off.as_secs() < 2 * 86_400,
+                    "{}: {:?} modified {t:?}",
+                    target.name,
+                    e.name
+                );
+            }
+        }
+    }
+    c.delete("one.txt").unwrap();
+    c.delete("two words.txt").unwrap();
+    c.rmd("sub").unwrap();
+    c.cwd("..").unwrap();
+    c.rmd(&dir).unwrap();
     c.quit().unwrap();
 }

@@ -52,6 +52,12 @@ fn unftp_listings() {
 }
 
 #[test]
+fn unftp_typed_listing() {
+    let server = UnftpServer::start();
+    scenarios::typed_listing(&target(&server));
+}
+
+#[test]
 fn unftp_64_mib_each_way() {
     let server = UnftpServer::start();
     scenarios::big_transfer(&target(&server));

@@ -1,0 +1,144 @@
+//! Listings as a stream of typed entries, parsed line by line as the data
+//! arrives: memory stays flat whatever the size of the directory.
+
+use std::time::SystemTime;
+
+use super::{Client, transfer::DataReader};
+use crate::{
+    error::Result,
+    list::{Entry, parse_list_line, parse_mlsd_entry},
+    proto::{Arg, Command, LineSplitter, TransferType},
+};
+
+/// Which listing command produced the lines.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ListingFormat {
+    /// `MLSD` (RFC 3659): machine-readable facts.
+    Mlsd,
+    /// `LIST`: whatever the server's `ls` prints, parsed per line.
+    List,
+}
+
+/// An iterator over the entries of a directory listing; see
+/// [`Client::list_entries`]. The transfer completes (the server's final
+/// reply is read) when the iterator ends; dropping it early aborts the
+/// transfer. A line no parser recognises is an entry of unknown kind with
+/// its raw text, never an error. After an error the iterator ends.
+pub struct Entries<'c> {
+    reader: DataReader<'c>,
+    splitter: LineSplitter,
+    buf: Vec<u8>,
+    format: ListingFormat,
+    now: SystemTime,
+    ended: bool,
+    failed: bool,
+}
+
+impl Entries<'_> {
+    /// The command the entries come from.
+    pub fn format(&self) -> ListingFormat {
+        self.format
+    }
+}
+
+fn parse(format: ListingFormat, now: SystemTime, line: &[u8]) -> Option<Entry> {
+    match format {
+        ListingFormat::Mlsd => parse_mlsd_entry(line),
+        ListingFormat::List => parse_list_line(line, now),
+    }
+}
+
+impl Iterator for Entries<'_> {
+    type Item = Result<Entry>;
+
+    fn next(&mut self) -> Option<Result<Entry>> {
+        if self.failed {
+            return None;
+        }
+        let (format, now) = (self.format, self.now);
+        loop {
+            match self.splitter.next_line() {
+                Ok(Some(line)) => match parse(format, now, line) {
+                    Some(entry) => return Some(Ok(entry)),
+                    None => continue,
+                },
+                Ok(None) => {}
+                Err(e) => {
+                    self.failed = true;
+                    self.reader.abort_quietly();
+                    return Some(Err(e.into()));
+                }
+            }
+            if self.ended {
+                return parse(format, now, self.splitter.finish()?).map(Ok);
+            }
+            match self.reader.read_data(&mut self.buf) {
+                Ok(0) => self.ended = true,
+                Ok(n) => self.splitter.feed(self.buf.get(..n).unwrap_or_default()),
+                Err(e) => {
+                    self.failed = true;
+                    return Some(Err(e));
+                }
+            }
+        }
+    }
+}
+
+impl Client {
+    /// The entries of a directory (an empty path: the working directory),
+    /// typed and streamed. Uses `MLSD` when the server's FEAT lists `MLST`
+    /// (RFC 3659), `LIST` otherwise, with every common `LIST` format
+    /// recognised line by line. The listed directory itself and its parent
+    /// are left out.
+    ///
+    /// ```no_run
+    /// # let mut ftp = ftpkit::Client::connect("localhost")?;
+    /// for entry in ftp.list_entries("pub")? {
+    ///     let entry = entry?;
+    ///     println!("{} {:?} {:?}", entry.name, entry.kind, entry.size);
+    /// }
+    /// # Ok::<(), ftpkit::Error>(())
+    /// ```
+    pub fn list_entries(&mut self, path: impl AsRef<[u8]>) -> Result<Entries<'_>> {
+        let path = path.as_ref();
+        let arg = if path.is_empty() {
+            None
+        } else {
+            Some(Arg::path(path)?)
+        };
+        let features = self.features()?;
+        let mlsd = features.supports("MLST") || features.supports("MLSD");
+        let (format, command) = if mlsd {
+            (ListingFormat::Mlsd, Command::Mlsd(arg))
+        } else {
+            (ListingFormat::List, Command::List(arg))
+        };
+        self.entries_from(command, format)
+    }
+
+    /// The typed entries of a `LIST`, whatever the server's features
+    /// (useful when a server's MLSD is broken).
+    pub fn list_entries_from_list(&mut self, path: impl AsRef<[u8]>) -> Result<Entries<'_>> {
+        let path = path.as_ref();
+        let arg = if path.is_empty() {
+            None
+        } else {
+            Some(Arg::path(path)?)
+        };
+        self.entries_from(Command::List(arg), ListingFormat::List)
+    }
+
+    fn entries_from(&mut self, command: Command, format: ListingFormat) -> Result<Entries<'_>> {
+        let max_line = self.config.max_data_line;
+        let reader = self.open_reader(command, TransferType::Ascii, None)?;
+        Ok(Entries {
+            reader,
+            splitter: LineSplitter::new(max_line),
+            buf: vec![0u8; 64 * 1024],
+            format,
+            now: SystemTime::now(),
+            ended: false,
+            failed: false,
+        })
+    }
+}
