@@ -53,47 +53,98 @@ impl MlsdEntry {
         self.fact("type")
             .is_some_and(|t| t.eq_ignore_ascii_case("cdir") || t.eq_ignore_ascii_case("pdir"))
     }
-
-    /// The typed entry: `type` (with `OS.unix=slink:target` symlinks),
-    /// `size` or `sizd`, `modify` (UTC, fractional seconds kept),
-    /// `unix.mode`, and the owner and group by name (`unix.ownername`,
-    /// `unix.groupname`) or number (`unix.owner`/`unix.uid`,
-    /// `unix.group`/`unix.gid`). `raw` is the line as sent.
-    pub fn to_entry(&self, raw: &[u8]) -> Entry {
-        let kind = match self.fact("type").map(str::to_ascii_lowercase).as_deref() {
-            Some("file") => EntryKind::File,
-            Some("dir" | "cdir" | "pdir") => EntryKind::Directory,
-            Some(t) if t.starts_with("os.unix=slink") || t.starts_with("os.unix=symlink") => {
-                EntryKind::Symlink {
-                    target: t.split_once(':').map(|(_, target)| Name::from(target)),
-                }
-            }
-            Some(_) => EntryKind::Other,
-            None => EntryKind::Unknown,
-        };
-        let number = |key: &str| self.fact(key).and_then(|v| v.trim().parse::<u64>().ok());
-        let text = |keys: &[&str]| keys.iter().find_map(|k| self.fact(k)).map(str::to_owned);
-        Entry {
-            name: self.name.clone(),
-            kind,
-            size: number("size").or_else(|| number("sizd")),
-            modified: self.fact("modify").and_then(|m| parse_timeval(m.trim())),
-            permissions: self
-                .fact("unix.mode")
-                .and_then(|m| u32::from_str_radix(m.trim(), 8).ok())
-                .map(|m| m & 0o7777),
-            owner: text(&["unix.ownername", "unix.owner", "unix.uid"]),
-            group: text(&["unix.groupname", "unix.group", "unix.gid"]),
-            raw: raw.to_vec(),
-        }
-    }
 }
 
 /// Parses an MLSD line into a typed [`Entry`]; `None` for a line that is
-/// not MLSD, and for the `cdir` and `pdir` entries.
+/// not MLSD, and for the `cdir` and `pdir` entries. Reads the facts in
+/// place, without building the map of [`MlsdEntry`]: listings of millions
+/// of lines stay fast.
 pub fn parse_mlsd_entry(line: &[u8]) -> Option<Entry> {
-    let parsed = parse_mlsd_line(line)?;
-    (!parsed.is_self_or_parent()).then(|| parsed.to_entry(line))
+    let space = line.iter().position(|&b| b == b' ')?;
+    let facts = line.get(..space)?;
+    let name = line.get(space + 1..)?;
+    let mut kind = EntryKind::Unknown;
+    let (mut size, mut sizd, mut modified, mut permissions) = (None, None, None, None);
+    let mut owner: Ranked<'_> = None;
+    let mut group: Ranked<'_> = None;
+    for fact in facts.split(|&b| b == b';') {
+        if fact.is_empty() {
+            continue;
+        }
+        let eq = fact.iter().position(|&b| b == b'=')?;
+        let (key, value) = (fact.get(..eq)?, fact.get(eq + 1..)?);
+        let is = |k: &[u8]| key.eq_ignore_ascii_case(k);
+        if is(b"type") {
+            kind = mlsd_kind(value)?;
+        } else if is(b"size") {
+            size = super::unix::number(value);
+        } else if is(b"sizd") {
+            sizd = super::unix::number(value);
+        } else if is(b"modify") {
+            modified = std::str::from_utf8(value).ok().and_then(parse_timeval);
+        } else if is(b"unix.mode") {
+            permissions = std::str::from_utf8(value)
+                .ok()
+                .and_then(|m| u32::from_str_radix(m, 8).ok())
+                .map(|m| m & 0o7777);
+        } else {
+            // Names beat numbers: ownername over owner over uid.
+            if is(b"unix.ownername") {
+                prefer(&mut owner, 0, value);
+            } else if is(b"unix.owner") {
+                prefer(&mut owner, 1, value);
+            } else if is(b"unix.uid") {
+                prefer(&mut owner, 2, value);
+            } else if is(b"unix.groupname") {
+                prefer(&mut group, 0, value);
+            } else if is(b"unix.group") {
+                prefer(&mut group, 1, value);
+            } else if is(b"unix.gid") {
+                prefer(&mut group, 2, value);
+            }
+        }
+    }
+    let text = |v: Ranked<'_>| v.map(|(_, b)| String::from_utf8_lossy(b).into_owned());
+    Some(Entry {
+        name: Name::from(name),
+        kind,
+        size: size.or(sizd),
+        modified,
+        permissions,
+        owner: text(owner),
+        group: text(group),
+        raw: line.to_vec(),
+    })
+}
+
+/// A fact value with the rank of the fact it came from (lower is better).
+type Ranked<'a> = Option<(u8, &'a [u8])>;
+
+/// Keeps `value` in `slot` unless a fact of better rank (lower) is there.
+fn prefer<'a>(slot: &mut Ranked<'a>, rank: u8, value: &'a [u8]) {
+    if slot.is_none_or(|(have, _)| have > rank) {
+        *slot = Some((rank, value));
+    }
+}
+
+/// The kind for a `type` fact; `None` for `cdir` and `pdir`, which listings skip.
+fn mlsd_kind(value: &[u8]) -> Option<EntryKind> {
+    let lower = value.to_ascii_lowercase();
+    Some(match lower.as_slice() {
+        b"file" => EntryKind::File,
+        b"dir" => EntryKind::Directory,
+        b"cdir" | b"pdir" => return None,
+        t if t.starts_with(b"os.unix=slink") || t.starts_with(b"os.unix=symlink") => {
+            EntryKind::Symlink {
+                target: value
+                    .iter()
+                    .position(|&b| b == b':')
+                    .and_then(|i| value.get(i + 1..))
+                    .map(Name::from),
+            }
+        }
+        _ => EntryKind::Other,
+    })
 }
 
 #[cfg(test)]

@@ -135,11 +135,31 @@ fn special(i: usize) -> u32 {
     }
 }
 
-/// The byte ranges of the first fields, separated by runs of spaces.
-pub(super) fn fields(line: &[u8]) -> Vec<(usize, usize)> {
-    let mut spans = Vec::with_capacity(MAX_FIELDS);
+/// The byte ranges of the first fields, separated by runs of spaces,
+/// kept on the stack: no allocation per line.
+pub(super) struct Fields {
+    spans: [(usize, usize); MAX_FIELDS],
+    len: usize,
+}
+
+impl Fields {
+    pub(super) fn len(&self) -> usize {
+        self.len
+    }
+
+    pub(super) fn get(&self, i: usize) -> Option<&(usize, usize)> {
+        self.spans.get(..self.len)?.get(i)
+    }
+}
+
+/// Splits the first fields of `line`.
+pub(super) fn fields(line: &[u8]) -> Fields {
+    let mut out = Fields {
+        spans: [(0, 0); MAX_FIELDS],
+        len: 0,
+    };
     let mut i = 0;
-    while spans.len() < MAX_FIELDS {
+    for slot in out.spans.iter_mut() {
         while line.get(i) == Some(&b' ') {
             i += 1;
         }
@@ -150,12 +170,13 @@ pub(super) fn fields(line: &[u8]) -> Vec<(usize, usize)> {
         while line.get(i).is_some_and(|&b| b != b' ') {
             i += 1;
         }
-        spans.push((start, i));
+        *slot = (start, i);
+        out.len += 1;
     }
-    spans
+    out
 }
 
-pub(super) fn field<'a>(line: &'a [u8], spans: &[(usize, usize)], i: usize) -> Option<&'a [u8]> {
+pub(super) fn field<'a>(line: &'a [u8], spans: &Fields, i: usize) -> Option<&'a [u8]> {
     let &(start, end) = spans.get(i)?;
     line.get(start..end)
 }
@@ -163,7 +184,7 @@ pub(super) fn field<'a>(line: &'a [u8], spans: &[(usize, usize)], i: usize) -> O
 /// A date starting at field `i`: the time and the byte offset where it ends.
 fn parse_date(
     line: &[u8],
-    spans: &[(usize, usize)],
+    spans: &Fields,
     i: usize,
     now: SystemTime,
 ) -> Option<(SystemTime, usize)> {

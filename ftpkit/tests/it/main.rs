@@ -5,6 +5,7 @@
 //! - `scenarios`: one description of the end-to-end scenarios, run by
 //!   `unftp` (in-process libunftp server) and `interop` (real servers
 //!   started by `scripts/interop-servers.sh`);
+//! - `properties`: parsers never panic; format then parse is the identity;
 //! - `tls`: FTPS verification, pinning, implicit TLS, session reuse.
 
 #![allow(
@@ -16,6 +17,7 @@
 
 mod fake;
 mod interop;
+mod properties;
 mod scenarios;
 mod tls;
 mod unftp;
