@@ -8,7 +8,7 @@ Settings from the environment:
   BENCH_REPS      repetitions per measurement; the median is reported (default 3)
   BENCH_SMALL     number of 4 KiB files (default 2000)
   BENCH_LIST      entries in the listing directory (default 100000)
-  BENCH_ONLY      comma-separated workload names to run (default: all)
+  BENCH_ONLY      comma-separated workloads to run: big, small, list, tls, parse (default: all)
 
 Every download goes to a file, and every file that moved is checked by
 SHA-256 after the timed part.
@@ -275,6 +275,16 @@ def listing(srv):
     report(f"NLST of {LISTING} entries ({srv['server']})", measure("list", runs, lambda c: None), LISTING, "entries/s")
 
 
+def parse_rate():
+    out = subprocess.run([os.path.join(TARGET, "examples", "parse_rate")], capture_output=True, text=True, check=True)
+    print("\n## Listing parse rate (1,000,000 lines each, in memory, one core)")
+    print("| format | lines/s |")
+    print("|---|---|")
+    for line in out.stdout.splitlines():
+        name, rate = line.rsplit(":", 1)
+        print(f"| {name.replace(' lines/s', '')} | {int(rate):,} |")
+
+
 def main():
     print(f"# ftpkit benchmark: {SIZE_MB} MiB files, {REPS} runs each (median), on {os.cpu_count()} cores")
     work = {
@@ -282,6 +292,7 @@ def main():
         "small": lambda: small(PLAIN),
         "list": lambda: listing(PLAIN),
         "tls": lambda: big(TLS, "explicit TLS"),
+        "parse": parse_rate,
     }
     for name, run in work.items():
         if not ONLY or name in ONLY:

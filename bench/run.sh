@@ -12,7 +12,7 @@ for tool in lftp curl; do
     fi
 done
 cargo build --release -q -p ftpkit-cli
-cargo build --release -q -p ftpkit --example get_many
+cargo build --release -q -p ftpkit --example get_many --example parse_rate
 cargo build --release -q --manifest-path bench/peers/Cargo.toml
 bash scripts/interop-servers.sh install
 bash scripts/interop-servers.sh start

@@ -28,16 +28,21 @@ pub struct Cli {
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// List a remote directory: names (NLST), or full lines with -l (LIST).
+    /// List a remote directory: names (NLST), a long typed listing (-l), or
+    /// JSON Lines (--json). Long and JSON listings come from MLSD where the
+    /// server offers it, else from LIST in any common format.
     #[command(
-        after_help = "Examples:\n  ftpkit ls ftp://ftp.example.com/pub/\n  ftpkit ls -l ftp://user@ftp.example.com/incoming/"
+        after_help = "Examples:\n  ftpkit ls ftp://ftp.example.com/pub/\n  ftpkit ls -l ftp://user@ftp.example.com/incoming/\n  ftpkit ls --json ftp://ftp.example.com/pub/ | jq .name\n\nJSON fields: name, type (file, dir, symlink, other, unknown), size, modified\n(RFC 3339, UTC), permissions (octal string), owner, group, target (symlinks),\nraw (unknown lines); absent facts are null."
     )]
     Ls {
         /// ftp://[user[:password]@]host[:port]/path (also ftps:// and ftpes://)
         url: String,
-        /// Long listing: the server's LIST lines.
-        #[arg(short = 'l', long)]
+        /// Long listing: type, permissions, owner, group, size, time (UTC), name.
+        #[arg(short = 'l', long, conflicts_with = "json")]
         long: bool,
+        /// One JSON object per entry (JSON Lines).
+        #[arg(long)]
+        json: bool,
     },
     /// Download a file. It is written to PATH.part and renamed to PATH only
     /// when complete and, where the server reports a size, of that size.

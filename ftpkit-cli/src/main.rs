@@ -48,8 +48,13 @@ fn main() -> ExitCode {
 fn run(cli: &args::Cli) -> Result<(), Failure> {
     let global = &cli.global;
     match &cli.command {
-        Command::Ls { url, long } => {
-            cmd::ls::run(&plan::parse_url(url, global.tls)?, *long, global)
+        Command::Ls { url, long, json } => {
+            let style = match (long, json) {
+                (_, true) => cmd::ls::Style::Json,
+                (true, _) => cmd::ls::Style::Long,
+                _ => cmd::ls::Style::Names,
+            };
+            cmd::ls::run(&plan::parse_url(url, global.tls)?, style, global)
         }
         Command::Get {
             url,

@@ -1,7 +1,13 @@
 //! Printing what the server sent, safely: a hostile server must not be
 //! able to drive the terminal with escape sequences.
 
-use std::io::{self, Write};
+use std::{
+    fmt::Write as _,
+    io::{self, Write},
+    time::SystemTime,
+};
+
+use ftpkit::{Entry, EntryKind};
 
 /// Writes `bytes` with control characters (below 0x20, and 0x7f) shown as
 /// `\xNN`, then a newline. Other bytes are written as they are, so names
@@ -19,6 +25,117 @@ pub fn write_line(out: &mut impl Write, bytes: &[u8]) -> io::Result<()> {
     out.write_all(b"\n")
 }
 
+/// The columns of a long listing line: type and permissions, owner,
+/// group, size, time (UTC).
+pub fn long_columns(entry: &Entry) -> [String; 5] {
+    let kind = match entry.kind {
+        EntryKind::Directory => 'd',
+        EntryKind::Symlink { .. } => 'l',
+        EntryKind::File => '-',
+        EntryKind::Other | EntryKind::Unknown => '?',
+    };
+    let mode = match entry.permissions {
+        Some(bits) => format!("{kind}{}", rwx(bits)),
+        None => format!("{kind}?????????"),
+    };
+    let clean = |s: &Option<String>| s.as_deref().map_or_else(|| "-".to_owned(), escape);
+    [
+        mode,
+        clean(&entry.owner),
+        clean(&entry.group),
+        entry.size.map_or_else(|| "-".to_owned(), |s| s.to_string()),
+        entry
+            .modified
+            .map_or_else(|| "-".to_owned(), |t| format_time(t, false)),
+    ]
+}
+
+fn rwx(mode: u32) -> String {
+    (0..9)
+        .map(|i| {
+            let on = mode & (1 << (8 - i)) != 0;
+            match (on, i % 3) {
+                (false, _) => '-',
+                (true, 0) => 'r',
+                (true, 1) => 'w',
+                (true, _) => 'x',
+            }
+        })
+        .collect()
+}
+
+/// `2024-03-01 12:30` (or RFC 3339 `2024-03-01T12:30:00Z` for JSON), UTC.
+pub fn format_time(t: SystemTime, rfc3339: bool) -> String {
+    let (y, m, d) = ftpkit::proto::parse::civil_date(t);
+    let secs = t
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_secs() % 86_400)
+        .unwrap_or(0);
+    let (hh, mm, ss) = (secs / 3600, secs % 3600 / 60, secs % 60);
+    if rfc3339 {
+        format!("{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}Z")
+    } else {
+        format!("{y:04}-{m:02}-{d:02} {hh:02}:{mm:02}")
+    }
+}
+
+/// Control characters escaped, for text from the server in a column.
+fn escape(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect()
+}
+
+/// One entry as a JSON object with stable field names: name, type, size,
+/// modified, permissions, owner, group, target, raw.
+pub fn entry_json(entry: &Entry) -> String {
+    let (kind, target) = match &entry.kind {
+        EntryKind::File => ("file", None),
+        EntryKind::Directory => ("dir", None),
+        EntryKind::Symlink { target } => ("symlink", target.as_ref()),
+        EntryKind::Other => ("other", None),
+        EntryKind::Unknown => ("unknown", None),
+    };
+    let string = |s: Option<&str>| s.map_or_else(|| "null".to_owned(), json_string);
+    let raw = (entry.kind == EntryKind::Unknown)
+        .then(|| String::from_utf8_lossy(&entry.raw).into_owned());
+    format!(
+        "{{\"name\":{},\"type\":\"{kind}\",\"size\":{},\"modified\":{},\"permissions\":{},\"owner\":{},\"group\":{},\"target\":{},\"raw\":{}}}",
+        json_string(&entry.name.to_string_lossy()),
+        entry
+            .size
+            .map_or_else(|| "null".to_owned(), |s| s.to_string()),
+        string(entry.modified.map(|t| format_time(t, true)).as_deref()),
+        string(entry.permissions.map(|p| format!("{p:04o}")).as_deref()),
+        string(entry.owner.as_deref()),
+        string(entry.group.as_deref()),
+        string(target.map(|t| t.to_string_lossy().into_owned()).as_deref()),
+        string(raw.as_deref()),
+    )
+}
+
+/// A JSON string literal (RFC 8259): quotes, backslashes and control
+/// characters escaped.
+pub fn json_string(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if u32::from(c) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
 /// The result line of a transfer on stderr: what moved and what was checked.
 pub fn report_transfer(name: &str, bytes: u64, size_checked: bool) {
     let checked = if size_checked {
@@ -32,6 +149,29 @@ pub fn report_transfer(name: &str, bytes: u64, size_checked: bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_strings_and_entries() {
+        assert_eq!(json_string("a\"b\\c\nd\u{1}"), "\"a\\\"b\\\\c\\nd\\u0001\"");
+        let entry = Entry {
+            name: ftpkit::Name::from("x \"y\""),
+            kind: EntryKind::Symlink {
+                target: Some(ftpkit::Name::from("/t")),
+            },
+            size: Some(5),
+            modified: SystemTime::UNIX_EPOCH
+                .checked_add(std::time::Duration::from_secs(86_400 + 61)),
+            permissions: Some(0o644),
+            owner: Some("u".into()),
+            group: None,
+            raw: Vec::new(),
+        };
+        assert_eq!(
+            entry_json(&entry),
+            r#"{"name":"x \"y\"","type":"symlink","size":5,"modified":"1970-01-02T00:01:01Z","permissions":"0644","owner":"u","group":null,"target":"/t","raw":null}"#
+        );
+        assert_eq!(long_columns(&entry)[0], "lrw-r--r--");
+    }
 
     #[test]
     fn escapes_control_characters_only() {

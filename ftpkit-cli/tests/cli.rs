@@ -323,3 +323,60 @@ fn hostile_names_are_printed_without_control_characters() {
     assert_eq!(out.stdout, b"evil\\x1b[2Jname\nok\n");
     server.finish();
 }
+
+fn listing_server(listing: &[u8]) -> FakeServer {
+    FakeServer::start(vec![
+        Script::login_anonymous()
+            .expect("FEAT")
+            .reply("211-Features:\r\n SIZE\r\n211 End")
+            .expect("TYPE A")
+            .reply("200 ok")
+            // FEAT lists neither EPSV nor MLST: PASV, then LIST.
+            .expect("PASV")
+            .pasv()
+            .expect("LIST")
+            .reply("150 here")
+            .send_data(listing)
+            .reply("226 done")
+            .expect("QUIT")
+            .reply("221 bye"),
+    ])
+}
+
+const LISTING: &[u8] = b"total 3\r\n-rw-r--r-- 1 alice staff 1234 2024-02-29 23:59 notes \"v2\".txt\r\nlrwxrwxrwx 1 root root 11 2024-01-01 00:00 hosts -> /etc/hosts\r\nnot a listing line\r\n";
+
+#[test]
+fn ls_long_and_json_show_typed_entries() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = listing_server(LISTING);
+    let out = ftpkit(
+        &["ls", "--json", &format!("ftp://{}/", server.addr())],
+        dir.path(),
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            r#"{"name":"notes \"v2\".txt","type":"file","size":1234,"modified":"2024-02-29T23:59:00Z","permissions":"0644","owner":"alice","group":"staff","target":null,"raw":null}"#,
+            r#"{"name":"hosts","type":"symlink","size":11,"modified":"2024-01-01T00:00:00Z","permissions":"0777","owner":"root","group":"root","target":"/etc/hosts","raw":null}"#,
+            r#"{"name":"not a listing line","type":"unknown","size":null,"modified":null,"permissions":null,"owner":null,"group":null,"target":null,"raw":"not a listing line"}"#,
+        ]
+    );
+    server.finish();
+
+    let server = listing_server(LISTING);
+    let out = ftpkit(
+        &["ls", "-l", &format!("ftp://{}/", server.addr())],
+        dir.path(),
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "-rw-r--r-- alice staff 1234 2024-02-29 23:59 notes \"v2\".txt\n\
+         lrwxrwxrwx root  root    11 2024-01-01 00:00 hosts -> /etc/hosts\n\
+         not a listing line\n"
+    );
+    server.finish();
+}

@@ -1,25 +1,79 @@
-//! `ftpkit ls URL [-l]`.
+//! `ftpkit ls URL [-l | --json]`.
 
 use std::io::Write;
 
+use ftpkit::{Entry, EntryKind};
+
 use crate::{args::Global, failure::Failure, output, plan::Target};
 
-/// Lists names (NLST) or, with `long`, the LIST lines.
-pub fn run(target: &Target, long: bool, global: &Global) -> Result<(), Failure> {
+/// How to show the listing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Style {
+    /// Names only (NLST).
+    Names,
+    /// One aligned line per typed entry.
+    Long,
+    /// One JSON object per entry.
+    Json,
+}
+
+/// Lists `target` in the given style.
+pub fn run(target: &Target, style: Style, global: &Global) -> Result<(), Failure> {
     let mut client = super::connect(target, global)?;
-    let lines = if long {
-        client.list(&target.path)?
-    } else {
-        client.nlst(&target.path)?
-    };
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    for line in &lines {
-        output::write_line(&mut out, line.as_bytes())
-            .map_err(|e| Failure::Local("<stdout>".into(), e))?;
+    let local = |e: std::io::Error| Failure::Local("<stdout>".into(), e);
+    if style == Style::Names {
+        for name in client.nlst(&target.path)? {
+            output::write_line(&mut out, name.as_bytes()).map_err(local)?;
+        }
+    } else {
+        let entries: Vec<Entry> = client
+            .list_entries(&target.path)?
+            .collect::<Result<_, _>>()?;
+        if style == Style::Json {
+            for entry in &entries {
+                writeln!(out, "{}", output::entry_json(entry)).map_err(local)?;
+            }
+        } else {
+            write_long(&mut out, &entries).map_err(local)?;
+        }
     }
-    out.flush()
-        .map_err(|e| Failure::Local("<stdout>".into(), e))?;
+    out.flush().map_err(local)?;
     let _ = client.quit();
+    Ok(())
+}
+
+/// Aligned columns: type and permissions, owner, group, size, time, name.
+fn write_long(out: &mut impl Write, entries: &[Entry]) -> std::io::Result<()> {
+    let rows: Vec<[String; 5]> = entries.iter().map(output::long_columns).collect();
+    let width = |col: usize| {
+        rows.iter()
+            .map(|r| r.get(col).map_or(0, String::len))
+            .max()
+            .unwrap_or(0)
+    };
+    let widths = [width(0), width(1), width(2), width(3), width(4)];
+    for (entry, row) in entries.iter().zip(&rows) {
+        if entry.kind == EntryKind::Unknown {
+            output::write_line(out, &entry.raw)?;
+            continue;
+        }
+        let [mode, owner, group, size, time] = row;
+        let [w0, w1, w2, w3, w4] = widths;
+        write!(
+            out,
+            "{mode:<w0$} {owner:<w1$} {group:<w2$} {size:>w3$} {time:<w4$} "
+        )?;
+        let mut name = entry.name.as_bytes().to_vec();
+        if let EntryKind::Symlink {
+            target: Some(target),
+        } = &entry.kind
+        {
+            name.extend_from_slice(b" -> ");
+            name.extend_from_slice(target.as_bytes());
+        }
+        output::write_line(out, &name)?;
+    }
     Ok(())
 }

@@ -20,10 +20,15 @@ fn main() -> io::Result<()> {
             io::copy(&mut File::open(file)?, &mut conn)?;
         }
         [op, port, out] if op == "recv" => {
-            let mut conn = TcpStream::connect(("127.0.0.1", port.parse::<u16>().map_err(io::Error::other)?))?;
+            let mut conn =
+                TcpStream::connect(("127.0.0.1", port.parse::<u16>().map_err(io::Error::other)?))?;
             io::copy(&mut conn, &mut File::create(out)?)?;
         }
-        _ => return Err(io::Error::other("usage: rawtcp send FILE | rawtcp recv PORT OUT")),
+        _ => {
+            return Err(io::Error::other(
+                "usage: rawtcp send FILE | rawtcp recv PORT OUT",
+            ));
+        }
     }
     Ok(())
 }

@@ -28,7 +28,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ("getdir", [dir, local]) => {
             for name in ftp.nlst(Some(dir.as_str()))? {
                 let base = name.rsplit('/').next().unwrap_or(&name).to_owned();
-                get(&mut ftp, &format!("{dir}/{base}"), &Path::new(local).join(&base))?;
+                get(
+                    &mut ftp,
+                    &format!("{dir}/{base}"),
+                    &Path::new(local).join(&base),
+                )?;
             }
         }
         ("nlst", [dir]) => {
