@@ -36,7 +36,7 @@ USER_PASS=ftpkit-pass
 HERE="$(cd "$(dirname "$0")" && pwd)"
 PACKAGES=(vsftpd proftpd-core proftpd-mod-crypto pure-ftpd)
 LIBS=(libwrap0 libhiredis0.14 libmemcached11 libmemcachedutil2 libpcre2-posix3 libsodium23
-      libcap2 libssl3 libidn2-0 libacl1 libpam0g libpam-modules openssl curl python3-pip)
+      libcap2 libssl3 libidn2-0 libacl1 libpam0g libpam-modules openssl curl)
 
 log() { printf '%s\n' "interop: $*" >&2; }
 
