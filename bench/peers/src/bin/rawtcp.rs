@@ -2,7 +2,7 @@
 //! connection, with no protocol at all.
 //!
 //! usage: rawtcp send FILE   (listens on 127.0.0.1:0, prints the port, sends FILE to the first client)
-//!        rawtcp recv PORT OUT   (connects, writes everything to OUT)
+//!        rawtcp recv PORT OUT   (connects, writes everything to OUT through a 1 MiB buffer)
 use std::{
     fs::File,
     io::{self, Write},
