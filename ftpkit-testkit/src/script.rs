@@ -221,6 +221,9 @@ pub struct Transcript {
     pub commands: Vec<String>,
     /// The bytes of each `recv_data` step, in order.
     pub uploads: Vec<Vec<u8>>,
+    /// For each `recv_data` step: whether the client reset the connection
+    /// (an aborted upload) instead of closing it cleanly.
+    pub upload_resets: Vec<bool>,
 }
 
 /// A running fake server: one [`Script`] per accepted control connection.
@@ -605,6 +608,7 @@ impl Player {
         };
         let deadline = Instant::now() + self.timeout;
         let mut got = Vec::new();
+        let mut reset = false;
         let mut buf = vec![0u8; 1 << 16];
         while got.len() < limit {
             let want = buf.len().min(limit - got.len());
@@ -617,7 +621,10 @@ impl Player {
                     }
                 }
                 // A client that aborts resets the connection: the upload ends there.
-                Err(e) if e.kind() == io::ErrorKind::ConnectionReset => break,
+                Err(e) if e.kind() == io::ErrorKind::ConnectionReset => {
+                    reset = true;
+                    break;
+                }
                 Err(e) => return Err(format!("data read: {e}")),
             }
         }
@@ -630,6 +637,7 @@ impl Player {
         }
         if let Ok(mut t) = self.transcript.lock() {
             t.uploads.push(got);
+            t.upload_resets.push(reset);
         }
         Ok(())
     }

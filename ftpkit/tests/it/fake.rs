@@ -638,6 +638,11 @@ fn raw_transfers_client_abort_and_the_remaining_accessors() {
     let t = server.finish();
     assert_eq!(t.uploads[0], b"unique");
     assert_eq!(t.uploads[1], b"partial");
+    assert_eq!(
+        t.upload_resets,
+        [false, true],
+        "the aborted upload ends with a reset"
+    );
 }
 
 // ----- faults ---------------------------------------------------------------
