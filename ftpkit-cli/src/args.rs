@@ -106,6 +106,11 @@ pub struct Global {
     /// can then read the password and the data.
     #[arg(long, global = true)]
     pub insecure: bool,
+    /// Flush downloads to disk (fsync) before renaming PATH.part to PATH, so
+    /// that a power loss cannot leave a short PATH (as rsync's --fsync).
+    /// Slower: the transfer then waits for the disk.
+    #[arg(long, global = true)]
+    pub fsync: bool,
     /// Offer TLS 1.3 as well as TLS 1.2 (some servers then refuse data
     /// connections for lack of session tickets).
     #[arg(long, global = true)]
