@@ -67,7 +67,7 @@ fn send(
         .store(remote)
         .rest(offset)
         .progress(|done| progress.set(done))
-        .from_reader(file);
+        .from_file(file);
     if let Err(Error::Reply { command, .. }) = &result
         && offset > 0
         && command.starts_with("REST")
@@ -76,7 +76,7 @@ fn send(
             .store(remote)
             .append()
             .progress(|done| progress.set(offset + done))
-            .from_reader(file);
+            .from_file(file);
     }
     progress.finish();
     result?;

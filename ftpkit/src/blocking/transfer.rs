@@ -183,6 +183,49 @@ impl<'c> DataWriter<'c> {
         self.sent
     }
 
+    /// Sends up to `max` bytes of `file` from its current position; 0 at
+    /// its end. On a plain connection the kernel moves the bytes
+    /// (`sendfile` on Linux, through `std::io::copy`); under TLS they go
+    /// through a buffer to be encrypted.
+    pub(crate) fn send_file(
+        &mut self,
+        file: &std::fs::File,
+        max: u64,
+        buf: &mut [u8],
+    ) -> Result<u64> {
+        let Some(stream) = self.stream.as_mut() else {
+            return Err(Error::Unusable);
+        };
+        let result = match stream {
+            Stream::Plain(tcp) => {
+                io::copy(&mut file.take(max), tcp).map_err(Error::io(Phase::Data))
+            }
+            Stream::Tls(_) => {
+                let limit = buf.len().min(usize::try_from(max).unwrap_or(usize::MAX));
+                let n = match (&mut &*file).read(buf.get_mut(..limit).unwrap_or_default()) {
+                    Ok(n) => n,
+                    Err(e) => {
+                        self.abort_quietly();
+                        return Err(Error::io(Phase::Local)(e));
+                    }
+                };
+                return self
+                    .write_data(buf.get(..n).unwrap_or_default())
+                    .map(|()| n as u64);
+            }
+        };
+        match result {
+            Ok(n) => {
+                self.sent += n;
+                Ok(n)
+            }
+            Err(e) => {
+                self.abort_quietly();
+                Err(e)
+            }
+        }
+    }
+
     pub(crate) fn write_data(&mut self, data: &[u8]) -> Result<()> {
         let Some(stream) = self.stream.as_mut() else {
             return Err(Error::Unusable);
@@ -439,6 +482,33 @@ impl<'c> Transfer<'c, Upload> {
     pub fn writer(self) -> Result<DataWriter<'c>> {
         let command = Store::command(self.path?, self.direction.append);
         self.client.open_writer(command, self.ty, self.rest)
+    }
+
+    /// Uploads the rest of `file`, from its current position; returns the
+    /// bytes sent. On a plain connection the kernel copies file to socket
+    /// (`sendfile`), without passing the bytes through user space.
+    pub fn from_file(self, file: &mut std::fs::File) -> Result<u64> {
+        let Transfer {
+            client,
+            path,
+            rest,
+            ty,
+            block_size,
+            mut progress,
+            direction,
+        } = self;
+        let offset = rest.unwrap_or(0);
+        let mut buf = vec![0u8; block_size];
+        let block = u64::try_from(block_size).unwrap_or(u64::MAX);
+        let mut writer = client.open_writer(Store::command(path?, direction.append), ty, rest)?;
+        while writer.send_file(file, block, &mut buf)? > 0 {
+            if let Some(progress) = progress.as_mut() {
+                progress(offset + writer.bytes_written());
+            }
+        }
+        let sent = writer.bytes_written();
+        writer.finish()?;
+        Ok(sent)
     }
 
     /// Uploads everything `input` yields; returns the bytes sent. A failure

@@ -478,6 +478,35 @@ fn put_append_rest_and_store_lines() {
 }
 
 #[test]
+fn from_file_sends_the_rest_of_a_file_with_rest() {
+    let (server, mut client) = logged_in(
+        binary_epsv()
+            .expect("REST 100000")
+            .reply("350 ok")
+            .expect("STOR big")
+            .reply("150 go")
+            .recv_data()
+            .reply("226 ok"),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.bin");
+    let data = ftpkit_testkit::random_bytes(1_000_000, 4);
+    std::fs::write(&path, &data).unwrap();
+    let mut file = std::fs::File::open(&path).unwrap();
+    std::io::Seek::seek(&mut file, std::io::SeekFrom::Start(100_000)).unwrap();
+    let mut seen = 0;
+    let sent = client
+        .store("big")
+        .rest(100_000)
+        .block_size(64 * 1024)
+        .progress(|offset| seen = offset)
+        .from_file(&mut file)
+        .unwrap();
+    assert_eq!((sent, seen), (900_000, 1_000_000));
+    assert_eq!(server.finish().uploads[0], &data[100_000..]);
+}
+
+#[test]
 fn streaming_writer_finish() {
     let (server, mut client) = logged_in(
         binary_epsv()
