@@ -163,20 +163,31 @@ def rawtcp(direction, src, dst):
 
 
 def measure(name, runs, check):
-    """Median of REPS runs of each client; check() verifies outside the timing."""
-    rows = {}
-    for client, run in runs.items():
-        samples = []
-        try:
-            for _ in range(REPS):
-                samples.append(run())
+    """Median of REPS runs of each client; check() verifies outside the timing.
+
+    Clients take turns within each round, and dirty pages are flushed
+    before every run, so that no client always runs right after a large
+    write (the server's disk writeback would otherwise land on it)."""
+    samples = {client: [] for client in runs}
+    failed = set()
+    for _ in range(REPS):
+        for client, run in runs.items():
+            if client in failed:
+                continue
+            os.sync()
+            try:
+                samples[client].append(run())
                 check(client)
-        except Exception as e:  # a peer that fails is reported, not fatal
-            print(f"  {client}: FAILED: {e}", file=sys.stderr)
+            except Exception as e:  # a peer that fails is reported, not fatal
+                print(f"  {client}: FAILED: {e}", file=sys.stderr)
+                failed.add(client)
+    rows = {}
+    for client, got in samples.items():
+        if client in failed or not got:
             continue
-        rows[client] = (statistics.median(s[0] for s in samples),
-                        statistics.median(s[1] for s in samples),
-                        max(s[2] for s in samples))
+        rows[client] = (statistics.median(s[0] for s in got),
+                        statistics.median(s[1] for s in got),
+                        max(s[2] for s in got))
     return rows
 
 

@@ -44,6 +44,74 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Print a remote file on standard output.
+    #[command(after_help = "Example:\n  ftpkit cat ftp://ftp.example.com/pub/README | less")]
+    Cat {
+        /// ftp://[user[:password]@]host[:port]/path/to/file
+        url: String,
+    },
+    /// Delete remote files (DELE).
+    #[command(
+        after_help = "Example:\n  ftpkit rm ftp://user@host/incoming/old.tar ftp://user@host/incoming/older.tar"
+    )]
+    Rm {
+        /// One URL per file, all on the same server.
+        #[arg(required = true)]
+        urls: Vec<String>,
+    },
+    /// Create a remote directory (MKD); -p creates missing parents and
+    /// accepts one that exists.
+    #[command(after_help = "Example:\n  ftpkit mkdir -p ftp://user@host/backups/2026/11")]
+    Mkdir {
+        /// ftp://[user[:password]@]host[:port]/path/to/dir
+        url: String,
+        /// Create parents as needed; no error if the directory exists.
+        #[arg(short = 'p', long)]
+        parents: bool,
+    },
+    /// Remove an empty remote directory (RMD).
+    Rmdir {
+        /// ftp://[user[:password]@]host[:port]/path/to/dir
+        url: String,
+    },
+    /// Rename or move a remote file or directory (RNFR/RNTO).
+    #[command(
+        after_help = "Example:\n  ftpkit mv ftp://user@host/incoming/a.tmp incoming/a.txt\n\nThe new path is on the same server: relative to the login directory, or\nabsolute if it starts with /."
+    )]
+    Mv {
+        /// ftp://[user[:password]@]host[:port]/old/path
+        url: String,
+        /// The new path on the same server.
+        new_path: String,
+    },
+    /// Print the size of a remote file in bytes (SIZE).
+    Size {
+        /// ftp://[user[:password]@]host[:port]/path/to/file
+        url: String,
+        /// {"name": ..., "size": ...} as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one entry's facts: MLST where the server offers it, else the
+    /// LIST line of the path.
+    Stat {
+        /// ftp://[user[:password]@]host[:port]/path
+        url: String,
+        /// One JSON object, with the fields of `ls --json`.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Send a raw command after login and print the server's reply.
+    #[command(
+        after_help = "Example:\n  ftpkit quote ftp://user@host/ SITE CHMOD 644 file.txt\n\nExits 5 when the reply is 4xx or 5xx."
+    )]
+    Quote {
+        /// ftp://[user[:password]@]host[:port]/ (the path is ignored)
+        url: String,
+        /// The command and its arguments.
+        #[arg(required = true, num_args = 1.., trailing_var_arg = true)]
+        command: Vec<String>,
+    },
     /// Download a file. It is written to PATH.part and renamed to PATH only
     /// when complete and, where the server reports a size, of that size.
     #[command(

@@ -66,6 +66,29 @@ fn run(cli: &args::Cli) -> Result<(), Failure> {
             *resume,
             global,
         ),
+        Command::Cat { url } => cmd::get::run(
+            &plan::parse_url(url, global.tls)?,
+            Some(std::path::Path::new("-")),
+            false,
+            global,
+        ),
+        Command::Rm { urls } => cmd::simple::rm(urls, global),
+        Command::Mkdir { url, parents } => {
+            cmd::simple::mkdir(&plan::parse_url(url, global.tls)?, *parents, global)
+        }
+        Command::Rmdir { url } => cmd::simple::rmdir(&plan::parse_url(url, global.tls)?, global),
+        Command::Mv { url, new_path } => {
+            cmd::simple::mv(&plan::parse_url(url, global.tls)?, new_path, global)
+        }
+        Command::Size { url, json } => {
+            cmd::simple::size(&plan::parse_url(url, global.tls)?, *json, global)
+        }
+        Command::Stat { url, json } => {
+            cmd::simple::stat(&plan::parse_url(url, global.tls)?, *json, global)
+        }
+        Command::Quote { url, command } => {
+            cmd::simple::quote(&plan::parse_url(url, global.tls)?, command, global)
+        }
         Command::Put { path, url, resume } => {
             cmd::put::run(path, &plan::parse_url(url, global.tls)?, *resume, global)
         }

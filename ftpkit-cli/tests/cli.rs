@@ -380,3 +380,47 @@ fn ls_long_and_json_show_typed_entries() {
     );
     server.finish();
 }
+
+#[test]
+fn file_and_directory_commands() {
+    let server = UnftpServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let out = ftpkit(args, dir.path());
+        assert_eq!(code(&out), 0, "{args:?}: {}", stderr(&out));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    run(&["mkdir", "-p", &url(&server, "a/b/c")]);
+    run(&["mkdir", "-p", &url(&server, "a/b")]);
+    assert!(server.root().join("a/b/c").is_dir());
+    let out = ftpkit(&["mkdir", &url(&server, "a")], dir.path());
+    assert_eq!(code(&out), 5, "mkdir of an existing directory without -p");
+
+    fs::write(server.root().join("a/f.txt"), b"hello world").unwrap();
+    assert_eq!(run(&["cat", &url(&server, "a/f.txt")]), "hello world");
+    assert_eq!(run(&["size", &url(&server, "a/f.txt")]), "11\n");
+    assert_eq!(
+        run(&["size", "--json", &url(&server, "a/f.txt")]),
+        "{\"name\":\"a/f.txt\",\"size\":11}\n"
+    );
+    let stat = run(&["stat", "--json", &url(&server, "a/f.txt")]);
+    assert!(
+        stat.contains("\"type\":\"file\"") && stat.contains("\"size\":11"),
+        "{stat}"
+    );
+    assert!(run(&["stat", &url(&server, "a/f.txt")]).contains(" 11 "));
+
+    run(&["mv", &url(&server, "a/f.txt"), "a/g.txt"]);
+    assert!(server.root().join("a/g.txt").is_file() && !server.root().join("a/f.txt").exists());
+    let reply = run(&["quote", &url(&server, ""), "NOOP"]);
+    assert!(reply.starts_with("200"), "{reply}");
+    let out = ftpkit(&["quote", &url(&server, ""), "NOSUCHCMD"], dir.path());
+    assert_eq!(code(&out), 5, "{}", stderr(&out));
+
+    run(&["rm", &url(&server, "a/g.txt")]);
+    assert!(!server.root().join("a/g.txt").exists());
+    run(&["rmdir", &url(&server, "a/b/c")]);
+    assert!(!server.root().join("a/b/c").exists());
+    let out = ftpkit(&["rm", &url(&server, "nope")], dir.path());
+    assert_eq!(code(&out), 5);
+}

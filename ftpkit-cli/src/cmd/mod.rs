@@ -3,6 +3,7 @@
 pub mod get;
 pub mod ls;
 pub mod put;
+pub mod simple;
 
 use ftpkit::Client;
 

@@ -6,8 +6,8 @@ use std::time::SystemTime;
 use super::{Client, transfer::DataReader};
 use crate::{
     error::Result,
-    list::{Entry, parse_list_line, parse_mlsd_entry},
-    proto::{Arg, Command, LineSplitter, TransferType},
+    list::{Entry, parse_list_line, parse_mlsd_entry, parse_mlst_entry},
+    proto::{Arg, Command, Expect, LineSplitter, TransferType, expect},
 };
 
 /// Which listing command produced the lines.
@@ -114,6 +114,33 @@ impl Client {
             (ListingFormat::List, Command::List(arg))
         };
         self.entries_from(command, format)
+    }
+
+    /// One entry, typed: from `MLST` (over the control connection) when the
+    /// server's FEAT lists it, else the first entry of a `LIST` of the path.
+    /// `None` when the listing names nothing.
+    pub fn stat(&mut self, path: impl AsRef<[u8]>) -> Result<Option<Entry>> {
+        let path = path.as_ref();
+        let arg = if path.is_empty() {
+            None
+        } else {
+            Some(Arg::path(path)?)
+        };
+        if self.features()?.supports("MLST") {
+            let command = Command::Mlst(arg);
+            let reply = expect(&command, self.exchange(&command)?, Expect::Completion)?;
+            return Ok(reply
+                .lines()
+                .iter()
+                .find_map(|line| line.strip_prefix(b" ").and_then(parse_mlst_entry)));
+        }
+        let mut entries = self.entries_from(Command::List(arg), ListingFormat::List)?;
+        let first = entries.next().transpose()?;
+        // Read the rest so the transfer completes instead of being aborted.
+        for entry in entries {
+            entry?;
+        }
+        Ok(first)
     }
 
     /// The typed entries of a `LIST`, whatever the server's features

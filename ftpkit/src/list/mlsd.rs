@@ -60,6 +60,17 @@ impl MlsdEntry {
 /// place, without building the map of [`MlsdEntry`]: listings of millions
 /// of lines stay fast.
 pub fn parse_mlsd_entry(line: &[u8]) -> Option<Entry> {
+    parse_facts(line, false)
+}
+
+/// Parses the facts line of an `MLST` reply (RFC 3659 7.2) into an
+/// [`Entry`]: like [`parse_mlsd_entry`], but `type=cdir` (the usual answer
+/// for a directory itself) is kept, as a directory.
+pub fn parse_mlst_entry(line: &[u8]) -> Option<Entry> {
+    parse_facts(line, true)
+}
+
+fn parse_facts(line: &[u8], keep_self: bool) -> Option<Entry> {
     let space = line.iter().position(|&b| b == b' ')?;
     let facts = line.get(..space)?;
     let name = line.get(space + 1..)?;
@@ -75,7 +86,11 @@ pub fn parse_mlsd_entry(line: &[u8]) -> Option<Entry> {
         let (key, value) = (fact.get(..eq)?, fact.get(eq + 1..)?);
         let is = |k: &[u8]| key.eq_ignore_ascii_case(k);
         if is(b"type") {
-            kind = mlsd_kind(value)?;
+            let (k, is_self_or_parent) = mlsd_kind(value);
+            if is_self_or_parent && !keep_self {
+                return None;
+            }
+            kind = k;
         } else if is(b"size") {
             size = super::unix::number(value);
         } else if is(b"sizd") {
@@ -127,13 +142,14 @@ fn prefer<'a>(slot: &mut Ranked<'a>, rank: u8, value: &'a [u8]) {
     }
 }
 
-/// The kind for a `type` fact; `None` for `cdir` and `pdir`, which listings skip.
-fn mlsd_kind(value: &[u8]) -> Option<EntryKind> {
+/// The kind for a `type` fact, and whether it is `cdir` or `pdir` (the
+/// listed directory or its parent, which listings skip).
+fn mlsd_kind(value: &[u8]) -> (EntryKind, bool) {
     let lower = value.to_ascii_lowercase();
-    Some(match lower.as_slice() {
+    let kind = match lower.as_slice() {
         b"file" => EntryKind::File,
         b"dir" => EntryKind::Directory,
-        b"cdir" | b"pdir" => return None,
+        b"cdir" | b"pdir" => return (EntryKind::Directory, true),
         t if t.starts_with(b"os.unix=slink") || t.starts_with(b"os.unix=symlink") => {
             EntryKind::Symlink {
                 target: value
@@ -144,7 +160,8 @@ fn mlsd_kind(value: &[u8]) -> Option<EntryKind> {
             }
         }
         _ => EntryKind::Other,
-    })
+    };
+    (kind, false)
 }
 
 #[cfg(test)]
@@ -194,6 +211,11 @@ mod tests {
         );
         assert!(parse_mlsd_entry(b"type=cdir;sizd=4096;modify=20261124044318; .").is_none());
         assert!(parse_mlsd_entry(b"type=pdir;sizd=4096; ..").is_none());
+        let this = parse_mlst_entry(b"type=cdir;modify=20261124044318; /home/ftpkit").unwrap();
+        assert_eq!(
+            (this.kind.clone(), this.name.to_string()),
+            (EntryKind::Directory, "/home/ftpkit".into())
+        );
         // pyftpdlib: lower-case facts, perm only
         let e = parse_mlsd_entry(
             b"modify=20261124044327;perm=radfwMT;size=3;type=file;unique=fe00gb06001; x",

@@ -674,6 +674,47 @@ fn raw_transfers_client_abort_and_the_remaining_accessors() {
     );
 }
 
+#[test]
+fn stat_uses_mlst_when_offered_and_list_otherwise() {
+    let (server, mut client) = logged_in(
+        Script::new()
+            .expect("FEAT")
+            .reply("211-Features:\r\n MLST type*;size*;modify*;\r\n211 End")
+            .expect("MLST docs/a b.txt")
+            .reply("250-Listing docs/a b.txt\r\n type=file;size=42;modify=20240101120000; docs/a b.txt\r\n250 End"),
+    );
+    let entry = client.stat("docs/a b.txt").unwrap().unwrap();
+    assert_eq!(
+        (entry.name.to_string(), entry.size),
+        ("docs/a b.txt".into(), Some(42))
+    );
+    server.finish();
+
+    let (server, mut client) = logged_in(
+        Script::new()
+            .expect("FEAT")
+            .reply("500 FEAT not understood")
+            .expect("TYPE A")
+            .reply("200 ok")
+            .expect("EPSV")
+            .epsv()
+            .expect("LIST f")
+            .reply("150 here")
+            .send_data(b"total 1\r\n-rw-r--r-- 1 u g 7 Jan 02 2024 f\r\n")
+            .reply("226 done")
+            .expect("EPSV")
+            .epsv()
+            .expect("LIST missing")
+            .reply("150 here")
+            .send_data(b"")
+            .reply("226 done"),
+    );
+    let entry = client.stat("f").unwrap().unwrap();
+    assert_eq!((entry.kind, entry.size), (ftpkit::EntryKind::File, Some(7)));
+    assert!(client.stat("missing").unwrap().is_none());
+    server.finish();
+}
+
 // ----- faults ---------------------------------------------------------------
 
 #[test]

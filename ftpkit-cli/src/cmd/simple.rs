@@ -1,0 +1,150 @@
+//! The one-command operations: `rm`, `mkdir`, `rmdir`, `mv`, `size`,
+//! `stat`, `quote`.
+
+use std::io::Write;
+
+use ftpkit::{Client, Error};
+
+use crate::{
+    args::Global,
+    failure::Failure,
+    output,
+    plan::{self, Target},
+};
+
+fn stdout_line(bytes: &[u8]) -> Result<(), Failure> {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    output::write_line(&mut out, bytes)
+        .and_then(|()| out.flush())
+        .map_err(|e| Failure::Local("<stdout>".into(), e))
+}
+
+/// Deletes each file; all URLs must name the same server and login.
+pub fn rm(urls: &[String], global: &Global) -> Result<(), Failure> {
+    let targets = urls
+        .iter()
+        .map(|u| plan::parse_url(u, global.tls))
+        .collect::<Result<Vec<_>, _>>()?;
+    let Some(first) = targets.first() else {
+        return Err(Failure::Usage("rm needs at least one URL".into()));
+    };
+    if targets
+        .iter()
+        .any(|t| (&t.host, t.port, &t.user) != (&first.host, first.port, &first.user))
+    {
+        return Err(Failure::Usage(
+            "rm: every URL must name the same server and user".into(),
+        ));
+    }
+    let mut client = super::connect(first, global)?;
+    for target in &targets {
+        client.delete(&target.path)?;
+    }
+    let _ = client.quit();
+    Ok(())
+}
+
+/// Creates a directory; with `parents`, each missing ancestor too, and an
+/// existing directory is not an error.
+pub fn mkdir(target: &Target, parents: bool, global: &Global) -> Result<(), Failure> {
+    let mut client = super::connect(target, global)?;
+    let path = target.path.strip_suffix(b"/").unwrap_or(&target.path);
+    if parents {
+        for (i, _) in path
+            .iter()
+            .enumerate()
+            .filter(|&(i, &b)| b == b'/' && i > 0)
+        {
+            ensure_dir(&mut client, path.get(..i).unwrap_or_default())?;
+        }
+        ensure_dir(&mut client, path)?;
+    } else {
+        client.mkd(path)?;
+    }
+    let _ = client.quit();
+    Ok(())
+}
+
+/// MKD, accepting a refusal when the directory already exists (checked
+/// with CWD, then back).
+fn ensure_dir(client: &mut Client, path: &[u8]) -> Result<(), Failure> {
+    match client.mkd(path) {
+        Ok(_) => Ok(()),
+        Err(refused @ Error::Reply { .. }) => {
+            let home = client.pwd()?;
+            if client.cwd(path).is_ok() {
+                client.cwd(home.as_bytes())?;
+                Ok(())
+            } else {
+                Err(refused.into())
+            }
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Removes an empty directory.
+pub fn rmdir(target: &Target, global: &Global) -> Result<(), Failure> {
+    let mut client = super::connect(target, global)?;
+    client.rmd(&target.path)?;
+    let _ = client.quit();
+    Ok(())
+}
+
+/// Renames a file or directory on the server.
+pub fn mv(target: &Target, new_path: &str, global: &Global) -> Result<(), Failure> {
+    let mut client = super::connect(target, global)?;
+    client.rename(&target.path, new_path)?;
+    let _ = client.quit();
+    Ok(())
+}
+
+/// Prints the size in bytes.
+pub fn size(target: &Target, json: bool, global: &Global) -> Result<(), Failure> {
+    let mut client = super::connect(target, global)?;
+    let size = client.size(&target.path)?;
+    let line = if json {
+        format!(
+            "{{\"name\":{},\"size\":{size}}}",
+            output::json_string(&String::from_utf8_lossy(&target.path))
+        )
+    } else {
+        size.to_string()
+    };
+    stdout_line(line.as_bytes())?;
+    let _ = client.quit();
+    Ok(())
+}
+
+/// Prints one entry: from MLST where offered, else from a LIST of the path.
+pub fn stat(target: &Target, json: bool, global: &Global) -> Result<(), Failure> {
+    let mut client = super::connect(target, global)?;
+    let entry = client.stat(&target.path)?.ok_or_else(|| {
+        Failure::Remote(format!(
+            "{}: no such entry",
+            String::from_utf8_lossy(&target.path)
+        ))
+    })?;
+    if json {
+        stdout_line(output::entry_json(&entry).as_bytes())?;
+    } else {
+        let [mode, owner, group, size, time] = output::long_columns(&entry);
+        let mut line = format!("{mode} {owner} {group} {size} {time} ").into_bytes();
+        line.extend_from_slice(entry.name.as_bytes());
+        stdout_line(&line)?;
+    }
+    let _ = client.quit();
+    Ok(())
+}
+
+/// Sends a raw command and prints the whole reply; 4xx/5xx are errors.
+pub fn quote(target: &Target, command: &[String], global: &Global) -> Result<(), Failure> {
+    let mut client = super::connect(target, global)?;
+    let reply = client.sendcmd(&command.join(" "))?;
+    for line in reply.lines() {
+        stdout_line(line)?;
+    }
+    let _ = client.quit();
+    Ok(())
+}
