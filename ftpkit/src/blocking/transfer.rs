@@ -488,33 +488,38 @@ impl<'c> Transfer<'c, Upload> {
     /// bytes sent. On a plain connection the kernel copies file to socket
     /// (`sendfile`), without passing the bytes through user space.
     pub fn from_file(self, file: &mut std::fs::File) -> Result<u64> {
-        let Transfer {
-            client,
-            path,
-            rest,
-            ty,
-            block_size,
-            mut progress,
-            direction,
-        } = self;
-        let offset = rest.unwrap_or(0);
-        let mut buf = vec![0u8; block_size];
-        let block = u64::try_from(block_size).unwrap_or(u64::MAX);
-        let mut writer = client.open_writer(Store::command(path?, direction.append), ty, rest)?;
-        while writer.send_file(file, block, &mut buf)? > 0 {
-            if let Some(progress) = progress.as_mut() {
-                progress(offset + writer.bytes_written());
-            }
-        }
-        let sent = writer.bytes_written();
-        writer.finish()?;
-        Ok(sent)
+        let block = u64::try_from(self.block_size).unwrap_or(u64::MAX);
+        self.send_all(|writer, buf| writer.send_file(file, block, buf))
     }
 
     /// Uploads everything `input` yields; returns the bytes sent. A failure
     /// reading `input` aborts the upload, so no partial file is left
     /// looking complete.
     pub fn from_reader<R: Read + ?Sized>(self, input: &mut R) -> Result<u64> {
+        self.send_all(|writer, buf| {
+            loop {
+                match input.read(buf) {
+                    Ok(n) => {
+                        writer.write_data(buf.get(..n).unwrap_or_default())?;
+                        return Ok(n as u64);
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => {
+                        writer.abort_quietly();
+                        return Err(Error::io(Phase::Local)(e));
+                    }
+                }
+            }
+        })
+    }
+
+    /// Opens the upload, calls `send` (with the writer and a block-sized
+    /// buffer) until it sends nothing more, reporting progress, then
+    /// finishes the transfer.
+    fn send_all(
+        self,
+        mut send: impl FnMut(&mut DataWriter<'c>, &mut [u8]) -> Result<u64>,
+    ) -> Result<u64> {
         let Transfer {
             client,
             path,
@@ -527,17 +532,7 @@ impl<'c> Transfer<'c, Upload> {
         let offset = rest.unwrap_or(0);
         let mut buf = vec![0u8; block_size];
         let mut writer = client.open_writer(Store::command(path?, direction.append), ty, rest)?;
-        loop {
-            let n = match input.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    writer.abort_quietly();
-                    return Err(Error::io(Phase::Local)(e));
-                }
-            };
-            writer.write_data(buf.get(..n).unwrap_or_default())?;
+        while send(&mut writer, &mut buf)? > 0 {
             if let Some(progress) = progress.as_mut() {
                 progress(offset + writer.bytes_written());
             }
