@@ -829,7 +829,7 @@ impl Client {
     /// connection (with a reset for uploads), then `NOOP`, and reads replies
     /// up to NOOP's 200 so that the replies to the transfer and to ABOR,
     /// however many the server sends, are all consumed.
-    pub(crate) fn abort_transfer(&mut self, data: Option<Stream>, reset: bool) -> Result<()> {
+    pub(crate) fn abort_transfer(&mut self, data: Stream, reset: bool) -> Result<()> {
         let result = self.abort_sequence(data, reset);
         if result.is_err() {
             self.unusable = true;
@@ -837,17 +837,15 @@ impl Client {
         result
     }
 
-    fn abort_sequence(&mut self, data: Option<Stream>, reset: bool) -> Result<()> {
+    fn abort_sequence(&mut self, data: Stream, reset: bool) -> Result<()> {
         if self.unusable {
             return Err(Error::Unusable);
         }
         self.control.send(&Abort::COMMAND)?;
-        if let Some(stream) = data {
-            if reset {
-                net::reset_on_close(stream.tcp());
-            }
-            drop(stream);
+        if reset {
+            net::reset_on_close(data.tcp());
         }
+        drop(data);
         let mut abort = Abort::new();
         let mut step = AbortStep::Read;
         loop {

@@ -13,6 +13,28 @@ use crate::{
     proto::{Arg, Command, Reply, TransferType, finish_transfer},
 };
 
+/// The open data connection of a transfer, and the client it belongs to.
+#[derive(Debug)]
+struct Open<'c> {
+    client: &'c mut Client,
+    /// `None` once the transfer ended or was aborted.
+    stream: Option<Stream>,
+    /// Reset, rather than close, the data connection on abort (uploads: so
+    /// the server cannot take a partial file for a complete one).
+    reset_on_abort: bool,
+}
+
+impl Open<'_> {
+    /// `ABOR` and resynchronise the control connection; nothing if the
+    /// data connection is already closed.
+    fn abort(&mut self) -> Result<()> {
+        match self.stream.take() {
+            Some(stream) => self.client.abort_transfer(stream, self.reset_on_abort),
+            None => Ok(()),
+        }
+    }
+}
+
 /// Reads a transfer's data as it arrives (ftplib's `transfercmd` socket).
 ///
 /// When the server closes the data connection, the reader reads the
@@ -24,8 +46,7 @@ use crate::{
 /// (`into_inner()` and downcast to get it back).
 #[derive(Debug)]
 pub struct DataReader<'c> {
-    client: &'c mut Client,
-    stream: Option<Stream>,
+    open: Open<'c>,
     command: Command,
     announced: Option<u64>,
     expected: Option<u64>,
@@ -42,8 +63,11 @@ impl<'c> DataReader<'c> {
         expected: Option<u64>,
     ) -> DataReader<'c> {
         DataReader {
-            client,
-            stream: Some(stream),
+            open: Open {
+                client,
+                stream: Some(stream),
+                reset_on_abort: false,
+            },
             command,
             announced,
             expected,
@@ -65,7 +89,7 @@ impl<'c> DataReader<'c> {
     /// Reads data; 0 means the transfer is complete and the server confirmed it.
     pub(crate) fn read_data(&mut self, buf: &mut [u8]) -> Result<usize> {
         loop {
-            let Some(stream) = self.stream.as_mut() else {
+            let Some(stream) = self.open.stream.as_mut() else {
                 return Ok(0);
             };
             match stream.read(buf) {
@@ -84,8 +108,7 @@ impl<'c> DataReader<'c> {
                 }
                 Err(e) => {
                     let err = Error::io(Phase::Data)(e);
-                    let stream = self.stream.take();
-                    let _ = self.client.abort_transfer(stream, false);
+                    let _ = self.open.abort();
                     return Err(err);
                 }
             }
@@ -93,13 +116,13 @@ impl<'c> DataReader<'c> {
     }
 
     fn end_of_data(&mut self) -> Result<usize> {
-        self.stream = None;
+        self.open.stream = None;
         self.complete()?;
         Ok(0)
     }
 
     fn complete(&mut self) -> Result<()> {
-        let reply = self.client.read_reply()?;
+        let reply = self.open.client.read_reply()?;
         let reply = finish_transfer(&self.command, reply)?;
         if let Some(expected) = self.expected
             && self.received < expected
@@ -117,7 +140,7 @@ impl<'c> DataReader<'c> {
     /// To stop early, use [`DataReader::abort`] instead.
     pub fn finish(mut self) -> Result<Reply> {
         let mut sink = [0u8; 16 * 1024];
-        while self.stream.is_some() {
+        while self.open.stream.is_some() {
             self.read_data(&mut sink)?;
         }
         match self.done.take() {
@@ -129,16 +152,11 @@ impl<'c> DataReader<'c> {
     /// Stops the transfer: `ABOR`, close the data connection, and consume
     /// the server's replies. The client stays usable.
     pub fn abort(mut self) -> Result<()> {
-        match self.stream.take() {
-            Some(stream) => self.client.abort_transfer(Some(stream), false),
-            None => Ok(()),
-        }
+        self.open.abort()
     }
 
     pub(crate) fn abort_quietly(&mut self) {
-        if let Some(stream) = self.stream.take() {
-            let _ = self.client.abort_transfer(Some(stream), false);
-        }
+        let _ = self.open.abort();
     }
 }
 
@@ -162,8 +180,7 @@ impl Drop for DataReader<'_> {
 /// the server never mistakes a partial upload for a complete one.
 #[derive(Debug)]
 pub struct DataWriter<'c> {
-    client: &'c mut Client,
-    stream: Option<Stream>,
+    open: Open<'c>,
     command: Command,
     sent: u64,
 }
@@ -171,8 +188,11 @@ pub struct DataWriter<'c> {
 impl<'c> DataWriter<'c> {
     pub(crate) fn new(client: &'c mut Client, stream: Stream, command: Command) -> DataWriter<'c> {
         DataWriter {
-            client,
-            stream: Some(stream),
+            open: Open {
+                client,
+                stream: Some(stream),
+                reset_on_abort: true,
+            },
             command,
             sent: 0,
         }
@@ -193,7 +213,7 @@ impl<'c> DataWriter<'c> {
         max: u64,
         buf: &mut [u8],
     ) -> Result<u64> {
-        let Some(stream) = self.stream.as_mut() else {
+        let Some(stream) = self.open.stream.as_mut() else {
             return Err(Error::Unusable);
         };
         let result = match stream {
@@ -227,7 +247,7 @@ impl<'c> DataWriter<'c> {
     }
 
     pub(crate) fn write_data(&mut self, data: &[u8]) -> Result<()> {
-        let Some(stream) = self.stream.as_mut() else {
+        let Some(stream) = self.open.stream.as_mut() else {
             return Err(Error::Unusable);
         };
         match stream.write_all(data) {
@@ -248,7 +268,7 @@ impl<'c> DataWriter<'c> {
     /// Ends the upload: closes the data connection and returns the server's
     /// final reply (2xx), or the error it sent.
     pub fn finish(mut self) -> Result<Reply> {
-        let Some(mut stream) = self.stream.take() else {
+        let Some(mut stream) = self.open.stream.take() else {
             return Err(Error::Unusable);
         };
         // A TLS upload ends with close_notify, so the server can tell a
@@ -264,26 +284,21 @@ impl<'c> DataWriter<'c> {
         if let Err(e) = shutdown
             && e.kind() != io::ErrorKind::NotConnected
         {
-            self.client.mark_unusable();
+            self.open.client.mark_unusable();
             return Err(Error::io(Phase::Data)(e));
         }
-        let reply = self.client.read_reply()?;
+        let reply = self.open.client.read_reply()?;
         finish_transfer(&self.command, reply)
     }
 
     /// Stops the upload: resets the data connection, sends `ABOR` and
     /// consumes the server's replies. The client stays usable.
     pub fn abort(mut self) -> Result<()> {
-        match self.stream.take() {
-            Some(stream) => self.client.abort_transfer(Some(stream), true),
-            None => Ok(()),
-        }
+        self.open.abort()
     }
 
     pub(crate) fn abort_quietly(&mut self) {
-        if let Some(stream) = self.stream.take() {
-            let _ = self.client.abort_transfer(Some(stream), true);
-        }
+        let _ = self.open.abort();
     }
 }
 
@@ -294,7 +309,7 @@ impl Write for DataWriter<'_> {
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        match self.stream.as_mut() {
+        match self.open.stream.as_mut() {
             Some(stream) => stream.flush(),
             None => Ok(()),
         }
