@@ -115,13 +115,17 @@ pub enum Command {
     /// Download a file. It is written to PATH.part and renamed to PATH only
     /// when complete and, where the server reports a size, of that size.
     #[command(
-        after_help = "Examples:\n  ftpkit get ftp://ftp.example.com/pub/file.iso\n  ftpkit get -c -o file.iso ftp://ftp.example.com/pub/file.iso   # resume\n  ftpkit get -o - ftp://ftp.example.com/README | less"
+        after_help = "Examples:\n  ftpkit get ftp://ftp.example.com/pub/file.iso\n  ftpkit get -c -o file.iso ftp://ftp.example.com/pub/file.iso   # resume\n  ftpkit get -o - ftp://ftp.example.com/README | less\n  ftpkit get -o data/ 'ftp://ftp.example.com/exports/*.csv'"
     )]
     Get {
-        /// ftp://[user[:password]@]host[:port]/path/to/file
-        url: String,
+        /// ftp://[user[:password]@]host[:port]/path/to/file; several URLs, or
+        /// a glob in the last component (`'ftp://host/dir/*.csv'`, matched
+        /// on the client), download into the -o directory.
+        #[arg(required = true, num_args = 1..)]
+        urls: Vec<String>,
         /// Where to save it (`-` for standard output). Default: the remote
-        /// file's name in the current directory.
+        /// file's name in the current directory. With several files: an
+        /// existing directory.
         #[arg(short = 'o', long = "output", value_name = "PATH")]
         output: Option<PathBuf>,
         /// Resume: continue from the length of PATH.part (or of PATH, for a

@@ -4,6 +4,7 @@ mod args;
 mod cmd;
 mod exit;
 mod failure;
+mod glob;
 mod output;
 mod plan;
 mod progress;
@@ -57,15 +58,18 @@ fn run(cli: &args::Cli) -> Result<(), Failure> {
             cmd::ls::run(&plan::parse_url(url, global.tls)?, style, global)
         }
         Command::Get {
-            url,
+            urls,
             output,
             resume,
-        } => cmd::get::run(
-            &plan::parse_url(url, global.tls)?,
-            output.as_deref(),
-            *resume,
-            global,
-        ),
+        } => match urls.as_slice() {
+            [url] if !has_glob(url) => cmd::get::run(
+                &plan::parse_url(url, global.tls)?,
+                output.as_deref(),
+                *resume,
+                global,
+            ),
+            _ => cmd::get::run_many(urls, output.as_deref(), *resume, global),
+        },
         Command::Cat { url } => cmd::get::run(
             &plan::parse_url(url, global.tls)?,
             Some(std::path::Path::new("-")),
@@ -93,6 +97,12 @@ fn run(cli: &args::Cli) -> Result<(), Failure> {
             cmd::put::run(path, &plan::parse_url(url, global.tls)?, *resume, global)
         }
     }
+}
+
+/// Whether the last path component of a URL holds a glob character.
+fn has_glob(url: &str) -> bool {
+    let name = url.rsplit('/').next().unwrap_or_default();
+    name.contains(['*', '?', '['])
 }
 
 /// `-v`: commands and replies (`ftpkit=debug`); `-vv`: everything

@@ -424,3 +424,91 @@ fn file_and_directory_commands() {
     let out = ftpkit(&["rm", &url(&server, "nope")], dir.path());
     assert_eq!(code(&out), 5);
 }
+
+#[test]
+fn get_several_urls_and_a_glob_into_a_directory() {
+    let server = UnftpServer::start();
+    fs::create_dir(server.root().join("exports")).unwrap();
+    for (name, seed) in [("a.csv", 1), ("b.csv", 2), ("notes.txt", 3)] {
+        fs::write(
+            server.root().join("exports").join(name),
+            random_bytes(10_000, seed),
+        )
+        .unwrap();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir(dir.path().join("out")).unwrap();
+    let out = ftpkit(
+        &["get", "-o", "out", &url(&server, "exports/*.csv")],
+        dir.path(),
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let mut got: Vec<String> = fs::read_dir(dir.path().join("out"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    got.sort();
+    assert_eq!(got, ["a.csv", "b.csv"]);
+    assert_eq!(
+        sha256_file(dir.path().join("out/b.csv")),
+        sha256_hex(&random_bytes(10_000, 2))
+    );
+
+    let out = ftpkit(
+        &[
+            "get",
+            "-o",
+            "out",
+            &url(&server, "exports/notes.txt"),
+            &url(&server, "exports/a.csv"),
+        ],
+        dir.path(),
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(
+        sha256_file(dir.path().join("out/notes.txt")),
+        sha256_hex(&random_bytes(10_000, 3))
+    );
+
+    let out = ftpkit(
+        &["get", "-o", "out", &url(&server, "exports/*.none")],
+        dir.path(),
+    );
+    assert_eq!(code(&out), 5, "no match: {}", stderr(&out));
+    let out = ftpkit(
+        &["get", "-o", "missing-dir", &url(&server, "exports/*.csv")],
+        dir.path(),
+    );
+    assert_eq!(code(&out), 2, "-o must be a directory: {}", stderr(&out));
+}
+
+#[test]
+fn a_glob_never_writes_outside_the_directory() {
+    let server = FakeServer::start(vec![
+        Script::login_anonymous()
+            .expect("TYPE A")
+            .reply("200 ok")
+            .expect("EPSV")
+            .epsv()
+            .expect("NLST d/")
+            .reply("150 here")
+            .send_data(b"../escape.txt\r\n")
+            .reply("226 done"),
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir(dir.path().join("out")).unwrap();
+    let out = ftpkit(
+        &[
+            "get",
+            "-o",
+            "out",
+            &format!("ftp://{}/d/*.txt", server.addr()),
+        ],
+        dir.path(),
+    );
+    // The base name "escape.txt" of "../escape.txt" is fetched as d/escape.txt,
+    // never as ../escape.txt: here the server has no such file to offer.
+    assert_ne!(code(&out), 0);
+    assert!(!dir.path().join("escape.txt").exists());
+    server.finish_allow_unplayed();
+}
