@@ -8,6 +8,24 @@
 //! - [`certs`]: a throw-away CA and server certificate for TLS tests;
 //! - [`hash`]: SHA-256 and deterministic random bytes, so every byte that
 //!   moves in a test can be checked.
+//!
+//! At a glance:
+//!
+//! - `FakeServer::start(vec![script, ...])` (one [`Script`] per accepted
+//!   control connection, in order) or `FakeServer::with_timeout(scripts,
+//!   bound)`; `addr()`; `finish()` returns the [`Transcript`] (`commands`,
+//!   `uploads`, `upload_resets`) or panics with the failed step and what
+//!   arrived; `finish_allow_unplayed()` stops the server wherever it is and
+//!   never panics (`Transcript::failure` says where it stopped).
+//! - `Script` steps: `reply`, `reply_lines`, `raw`, `expect`,
+//!   `expect_prefix`, `epsv`, `pasv`, `pasv_reply_addr`, `active`,
+//!   `send_data`, `send_data_then(bytes, DataFault)`, `recv_data`,
+//!   `recv_data_then(DataFault)`, `intrude_from_other_host`, `never_reply`,
+//!   `endless_line`, `endless_multiline`, `sleep`, `end`; shortcuts
+//!   `login_anonymous()`, `login(user, pass)`, and `then(other)`.
+//! - `UnftpServer::start()`, `start_with_tls(&TestCerts)`,
+//!   `start_with_tls_files(cert, key)`; `addr()`, `root()`; stops on drop.
+//! - `sha256_hex`, `sha256_file`, `random_bytes(len, seed)`.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

@@ -27,17 +27,24 @@ use std::{
 
 use socket2::SockRef;
 
-/// A fault to inject into a data connection.
+/// A fault to inject into a data connection, for
+/// [`Script::send_data_then`] (a download) or [`Script::recv_data_then`]
+/// (an upload).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DataFault {
-    /// Move the first `n` bytes, then close cleanly (FIN).
+    /// Move the first `n` bytes, then close cleanly (FIN). In an upload the
+    /// kernel turns the close into a reset if the client has sent more
+    /// bytes than were read.
     CloseAt(usize),
-    /// Move the first `n` bytes, then reset the connection (RST).
+    /// Move the first `n` bytes, then reset the connection (RST, through
+    /// `SO_LINGER` 0).
     ResetAt(usize),
-    /// Send the first `n` bytes, then keep the connection open and silent
-    /// while the script goes on (until the client closes it or the test ends).
+    /// Move the first `n` bytes, then keep the connection open and silent
+    /// (and, in an upload, stop reading) while the script goes on, until
+    /// the client closes it or the server is stopped; the end of the script
+    /// waits for that, bounded by three times the timeout.
     StallAt(usize),
-    /// Send everything in `chunk`-byte pieces with `delay` between them: a
+    /// Move everything in `chunk`-byte pieces with `delay` between them: a
     /// slow but live transfer.
     Slow {
         /// Bytes per piece.
@@ -181,14 +188,17 @@ impl Script {
         self.push(Step::RecvData(None))
     }
 
-    /// Like [`Script::recv_data`], cut by a fault (`CloseAt`/`ResetAt` after
-    /// `n` bytes read).
+    /// Like [`Script::recv_data`], with a fault: `CloseAt`, `ResetAt` or
+    /// `StallAt` after `n` bytes read, or `Slow` reading. Only the bytes
+    /// read are recorded.
     pub fn recv_data_then(self, fault: DataFault) -> Script {
         self.push(Step::RecvData(Some(fault)))
     }
 
     /// Stops answering but keeps the control connection open until the
-    /// client closes it or the test ends.
+    /// client closes it, the server is stopped
+    /// ([`FakeServer::finish_allow_unplayed`] or drop), or three times the
+    /// timeout passes. Ends the script: later steps are not played.
     pub fn never_reply(self) -> Script {
         self.push(Step::NeverReply)
     }
@@ -203,12 +213,12 @@ impl Script {
         self.push(Step::EndlessMultiline(code))
     }
 
-    /// Pauses.
+    /// Pauses (cut short if the server is stopped).
     pub fn sleep(self, duration: Duration) -> Script {
         self.push(Step::Sleep(duration))
     }
 
-    /// Closes the control connection.
+    /// Closes the control connection. Ends the script.
     pub fn end(self) -> Script {
         self.push(Step::End)
     }
@@ -224,6 +234,11 @@ pub struct Transcript {
     /// For each `recv_data` step: whether the client reset the connection
     /// (an aborted upload) instead of closing it cleanly.
     pub upload_resets: Vec<bool>,
+    /// Why the scripts were not played to the end, if they were not: the
+    /// step and what went wrong (what [`FakeServer::finish`] panics with).
+    /// Set by [`FakeServer::finish_allow_unplayed`] too, where it is not
+    /// an error.
+    pub failure: Option<String>,
 }
 
 /// A running fake server: one [`Script`] per accepted control connection.
@@ -271,22 +286,27 @@ impl FakeServer {
     /// went otherwise or timed out.
     pub fn finish(mut self) -> Transcript {
         let result = self.join();
-        let transcript = self.transcript();
+        let mut transcript = self.transcript();
         if let Err(msg) = result {
             panic!(
                 "fake server: {msg}\ncommands received: {:?}",
                 transcript.commands
             );
         }
+        transcript.failure = None;
         transcript
     }
 
     /// Stops the server wherever it is, for fault tests where the client
-    /// gives up mid-script, and returns the transcript.
+    /// gives up mid-script, and returns the transcript; never panics.
+    /// [`Transcript::failure`] tells where the script stopped, if it did
+    /// not play to the end.
     pub fn finish_allow_unplayed(mut self) -> Transcript {
         self.stop.store(true, Ordering::SeqCst);
-        let _ = self.join();
-        self.transcript()
+        let result = self.join();
+        let mut transcript = self.transcript();
+        transcript.failure = result.err();
+        transcript
     }
 
     fn join(&mut self) -> Result<(), String> {
@@ -338,6 +358,18 @@ const ENDLESS_LIMIT: usize = 64 << 20;
 impl Player {
     fn stopped(&self) -> bool {
         self.stop.load(Ordering::SeqCst)
+    }
+
+    /// Sleeps for `d`, or less if the server is stopped meanwhile.
+    fn pause(&self, d: Duration) {
+        let end = Instant::now() + d;
+        loop {
+            let now = Instant::now();
+            if now >= end || self.stopped() {
+                return;
+            }
+            thread::sleep((end - now).min(POLL));
+        }
     }
 
     fn serve(&self, listener: TcpListener, scripts: Vec<Script>) -> Result<(), String> {
@@ -467,12 +499,13 @@ impl Player {
                 self.hold(&mut conn.control);
                 Ok(())
             }
-            Step::EndlessLine => self.endless(conn, |_| b"x".repeat(4096)),
-            Step::EndlessMultiline(code) => self.endless(conn, |_| {
-                format!("{code}-and more\r\n").repeat(64).into_bytes()
-            }),
+            Step::EndlessLine => self.endless(conn, &b"x".repeat(4096)),
+            Step::EndlessMultiline(code) => {
+                let lines = format!("{code}-and more\r\n").repeat(64);
+                self.endless(conn, lines.as_bytes())
+            }
             Step::Sleep(d) => {
-                thread::sleep(*d);
+                self.pause(*d);
                 Ok(())
             }
             Step::End => {
@@ -482,13 +515,17 @@ impl Player {
         }
     }
 
-    /// Writes everything, retrying on timeouts until stopped or the bound passes.
+    /// Writes everything, retrying on timeouts until stopped or no byte
+    /// could be written for the bound.
     fn write_all(&self, stream: &mut TcpStream, mut bytes: &[u8]) -> Result<(), String> {
-        let deadline = Instant::now() + self.timeout;
+        let mut deadline = Instant::now() + self.timeout;
         while !bytes.is_empty() {
             match stream.write(bytes) {
                 Ok(0) => return Err("connection closed while writing".into()),
-                Ok(n) => bytes = &bytes[n..],
+                Ok(n) => {
+                    bytes = &bytes[n..];
+                    deadline = Instant::now() + self.timeout;
+                }
                 Err(e) if is_timeout(&e) => {
                     if self.stopped() || Instant::now() > deadline {
                         return Err("write timed out".into());
@@ -592,7 +629,10 @@ impl Player {
             Some(DataFault::Slow { chunk, delay }) => {
                 for piece in data.chunks(chunk.max(1)) {
                     self.write_all(&mut stream, piece)?;
-                    thread::sleep(delay);
+                    self.pause(delay);
+                    if self.stopped() {
+                        return Err("stopped during a slow transfer".into());
+                    }
                 }
                 let _ = stream.shutdown(Shutdown::Write);
             }
@@ -606,15 +646,25 @@ impl Player {
             Some(DataFault::CloseAt(n) | DataFault::ResetAt(n) | DataFault::StallAt(n)) => n,
             _ => usize::MAX,
         };
-        let deadline = Instant::now() + self.timeout;
+        let (piece, delay) = match fault {
+            Some(DataFault::Slow { chunk, delay }) => (chunk.max(1), delay),
+            _ => (1 << 16, Duration::ZERO),
+        };
+        let mut deadline = Instant::now() + self.timeout;
         let mut got = Vec::new();
         let mut reset = false;
-        let mut buf = vec![0u8; 1 << 16];
+        let mut buf = vec![0u8; piece];
         while got.len() < limit {
             let want = buf.len().min(limit - got.len());
             match stream.read(&mut buf[..want]) {
                 Ok(0) => break,
-                Ok(n) => got.extend_from_slice(&buf[..n]),
+                Ok(n) => {
+                    got.extend_from_slice(&buf[..n]);
+                    deadline = Instant::now() + self.timeout;
+                    if !delay.is_zero() {
+                        self.pause(delay);
+                    }
+                }
                 Err(e) if is_timeout(&e) => {
                     if self.stopped() || Instant::now() > deadline {
                         return Err("timed out receiving data".into());
@@ -631,6 +681,11 @@ impl Player {
         match fault {
             Some(DataFault::ResetAt(_)) => {
                 let _ = SockRef::from(&stream).set_linger(Some(Duration::ZERO));
+            }
+            Some(DataFault::CloseAt(_)) => {
+                // A FIN first; the kernel follows it with a reset if the
+                // client's unread bytes are still queued when it closes.
+                let _ = stream.shutdown(Shutdown::Write);
             }
             Some(DataFault::StallAt(_)) => conn.parked.push(stream),
             _ => {}
@@ -657,12 +712,19 @@ impl Player {
         }
     }
 
-    fn endless(&self, conn: &mut Conn, chunk: impl Fn(usize) -> Vec<u8>) -> Result<(), String> {
+    /// Floods the control connection until 64 MiB are sent, the client
+    /// closes it, stops reading for the bound, or the server is stopped.
+    fn endless(&self, conn: &mut Conn, pattern: &[u8]) -> Result<(), String> {
         let mut sent = 0;
-        while sent < ENDLESS_LIMIT && !self.stopped() {
-            let bytes = chunk(sent);
-            match conn.control.write(&bytes) {
-                Ok(n) => sent += n,
+        let mut deadline = Instant::now() + self.timeout;
+        while sent < ENDLESS_LIMIT && !self.stopped() && Instant::now() < deadline {
+            // Resume where a short write stopped, so lines stay whole.
+            let at = sent % pattern.len();
+            match conn.control.write(&pattern[at..]) {
+                Ok(n) => {
+                    sent += n;
+                    deadline = Instant::now() + self.timeout;
+                }
                 Err(e) if is_timeout(&e) => {}
                 Err(_) => return Ok(()), // the client gave up: that is the point
             }

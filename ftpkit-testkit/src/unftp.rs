@@ -2,10 +2,34 @@
 //! rooted in a temporary directory, on loopback.
 //!
 //! It accepts any user name and password (libunftp's anonymous
-//! authenticator), serves passive and active mode, and with
-//! [`UnftpServer::start_with_tls`] explicit FTPS.
+//! authenticator: `anonymous`, `test`/`secret`, anything), serves passive
+//! and active mode, and with [`UnftpServer::start_with_tls`] explicit FTPS.
+//!
+//! What libunftp 0.24 with this back end does, as seen from a client:
+//!
+//! - `FEAT`: `EPSV MDTM MLSD MLST REST STREAM SITE MD5 SIZE UTF8`, plus
+//!   `AUTH TLS PBSZ PROT` with TLS. `SIZE`, `MDTM` (also on directories),
+//!   `MLST`, `MLSD` (facts `type;size;modify;`, no `perm`, no `cdir`/`pdir`
+//!   entries), `NLST`, `REST` for `RETR` and for `STOR` (the file is cut
+//!   to the offset first), `APPE`, `EPSV`, `PASV`, `PORT`; not `EPRT`,
+//!   `MFMT`, `CCC` (500/502). `TYPE A` is accepted but transfers stay
+//!   binary. FTPS is TLS 1.2 only, and explicit only (no implicit port).
+//! - `LIST` lines look like this (numeric owner and group, the year instead
+//!   of the time for other years); options such as `-la` are ignored;
+//!   `LIST`/`MLSD` of a file is `550 Directory not found`:
+//!
+//!   ```text
+//!   -rw-r--r--            1            0            0             10 Nov 24 05:46 f.txt
+//!   drwxr-xr-x            2            0            0           4096 Nov 24 05:46 sub
+//!   ```
+//! - `RETR`/`LIST` of a missing path replies `150` and then `550`.
+//! - `PORT` connects to the client at once, before the transfer command.
+//! - A command whose argument does not parse (`REST abc`, `RETR` without a
+//!   path: `501 Invalid Parameter`) ends the session: the next command is
+//!   met with a closed connection, no reply.
 
 use std::{
+    io::{Read, Write},
     net::{SocketAddr, TcpListener, TcpStream},
     path::Path,
     sync::atomic::{AtomicU16, Ordering},
@@ -34,11 +58,29 @@ pub struct UnftpServer {
 /// one test binary do not compete for the same ports.
 static NEXT_RANGE: AtomicU16 = AtomicU16::new(0);
 
+/// A 64-port passive range below Linux's ephemeral ports (32768 and up),
+/// so that it meets no client sockets: consecutive ranges within a process,
+/// starting at a place that depends on the process id, so that test
+/// binaries run side by side mostly use different ranges (and libunftp
+/// tries other ports of the range when one is taken).
 fn passive_range() -> std::ops::RangeInclusive<u16> {
     const WIDTH: u16 = 64;
-    let slot = NEXT_RANGE.fetch_add(1, Ordering::SeqCst) % 300;
-    let base = 30_000 + (std::process::id() % 50) as u16 * 4 + slot * WIDTH % 20_000;
+    const FIRST: u16 = 10_240;
+    const SLOTS: u32 = (32_768 - FIRST as u32) / WIDTH as u32;
+    let start = std::process::id().wrapping_mul(2_654_435_761) % SLOTS;
+    let slot = (start + u32::from(NEXT_RANGE.fetch_add(1, Ordering::Relaxed))) % SLOTS;
+    let base = FIRST + slot as u16 * WIDTH;
     base..=base + WIDTH - 1
+}
+
+/// A greeting no other server has, so that the readiness check knows it
+/// reached this one and not another that took the port meanwhile.
+fn unique_greeting() -> &'static str {
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let text = format!("ftpkit test server (libunftp) {}-{n}", std::process::id());
+    // libunftp wants a &'static str; a few bytes per server in a test.
+    Box::leak(text.into_boxed_str())
 }
 
 impl UnftpServer {
@@ -47,9 +89,22 @@ impl UnftpServer {
         UnftpServer::start_inner(None)
     }
 
-    /// Starts a server that offers explicit FTPS with the given certificates.
+    /// Starts a server that offers explicit FTPS (`AUTH TLS`, TLS 1.2)
+    /// with the certificate for `localhost`/`127.0.0.1` from `certs`.
     pub fn start_with_tls(certs: &TestCerts) -> UnftpServer {
         UnftpServer::start_inner(Some((certs.cert_pem.clone(), certs.key_pem.clone())))
+    }
+
+    /// Starts a server that offers explicit FTPS with a certificate chain
+    /// and a private key from PEM files.
+    pub fn start_with_tls_files(
+        cert_pem: impl AsRef<Path>,
+        key_pem: impl AsRef<Path>,
+    ) -> UnftpServer {
+        UnftpServer::start_inner(Some((
+            cert_pem.as_ref().to_path_buf(),
+            key_pem.as_ref().to_path_buf(),
+        )))
     }
 
     /// Starts a server whose certificate names another host.
@@ -75,6 +130,7 @@ impl UnftpServer {
             let root = dir.path().to_path_buf();
             let (stop_tx, stop_rx) = oneshot::channel::<()>();
             let tls = tls.clone();
+            let greeting = unique_greeting();
             let thread = thread::spawn(move || {
                 let runtime = tokio::runtime::Builder::new_multi_thread()
                     .worker_threads(2)
@@ -84,7 +140,7 @@ impl UnftpServer {
                 let mut builder = ServerBuilder::new(Box::new(move || {
                     Filesystem::new(root.clone()).expect("filesystem back end")
                 }))
-                .greeting("ftpkit test server (libunftp)")
+                .greeting(greeting)
                 .passive_ports(passive_range())
                 .active_passive_mode(ActivePassiveMode::ActiveAndPassive)
                 .shutdown_indicator(async move {
@@ -99,7 +155,7 @@ impl UnftpServer {
                 runtime.shutdown_timeout(Duration::from_millis(100));
             });
             let addr: SocketAddr = ([127, 0, 0, 1], port).into();
-            if wait_until_listening(addr, &thread) {
+            if wait_until_listening(addr, greeting, &thread) {
                 return UnftpServer {
                     addr,
                     dir,
@@ -142,18 +198,34 @@ fn free_port() -> u16 {
         .expect("a free port")
 }
 
-/// Polls until the server accepts connections, or its thread ended (the
-/// port was taken), or 10 seconds pass.
-fn wait_until_listening(addr: SocketAddr, thread: &JoinHandle<()>) -> bool {
+/// Polls until the server greets with `greeting`, or its thread ended
+/// (the port was taken), or 10 seconds pass.
+fn wait_until_listening(addr: SocketAddr, greeting: &str, thread: &JoinHandle<()>) -> bool {
     let deadline = Instant::now() + Duration::from_secs(10);
     while Instant::now() < deadline {
         if thread.is_finished() {
             return false;
         }
-        if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
-            return true;
+        if let Ok(stream) = TcpStream::connect_timeout(&addr, Duration::from_millis(200)) {
+            // Someone listens: ours if it greets as ours, else the port
+            // was taken between `free_port` and libunftp's bind.
+            return greets_with(stream, greeting);
         }
         thread::sleep(Duration::from_millis(10));
     }
     false
+}
+
+fn greets_with(mut stream: TcpStream, greeting: &str) -> bool {
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+    let mut line = Vec::new();
+    let mut byte = [0u8; 1];
+    while line.len() < 512 && !line.ends_with(b"\n") {
+        match stream.read(&mut byte) {
+            Ok(1) => line.push(byte[0]),
+            _ => break,
+        }
+    }
+    let _ = stream.write_all(b"QUIT\r\n");
+    String::from_utf8_lossy(&line).trim_end() == format!("220 {greeting}")
 }
