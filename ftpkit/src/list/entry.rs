@@ -52,10 +52,14 @@ pub struct Entry {
 
 impl Entry {
     /// An entry for a line nothing could parse: kind `Unknown`, the whole
-    /// line as its name and raw text.
+    /// line (less a trailing CR/LF) as its name, and as its raw text.
     pub fn unknown(line: &[u8]) -> Entry {
+        let mut name = line;
+        while let [rest @ .., b'\r' | b'\n'] = name {
+            name = rest;
+        }
         Entry {
-            name: Name::from(line),
+            name: Name::from(name),
             kind: EntryKind::Unknown,
             size: None,
             modified: None,
@@ -91,10 +95,11 @@ impl Entry {
         let date = match self.modified {
             Some(t) => {
                 let (y, m, d) = civil_date(t);
-                let secs_of_day = t
-                    .duration_since(SystemTime::UNIX_EPOCH)
-                    .map(|d| d.as_secs() % 86_400)
-                    .unwrap_or(0);
+                let secs = match t.duration_since(SystemTime::UNIX_EPOCH) {
+                    Ok(d) => i64::try_from(d.as_secs()).unwrap_or(0),
+                    Err(e) => i64::try_from(e.duration().as_secs()).map_or(0, |s| -s),
+                };
+                let secs_of_day = secs.rem_euclid(86_400);
                 format!(
                     "{y:04}-{m:02}-{d:02} {:02}:{:02}",
                     secs_of_day / 3600,
@@ -150,4 +155,65 @@ pub(crate) fn at(
     second: u32,
 ) -> Option<SystemTime> {
     civil_to_system_time(year, month, day, hour, minute, second, 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_keeps_the_line() {
+        let e = Entry::unknown(b"anything at all\r\n");
+        assert_eq!(
+            e,
+            Entry {
+                name: Name::from("anything at all"),
+                kind: EntryKind::Unknown,
+                size: None,
+                modified: None,
+                permissions: None,
+                owner: None,
+                group: None,
+                raw: b"anything at all\r\n".to_vec(),
+            }
+        );
+        assert!(!e.is_dir() && !e.is_file());
+        assert_eq!(Entry::unknown(b"\r\n\n").name, "");
+        assert_eq!(Entry::unknown(b"").raw, b"");
+    }
+
+    #[test]
+    fn format_unix_lines() {
+        let e = Entry {
+            name: Name::from(" two  spaces"),
+            kind: EntryKind::Directory,
+            size: Some(4096),
+            modified: at(2024, 2, 29, 23, 59, 0),
+            permissions: Some(0o1777),
+            owner: Some("root".into()),
+            group: Some("wheel".into()),
+            raw: Vec::new(),
+        };
+        assert!(e.is_dir() && !e.is_file());
+        assert_eq!(
+            e.format_unix(),
+            "drwxrwxrwt 1 root wheel 4096 2024-02-29 23:59  two  spaces"
+        );
+        let e = Entry {
+            kind: EntryKind::Symlink {
+                target: Some(Name::from("/t")),
+            },
+            modified: at(1969, 12, 31, 23, 58, 0),
+            permissions: Some(0o6644),
+            ..e
+        };
+        assert_eq!(
+            e.format_unix(),
+            "lrwSr-Sr-- 1 root wheel 4096 1969-12-31 23:58  two  spaces -> /t"
+        );
+        let bare = Entry::unknown(b"x");
+        assert_eq!(bare.format_unix(), "---------- 1 ? ? 0 1970-01-01 00:00 x");
+        assert_eq!(mode_string(0o7000), "--S--S--T");
+        assert_eq!(mode_string(0o7777), "rwsrwsrwt");
+    }
 }

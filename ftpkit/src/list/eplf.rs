@@ -46,31 +46,125 @@ pub fn parse_eplf(line: &[u8]) -> Option<Entry> {
 mod tests {
     use super::*;
 
+    fn entry(
+        line: &[u8],
+        name: &str,
+        kind: EntryKind,
+        size: Option<u64>,
+        secs: Option<u64>,
+        permissions: Option<u32>,
+    ) -> Entry {
+        Entry {
+            name: Name::from(name),
+            kind,
+            size,
+            modified: secs.and_then(|s| SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(s))),
+            permissions,
+            owner: None,
+            group: None,
+            raw: line.to_vec(),
+        }
+    }
+
     #[test]
     fn publicfile_lines() {
-        // From the EPLF specification (cr.yp.to/ftp/list/eplf.html).
-        let e = parse_eplf(b"+i8388621.48594,m825718503,r,s280,\tdjb.html").unwrap();
+        // publicfile 0.52, from the EPLF specification (cr.yp.to/ftp/list/eplf.html).
+        let l = b"+i8388621.48594,m825718503,r,s280,\tdjb.html";
         assert_eq!(
-            (e.name.to_string(), e.kind.clone(), e.size),
-            ("djb.html".into(), EntryKind::File, Some(280))
+            parse_eplf(l),
+            Some(entry(
+                l,
+                "djb.html",
+                EntryKind::File,
+                Some(280),
+                Some(825_718_503),
+                None
+            ))
         );
+        let l = b"+i8388621.50690,m824255907,/,\t514";
         assert_eq!(
-            e.modified,
-            SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(825_718_503))
+            parse_eplf(l),
+            Some(entry(
+                l,
+                "514",
+                EntryKind::Directory,
+                None,
+                Some(824_255_907),
+                None
+            ))
         );
-        let e = parse_eplf(b"+i8388621.50690,m824255907,/,\t514").unwrap();
-        assert!(e.is_dir());
-        assert_eq!(e.name, "514");
+        let l = b"+i8388621.48598,m824253270,r,s612,\t514.html";
         assert_eq!(
-            parse_eplf(b"+up644,r,\tx").unwrap().permissions,
-            Some(0o644)
+            parse_eplf(l),
+            Some(entry(
+                l,
+                "514.html",
+                EntryKind::File,
+                Some(612),
+                Some(824_253_270),
+                None
+            ))
         );
-        assert!(parse_eplf(b"+r,s1").is_none());
-        assert!(parse_eplf(b"+r,\t").is_none());
-        assert!(parse_eplf(b"r,\tx").is_none());
+        // anonftpd / with up (permissions) and a name with spaces and a tab.
+        let l = b"+up644,r,s0,\t a\tb ";
         assert_eq!(
-            parse_eplf(b"+s99999999999999999999999,\tbig").unwrap().size,
-            None
+            parse_eplf(l),
+            Some(entry(
+                l,
+                " a\tb ",
+                EntryKind::File,
+                Some(0),
+                None,
+                Some(0o644)
+            ))
         );
+        let l = b"+/,up4755,\tsetuid dir";
+        assert_eq!(
+            parse_eplf(l),
+            Some(entry(
+                l,
+                "setuid dir",
+                EntryKind::Directory,
+                None,
+                None,
+                Some(0o4755)
+            ))
+        );
+        // Neither r nor /: something that is neither fetchable nor listable.
+        let l = b"+m0,\tthing";
+        assert_eq!(
+            parse_eplf(l),
+            Some(entry(l, "thing", EntryKind::Other, None, Some(0), None))
+        );
+        let l = b"+\tbare";
+        assert_eq!(
+            parse_eplf(l),
+            Some(entry(l, "bare", EntryKind::Other, None, None, None))
+        );
+        // Bad facts are dropped, not fatal.
+        let l = b"+r,s99999999999999999999999,m-5,mx,up999,upx,up,s,m,,,zzz\tbig";
+        assert_eq!(
+            parse_eplf(l),
+            Some(entry(l, "big", EntryKind::File, None, None, None))
+        );
+    }
+
+    #[test]
+    fn not_eplf_lines() {
+        for bad in [
+            &b"+r,s1"[..],
+            b"+r,\t",
+            b"r,\tx",
+            b"",
+            b"+",
+            b"\t",
+            b" +r,\tx",
+        ] {
+            assert_eq!(parse_eplf(bad), None, "{:?}", String::from_utf8_lossy(bad));
+        }
+        let mut long = b"+".to_vec();
+        long.extend(std::iter::repeat_n(b',', 10_240));
+        long.extend(b"\tname");
+        assert_eq!(parse_eplf(&long).map(|e| e.kind), Some(EntryKind::Other));
     }
 }
