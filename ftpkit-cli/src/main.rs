@@ -93,9 +93,11 @@ fn run(cli: &args::Cli) -> Result<(), Failure> {
         Command::Quote { url, command } => {
             cmd::simple::quote(&plan::parse_url(url, global.tls)?, command, global)
         }
-        Command::Put { path, url, resume } => {
-            cmd::put::run(path, &plan::parse_url(url, global.tls)?, *resume, global)
-        }
+        Command::Put {
+            args,
+            resume,
+            temp_name,
+        } => cmd::put::run_args(args, *resume, *temp_name, global),
     }
 }
 

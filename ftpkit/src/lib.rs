@@ -32,10 +32,16 @@ mod name;
 pub mod proto;
 pub mod tls;
 
-pub use blocking::{Client, DataReader, DataWriter, Entries, Retrieve, Store};
+pub use blocking::{
+    Client, DataReader, DataWriter, Entries, FileDownload, FileUpload, Retrieve, Store,
+};
 pub use config::Config;
 pub use error::{Error, InvalidInput, Phase, ProtocolError, Result};
 pub use list::{Entry, EntryKind, MlsdEntry};
 pub use name::Name;
-pub use proto::{DataMode, Features, Protection, Reply, ReplyCode, TransferType};
+pub use proto::{
+    DataMode, Features, Protection, Reply, ReplyCode, TransferType,
+    hash::HashAlgorithm,
+    resume::{RetryPolicy, TransferOptions, TransferReport, Verified, Verify, VerifyError},
+};
 pub use tls::{TlsConfig, TlsMode};

@@ -18,6 +18,7 @@
 mod fake;
 mod interop;
 mod properties;
+mod resume;
 mod scenarios;
 mod tls;
 mod unftp;

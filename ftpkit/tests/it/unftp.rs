@@ -62,3 +62,9 @@ fn unftp_64_mib_each_way() {
     let server = UnftpServer::start();
     scenarios::big_transfer(&target(&server));
 }
+
+#[test]
+fn unftp_verified_files() {
+    let server = UnftpServer::start();
+    scenarios::verified_files(&target(&server));
+}
