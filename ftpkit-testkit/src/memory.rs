@@ -211,6 +211,16 @@ impl MemoryServer {
         self.lock().faults.push_back(fault);
     }
 
+    /// Faults queued and not yet taken by a transfer.
+    pub fn pending_faults(&self) -> usize {
+        self.lock().faults.len()
+    }
+
+    /// Drops the queued faults.
+    pub fn clear_faults(&self) {
+        self.lock().faults.clear();
+    }
+
     /// Every command received, in order, over all connections (PASS
     /// arguments included: this is a test server).
     pub fn commands(&self) -> Vec<String> {

@@ -511,3 +511,70 @@ fn limit_rate_paces_the_transfer() {
     assert!(started.elapsed() >= Duration::from_millis(450));
     assert_eq!(sha256_file(dir.path().join("f.bin")), sha256_hex(&data));
 }
+
+/// The fault soak: 200 transfers, half down and half up, each broken at a
+/// random point (a data reset, or the whole session dropped) once or twice,
+/// all ending byte-identical after automatic resume, in bounded time.
+#[test]
+fn fault_soak_200_transfers_end_byte_identical() {
+    let server = MemoryServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = client(&server);
+    let started = Instant::now();
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let mut retries = 0;
+    for i in 0..200u64 {
+        let len = 1000 + (next() % 300_000) as usize;
+        let data = random_bytes(len, 1000 + i);
+        for _ in 0..=(next() % 2) {
+            let at = next() % len as u64;
+            server.push_fault(if next() % 4 == 0 {
+                Fault::DropAllAt(at)
+            } else {
+                Fault::ResetDataAt(at)
+            });
+        }
+        let name = format!("s{i}.bin");
+        let report = if i % 2 == 0 {
+            server.put_file(&name, data.clone());
+            let report = c
+                .download(&name, dir.path().join(&name))
+                .retry(quick_retries())
+                .run()
+                .unwrap_or_else(|e| panic!("download {i}: {e}"));
+            assert_eq!(
+                sha256_file(dir.path().join(&name)),
+                sha256_hex(&data),
+                "download {i}"
+            );
+            report
+        } else {
+            let local = dir.path().join(&name);
+            fs::write(&local, &data).unwrap();
+            let report = c
+                .upload(&local, &name)
+                .retry(quick_retries())
+                .run()
+                .unwrap_or_else(|e| panic!("upload {i}: {e}"));
+            assert_eq!(server.file(&name), Some(Content::Bytes(data)), "upload {i}");
+            report
+        };
+        assert_eq!(report.size, len as u64);
+        retries += report.retries;
+        // Faults the transfer did not consume stay queued for the next one;
+        // clear them so each transfer meets only its own.
+        server.clear_faults();
+        assert_eq!(server.pending_faults(), 0);
+    }
+    assert!(
+        retries >= 200,
+        "every transfer was broken at least once: {retries}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(120));
+}
