@@ -155,6 +155,39 @@ pub enum Command {
         #[arg(long = "temp-name")]
         temp_name: bool,
     },
+    /// Copy a directory tree, only what changed (size and time), over
+    /// several connections. Downloads by default: REMOTE_URL LOCAL_DIR; with
+    /// --reverse, uploads: LOCAL_DIR REMOTE_URL. Names from the server that
+    /// could leave LOCAL_DIR (.., /, \, control characters) and symlinks on
+    /// either side are skipped with a warning.
+    #[command(
+        after_help = "Examples:\n  ftpkit mirror ftp://ftp.example.com/pub/docs/ ./docs\n  ftpkit mirror --parallel 8 --delete ftp://user@host/site/ ./site-backup\n  ftpkit mirror --reverse ./site ftp://user@host/www/ --exclude '*.tmp'\n  ftpkit mirror --dry-run --include '*.csv' ftp://host/exports/ ./exports"
+    )]
+    Mirror {
+        /// Source: REMOTE_URL (or LOCAL_DIR with --reverse).
+        source: String,
+        /// Destination: LOCAL_DIR (or REMOTE_URL with --reverse).
+        destination: String,
+        /// Upload LOCAL_DIR to REMOTE_URL instead.
+        #[arg(short = 'R', long)]
+        reverse: bool,
+        /// Connections transferring at once.
+        #[arg(short = 'P', long, value_name = "N", default_value_t = 4)]
+        parallel: usize,
+        /// Delete destination files and directories that the source lacks.
+        #[arg(long)]
+        delete: bool,
+        /// Print what would be done, change nothing.
+        #[arg(short = 'n', long = "dry-run")]
+        dry_run: bool,
+        /// Copy only files matching GLOB (a name, or a path when it holds /);
+        /// repeatable.
+        #[arg(long, value_name = "GLOB")]
+        include: Vec<String>,
+        /// Skip files and directories matching GLOB; repeatable.
+        #[arg(long, value_name = "GLOB")]
+        exclude: Vec<String>,
+    },
 }
 
 /// Options shared by every command.

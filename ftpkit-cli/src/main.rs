@@ -93,6 +93,28 @@ fn run(cli: &args::Cli) -> Result<(), Failure> {
         Command::Quote { url, command } => {
             cmd::simple::quote(&plan::parse_url(url, global.tls)?, command, global)
         }
+        Command::Mirror {
+            source,
+            destination,
+            reverse,
+            parallel,
+            delete,
+            dry_run,
+            include,
+            exclude,
+        } => cmd::mirror::run(
+            source,
+            destination,
+            &cmd::mirror::MirrorOptions {
+                reverse: *reverse,
+                parallel: *parallel,
+                delete: *delete,
+                dry_run: *dry_run,
+                include: include.clone(),
+                exclude: exclude.clone(),
+            },
+            global,
+        ),
         Command::Put {
             args,
             resume,

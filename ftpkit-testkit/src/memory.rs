@@ -95,6 +95,9 @@ pub struct Behavior {
     pub refuse_relogin: bool,
     /// Answer APPE with 502 (not implemented).
     pub no_appe: bool,
+    /// Listings to send instead of the real one, by directory (`""` is
+    /// the root): raw MLSD lines, for hostile names.
+    pub listings: BTreeMap<String, String>,
 }
 
 impl Default for Behavior {
@@ -107,6 +110,7 @@ impl Default for Behavior {
             ignore_rest: false,
             refuse_relogin: false,
             no_appe: false,
+            listings: BTreeMap::new(),
         }
     }
 }
@@ -114,6 +118,8 @@ impl Default for Behavior {
 #[derive(Debug, Default)]
 struct State {
     files: BTreeMap<String, File>,
+    /// Directories made with MKD (others exist implicitly, from file keys).
+    dirs: std::collections::BTreeSet<String>,
     faults: VecDeque<Fault>,
     commands: Vec<String>,
     logins: usize,
@@ -303,7 +309,17 @@ impl Session {
             let text = line.trim_end_matches(['\r', '\n']).to_owned();
             self.lock().commands.push(text.clone());
             let (verb, arg) = text.split_once(' ').unwrap_or((&text, ""));
-            match self.command(&verb.to_ascii_uppercase(), arg)? {
+            let verb = verb.to_ascii_uppercase();
+            // Paths are flat keys without a leading slash.
+            let arg = if matches!(
+                verb.as_str(),
+                "OPTS" | "MFMT" | "REST" | "TYPE" | "USER" | "PASS"
+            ) {
+                arg.to_owned()
+            } else {
+                key(arg)
+            };
+            match self.command(&verb, &arg)? {
                 Flow::Go => {}
                 Flow::Quit => return Ok(()),
             }
@@ -335,7 +351,14 @@ impl Session {
             }
             "FEAT" => {
                 let mut lines = vec!["211-Features:".to_owned()];
-                for f in ["SIZE", "MDTM", "REST STREAM", "EPSV", "UTF8"] {
+                for f in [
+                    "SIZE",
+                    "MDTM",
+                    "REST STREAM",
+                    "EPSV",
+                    "UTF8",
+                    "MLST type*;size*;modify*;",
+                ] {
                     lines.push(format!(" {f}"));
                 }
                 for h in &behavior.hashes {
@@ -391,6 +414,7 @@ impl Session {
             },
             "MFMT" if behavior.mfmt => {
                 let (time, name) = arg.split_once(' ').unwrap_or((arg, ""));
+                let name = &key(name);
                 let parsed = parse_timeval(time);
                 let mut s = self.lock();
                 match (s.files.get_mut(name), parsed) {
@@ -452,6 +476,26 @@ impl Session {
                 }
             }
             "HASH" | "XSHA256" | "XMD5" | "XCRC" => self.checksum(verb, arg, &behavior)?,
+            "MLSD" => return self.mlsd(arg, &behavior),
+            "MKD" => {
+                let dir = key(arg);
+                self.lock().dirs.insert(dir.clone());
+                self.reply(&format!("257 \"/{dir}\" created"))?
+            }
+            "RMD" => {
+                let dir = key(arg);
+                let mut s = self.lock();
+                let prefix = format!("{dir}/");
+                let empty = !s.files.keys().any(|k| k.starts_with(&prefix))
+                    && !s.dirs.iter().any(|d| d.starts_with(&prefix));
+                let removed = empty && s.dirs.remove(&dir);
+                drop(s);
+                self.reply(if removed {
+                    "250 removed"
+                } else {
+                    "550 not an empty directory"
+                })?
+            }
             "QUIT" => {
                 self.reply("221 bye")?;
                 return Ok(Flow::Quit);
@@ -687,6 +731,64 @@ impl Session {
                 Ok(Flow::Quit)
             }
         }
+    }
+}
+
+/// A path as a flat key: no leading or trailing slash.
+fn key(path: &str) -> String {
+    path.trim_matches('/').to_owned()
+}
+
+impl Session {
+    /// MLSD of a directory: its files and the directories implied by
+    /// deeper keys, or the listing the behaviour substitutes.
+    fn mlsd(&mut self, dir: &str, behavior: &Behavior) -> io::Result<Flow> {
+        let text = match behavior.listings.get(dir) {
+            Some(raw) => raw.clone(),
+            None => {
+                let s = self.lock();
+                let prefix = if dir.is_empty() {
+                    String::new()
+                } else {
+                    format!("{dir}/")
+                };
+                let mut dirs = std::collections::BTreeSet::new();
+                let mut out = String::new();
+                for (name, file) in s.files.range(prefix.clone()..) {
+                    let Some(rest) = name.strip_prefix(&prefix) else {
+                        break;
+                    };
+                    match rest.split_once('/') {
+                        Some((sub, _)) => {
+                            dirs.insert(sub.to_owned());
+                        }
+                        None => out.push_str(&format!(
+                            "type=file;size={};modify={}; {rest}\r\n",
+                            file.content.len(),
+                            timeval(file.modified)
+                        )),
+                    }
+                }
+                for d in s.dirs.iter() {
+                    if let Some(rest) = d.strip_prefix(&prefix)
+                        && !rest.is_empty()
+                        && !rest.contains('/')
+                    {
+                        dirs.insert(rest.to_owned());
+                    }
+                }
+                for d in dirs {
+                    out.push_str(&format!("type=dir;modify=20200101000000; {d}\r\n"));
+                }
+                out
+            }
+        };
+        self.reply("150 listing")?;
+        let mut data = self.open_data()?;
+        let _ = data.write_all(text.as_bytes());
+        drop(data);
+        self.reply("226 listed")?;
+        Ok(Flow::Go)
     }
 }
 

@@ -42,6 +42,8 @@ pub use name::Name;
 pub use proto::{
     DataMode, Features, Protection, Reply, ReplyCode, TransferType,
     hash::HashAlgorithm,
-    resume::{RetryPolicy, TransferOptions, TransferReport, Verified, Verify, VerifyError},
+    resume::{
+        RemoteStat, RetryPolicy, TransferOptions, TransferReport, Verified, Verify, VerifyError,
+    },
 };
 pub use tls::{TlsConfig, TlsMode};

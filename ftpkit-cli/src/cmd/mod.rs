@@ -2,6 +2,7 @@
 
 pub mod get;
 pub mod ls;
+pub mod mirror;
 pub mod put;
 pub mod simple;
 

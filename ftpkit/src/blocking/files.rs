@@ -38,6 +38,7 @@ pub struct FileDownload<'c> {
     local: PathBuf,
     options: TransferOptions,
     progress: Option<Progress<'c>>,
+    known: Option<RemoteStat>,
 }
 
 /// An upload being set up: see [`Client::upload`].
@@ -105,6 +106,14 @@ macro_rules! options {
 impl<'c> FileDownload<'c> {
     options!();
 
+    /// The remote file's size and time as a listing just showed them: the
+    /// first attempt uses them instead of asking `SIZE` and `MDTM` (two
+    /// round trips fewer per file in a mirror). Retries ask the server.
+    pub fn known_stat(mut self, stat: RemoteStat) -> Self {
+        self.known = Some(stat);
+        self
+    }
+
     /// Flushes the file to disk (fsync) before renaming it to its final
     /// name (default off).
     pub fn sync(mut self, on: bool) -> Self {
@@ -124,10 +133,12 @@ impl<'c> FileDownload<'c> {
             local,
             options,
             mut progress,
+            known,
         } = self;
         let remote = Arg::path(remote)?;
         let part = with_suffix(&local, ".part");
         let mut run = Run::new(&options);
+        run.known = known;
         let mut first = true;
         loop {
             let result = download_once(
@@ -250,6 +261,7 @@ impl Client {
             local: local.as_ref().to_path_buf(),
             options: TransferOptions::default(),
             progress: None,
+            known: None,
         }
     }
 
@@ -346,6 +358,8 @@ struct Run {
     /// The next attempt starts from byte 0, ignoring what is there.
     from_start: bool,
     throttle: Option<Throttle>,
+    /// The remote file's stat from a listing, for the first attempt.
+    known: Option<RemoteStat>,
 }
 
 impl Run {
@@ -356,6 +370,7 @@ impl Run {
             baseline: None,
             from_start: !options.resume,
             throttle: options.limit_rate.map(Throttle::new),
+            known: None,
         }
     }
 
@@ -453,7 +468,10 @@ fn download_once(
     progress: &mut Option<Progress<'_>>,
 ) -> Result<Attempt> {
     client.remember_cwd()?;
-    let stat = client.remote_stat(remote.as_bytes(), options.preserve_mtime || options.resume)?;
+    let stat = match run.known.take() {
+        Some(stat) => stat,
+        None => client.remote_stat(remote.as_bytes(), options.preserve_mtime || options.resume)?,
+    };
     if !run.check_unchanged(stat) {
         return Ok(Attempt::Restart);
     }
@@ -530,7 +548,12 @@ fn download_once(
     // Verification: the size after, compared with the size before and the
     // local size; then a content hash where offered.
     if options.verify != Verify::Off {
-        let after = client.remote_stat(remote.as_bytes(), stat.modified.is_some())?;
+        // SIZE only: a file rewritten to the same size within the
+        // transfer is left to the content hash.
+        let after = RemoteStat {
+            modified: stat.modified,
+            ..client.remote_stat(remote.as_bytes(), false)?
+        };
         if !run.check_unchanged(after) {
             return Ok(Attempt::Restart);
         }
