@@ -16,6 +16,7 @@
 )]
 
 mod fake;
+mod hostile;
 mod interop;
 mod properties;
 mod resume;
