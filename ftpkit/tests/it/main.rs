@@ -18,6 +18,7 @@
 mod fake;
 mod hostile;
 mod interop;
+mod load;
 mod properties;
 mod resume;
 mod scenarios;
