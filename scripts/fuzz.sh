@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every cargo-fuzz target of ftpkit for a bounded time (default 30 s
 # each): the reply reader, the 227/229/257/150/213/FEAT parsers, and the
-# listing parsers. A crash fails the run and leaves its input under
+# listing parsers, and URL parsing. A crash fails the run and leaves its input under
 # fuzz/artifacts/<target>/; turn it into a regression test.
 #
 # cargo-fuzz needs the compiler's unstable sanitizer flags. This machine has

@@ -227,6 +227,9 @@ pub enum InvalidInput {
     /// A host, port or address that cannot be used.
     #[error("invalid address: {0}")]
     Address(String),
+    /// A URL that cannot be used (see [`crate::url::FtpUrl::parse`]).
+    #[error("invalid URL: {0}")]
+    Url(String),
 }
 
 /// `Result` with ftpkit's [`Error`].

@@ -31,6 +31,7 @@ pub mod list;
 mod name;
 pub mod proto;
 pub mod tls;
+pub mod url;
 
 pub use blocking::{
     Client, DataReader, DataWriter, Entries, FileDownload, FileUpload, Retrieve, Store,
