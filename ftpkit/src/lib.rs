@@ -17,6 +17,8 @@
 //!   decides what to send next, and it does no I/O.
 //! - [`blocking`]: the driver over `std::net`, re-exported at the root as
 //!   [`Client`].
+//! - `nonblocking` (feature `tokio`): the async driver over tokio,
+//!   re-exported at the root as `AsyncClient`; it calls the same core.
 //! - [`list`]: listing parsers.
 //!
 //! Safe defaults: passive mode, the 227 address ignored in favour of the
@@ -29,6 +31,8 @@ mod config;
 mod error;
 pub mod list;
 mod name;
+#[cfg(feature = "tokio")]
+pub mod nonblocking;
 pub mod proto;
 pub mod tls;
 
@@ -37,5 +41,7 @@ pub use config::Config;
 pub use error::{Error, InvalidInput, Phase, ProtocolError, Result};
 pub use list::{Entry, EntryKind, MlsdEntry};
 pub use name::Name;
+#[cfg(feature = "tokio")]
+pub use nonblocking::{AsyncClient, AsyncDataReader, AsyncDataWriter, AsyncEntries};
 pub use proto::{DataMode, Features, Protection, Reply, ReplyCode, TransferType};
 pub use tls::{TlsConfig, TlsMode};
