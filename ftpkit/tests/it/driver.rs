@@ -66,7 +66,10 @@ pub trait Ftp {
 }
 
 fn io_error(e: std::io::Error) -> ftpkit::Error {
-    match e.into_inner().map(|inner| inner.downcast::<ftpkit::Error>()) {
+    match e
+        .into_inner()
+        .map(|inner| inner.downcast::<ftpkit::Error>())
+    {
         Some(Ok(inner)) => *inner,
         _ => ftpkit::Error::Unusable,
     }

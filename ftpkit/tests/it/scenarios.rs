@@ -126,7 +126,11 @@ pub fn session_basics(target: &Target, driver: Driver) {
             .duration_since(t)
             .map(|d| d.as_secs())
             .unwrap_or(0);
-        assert!(age < 24 * 3600, "{} {driver:?}: MDTM far off: {t:?}", target.name);
+        assert!(
+            age < 24 * 3600,
+            "{} {driver:?}: MDTM far off: {t:?}",
+            target.name
+        );
     }
     c.delete("b.txt").unwrap();
     let err = c.cwd("no-such-dir").unwrap_err();
