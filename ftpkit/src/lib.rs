@@ -19,6 +19,8 @@
 //!   [`Client`].
 //! - `nonblocking` (feature `tokio`): the async driver over tokio,
 //!   re-exported at the root as `AsyncClient`; it calls the same core.
+//! - [`pool`]: connection pools (blocking, and async with `tokio`) with
+//!   one shared policy.
 //! - [`list`]: listing parsers.
 //!
 //! Safe defaults: passive mode, the 227 address ignored in favour of the
@@ -33,6 +35,7 @@ pub mod list;
 mod name;
 #[cfg(feature = "tokio")]
 pub mod nonblocking;
+pub mod pool;
 pub mod proto;
 pub mod tls;
 
