@@ -93,9 +93,33 @@ fn run(cli: &args::Cli) -> Result<(), Failure> {
         Command::Quote { url, command } => {
             cmd::simple::quote(&plan::parse_url(url, global.tls)?, command, global)
         }
-        Command::Put { path, url, resume } => {
-            cmd::put::run(path, &plan::parse_url(url, global.tls)?, *resume, global)
-        }
+        Command::Mirror {
+            source,
+            destination,
+            reverse,
+            parallel,
+            delete,
+            dry_run,
+            include,
+            exclude,
+        } => cmd::mirror::run(
+            source,
+            destination,
+            &cmd::mirror::MirrorOptions {
+                reverse: *reverse,
+                parallel: *parallel,
+                delete: *delete,
+                dry_run: *dry_run,
+                include: include.clone(),
+                exclude: exclude.clone(),
+            },
+            global,
+        ),
+        Command::Put {
+            args,
+            resume,
+            temp_name,
+        } => cmd::put::run_args(args, *resume, *temp_name, global),
     }
 }
 

@@ -39,12 +39,20 @@ pub mod pool;
 pub mod proto;
 pub mod tls;
 
-pub use blocking::{Client, DataReader, DataWriter, Entries, Retrieve, Store};
+pub use blocking::{
+    Client, DataReader, DataWriter, Entries, FileDownload, FileUpload, Retrieve, Store,
+};
 pub use config::Config;
 pub use error::{Error, InvalidInput, Phase, ProtocolError, Result};
 pub use list::{Entry, EntryKind, MlsdEntry};
 pub use name::Name;
 #[cfg(feature = "tokio")]
 pub use nonblocking::{AsyncClient, AsyncDataReader, AsyncDataWriter, AsyncEntries};
-pub use proto::{DataMode, Features, Protection, Reply, ReplyCode, TransferType};
+pub use proto::{
+    DataMode, Features, Protection, Reply, ReplyCode, TransferType,
+    hash::HashAlgorithm,
+    resume::{
+        RemoteStat, RetryPolicy, TransferOptions, TransferReport, Verified, Verify, VerifyError,
+    },
+};
 pub use tls::{TlsConfig, TlsMode};

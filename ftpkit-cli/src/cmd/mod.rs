@@ -2,6 +2,7 @@
 
 pub mod get;
 pub mod ls;
+pub mod mirror;
 pub mod put;
 pub mod simple;
 
@@ -32,4 +33,17 @@ pub fn remote_size(client: &mut Client, path: &[u8]) -> Result<Option<u64>, Fail
         Err(ftpkit::Error::Reply { .. }) => Ok(None),
         Err(e) => Err(e.into()),
     }
+}
+
+/// The library's transfer options from the command line.
+pub fn transfer_options(global: &Global) -> ftpkit::TransferOptions {
+    let mut options = ftpkit::TransferOptions {
+        limit_rate: global.limit_rate,
+        ..ftpkit::TransferOptions::default()
+    };
+    options.retry.retries = global.retries;
+    if global.no_verify {
+        options.verify = ftpkit::Verify::Off;
+    }
+    options
 }

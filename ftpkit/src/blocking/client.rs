@@ -50,6 +50,40 @@ pub struct Client {
     tls: Option<(TlsConfig, ServerName<'static>)>,
     /// The data protection level the server has agreed to.
     protection: Protection,
+    /// What [`Client::reconnect`] logs in with.
+    credentials: Option<Credentials>,
+    /// The working directory, as far as [`Client::reconnect`] must know it.
+    cwd: Cwd,
+    /// The algorithm `OPTS HASH` selected, if any.
+    pub(crate) hash_selected: Option<crate::proto::hash::HashCommand>,
+}
+
+/// The login a reconnect repeats. Never shown in `Debug`.
+#[derive(Clone)]
+struct Credentials {
+    user: String,
+    password: String,
+    account: Option<String>,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("user", &self.user)
+            .field("password", &"****")
+            .finish_non_exhaustive()
+    }
+}
+
+/// Where the session is, for a reconnect to return to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Cwd {
+    /// The login directory: nothing to do.
+    Login,
+    /// A directory known by its absolute path (from PWD).
+    Known(Name),
+    /// Changed since the last PWD.
+    Unknown,
 }
 
 impl Client {
@@ -65,6 +99,11 @@ impl Client {
     pub fn connect_with(addr: &str, config: Config) -> Result<Client> {
         let (host, port) = rules::split_host_port(addr, rules::default_port(config.tls_mode))?;
         let stream = net::connect_host(&host, port, config.connect_timeout, config.source_address)?;
+        Client::over(host, stream, config)
+    }
+
+    /// Runs the greeting and, if configured, TLS over a fresh connection.
+    fn over(host: String, stream: std::net::TcpStream, config: Config) -> Result<Client> {
         net::set_idle_timeout(&stream, config.timeout).map_err(Error::io(Phase::Connect))?;
         let _ = stream.set_nodelay(true);
         let peer = stream.peer_addr().map_err(Error::io(Phase::Connect))?;
@@ -84,6 +123,9 @@ impl Client {
             tls: None,
             protection: Protection::Clear,
             config,
+            credentials: None,
+            cwd: Cwd::Login,
+            hash_selected: None,
         };
         if client.config.tls_mode == Some(TlsMode::Implicit) {
             client.start_tls()?;
@@ -280,6 +322,7 @@ impl Client {
     /// refused before anything is sent. ftplib: `sendcmd(cmd)`.
     pub fn sendcmd(&mut self, line: &str) -> Result<Reply> {
         let command = Command::raw(line)?;
+        self.note_raw_command(&command);
         let reply = self.exchange(&command)?;
         if rules::changes_type(line) {
             self.session.forget_type();
@@ -290,11 +333,64 @@ impl Client {
     /// Sends a raw command line and requires a 2xx reply. ftplib: `voidcmd(cmd)`.
     pub fn voidcmd(&mut self, line: &str) -> Result<Reply> {
         let command = Command::raw(line)?;
+        self.note_raw_command(&command);
         let reply = self.exchange(&command)?;
         if rules::changes_type(line) {
             self.session.forget_type();
         }
         expect(&command, reply, Expect::Completion)
+    }
+
+    /// A raw command that may change the directory or the login makes
+    /// what a reconnect restores unknown.
+    fn note_raw_command(&mut self, command: &Command) {
+        let verb = command.verb().to_ascii_uppercase();
+        if matches!(verb.as_str(), "CWD" | "CDUP" | "XCWD" | "XCUP") {
+            self.cwd = Cwd::Unknown;
+        } else if matches!(verb.as_str(), "USER" | "PASS" | "ACCT" | "REIN") {
+            self.credentials = None;
+        }
+    }
+
+    /// Records the working directory (one `PWD`) if a `CWD` made it
+    /// unknown, so that [`Client::reconnect`] can return to it.
+    pub(crate) fn remember_cwd(&mut self) -> Result<()> {
+        if self.cwd == Cwd::Unknown {
+            let dir = self.pwd()?;
+            self.cwd = Cwd::Known(dir);
+        }
+        Ok(())
+    }
+
+    /// Opens a new control connection to the same server address, runs
+    /// TLS as configured, logs in again with the credentials of the last
+    /// successful login, and returns to the working directory; the old
+    /// connection is dropped. Used by `download` and `upload` after a
+    /// failure; also useful after [`Error::Unusable`].
+    pub fn reconnect(&mut self) -> Result<()> {
+        if self.cwd == Cwd::Unknown {
+            // The directory changed since the last PWD and the connection
+            // is gone: returning to the login directory would be wrong.
+            return Err(Error::Unusable);
+        }
+        let stream = net::connect_addr(
+            self.peer_addr(),
+            self.config.connect_timeout,
+            self.config.source_address,
+        )
+        .map_err(Error::io(Phase::Connect))?;
+        let mut fresh = Client::over(self.host.clone(), stream, self.config.clone())?;
+        fresh.session.set_mode(self.mode());
+        if let Some(c) = self.credentials.clone() {
+            fresh.login_inner(&c.user, &c.password, c.account.as_deref())?;
+        }
+        if let Cwd::Known(dir) = &self.cwd {
+            fresh.run(Command::Cwd(Arg::path(dir.as_bytes())?), Expect::Completion)?;
+            fresh.cwd = self.cwd.clone();
+        }
+        tracing::info!(target: "ftpkit::control", host = %self.host, "reconnected");
+        *self = fresh;
+        Ok(())
     }
 
     // ----- login --------------------------------------------------------
@@ -325,13 +421,23 @@ impl Client {
 
     fn login_inner(&mut self, user: &str, password: &str, account: Option<&str>) -> Result<Reply> {
         rules::check_credentials_allowed(self.config.tls_mode, self.control.stream().is_tls())?;
-        let mut login = rules::login_for(user, password, account)?;
+        let (user, password) = rules::login_defaults(user, password);
+        let remembered = Credentials {
+            user: user.clone(),
+            password: password.clone(),
+            account: account.map(str::to_owned),
+        };
+        let mut login = rules::login_for(&user, &password, account)?;
         let mut command = login.start();
         loop {
             let reply = self.exchange(&command)?;
             match login.on_reply(reply)? {
                 Step::Send(next) => command = next,
-                Step::Done(reply) => return Ok(reply),
+                Step::Done(reply) => {
+                    self.credentials = Some(remembered);
+                    self.cwd = Cwd::Login;
+                    return Ok(reply);
+                }
             }
         }
     }
@@ -349,18 +455,22 @@ impl Client {
     /// ftplib: `cwd(dirname)`.
     pub fn cwd(&mut self, path: impl AsRef<[u8]>) -> Result<Reply> {
         let (first, cwd) = rules::cwd_commands(path.as_ref())?;
-        if let Some(cdup) = first {
-            let result = self.run(cdup, Expect::Completion);
+        if first.is_some() {
+            let result = self.cdup();
             if !rules::cdup_unknown(&result) {
                 return result;
             }
         }
-        self.run(cwd, Expect::Completion)
+        let reply = self.run(cwd, Expect::Completion)?;
+        self.cwd = Cwd::Unknown;
+        Ok(reply)
     }
 
     /// Moves to the parent directory (`CDUP`).
     pub fn cdup(&mut self) -> Result<Reply> {
-        self.run(Command::Cdup, Expect::Completion)
+        let reply = self.run(Command::Cdup, Expect::Completion)?;
+        self.cwd = Cwd::Unknown;
+        Ok(reply)
     }
 
     /// The working directory (`PWD`). ftplib: `pwd()`.

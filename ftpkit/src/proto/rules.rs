@@ -73,10 +73,10 @@ pub fn check_credentials_allowed(tls_mode: Option<TlsMode>, secured: bool) -> Re
     Ok(())
 }
 
-/// The login exchange for these credentials, with ftplib's defaults: an
-/// empty user is `anonymous`, and an anonymous login with an empty (or
-/// `-`) password sends `anonymous@`. An empty account is no account.
-pub fn login_for(user: &str, password: &str, account: Option<&str>) -> Result<Login> {
+/// The user and password a login sends, with ftplib's defaults: an empty
+/// user is `anonymous`, and an anonymous login with an empty (or `-`)
+/// password sends `anonymous@`.
+pub fn login_defaults(user: &str, password: &str) -> (String, String) {
     let user = if user.is_empty() {
         Login::ANONYMOUS_USER
     } else {
@@ -87,12 +87,19 @@ pub fn login_for(user: &str, password: &str, account: Option<&str>) -> Result<Lo
         "" | "-" if anonymous => format!("{password}{}", Login::ANONYMOUS_PASSWORD),
         other => other.to_owned(),
     };
+    (user.to_owned(), password)
+}
+
+/// The login exchange for these credentials, with the defaults of
+/// [`login_defaults`]. An empty account is no account.
+pub fn login_for(user: &str, password: &str, account: Option<&str>) -> Result<Login> {
+    let (user, password) = login_defaults(user, password);
     let acct = match account {
         Some(a) if !a.is_empty() => Some(Secret::new(a)?),
         _ => None,
     };
     Ok(Login::new(
-        Arg::new("user name", user)?,
+        Arg::new("user name", user.as_str())?,
         Secret::new(password)?,
         acct,
     ))

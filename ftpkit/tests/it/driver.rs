@@ -3,9 +3,11 @@
 //! `tokio` feature, by the async client run on a tokio runtime. A scenario
 //! written against [`Ftp`] runs unchanged on both.
 
-use std::{io::Read, time::SystemTime};
+use std::{io::Read, path::Path, time::SystemTime};
 
-use ftpkit::{Client, Config, Entry, MlsdEntry, Name, Reply, Result};
+use ftpkit::{
+    Client, Config, Entry, MlsdEntry, Name, Reply, Result, TransferReport, proto::hash::HashCommand,
+};
 
 use crate::scenarios::connect_with_retry;
 
@@ -63,6 +65,13 @@ pub trait Ftp {
     fn mlsd(&mut self, path: &str) -> Result<Vec<MlsdEntry>>;
     /// Typed entries: `list_entries`, or `list_entries_from_list` if `from_list`.
     fn list_entries(&mut self, path: &str, from_list: bool) -> Result<Vec<Entry>>;
+    fn cdup(&mut self) -> Result<Reply>;
+    /// Whether FEAT offers a checksum command the client can use.
+    fn hash_offered(&mut self) -> Result<bool>;
+    /// `upload(local, remote).temp_name(true).run()`.
+    fn upload_via_temp_name(&mut self, local: &Path, remote: &str) -> Result<TransferReport>;
+    /// `download(remote, local).run()`.
+    fn download(&mut self, local: &Path, remote: &str) -> Result<TransferReport>;
 }
 
 fn io_error(e: std::io::Error) -> ftpkit::Error {
@@ -155,6 +164,18 @@ impl Ftp for Client {
             Client::list_entries(self, path)?.collect()
         }
     }
+    fn cdup(&mut self) -> Result<Reply> {
+        Client::cdup(self)
+    }
+    fn hash_offered(&mut self) -> Result<bool> {
+        Ok(HashCommand::choose(self.features()?).is_some())
+    }
+    fn upload_via_temp_name(&mut self, local: &Path, remote: &str) -> Result<TransferReport> {
+        self.upload(local, remote).temp_name(true).run()
+    }
+    fn download(&mut self, local: &Path, remote: &str) -> Result<TransferReport> {
+        Client::download(self, remote, local).run()
+    }
 }
 
 #[cfg(feature = "tokio")]
@@ -162,9 +183,12 @@ pub mod asynchronous {
     //! The async client behind the [`Ftp`] trait: each call is one
     //! `block_on` of the async method on a runtime of its own.
 
-    use std::time::SystemTime;
+    use std::{path::Path, time::SystemTime};
 
-    use ftpkit::{AsyncClient, Config, Entry, MlsdEntry, Name, Reply, Result};
+    use ftpkit::{
+        AsyncClient, Config, Entry, MlsdEntry, Name, Reply, Result, TransferReport,
+        proto::hash::HashCommand,
+    };
     use tokio::{io::AsyncReadExt, runtime::Runtime};
 
     use super::{Ftp, io_error};
@@ -290,6 +314,20 @@ pub mod asynchronous {
                 };
                 entries.collect_all().await
             })
+        }
+        fn cdup(&mut self) -> Result<Reply> {
+            self.rt.block_on(self.client.cdup())
+        }
+        fn hash_offered(&mut self) -> Result<bool> {
+            let features = self.rt.block_on(self.client.features())?;
+            Ok(HashCommand::choose(features).is_some())
+        }
+        fn upload_via_temp_name(&mut self, local: &Path, remote: &str) -> Result<TransferReport> {
+            self.rt
+                .block_on(self.client.upload(local, remote).temp_name(true).run())
+        }
+        fn download(&mut self, local: &Path, remote: &str) -> Result<TransferReport> {
+            self.rt.block_on(self.client.download(remote, local).run())
         }
     }
 }

@@ -26,6 +26,7 @@ mod fake_async;
 mod interop;
 mod pool;
 mod properties;
+mod resume;
 mod scenarios;
 mod tls;
 mod unftp;

@@ -96,6 +96,9 @@ pub fn run_all(target: &Target, driver: Driver) {
     listings(target, driver);
     typed_listing(target, driver);
     big_transfer(target, driver);
+    if driver == Driver::Blocking {
+        verified_files(target, driver);
+    }
 }
 
 /// Login, pwd, mkdir, cwd, rename, delete, rmdir, and errors keep their codes.
@@ -343,4 +346,51 @@ pub fn typed_listing(target: &Target, driver: Driver) {
     c.cwd("..").unwrap();
     c.rmd(&dir).unwrap();
     c.quit().unwrap();
+}
+
+/// `upload` (through a temporary name) and `download` (resuming a `.part`
+/// file): byte-identical both ways, sizes verified, and a content hash
+/// wherever the server advertises a checksum command.
+pub fn verified_files(target: &Target, driver: Driver) {
+    let mut c = target.connect(driver, DataMode::Passive);
+    let dir = unique("verified");
+    c.mkd(&dir).unwrap();
+    c.cwd(&dir).unwrap();
+    let hash_offered = c.hash_offered().unwrap();
+    let local = tempfile::tempdir().unwrap();
+    let data = random_bytes(3 << 20, 31);
+    let src = local.path().join("src.bin");
+    std::fs::write(&src, &data).unwrap();
+
+    let up = c.upload_via_temp_name(&src, "v.bin").unwrap();
+    assert_eq!(up.verified.size, Some(data.len() as u64), "{}", target.name);
+    assert_eq!(up.verified.hash.is_some(), hash_offered, "{}", target.name);
+    assert!(
+        c.size("v.bin.part").is_err(),
+        "{}: temporary name left",
+        target.name
+    );
+
+    let dst = local.path().join("dst.bin");
+    std::fs::write(local.path().join("dst.bin.part"), &data[..1 << 20]).unwrap();
+    let down = c.download(&dst, "v.bin").unwrap();
+    assert_eq!(down.resumed_from, 1 << 20, "{}", target.name);
+    assert_eq!(
+        ftpkit_testkit::sha256_file(&dst),
+        sha256_hex(&data),
+        "{}: verified download",
+        target.name
+    );
+    assert_eq!(
+        down.verified.hash.is_some(),
+        hash_offered,
+        "{}",
+        target.name
+    );
+    if target.mdtm {
+        assert!(down.mtime_preserved, "{}", target.name);
+    }
+    c.delete("v.bin").unwrap();
+    c.cdup().unwrap();
+    c.rmd(&dir).unwrap();
 }

@@ -64,6 +64,12 @@ macro_rules! scenarios {
             }
 
             #[test]
+            fn verified_files() {
+                let server = UnftpServer::start();
+                scenarios::verified_files(&target(&server), $driver);
+            }
+
+            #[test]
             fn big_64_mib_each_way() {
                 let server = UnftpServer::start();
                 scenarios::big_transfer(&target(&server), $driver);
