@@ -24,7 +24,7 @@ use crate::{
         Abort, AbortStep, Arg, Command, DataMode, DataRequest, DataSetup, DataStep, Expect,
         Features, LineSplitter, Protection, Reply, ReplyCode, Secret, Session, Step, TransferType,
         expect, parse,
-        rules::{self, Greeting},
+        rules::{self, Greeting, SessionMemory},
         to_crlf_line,
     },
     tls::{self, TlsConfig, TlsMode},
@@ -50,40 +50,10 @@ pub struct Client {
     tls: Option<(TlsConfig, ServerName<'static>)>,
     /// The data protection level the server has agreed to.
     protection: Protection,
-    /// What [`Client::reconnect`] logs in with.
-    credentials: Option<Credentials>,
-    /// The working directory, as far as [`Client::reconnect`] must know it.
-    cwd: Cwd,
+    /// What [`Client::reconnect`] logs in with and returns to.
+    memory: SessionMemory,
     /// The algorithm `OPTS HASH` selected, if any.
     pub(crate) hash_selected: Option<crate::proto::hash::HashCommand>,
-}
-
-/// The login a reconnect repeats. Never shown in `Debug`.
-#[derive(Clone)]
-struct Credentials {
-    user: String,
-    password: String,
-    account: Option<String>,
-}
-
-impl std::fmt::Debug for Credentials {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Credentials")
-            .field("user", &self.user)
-            .field("password", &"****")
-            .finish_non_exhaustive()
-    }
-}
-
-/// Where the session is, for a reconnect to return to.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum Cwd {
-    /// The login directory: nothing to do.
-    Login,
-    /// A directory known by its absolute path (from PWD).
-    Known(Name),
-    /// Changed since the last PWD.
-    Unknown,
 }
 
 impl Client {
@@ -123,8 +93,7 @@ impl Client {
             tls: None,
             protection: Protection::Clear,
             config,
-            credentials: None,
-            cwd: Cwd::Login,
+            memory: SessionMemory::default(),
             hash_selected: None,
         };
         if client.config.tls_mode == Some(TlsMode::Implicit) {
@@ -322,7 +291,7 @@ impl Client {
     /// refused before anything is sent. ftplib: `sendcmd(cmd)`.
     pub fn sendcmd(&mut self, line: &str) -> Result<Reply> {
         let command = Command::raw(line)?;
-        self.note_raw_command(&command);
+        self.memory.on_raw(&command);
         let reply = self.exchange(&command)?;
         if rules::changes_type(line) {
             self.session.forget_type();
@@ -333,7 +302,7 @@ impl Client {
     /// Sends a raw command line and requires a 2xx reply. ftplib: `voidcmd(cmd)`.
     pub fn voidcmd(&mut self, line: &str) -> Result<Reply> {
         let command = Command::raw(line)?;
-        self.note_raw_command(&command);
+        self.memory.on_raw(&command);
         let reply = self.exchange(&command)?;
         if rules::changes_type(line) {
             self.session.forget_type();
@@ -341,23 +310,12 @@ impl Client {
         expect(&command, reply, Expect::Completion)
     }
 
-    /// A raw command that may change the directory or the login makes
-    /// what a reconnect restores unknown.
-    fn note_raw_command(&mut self, command: &Command) {
-        let verb = command.verb().to_ascii_uppercase();
-        if matches!(verb.as_str(), "CWD" | "CDUP" | "XCWD" | "XCUP") {
-            self.cwd = Cwd::Unknown;
-        } else if matches!(verb.as_str(), "USER" | "PASS" | "ACCT" | "REIN") {
-            self.credentials = None;
-        }
-    }
-
     /// Records the working directory (one `PWD`) if a `CWD` made it
     /// unknown, so that [`Client::reconnect`] can return to it.
     pub(crate) fn remember_cwd(&mut self) -> Result<()> {
-        if self.cwd == Cwd::Unknown {
+        if self.memory.needs_pwd() {
             let dir = self.pwd()?;
-            self.cwd = Cwd::Known(dir);
+            self.memory.set_dir(dir);
         }
         Ok(())
     }
@@ -368,11 +326,7 @@ impl Client {
     /// connection is dropped. Used by `download` and `upload` after a
     /// failure; also useful after [`Error::Unusable`].
     pub fn reconnect(&mut self) -> Result<()> {
-        if self.cwd == Cwd::Unknown {
-            // The directory changed since the last PWD and the connection
-            // is gone: returning to the login directory would be wrong.
-            return Err(Error::Unusable);
-        }
+        let replay = self.memory.replay()?;
         let stream = net::connect_addr(
             self.peer_addr(),
             self.config.connect_timeout,
@@ -381,13 +335,13 @@ impl Client {
         .map_err(Error::io(Phase::Connect))?;
         let mut fresh = Client::over(self.host.clone(), stream, self.config.clone())?;
         fresh.session.set_mode(self.mode());
-        if let Some(c) = self.credentials.clone() {
-            fresh.login_inner(&c.user, &c.password, c.account.as_deref())?;
+        if let Some((user, password, account)) = &replay.login {
+            fresh.login_inner(user, password, account.as_deref())?;
         }
-        if let Cwd::Known(dir) = &self.cwd {
-            fresh.run(Command::Cwd(Arg::path(dir.as_bytes())?), Expect::Completion)?;
-            fresh.cwd = self.cwd.clone();
+        if let Some(cwd) = replay.cwd {
+            fresh.run(cwd, Expect::Completion)?;
         }
+        fresh.memory = self.memory.clone();
         tracing::info!(target: "ftpkit::control", host = %self.host, "reconnected");
         *self = fresh;
         Ok(())
@@ -421,21 +375,14 @@ impl Client {
 
     fn login_inner(&mut self, user: &str, password: &str, account: Option<&str>) -> Result<Reply> {
         rules::check_credentials_allowed(self.config.tls_mode, self.control.stream().is_tls())?;
-        let (user, password) = rules::login_defaults(user, password);
-        let remembered = Credentials {
-            user: user.clone(),
-            password: password.clone(),
-            account: account.map(str::to_owned),
-        };
-        let mut login = rules::login_for(&user, &password, account)?;
+        let mut login = rules::login_for(user, password, account)?;
         let mut command = login.start();
         loop {
             let reply = self.exchange(&command)?;
             match login.on_reply(reply)? {
                 Step::Send(next) => command = next,
                 Step::Done(reply) => {
-                    self.credentials = Some(remembered);
-                    self.cwd = Cwd::Login;
+                    self.memory.on_login(user, password, account);
                     return Ok(reply);
                 }
             }
@@ -462,14 +409,14 @@ impl Client {
             }
         }
         let reply = self.run(cwd, Expect::Completion)?;
-        self.cwd = Cwd::Unknown;
+        self.memory.on_cwd();
         Ok(reply)
     }
 
     /// Moves to the parent directory (`CDUP`).
     pub fn cdup(&mut self) -> Result<Reply> {
         let reply = self.run(Command::Cdup, Expect::Completion)?;
-        self.cwd = Cwd::Unknown;
+        self.memory.on_cwd();
         Ok(reply)
     }
 

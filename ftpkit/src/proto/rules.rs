@@ -312,6 +312,96 @@ pub fn accepts_data_from(from: IpAddr, server_ip: IpAddr) -> bool {
     canon(from) == canon(server_ip)
 }
 
+/// What a reconnect must repeat to stand where the session stood: the
+/// last successful login and the working directory. Both drivers keep one
+/// and follow its answers.
+#[derive(Clone, Default)]
+pub struct SessionMemory {
+    login: Option<(String, String, Option<String>)>,
+    cwd: Cwd,
+}
+
+/// Where the session is, for a reconnect to return to.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Cwd {
+    /// The login directory: nothing to do.
+    #[default]
+    Login,
+    /// A directory known by its absolute path (from PWD).
+    Known(Name),
+    /// Changed since the last PWD.
+    Unknown,
+}
+
+impl std::fmt::Debug for SessionMemory {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The password is never shown.
+        f.debug_struct("SessionMemory")
+            .field("user", &self.login.as_ref().map(|l| &l.0))
+            .field("cwd", &self.cwd)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a reconnect sends after the greeting (and TLS).
+#[derive(Debug)]
+pub struct Replay {
+    /// Log in again: user, password, account.
+    pub login: Option<(String, String, Option<String>)>,
+    /// Then return to the directory.
+    pub cwd: Option<Command>,
+}
+
+impl SessionMemory {
+    /// A login succeeded with these credentials (as given to
+    /// [`login_for`]); the session is in the login directory.
+    pub fn on_login(&mut self, user: &str, password: &str, account: Option<&str>) {
+        let (user, password) = login_defaults(user, password);
+        self.login = Some((user, password, account.map(str::to_owned)));
+        self.cwd = Cwd::Login;
+    }
+
+    /// `CWD` or `CDUP` succeeded: the directory is known only after a `PWD`.
+    pub fn on_cwd(&mut self) {
+        self.cwd = Cwd::Unknown;
+    }
+
+    /// A raw command was sent: one that may change the directory or the
+    /// login makes what a reconnect restores unknown.
+    pub fn on_raw(&mut self, command: &Command) {
+        let verb = command.verb().to_ascii_uppercase();
+        if matches!(verb.as_str(), "CWD" | "CDUP" | "XCWD" | "XCUP") {
+            self.cwd = Cwd::Unknown;
+        } else if matches!(verb.as_str(), "USER" | "PASS" | "ACCT" | "REIN") {
+            self.login = None;
+        }
+    }
+
+    /// Whether a `PWD` is needed before a transfer that may reconnect.
+    pub fn needs_pwd(&self) -> bool {
+        self.cwd == Cwd::Unknown
+    }
+
+    /// The `PWD` reply's directory.
+    pub fn set_dir(&mut self, dir: Name) {
+        self.cwd = Cwd::Known(dir);
+    }
+
+    /// What a reconnect must send; an error if the directory changed since
+    /// the last `PWD` (returning to the login directory would be wrong).
+    pub fn replay(&self) -> Result<Replay> {
+        let cwd = match &self.cwd {
+            Cwd::Unknown => return Err(Error::Unusable),
+            Cwd::Login => None,
+            Cwd::Known(dir) => Some(Command::Cwd(Arg::path(dir.as_bytes())?)),
+        };
+        Ok(Replay {
+            login: self.login.clone(),
+            cwd,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -349,6 +439,25 @@ mod tests {
         ] {
             assert!(split_host_port(bad, 21).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn session_memory_replays_login_and_directory() {
+        let mut m = SessionMemory::default();
+        m.on_login("", "", None);
+        let replay = m.replay().unwrap();
+        assert_eq!(
+            replay.login,
+            Some(("anonymous".into(), "anonymous@".into(), None))
+        );
+        assert!(replay.cwd.is_none());
+        m.on_cwd();
+        assert!(m.needs_pwd() && m.replay().is_err());
+        m.set_dir(Name::from("/a b"));
+        assert_eq!(m.replay().unwrap().cwd.unwrap().to_string(), "CWD /a b");
+        m.on_raw(&Command::raw("PASS x").unwrap());
+        assert!(m.replay().unwrap().login.is_none());
+        assert!(!format!("{m:?}").contains("anonymous@"));
     }
 
     #[test]
