@@ -24,8 +24,9 @@ use crate::{
     proto::{
         Abort, AbortStep, Arg, Command, DataMode, DataRequest, DataSetup, DataStep, Expect,
         Features, LineSplitter, Protection, Reply, ReplyCode, Session, Step, TransferType, expect,
+        hash::HashCommand,
         parse,
-        rules::{self, Greeting, optional_path},
+        rules::{self, Greeting, SessionMemory, optional_path},
         to_crlf_line,
     },
     tls::{self, TlsConfig, TlsMode},
@@ -83,6 +84,10 @@ pub struct AsyncClient {
     pub(crate) pending: Option<Pending>,
     tls: Option<(TlsConfig, ServerName<'static>)>,
     protection: Protection,
+    /// What [`AsyncClient::reconnect`] logs in with and returns to.
+    memory: SessionMemory,
+    /// The algorithm `OPTS HASH` selected, if any.
+    pub(crate) hash_selected: Option<HashCommand>,
 }
 
 impl AsyncClient {
@@ -99,6 +104,11 @@ impl AsyncClient {
         let (host, port) = rules::split_host_port(addr, rules::default_port(config.tls_mode))?;
         let tcp =
             net::connect_host(&host, port, config.connect_timeout, config.source_address).await?;
+        AsyncClient::over(host, tcp, config).await
+    }
+
+    /// Runs the session on an open connection: TLS, greeting, `AUTH`.
+    async fn over(host: String, tcp: tokio::net::TcpStream, config: Config) -> Result<AsyncClient> {
         let peer = tcp.peer_addr().map_err(Error::io(Phase::Connect))?;
         let session = Session::new(
             peer,
@@ -118,6 +128,8 @@ impl AsyncClient {
             tls: None,
             protection: Protection::Clear,
             config,
+            memory: SessionMemory::default(),
+            hash_selected: None,
         };
         if client.config.tls_mode == Some(TlsMode::Implicit) {
             client.start_tls().await?;
@@ -339,6 +351,7 @@ impl AsyncClient {
     /// sent.
     pub async fn sendcmd(&mut self, line: &str) -> Result<Reply> {
         let command = Command::raw(line)?;
+        self.memory.on_raw(&command);
         let reply = self.exchange(&command).await?;
         if rules::changes_type(line) {
             self.session.forget_type();
@@ -349,6 +362,7 @@ impl AsyncClient {
     /// Sends a raw command line and requires a 2xx reply.
     pub async fn voidcmd(&mut self, line: &str) -> Result<Reply> {
         let command = Command::raw(line)?;
+        self.memory.on_raw(&command);
         let reply = self.exchange(&command).await?;
         if rules::changes_type(line) {
             self.session.forget_type();
@@ -392,7 +406,10 @@ impl AsyncClient {
             let reply = self.exchange(&command).await?;
             match login.on_reply(reply)? {
                 Step::Send(next) => command = next,
-                Step::Done(reply) => return Ok(reply),
+                Step::Done(reply) => {
+                    self.memory.on_login(user, password, account);
+                    return Ok(reply);
+                }
             }
         }
     }
@@ -413,18 +430,69 @@ impl AsyncClient {
     /// to `CWD ..`), an empty path as `.`.
     pub async fn cwd(&mut self, path: impl AsRef<[u8]>) -> Result<Reply> {
         let (first, cwd) = rules::cwd_commands(path.as_ref())?;
-        if let Some(cdup) = first {
-            let result = self.run(cdup, Expect::Completion).await;
+        if first.is_some() {
+            let result = self.cdup().await;
             if !rules::cdup_unknown(&result) {
                 return result;
             }
         }
-        self.run(cwd, Expect::Completion).await
+        let reply = self.run(cwd, Expect::Completion).await?;
+        self.memory.on_cwd();
+        Ok(reply)
     }
 
     /// Moves to the parent directory (`CDUP`).
     pub async fn cdup(&mut self) -> Result<Reply> {
-        self.run(Command::Cdup, Expect::Completion).await
+        let reply = self.run(Command::Cdup, Expect::Completion).await?;
+        self.memory.on_cwd();
+        Ok(reply)
+    }
+
+    /// Records the working directory (one `PWD`) if a `CWD` made it
+    /// unknown, so that [`AsyncClient::reconnect`] can return to it.
+    pub(crate) async fn remember_cwd(&mut self) -> Result<()> {
+        if self.memory.needs_pwd() {
+            let dir = self.pwd().await?;
+            self.memory.set_dir(dir);
+        }
+        Ok(())
+    }
+
+    /// Opens a new control connection to the same server address, runs
+    /// TLS as configured, logs in again with the credentials of the last
+    /// successful login, and returns to the working directory (what the
+    /// core's [`SessionMemory`] says to replay); the old connection is
+    /// dropped. Used by `download` and `upload` after a failure; also
+    /// useful after [`Error::Unusable`]. Dropped mid-way: the old
+    /// connection stays as it was.
+    pub async fn reconnect(&mut self) -> Result<()> {
+        let replay = self.memory.replay()?;
+        let tcp = net::connect_addr(
+            self.peer_addr(),
+            self.config.connect_timeout,
+            self.config.source_address,
+        )
+        .await
+        .map_err(Error::io(Phase::Connect))?;
+        let mut fresh = Box::pin(AsyncClient::over(
+            self.host.clone(),
+            tcp,
+            self.config.clone(),
+        ))
+        .await?;
+        fresh.session.set_mode(self.mode());
+        if let Some((user, password, account)) = &replay.login {
+            fresh
+                .login_inner(user, password, account.as_deref())
+                .await?;
+        }
+        if let Some(cwd) = replay.cwd {
+            fresh.run(cwd, Expect::Completion).await?;
+        }
+        fresh.memory = self.memory.clone();
+        tracing::info!(target: "ftpkit::control", host = %self.host, "reconnected");
+        *self = fresh;
+        Ok(())
     }
 
     /// The working directory (`PWD`).

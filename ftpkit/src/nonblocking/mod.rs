@@ -16,19 +16,23 @@
 //!
 //! The modules mirror the blocking driver's: `client` (commands), `control`
 //! (the control connection), `net` (sockets), `stream` (plain or TLS),
-//! `transfer` (readers, writers, builders) and `listing` (typed entries).
+//! `transfer` (readers, writers, builders), `listing` (typed entries) and
+//! `files` (verified, resumable `download` and `upload`, whose plan is the
+//! core's [`proto::resume`](crate::proto::resume)).
 //! Every socket operation runs under [`Config::timeout`](crate::Config::timeout)
 //! through `tokio::time`. What a dropped future leaves behind is described
 //! on [`AsyncClient`].
 
 mod client;
 mod control;
+mod files;
 mod listing;
 mod net;
 mod stream;
 mod transfer;
 
 pub use client::AsyncClient;
+pub use files::{AsyncFileDownload, AsyncFileUpload};
 pub use listing::AsyncEntries;
 pub use transfer::{
     AsyncDataReader, AsyncDataWriter, AsyncRetrieve, AsyncStore, AsyncTransfer, Download, Upload,

@@ -1,7 +1,8 @@
 //! The async client against the scripted fake server: the dialogues of
 //! `fake.rs` that exercise the driver (login, EPSV/PASV fallback, active
 //! mode, resume, abort, faults, timeouts), and what only an async client
-//! can do: futures and readers dropped half-way.
+//! can do: futures and readers dropped half-way; and the async `download`
+//! and `upload` against the in-memory server with injected faults.
 
 use std::time::{Duration, Instant};
 
@@ -525,4 +526,115 @@ fn listings_typed_entries_and_store_lines() {
             .unwrap();
     });
     assert_eq!(server.finish().uploads[0], b"one\r\ntwo\r\nthree\r\n");
+}
+
+// ----- download and upload over the core's resume plan ----------------------
+
+mod files {
+    use std::time::Duration;
+
+    use ftpkit::{AsyncClient, Config, HashAlgorithm, RetryPolicy};
+    use ftpkit_testkit::{Content, Fault, MemoryServer, random_bytes, sha256_file, sha256_hex};
+
+    use crate::driver::asynchronous::runtime;
+
+    const SIZE: usize = 1_000_000;
+
+    fn quick_retries() -> RetryPolicy {
+        RetryPolicy {
+            retries: 3,
+            initial_delay: Duration::from_millis(10),
+            max_delay: Duration::from_millis(50),
+        }
+    }
+
+    async fn client(server: &MemoryServer) -> AsyncClient {
+        let config = Config::default()
+            .timeout(Duration::from_secs(3))
+            .connect_timeout(Duration::from_secs(3));
+        let mut c = AsyncClient::connect_with(&server.addr().to_string(), config)
+            .await
+            .unwrap();
+        c.login("tester", "pw").await.unwrap();
+        c
+    }
+
+    fn rest_offsets(server: &MemoryServer) -> Vec<u64> {
+        server
+            .commands()
+            .iter()
+            .filter_map(|c| c.strip_prefix("REST ").and_then(|n| n.parse().ok()))
+            .collect()
+    }
+
+    #[test]
+    fn download_resumes_after_a_reset_and_after_a_dropped_connection() {
+        for fault in [Fault::ResetDataAt(500_000), Fault::DropAllAt(400_000)] {
+            let server = MemoryServer::start();
+            let data = random_bytes(SIZE, 41);
+            server.put_file("f.bin", data.clone());
+            let drop_all = matches!(fault, Fault::DropAllAt(_));
+            server.push_fault(fault);
+            let dir = tempfile::tempdir().unwrap();
+            let report = runtime().block_on(async {
+                let mut c = client(&server).await;
+                c.cwd("/").await.unwrap();
+                c.download("f.bin", dir.path().join("f.bin"))
+                    .retry(quick_retries())
+                    .run()
+                    .await
+                    .unwrap()
+            });
+            assert_eq!(sha256_file(dir.path().join("f.bin")), sha256_hex(&data));
+            assert!(!dir.path().join("f.bin.part").exists());
+            assert_eq!(report.retries, 1);
+            assert_eq!(report.size, SIZE as u64);
+            assert_eq!(report.verified.size, Some(SIZE as u64));
+            assert_eq!(report.verified.hash, Some(HashAlgorithm::Sha256));
+            let rests = rest_offsets(&server);
+            assert_eq!(rests.len(), 1, "{rests:?}");
+            assert!(rests[0] > 0, "resumed, not restarted: {rests:?}");
+            if drop_all {
+                assert_eq!(server.logins(), 2, "logged in again after the drop");
+                let commands = server.commands();
+                let relogin = commands.iter().rposition(|c| c == "PASS pw").unwrap();
+                assert!(
+                    commands[relogin..].iter().any(|c| c == "CWD /"),
+                    "{commands:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn upload_resumes_after_a_reset_through_a_temporary_name() {
+        let server = MemoryServer::start();
+        let data = random_bytes(SIZE, 42);
+        let dir = tempfile::tempdir().unwrap();
+        let local = dir.path().join("up.bin");
+        std::fs::write(&local, &data).unwrap();
+        server.push_fault(Fault::ResetDataAt(SIZE as u64 / 2));
+        let mut offsets = Vec::new();
+        let report = runtime().block_on(async {
+            let mut c = client(&server).await;
+            c.upload(&local, "up.bin")
+                .temp_name(true)
+                .retry(quick_retries())
+                .progress(|n| offsets.push(n))
+                .run()
+                .await
+                .unwrap()
+        });
+        assert_eq!(server.file("up.bin"), Some(Content::Bytes(data)));
+        assert_eq!(server.file("up.bin.part"), None);
+        assert_eq!(report.retries, 1);
+        assert_eq!(report.verified.hash, Some(HashAlgorithm::Sha256));
+        assert_eq!(offsets.last(), Some(&(SIZE as u64)));
+        let commands = server.commands();
+        assert!(
+            commands.iter().any(|c| c == "APPE up.bin.part"),
+            "resumed with APPE: {commands:?}"
+        );
+        assert!(commands.iter().any(|c| c == "RNTO up.bin"), "{commands:?}");
+    }
 }

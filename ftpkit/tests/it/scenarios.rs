@@ -96,9 +96,7 @@ pub fn run_all(target: &Target, driver: Driver) {
     listings(target, driver);
     typed_listing(target, driver);
     big_transfer(target, driver);
-    if driver == Driver::Blocking {
-        verified_files(target, driver);
-    }
+    verified_files(target, driver);
 }
 
 /// Login, pwd, mkdir, cwd, rename, delete, rmdir, and errors keep their codes.
