@@ -614,6 +614,11 @@ impl Session {
             }
             pos += n as u64;
         }
+        if fault.is_some() {
+            // Let the client read what was sent before the reset discards
+            // it, so where a resume starts does not depend on timing.
+            thread::sleep(Duration::from_millis(30));
+        }
         self.end_transfer(data, fault, name)
     }
 

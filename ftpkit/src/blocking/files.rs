@@ -398,35 +398,18 @@ fn download_once(
         .and_then(|()| file.seek(SeekFrom::Start(plan.resume_point())))
         .map_err(Error::io(Phase::Local))?;
 
-    {
-        let mut overlap = Overlap::new(tail);
-        let mut mismatch = false;
-        let mut offset = plan.rest;
-        let mut moved = 0u64;
-        let block = run.block_size(client);
-        let mut out = io::BufWriter::with_capacity(block.max(64 * 1024), &mut file);
-        let result = client
-            .retrieve(remote.as_bytes())
-            .rest(plan.rest)
-            .block_size(block)
-            .for_each_chunk(|chunk| {
-                moved += chunk.len() as u64;
-                offset += chunk.len() as u64;
-                let fresh = overlap.feed(chunk).map_err(|_| {
-                    mismatch = true;
-                    io::Error::other("the bytes before the resume point differ")
-                })?;
-                out.write_all(fresh)?;
-                run.pace(chunk.len());
-                if let Some(p) = progress.as_mut() {
-                    p(offset);
-                }
-                Ok(())
-            });
-        run.0.report.transferred += moved;
-        let flushed = out.flush().map_err(Error::io(Phase::Local));
-        drop(out);
-        if mismatch {
+    let mut overlap = Overlap::new(tail);
+    let result = receive(
+        client,
+        remote,
+        plan.rest,
+        &mut file,
+        &mut overlap,
+        run,
+        progress,
+    );
+    match result {
+        Err(Received::Mismatch) => {
             tracing::warn!(
                 target: "ftpkit::transfer",
                 "the local .part file does not match the remote file; starting over"
@@ -434,14 +417,14 @@ fn download_once(
             run.0.restart();
             return Ok(Attempt::Restart);
         }
-        result?;
-        flushed?;
-        if !overlap.is_complete() {
+        Err(Received::Failed(e)) => return Err(e),
+        Ok(()) if !overlap.is_complete() => {
             // The server sent less than the bytes already here: the file
             // is shorter than it was.
             run.0.restart();
             return Ok(Attempt::Restart);
         }
+        Ok(()) => {}
     }
     let local_len = file.metadata().map_err(Error::io(Phase::Local))?.len();
     run.0.report.size = local_len;
@@ -478,6 +461,84 @@ enum Attempt {
     /// Must start over from byte 0 (the remote file changed, or the bytes
     /// already here are not its bytes).
     Restart,
+}
+
+/// Why [`receive`] stopped early.
+enum Received {
+    /// The re-fetched overlap differs from the bytes already here.
+    Mismatch,
+    /// Any other failure.
+    Failed(Error),
+}
+
+impl From<Error> for Received {
+    fn from(e: Error) -> Received {
+        Received::Failed(e)
+    }
+}
+
+/// Receives `remote` from `rest` into `file` (positioned at the resume
+/// point): the overlap is compared in user space, then the bytes move with
+/// `splice(2)` on a plain connection under Linux (no copy through user
+/// space), or through a block-sized buffer.
+fn receive(
+    client: &mut Client,
+    remote: &Arg,
+    rest: u64,
+    file: &mut File,
+    overlap: &mut Overlap,
+    run: &mut Run,
+    progress: &mut Option<Progress<'_>>,
+) -> std::result::Result<(), Received> {
+    let block = run.block_size(client);
+    let mut reader = client
+        .retrieve(remote.as_bytes())
+        .rest(rest)
+        .block_size(block)
+        .reader()?;
+    let mut offset = rest;
+    let mut buf = vec![0u8; block];
+    let mut report = |run: &mut Run, n: u64, offset: u64| {
+        run.0.report.transferred += n;
+        if let Some(p) = progress.as_mut() {
+            p(offset);
+        }
+    };
+    // The overlap, and everything when the bytes must pass through here.
+    #[cfg(target_os = "linux")]
+    let pipe = if !run.0.is_paced() {
+        super::transfer::Pipe::new(1 << 20).ok()
+    } else {
+        None
+    };
+    loop {
+        #[cfg(target_os = "linux")]
+        if overlap.is_complete()
+            && let Some(pipe) = &pipe
+            && let Some(moved) = reader.splice_into(pipe, file, 1 << 20)
+        {
+            let n = moved?;
+            if n == 0 {
+                return Ok(());
+            }
+            offset += n;
+            report(run, n, offset);
+            continue;
+        }
+        let n = reader.read_data(&mut buf)?;
+        if n == 0 {
+            return Ok(());
+        }
+        let chunk = buf.get(..n).unwrap_or_default();
+        let fresh = overlap.feed(chunk).map_err(|_| Received::Mismatch)?;
+        if let Err(e) = file.write_all(fresh) {
+            reader.abort_quietly();
+            return Err(Error::io(Phase::Local)(e).into());
+        }
+        offset += n as u64;
+        run.pace(n);
+        report(run, n as u64, offset);
+    }
 }
 
 /// One upload attempt to `target`.
