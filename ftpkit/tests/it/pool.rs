@@ -51,6 +51,31 @@ fn failing_then_good() -> FakeServer {
 }
 
 #[test]
+fn pools_and_their_guards_cross_threads() {
+    fn send_sync<T: Send + Sync>() {}
+    fn send<T: Send>() {}
+    send_sync::<Pool>();
+    send::<ftpkit::pool::PooledClient>();
+    #[cfg(feature = "tokio")]
+    {
+        send_sync::<ftpkit::pool::AsyncPool>();
+        send::<ftpkit::pool::PooledAsyncClient>();
+    }
+    // A guard taken on one thread is used and returned on another.
+    let server = UnftpServer::start();
+    let (pool, made) = counted_pool(server.addr().to_string(), PoolConfig::default());
+    let guard = pool.get().unwrap();
+    let pwd = std::thread::spawn(move || {
+        let mut guard = guard;
+        guard.pwd().unwrap()
+    })
+    .join()
+    .unwrap();
+    assert_eq!(pwd, "/");
+    assert_eq!((pool.status(), made.load(Ordering::SeqCst)), ((0, 1), 1));
+}
+
+#[test]
 fn six_threads_share_two_connections_and_every_byte_arrives() {
     let server = UnftpServer::start();
     let (pool, made) = counted_pool(server.addr().to_string(), PoolConfig::default().max_size(2));
