@@ -29,6 +29,30 @@ impl Name {
     pub fn into_bytes(self) -> Vec<u8> {
         self.0
     }
+
+    /// The name as one local path component, if it is safe to use as one:
+    /// valid UTF-8, not empty, not `.` or `..`, and without `/`, `\`, NUL
+    /// or any control character. Names from a server are hostile until
+    /// checked: `../x`, `/etc/x` or `a/b` would lead a download outside its
+    /// folder, and control characters can drive a terminal.
+    ///
+    /// ```
+    /// use ftpkit::Name;
+    /// assert_eq!(Name::from("report.pdf").safe_component(), Some("report.pdf"));
+    /// assert_eq!(Name::from("-R").safe_component(), Some("-R"));
+    /// for hostile in ["..", "../x", "/etc/passwd", "a/b", "a\\b", "x\u{1b}[2J", ""] {
+    ///     assert_eq!(Name::from(hostile).safe_component(), None);
+    /// }
+    /// ```
+    pub fn safe_component(&self) -> Option<&str> {
+        let text = self.as_str()?;
+        let unsafe_name = text.is_empty()
+            || text == "."
+            || text == ".."
+            || text.contains(['/', '\\'])
+            || text.chars().any(char::is_control);
+        (!unsafe_name).then_some(text)
+    }
 }
 
 impl From<Vec<u8>> for Name {

@@ -223,20 +223,19 @@ impl Filter {
     }
 }
 
-/// A name from either side as a path component, or why it is refused.
+/// A name from either side as a path component, or why it is refused
+/// (see [`ftpkit::Name::safe_component`]).
 fn check_name(name: &[u8]) -> Result<String, String> {
     let shown = output::escape_bytes(name);
-    let text = std::str::from_utf8(name).map_err(|_| format!("{shown}: not UTF-8"))?;
-    if text.is_empty() || text == "." || text == ".." {
-        return Err(format!("{shown:?}: not a file name"));
+    match ftpkit::Name::from(name).safe_component() {
+        Some(text) => Ok(text.to_owned()),
+        None if std::str::from_utf8(name).is_err() => Err(format!("{shown}: not UTF-8")),
+        None if name.iter().any(|&b| b == b'/' || b == b'\\') && name != b".." => {
+            Err(format!("{shown}: contains a path separator"))
+        }
+        None if matches!(name, b"" | b"." | b"..") => Err(format!("{shown:?}: not a file name")),
+        None => Err(format!("{shown}: contains control characters")),
     }
-    if text.contains(['/', '\\']) {
-        return Err(format!("{shown}: contains a path separator"));
-    }
-    if text.chars().any(char::is_control) {
-        return Err(format!("{shown}: contains control characters"));
-    }
-    Ok(text.to_owned())
 }
 
 /// Lists the remote tree under `root`, breadth first.

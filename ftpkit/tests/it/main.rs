@@ -23,6 +23,7 @@ mod driver;
 mod fake;
 #[cfg(feature = "tokio")]
 mod fake_async;
+mod hostile;
 mod interop;
 mod pool;
 mod properties;
