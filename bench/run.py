@@ -115,27 +115,34 @@ def clients(srv, op, remote, local):
     py = lambda block: [sys.executable, "-c", FTPLIB, op, str(port), "1" if tls else "0", str(block), remote, local] + ([CA] if tls else [])
     curl_tls = ["--ssl-reqd", "--cacert", CA] if tls else []
     supp = [os.path.join(PEERS, "suppaftp-bench"), f"{HOST}:{port}", USER, PASS]
+    # The async client (examples/async_transfer.rs): same operations, on tokio.
+    asynk = lambda remote_path, local_path: ([os.path.join(TARGET, "examples", "async_transfer"), op, f"{HOST}:{port}",
+                                              USER, PASS, remote_path, local_path] + ([CA] if tls else []))
     c = {}
     if op == "get":
         c["ftpkit"] = ftpkit + ["get", "-o", local, url(srv, remote)]
+        c["ftpkit async"] = asynk(remote, local)
         c["curl"] = ["curl", "-s", "-S"] + curl_tls + ["-o", local, f"ftp://{USER}:{PASS}@{HOST}:{port}/{remote}"]
         c["lftp"] = lftp + [lftp_tls + f"get {remote} -o {local}; bye", HOST]
         if not tls:
             c["suppaftp"] = supp + ["get", remote, local]
     elif op == "put":
         c["ftpkit"] = ftpkit + ["put", local, url(srv, remote)]
+        c["ftpkit async"] = asynk(remote, local)
         c["curl"] = ["curl", "-s", "-S"] + curl_tls + ["-T", local, f"ftp://{USER}:{PASS}@{HOST}:{port}/{remote}"]
         c["lftp"] = lftp + [lftp_tls + f"put {local} -o {remote}; bye", HOST]
         if not tls:
             c["suppaftp"] = supp + ["put", local, remote]
     elif op == "getdir":
         c["ftpkit"] = [os.path.join(TARGET, "examples", "get_many"), f"{HOST}:{port}", USER, PASS, remote, local]
+        c["ftpkit async"] = asynk(remote, local)
         c["curl"] = ["curl", "-s", "-S", "--create-dirs", f"ftp://{USER}:{PASS}@{HOST}:{port}/{remote}/f[0000-{SMALL - 1:04d}].bin",
                      "-o", f"{local}/f#1.bin"]
         c["lftp"] = lftp + [lftp_tls + f"mirror {remote} {local}; bye", HOST]
         c["suppaftp"] = supp + ["getdir", remote, local]
     elif op == "nlst":
         c["ftpkit"] = ftpkit + ["ls", url(srv, remote)]
+        c["ftpkit async"] = asynk(remote, local)
         c["curl"] = ["curl", "-s", "-S", "-l", f"ftp://{USER}:{PASS}@{HOST}:{port}/{remote}/"]
         c["lftp"] = lftp + [lftp_tls + f"nlist {remote}; bye", HOST]
         c["suppaftp"] = supp + ["nlst", remote]

@@ -13,6 +13,7 @@ for tool in lftp curl; do
 done
 cargo build --release -q -p ftpkit-cli
 cargo build --release -q -p ftpkit --example get_many --example parse_rate
+cargo build --release -q -p ftpkit --features tokio --example async_transfer
 cargo build --release -q --manifest-path bench/peers/Cargo.toml
 # The servers' files live on tmpfs, so that neither side waits for the disk:
 # the figures are the protocol's and the clients', not the disk's.

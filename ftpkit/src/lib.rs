@@ -17,6 +17,10 @@
 //!   decides what to send next, and it does no I/O.
 //! - [`blocking`]: the driver over `std::net`, re-exported at the root as
 //!   [`Client`].
+//! - `nonblocking` (feature `tokio`): the async driver over tokio,
+//!   re-exported at the root as `AsyncClient`; it calls the same core.
+//! - [`pool`]: connection pools (blocking, and async with `tokio`) with
+//!   one shared policy.
 //! - [`list`]: listing parsers.
 //!
 //! Safe defaults: passive mode, the 227 address ignored in favour of the
@@ -29,6 +33,9 @@ mod config;
 mod error;
 pub mod list;
 mod name;
+#[cfg(feature = "tokio")]
+pub mod nonblocking;
+pub mod pool;
 pub mod proto;
 pub mod tls;
 pub mod url;
@@ -40,6 +47,8 @@ pub use config::Config;
 pub use error::{Error, InvalidInput, Phase, ProtocolError, Result};
 pub use list::{Entry, EntryKind, MlsdEntry};
 pub use name::Name;
+#[cfg(feature = "tokio")]
+pub use nonblocking::{AsyncClient, AsyncDataReader, AsyncDataWriter, AsyncEntries};
 pub use proto::{
     DataMode, Features, Protection, Reply, ReplyCode, TransferType,
     hash::HashAlgorithm,

@@ -17,13 +17,14 @@ use std::{
 
 use super::Client;
 use crate::{
-    error::{Error, Phase, ProtocolError, Result},
+    error::{Error, Phase, Result},
     proto::{
-        Arg, Command, Expect, ReplyCode, expect,
-        hash::{HashCommand, Hasher, Timeval, to_hex},
+        Arg, Command, Expect, expect,
+        hash::{HashCommand, Hasher, Timeval},
         resume::{
-            Attempts, Overlap, RemoteStat, ResumePlan, RetryPolicy, Throttle, TransferOptions,
-            TransferReport, Verified, Verify, VerifyError, part_name,
+            Overlap, RemoteStat, ResumePlan, RetryPolicy, TransferOptions, TransferReport,
+            TransferRun, Verified, Verify, VerifyError, appe_unsupported, check_hash, check_size,
+            optional, part_name, rename_over_refused, unless_refused, upload_may_resume,
         },
     },
 };
@@ -138,7 +139,7 @@ impl<'c> FileDownload<'c> {
         let remote = Arg::path(remote)?;
         let part = with_suffix(&local, ".part");
         let mut run = Run::new(&options);
-        run.known = known;
+        run.0.set_known(known);
         let mut first = true;
         loop {
             let result = download_once(
@@ -153,12 +154,12 @@ impl<'c> FileDownload<'c> {
             first = false;
             match result {
                 Ok(Attempt::Done) => break,
-                Ok(Attempt::Restart) => run.check_restarts()?,
+                Ok(Attempt::Restart) => run.0.check_restarts()?,
                 Err(e) => run.on_error(client, e)?,
             }
         }
         fs::rename(&part, &local).map_err(Error::io(Phase::Local))?;
-        Ok(run.report)
+        Ok(run.0.report)
     }
 }
 
@@ -228,9 +229,9 @@ impl<'c> FileUpload<'c> {
         if options.preserve_mtime && client.features()?.supports("MFMT") {
             let command = Command::Mfmt(Timeval::new(before.1), final_name);
             let reply = client.exchange(&command)?;
-            run.report.mtime_preserved = reply.code().is_completion();
+            run.0.report.mtime_preserved = reply.code().is_completion();
         }
-        Ok(run.report)
+        Ok(run.0.report)
     }
 }
 
@@ -323,73 +324,21 @@ impl Client {
     }
 }
 
-/// `Ok(None)` for a command the server does not implement (500, 502, 504)
-/// or answers with something unparsable.
-fn optional<T>(result: Result<T>) -> Result<Option<T>> {
-    match result {
-        Ok(v) => Ok(Some(v)),
-        Err(Error::Reply { reply, .. })
-            if matches!(
-                reply.code(),
-                ReplyCode(500) | ReplyCode(502) | ReplyCode(504)
-            ) =>
-        {
-            Ok(None)
-        }
-        Err(Error::Protocol(ProtocolError::UnparsableReply { .. })) => Ok(None),
-        Err(e) => Err(e),
-    }
-}
-
-/// `Ok(None)` for any 5xx reply or an unparsable answer.
-fn unless_refused<T>(result: Result<T>) -> Result<Option<T>> {
-    match result {
-        Err(Error::Reply { reply, .. }) if reply.code().is_permanent() => Ok(None),
-        other => optional(other),
-    }
-}
-
-/// Failures, retries and the report of one call.
-struct Run {
-    attempts: Attempts,
-    report: TransferReport,
-    /// What the remote file looked like when the call began.
-    baseline: Option<RemoteStat>,
-    /// The next attempt starts from byte 0, ignoring what is there.
-    from_start: bool,
-    throttle: Option<Throttle>,
-    /// The remote file's stat from a listing, for the first attempt.
-    known: Option<RemoteStat>,
-}
+/// Failures, retries and the report of one call: the core's
+/// [`TransferRun`], plus the waiting and reconnecting it asks for.
+struct Run(TransferRun);
 
 impl Run {
     fn new(options: &TransferOptions) -> Run {
-        Run {
-            attempts: Attempts::new(options.retry),
-            report: TransferReport::default(),
-            baseline: None,
-            from_start: !options.resume,
-            throttle: options.limit_rate.map(Throttle::new),
-            known: None,
-        }
+        Run(TransferRun::new(options))
     }
 
     /// After a failed attempt: gives up with the error, or waits,
     /// reconnects if the connection is gone, and lets the caller go on.
     fn on_error(&mut self, client: &mut Client, error: Error) -> Result<()> {
-        let Some(wait) = self.attempts.on_error(&error) else {
-            return Err(error);
-        };
-        self.report.retries = self.attempts.retries();
-        tracing::warn!(
-            target: "ftpkit::transfer",
-            error = %error,
-            retry = self.report.retries,
-            wait_ms = wait.as_millis() as u64,
-            "transfer failed; retrying"
-        );
-        std::thread::sleep(wait);
-        if client.is_unusable() || reconnect_needed(&error) {
+        let retry = self.0.on_error(error)?;
+        std::thread::sleep(retry.wait);
+        if client.is_unusable() || retry.reconnect {
             // A failed reconnect is one more failure of this call.
             if let Err(e) = client.reconnect() {
                 return self.on_error(client, e);
@@ -398,63 +347,16 @@ impl Run {
         Ok(())
     }
 
-    /// Compares `now` with the baseline; a change means starting over.
-    fn check_unchanged(&mut self, now: RemoteStat) -> bool {
-        match self.baseline {
-            None => {
-                self.baseline = Some(now);
-                true
-            }
-            Some(before) if now.changed_since(&before) => {
-                tracing::warn!(target: "ftpkit::transfer", "the remote file changed; starting over");
-                self.baseline = Some(now);
-                self.restart();
-                false
-            }
-            Some(_) => true,
-        }
-    }
-
-    /// A file that keeps changing is given up after as many restarts as
-    /// retries, plus one.
-    fn check_restarts(&self) -> Result<()> {
-        if self.report.restarts > self.attempts_allowed() {
-            return Err(VerifyError::RemoteChanged.into());
-        }
-        Ok(())
-    }
-
-    fn attempts_allowed(&self) -> u32 {
-        self.attempts.policy().retries + 1
-    }
-
-    fn restart(&mut self) {
-        self.from_start = true;
-        self.report.restarts += 1;
-    }
-
     fn pace(&mut self, bytes: usize) {
-        if let Some(throttle) = self.throttle.as_mut() {
-            let pause = throttle.on_bytes(Instant::now(), bytes as u64);
-            if !pause.is_zero() {
-                std::thread::sleep(pause);
-            }
+        let pause = self.0.pause(Instant::now(), bytes);
+        if !pause.is_zero() {
+            std::thread::sleep(pause);
         }
     }
 
     fn block_size(&self, client: &Client) -> usize {
-        let block = client.config.block_size;
-        self.throttle
-            .as_ref()
-            .map_or(block, |t| t.chunk_size(block))
+        self.0.block_size(client.config.block_size)
     }
-}
-
-/// Whether the error leaves the control connection in doubt even if the
-/// client did not mark it unusable (a timeout on the data connection with
-/// the server possibly still sending).
-fn reconnect_needed(error: &Error) -> bool {
-    error.is_timeout() || matches!(error, Error::Incomplete { .. })
 }
 
 /// One download attempt into `part`.
@@ -468,11 +370,11 @@ fn download_once(
     progress: &mut Option<Progress<'_>>,
 ) -> Result<Attempt> {
     client.remember_cwd()?;
-    let stat = match run.known.take() {
+    let stat = match run.0.take_known() {
         Some(stat) => stat,
         None => client.remote_stat(remote.as_bytes(), options.preserve_mtime || options.resume)?,
     };
-    if !run.check_unchanged(stat) {
+    if !run.0.check_unchanged(stat) {
         return Ok(Attempt::Restart);
     }
     let mut file = OpenOptions::new()
@@ -482,15 +384,14 @@ fn download_once(
         .truncate(false)
         .open(part)
         .map_err(Error::io(Phase::Local))?;
-    let have = if run.from_start {
+    let have = if run.0.take_from_start() {
         0
     } else {
         file.metadata().map_err(Error::io(Phase::Local))?.len()
     };
-    run.from_start = false;
     let plan = ResumePlan::new(have, stat.size);
     if first {
-        run.report.resumed_from = plan.resume_point();
+        run.0.report.resumed_from = plan.resume_point();
     }
     let tail = read_range(&mut file, plan.rest, plan.overlap)?;
     file.set_len(plan.resume_point())
@@ -513,20 +414,20 @@ fn download_once(
                 target: "ftpkit::transfer",
                 "the local .part file does not match the remote file; starting over"
             );
-            run.restart();
+            run.0.restart();
             return Ok(Attempt::Restart);
         }
         Err(Received::Failed(e)) => return Err(e),
         Ok(()) if !overlap.is_complete() => {
             // The server sent less than the bytes already here: the file
             // is shorter than it was.
-            run.restart();
+            run.0.restart();
             return Ok(Attempt::Restart);
         }
         Ok(()) => {}
     }
     let local_len = file.metadata().map_err(Error::io(Phase::Local))?.len();
-    run.report.size = local_len;
+    run.0.report.size = local_len;
 
     // Verification: the size after, compared with the size before and the
     // local size; then a content hash where offered.
@@ -537,15 +438,15 @@ fn download_once(
             modified: stat.modified,
             ..client.remote_stat(remote.as_bytes(), false)?
         };
-        if !run.check_unchanged(after) {
+        if !run.0.check_unchanged(after) {
             return Ok(Attempt::Restart);
         }
-        run.report.verified = verify(client, remote, &mut file, local_len, after.size, options)?;
+        run.0.report.verified = verify(client, remote, &mut file, local_len, after.size, options)?;
     }
     if options.preserve_mtime
         && let Some(modified) = stat.modified
     {
-        run.report.mtime_preserved = file.set_modified(modified).is_ok();
+        run.0.report.mtime_preserved = file.set_modified(modified).is_ok();
     }
     if options.sync {
         file.sync_all().map_err(Error::io(Phase::Local))?;
@@ -598,14 +499,14 @@ fn receive(
     let mut offset = rest;
     let mut buf = vec![0u8; block];
     let mut report = |run: &mut Run, n: u64, offset: u64| {
-        run.report.transferred += n;
+        run.0.report.transferred += n;
         if let Some(p) = progress.as_mut() {
             p(offset);
         }
     };
     // The overlap, and everything when the bytes must pass through here.
     #[cfg(target_os = "linux")]
-    let pipe = if run.throttle.is_none() {
+    let pipe = if !run.0.is_paced() {
         super::transfer::Pipe::new(1 << 20).ok()
     } else {
         None
@@ -659,10 +560,8 @@ fn upload_once(
     client.remember_cwd()?;
     // What the server already holds: only ours (the temporary name, or an
     // earlier attempt of this call) is ever resumed.
-    let may_resume = !run.from_start
-        && options.resume
-        && (options.temp_name || options.resume_existing || !first);
-    run.from_start = false;
+    let from_start = run.0.take_from_start();
+    let may_resume = upload_may_resume(options, from_start, first);
     let have = if may_resume {
         match client.size(target.as_bytes()) {
             Ok(n) => n,
@@ -685,12 +584,12 @@ fn upload_once(
                 target: "ftpkit::transfer",
                 "the bytes on the server do not match the local file; starting over"
             );
-            run.restart();
+            run.0.restart();
             plan = ResumePlan::FROM_START;
         }
     }
     if first {
-        run.report.resumed_from = plan.resume_point();
+        run.0.report.resumed_from = plan.resume_point();
     }
     let start = plan.resume_point();
     if start < local_len || local_len == 0 {
@@ -707,12 +606,7 @@ fn upload_once(
                 block,
                 progress,
             ) {
-                Err(Error::Reply { reply, .. })
-                    if matches!(
-                        reply.code(),
-                        ReplyCode(500) | ReplyCode(502) | ReplyCode(504)
-                    ) =>
-                {
+                Err(e) if appe_unsupported(&e) => {
                     // No APPE: restart the STOR at the offset instead.
                     file.seek(SeekFrom::Start(start))
                         .map_err(Error::io(Phase::Local))?;
@@ -727,15 +621,15 @@ fn upload_once(
                 other => other,
             }
         };
-        run.report.transferred += sent?;
+        run.0.report.transferred += sent?;
     }
-    run.report.size = local_len;
+    run.0.report.size = local_len;
     if local_stat(file)? != before {
         return Err(VerifyError::LocalChanged.into());
     }
     if options.verify != Verify::Off {
         let remote_size = optional(client.size(target.as_bytes()))?;
-        run.report.verified = verify(client, target, file, local_len, remote_size, options)?;
+        run.0.report.verified = verify(client, target, file, local_len, remote_size, options)?;
     }
     Ok(())
 }
@@ -753,7 +647,7 @@ fn send(
         Some(p) => store.progress(p),
         None => store,
     };
-    match run.throttle.is_some() {
+    match run.0.is_paced() {
         // Unpaced: the kernel copies file to socket where it can.
         false => store.from_file(file),
         true => store.from_reader(&mut Paced { file, run }),
@@ -784,31 +678,17 @@ fn verify(
     remote_size: Option<u64>,
     options: &TransferOptions,
 ) -> Result<Verified> {
-    let mut verified = Verified::default();
-    if let Some(size) = remote_size {
-        if size != local_len {
-            return Err(VerifyError::Size {
-                remote: size,
-                local: local_len,
-            }
-            .into());
-        }
-        verified.size = Some(size);
-    }
+    let mut verified = Verified {
+        size: check_size(remote_size, local_len)?,
+        hash: None,
+    };
     if options.verify == Verify::Auto
         && let Some((command, remote_digest)) =
             optional(client.remote_hash(remote.as_bytes()))?.flatten()
     {
         let algorithm = command.algorithm();
         let local_digest = hash_file(file, algorithm)?;
-        if local_digest != remote_digest {
-            return Err(VerifyError::Hash {
-                algorithm,
-                remote: to_hex(&remote_digest),
-                local: to_hex(&local_digest),
-            }
-            .into());
-        }
+        check_hash(algorithm, &remote_digest, &local_digest)?;
         verified.hash = Some(algorithm);
     }
     Ok(verified)
@@ -835,7 +715,7 @@ fn hash_file(file: &mut File, algorithm: crate::proto::hash::HashAlgorithm) -> R
 /// file already there if the server will not rename over it.
 fn finish_temp_name(client: &mut Client, temp: &Arg, final_name: &Arg) -> Result<()> {
     match client.rename(temp.as_bytes(), final_name.as_bytes()) {
-        Err(Error::Reply { reply, .. }) if reply.code().is_permanent() => {
+        Err(e) if rename_over_refused(&e) => {
             client.delete(final_name.as_bytes())?;
             client.rename(temp.as_bytes(), final_name.as_bytes())?;
             Ok(())

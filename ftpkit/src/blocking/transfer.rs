@@ -10,7 +10,7 @@ use std::{
 use super::{Client, stream::Stream};
 use crate::{
     error::{Error, InvalidInput, Phase, Result},
-    proto::{Arg, Command, Reply, TransferType, finish_transfer},
+    proto::{Arg, Command, Reply, TransferType, finish_transfer, rules},
 };
 
 /// The open data connection of a transfer, and the client it belongs to.
@@ -175,15 +175,7 @@ impl<'c> DataReader<'c> {
 
     fn complete(&mut self) -> Result<()> {
         let reply = self.open.client.read_reply()?;
-        let reply = finish_transfer(&self.command, reply)?;
-        if let Some(expected) = self.expected
-            && self.received < expected
-        {
-            return Err(Error::Incomplete {
-                expected,
-                received: self.received,
-            });
-        }
+        let reply = rules::finish_download(&self.command, reply, self.expected, self.received)?;
         self.done = Some(reply);
         Ok(())
     }

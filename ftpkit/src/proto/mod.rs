@@ -11,7 +11,9 @@
 //! - [`lines`]: line splitting for `TYPE A` data;
 //! - [`hash`]: checksum commands and local hashing;
 //! - [`resume`]: retries, resume points, change detection and verification
-//!   for `download` and `upload`.
+//!   for `download` and `upload`;
+//! - [`rules`]: the decisions of single commands (greeting, login
+//!   defaults, `CDUP` fallback, listing choice, size checks, addresses).
 
 pub mod command;
 pub mod hash;
@@ -19,6 +21,7 @@ pub mod lines;
 pub mod parse;
 pub mod reply;
 pub mod resume;
+pub mod rules;
 pub mod session;
 
 pub use command::{

@@ -385,6 +385,216 @@ pub fn part_name(name: &[u8]) -> Vec<u8> {
     part
 }
 
+/// `Ok(None)` for a command the server does not implement (500, 502, 504)
+/// or answers with something unparsable: the information is optional.
+pub fn optional<T>(result: Result<T, Error>) -> Result<Option<T>, Error> {
+    match result {
+        Ok(v) => Ok(Some(v)),
+        Err(Error::Reply { reply, .. }) if not_implemented(reply.code()) => Ok(None),
+        Err(Error::Protocol(crate::ProtocolError::UnparsableReply { .. })) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// `Ok(None)` for any 5xx reply or an unparsable answer: some servers
+/// refuse `SIZE` for files they would send, so a missing file is left for
+/// the transfer itself to report.
+pub fn unless_refused<T>(result: Result<T, Error>) -> Result<Option<T>, Error> {
+    match result {
+        Err(Error::Reply { reply, .. }) if reply.code().is_permanent() => Ok(None),
+        other => optional(other),
+    }
+}
+
+/// 500, 502 or 504: the server does not implement the command.
+fn not_implemented(code: crate::ReplyCode) -> bool {
+    matches!(code.0, 500 | 502 | 504)
+}
+
+/// Whether a failed `APPE` means the server lacks it, so the upload
+/// resumes with `REST` + `STOR` instead.
+pub fn appe_unsupported(error: &Error) -> bool {
+    matches!(error, Error::Reply { reply, .. } if not_implemented(reply.code()))
+}
+
+/// Whether a refused `RNTO` of a finished temporary upload should delete
+/// the file under the final name and rename again (a server that will not
+/// rename over an existing file).
+pub fn rename_over_refused(error: &Error) -> bool {
+    matches!(error, Error::Reply { reply, .. } if reply.code().is_permanent())
+}
+
+/// Whether the error leaves the control connection in doubt even if the
+/// client did not mark it unusable (a timeout on the data connection with
+/// the server possibly still sending, a short transfer).
+pub fn reconnect_needed(error: &Error) -> bool {
+    error.is_timeout() || matches!(error, Error::Incomplete { .. })
+}
+
+/// Whether an upload may resume what the server already holds under its
+/// target name: only ours is ever resumed (the temporary name, a file the
+/// caller said to resume, or an earlier attempt of this call).
+pub fn upload_may_resume(options: &TransferOptions, from_start: bool, first: bool) -> bool {
+    !from_start && options.resume && (options.temp_name || options.resume_existing || !first)
+}
+
+/// The size check of [`verify`](TransferRun): both sides must agree when
+/// the server reports a size.
+pub fn check_size(remote: Option<u64>, local: u64) -> Result<Option<u64>, VerifyError> {
+    match remote {
+        Some(size) if size != local => Err(VerifyError::Size {
+            remote: size,
+            local,
+        }),
+        other => Ok(other),
+    }
+}
+
+/// The content hash check: the server's digest must equal the local one.
+pub fn check_hash(
+    algorithm: HashAlgorithm,
+    remote: &[u8],
+    local: &[u8],
+) -> Result<(), VerifyError> {
+    if remote == local {
+        Ok(())
+    } else {
+        Err(VerifyError::Hash {
+            algorithm,
+            remote: crate::proto::hash::to_hex(remote),
+            local: crate::proto::hash::to_hex(local),
+        })
+    }
+}
+
+/// What to do after a failed attempt that is worth retrying.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Retry {
+    /// Wait this long first.
+    pub wait: Duration,
+    /// Open a new connection (and log in, and return to the directory)
+    /// even if the client still looks usable.
+    pub reconnect: bool,
+}
+
+/// The bookkeeping of one `download` or `upload` call: failures counted
+/// against the policy, the remote file's first stat, whether the next
+/// attempt starts over, the rate limit and the report. Both drivers run a
+/// call through one of these; they only wait, reconnect and move bytes.
+#[derive(Clone, Debug)]
+pub struct TransferRun {
+    attempts: Attempts,
+    /// What the call reports.
+    pub report: TransferReport,
+    baseline: Option<RemoteStat>,
+    from_start: bool,
+    throttle: Option<Throttle>,
+    known: Option<RemoteStat>,
+}
+
+impl TransferRun {
+    /// A call with these options.
+    pub fn new(options: &TransferOptions) -> TransferRun {
+        TransferRun {
+            attempts: Attempts::new(options.retry),
+            report: TransferReport::default(),
+            baseline: None,
+            from_start: !options.resume,
+            throttle: options.limit_rate.map(Throttle::new),
+            known: None,
+        }
+    }
+
+    /// The remote file's stat as a listing showed it, for the first attempt.
+    pub fn set_known(&mut self, known: Option<RemoteStat>) {
+        self.known = known;
+    }
+
+    /// The stat given by [`TransferRun::set_known`], once.
+    pub fn take_known(&mut self) -> Option<RemoteStat> {
+        self.known.take()
+    }
+
+    /// After a failed attempt: gives up with the error, or says how long to
+    /// wait and whether to reconnect.
+    pub fn on_error(&mut self, error: Error) -> Result<Retry, Error> {
+        let Some(wait) = self.attempts.on_error(&error) else {
+            return Err(error);
+        };
+        self.report.retries = self.attempts.retries();
+        tracing::warn!(
+            target: "ftpkit::transfer",
+            error = %error,
+            retry = self.report.retries,
+            wait_ms = wait.as_millis() as u64,
+            "transfer failed; retrying"
+        );
+        Ok(Retry {
+            wait,
+            reconnect: reconnect_needed(&error),
+        })
+    }
+
+    /// Compares `now` with the first stat of the call; a change means
+    /// starting over (and `false`).
+    pub fn check_unchanged(&mut self, now: RemoteStat) -> bool {
+        match self.baseline {
+            None => {
+                self.baseline = Some(now);
+                true
+            }
+            Some(before) if now.changed_since(&before) => {
+                tracing::warn!(target: "ftpkit::transfer", "the remote file changed; starting over");
+                self.baseline = Some(now);
+                self.restart();
+                false
+            }
+            Some(_) => true,
+        }
+    }
+
+    /// A file that keeps changing is given up after as many restarts as
+    /// retries, plus one.
+    pub fn check_restarts(&self) -> Result<(), Error> {
+        if self.report.restarts > self.attempts.policy().retries + 1 {
+            return Err(VerifyError::RemoteChanged.into());
+        }
+        Ok(())
+    }
+
+    /// The next attempt starts from byte 0.
+    pub fn restart(&mut self) {
+        self.from_start = true;
+        self.report.restarts += 1;
+    }
+
+    /// Whether this attempt must start from byte 0; clears the mark.
+    pub fn take_from_start(&mut self) -> bool {
+        std::mem::take(&mut self.from_start)
+    }
+
+    /// How long to pause after moving `bytes` at `now` (the rate limit).
+    pub fn pause(&mut self, now: Instant, bytes: usize) -> Duration {
+        match self.throttle.as_mut() {
+            Some(throttle) => throttle.on_bytes(now, bytes as u64),
+            None => Duration::ZERO,
+        }
+    }
+
+    /// Whether a rate limit is in force.
+    pub fn is_paced(&self) -> bool {
+        self.throttle.is_some()
+    }
+
+    /// The block size to move at a time: the configured one, or smaller
+    /// under a rate limit so pauses stay short.
+    pub fn block_size(&self, configured: usize) -> usize {
+        self.throttle
+            .as_ref()
+            .map_or(configured, |t| t.chunk_size(configured))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -512,6 +722,48 @@ mod tests {
         assert_eq!(t.on_bytes(later, 500), Duration::ZERO);
         assert_eq!(Throttle::new(1 << 30).chunk_size(256 * 1024), 256 * 1024);
         assert_eq!(Throttle::new(100).chunk_size(256 * 1024), 1024);
+    }
+
+    #[test]
+    fn a_run_counts_retries_restarts_and_changes() {
+        let options = TransferOptions {
+            retry: RetryPolicy {
+                retries: 1,
+                ..RetryPolicy::default()
+            },
+            ..TransferOptions::default()
+        };
+        let mut run = TransferRun::new(&options);
+        assert!(!run.take_from_start());
+        let retry = run.on_error(reply_error(426)).unwrap();
+        assert_eq!(retry.wait, Duration::from_secs(1));
+        assert!(!retry.reconnect);
+        assert!(run.on_error(reply_error(426)).is_err());
+        let stat = RemoteStat {
+            size: Some(5),
+            modified: None,
+        };
+        assert!(run.check_unchanged(stat));
+        assert!(!run.check_unchanged(RemoteStat {
+            size: Some(6),
+            ..stat
+        }));
+        assert!(run.take_from_start());
+        assert_eq!(run.report.restarts, 1);
+        assert!(run.check_restarts().is_ok());
+        assert!(upload_may_resume(&options, false, false));
+        assert!(!upload_may_resume(&options, false, true));
+        assert!(appe_unsupported(&reply_error(502)));
+        assert!(optional::<u64>(Err(reply_error(502))).unwrap().is_none());
+        assert!(
+            unless_refused::<u64>(Err(reply_error(550)))
+                .unwrap()
+                .is_none()
+        );
+        assert!(unless_refused::<u64>(Err(reply_error(450))).is_err());
+        assert_eq!(check_size(Some(3), 3), Ok(Some(3)));
+        assert!(check_size(Some(3), 4).is_err());
+        assert!(check_hash(HashAlgorithm::Sha256, b"a", b"b").is_err());
     }
 
     #[test]
