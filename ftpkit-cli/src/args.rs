@@ -188,10 +188,29 @@ pub enum Command {
         #[arg(long, value_name = "GLOB")]
         exclude: Vec<String>,
     },
+    /// An interactive session: ls, cd, lcd, get, put, mget, mput, pwd,
+    /// mkdir, rm, ... with line editing, history and tab completion of
+    /// remote names. Reads commands from standard input when it is not a
+    /// terminal, so it can be scripted.
+    #[command(
+        after_help = "Examples:\n  ftpkit shell ftp://user@ftp.example.com/pub/\n  printf 'cd pub\\nmget *.txt\\nbye\\n' | ftpkit shell ftp://ftp.example.com/\n\nType help at the prompt for the commands. A failed command prints its error\nand the session goes on; the exit code is then that of the last failure."
+    )]
+    Shell {
+        /// ftp://[user[:password]@]host[:port]/[start/dir/]
+        url: String,
+    },
+    /// Print a shell completion script: `ftpkit completions bash >
+    /// /etc/bash_completion.d/ftpkit`.
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff): `ftpkit man | man -l -`.
+    Man,
 }
 
 /// Options shared by every command.
-#[derive(Debug, Args)]
+#[derive(Clone, Debug, Args)]
 pub struct Global {
     /// Idle timeout in seconds: how long any read or write may wait.
     #[arg(long, global = true, value_name = "SECS", default_value_t = 60.0)]
@@ -248,6 +267,12 @@ pub struct Global {
     /// (powers of 1024) are accepted, e.g. 500K or 2M.
     #[arg(long = "limit-rate", global = true, value_name = "RATE", value_parser = parse_rate)]
     pub limit_rate: Option<u64>,
+    /// Read credentials from this netrc file instead of $NETRC or ~/.netrc.
+    #[arg(long = "netrc-file", global = true, value_name = "PATH")]
+    pub netrc_file: Option<PathBuf>,
+    /// Do not read a netrc file.
+    #[arg(long = "no-netrc", global = true, conflicts_with = "netrc_file")]
+    pub no_netrc: bool,
     /// Transfers: print a JSON Lines summary of each file on stdout.
     #[arg(long = "json-summary", global = true)]
     pub json_summary: bool,

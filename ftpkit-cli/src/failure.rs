@@ -15,6 +15,9 @@ pub enum Failure {
     Ftp(ftpkit::Error),
     /// The server answered, but not with what was asked for.
     Remote(String),
+    /// Failures already reported one by one (by `shell`); only the exit
+    /// code is left to give.
+    Reported(Exit),
 }
 
 impl Failure {
@@ -25,6 +28,7 @@ impl Failure {
             Failure::Local(..) => Exit::Local,
             Failure::Ftp(e) => exit::for_error(e),
             Failure::Remote(_) => Exit::Remote,
+            Failure::Reported(exit) => *exit,
         }
     }
 }
@@ -39,6 +43,7 @@ impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Failure::Usage(msg) | Failure::Remote(msg) => f.write_str(msg),
+            Failure::Reported(_) => f.write_str("a command failed"),
             Failure::Local(path, e) => write!(f, "{}: {e}", path.display()),
             Failure::Ftp(e) => {
                 write!(f, "{e}")?;

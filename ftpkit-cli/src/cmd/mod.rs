@@ -4,6 +4,7 @@ pub mod get;
 pub mod ls;
 pub mod mirror;
 pub mod put;
+pub mod shell;
 pub mod simple;
 
 use ftpkit::Client;
@@ -13,8 +14,12 @@ use crate::{args::Global, failure::Failure, plan};
 /// Connects and logs in (anonymously when the URL names no user).
 pub fn connect(target: &plan::Target, global: &Global) -> Result<Client, Failure> {
     let config = plan::config(global, target)?;
+    let login = crate::credentials::resolve(target, global)?;
     let mut client = Client::connect_with(&target.addr(), config)?;
-    client.login(&target.user, &target.password.0)?;
+    match &login.account {
+        Some(account) => client.login_with_account(&login.user, &login.password, account)?,
+        None => client.login(&login.user, &login.password)?,
+    };
     if global.ccc {
         if target.tls.is_none() {
             return Err(Failure::Usage(
