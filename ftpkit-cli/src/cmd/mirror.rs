@@ -16,7 +16,11 @@ use std::{
     time::{Duration, SystemTime},
 };
 
-use ftpkit::{Client, EntryKind, RemoteStat, TransferReport, blocking::ListingFormat};
+use ftpkit::{
+    Client, EntryKind, RemoteStat, TransferReport,
+    blocking::ListingFormat,
+    pool::{Pool, PoolConfig},
+};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::{args::Global, failure::Failure, glob, output, plan::Target};
@@ -75,7 +79,8 @@ pub fn run(src: &str, dst: &str, options: &MirrorOptions, global: &Global) -> Re
         eprintln!("ftpkit: warning: {msg}");
     };
 
-    let mut lister = super::connect(&target, global)?;
+    let connector = super::Connector::new(&target, global)?;
+    let mut lister = connector.connect()?;
     if options.reverse {
         if !local.is_dir() {
             return Err(Failure::Usage(format!(
@@ -109,7 +114,7 @@ pub fn run(src: &str, dst: &str, options: &MirrorOptions, global: &Global) -> Re
         for dir in &plan.mkdirs {
             ensure_remote_dir(&mut lister, &remote_path(&root, dir))?;
         }
-        let reports = transfer_all(&target, global, options, &plan, &root, &local, &mut warn)?;
+        let reports = transfer_all(&connector, global, options, &plan, &root, &local, &mut warn)?;
         if options.delete {
             for rel in &plan.deletes {
                 lister.delete(remote_path(&root, rel))?;
@@ -149,7 +154,7 @@ pub fn run(src: &str, dst: &str, options: &MirrorOptions, global: &Global) -> Re
             }
             safe
         });
-        let reports = transfer_all(&target, global, options, &plan, &root, &local, &mut warn)?;
+        let reports = transfer_all(&connector, global, options, &plan, &root, &local, &mut warn)?;
         if options.delete {
             for rel in &plan.deletes {
                 if let Some(path) = local_path(&local, rel) {
@@ -525,9 +530,11 @@ fn ensure_remote_dir(client: &mut Client, path: &[u8]) -> Result<(), Failure> {
     }
 }
 
-/// Copies every file of the plan over `options.parallel` connections.
+/// Copies every file of the plan over `options.parallel` connections from
+/// a [`Pool`]: a worker borrows a connection per file, and a connection a
+/// failure left unusable is replaced by a fresh one.
 fn transfer_all(
-    target: &Target,
+    connector: &super::Connector,
     global: &Global,
     options: &MirrorOptions,
     plan: &Plan,
@@ -535,38 +542,33 @@ fn transfer_all(
     local: &Path,
     warn: &mut impl FnMut(String),
 ) -> Result<Vec<TransferReport>, Failure> {
+    let workers = options.parallel.clamp(1, 64).min(plan.copies.len().max(1));
+    let connector = connector.clone();
+    let pool = Pool::new(
+        PoolConfig::default()
+            .max_size(workers)
+            .acquire_timeout(Duration::from_secs(600)),
+        move || connector.connect(),
+    );
     let jobs: Mutex<VecDeque<&(Rel, FileInfo)>> = Mutex::new(plan.copies.iter().collect());
     let total: u64 = plan.copies.iter().filter_map(|(_, i)| i.size).sum();
     let bar = overall_bar(global, plan.copies.len(), total);
     let results: Mutex<Vec<Result<TransferReport, (Rel, Failure)>>> = Mutex::new(Vec::new());
-    let workers = options.parallel.clamp(1, 64).min(plan.copies.len().max(1));
     std::thread::scope(|scope| {
         for _ in 0..workers {
             scope.spawn(|| {
-                let mut client: Option<Client> = None;
                 loop {
                     let job = match jobs.lock() {
                         Ok(mut queue) => queue.pop_front(),
                         Err(_) => None,
                     };
                     let Some((rel, info)) = job else { break };
-                    let result = copy_one(
-                        &mut client,
-                        target,
-                        global,
-                        options,
-                        root,
-                        local,
-                        rel,
-                        info,
-                        &bar,
-                    );
+                    let result = pool.get().map_err(Failure::Ftp).and_then(|mut client| {
+                        copy_one(&mut client, global, options, root, local, rel, info, &bar)
+                    });
                     if let Ok(mut r) = results.lock() {
                         r.push(result.map_err(|e| (rel.clone(), e)));
                     }
-                }
-                if let Some(c) = client {
-                    let _ = c.quit();
                 }
             });
         }
@@ -591,12 +593,10 @@ fn transfer_all(
     }
 }
 
-/// Copies one file on this worker's connection (opened on first use, and
-/// again after a failure that left it unusable).
+/// Copies one file on a pooled connection.
 #[allow(clippy::too_many_arguments)]
 fn copy_one(
-    client: &mut Option<Client>,
-    target: &Target,
+    c: &mut Client,
     global: &Global,
     options: &MirrorOptions,
     root: &[u8],
@@ -605,12 +605,6 @@ fn copy_one(
     info: &FileInfo,
     bar: &Option<ProgressBar>,
 ) -> Result<TransferReport, Failure> {
-    if client.as_ref().is_none_or(Client::is_unusable) {
-        *client = Some(super::connect(target, global)?);
-    }
-    let Some(c) = client.as_mut() else {
-        return Err(Failure::Remote("no connection".into()));
-    };
     let remote = remote_path(root, rel);
     let path = local_path(local, rel).ok_or_else(|| {
         Failure::Remote(format!(
