@@ -70,6 +70,7 @@ pub enum Command {
         parents: bool,
     },
     /// Remove an empty remote directory (RMD).
+    #[command(after_help = "Example:\n  ftpkit rmdir ftp://user@ftp.example.com/old-dir/")]
     Rmdir {
         /// ftp://[user[:password]@]host[:port]/path/to/dir
         url: String,
@@ -85,6 +86,9 @@ pub enum Command {
         new_path: String,
     },
     /// Print the size of a remote file in bytes (SIZE).
+    #[command(
+        after_help = "Examples:\n  ftpkit size ftp://ftp.example.com/pub/file.iso\n  ftpkit size --json ftp://ftp.example.com/pub/file.iso"
+    )]
     Size {
         /// ftp://[user[:password]@]host[:port]/path/to/file
         url: String,
@@ -94,6 +98,9 @@ pub enum Command {
     },
     /// Show one entry's facts: MLST where the server offers it, else the
     /// LIST line of the path.
+    #[command(
+        after_help = "Examples:\n  ftpkit stat ftp://ftp.example.com/pub/file.iso\n  ftpkit stat --json ftp://ftp.example.com/pub/ | jq .type"
+    )]
     Stat {
         /// ftp://[user[:password]@]host[:port]/path
         url: String,
@@ -201,11 +208,17 @@ pub enum Command {
     },
     /// Print a shell completion script: `ftpkit completions bash >
     /// /etc/bash_completion.d/ftpkit`.
+    #[command(
+        after_help = "Examples:\n  ftpkit completions bash > /etc/bash_completion.d/ftpkit\n  ftpkit completions zsh > \"${fpath[1]}/_ftpkit\"\n  ftpkit completions fish > ~/.config/fish/completions/ftpkit.fish"
+    )]
     Completions {
         /// bash, zsh, fish, elvish or powershell.
         shell: clap_complete::Shell,
     },
     /// Print the man page (roff): `ftpkit man | man -l -`.
+    #[command(
+        after_help = "Examples:\n  ftpkit man | man -l -\n  ftpkit man > /usr/local/share/man/man1/ftpkit.1"
+    )]
     Man,
 }
 
