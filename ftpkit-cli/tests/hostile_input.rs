@@ -156,3 +156,17 @@ fn bad_options_are_usage_errors() {
         assert_eq!(out.status.code(), Some(2), "{args:?}");
     }
 }
+
+#[test]
+fn a_refused_url_never_shows_its_password() {
+    for bad in [
+        "ftp://bob:hunter2@example.com/x?y",
+        "http://bob:hunter2@example.com/",
+        "ftp://bob:hunter2@example.com:99999/",
+    ] {
+        let (out, _) = ftpkit(&["ls", bad]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(!err.contains("hunter2"), "{err}");
+    }
+}

@@ -63,7 +63,10 @@ impl FtpUrl {
     /// schemes, a missing host, a query or fragment (write `?` and `#` in
     /// names as `%3F` and `%23`), and CR, LF or NUL anywhere once decoded.
     pub fn parse(text: &str) -> Result<FtpUrl> {
-        let url = ::url::Url::parse(text).map_err(|e| bad(format!("{text:?}: {e}")))?;
+        // Error messages show the URL with any password hidden.
+        let shown = redact(text);
+        let text_shown = &shown;
+        let url = ::url::Url::parse(text).map_err(|e| bad(format!("{text_shown:?}: {e}")))?;
         let (tls, default_port) = match url.scheme() {
             "ftp" => (None, 21),
             "ftpes" => (Some(TlsMode::Explicit), 21),
@@ -76,13 +79,13 @@ impl FtpUrl {
         };
         if url.query().is_some() || url.fragment().is_some() {
             return Err(bad(format!(
-                "{text:?}: write ? and # in file names as %3F and %23"
+                "{text_shown:?}: write ? and # in file names as %3F and %23"
             )));
         }
         let host = url
             .host_str()
             .filter(|h| !h.is_empty())
-            .ok_or_else(|| bad(format!("{text:?} names no host")))?
+            .ok_or_else(|| bad(format!("{text_shown:?} names no host")))?
             .trim_start_matches('[')
             .trim_end_matches(']')
             .to_owned();
@@ -125,6 +128,24 @@ impl FtpUrl {
     }
 }
 
+/// `text` with the password of its user-info part, if any, as `****`:
+/// `ftp://bob:secret@host/` becomes `ftp://bob:****@host/`. Works on text
+/// that is not a valid URL too, so that error messages never leak it.
+pub fn redact(text: &str) -> String {
+    let Some((scheme, rest)) = text.split_once("://") else {
+        return text.to_owned();
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _password)) => format!("{scheme}://{user}:****@{host}{tail}"),
+            None => text.to_owned(),
+        },
+        None => text.to_owned(),
+    }
+}
+
 /// Percent-decodes `text`, refusing CR, LF and NUL.
 fn decode(text: &str, what: &str) -> Result<Vec<u8>> {
     let bytes: Vec<u8> = percent_encoding::percent_decode_str(text).collect();
@@ -154,6 +175,23 @@ mod tests {
         );
         let u = FtpUrl::parse("ftp://h:2121/caf%C3%A9").unwrap();
         assert_eq!((u.port, u.path.as_slice()), (2121, "café".as_bytes()));
+    }
+
+    #[test]
+    fn errors_never_show_the_password() {
+        for bad in [
+            "ftp://bob:hunter2@h/x?y",
+            "ftp://bob:hunter2@/x",
+            "http://bob:hunter2@h/",
+            "ftp://bob:hunter2@h:99999/",
+        ] {
+            let err = FtpUrl::parse(bad).unwrap_err().to_string();
+            assert!(!err.contains("hunter2"), "{err}");
+            assert!(err.contains("bob:****@") || !err.contains("bob"), "{err}");
+        }
+        assert_eq!(redact("ftp://a:b@h/p@q"), "ftp://a:****@h/p@q");
+        assert_eq!(redact("ftp://a@h/"), "ftp://a@h/");
+        assert_eq!(redact("not a url"), "not a url");
     }
 
     #[test]

@@ -267,9 +267,10 @@ impl<'c> DataWriter<'c> {
     }
 
     /// Sends up to `max` bytes of `file` from its current position; 0 at
-    /// its end. On a plain connection the kernel moves the bytes
-    /// (`sendfile` on Linux, through `std::io::copy`); under TLS they go
-    /// through a buffer to be encrypted.
+    /// its end. On a plain connection under Linux the kernel moves the
+    /// bytes (`sendfile(2)`: no copy through user space; `std::io::copy`
+    /// will not use it from a file to a socket); otherwise, and under TLS,
+    /// they go through `buf` (the block size), to be encrypted if need be.
     pub(crate) fn send_file(
         &mut self,
         file: &std::fs::File,
@@ -279,34 +280,40 @@ impl<'c> DataWriter<'c> {
         let Some(stream) = self.open.stream.as_mut() else {
             return Err(Error::Unusable);
         };
-        let result = match stream {
-            Stream::Plain(tcp) => {
-                io::copy(&mut file.take(max), tcp).map_err(Error::io(Phase::Data))
-            }
-            Stream::Tls(_) => {
-                let limit = buf.len().min(usize::try_from(max).unwrap_or(usize::MAX));
-                let n = match (&mut &*file).read(buf.get_mut(..limit).unwrap_or_default()) {
-                    Ok(n) => n,
-                    Err(e) => {
-                        self.abort_quietly();
-                        return Err(Error::io(Phase::Local)(e));
+        #[cfg(target_os = "linux")]
+        if let Stream::Plain(tcp) = stream {
+            let count = usize::try_from(max).unwrap_or(usize::MAX);
+            loop {
+                // `None`: from the file's own offset, which advances.
+                match rustix::fs::sendfile(&*tcp, file, None, count) {
+                    Ok(n) => {
+                        self.sent += n as u64;
+                        return Ok(n as u64);
                     }
-                };
-                return self
-                    .write_data(buf.get(..n).unwrap_or_default())
-                    .map(|()| n as u64);
-            }
-        };
-        match result {
-            Ok(n) => {
-                self.sent += n;
-                Ok(n)
-            }
-            Err(e) => {
-                self.abort_quietly();
-                Err(e)
+                    Err(rustix::io::Errno::INTR) => continue,
+                    // Not a file sendfile can read (a pipe, say): copy.
+                    Err(rustix::io::Errno::INVAL | rustix::io::Errno::NOSYS) => break,
+                    Err(e) => {
+                        let err = Error::io(Phase::Data)(e.into());
+                        self.abort_quietly();
+                        return Err(err);
+                    }
+                }
             }
         }
+        let limit = buf.len().min(usize::try_from(max).unwrap_or(usize::MAX));
+        let n = loop {
+            match (&mut &*file).read(buf.get_mut(..limit).unwrap_or_default()) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    self.abort_quietly();
+                    return Err(Error::io(Phase::Local)(e));
+                }
+            }
+        };
+        self.write_data(buf.get(..n).unwrap_or_default())
+            .map(|()| n as u64)
     }
 
     pub(crate) fn write_data(&mut self, data: &[u8]) -> Result<()> {
