@@ -286,6 +286,10 @@ pub struct Global {
     /// Do not read a netrc file.
     #[arg(long = "no-netrc", global = true, conflicts_with = "netrc_file")]
     pub no_netrc: bool,
+    /// Uploads: let the kernel send the file (sendfile(2), plain FTP on
+    /// Linux): less CPU; block-sized writes were faster on loopback.
+    #[arg(long, global = true)]
+    pub sendfile: bool,
     /// Transfers: print a JSON Lines summary of each file on stdout.
     #[arg(long = "json-summary", global = true)]
     pub json_summary: bool,

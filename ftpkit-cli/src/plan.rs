@@ -96,6 +96,7 @@ pub fn config(global: &Global, target: &Target) -> Result<Config, Failure> {
     let mut config = Config::default()
         .timeout(timeout)
         .connect_timeout(timeout.min(Duration::from_secs(30)))
+        .sendfile(global.sendfile)
         .mode(if global.active {
             DataMode::Active
         } else {

@@ -267,10 +267,11 @@ impl<'c> DataWriter<'c> {
     }
 
     /// Sends up to `max` bytes of `file` from its current position; 0 at
-    /// its end. On a plain connection under Linux the kernel moves the
-    /// bytes (`sendfile(2)`: no copy through user space; `std::io::copy`
-    /// will not use it from a file to a socket); otherwise, and under TLS,
-    /// they go through `buf` (the block size), to be encrypted if need be.
+    /// its end. With [`Config::sendfile`](crate::Config::sendfile), on a
+    /// plain connection under Linux, the kernel moves the bytes
+    /// (`sendfile(2)`: no copy through user space; `std::io::copy` will
+    /// not use it from a file to a socket); otherwise they go through `buf`
+    /// (the block size), to be encrypted if need be.
     pub(crate) fn send_file(
         &mut self,
         file: &std::fs::File,
@@ -281,7 +282,9 @@ impl<'c> DataWriter<'c> {
             return Err(Error::Unusable);
         };
         #[cfg(target_os = "linux")]
-        if let Stream::Plain(tcp) = stream {
+        if let Stream::Plain(tcp) = stream
+            && self.open.client.config.sendfile
+        {
             let count = usize::try_from(max).unwrap_or(usize::MAX);
             loop {
                 // `None`: from the file's own offset, which advances.
@@ -570,8 +573,8 @@ impl<'c> Transfer<'c, Upload> {
     }
 
     /// Uploads the rest of `file`, from its current position; returns the
-    /// bytes sent. On a plain connection the kernel copies file to socket
-    /// (`sendfile`), without passing the bytes through user space.
+    /// bytes sent, in block-sized writes, or with `sendfile(2)` where
+    /// [`Config::sendfile`](crate::Config::sendfile) asks for it.
     pub fn from_file(self, file: &mut std::fs::File) -> Result<u64> {
         let block = u64::try_from(self.block_size).unwrap_or(u64::MAX);
         self.send_all(|writer, buf| writer.send_file(file, block, buf))

@@ -578,3 +578,25 @@ fn fault_soak_200_transfers_end_byte_identical() {
     );
     assert!(started.elapsed() < Duration::from_secs(120));
 }
+
+#[test]
+fn uploads_with_sendfile_move_every_byte_and_resume() {
+    let server = MemoryServer::start();
+    let data = random_bytes(SIZE, 77);
+    let dir = tempfile::tempdir().unwrap();
+    let local = dir.path().join("up.bin");
+    fs::write(&local, &data).unwrap();
+    server.push_fault(Fault::ResetDataAt(400_000));
+    let config = Config::default()
+        .timeout(Duration::from_secs(3))
+        .sendfile(true);
+    let mut c = Client::connect_with(&server.addr().to_string(), config).unwrap();
+    c.login("tester", "pw").unwrap();
+    let report = c
+        .upload(&local, "up.bin")
+        .retry(quick_retries())
+        .run()
+        .unwrap();
+    assert_eq!(server.file("up.bin"), Some(Content::Bytes(data)));
+    assert_eq!(report.retries, 1);
+}
