@@ -52,6 +52,11 @@ pub fn resolve(target: &Target, global: &Global) -> Result<Login, Failure> {
         let user = (!target.user.is_empty()).then_some(target.user.as_str());
         if let Some(entry) = netrc.as_ref().and_then(|n| n.find(&target.host, user)) {
             tracing::debug!(target: "ftpkit::cli", host = %target.host, "credentials from netrc");
+            if entry.password.is_some()
+                && let Some(path) = global.netrc_file.clone().or_else(Netrc::default_path)
+            {
+                warn_if_readable_by_others(&path);
+            }
             return Ok(Login {
                 user: user
                     .map(str::to_owned)
@@ -77,4 +82,21 @@ pub fn resolve(target: &Target, global: &Global) -> Result<Login, Failure> {
         password: String::new(),
         account: None,
     })
+}
+
+/// ftp(1) refuses a netrc file with passwords that others can read;
+/// ftpkit uses it but says so.
+fn warn_if_readable_by_others(path: &std::path::Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if std::fs::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o077 != 0) {
+            eprintln!(
+                "ftpkit: warning: {} holds passwords and others can read it: chmod 600 it",
+                path.display()
+            );
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
 }
