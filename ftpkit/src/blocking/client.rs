@@ -291,7 +291,17 @@ impl Client {
 
     fn run(&mut self, command: Command, expected: Expect) -> Result<Reply> {
         let reply = self.exchange(&command)?;
+        self.refuse_stray_preliminary(&reply, expected);
         expect(&command, reply, expected)
+    }
+
+    /// A 1xx reply to a command that opens no transfer promises another
+    /// reply, which must not be read as the answer to the next command:
+    /// the connection is out of step and becomes unusable.
+    fn refuse_stray_preliminary(&mut self, reply: &Reply, expected: Expect) {
+        if reply.code().is_preliminary() && expected != Expect::Preliminary {
+            self.unusable = true;
+        }
     }
 
     /// Sends a raw command line and returns the reply; 4xx and 5xx replies
@@ -319,6 +329,7 @@ impl Client {
         if self.is_type_command(line) {
             self.session.forget_type();
         }
+        self.refuse_stray_preliminary(&reply, Expect::Completion);
         expect(&command, reply, Expect::Completion)
     }
 
