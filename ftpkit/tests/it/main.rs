@@ -6,7 +6,9 @@
 //!   `unftp` (in-process libunftp server) and `interop` (real servers
 //!   started by `scripts/interop-servers.sh`);
 //! - `properties`: parsers never panic; format then parse is the identity;
-//! - `tls`: FTPS verification, pinning, implicit TLS, session reuse.
+//! - `tls`: FTPS verification, pinning, implicit TLS, session reuse;
+//! - `hostile`: the hostile-server suite, each scenario with its safe
+//!   outcome and a time bound (see `SECURITY.md`).
 
 #![allow(
     clippy::unwrap_used,
@@ -16,6 +18,7 @@
 )]
 
 mod fake;
+mod hostile;
 mod interop;
 mod properties;
 mod scenarios;
