@@ -59,7 +59,9 @@ impl Name {
             || text == "."
             || text == ".."
             || text.starts_with('-')
-            || text.chars().any(|c| c == '/' || c == '\\' || c.is_control()))
+            || text
+                .chars()
+                .any(|c| c == '/' || c == '\\' || c.is_control()))
     }
 
     /// The name as text with every control character escaped (`\n`,
@@ -143,16 +145,45 @@ mod tests {
 
     #[test]
     fn safe_components() {
-        for good in ["a", "report.csv", "caf\u{e9}", " spaced ", "a-b", "..hidden", "x..", "~"] {
+        for good in [
+            "a",
+            "report.csv",
+            "caf\u{e9}",
+            " spaced ",
+            "a-b",
+            "..hidden",
+            "x..",
+            "~",
+        ] {
             assert!(Name::from(good).is_safe_component(), "{good:?}");
         }
         for bad in [
-            "", ".", "..", "../x", "x/..", "/etc/x", "/", "a/b", "a\\b", "..\\x", "-R", "-",
-            "--help", "a\0b", "a\rb", "a\nb", "\u{1b}[2J", "x\u{7f}", "x\u{9b}1m",
+            "",
+            ".",
+            "..",
+            "../x",
+            "x/..",
+            "/etc/x",
+            "/",
+            "a/b",
+            "a\\b",
+            "..\\x",
+            "-R",
+            "-",
+            "--help",
+            "a\0b",
+            "a\rb",
+            "a\nb",
+            "\u{1b}[2J",
+            "x\u{7f}",
+            "x\u{9b}1m",
         ] {
             assert!(!Name::from(bad).is_safe_component(), "{bad:?}");
         }
-        assert!(!Name::from(&b"caf\xe9"[..]).is_safe_component(), "not UTF-8");
+        assert!(
+            !Name::from(&b"caf\xe9"[..]).is_safe_component(),
+            "not UTF-8"
+        );
     }
 
     #[test]
