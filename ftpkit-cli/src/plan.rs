@@ -4,7 +4,7 @@
 
 use std::{fmt, time::Duration};
 
-use ftpkit::{Config, DataMode, Protection, TlsConfig, TlsMode};
+use ftpkit::{Config, DataMode, Protection, TlsConfig, TlsMode, url::FtpUrl};
 
 use crate::{args::Global, failure::Failure};
 
@@ -58,68 +58,24 @@ impl Target {
 }
 
 /// Parses `ftp://`, `ftpes://` (explicit TLS) and `ftps://` (implicit TLS)
-/// URLs. `--tls` makes an `ftp://` URL require explicit TLS. The password
-/// comes from the URL or, failing that, from `FTPKIT_PASSWORD`.
+/// URLs with [`ftpkit::url::FtpUrl`]. `--tls` makes an `ftp://` URL require
+/// explicit TLS. The password comes from the URL or, failing that, from
+/// `FTPKIT_PASSWORD`.
 pub fn parse_url(text: &str, require_tls: bool) -> Result<Target, Failure> {
-    let usage = |msg: String| Failure::Usage(msg);
-    let url = url::Url::parse(text).map_err(|e| usage(format!("bad URL {text:?}: {e}")))?;
-    let (tls, default_port) = match url.scheme() {
-        "ftp" if require_tls => (Some(TlsMode::Explicit), 21),
-        "ftp" => (None, 21),
-        "ftpes" => (Some(TlsMode::Explicit), 21),
-        "ftps" => (Some(TlsMode::Implicit), 990),
-        other => {
-            return Err(usage(format!(
-                "unsupported URL scheme {other:?}: use ftp://, ftpes:// or ftps://"
-            )));
-        }
-    };
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err(usage(format!(
-            "{text:?}: write ? and # in file names as %3F and %23"
-        )));
-    }
-    let host = url
-        .host_str()
-        .filter(|h| !h.is_empty())
-        .ok_or_else(|| usage(format!("{text:?} names no host")))?;
-    let host = host
-        .trim_start_matches('[')
-        .trim_end_matches(']')
-        .to_owned();
-    let user = decode_text(url.username(), "user name")?;
+    let url = FtpUrl::parse(text).map_err(|e| Failure::Usage(e.to_string()))?;
     let password = match url.password() {
-        Some(p) => decode_text(p, "password")?,
-        None if !user.is_empty() => std::env::var("FTPKIT_PASSWORD").unwrap_or_default(),
+        Some(p) => p.to_owned(),
+        None if !url.user().is_empty() => std::env::var("FTPKIT_PASSWORD").unwrap_or_default(),
         None => String::new(),
     };
-    let raw_path = url.path().strip_prefix('/').unwrap_or(url.path());
-    let path = decode(raw_path, "path")?;
     Ok(Target {
-        host,
-        port: url.port().unwrap_or(default_port),
-        user,
+        host: url.host().to_owned(),
+        port: url.port(),
+        user: url.user().to_owned(),
         password: Password(password),
-        path,
-        tls,
+        path: url.path().to_vec(),
+        tls: url.tls_mode().or(require_tls.then_some(TlsMode::Explicit)),
     })
-}
-
-/// Percent-decodes `text`, refusing CR, LF and NUL: they would end an FTP
-/// command early and inject another.
-fn decode(text: &str, what: &str) -> Result<Vec<u8>, Failure> {
-    let bytes: Vec<u8> = percent_encoding::percent_decode_str(text).collect();
-    if bytes.iter().any(|&b| matches!(b, b'\r' | b'\n' | 0)) {
-        return Err(Failure::Usage(format!(
-            "the URL's {what} contains CR, LF or NUL: refused"
-        )));
-    }
-    Ok(bytes)
-}
-
-fn decode_text(text: &str, what: &str) -> Result<String, Failure> {
-    String::from_utf8(decode(text, what)?)
-        .map_err(|_| Failure::Usage(format!("the URL's {what} is not UTF-8")))
 }
 
 /// The library configuration for these options and this target.

@@ -18,6 +18,7 @@
 //! - [`blocking`]: the driver over `std::net`, re-exported at the root as
 //!   [`Client`].
 //! - [`list`]: listing parsers.
+//! - [`url`]: `ftp://`, `ftpes://` and `ftps://` URLs ([`url::FtpUrl`]).
 //!
 //! Safe defaults: passive mode, the 227 address ignored in favour of the
 //! control peer (CVE-2021-4189), every argument checked for CR, LF and NUL
@@ -31,6 +32,7 @@ pub mod list;
 mod name;
 pub mod proto;
 pub mod tls;
+pub mod url;
 
 pub use blocking::{Client, DataReader, DataWriter, Entries, Retrieve, Store};
 pub use config::Config;
