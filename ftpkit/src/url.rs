@@ -19,7 +19,8 @@
 //! login directory unless it starts with `/` (written `%2F`:
 //! `ftp://host/%2Fetc/motd`), as RFC 1738 says. User, password and path are
 //! refused if they decode to CR, LF or NUL, which would end an FTP command
-//! early and inject another; `?` and `#` must be written `%3F` and `%23`.
+//! early and inject another, and so is a URL with a control character
+//! written as such; `?` and `#` must be written `%3F` and `%23`.
 
 use std::fmt;
 
@@ -41,6 +42,11 @@ pub enum UrlError {
     /// No host, or a host that cannot be a host name or address.
     #[error("the URL names no usable host")]
     Host,
+    /// A control character (CR, LF, tab, NUL...) written as such in the
+    /// URL: URL parsing would drop some of them silently and change the
+    /// path, so the URL is refused instead.
+    #[error("the URL contains a control character: refused")]
+    ControlCharacter,
     /// A part that decodes to CR, LF or NUL.
     #[error("the URL's {0} contains CR, LF or NUL: refused")]
     LineBreak(&'static str),
@@ -66,6 +72,10 @@ pub struct FtpUrl {
 impl FtpUrl {
     /// Parses and checks `text`.
     pub fn parse(text: &str) -> Result<FtpUrl, UrlError> {
+        // URL parsing would silently drop tabs and line breaks: refuse them.
+        if text.chars().any(char::is_control) {
+            return Err(UrlError::ControlCharacter);
+        }
         let url = ::url::Url::parse(text).map_err(|e| UrlError::Syntax(e.to_string()))?;
         let (tls, default_port) = match url.scheme() {
             "ftp" => (None, 21),
@@ -253,7 +263,11 @@ mod tests {
 
     #[test]
     fn hostile_urls_are_refused() {
-        let cases: [(&str, UrlError); 14] = [
+        let cases: [(&str, UrlError); 18] = [
+            ("ftp://h/a\r\nDELE b", UrlError::ControlCharacter),
+            ("ftp://h/a\tb", UrlError::ControlCharacter),
+            ("ftp://h/a\0b", UrlError::ControlCharacter),
+            ("ftp://u\n@h/", UrlError::ControlCharacter),
             ("ftp://h/a%0D%0ADELE%20b", UrlError::LineBreak("path")),
             ("ftp://h/a%0Ab", UrlError::LineBreak("path")),
             ("ftp://h/a%00b", UrlError::LineBreak("path")),
