@@ -94,6 +94,8 @@ pub fn rmdir(target: &Target, global: &Global) -> Result<(), Failure> {
 
 /// Renames a file or directory on the server.
 pub fn mv(target: &Target, new_path: &str, global: &Global) -> Result<(), Failure> {
+    // Refuse a new path that cannot be sent before connecting at all.
+    ftpkit::proto::Arg::path(new_path).map_err(ftpkit::Error::from)?;
     let mut client = super::connect(target, global)?;
     client.rename(&target.path, new_path)?;
     let _ = client.quit();
@@ -140,8 +142,11 @@ pub fn stat(target: &Target, json: bool, global: &Global) -> Result<(), Failure>
 
 /// Sends a raw command and prints the whole reply; 4xx/5xx are errors.
 pub fn quote(target: &Target, command: &[String], global: &Global) -> Result<(), Failure> {
+    let line = command.join(" ");
+    // Refuse a line that cannot be sent before connecting at all.
+    ftpkit::proto::Command::raw(line.as_str()).map_err(ftpkit::Error::from)?;
     let mut client = super::connect(target, global)?;
-    let reply = client.sendcmd(&command.join(" "))?;
+    let reply = client.sendcmd(&line)?;
     for line in reply.lines() {
         stdout_line(line)?;
     }
