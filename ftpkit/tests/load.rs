@@ -11,7 +11,12 @@
 //! A test binary without the standard harness: `load --serve` is the
 //! server process.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::{
     io::{BufRead, BufReader, Read},
