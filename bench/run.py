@@ -8,7 +8,10 @@ Settings from the environment:
   BENCH_REPS      repetitions per measurement; the median is reported (default 3)
   BENCH_SMALL     number of 4 KiB files (default 2000)
   BENCH_LIST      entries in the listing directory (default 100000)
-  BENCH_ONLY      comma-separated workloads to run: big, small, list, tls, parse (default: all)
+  BENCH_RSS_MB    size of the file for the flat-memory check (default 4096)
+  BENCH_WORK      where clients write (default /dev/shm: the disk is not measured)
+  BENCH_ONLY      comma-separated workloads to run: big, small, mirror, list, tls, rss,
+                  parse (default: all)
 
 Every download goes to a file, and every file that moved is checked by
 SHA-256 after the timed part.
@@ -32,6 +35,8 @@ REPS = int(os.environ.get("BENCH_REPS", "3"))
 SMALL = int(os.environ.get("BENCH_SMALL", "2000"))
 LISTING = int(os.environ.get("BENCH_LIST", "100000"))
 ONLY = [w for w in os.environ.get("BENCH_ONLY", "").split(",") if w]
+RSS_MB = int(os.environ.get("BENCH_RSS_MB", "4096"))
+WORK = os.environ.get("BENCH_WORK", "/dev/shm" if os.path.isdir("/dev/shm") else None)
 
 USER, PASS = "ftpkit", "ftpkit-pass"
 HOST = "127.0.0.1"
@@ -110,27 +115,39 @@ def clients(srv, op, remote, local):
     py = lambda block: [sys.executable, "-c", FTPLIB, op, str(port), "1" if tls else "0", str(block), remote, local] + ([CA] if tls else [])
     curl_tls = ["--ssl-reqd", "--cacert", CA] if tls else []
     supp = [os.path.join(PEERS, "suppaftp-bench"), f"{HOST}:{port}", USER, PASS]
+    # The async client (examples/async_transfer.rs): same operations, on tokio.
+    asynk = lambda remote_path, local_path: ([os.path.join(TARGET, "examples", "async_transfer"), op, f"{HOST}:{port}",
+                                              USER, PASS, remote_path, local_path] + ([CA] if tls else []))
     c = {}
     if op == "get":
-        c["ftpkit"] = ftpkit + ["get", "-o", local, url(srv, remote)]
+        # Peers trust the server's 226; "ftpkit" does the same (--no-verify)
+        # for a like-for-like figure, and "ftpkit (verified)" shows the
+        # default: SIZE after, and a content hash where the server has one.
+        c["ftpkit"] = ftpkit + ["--no-verify", "get", "-o", local, url(srv, remote)]
+        c["ftpkit (verified)"] = ftpkit + ["get", "-o", local, url(srv, remote)]
+        c["ftpkit async"] = asynk(remote, local)
         c["curl"] = ["curl", "-s", "-S"] + curl_tls + ["-o", local, f"ftp://{USER}:{PASS}@{HOST}:{port}/{remote}"]
         c["lftp"] = lftp + [lftp_tls + f"get {remote} -o {local}; bye", HOST]
         if not tls:
             c["suppaftp"] = supp + ["get", remote, local]
     elif op == "put":
-        c["ftpkit"] = ftpkit + ["put", local, url(srv, remote)]
+        c["ftpkit"] = ftpkit + ["--no-verify", "put", local, url(srv, remote)]
+        c["ftpkit (verified)"] = ftpkit + ["put", local, url(srv, remote)]
+        c["ftpkit async"] = asynk(remote, local)
         c["curl"] = ["curl", "-s", "-S"] + curl_tls + ["-T", local, f"ftp://{USER}:{PASS}@{HOST}:{port}/{remote}"]
         c["lftp"] = lftp + [lftp_tls + f"put {local} -o {remote}; bye", HOST]
         if not tls:
             c["suppaftp"] = supp + ["put", local, remote]
     elif op == "getdir":
         c["ftpkit"] = [os.path.join(TARGET, "examples", "get_many"), f"{HOST}:{port}", USER, PASS, remote, local]
+        c["ftpkit async"] = asynk(remote, local)
         c["curl"] = ["curl", "-s", "-S", "--create-dirs", f"ftp://{USER}:{PASS}@{HOST}:{port}/{remote}/f[0000-{SMALL - 1:04d}].bin",
                      "-o", f"{local}/f#1.bin"]
         c["lftp"] = lftp + [lftp_tls + f"mirror {remote} {local}; bye", HOST]
         c["suppaftp"] = supp + ["getdir", remote, local]
     elif op == "nlst":
         c["ftpkit"] = ftpkit + ["ls", url(srv, remote)]
+        c["ftpkit async"] = asynk(remote, local)
         c["curl"] = ["curl", "-s", "-S", "-l", f"ftp://{USER}:{PASS}@{HOST}:{port}/{remote}/"]
         c["lftp"] = lftp + [lftp_tls + f"nlist {remote}; bye", HOST]
         c["suppaftp"] = supp + ["nlst", remote]
@@ -208,7 +225,7 @@ def report(title, rows, amount, unit):
 def big(srv, label):
     size = SIZE_MB << 20
     home = srv["home"]
-    work = tempfile.mkdtemp(prefix="ftpkit-bench-")
+    work = tempfile.mkdtemp(prefix="ftpkit-bench-", dir=WORK)
     src = os.path.join(home, "bench-big.bin")
     if not os.path.exists(src) or os.path.getsize(src) != size:
         with open(src, "wb") as f:
@@ -247,20 +264,8 @@ def big(srv, label):
 
 
 def small(srv):
-    home = srv["home"]
-    d = os.path.join(home, "bench-small")
-    if not os.path.isdir(d) or len(os.listdir(d)) != SMALL:
-        shutil.rmtree(d, ignore_errors=True)
-        os.makedirs(d)
-        for i in range(SMALL):
-            with open(os.path.join(d, f"f{i:04d}.bin"), "wb") as f:
-                f.write(os.urandom(4096))
-        for root, dirs, files in os.walk(d):
-            for n in dirs + files:
-                shutil.chown(os.path.join(root, n), USER, USER)
-        shutil.chown(d, USER, USER)
-    want = {n: sha256(os.path.join(d, n)) for n in os.listdir(d)}
-    out = tempfile.mkdtemp(prefix="ftpkit-bench-small-")
+    d, want = small_tree(srv)
+    out = tempfile.mkdtemp(prefix="ftpkit-bench-small-", dir=WORK)
 
     def check(client):
         got = {n: sha256(os.path.join(out, n)) for n in os.listdir(out)}
@@ -286,6 +291,72 @@ def listing(srv):
     report(f"NLST of {LISTING} entries ({srv['server']})", measure("list", runs, lambda c: None), LISTING, "entries/s")
 
 
+def small_tree(srv):
+    """The BENCH_SMALL files of 4 KiB on the server, and their hashes."""
+    home = srv["home"]
+    d = os.path.join(home, "bench-small")
+    if not os.path.isdir(d) or len(os.listdir(d)) != SMALL:
+        shutil.rmtree(d, ignore_errors=True)
+        os.makedirs(d)
+        for i in range(SMALL):
+            with open(os.path.join(d, f"f{i:04d}.bin"), "wb") as f:
+                f.write(os.urandom(4096))
+        for root, dirs, files in os.walk(d):
+            for n in dirs + files:
+                shutil.chown(os.path.join(root, n), USER, USER)
+        shutil.chown(d, USER, USER)
+    return d, {n: sha256(os.path.join(d, n)) for n in os.listdir(d)}
+
+
+def mirror(srv):
+    """The small files again, as a tree copy over four connections."""
+    d, want = small_tree(srv)
+    out = tempfile.mkdtemp(prefix="ftpkit-bench-mirror-", dir=WORK)
+    dest = os.path.join(out, "m")
+
+    def check(client):
+        got = {n: sha256(os.path.join(dest, n)) for n in os.listdir(dest)}
+        shutil.rmtree(dest)
+        if got != want:
+            raise RuntimeError(f"{client}: {len(got)} files, {sum(got.get(n) == h for n, h in want.items())} matching")
+
+    port = srv["port"]
+    runs = {
+        "ftpkit": [os.path.join(TARGET, "ftpkit"), "-q", "mirror", "--parallel", "4", url(srv, "bench-small/"), dest],
+        "lftp": ["lftp", "-p", str(port), "-u", f"{USER},{PASS}", "-e",
+                 f"set ftp:ssl-allow no; mirror --parallel=4 bench-small {dest}; bye", HOST],
+    }
+    runs = {c: (lambda cmd=cmd: timed(cmd)) for c, cmd in runs.items()}
+    report(f"mirror of {SMALL} files of 4 KiB, 4 connections ({srv['server']})",
+           measure("mirror", runs, check), SMALL, "files/s")
+    shutil.rmtree(out)
+
+
+def flat_memory(srv):
+    """Peak RSS of ftpkit moving 1 GiB and BENCH_RSS_MB: it must not grow."""
+    home = srv["home"]
+    work = tempfile.mkdtemp(prefix="ftpkit-bench-rss-", dir=WORK)
+    print(f"\n## ftpkit peak RSS by file size ({srv['server']})")
+    print("| file | download MiB | upload MiB |")
+    print("|---|---|---|")
+    for mb in sorted({1024, RSS_MB}):
+        src = os.path.join(home, f"bench-rss-{mb}.bin")
+        with open(src, "wb") as f:
+            f.truncate(mb << 20)  # zeros: the content does not matter here
+        shutil.chown(src, USER, USER)
+        local = os.path.join(work, "rss.bin")
+        ftpkit = [os.path.join(TARGET, "ftpkit"), "-q"]
+        _, _, down = timed(ftpkit + ["get", "-o", local, url(srv, f"bench-rss-{mb}.bin")])
+        ok = os.path.getsize(local) == mb << 20
+        os.remove(src)
+        _, _, up = timed(ftpkit + ["put", local, url(srv, f"bench-rss-{mb}.bin")])
+        ok = ok and os.path.getsize(src) == mb << 20
+        os.remove(src)
+        os.remove(local)
+        print(f"| {mb} MiB | {down / 1024:.1f} | {up / 1024:.1f} |{'' if ok else ' SIZE MISMATCH'}")
+    shutil.rmtree(work)
+
+
 def parse_rate():
     out = subprocess.run([os.path.join(TARGET, "examples", "parse_rate")], capture_output=True, text=True, check=True)
     print("\n## Listing parse rate (1,000,000 lines each, in memory, one core)")
@@ -301,8 +372,10 @@ def main():
     work = {
         "big": lambda: big(PLAIN, "plain FTP"),
         "small": lambda: small(PLAIN),
+        "mirror": lambda: mirror(PLAIN),
         "list": lambda: listing(PLAIN),
         "tls": lambda: big(TLS, "explicit TLS"),
+        "rss": lambda: flat_memory(PLAIN),
         "parse": parse_rate,
     }
     for name, run in work.items():

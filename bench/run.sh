@@ -13,7 +13,14 @@ for tool in lftp curl; do
 done
 cargo build --release -q -p ftpkit-cli
 cargo build --release -q -p ftpkit --example get_many --example parse_rate
+cargo build --release -q -p ftpkit --features tokio --example async_transfer
 cargo build --release -q --manifest-path bench/peers/Cargo.toml
+# The servers' files live on tmpfs, so that neither side waits for the disk:
+# the figures are the protocol's and the clients', not the disk's.
+BENCH_DIR="${BENCH_DIR:-/dev/shm/ftpkit-bench}"
 bash scripts/interop-servers.sh install
+bash scripts/interop-servers.sh stop >/dev/null 2>&1 || true
+FTPKIT_INTEROP_DIR="$BENCH_DIR" bash scripts/interop-servers.sh stop >/dev/null 2>&1 || true
+export FTPKIT_INTEROP_DIR="$BENCH_DIR"
 bash scripts/interop-servers.sh start
 python3 bench/run.py

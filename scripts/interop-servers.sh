@@ -182,6 +182,9 @@ PassivePorts $from $to
 AllowOverwrite on
 AllowStoreRestart on
 AllowRetrieveRestart on
+ModulePath $ROOT/usr/lib/proftpd
+# Checksums (HASH, XSHA256, XMD5, XCRC) for ftpkit's verified transfers.
+LoadModule mod_digest.c
 <Directory />
   AllowOverwrite on
 </Directory>
@@ -191,7 +194,6 @@ CONF
         if [ "$tls" = implicit ]; then implicit=" UseImplicitSSL"; fi
         if [ "$reuse" = reuse-optional ]; then implicit="$implicit NoSessionReuseRequired"; fi
         cat >> "$DIR/$name/proftpd.conf" <<CONF
-ModulePath $ROOT/usr/lib/proftpd
 LoadModule mod_tls.c
 <IfModule mod_tls.c>
   TLSEngine on

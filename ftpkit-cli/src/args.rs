@@ -70,6 +70,7 @@ pub enum Command {
         parents: bool,
     },
     /// Remove an empty remote directory (RMD).
+    #[command(after_help = "Example:\n  ftpkit rmdir ftp://user@ftp.example.com/old-dir/")]
     Rmdir {
         /// ftp://[user[:password]@]host[:port]/path/to/dir
         url: String,
@@ -85,6 +86,9 @@ pub enum Command {
         new_path: String,
     },
     /// Print the size of a remote file in bytes (SIZE).
+    #[command(
+        after_help = "Examples:\n  ftpkit size ftp://ftp.example.com/pub/file.iso\n  ftpkit size --json ftp://ftp.example.com/pub/file.iso"
+    )]
     Size {
         /// ftp://[user[:password]@]host[:port]/path/to/file
         url: String,
@@ -94,6 +98,9 @@ pub enum Command {
     },
     /// Show one entry's facts: MLST where the server offers it, else the
     /// LIST line of the path.
+    #[command(
+        after_help = "Examples:\n  ftpkit stat ftp://ftp.example.com/pub/file.iso\n  ftpkit stat --json ftp://ftp.example.com/pub/ | jq .type"
+    )]
     Stat {
         /// ftp://[user[:password]@]host[:port]/path
         url: String,
@@ -112,8 +119,10 @@ pub enum Command {
         #[arg(required = true, num_args = 1.., trailing_var_arg = true)]
         command: Vec<String>,
     },
-    /// Download a file. It is written to PATH.part and renamed to PATH only
-    /// when complete and, where the server reports a size, of that size.
+    /// Download files. Each is written to PATH.part and renamed to PATH only
+    /// when complete and verified (size, and a content hash where the
+    /// server offers one); an interrupted download resumes from PATH.part,
+    /// after checking that its last 32 KiB match the server's bytes.
     #[command(
         after_help = "Examples:\n  ftpkit get ftp://ftp.example.com/pub/file.iso\n  ftpkit get -c -o file.iso ftp://ftp.example.com/pub/file.iso   # resume\n  ftpkit get -o - ftp://ftp.example.com/README | less\n  ftpkit get -o data/ 'ftp://ftp.example.com/exports/*.csv'"
     )]
@@ -128,30 +137,93 @@ pub enum Command {
         /// existing directory.
         #[arg(short = 'o', long = "output", value_name = "PATH")]
         output: Option<PathBuf>,
-        /// Resume: continue from the length of PATH.part (or of PATH, for a
-        /// file another tool left) with REST.
+        /// Also resume a PATH another tool left (moved to PATH.part first).
+        /// PATH.part is always resumed.
         #[arg(short = 'c', long = "continue")]
         resume: bool,
     },
-    /// Upload a file. A URL ending in `/` names a directory: the file keeps
-    /// its local name there.
+    /// Upload files. A URL ending in `/` names a directory: each file keeps
+    /// its local name there (required with several files). Sizes are
+    /// verified, and a content hash where the server offers one.
     #[command(
-        after_help = "Examples:\n  ftpkit put backup.tar ftp://user@ftp.example.com/incoming/\n  ftpkit put -c backup.tar ftp://user@ftp.example.com/incoming/backup.tar   # resume"
+        after_help = "Examples:\n  ftpkit put backup.tar ftp://user@ftp.example.com/incoming/\n  ftpkit put *.csv ftp://user@ftp.example.com/incoming/\n  ftpkit put --temp-name report.pdf ftp://user@ftp.example.com/pub/report.pdf\n  ftpkit put -c backup.tar ftp://user@ftp.example.com/incoming/backup.tar   # resume"
     )]
     Put {
-        /// The local file.
-        path: PathBuf,
-        /// ftp://[user[:password]@]host[:port]/path/to/file or .../dir/
-        url: String,
-        /// Resume: ask the server how much it has (SIZE) and send only the
-        /// rest (REST+STOR, or APPE where REST is refused).
+        /// The local files, then ftp://[user[:password]@]host[:port]/path/to/file
+        /// (one file) or .../dir/ (one or more).
+        #[arg(required = true, num_args = 2.., value_name = "FILE... URL")]
+        args: Vec<std::ffi::OsString>,
+        /// Resume: ask the server how much it has (SIZE), compare the last
+        /// 32 KiB of that, and send only the rest (APPE, or REST+STOR).
         #[arg(short = 'c', long = "continue")]
         resume: bool,
+        /// Upload to NAME.part and rename it to NAME (RNFR/RNTO) once complete
+        /// and verified, so nobody sees a partial file under NAME.
+        #[arg(long = "temp-name")]
+        temp_name: bool,
     },
+    /// Copy a directory tree, only what changed (size and time), over
+    /// several connections. Downloads by default: REMOTE_URL LOCAL_DIR; with
+    /// --reverse, uploads: LOCAL_DIR REMOTE_URL. Names from the server that
+    /// could leave LOCAL_DIR (.., /, \, control characters) and symlinks on
+    /// either side are skipped with a warning.
+    #[command(
+        after_help = "Examples:\n  ftpkit mirror ftp://ftp.example.com/pub/docs/ ./docs\n  ftpkit mirror --parallel 8 --delete ftp://user@host/site/ ./site-backup\n  ftpkit mirror --reverse ./site ftp://user@host/www/ --exclude '*.tmp'\n  ftpkit mirror --dry-run --include '*.csv' ftp://host/exports/ ./exports"
+    )]
+    Mirror {
+        /// Source: REMOTE_URL (or LOCAL_DIR with --reverse).
+        source: String,
+        /// Destination: LOCAL_DIR (or REMOTE_URL with --reverse).
+        destination: String,
+        /// Upload LOCAL_DIR to REMOTE_URL instead.
+        #[arg(short = 'R', long)]
+        reverse: bool,
+        /// Connections transferring at once.
+        #[arg(short = 'P', long, value_name = "N", default_value_t = 4)]
+        parallel: usize,
+        /// Delete destination files and directories that the source lacks.
+        #[arg(long)]
+        delete: bool,
+        /// Print what would be done, change nothing.
+        #[arg(short = 'n', long = "dry-run")]
+        dry_run: bool,
+        /// Copy only files matching GLOB (a name, or a path when it holds /);
+        /// repeatable.
+        #[arg(long, value_name = "GLOB")]
+        include: Vec<String>,
+        /// Skip files and directories matching GLOB; repeatable.
+        #[arg(long, value_name = "GLOB")]
+        exclude: Vec<String>,
+    },
+    /// An interactive session: ls, cd, lcd, get, put, mget, mput, pwd,
+    /// mkdir, rm, ... with line editing, history and tab completion of
+    /// remote names. Reads commands from standard input when it is not a
+    /// terminal, so it can be scripted.
+    #[command(
+        after_help = "Examples:\n  ftpkit shell ftp://user@ftp.example.com/pub/\n  printf 'cd pub\\nmget *.txt\\nbye\\n' | ftpkit shell ftp://ftp.example.com/\n\nType help at the prompt for the commands. A failed command prints its error\nand the session goes on; the exit code is then that of the last failure."
+    )]
+    Shell {
+        /// ftp://[user[:password]@]host[:port]/[start/dir/]
+        url: String,
+    },
+    /// Print a shell completion script: `ftpkit completions bash >
+    /// /etc/bash_completion.d/ftpkit`.
+    #[command(
+        after_help = "Examples:\n  ftpkit completions bash > /etc/bash_completion.d/ftpkit\n  ftpkit completions zsh > \"${fpath[1]}/_ftpkit\"\n  ftpkit completions fish > ~/.config/fish/completions/ftpkit.fish"
+    )]
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff): `ftpkit man | man -l -`.
+    #[command(
+        after_help = "Examples:\n  ftpkit man | man -l -\n  ftpkit man > /usr/local/share/man/man1/ftpkit.1"
+    )]
+    Man,
 }
 
 /// Options shared by every command.
-#[derive(Debug, Args)]
+#[derive(Clone, Debug, Args)]
 pub struct Global {
     /// Idle timeout in seconds: how long any read or write may wait.
     #[arg(long, global = true, value_name = "SECS", default_value_t = 60.0)]
@@ -194,4 +266,59 @@ pub struct Global {
     /// Leave data connections in clear under TLS (PROT C).
     #[arg(long = "no-prot-p", global = true)]
     pub no_prot_p: bool,
+    /// Transfers: how many times to retry after a transient failure (a 4xx
+    /// reply, a timeout, a dropped connection), reconnecting and resuming
+    /// where it stopped. 5xx replies and refused logins are never retried.
+    #[arg(long, global = true, value_name = "N", default_value_t = 3)]
+    pub retries: u32,
+    /// Transfers: skip verification. By default the sizes are compared and,
+    /// where the server offers HASH, XSHA256, XSHA1, XMD5 or XCRC, a
+    /// content hash too.
+    #[arg(long = "no-verify", global = true)]
+    pub no_verify: bool,
+    /// Transfers: cap the rate, in bytes per second; K, M and G suffixes
+    /// (powers of 1024) are accepted, e.g. 500K or 2M.
+    #[arg(long = "limit-rate", global = true, value_name = "RATE", value_parser = parse_rate)]
+    pub limit_rate: Option<u64>,
+    /// Read credentials from this netrc file instead of $NETRC or ~/.netrc.
+    #[arg(long = "netrc-file", global = true, value_name = "PATH")]
+    pub netrc_file: Option<PathBuf>,
+    /// Do not read a netrc file.
+    #[arg(long = "no-netrc", global = true, conflicts_with = "netrc_file")]
+    pub no_netrc: bool,
+    /// Transfers: print a JSON Lines summary of each file on stdout.
+    #[arg(long = "json-summary", global = true)]
+    pub json_summary: bool,
+}
+
+/// A rate such as `500K`, `2M` or `1048576`.
+fn parse_rate(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let (digits, factor) = match text.char_indices().last() {
+        Some((i, 'k' | 'K')) => (text.get(..i), 1 << 10),
+        Some((i, 'm' | 'M')) => (text.get(..i), 1 << 20),
+        Some((i, 'g' | 'G')) => (text.get(..i), 1 << 30),
+        _ => (Some(text), 1),
+    };
+    digits
+        .and_then(|d| d.parse::<u64>().ok())
+        .and_then(|n| n.checked_mul(factor))
+        .filter(|&n| n > 0)
+        .ok_or_else(|| format!("{text:?} is not a rate: use e.g. 500K, 2M or 1048576"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rates_parse_with_suffixes() {
+        assert_eq!(parse_rate("1000"), Ok(1000));
+        assert_eq!(parse_rate("500K"), Ok(500 << 10));
+        assert_eq!(parse_rate("2m"), Ok(2 << 20));
+        assert_eq!(parse_rate("1G"), Ok(1 << 30));
+        assert!(parse_rate("0").is_err());
+        assert!(parse_rate("fast").is_err());
+        assert!(parse_rate("K").is_err());
+    }
 }

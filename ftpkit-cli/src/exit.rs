@@ -15,7 +15,8 @@ Exit codes:
   5  the server refused a file command (the reply is printed)
   6  protocol error: the server broke the FTP protocol
   7  local file error
-  8  incomplete transfer or size mismatch (PATH.part is kept)
+  8  incomplete transfer, or verification failed: size or hash mismatch
+     (a download's PATH.part is kept)
   9  TLS error: handshake, certificate or host name";
 
 /// Why the command failed, as an exit code.
@@ -59,7 +60,7 @@ pub fn for_error(error: &Error) -> Exit {
             ..
         } => Exit::Local,
         Error::Io { .. } | Error::ConnectionClosed(_) | Error::Unusable => Exit::Network,
-        Error::Incomplete { .. } => Exit::Incomplete,
+        Error::Incomplete { .. } | Error::Verification(_) => Exit::Incomplete,
         Error::Tls { .. } => Exit::Tls,
         _ => Exit::Other,
     }

@@ -13,10 +13,11 @@ pub enum Failure {
     Local(PathBuf, io::Error),
     /// The library failed (network, server, protocol, TLS).
     Ftp(ftpkit::Error),
-    /// The transfer ended but the sizes disagree.
-    Mismatch(String),
     /// The server answered, but not with what was asked for.
     Remote(String),
+    /// Failures already reported one by one (by `shell`); only the exit
+    /// code is left to give.
+    Reported(Exit),
 }
 
 impl Failure {
@@ -26,8 +27,8 @@ impl Failure {
             Failure::Usage(_) => Exit::Usage,
             Failure::Local(..) => Exit::Local,
             Failure::Ftp(e) => exit::for_error(e),
-            Failure::Mismatch(_) => Exit::Incomplete,
             Failure::Remote(_) => Exit::Remote,
+            Failure::Reported(exit) => *exit,
         }
     }
 }
@@ -41,7 +42,8 @@ impl From<ftpkit::Error> for Failure {
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Failure::Usage(msg) | Failure::Mismatch(msg) | Failure::Remote(msg) => f.write_str(msg),
+            Failure::Usage(msg) | Failure::Remote(msg) => f.write_str(msg),
+            Failure::Reported(_) => f.write_str("a command failed"),
             Failure::Local(path, e) => write!(f, "{}: {e}", path.display()),
             Failure::Ftp(e) => {
                 write!(f, "{e}")?;

@@ -2,9 +2,11 @@
 
 mod args;
 mod cmd;
+mod credentials;
 mod exit;
 mod failure;
 mod glob;
+mod netrc;
 mod output;
 mod plan;
 mod progress;
@@ -39,6 +41,7 @@ fn main() -> ExitCode {
         {
             ExitCode::SUCCESS
         }
+        Err(Failure::Reported(exit)) => exit.into(),
         Err(failure) => {
             eprintln!("ftpkit: {failure}");
             failure.exit().into()
@@ -93,9 +96,45 @@ fn run(cli: &args::Cli) -> Result<(), Failure> {
         Command::Quote { url, command } => {
             cmd::simple::quote(&plan::parse_url(url, global.tls)?, command, global)
         }
-        Command::Put { path, url, resume } => {
-            cmd::put::run(path, &plan::parse_url(url, global.tls)?, *resume, global)
+        Command::Shell { url } => cmd::shell::run(url, global),
+        Command::Completions { shell } => {
+            let mut command = <args::Cli as clap::CommandFactory>::command();
+            clap_complete::generate(*shell, &mut command, "ftpkit", &mut std::io::stdout());
+            Ok(())
         }
+        Command::Man => {
+            let command = <args::Cli as clap::CommandFactory>::command();
+            clap_mangen::Man::new(command)
+                .render(&mut std::io::stdout())
+                .map_err(|e| Failure::Local("<stdout>".into(), e))
+        }
+        Command::Mirror {
+            source,
+            destination,
+            reverse,
+            parallel,
+            delete,
+            dry_run,
+            include,
+            exclude,
+        } => cmd::mirror::run(
+            source,
+            destination,
+            &cmd::mirror::MirrorOptions {
+                reverse: *reverse,
+                parallel: *parallel,
+                delete: *delete,
+                dry_run: *dry_run,
+                include: include.clone(),
+                exclude: exclude.clone(),
+            },
+            global,
+        ),
+        Command::Put {
+            args,
+            resume,
+            temp_name,
+        } => cmd::put::run_args(args, *resume, *temp_name, global),
     }
 }
 

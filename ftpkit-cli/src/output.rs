@@ -25,6 +25,20 @@ pub fn write_line(out: &mut impl Write, bytes: &[u8]) -> io::Result<()> {
     out.write_all(b"\n")
 }
 
+/// `bytes` as text for a message: lossily decoded, with control
+/// characters shown as `\xNN`.
+pub fn escape_bytes(bytes: &[u8]) -> String {
+    let mut out = String::new();
+    for c in String::from_utf8_lossy(bytes).chars() {
+        if c.is_control() {
+            let _ = write!(out, "\\x{:02x}", u32::from(c));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// The columns of a long listing line: type and permissions, owner,
 /// group, size, time (UTC).
 pub fn long_columns(entry: &Entry) -> [String; 5] {
@@ -137,18 +151,82 @@ pub fn json_string(text: &str) -> String {
 }
 
 /// The result line of a transfer on stderr: what moved and what was checked.
-pub fn report_transfer(name: &str, bytes: u64, size_checked: bool) {
-    let checked = if size_checked {
-        "size checked against the server's SIZE"
-    } else {
-        "size unknown: not checked"
-    };
-    eprintln!("{name}: {bytes} bytes ({checked})");
+pub fn report_transfer(
+    global: &crate::args::Global,
+    op: &str,
+    remote: &str,
+    local: &str,
+    report: &ftpkit::TransferReport,
+) {
+    if global.json_summary {
+        println!("{}", transfer_json(op, remote, local, report));
+    }
+    if global.quiet {
+        return;
+    }
+    let mut line = format!(
+        "{}: {} bytes, {}",
+        if op == "put" { remote } else { local },
+        report.size,
+        report.verified.describe()
+    );
+    if report.resumed_from > 0 {
+        line.push_str(&format!(", resumed at byte {}", report.resumed_from));
+    }
+    if report.retries > 0 {
+        line.push_str(&format!(", {} retries", report.retries));
+    }
+    eprintln!("{line}");
+}
+
+/// One JSON object describing a finished transfer.
+pub fn transfer_json(
+    op: &str,
+    remote: &str,
+    local: &str,
+    report: &ftpkit::TransferReport,
+) -> String {
+    let opt = |v: Option<u64>| v.map_or_else(|| "null".to_owned(), |n| n.to_string());
+    format!(
+        "{{\"op\":{},\"remote\":{},\"local\":{},\"size\":{},\"transferred\":{},\"resumed_from\":{},\"retries\":{},\"restarts\":{},\"verified_size\":{},\"verified_hash\":{},\"mtime_preserved\":{}}}",
+        json_string(op),
+        json_string(remote),
+        json_string(local),
+        report.size,
+        report.transferred,
+        report.resumed_from,
+        report.retries,
+        report.restarts,
+        opt(report.verified.size),
+        report
+            .verified
+            .hash
+            .map_or_else(|| "null".to_owned(), |h| json_string(h.name())),
+        report.mtime_preserved,
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn transfer_summaries_are_json() {
+        let report = ftpkit::TransferReport {
+            size: 10,
+            transferred: 4,
+            resumed_from: 6,
+            verified: ftpkit::Verified {
+                size: Some(10),
+                hash: Some(ftpkit::HashAlgorithm::Sha256),
+            },
+            ..ftpkit::TransferReport::default()
+        };
+        assert_eq!(
+            transfer_json("get", "d/f", "f", &report),
+            "{\"op\":\"get\",\"remote\":\"d/f\",\"local\":\"f\",\"size\":10,\"transferred\":4,\"resumed_from\":6,\"retries\":0,\"restarts\":0,\"verified_size\":10,\"verified_hash\":\"SHA-256\",\"mtime_preserved\":false}"
+        );
+    }
 
     #[test]
     fn json_strings_and_entries() {

@@ -4,7 +4,7 @@
 
 use std::{fmt, time::Duration};
 
-use ftpkit::{Config, DataMode, Protection, TlsConfig, TlsMode, url::FtpUrl};
+use ftpkit::{Config, DataMode, Protection, TlsConfig, TlsMode};
 
 use crate::{args::Global, failure::Failure};
 
@@ -62,19 +62,26 @@ impl Target {
 /// explicit TLS. The password comes from the URL or, failing that, from
 /// `FTPKIT_PASSWORD`.
 pub fn parse_url(text: &str, require_tls: bool) -> Result<Target, Failure> {
-    let url = FtpUrl::parse(text).map_err(|e| Failure::Usage(e.to_string()))?;
-    let password = match url.password() {
-        Some(p) => p.to_owned(),
-        None if !url.user().is_empty() => std::env::var("FTPKIT_PASSWORD").unwrap_or_default(),
+    let url = ftpkit::url::FtpUrl::parse(text).map_err(|e| match e {
+        ftpkit::Error::InvalidInput(ftpkit::InvalidInput::Url(msg)) => Failure::Usage(msg),
+        other => Failure::Usage(other.to_string()),
+    })?;
+    let tls = match url.tls {
+        None if require_tls => Some(TlsMode::Explicit),
+        other => other,
+    };
+    let password = match url.password {
+        Some(p) => p,
+        None if !url.user.is_empty() => std::env::var("FTPKIT_PASSWORD").unwrap_or_default(),
         None => String::new(),
     };
     Ok(Target {
-        host: url.host().to_owned(),
-        port: url.port(),
-        user: url.user().to_owned(),
+        host: url.host,
+        port: url.port,
+        user: url.user,
         password: Password(password),
-        path: url.path().to_vec(),
-        tls: url.tls_mode().or(require_tls.then_some(TlsMode::Explicit)),
+        path: url.path,
+        tls,
     })
 }
 

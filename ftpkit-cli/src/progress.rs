@@ -8,6 +8,12 @@ use indicatif::{ProgressBar, ProgressStyle};
 pub struct Progress(Option<ProgressBar>);
 
 impl Progress {
+    /// Whether a bar would be shown (stderr is a terminal, not `quiet`):
+    /// callers ask the server for a size only then.
+    pub fn enabled(quiet: bool) -> bool {
+        !quiet && std::io::stderr().is_terminal()
+    }
+
     /// A bar for `name` if stderr is a terminal and not `quiet`; `total`
     /// is the file size when known.
     pub fn new(name: &str, total: Option<u64>, start: u64, quiet: bool) -> Progress {

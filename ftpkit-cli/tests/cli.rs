@@ -22,6 +22,18 @@ fn ftpkit(args: &[&str], cwd: &Path) -> Output {
         .expect("run ftpkit")
 }
 
+/// Like `ftpkit`, without `-q`: the result lines show on stderr (no
+/// progress bar: stderr is a pipe).
+fn ftpkit_loud(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ftpkit"))
+        .args(["--timeout", "5"])
+        .args(args)
+        .current_dir(cwd)
+        .env_remove("FTPKIT_PASSWORD")
+        .output()
+        .expect("run ftpkit")
+}
+
 fn code(out: &Output) -> i32 {
     out.status.code().unwrap_or(-1)
 }
@@ -110,32 +122,55 @@ fn get_resume_continues_a_part_file_with_rest() {
 }
 
 #[test]
-fn get_resume_sends_rest_at_the_part_length() {
+fn get_resumes_a_part_file_after_comparing_an_overlap() {
+    // 40,000 bytes are already in f.part: REST asks for the last 32 KiB of
+    // them again (7232 = 40000 - 32768) to compare, then the rest arrives.
+    let data = random_bytes(50_000, 3);
     let server = FakeServer::start(vec![
         Script::login_anonymous()
             .expect("TYPE I")
             .reply("200 ok")
             .expect("SIZE f")
-            .reply("213 10")
+            .reply("213 50000")
+            .expect("MDTM f")
+            .reply("550 not available")
             .expect("EPSV")
             .epsv()
-            .expect("REST 4")
+            .expect("REST 7232")
             .reply("350 ok")
             .expect("RETR f")
             .reply("150 go")
-            .send_data(b"456789")
+            .send_data(&data[7232..])
             .reply("226 done")
+            .expect("SIZE f")
+            .reply("213 50000")
+            .expect("FEAT")
+            .reply("211 no features")
             .expect("QUIT")
             .reply("221 bye"),
     ]);
     let dir = tempfile::tempdir().unwrap();
-    fs::write(dir.path().join("f.part"), b"0123").unwrap();
-    let out = ftpkit(
-        &["get", "-c", &format!("ftp://{}/f", server.addr())],
+    fs::write(dir.path().join("f.part"), &data[..40_000]).unwrap();
+    let out = ftpkit_loud(
+        &[
+            "get",
+            "--json-summary",
+            &format!("ftp://{}/f", server.addr()),
+        ],
         dir.path(),
     );
     assert_eq!(code(&out), 0, "{}", stderr(&out));
-    assert_eq!(fs::read(dir.path().join("f")).unwrap(), b"0123456789");
+    assert_eq!(fs::read(dir.path().join("f")).unwrap(), data);
+    let summary = String::from_utf8(out.stdout.clone()).unwrap();
+    assert!(
+        summary.contains("\"resumed_from\":40000") && summary.contains("\"verified_size\":50000"),
+        "{summary}"
+    );
+    assert!(
+        stderr(&out).contains("size 50000 verified (no hash offered)"),
+        "{}",
+        stderr(&out)
+    );
     server.finish();
 }
 
@@ -147,6 +182,8 @@ fn a_short_download_leaves_only_the_part_file_and_exits_8() {
             .reply("200 ok")
             .expect("SIZE f")
             .reply("550 SIZE not allowed")
+            .expect("MDTM f")
+            .reply("550 MDTM not allowed")
             .expect("EPSV")
             .epsv()
             .expect("RETR f")
@@ -155,7 +192,15 @@ fn a_short_download_leaves_only_the_part_file_and_exits_8() {
             .reply("226 Transfer complete"),
     ]);
     let dir = tempfile::tempdir().unwrap();
-    let out = ftpkit(&["get", &format!("ftp://{}/f", server.addr())], dir.path());
+    let out = ftpkit(
+        &[
+            "get",
+            "--retries",
+            "0",
+            &format!("ftp://{}/f", server.addr()),
+        ],
+        dir.path(),
+    );
     assert_eq!(code(&out), 8, "{}", stderr(&out));
     assert!(
         !dir.path().join("f").exists(),
@@ -248,7 +293,7 @@ fn put_resume_sends_only_the_rest() {
 }
 
 #[test]
-fn put_resume_falls_back_to_appe_when_rest_is_refused() {
+fn put_resume_compares_the_servers_bytes_then_appends() {
     let server = FakeServer::start(vec![
         Script::login_anonymous()
             .expect("TYPE I")
@@ -257,8 +302,10 @@ fn put_resume_falls_back_to_appe_when_rest_is_refused() {
             .reply("213 3")
             .expect("EPSV")
             .epsv()
-            .expect("REST 3")
-            .reply("502 REST not implemented for STOR")
+            .expect("RETR f")
+            .reply("150 go")
+            .send_data(b"abc")
+            .reply("226 ok")
             .expect("EPSV")
             .epsv()
             .expect("APPE f")
@@ -267,6 +314,8 @@ fn put_resume_falls_back_to_appe_when_rest_is_refused() {
             .reply("226 ok")
             .expect("SIZE f")
             .reply("213 6")
+            .expect("FEAT")
+            .reply("211 no features")
             .expect("QUIT")
             .reply("221 bye"),
     ]);
@@ -511,4 +560,80 @@ fn a_glob_never_writes_outside_the_directory() {
     assert_ne!(code(&out), 0);
     assert!(!dir.path().join("escape.txt").exists());
     server.finish_allow_unplayed();
+}
+
+#[test]
+fn get_and_put_retry_resume_and_say_what_was_verified() {
+    use ftpkit_testkit::{Behavior, Content, Fault, MemoryServer};
+    let server = MemoryServer::start();
+    let data = random_bytes(800_000, 40);
+    server.put_file("f.bin", data.clone());
+    server.push_fault(Fault::ResetDataAt(300_000));
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("ftp://u:p@{}/f.bin", server.addr());
+    let out = ftpkit_loud(&["get", &url], dir.path());
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(sha256_file(dir.path().join("f.bin")), sha256_hex(&data));
+    let err = stderr(&out);
+    assert!(
+        err.contains("size 800000 and SHA-256 verified") && err.contains("1 retries"),
+        "{err}"
+    );
+
+    // Several files into a directory, through temporary names.
+    let a = random_bytes(70_000, 41);
+    let b = random_bytes(90_000, 42);
+    fs::write(dir.path().join("a.bin"), &a).unwrap();
+    fs::write(dir.path().join("b.bin"), &b).unwrap();
+    server.push_fault(Fault::ResetDataAt(20_000));
+    let out = ftpkit(
+        &[
+            "put",
+            "--temp-name",
+            "--json-summary",
+            "a.bin",
+            "b.bin",
+            &format!("ftp://u:p@{}/", server.addr()),
+        ],
+        dir.path(),
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(server.file("a.bin"), Some(Content::Bytes(a)));
+    assert_eq!(server.file("b.bin"), Some(Content::Bytes(b)));
+    let summary = String::from_utf8(out.stdout.clone()).unwrap();
+    assert_eq!(summary.lines().count(), 2, "{summary}");
+    assert!(summary.contains("\"retries\":1"), "{summary}");
+    assert!(server.commands().contains(&"RNTO a.bin".to_string()));
+
+    // Several files need a directory URL.
+    let out = ftpkit(
+        &[
+            "put",
+            "a.bin",
+            "b.bin",
+            &format!("ftp://u:p@{}/x", server.addr()),
+        ],
+        dir.path(),
+    );
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+
+    // A lying server: exit 8 and the .part kept; --no-verify accepts it.
+    let liar = MemoryServer::with_behavior(Behavior {
+        hash_lie: true,
+        ..Behavior::default()
+    });
+    liar.put_file("g.bin", data.clone());
+    let url = format!("ftp://u:p@{}/g.bin", liar.addr());
+    let out = ftpkit(&["get", &url], dir.path());
+    assert_eq!(code(&out), 8, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("SHA-256 mismatch"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!dir.path().join("g.bin").exists());
+    assert!(dir.path().join("g.bin.part").exists());
+    let out = ftpkit_loud(&["get", "--no-verify", &url], dir.path());
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(stderr(&out).contains("not verified"), "{}", stderr(&out));
 }

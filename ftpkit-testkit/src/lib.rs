@@ -6,6 +6,9 @@
 //! - [`unftp`]: an in-process real server, libunftp with its filesystem
 //!   back end, plain or with FTPS ([`UnftpServer`]);
 //! - [`certs`]: a throw-away CA and server certificate for TLS tests;
+//! - [`memory`]: a stateful fake server with in-memory files (virtual
+//!   files beyond 4 GiB included) and faults queued for its transfers, for
+//!   retry, resume and verification tests ([`MemoryServer`]);
 //! - [`hash`]: SHA-256 and deterministic random bytes, so every byte that
 //!   moves in a test can be checked.
 //!
@@ -35,10 +38,12 @@
 
 pub mod certs;
 pub mod hash;
+pub mod memory;
 pub mod script;
 pub mod unftp;
 
 pub use certs::TestCerts;
 pub use hash::{random_bytes, sha256_file, sha256_hex};
+pub use memory::{Behavior, Content, Fault, MemoryServer};
 pub use script::{DataFault, FakeServer, Script, Transcript};
 pub use unftp::UnftpServer;

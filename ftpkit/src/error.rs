@@ -63,6 +63,10 @@ pub enum Error {
         /// Bytes that arrived.
         received: u64,
     },
+    /// The transfer completed but its result could not be verified: sizes
+    /// or content hashes differ. A download's `.part` file is kept.
+    #[error("verification failed: {0}")]
+    Verification(#[from] crate::proto::resume::VerifyError),
     /// An earlier failure left the control connection in an unknown state;
     /// the client must reconnect.
     #[error("the control connection is unusable after an earlier failure; reconnect")]
@@ -223,6 +227,9 @@ pub enum InvalidInput {
     /// A host, port or address that cannot be used.
     #[error("invalid address: {0}")]
     Address(String),
+    /// A URL that cannot be used (see [`crate::url::FtpUrl::parse`]).
+    #[error("invalid URL: {0}")]
+    Url(String),
 }
 
 /// `Result` with ftpkit's [`Error`].

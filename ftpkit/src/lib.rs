@@ -17,6 +17,10 @@
 //!   decides what to send next, and it does no I/O.
 //! - [`blocking`]: the driver over `std::net`, re-exported at the root as
 //!   [`Client`].
+//! - `nonblocking` (feature `tokio`): the async driver over tokio,
+//!   re-exported at the root as `AsyncClient`; it calls the same core.
+//! - [`pool`]: connection pools (blocking, and async with `tokio`) with
+//!   one shared policy.
 //! - [`list`]: listing parsers.
 //! - [`url`]: `ftp://`, `ftpes://` and `ftps://` URLs ([`url::FtpUrl`]).
 //!
@@ -30,14 +34,27 @@ mod config;
 mod error;
 pub mod list;
 mod name;
+#[cfg(feature = "tokio")]
+pub mod nonblocking;
+pub mod pool;
 pub mod proto;
 pub mod tls;
 pub mod url;
 
-pub use blocking::{Client, DataReader, DataWriter, Entries, Retrieve, Store};
+pub use blocking::{
+    Client, DataReader, DataWriter, Entries, FileDownload, FileUpload, Retrieve, Store,
+};
 pub use config::Config;
 pub use error::{Error, InvalidInput, Phase, ProtocolError, Result};
 pub use list::{Entry, EntryKind, MlsdEntry};
 pub use name::Name;
-pub use proto::{DataMode, Features, Protection, Reply, ReplyCode, TransferType};
+#[cfg(feature = "tokio")]
+pub use nonblocking::{AsyncClient, AsyncDataReader, AsyncDataWriter, AsyncEntries};
+pub use proto::{
+    DataMode, Features, Protection, Reply, ReplyCode, TransferType,
+    hash::HashAlgorithm,
+    resume::{
+        RemoteStat, RetryPolicy, TransferOptions, TransferReport, Verified, Verify, VerifyError,
+    },
+};
 pub use tls::{TlsConfig, TlsMode};

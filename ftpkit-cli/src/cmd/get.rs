@@ -1,9 +1,9 @@
-//! `ftpkit get URL [-o PATH] [-c]`: download to `PATH.part`, rename to
-//! `PATH` only when the server confirmed the end and the size matches.
+//! `ftpkit get URL... [-o PATH] [-c]`: download to `PATH.part` with
+//! retries and resume, rename to `PATH` only when complete and verified.
 
 use std::{
     ffi::OsString,
-    fs::{self, OpenOptions},
+    fs,
     io::Write,
     path::{Path, PathBuf},
 };
@@ -32,7 +32,8 @@ pub fn run(
     Ok(())
 }
 
-/// Downloads `remote` over `client` to `dest` through `dest.part`.
+/// Downloads `remote` over `client` to `dest` through `dest.part`, with
+/// the library's retrying, resuming, verifying download.
 fn fetch(
     client: &mut Client,
     remote: &[u8],
@@ -40,70 +41,43 @@ fn fetch(
     resume: bool,
     global: &Global,
 ) -> Result<(), Failure> {
-    let dest = dest.to_path_buf();
-    let part = part_path(&dest);
-    let size = super::remote_size(client, remote)?;
-
-    let offset = if resume {
-        resume_offset(&dest, &part)?
-    } else {
-        0
-    };
-    if let Some(size) = size
-        && offset > size
-    {
-        return Err(Failure::Mismatch(format!(
-            "{} has {offset} bytes but the remote file only {size}: not resuming",
-            part.display()
-        )));
+    let part = part_path(dest);
+    if resume && !part.exists() && dest.exists() {
+        // A file another tool left: continue it like our own .part.
+        fs::rename(dest, &part).map_err(|e| Failure::Local(part.clone(), e))?;
     }
-    let created = !part.exists();
-    let mut file = OpenOptions::new()
-        .create(true)
-        .write(true)
-        .append(resume)
-        .truncate(!resume)
-        .open(&part)
-        .map_err(|e| Failure::Local(part.clone(), e))?;
-
-    if size != Some(offset) || size.is_none() {
-        let name = String::from_utf8_lossy(base_name(remote)).into_owned();
-        let progress = Progress::new(&name, size, offset, global.quiet);
-        let result = client
-            .retrieve(remote)
-            .rest(offset)
-            .progress(|done| progress.set(done))
-            .to_writer(&mut file);
-        progress.finish();
-        if let Err(e) = result {
+    let size = if Progress::enabled(global.quiet) {
+        super::remote_size(client, remote)?
+    } else {
+        None
+    };
+    let name = String::from_utf8_lossy(base_name(remote)).into_owned();
+    let have = fs::metadata(&part).map_or(0, |m| m.len());
+    let progress = Progress::new(&name, size, have, global.quiet);
+    let result = client
+        .download(remote, dest)
+        .options(super::transfer_options(global))
+        .sync(global.fsync)
+        .progress(|done| progress.set(done))
+        .run();
+    progress.finish();
+    let report = match result {
+        Ok(report) => report,
+        Err(e) => {
             // Leave a .part only if it holds something to resume from.
-            drop(file);
-            if created && fs::metadata(&part).is_ok_and(|m| m.len() == 0) {
+            if fs::metadata(&part).is_ok_and(|m| m.len() == 0) {
                 let _ = fs::remove_file(&part);
             }
             return Err(e.into());
         }
-    }
-    file.flush().map_err(|e| Failure::Local(part.clone(), e))?;
-    file.sync_all()
-        .map_err(|e| Failure::Local(part.clone(), e))?;
-    drop(file);
-
-    let got = fs::metadata(&part)
-        .map_err(|e| Failure::Local(part.clone(), e))?
-        .len();
-    if let Some(size) = size
-        && got != size
-    {
-        return Err(Failure::Mismatch(format!(
-            "{} has {got} bytes but the server reports {size}; kept for inspection or -c",
-            part.display()
-        )));
-    }
-    fs::rename(&part, &dest).map_err(|e| Failure::Local(dest.clone(), e))?;
-    if !global.quiet {
-        output::report_transfer(&dest.display().to_string(), got, size.is_some());
-    }
+    };
+    output::report_transfer(
+        global,
+        "get",
+        &String::from_utf8_lossy(remote),
+        &dest.display().to_string(),
+        &report,
+    );
     Ok(())
 }
 
@@ -217,21 +191,6 @@ pub fn part_path(dest: &Path) -> PathBuf {
     let mut name = OsString::from(dest.as_os_str());
     name.push(".part");
     PathBuf::from(name)
-}
-
-/// Where a resumed download starts: the length of `PATH.part`, or of
-/// `PATH` (moved to `PATH.part`) when another tool left it.
-fn resume_offset(dest: &Path, part: &Path) -> Result<u64, Failure> {
-    if let Ok(meta) = fs::metadata(part) {
-        return Ok(meta.len());
-    }
-    match fs::metadata(dest) {
-        Ok(meta) => {
-            fs::rename(dest, part).map_err(|e| Failure::Local(part.to_path_buf(), e))?;
-            Ok(meta.len())
-        }
-        Err(_) => Ok(0),
-    }
 }
 
 fn to_stdout(target: &Target, global: &Global) -> Result<(), Failure> {

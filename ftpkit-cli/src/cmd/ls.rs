@@ -45,7 +45,7 @@ pub fn run(target: &Target, style: Style, global: &Global) -> Result<(), Failure
 }
 
 /// Aligned columns: type and permissions, owner, group, size, time, name.
-fn write_long(out: &mut impl Write, entries: &[Entry]) -> std::io::Result<()> {
+pub fn write_long(out: &mut impl Write, entries: &[Entry]) -> std::io::Result<()> {
     let rows: Vec<[String; 5]> = entries.iter().map(output::long_columns).collect();
     let width = |col: usize| {
         rows.iter()

@@ -1,85 +1,77 @@
-//! `ftpkit put PATH URL [-c]`: upload, resuming with REST+STOR (or APPE
-//! where REST is refused), and check the remote size afterwards.
+//! `ftpkit put FILE... URL [-c] [--temp-name]`: upload with retries and
+//! resume, and verify the result (size, and a hash where offered).
 
-use std::{
-    fs::File,
-    io::{Seek, SeekFrom},
-    path::Path,
-};
+use std::{ffi::OsString, path::Path};
 
-use ftpkit::{Client, Error};
+use ftpkit::Client;
 
 use crate::{args::Global, failure::Failure, output, plan::Target, progress::Progress};
 
-/// Uploads `local` to `target`.
-pub fn run(local: &Path, target: &Target, resume: bool, global: &Global) -> Result<(), Failure> {
-    let mut file = File::open(local).map_err(|e| Failure::Local(local.to_path_buf(), e))?;
-    let len = file
-        .metadata()
-        .map_err(|e| Failure::Local(local.to_path_buf(), e))?
-        .len();
-    let remote = remote_path(local, target)?;
-    let mut client = super::connect(target, global)?;
-
-    let offset = if resume {
-        super::remote_size(&mut client, &remote)?.unwrap_or(0)
-    } else {
-        0
+/// Uploads the files in `args` (all but the last) to the URL (the last).
+pub fn run_args(
+    args: &[OsString],
+    resume: bool,
+    temp_name: bool,
+    global: &Global,
+) -> Result<(), Failure> {
+    let Some((url, files)) = args.split_last() else {
+        return Err(Failure::Usage("put needs a file and a URL".into()));
     };
-    if offset > len {
-        return Err(Failure::Mismatch(format!(
-            "the remote file has {offset} bytes, more than the local {len}: not resuming"
-        )));
+    let url = url
+        .to_str()
+        .ok_or_else(|| Failure::Usage("the URL is not UTF-8".into()))?;
+    let target = crate::plan::parse_url(url, global.tls)?;
+    if files.len() > 1 && !target.is_dir() {
+        return Err(Failure::Usage(
+            "with several files, the URL must name a directory (end it with /)".into(),
+        ));
     }
-    if offset < len || len == 0 {
-        file.seek(SeekFrom::Start(offset))
-            .map_err(|e| Failure::Local(local.to_path_buf(), e))?;
-        send(&mut client, &remote, &mut file, offset, len, global)?;
-    }
-    let size = super::remote_size(&mut client, &remote)?;
-    if let Some(size) = size
-        && size != len
-    {
-        return Err(Failure::Mismatch(format!(
-            "the server reports {size} bytes after the upload, not {len}"
-        )));
+    let mut client = super::connect(&target, global)?;
+    for file in files {
+        upload_one(
+            &mut client,
+            Path::new(file),
+            &target,
+            resume,
+            temp_name,
+            global,
+        )?;
     }
     let _ = client.quit();
-    if !global.quiet {
-        output::report_transfer(&String::from_utf8_lossy(&remote), len, size.is_some());
-    }
     Ok(())
 }
 
-/// Sends the rest of `file` from `offset`: REST+STOR, and APPE if the
-/// server refuses REST.
-fn send(
+/// Uploads `local` to the target (a file, or a directory ending in `/`).
+fn upload_one(
     client: &mut Client,
-    remote: &[u8],
-    file: &mut File,
-    offset: u64,
-    len: u64,
+    local: &Path,
+    target: &Target,
+    resume: bool,
+    temp_name: bool,
     global: &Global,
 ) -> Result<(), Failure> {
-    let name = String::from_utf8_lossy(remote).into_owned();
-    let progress = Progress::new(&name, Some(len), offset, global.quiet);
-    let mut result = client
-        .store(remote)
-        .rest(offset)
+    let len = std::fs::metadata(local)
+        .map_err(|e| Failure::Local(local.to_path_buf(), e))?
+        .len();
+    let remote = remote_path(local, target)?;
+    let name = String::from_utf8_lossy(&remote).into_owned();
+    let progress = Progress::new(&name, Some(len), 0, global.quiet);
+    let result = client
+        .upload(local, &remote)
+        .options(super::transfer_options(global))
+        .resume_existing(resume)
+        .temp_name(temp_name)
         .progress(|done| progress.set(done))
-        .from_file(file);
-    if let Err(Error::Reply { command, .. }) = &result
-        && offset > 0
-        && command.starts_with("REST")
-    {
-        result = client
-            .store(remote)
-            .append()
-            .progress(|done| progress.set(offset + done))
-            .from_file(file);
-    }
+        .run();
     progress.finish();
-    result?;
+    let report = result.map_err(|e| match e {
+        ftpkit::Error::Io {
+            phase: ftpkit::Phase::Local,
+            source,
+        } => Failure::Local(local.to_path_buf(), source),
+        other => Failure::Ftp(other),
+    })?;
+    output::report_transfer(global, "put", &name, &local.display().to_string(), &report);
     Ok(())
 }
 

@@ -143,7 +143,7 @@ pub fn stat(target: &Target, json: bool, global: &Global) -> Result<(), Failure>
 /// Sends a raw command and prints the whole reply; 4xx/5xx are errors.
 pub fn quote(target: &Target, command: &[String], global: &Global) -> Result<(), Failure> {
     let line = command.join(" ");
-    // Refuse a line that cannot be sent before connecting at all.
+    // Refuse a line break or NUL before connecting at all.
     ftpkit::proto::Command::raw(line.as_str()).map_err(ftpkit::Error::from)?;
     let mut client = super::connect(target, global)?;
     let reply = client.sendcmd(&line)?;

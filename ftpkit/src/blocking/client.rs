@@ -17,25 +17,20 @@ use super::{
 };
 use crate::{
     config::Config,
-    error::{Error, InvalidInput, Phase, ProtocolError, Result},
+    error::{Error, InvalidInput, Phase, Result},
     list::{MlsdEntry, parse_mlsd_line},
     name::Name,
     proto::{
         Abort, AbortStep, Arg, Command, DataMode, DataRequest, DataSetup, DataStep, Expect,
-        Features, LineSplitter, Login, Protection, Reply, ReplyCode, Secret, Session, Step,
-        TransferType, expect, parse, to_crlf_line,
+        Features, LineSplitter, Protection, Reply, ReplyCode, Secret, Session, Step, TransferType,
+        expect, parse,
+        rules::{self, Greeting, SessionMemory},
+        to_crlf_line,
     },
     tls::{self, TlsConfig, TlsMode},
 };
 
-/// The default FTP port.
-pub const DEFAULT_PORT: u16 = 21;
-
-/// How long to wait for a late reply after an abort (see [`Abort`]).
-const ABORT_GRACE: std::time::Duration = std::time::Duration::from_millis(300);
-
-/// The default port for implicit FTPS.
-pub const DEFAULT_IMPLICIT_TLS_PORT: u16 = 990;
+pub use crate::proto::rules::DEFAULT_PORT;
 
 /// A blocking FTP client: one control connection, one command at a time.
 ///
@@ -55,6 +50,10 @@ pub struct Client {
     tls: Option<(TlsConfig, ServerName<'static>)>,
     /// The data protection level the server has agreed to.
     protection: Protection,
+    /// What [`Client::reconnect`] logs in with and returns to.
+    memory: SessionMemory,
+    /// The algorithm `OPTS HASH` selected, if any.
+    pub(crate) hash_selected: Option<crate::proto::hash::HashCommand>,
 }
 
 impl Client {
@@ -68,12 +67,13 @@ impl Client {
     /// Connects with the given configuration (timeouts, source address,
     /// data mode). ftplib: `connect(host, port, timeout, source_address)`.
     pub fn connect_with(addr: &str, config: Config) -> Result<Client> {
-        let default_port = match config.tls_mode {
-            Some(TlsMode::Implicit) => DEFAULT_IMPLICIT_TLS_PORT,
-            _ => DEFAULT_PORT,
-        };
-        let (host, port) = net::split_host_port(addr, default_port)?;
+        let (host, port) = rules::split_host_port(addr, rules::default_port(config.tls_mode))?;
         let stream = net::connect_host(&host, port, config.connect_timeout, config.source_address)?;
+        Client::over(host, stream, config)
+    }
+
+    /// Runs the greeting and, if configured, TLS over a fresh connection.
+    fn over(host: String, stream: std::net::TcpStream, config: Config) -> Result<Client> {
         net::set_idle_timeout(&stream, config.timeout).map_err(Error::io(Phase::Connect))?;
         let _ = stream.set_nodelay(true);
         let peer = stream.peer_addr().map_err(Error::io(Phase::Connect))?;
@@ -93,6 +93,8 @@ impl Client {
             tls: None,
             protection: Protection::Clear,
             config,
+            memory: SessionMemory::default(),
+            hash_selected: None,
         };
         if client.config.tls_mode == Some(TlsMode::Implicit) {
             client.start_tls()?;
@@ -105,20 +107,10 @@ impl Client {
     }
 
     fn read_greeting(&mut self) -> Result<Reply> {
-        let welcome = self.read_reply()?;
-        // 120 means "ready in a few minutes": wait for the 220 that follows.
-        let welcome = if welcome.code() == ReplyCode(120) {
-            self.read_reply()?
-        } else {
-            welcome
-        };
-        if welcome.code().is_completion() {
-            Ok(welcome)
-        } else {
-            Err(Error::Reply {
-                command: "connect".into(),
-                reply: welcome,
-            })
+        loop {
+            if let Greeting::Ready(welcome) = rules::on_greeting(self.read_reply()?)? {
+                return Ok(welcome);
+            }
         }
     }
 
@@ -268,7 +260,7 @@ impl Client {
         }
         match self.control.read_reply() {
             Ok(reply) => {
-                if reply.code() == ReplyCode::NOT_AVAILABLE {
+                if rules::closes_connection(&reply) {
                     self.unusable = true;
                 }
                 Ok(reply)
@@ -309,33 +301,61 @@ impl Client {
     /// refused before anything is sent. ftplib: `sendcmd(cmd)`.
     pub fn sendcmd(&mut self, line: &str) -> Result<Reply> {
         let command = Command::raw(line)?;
+        self.memory.on_raw(&command);
         let reply = self.exchange(&command)?;
-        if self.is_type_command(line) {
+        if rules::changes_type(line) {
             self.session.forget_type();
         }
-        if reply.code().is_negative() {
-            return Err(Error::Reply {
-                command: command.to_string(),
-                reply,
-            });
-        }
-        Ok(reply)
+        rules::sendcmd_result(&command, reply)
     }
 
     /// Sends a raw command line and requires a 2xx reply. ftplib: `voidcmd(cmd)`.
     pub fn voidcmd(&mut self, line: &str) -> Result<Reply> {
         let command = Command::raw(line)?;
+        self.memory.on_raw(&command);
         let reply = self.exchange(&command)?;
-        if self.is_type_command(line) {
+        if rules::changes_type(line) {
             self.session.forget_type();
         }
         self.refuse_stray_preliminary(&reply, Expect::Completion);
         expect(&command, reply, Expect::Completion)
     }
 
-    fn is_type_command(&self, line: &str) -> bool {
-        line.get(..4)
-            .is_some_and(|v| v.eq_ignore_ascii_case("TYPE"))
+    /// Records the working directory (one `PWD`) if a `CWD` made it
+    /// unknown, so that [`Client::reconnect`] can return to it.
+    pub(crate) fn remember_cwd(&mut self) -> Result<()> {
+        if self.memory.needs_pwd() {
+            let dir = self.pwd()?;
+            self.memory.set_dir(dir);
+        }
+        Ok(())
+    }
+
+    /// Opens a new control connection to the same server address, runs
+    /// TLS as configured, logs in again with the credentials of the last
+    /// successful login, and returns to the working directory; the old
+    /// connection is dropped. Used by `download` and `upload` after a
+    /// failure; also useful after [`Error::Unusable`].
+    pub fn reconnect(&mut self) -> Result<()> {
+        let replay = self.memory.replay()?;
+        let stream = net::connect_addr(
+            self.peer_addr(),
+            self.config.connect_timeout,
+            self.config.source_address,
+        )
+        .map_err(Error::io(Phase::Connect))?;
+        let mut fresh = Client::over(self.host.clone(), stream, self.config.clone())?;
+        fresh.session.set_mode(self.mode());
+        if let Some((user, password, account)) = &replay.login {
+            fresh.login_inner(user, password, account.as_deref())?;
+        }
+        if let Some(cwd) = replay.cwd {
+            fresh.run(cwd, Expect::Completion)?;
+        }
+        fresh.memory = self.memory.clone();
+        tracing::info!(target: "ftpkit::control", host = %self.host, "reconnected");
+        *self = fresh;
+        Ok(())
     }
 
     // ----- login --------------------------------------------------------
@@ -365,39 +385,24 @@ impl Client {
     }
 
     fn login_inner(&mut self, user: &str, password: &str, account: Option<&str>) -> Result<Reply> {
-        if self.config.tls_mode.is_some() && !self.control.stream().is_tls() {
-            return Err(Error::InvalidInput(InvalidInput::CleartextCredentials));
-        }
-        let user = if user.is_empty() {
-            Login::ANONYMOUS_USER
-        } else {
-            user
-        };
-        let anonymous = user == Login::ANONYMOUS_USER;
-        let password = match password {
-            "" | "-" if anonymous => format!("{password}{}", Login::ANONYMOUS_PASSWORD),
-            other => other.to_owned(),
-        };
-        let acct = match account {
-            Some(a) if !a.is_empty() => Some(Secret::new(a)?),
-            _ => None,
-        };
-        let mut login = Login::new(Arg::new("user name", user)?, Secret::new(password)?, acct);
+        rules::check_credentials_allowed(self.config.tls_mode, self.control.stream().is_tls())?;
+        let mut login = rules::login_for(user, password, account)?;
         let mut command = login.start();
         loop {
             let reply = self.exchange(&command)?;
             match login.on_reply(reply)? {
                 Step::Send(next) => command = next,
-                Step::Done(reply) => return Ok(reply),
+                Step::Done(reply) => {
+                    self.memory.on_login(user, password, account);
+                    return Ok(reply);
+                }
             }
         }
     }
 
     /// Sends an account (`ACCT`). ftplib: `acct(password)`.
     pub fn acct(&mut self, account: &str) -> Result<Reply> {
-        if self.config.tls_mode.is_some() && !self.control.stream().is_tls() {
-            return Err(Error::InvalidInput(InvalidInput::CleartextCredentials));
-        }
+        rules::check_credentials_allowed(self.config.tls_mode, self.control.stream().is_tls())?;
         self.run(Command::Acct(Secret::new(account)?), Expect::Completion)
     }
 
@@ -407,21 +412,23 @@ impl Client {
     /// to `CWD ..` if the server does not know CDUP), an empty path as `.`.
     /// ftplib: `cwd(dirname)`.
     pub fn cwd(&mut self, path: impl AsRef<[u8]>) -> Result<Reply> {
-        let path = path.as_ref();
-        if path == b".." {
-            match self.cdup() {
-                Err(Error::Reply { reply, .. })
-                    if reply.code() == ReplyCode(500) || reply.code() == ReplyCode(502) => {}
-                other => return other,
+        let (first, cwd) = rules::cwd_commands(path.as_ref())?;
+        if first.is_some() {
+            let result = self.cdup();
+            if !rules::cdup_unknown(&result) {
+                return result;
             }
         }
-        let path = if path.is_empty() { b"." } else { path };
-        self.run(Command::Cwd(Arg::path(path)?), Expect::Completion)
+        let reply = self.run(cwd, Expect::Completion)?;
+        self.memory.on_cwd();
+        Ok(reply)
     }
 
     /// Moves to the parent directory (`CDUP`).
     pub fn cdup(&mut self) -> Result<Reply> {
-        self.run(Command::Cdup, Expect::Completion)
+        let reply = self.run(Command::Cdup, Expect::Completion)?;
+        self.memory.on_cwd();
+        Ok(reply)
     }
 
     /// The working directory (`PWD`). ftplib: `pwd()`.
@@ -435,7 +442,7 @@ impl Client {
     pub fn mkd(&mut self, path: impl AsRef<[u8]>) -> Result<Name> {
         let path = path.as_ref();
         let reply = self.run(Command::Mkd(Arg::path(path)?), Expect::Completion)?;
-        Ok(parse::parse_257(&reply).unwrap_or_else(|_| Name::from(path)))
+        Ok(rules::mkd_result(&reply, path))
     }
 
     /// Removes a directory (`RMD`). ftplib: `rmd(dirname)`.
@@ -450,9 +457,9 @@ impl Client {
 
     /// Renames `from` to `to` (`RNFR` then `RNTO`). ftplib: `rename(fromname, toname)`.
     pub fn rename(&mut self, from: impl AsRef<[u8]>, to: impl AsRef<[u8]>) -> Result<Reply> {
-        let to = Arg::path(to)?;
-        self.run(Command::Rnfr(Arg::path(from)?), Expect::Intermediate)?;
-        self.run(Command::Rnto(to), Expect::Completion)
+        let [(rnfr, e1), (rnto, e2)] = rules::rename_commands(from.as_ref(), to.as_ref())?;
+        self.run(rnfr, e1)?;
+        self.run(rnto, e2)
     }
 
     /// The size of a file in bytes (`SIZE`, after switching to `TYPE I` so
@@ -490,11 +497,11 @@ impl Client {
         if self.session.features().is_none() {
             let reply = self.exchange(&Command::Feat)?;
             let features = Features::parse(&reply);
-            let utf8 = features.supports("UTF8");
+            let next = rules::after_features(&features)?;
             self.session.set_features(features);
-            if utf8 {
+            if let Some(command) = next {
                 // Servers that need it accept it; others may refuse harmlessly.
-                let _ = self.exchange(&Command::Opts(Arg::new("OPTS", "UTF8 ON")?))?;
+                let _ = self.exchange(&command)?;
             }
         }
         match self.session.features() {
@@ -549,16 +556,7 @@ impl Client {
     pub fn mlst(&mut self, path: impl AsRef<[u8]>) -> Result<MlsdEntry> {
         let command = Command::Mlst(optional_path(path.as_ref())?);
         let reply = self.run(command, Expect::Completion)?;
-        reply
-            .lines()
-            .iter()
-            .find_map(|line| line.strip_prefix(b" ").and_then(parse_mlsd_line))
-            .ok_or_else(|| {
-                Error::Protocol(ProtocolError::UnparsableReply {
-                    what: "MLST facts",
-                    reply: reply.to_string(),
-                })
-            })
+        rules::mlst_facts(&reply)
     }
 
     /// Runs a raw transfer command in `TYPE A` and calls `callback` with
@@ -706,9 +704,7 @@ impl Client {
             transfer_type: ty,
             rest,
         })?;
-        // The announced size is checked only where it must equal the bytes
-        // received: binary mode from the start of the file.
-        let expected = announced.filter(|_| ty == TransferType::Binary && rest.is_none());
+        let expected = rules::expected_size(announced, ty, rest);
         Ok(DataReader::new(self, stream, command, announced, expected))
     }
 
@@ -866,10 +862,12 @@ impl Client {
                     self.control.send(&Command::Noop)?;
                     AbortStep::Read
                 }
-                AbortStep::ReadBriefly => match self.control.read_reply_within(ABORT_GRACE)? {
-                    Some(reply) => abort.on_reply(reply)?,
-                    None => abort.on_quiet(),
-                },
+                AbortStep::ReadBriefly => {
+                    match self.control.read_reply_within(rules::ABORT_GRACE)? {
+                        Some(reply) => abort.on_reply(reply)?,
+                        None => abort.on_quiet(),
+                    }
+                }
                 AbortStep::Done => return Ok(()),
             };
         }
@@ -881,14 +879,7 @@ impl Client {
     /// data connection. ftplib: `abort()` (sent in band, not as urgent data).
     pub fn abort(&mut self) -> Result<Reply> {
         let reply = self.exchange(&Command::Abor)?;
-        if reply.code().is_completion() || reply.code() == ReplyCode::TRANSFER_ABORTED {
-            Ok(reply)
-        } else {
-            Err(Error::Reply {
-                command: "ABOR".into(),
-                reply,
-            })
-        }
+        rules::abort_result(reply)
     }
 
     /// Says goodbye (`QUIT`) and closes the connection. ftplib: `quit()`.
@@ -901,10 +892,4 @@ impl Client {
     pub fn close(self) {}
 }
 
-fn optional_path(path: &[u8]) -> Result<Option<Arg>> {
-    if path.is_empty() {
-        Ok(None)
-    } else {
-        Ok(Some(Arg::path(path)?))
-    }
-}
+use crate::proto::rules::optional_path;

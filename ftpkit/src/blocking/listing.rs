@@ -6,18 +6,11 @@ use std::time::SystemTime;
 use super::{Client, transfer::DataReader};
 use crate::{
     error::Result,
-    list::{Entry, parse_list_line, parse_mlsd_entry, parse_mlst_entry},
-    proto::{Arg, Command, Expect, LineSplitter, TransferType, expect},
+    list::Entry,
+    proto::{Command, Expect, LineSplitter, TransferType, expect, rules},
 };
 
-/// Which listing command produced the lines.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ListingFormat {
-    /// `MLSD` (RFC 3659): machine-readable facts.
-    Mlsd,
-    /// `LIST`: whatever the server's `ls` prints, parsed per line.
-    List,
-}
+pub use crate::proto::rules::ListingFormat;
 
 /// An iterator over the entries of a directory listing; see
 /// [`Client::list_entries`]. The transfer completes (the server's final
@@ -41,13 +34,6 @@ impl Entries<'_> {
     }
 }
 
-fn parse(format: ListingFormat, now: SystemTime, line: &[u8]) -> Option<Entry> {
-    match format {
-        ListingFormat::Mlsd => parse_mlsd_entry(line),
-        ListingFormat::List => parse_list_line(line, now),
-    }
-}
-
 impl Iterator for Entries<'_> {
     type Item = Result<Entry>;
 
@@ -58,7 +44,7 @@ impl Iterator for Entries<'_> {
         let (format, now) = (self.format, self.now);
         loop {
             match self.splitter.next_line() {
-                Ok(Some(line)) => match parse(format, now, line) {
+                Ok(Some(line)) => match format.parse(line, now) {
                     Some(entry) => return Some(Ok(entry)),
                     None => continue,
                 },
@@ -70,7 +56,7 @@ impl Iterator for Entries<'_> {
                 }
             }
             if self.ended {
-                return parse(format, now, self.splitter.finish()?).map(Ok);
+                return format.parse(self.splitter.finish()?, now).map(Ok);
             }
             match self.reader.read_data(&mut self.buf) {
                 Ok(0) => self.ended = true,
@@ -100,19 +86,8 @@ impl Client {
     /// # Ok::<(), ftpkit::Error>(())
     /// ```
     pub fn list_entries(&mut self, path: impl AsRef<[u8]>) -> Result<Entries<'_>> {
-        let path = path.as_ref();
-        let arg = if path.is_empty() {
-            None
-        } else {
-            Some(Arg::path(path)?)
-        };
-        let features = self.features()?;
-        let mlsd = features.supports("MLST") || features.supports("MLSD");
-        let (format, command) = if mlsd {
-            (ListingFormat::Mlsd, Command::Mlsd(arg))
-        } else {
-            (ListingFormat::List, Command::List(arg))
-        };
+        let arg = rules::optional_path(path.as_ref())?;
+        let (format, command) = rules::listing_command(self.features()?, arg);
         self.entries_from(command, format)
     }
 
@@ -120,19 +95,11 @@ impl Client {
     /// server's FEAT lists it, else the first entry of a `LIST` of the path.
     /// `None` when the listing names nothing.
     pub fn stat(&mut self, path: impl AsRef<[u8]>) -> Result<Option<Entry>> {
-        let path = path.as_ref();
-        let arg = if path.is_empty() {
-            None
-        } else {
-            Some(Arg::path(path)?)
-        };
-        if self.features()?.supports("MLST") {
+        let arg = rules::optional_path(path.as_ref())?;
+        if rules::stat_uses_mlst(self.features()?) {
             let command = Command::Mlst(arg);
             let reply = expect(&command, self.exchange(&command)?, Expect::Completion)?;
-            return Ok(reply
-                .lines()
-                .iter()
-                .find_map(|line| line.strip_prefix(b" ").and_then(parse_mlst_entry)));
+            return Ok(rules::mlst_entry(&reply));
         }
         let mut entries = self.entries_from(Command::List(arg), ListingFormat::List)?;
         let first = entries.next().transpose()?;
@@ -146,12 +113,7 @@ impl Client {
     /// The typed entries of a `LIST`, whatever the server's features
     /// (useful when a server's MLSD is broken).
     pub fn list_entries_from_list(&mut self, path: impl AsRef<[u8]>) -> Result<Entries<'_>> {
-        let path = path.as_ref();
-        let arg = if path.is_empty() {
-            None
-        } else {
-            Some(Arg::path(path)?)
-        };
+        let arg = rules::optional_path(path.as_ref())?;
         self.entries_from(Command::List(arg), ListingFormat::List)
     }
 

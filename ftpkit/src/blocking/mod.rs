@@ -4,11 +4,13 @@
 
 mod client;
 mod control;
+mod files;
 mod listing;
 mod net;
 mod stream;
 mod transfer;
 
 pub use client::{Client, DEFAULT_PORT};
+pub use files::{FileDownload, FileUpload};
 pub use listing::{Entries, ListingFormat};
 pub use transfer::{DataReader, DataWriter, Download, Retrieve, Store, Transfer, Upload};

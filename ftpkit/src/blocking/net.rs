@@ -11,35 +11,10 @@ use std::{
 
 use socket2::{Domain, Protocol, SockRef, Socket, Type};
 
-use crate::error::{Error, InvalidInput, Phase, Result};
-
-/// Splits `host[:port]`, `[v6]:port` or a bare IPv6 address into host and port.
-pub(crate) fn split_host_port(addr: &str, default_port: u16) -> Result<(String, u16)> {
-    let bad = || Error::InvalidInput(InvalidInput::Address(addr.escape_default().to_string()));
-    if addr.is_empty() || addr.chars().any(|c| c.is_control() || c.is_whitespace()) {
-        return Err(bad());
-    }
-    let parse_port = |p: &str| p.parse::<u16>().ok().filter(|&p| p != 0).ok_or_else(bad);
-    if let Some(rest) = addr.strip_prefix('[') {
-        let (host, after) = rest.split_once(']').ok_or_else(bad)?;
-        let port = match after {
-            "" => default_port,
-            _ => parse_port(after.strip_prefix(':').ok_or_else(bad)?)?,
-        };
-        return Ok((host.to_owned(), port));
-    }
-    match addr.matches(':').count() {
-        0 => Ok((addr.to_owned(), default_port)),
-        1 => {
-            let (host, port) = addr.split_once(':').ok_or_else(bad)?;
-            if host.is_empty() {
-                return Err(bad());
-            }
-            Ok((host.to_owned(), parse_port(port)?))
-        }
-        _ => Ok((addr.to_owned(), default_port)),
-    }
-}
+use crate::{
+    error::{Error, Phase, Result},
+    proto::rules,
+};
 
 /// Resolves `host:port` and connects to the first address that answers.
 pub(crate) fn connect_host(
@@ -106,7 +81,7 @@ pub(crate) fn accept_from(
     let mut pause = Duration::from_millis(1);
     loop {
         match listener.accept() {
-            Ok((stream, from)) if same_host(from.ip(), server_ip) => {
+            Ok((stream, from)) if rules::accepts_data_from(from.ip(), server_ip) => {
                 stream
                     .set_nonblocking(false)
                     .map_err(Error::io(Phase::DataAccept))?;
@@ -127,58 +102,5 @@ pub(crate) fn accept_from(
             }
             Err(e) => return Err(Error::io(Phase::DataAccept)(e)),
         }
-    }
-}
-
-/// Whether two addresses are the same host, IPv4-mapped IPv6 included.
-fn same_host(a: IpAddr, b: IpAddr) -> bool {
-    let canon = |ip: IpAddr| match ip {
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
-        v4 => v4,
-    };
-    canon(a) == canon(b)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn host_port_forms() {
-        assert_eq!(
-            split_host_port("example.com", 21).unwrap(),
-            ("example.com".into(), 21)
-        );
-        assert_eq!(
-            split_host_port("example.com:2121", 21).unwrap(),
-            ("example.com".into(), 2121)
-        );
-        assert_eq!(
-            split_host_port("[::1]:990", 21).unwrap(),
-            ("::1".into(), 990)
-        );
-        assert_eq!(split_host_port("[::1]", 21).unwrap(), ("::1".into(), 21));
-        assert_eq!(split_host_port("::1", 21).unwrap(), ("::1".into(), 21));
-        for bad in [
-            "",
-            "host:",
-            "host:0",
-            "host:99999",
-            ":21",
-            "[::1",
-            "[::1]x",
-            "a b",
-            "h\r\n:21",
-        ] {
-            assert!(split_host_port(bad, 21).is_err(), "{bad:?}");
-        }
-    }
-
-    #[test]
-    fn mapped_addresses_are_the_same_host() {
-        let v4: IpAddr = "127.0.0.1".parse().unwrap();
-        let mapped: IpAddr = "::ffff:127.0.0.1".parse().unwrap();
-        assert!(same_host(v4, mapped));
-        assert!(!same_host(v4, "127.0.0.2".parse().unwrap()));
     }
 }

@@ -10,7 +10,7 @@ use std::{
 use super::{Client, stream::Stream};
 use crate::{
     error::{Error, InvalidInput, Phase, Result},
-    proto::{Arg, Command, Reply, TransferType, finish_transfer},
+    proto::{Arg, Command, Reply, TransferType, finish_transfer, rules},
 };
 
 /// The open data connection of a transfer, and the client it belongs to.
@@ -115,6 +115,58 @@ impl<'c> DataReader<'c> {
         }
     }
 
+    /// Moves up to `max` bytes from a plain data connection into `file` at
+    /// its current position with `splice(2)` through `pipe`, without
+    /// copying them through user space; 0 when the transfer is complete and
+    /// confirmed. `None` when the connection is TLS (the bytes must be
+    /// decrypted): use [`DataReader::read_data`] then.
+    #[cfg(target_os = "linux")]
+    pub(crate) fn splice_into(
+        &mut self,
+        pipe: &Pipe,
+        file: &std::fs::File,
+        max: usize,
+    ) -> Option<Result<u64>> {
+        use rustix::pipe::{SpliceFlags, splice};
+        let Some(Stream::Plain(tcp)) = self.open.stream.as_ref() else {
+            return None;
+        };
+        let moved = loop {
+            match splice(tcp, None, &pipe.write, None, max, SpliceFlags::MOVE) {
+                Ok(n) => break n,
+                Err(rustix::io::Errno::INTR) => continue,
+                Err(e) => {
+                    let err = Error::io(Phase::Data)(e.into());
+                    let _ = self.open.abort();
+                    return Some(Err(err));
+                }
+            }
+        };
+        if moved == 0 {
+            return Some(self.end_of_data().map(|_| 0));
+        }
+        let mut left = moved;
+        while left > 0 {
+            match splice(&pipe.read, None, file, None, left, SpliceFlags::MOVE) {
+                Ok(0) => {
+                    let _ = self.open.abort();
+                    return Some(Err(Error::io(Phase::Local)(io::Error::new(
+                        io::ErrorKind::WriteZero,
+                        "the file accepted no more bytes",
+                    ))));
+                }
+                Ok(n) => left -= n,
+                Err(rustix::io::Errno::INTR) => continue,
+                Err(e) => {
+                    let _ = self.open.abort();
+                    return Some(Err(Error::io(Phase::Local)(e.into())));
+                }
+            }
+        }
+        self.received += moved as u64;
+        Some(Ok(moved as u64))
+    }
+
     fn end_of_data(&mut self) -> Result<usize> {
         self.open.stream = None;
         self.complete()?;
@@ -123,15 +175,7 @@ impl<'c> DataReader<'c> {
 
     fn complete(&mut self) -> Result<()> {
         let reply = self.open.client.read_reply()?;
-        let reply = finish_transfer(&self.command, reply)?;
-        if let Some(expected) = self.expected
-            && self.received < expected
-        {
-            return Err(Error::Incomplete {
-                expected,
-                received: self.received,
-            });
-        }
+        let reply = rules::finish_download(&self.command, reply, self.expected, self.received)?;
         self.done = Some(reply);
         Ok(())
     }
@@ -172,6 +216,25 @@ impl Drop for DataReader<'_> {
     }
 }
 
+/// A pipe for `splice(2)`, sized for large moves.
+#[cfg(target_os = "linux")]
+#[derive(Debug)]
+pub(crate) struct Pipe {
+    read: std::os::fd::OwnedFd,
+    write: std::os::fd::OwnedFd,
+}
+
+#[cfg(target_os = "linux")]
+impl Pipe {
+    /// A pipe of up to `size` bytes (the kernel may give less).
+    pub(crate) fn new(size: usize) -> io::Result<Pipe> {
+        let (read, write) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)?;
+        // Larger pipes move more per call; unprivileged limits may refuse.
+        let _ = rustix::pipe::fcntl_setpipe_size(&write, size);
+        Ok(Pipe { read, write })
+    }
+}
+
 /// Writes a transfer's data (ftplib's `transfercmd` socket for uploads).
 ///
 /// Call [`DataWriter::finish`] to end the upload: it closes the data
@@ -204,9 +267,10 @@ impl<'c> DataWriter<'c> {
     }
 
     /// Sends up to `max` bytes of `file` from its current position; 0 at
-    /// its end. On a plain connection the kernel moves the bytes
-    /// (`sendfile` on Linux, through `std::io::copy`); under TLS they go
-    /// through a buffer to be encrypted.
+    /// its end. On a plain connection under Linux the kernel moves the
+    /// bytes (`sendfile(2)`: no copy through user space; `std::io::copy`
+    /// will not use it from a file to a socket); otherwise, and under TLS,
+    /// they go through `buf` (the block size), to be encrypted if need be.
     pub(crate) fn send_file(
         &mut self,
         file: &std::fs::File,
@@ -216,34 +280,40 @@ impl<'c> DataWriter<'c> {
         let Some(stream) = self.open.stream.as_mut() else {
             return Err(Error::Unusable);
         };
-        let result = match stream {
-            Stream::Plain(tcp) => {
-                io::copy(&mut file.take(max), tcp).map_err(Error::io(Phase::Data))
-            }
-            Stream::Tls(_) => {
-                let limit = buf.len().min(usize::try_from(max).unwrap_or(usize::MAX));
-                let n = match (&mut &*file).read(buf.get_mut(..limit).unwrap_or_default()) {
-                    Ok(n) => n,
-                    Err(e) => {
-                        self.abort_quietly();
-                        return Err(Error::io(Phase::Local)(e));
+        #[cfg(target_os = "linux")]
+        if let Stream::Plain(tcp) = stream {
+            let count = usize::try_from(max).unwrap_or(usize::MAX);
+            loop {
+                // `None`: from the file's own offset, which advances.
+                match rustix::fs::sendfile(&*tcp, file, None, count) {
+                    Ok(n) => {
+                        self.sent += n as u64;
+                        return Ok(n as u64);
                     }
-                };
-                return self
-                    .write_data(buf.get(..n).unwrap_or_default())
-                    .map(|()| n as u64);
-            }
-        };
-        match result {
-            Ok(n) => {
-                self.sent += n;
-                Ok(n)
-            }
-            Err(e) => {
-                self.abort_quietly();
-                Err(e)
+                    Err(rustix::io::Errno::INTR) => continue,
+                    // Not a file sendfile can read (a pipe, say): copy.
+                    Err(rustix::io::Errno::INVAL | rustix::io::Errno::NOSYS) => break,
+                    Err(e) => {
+                        let err = Error::io(Phase::Data)(e.into());
+                        self.abort_quietly();
+                        return Err(err);
+                    }
+                }
             }
         }
+        let limit = buf.len().min(usize::try_from(max).unwrap_or(usize::MAX));
+        let n = loop {
+            match (&mut &*file).read(buf.get_mut(..limit).unwrap_or_default()) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    self.abort_quietly();
+                    return Err(Error::io(Phase::Local)(e));
+                }
+            }
+        };
+        self.write_data(buf.get(..n).unwrap_or_default())
+            .map(|()| n as u64)
     }
 
     pub(crate) fn write_data(&mut self, data: &[u8]) -> Result<()> {

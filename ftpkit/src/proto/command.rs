@@ -192,6 +192,12 @@ pub enum Command {
     Prot(Protection),
     /// `CCC`: clear the command channel (RFC 4217).
     Ccc,
+    /// A checksum command: `HASH path` (draft-bryan-ftpext-hash) or one of
+    /// `XSHA256`, `XSHA512`, `XSHA1`, `XMD5`, `XCRC` with a path.
+    Checksum(crate::proto::hash::HashCommand, Arg),
+    /// `MFMT YYYYMMDDHHMMSS path`: set a file's modification time
+    /// (draft-somers-ftp-mfxx).
+    Mfmt(crate::proto::hash::Timeval, Arg),
     /// A raw command line as given by the caller (ftplib's `sendcmd`).
     /// Shown redacted when it is `PASS` or `ACCT`.
     Raw(Arg),
@@ -242,6 +248,8 @@ impl Command {
             Command::Pbsz0 => "PBSZ",
             Command::Prot(_) => "PROT",
             Command::Ccc => "CCC",
+            Command::Checksum(command, _) => command.verb(),
+            Command::Mfmt(..) => "MFMT",
             Command::Raw(line) => {
                 let bytes = line.as_bytes();
                 let end = bytes.iter().position(|&b| b == b' ').unwrap_or(bytes.len());
@@ -293,6 +301,12 @@ impl Command {
             Command::Prot(Protection::Clear) => out.extend_from_slice(b"PROT C"),
             Command::Prot(Protection::Private) => out.extend_from_slice(b"PROT P"),
             Command::Raw(line) => out.extend_from_slice(line.as_bytes()),
+            Command::Checksum(_, a) => with(out, self.verb(), a.as_bytes()),
+            Command::Mfmt(time, a) => {
+                with(out, "MFMT", time.as_str().as_bytes());
+                out.push(b' ');
+                out.extend_from_slice(a.as_bytes());
+            }
             Command::Cdup
             | Command::Pwd
             | Command::Pasv

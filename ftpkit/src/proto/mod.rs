@@ -8,12 +8,20 @@
 //! - [`command`]: commands whose arguments cannot carry CR, LF or NUL;
 //! - [`parse`]: parsers for 227, 229, 257, 150, 213 and FEAT replies;
 //! - [`session`]: the login and data-setup state machines;
-//! - [`lines`]: line splitting for `TYPE A` data.
+//! - [`lines`]: line splitting for `TYPE A` data;
+//! - [`hash`]: checksum commands and local hashing;
+//! - [`resume`]: retries, resume points, change detection and verification
+//!   for `download` and `upload`;
+//! - [`rules`]: the decisions of single commands (greeting, login
+//!   defaults, `CDUP` fallback, listing choice, size checks, addresses).
 
 pub mod command;
+pub mod hash;
 pub mod lines;
 pub mod parse;
 pub mod reply;
+pub mod resume;
+pub mod rules;
 pub mod session;
 
 pub use command::{

@@ -3,6 +3,9 @@
 //! `scripts/interop-servers.sh start`, which writes the servers' addresses
 //! to `servers.env` (`$FTPKIT_INTEROP_DIR`, default `/tmp/ftpkit-interop`).
 //!
+//! Each server runs every scenario with the blocking client and, with the
+//! `tokio` feature, the async client.
+//!
 //! In CI (`CI` set) a missing server is a failure; elsewhere the tests say
 //! that they skipped.
 
@@ -79,10 +82,23 @@ fn target(key: &str, server: &str, tls: Option<TlsMode>) -> Option<Target> {
 
 macro_rules! interop {
     ($($test:ident: $key:literal, $server:literal, $tls:expr;)*) => {$(
-        #[test]
-        fn $test() {
-            if let Some(target) = target($key, $server, $tls) {
-                scenarios::run_all(&target);
+        mod $test {
+            use super::*;
+            use crate::scenarios::Driver;
+
+            #[test]
+            fn blocking() {
+                if let Some(target) = target($key, $server, $tls) {
+                    scenarios::run_all(&target, Driver::Blocking);
+                }
+            }
+
+            #[cfg(feature = "tokio")]
+            #[test]
+            fn nonblocking() {
+                if let Some(target) = target($key, $server, $tls) {
+                    scenarios::run_all(&target, Driver::Async);
+                }
             }
         }
     )*};

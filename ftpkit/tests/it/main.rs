@@ -4,11 +4,13 @@
 //!   dialogues and injected faults;
 //! - `scenarios`: one description of the end-to-end scenarios, run by
 //!   `unftp` (in-process libunftp server) and `interop` (real servers
-//!   started by `scripts/interop-servers.sh`);
+//!   started by `scripts/interop-servers.sh`), each with the blocking and
+//!   (feature `tokio`) the async client through the `driver` trait;
+//! - `fake_async` (feature `tokio`): the async client against the fake
+//!   server: login, fallbacks, resume, abort, cancellation, faults;
+//! - `pool`: the connection pools, blocking and async;
 //! - `properties`: parsers never panic; format then parse is the identity;
-//! - `tls`: FTPS verification, pinning, implicit TLS, session reuse;
-//! - `hostile`: the hostile-server suite, each scenario with its safe
-//!   outcome and a time bound (see `SECURITY.md`).
+//! - `tls`: FTPS verification, pinning, implicit TLS, session reuse.
 
 #![allow(
     clippy::unwrap_used,
@@ -17,10 +19,17 @@
     clippy::indexing_slicing
 )]
 
+mod driver;
 mod fake;
+#[cfg(feature = "tokio")]
+mod fake_async;
 mod hostile;
+mod hostile_edges;
 mod interop;
+mod load;
+mod pool;
 mod properties;
+mod resume;
 mod scenarios;
 mod tls;
 mod unftp;

@@ -1,14 +1,17 @@
-//! One description of the end-to-end scenarios, run against every server:
-//! the in-process libunftp server (`unftp.rs`) and the real servers of the
-//! interop suite (`interop.rs`). Every byte that moves is checked by hash.
+//! One description of the end-to-end scenarios, run against every server
+//! (the in-process libunftp server in `unftp.rs`, the real servers of the
+//! interop suite in `interop.rs`, libunftp over TLS in `tls.rs`) by every
+//! driver: each scenario is written once against the [`Ftp`] trait, which
+//! the blocking [`Client`] implements directly and the async client
+//! implements through a tokio runtime (`driver.rs`). Every byte that moves
+//! is checked by hash.
 
-use std::{
-    io::Read,
-    time::{SystemTime, UNIX_EPOCH},
-};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use ftpkit::{Client, Config, DataMode, Error, ReplyCode};
 use ftpkit_testkit::{random_bytes, sha256_hex};
+
+pub use crate::driver::{Driver, Ftp};
 
 /// A server to run the scenarios against.
 pub struct Target {
@@ -30,35 +33,47 @@ pub struct Target {
     pub big: usize,
 }
 
-/// Connects, retrying when the server read our TLS ClientHello as a command.
+/// Whether a connection failed because the server read our TLS ClientHello
+/// as a command.
 ///
 /// libunftp answers `AUTH TLS` with 234 and switches its side to TLS
 /// asynchronously, so a ClientHello sent at once is sometimes read as a
 /// plaintext command and answered in clear (a race in its AUTH handler).
 /// ftpkit reports that as a corrupt TLS message, as it should; the tests
 /// retry so the race does not make them flaky.
+pub fn is_auth_race(result: &ftpkit::Result<impl Sized>) -> bool {
+    matches!(
+        result,
+        Err(Error::Tls {
+            source: rustls::Error::InvalidMessage(_),
+            ..
+        })
+    )
+}
+
+/// Connects, retrying when the server read our TLS ClientHello as a command
+/// (see [`is_auth_race`]).
 pub fn connect_with_retry(addr: &str, config: Config) -> ftpkit::Result<Client> {
     let mut attempt = 0;
     loop {
-        match Client::connect_with(addr, config.clone()) {
-            Err(Error::Tls {
-                source: rustls::Error::InvalidMessage(_),
-                ..
-            }) if attempt < 5 => {
-                attempt += 1;
-            }
-            other => return other,
+        let result = Client::connect_with(addr, config.clone());
+        if attempt < 5 && is_auth_race(&result) {
+            attempt += 1;
+            continue;
         }
+        return result;
     }
 }
 
 impl Target {
-    fn connect(&self, mode: DataMode) -> Client {
-        let mut client = connect_with_retry(&self.addr, self.config.clone().mode(mode))
-            .unwrap_or_else(|e| panic!("{}: connect to {}: {e}", self.name, self.addr));
+    fn connect(&self, driver: Driver, mode: DataMode) -> Box<dyn Ftp> {
+        let config = self.config.clone().mode(mode);
+        let mut client = driver
+            .connect(&self.addr, config)
+            .unwrap_or_else(|e| panic!("{} {driver:?}: connect to {}: {e}", self.name, self.addr));
         client
             .login(&self.user, &self.pass)
-            .unwrap_or_else(|e| panic!("{}: login: {e}", self.name));
+            .unwrap_or_else(|e| panic!("{} {driver:?}: login: {e}", self.name));
         client
     }
 }
@@ -73,36 +88,37 @@ fn unique(tag: &str) -> String {
 }
 
 /// Runs every scenario in passive mode and the transfer scenario in active mode.
-pub fn run_all(target: &Target) {
-    session_basics(target);
-    transfers(target, DataMode::Passive);
-    transfers(target, DataMode::Active);
-    resume(target);
-    listings(target);
-    typed_listing(target);
-    big_transfer(target);
+pub fn run_all(target: &Target, driver: Driver) {
+    session_basics(target, driver);
+    transfers(target, driver, DataMode::Passive);
+    transfers(target, driver, DataMode::Active);
+    resume(target, driver);
+    listings(target, driver);
+    typed_listing(target, driver);
+    big_transfer(target, driver);
+    verified_files(target, driver);
 }
 
 /// Login, pwd, mkdir, cwd, rename, delete, rmdir, and errors keep their codes.
-pub fn session_basics(target: &Target) {
-    let mut c = target.connect(DataMode::Passive);
+pub fn session_basics(target: &Target, driver: Driver) {
+    let mut c = target.connect(driver, DataMode::Passive);
     let home = c.pwd().unwrap();
     assert!(
         home.as_bytes().starts_with(b"/"),
-        "{}: pwd {home}",
+        "{} {driver:?}: pwd {home}",
         target.name
     );
     let dir = unique("basics");
     c.mkd(&dir).unwrap();
     c.cwd(&dir).unwrap();
     assert!(c.pwd().unwrap().as_bytes().ends_with(dir.as_bytes()));
-    c.put("a.txt", &mut &b"hello"[..]).unwrap();
+    c.put("a.txt", b"hello").unwrap();
     assert_eq!(c.size("a.txt").unwrap(), 5);
     c.rename("a.txt", "b.txt").unwrap();
     let missing = c.size("a.txt").unwrap_err();
     assert!(
         missing.is_permanent(),
-        "{}: SIZE of a renamed file: {missing}",
+        "{} {driver:?}: SIZE of a renamed file: {missing}",
         target.name
     );
     if target.mdtm {
@@ -111,13 +127,17 @@ pub fn session_basics(target: &Target) {
             .duration_since(t)
             .map(|d| d.as_secs())
             .unwrap_or(0);
-        assert!(age < 24 * 3600, "{}: MDTM far off: {t:?}", target.name);
+        assert!(
+            age < 24 * 3600,
+            "{} {driver:?}: MDTM far off: {t:?}",
+            target.name
+        );
     }
     c.delete("b.txt").unwrap();
     let err = c.cwd("no-such-dir").unwrap_err();
     assert!(
         matches!(err, Error::Reply { .. }) && err.is_permanent(),
-        "{}: {err}",
+        "{} {driver:?}: {err}",
         target.name
     );
     c.cwd("..").unwrap();
@@ -128,33 +148,27 @@ pub fn session_basics(target: &Target) {
 }
 
 /// Upload and download, checked by hash, in the given mode; append too.
-pub fn transfers(target: &Target, mode: DataMode) {
-    let mut c = target.connect(mode);
+pub fn transfers(target: &Target, driver: Driver, mode: DataMode) {
+    let mut c = target.connect(driver, mode);
     let dir = unique("xfer");
     c.mkd(&dir).unwrap();
     c.cwd(&dir).unwrap();
     let data = random_bytes(1 << 20, 1);
-    assert_eq!(
-        c.put("data.bin", &mut data.as_slice()).unwrap(),
-        data.len() as u64
-    );
-    let mut back = Vec::new();
-    c.get("data.bin", &mut back).unwrap();
+    assert_eq!(c.put("data.bin", &data).unwrap(), data.len() as u64);
+    let back = c.get("data.bin").unwrap();
     assert_eq!(
         sha256_hex(&back),
         sha256_hex(&data),
-        "{} {mode:?}: download",
+        "{} {driver:?} {mode:?}: download",
         target.name
     );
 
-    c.append("data.bin", &mut &b"tail"[..]).unwrap();
+    c.append("data.bin", b"tail").unwrap();
     assert_eq!(c.size("data.bin").unwrap(), data.len() as u64 + 4);
 
     // A streaming reader, read to the end, confirms with the server.
-    let mut reader = c.retrieve("data.bin").reader().unwrap();
-    let mut streamed = Vec::new();
-    reader.read_to_end(&mut streamed).unwrap();
-    assert!(reader.finish().unwrap().code().is_completion());
+    let (streamed, reply) = c.stream_to_end("data.bin").unwrap();
+    assert!(reply.code().is_completion());
     assert_eq!(&streamed[data.len()..], b"tail");
 
     c.delete("data.bin").unwrap();
@@ -165,46 +179,35 @@ pub fn transfers(target: &Target, mode: DataMode) {
 
 /// An interrupted download resumed with REST, and an upload resumed with
 /// REST+STOR, both byte-identical at the end.
-pub fn resume(target: &Target) {
-    let mut c = target.connect(DataMode::Passive);
+pub fn resume(target: &Target, driver: Driver) {
+    let mut c = target.connect(driver, DataMode::Passive);
     let dir = unique("resume");
     c.mkd(&dir).unwrap();
     c.cwd(&dir).unwrap();
     let data = random_bytes(3 << 20, 2);
-    c.put("r.bin", &mut data.as_slice()).unwrap();
+    c.put("r.bin", &data).unwrap();
 
-    let mut part = vec![0u8; 1 << 20];
-    {
-        let mut reader = c.retrieve("r.bin").reader().unwrap();
-        reader.read_exact(&mut part).unwrap();
-        reader.abort().unwrap();
-    }
+    let mut part = c.read_part_then_abort("r.bin", 1 << 20).unwrap();
+    assert_eq!(part.len(), 1 << 20);
     c.noop().unwrap();
-    c.retrieve("r.bin")
-        .rest(part.len() as u64)
-        .to_writer(&mut part)
-        .unwrap();
+    c.get_rest("r.bin", part.len() as u64, &mut part).unwrap();
     assert_eq!(
         sha256_hex(&part),
         sha256_hex(&data),
-        "{}: resumed download",
+        "{} {driver:?}: resumed download",
         target.name
     );
 
     let half = data.len() / 2;
-    c.put("up.bin", &mut &data[..half]).unwrap();
+    c.put("up.bin", &data[..half]).unwrap();
     let have = c.size("up.bin").unwrap();
     assert_eq!(have, half as u64);
-    c.store("up.bin")
-        .rest(have)
-        .from_reader(&mut &data[half..])
-        .unwrap();
-    let mut back = Vec::new();
-    c.get("up.bin", &mut back).unwrap();
+    c.put_rest("up.bin", have, &data[half..]).unwrap();
+    let back = c.get("up.bin").unwrap();
     assert_eq!(
         sha256_hex(&back),
         sha256_hex(&data),
-        "{}: resumed upload",
+        "{} {driver:?}: resumed upload",
         target.name
     );
 
@@ -216,13 +219,13 @@ pub fn resume(target: &Target) {
 }
 
 /// NLST, LIST and (where offered) MLSD name the same files.
-pub fn listings(target: &Target) {
-    let mut c = target.connect(DataMode::Passive);
+pub fn listings(target: &Target, driver: Driver) {
+    let mut c = target.connect(driver, DataMode::Passive);
     let dir = unique("list");
     c.mkd(&dir).unwrap();
     c.cwd(&dir).unwrap();
     for name in ["one.txt", "two words.txt", "caf\u{e9}.txt"] {
-        c.put(name, &mut &b"x"[..]).unwrap();
+        c.put(name, b"x").unwrap();
     }
     c.mkd("sub").unwrap();
     let mut names: Vec<String> = c
@@ -236,14 +239,14 @@ pub fn listings(target: &Target) {
     assert_eq!(
         names,
         ["caf\u{e9}.txt", "one.txt", "sub", "two words.txt"],
-        "{}: NLST",
+        "{} {driver:?}: NLST",
         target.name
     );
     let lines = c.list("").unwrap();
     for name in ["one.txt", "two words.txt", "sub"] {
         assert!(
             lines.iter().any(|l| l.to_string_lossy().ends_with(name)),
-            "{}: LIST lacks {name}: {lines:?}",
+            "{} {driver:?}: LIST lacks {name}: {lines:?}",
             target.name
         );
     }
@@ -271,18 +274,17 @@ pub fn listings(target: &Target) {
 }
 
 /// One large transfer each way, checked by hash.
-pub fn big_transfer(target: &Target) {
-    let mut c = target.connect(DataMode::Passive);
+pub fn big_transfer(target: &Target, driver: Driver) {
+    let mut c = target.connect(driver, DataMode::Passive);
     let name = unique("big");
     let data = random_bytes(target.big, 3);
-    c.put(&name, &mut data.as_slice()).unwrap();
+    c.put(&name, &data).unwrap();
     assert_eq!(c.size(&name).unwrap(), data.len() as u64);
-    let mut back = Vec::with_capacity(data.len());
-    c.get(&name, &mut back).unwrap();
+    let back = c.get(&name).unwrap();
     assert_eq!(
         sha256_hex(&back),
         sha256_hex(&data),
-        "{}: big transfer",
+        "{} {driver:?}: big transfer",
         target.name
     );
     c.delete(&name).unwrap();
@@ -291,27 +293,17 @@ pub fn big_transfer(target: &Target) {
 
 /// `list_entries` (MLSD where offered, else LIST) and the LIST parser give
 /// the same typed entries for the same directory.
-pub fn typed_listing(target: &Target) {
-    let mut c = target.connect(DataMode::Passive);
+pub fn typed_listing(target: &Target, driver: Driver) {
+    let mut c = target.connect(driver, DataMode::Passive);
     let dir = unique("typed");
     c.mkd(&dir).unwrap();
     c.cwd(&dir).unwrap();
-    c.put("one.txt", &mut &b"12345"[..]).unwrap();
-    c.put("two words.txt", &mut &b"abc"[..]).unwrap();
+    c.put("one.txt", b"12345").unwrap();
+    c.put("two words.txt", b"abc").unwrap();
     c.mkd("sub").unwrap();
     let now = SystemTime::now();
     for use_list in [false, true] {
-        let entries: Vec<ftpkit::list::Entry> = if use_list {
-            c.list_entries_from_list("")
-                .unwrap()
-                .collect::<Result<_, _>>()
-                .unwrap()
-        } else {
-            c.list_entries("")
-                .unwrap()
-                .collect::<Result<_, _>>()
-                .unwrap()
-        };
+        let entries = c.list_entries("", use_list).unwrap();
         let mut summary: Vec<(String, bool, Option<u64>)> = entries
             .iter()
             .filter(|e| e.name != "." && e.name != "..")
@@ -328,7 +320,7 @@ pub fn typed_listing(target: &Target) {
                 ("sub".to_owned(), true, None),
                 ("two words.txt".to_owned(), false, Some(3)),
             ],
-            "{} (LIST: {use_list}): {entries:?}",
+            "{} {driver:?} (LIST: {use_list}): {entries:?}",
             target.name
         );
         for e in &entries {
@@ -339,7 +331,7 @@ pub fn typed_listing(target: &Target) {
                     .unwrap_or_default();
                 assert!(
                     off.as_secs() < 2 * 86_400,
-                    "{}: {:?} modified {t:?}",
+                    "{} {driver:?}: {:?} modified {t:?}",
                     target.name,
                     e.name
                 );
@@ -352,4 +344,51 @@ pub fn typed_listing(target: &Target) {
     c.cwd("..").unwrap();
     c.rmd(&dir).unwrap();
     c.quit().unwrap();
+}
+
+/// `upload` (through a temporary name) and `download` (resuming a `.part`
+/// file): byte-identical both ways, sizes verified, and a content hash
+/// wherever the server advertises a checksum command.
+pub fn verified_files(target: &Target, driver: Driver) {
+    let mut c = target.connect(driver, DataMode::Passive);
+    let dir = unique("verified");
+    c.mkd(&dir).unwrap();
+    c.cwd(&dir).unwrap();
+    let hash_offered = c.hash_offered().unwrap();
+    let local = tempfile::tempdir().unwrap();
+    let data = random_bytes(3 << 20, 31);
+    let src = local.path().join("src.bin");
+    std::fs::write(&src, &data).unwrap();
+
+    let up = c.upload_via_temp_name(&src, "v.bin").unwrap();
+    assert_eq!(up.verified.size, Some(data.len() as u64), "{}", target.name);
+    assert_eq!(up.verified.hash.is_some(), hash_offered, "{}", target.name);
+    assert!(
+        c.size("v.bin.part").is_err(),
+        "{}: temporary name left",
+        target.name
+    );
+
+    let dst = local.path().join("dst.bin");
+    std::fs::write(local.path().join("dst.bin.part"), &data[..1 << 20]).unwrap();
+    let down = c.download(&dst, "v.bin").unwrap();
+    assert_eq!(down.resumed_from, 1 << 20, "{}", target.name);
+    assert_eq!(
+        ftpkit_testkit::sha256_file(&dst),
+        sha256_hex(&data),
+        "{}: verified download",
+        target.name
+    );
+    assert_eq!(
+        down.verified.hash.is_some(),
+        hash_offered,
+        "{}",
+        target.name
+    );
+    if target.mdtm {
+        assert!(down.mtime_preserved, "{}", target.name);
+    }
+    c.delete("v.bin").unwrap();
+    c.cdup().unwrap();
+    c.rmd(&dir).unwrap();
 }

@@ -16,7 +16,7 @@ use ftpkit_testkit::{FakeServer, Script, TestCerts, UnftpServer, random_bytes, s
 use rustls::{HandshakeKind, ServerConfig, ServerConnection, StreamOwned};
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, pem::PemObject};
 
-use crate::scenarios::{self, Target, connect_with_retry};
+use crate::scenarios::{self, Driver, Target, connect_with_retry};
 
 fn trusting(certs: &TestCerts) -> TlsConfig {
     TlsConfig::builder()
@@ -33,8 +33,7 @@ fn explicit(tls: TlsConfig) -> Config {
         .tls(TlsMode::Explicit, Some(tls))
 }
 
-#[test]
-fn explicit_tls_scenarios_against_libunftp() {
+fn explicit_tls_scenarios_against_libunftp(driver: Driver) {
     let certs = TestCerts::generate();
     let server = UnftpServer::start_with_tls(&certs);
     let target = Target {
@@ -47,11 +46,22 @@ fn explicit_tls_scenarios_against_libunftp() {
         mdtm: true,
         big: 16 << 20,
     };
-    scenarios::session_basics(&target);
-    scenarios::transfers(&target, ftpkit::DataMode::Passive);
-    scenarios::resume(&target);
-    scenarios::listings(&target);
-    scenarios::big_transfer(&target);
+    scenarios::session_basics(&target, driver);
+    scenarios::transfers(&target, driver, ftpkit::DataMode::Passive);
+    scenarios::resume(&target, driver);
+    scenarios::listings(&target, driver);
+    scenarios::big_transfer(&target, driver);
+}
+
+#[test]
+fn explicit_tls_scenarios_against_libunftp_blocking() {
+    explicit_tls_scenarios_against_libunftp(Driver::Blocking);
+}
+
+#[cfg(feature = "tokio")]
+#[test]
+fn explicit_tls_scenarios_against_libunftp_async() {
+    explicit_tls_scenarios_against_libunftp(Driver::Async);
 }
 
 #[test]

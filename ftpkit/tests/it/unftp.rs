@@ -21,44 +21,68 @@ fn target(server: &UnftpServer) -> Target {
     }
 }
 
-#[test]
-fn unftp_session_basics() {
-    let server = UnftpServer::start();
-    scenarios::session_basics(&target(&server));
+macro_rules! scenarios {
+    ($($test:ident: $driver:expr;)*) => {$(
+        mod $test {
+            use super::*;
+            use crate::scenarios::Driver;
+
+            #[test]
+            fn session_basics() {
+                let server = UnftpServer::start();
+                scenarios::session_basics(&target(&server), $driver);
+            }
+
+            #[test]
+            fn transfers_passive() {
+                let server = UnftpServer::start();
+                scenarios::transfers(&target(&server), $driver, ftpkit::DataMode::Passive);
+            }
+
+            #[test]
+            fn transfers_active() {
+                let server = UnftpServer::start();
+                scenarios::transfers(&target(&server), $driver, ftpkit::DataMode::Active);
+            }
+
+            #[test]
+            fn resume() {
+                let server = UnftpServer::start();
+                scenarios::resume(&target(&server), $driver);
+            }
+
+            #[test]
+            fn listings() {
+                let server = UnftpServer::start();
+                scenarios::listings(&target(&server), $driver);
+            }
+
+            #[test]
+            fn typed_listing() {
+                let server = UnftpServer::start();
+                scenarios::typed_listing(&target(&server), $driver);
+            }
+
+            #[test]
+            fn verified_files() {
+                let server = UnftpServer::start();
+                scenarios::verified_files(&target(&server), $driver);
+            }
+
+            #[test]
+            fn big_64_mib_each_way() {
+                let server = UnftpServer::start();
+                scenarios::big_transfer(&target(&server), $driver);
+            }
+        }
+    )*};
 }
 
-#[test]
-fn unftp_transfers_passive() {
-    let server = UnftpServer::start();
-    scenarios::transfers(&target(&server), ftpkit::DataMode::Passive);
+scenarios! {
+    unftp_blocking: Driver::Blocking;
 }
 
-#[test]
-fn unftp_transfers_active() {
-    let server = UnftpServer::start();
-    scenarios::transfers(&target(&server), ftpkit::DataMode::Active);
-}
-
-#[test]
-fn unftp_resume() {
-    let server = UnftpServer::start();
-    scenarios::resume(&target(&server));
-}
-
-#[test]
-fn unftp_listings() {
-    let server = UnftpServer::start();
-    scenarios::listings(&target(&server));
-}
-
-#[test]
-fn unftp_typed_listing() {
-    let server = UnftpServer::start();
-    scenarios::typed_listing(&target(&server));
-}
-
-#[test]
-fn unftp_64_mib_each_way() {
-    let server = UnftpServer::start();
-    scenarios::big_transfer(&target(&server));
+#[cfg(feature = "tokio")]
+scenarios! {
+    unftp_async: Driver::Async;
 }

@@ -1,0 +1,251 @@
+//! `ftpkit mirror` end to end: a 1,000-file tree both ways with hash
+//! checks, only-changed copies, --delete, --dry-run, filters, and hostile
+//! server names that must never write outside the target folder.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::{
+    collections::BTreeMap,
+    fs,
+    path::{Path, PathBuf},
+    process::{Command, Output},
+};
+
+use ftpkit_testkit::{Behavior, MemoryServer, UnftpServer, random_bytes, sha256_file, sha256_hex};
+
+fn ftpkit(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ftpkit"))
+        .args(["--timeout", "10"])
+        .args(args)
+        .current_dir(cwd)
+        .env_remove("FTPKIT_PASSWORD")
+        .output()
+        .expect("run ftpkit")
+}
+
+fn ok(out: &Output) -> String {
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    err
+}
+
+/// Every file under `root`, by relative path, with its SHA-256.
+fn hashes(root: &Path) -> BTreeMap<String, String> {
+    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, String>) {
+        for item in fs::read_dir(dir).unwrap() {
+            let path = item.unwrap().path();
+            if path.is_dir() {
+                walk(root, &path, out);
+            } else {
+                let rel = path
+                    .strip_prefix(root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned();
+                out.insert(rel, sha256_file(&path));
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(root, root, &mut out);
+    out
+}
+
+/// 1,000 files of 1–8 KiB in ten directories, two of them nested.
+fn make_tree(root: &Path) -> BTreeMap<String, String> {
+    let mut want = BTreeMap::new();
+    for d in 0..10 {
+        let dir: PathBuf = if d < 2 {
+            root.join(format!("d{d}")).join("inner")
+        } else {
+            root.join(format!("d{d}"))
+        };
+        fs::create_dir_all(&dir).unwrap();
+        for f in 0..100 {
+            let data = random_bytes(1024 + (d * 100 + f) * 7 % 7168, (d * 1000 + f) as u64);
+            let path = dir.join(format!("f{f:03}.bin"));
+            fs::write(&path, &data).unwrap();
+            let rel = path
+                .strip_prefix(root)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            want.insert(rel, sha256_hex(&data));
+        }
+    }
+    want
+}
+
+#[test]
+fn mirror_a_thousand_files_both_ways_with_hash_checks() {
+    let server = UnftpServer::start();
+    let work = tempfile::tempdir().unwrap();
+    let src = server.root().join("tree");
+    let want = make_tree(&src);
+    assert_eq!(want.len(), 1000);
+    let url = format!("ftp://{}/tree/", server.addr());
+
+    // Download over four connections.
+    let err = ok(&ftpkit(
+        &["mirror", "--parallel", "4", &url, "down"],
+        work.path(),
+    ));
+    assert!(err.contains("1000 files copied"), "{err}");
+    assert_eq!(hashes(&work.path().join("down")), want);
+
+    // Nothing changed: nothing copied.
+    let err = ok(&ftpkit(&["mirror", &url, "down"], work.path()));
+    assert!(
+        err.contains("0 files copied") && err.contains("1000 up to date"),
+        "{err}"
+    );
+
+    // One file changed, one gone: one copy, and --delete removes the other.
+    fs::write(src.join("d5/f007.bin"), b"changed").unwrap();
+    fs::remove_file(src.join("d6/f001.bin")).unwrap();
+    let out = ftpkit(
+        &["mirror", "--dry-run", "--delete", &url, "down"],
+        work.path(),
+    );
+    ok(&out);
+    let plan = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        plan.contains("get d5/f007.bin") && plan.contains("delete d6/f001.bin"),
+        "{plan}"
+    );
+    assert!(
+        work.path().join("down/d6/f001.bin").exists(),
+        "dry run changed nothing"
+    );
+    let err = ok(&ftpkit(&["mirror", "--delete", &url, "down"], work.path()));
+    assert!(
+        err.contains("1 files copied") && err.contains("1 deleted"),
+        "{err}"
+    );
+    assert_eq!(hashes(&work.path().join("down")), hashes(&src));
+
+    // Upload the local copy to a new remote directory.
+    let up_url = format!("ftp://{}/up/copy/", server.addr());
+    let err = ok(&ftpkit(
+        &["mirror", "--reverse", "--parallel", "4", "down", &up_url],
+        work.path(),
+    ));
+    assert!(err.contains("999 files copied"), "{err}");
+    assert_eq!(hashes(&server.root().join("up/copy")), hashes(&src));
+    let err = ok(&ftpkit(
+        &["mirror", "--reverse", "down", &up_url],
+        work.path(),
+    ));
+    assert!(
+        err.contains("0 files copied") && err.contains("999 up to date"),
+        "{err}"
+    );
+}
+
+#[test]
+fn mirror_filters_choose_what_is_copied() {
+    let server = UnftpServer::start();
+    let work = tempfile::tempdir().unwrap();
+    let src = server.root().join("f");
+    fs::create_dir_all(src.join("tmp")).unwrap();
+    fs::create_dir_all(src.join("keep")).unwrap();
+    fs::write(src.join("a.csv"), b"a").unwrap();
+    fs::write(src.join("b.txt"), b"b").unwrap();
+    fs::write(src.join("keep/c.csv"), b"c").unwrap();
+    fs::write(src.join("tmp/d.csv"), b"d").unwrap();
+    let url = format!("ftp://{}/f/", server.addr());
+    ok(&ftpkit(
+        &[
+            "mirror",
+            "--include",
+            "*.csv",
+            "--exclude",
+            "tmp",
+            &url,
+            "out",
+        ],
+        work.path(),
+    ));
+    let got: Vec<String> = hashes(&work.path().join("out")).into_keys().collect();
+    assert_eq!(got, ["a.csv", "keep/c.csv"]);
+}
+
+#[test]
+fn hostile_server_names_never_leave_the_target_folder() {
+    let mut listings = BTreeMap::new();
+    listings.insert(
+        String::new(),
+        [
+            "type=file;size=2; ../escape.txt",
+            "type=file;size=2; /tmp/abs.txt",
+            "type=file;size=2; a/b.txt",
+            "type=file;size=2; a\\b.txt",
+            "type=file;size=2; bell\u{7}.txt",
+            "type=file;size=2; ..",
+            "type=dir; ..",
+            "type=OS.unix=symlink; link",
+            "type=file;size=2; ok.txt",
+            "type=dir; sub",
+            "type=dir; planted",
+        ]
+        .join("\r\n")
+            + "\r\n",
+    );
+    listings.insert(
+        "sub".into(),
+        "type=file;size=2; ../../up.txt\r\ntype=file;size=2; fine.txt\r\n".into(),
+    );
+    listings.insert("planted".into(), "type=file;size=2; x.txt\r\n".into());
+    let server = MemoryServer::with_behavior(Behavior {
+        listings,
+        hashes: vec![],
+        ..Behavior::default()
+    });
+    for name in [
+        "ok.txt",
+        "sub/fine.txt",
+        "planted/x.txt",
+        "../escape.txt",
+        "a/b.txt",
+    ] {
+        server.put_file(name, b"hi".to_vec());
+    }
+    let work = tempfile::tempdir().unwrap();
+    let outside = work.path().join("outside");
+    fs::create_dir(&outside).unwrap();
+    let target = work.path().join("target");
+    fs::create_dir(&target).unwrap();
+    // A symlink planted in the target, pointing outside it.
+    std::os::unix::fs::symlink(&outside, target.join("planted")).unwrap();
+
+    let url = format!("ftp://u:p@{}/", server.addr());
+    let out = ftpkit(&["mirror", "--delete", &url, "target"], work.path());
+    let err = ok(&out);
+    let files: Vec<String> = hashes(&target).into_keys().collect();
+    assert_eq!(files, ["ok.txt", "sub/fine.txt"], "{err}");
+    assert_eq!(
+        fs::read_dir(&outside).unwrap().count(),
+        0,
+        "nothing written outside"
+    );
+    assert!(!work.path().join("escape.txt").exists() && !work.path().join("up.txt").exists());
+    assert!(
+        target.join("planted").is_symlink(),
+        "the planted link is left alone"
+    );
+    for shown in [
+        "../escape.txt",
+        "a/b.txt",
+        "a\\b.txt",
+        "bell\\x07.txt",
+        "symlinks are not followed",
+        "planted",
+    ] {
+        assert!(err.contains(shown), "no warning naming {shown}: {err}");
+    }
+    assert!(!err.contains('\u{7}'), "control characters are escaped");
+}

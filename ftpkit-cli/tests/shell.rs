@@ -1,0 +1,233 @@
+//! `ftpkit shell` driven through its standard input, credentials from
+//! netrc and the environment (checked in the server's transcript), and the
+//! completion scripts and man page.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::{
+    fs,
+    io::Write,
+    path::Path,
+    process::{Command, Output, Stdio},
+};
+
+use ftpkit_testkit::{FakeServer, Script, UnftpServer, random_bytes, sha256_file, sha256_hex};
+
+fn ftpkit_with_stdin(args: &[&str], cwd: &Path, stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ftpkit"))
+        .args(["--timeout", "10", "--no-netrc"])
+        .args(args)
+        .current_dir(cwd)
+        .env_remove("FTPKIT_PASSWORD")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run ftpkit");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn shell_runs_a_script_from_stdin() {
+    let server = UnftpServer::start();
+    let work = tempfile::tempdir().unwrap();
+    let a = random_bytes(300_000, 1);
+    fs::write(work.path().join("a.bin"), &a).unwrap();
+    fs::write(work.path().join("n1.txt"), b"one").unwrap();
+    fs::write(work.path().join("n2.txt"), b"two").unwrap();
+    fs::create_dir(work.path().join("back")).unwrap();
+    let script = "\
+pwd
+mkdir d
+cd d
+put a.bin
+mput *.txt
+ls
+size a.bin
+cd nowhere
+get a.bin copy.bin
+lcd back
+mget *.txt
+rm a.bin
+nls
+bye
+this line is never read
+";
+    let out = ftpkit_with_stdin(
+        &["shell", &format!("ftp://{}/", server.addr())],
+        work.path(),
+        script,
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // The failed cd is reported and the session goes on; the exit code is
+    // that of the failure (5: the server refused a file command).
+    assert_eq!(out.status.code(), Some(5), "{stderr}");
+    assert_eq!(stderr.matches("error:").count(), 1, "{stderr}");
+    assert!(stderr.contains("nowhere"), "{stderr}");
+    assert!(stdout.lines().next().unwrap().starts_with('/'), "{stdout}");
+    assert!(stdout.contains("300000"), "size printed: {stdout}");
+    assert!(stdout.contains("n1.txt") && stdout.contains("n2.txt"));
+    assert_eq!(sha256_file(work.path().join("copy.bin")), sha256_hex(&a));
+    assert_eq!(fs::read(work.path().join("back/n1.txt")).unwrap(), b"one");
+    assert_eq!(fs::read(work.path().join("back/n2.txt")).unwrap(), b"two");
+    assert!(!server.root().join("d/a.bin").exists(), "rm ran");
+    assert_eq!(fs::read(server.root().join("d/n2.txt")).unwrap(), b"two");
+    assert!(stderr.contains("verified"), "result lines: {stderr}");
+}
+
+#[test]
+fn shell_without_failures_exits_0_and_unknown_commands_fail() {
+    let server = UnftpServer::start();
+    let work = tempfile::tempdir().unwrap();
+    let url = format!("ftp://{}/", server.addr());
+    let out = ftpkit_with_stdin(&["shell", &url], work.path(), "help\npwd\n");
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("mget GLOB"));
+    let out = ftpkit_with_stdin(&["shell", &url], work.path(), "frobnicate\n");
+    assert_eq!(out.status.code(), Some(2));
+}
+
+fn netrc_server(user: &str, pass: &str) -> FakeServer {
+    FakeServer::start(vec![
+        Script::new()
+            .reply("220 hi")
+            .expect(&format!("USER {user}"))
+            .reply("331 password")
+            .expect(&format!("PASS {pass}"))
+            .reply("230 in")
+            .expect("PWD")
+            .reply("257 \"/\"")
+            .expect("QUIT")
+            .reply("221 bye"),
+    ])
+}
+
+fn pwd_with(args: &[&str], url: &str, env: Option<&str>) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ftpkit"));
+    cmd.args(["--timeout", "5"])
+        .args(args)
+        .args(["quote", url, "PWD"])
+        .env_remove("FTPKIT_PASSWORD")
+        .stdin(Stdio::null());
+    if let Some(pw) = env {
+        cmd.env("FTPKIT_PASSWORD", pw);
+    }
+    cmd.output().unwrap()
+}
+
+#[test]
+fn credentials_come_from_netrc_then_env_then_url() {
+    let dir = tempfile::tempdir().unwrap();
+    let netrc = dir.path().join("netrc");
+    fs::write(
+        &netrc,
+        "machine 127.0.0.1 login bob password \"from netrc\"\nmachine 127.0.0.1 login alice password alice-pw\ndefault login anonymous password guest@\n",
+    )
+    .unwrap();
+    let file = netrc.to_str().unwrap();
+
+    // No user in the URL: the machine's first entry.
+    let server = netrc_server("bob", "from netrc");
+    let out = pwd_with(
+        &["--netrc-file", file],
+        &format!("ftp://{}/", server.addr()),
+        None,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    server.finish();
+
+    // A user in the URL picks that user's entry.
+    let server = netrc_server("alice", "alice-pw");
+    let out = pwd_with(
+        &["--netrc-file", file],
+        &format!("ftp://alice@{}/", server.addr()),
+        None,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    server.finish();
+
+    // FTPKIT_PASSWORD beats netrc; the URL's password beats both.
+    let server = netrc_server("alice", "from-env");
+    let out = pwd_with(
+        &["--netrc-file", file],
+        &format!("ftp://alice@{}/", server.addr()),
+        Some("from-env"),
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    server.finish();
+    let server = netrc_server("alice", "in-url");
+    let out = pwd_with(
+        &["--netrc-file", file],
+        &format!("ftp://alice:in-url@{}/", server.addr()),
+        Some("from-env"),
+    );
+    assert_eq!(out.status.code(), Some(0));
+    server.finish();
+
+    // --no-netrc: anonymous.
+    let server = netrc_server("anonymous", "anonymous@");
+    let out = pwd_with(&["--no-netrc"], &format!("ftp://{}/", server.addr()), None);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    server.finish();
+
+    // A netrc file named but unreadable is a usage error.
+    let out = pwd_with(
+        &["--netrc-file", "/nonexistent/netrc"],
+        "ftp://127.0.0.1:9/",
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn completions_and_man_page_cover_every_command() {
+    for shell in ["bash", "zsh", "fish"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_ftpkit"))
+            .args(["completions", shell])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        let text = String::from_utf8_lossy(&out.stdout);
+        for sub in ["mirror", "shell", "get", "put"] {
+            assert!(text.contains(sub), "{shell}: {sub}");
+        }
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_ftpkit"))
+        .arg("man")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with(".ie") || text.contains(".TH"), "{text}");
+    assert!(text.contains("mirror") && text.contains("Exit codes"));
+}

@@ -1,0 +1,65 @@
+//! The async client's side of the benchmark: one operation per run, the
+//! way the blocking client runs in `bench/run.py`.
+//!
+//! usage: async_transfer get|put|getdir|nlst HOST:PORT USER PASSWORD REMOTE LOCAL [CA_PEM]
+//!
+//! With `CA_PEM`, the connection uses explicit FTPS (`AUTH TLS`, `PROT P`)
+//! and trusts that CA. `getdir` downloads every file of the directory
+//! `REMOTE` into the directory `LOCAL` over one connection; `nlst` prints
+//! the number of names.
+
+use std::path::Path;
+
+use ftpkit::{AsyncClient, Config, TlsConfig, TlsMode};
+use tokio::{fs::File, io::BufWriter};
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (op, addr, user, pass, remote, local, ca) = match args.as_slice() {
+        [op, addr, user, pass, remote, local, rest @ ..] if rest.len() <= 1 => {
+            (op, addr, user, pass, remote, local, rest.first())
+        }
+        _ => {
+            return Err(
+                "usage: async_transfer get|put|getdir|nlst HOST:PORT USER PASSWORD REMOTE LOCAL [CA_PEM]"
+                    .into(),
+            );
+        }
+    };
+    let mut config = Config::default().block_size(1 << 20);
+    if let Some(ca) = ca {
+        let tls = TlsConfig::builder().add_ca_pem_file(ca)?.build()?;
+        config = config.tls(TlsMode::Explicit, Some(tls));
+    }
+    let mut ftp = AsyncClient::connect_with(addr, config).await?;
+    ftp.login(user, pass).await?;
+    match op.as_str() {
+        "get" => {
+            let mut out = File::create(local).await?;
+            ftp.get(remote, &mut out).await?;
+        }
+        "put" => {
+            let mut input = File::open(local).await?;
+            ftp.put(remote, &mut input).await?;
+        }
+        "getdir" => {
+            ftp.cwd(remote).await?;
+            for name in ftp.nlst("").await? {
+                let Some(text) = name.as_str().map(|n| n.trim_start_matches("./")) else {
+                    continue;
+                };
+                if text.is_empty() || text == "." || text == ".." || text.contains(['/', '\\']) {
+                    continue;
+                }
+                let file = File::create(Path::new(local).join(text)).await?;
+                let mut out = BufWriter::with_capacity(64 * 1024, file);
+                ftp.get(text, &mut out).await?;
+            }
+        }
+        "nlst" => println!("{}", ftp.nlst(remote).await?.len()),
+        other => return Err(format!("unknown operation {other:?}").into()),
+    }
+    ftp.quit().await?;
+    Ok(())
+}

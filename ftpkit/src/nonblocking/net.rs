@@ -1,0 +1,106 @@
+//! Opening tokio sockets: control and passive connections with a connect
+//! timeout and optional source address, and active-mode listeners that
+//! accept only the server (the rule is [`rules::accepts_data_from`]).
+
+use std::{
+    io,
+    net::{IpAddr, SocketAddr},
+    time::Duration,
+};
+
+use socket2::SockRef;
+use tokio::{
+    net::{TcpListener, TcpSocket, TcpStream},
+    time::{Instant, timeout, timeout_at},
+};
+
+use crate::{
+    error::{Error, Phase, Result},
+    proto::rules,
+};
+
+/// The error of an expired timeout in `phase`.
+pub(crate) fn timed_out(phase: Phase) -> Error {
+    Error::Io {
+        phase,
+        source: io::Error::new(io::ErrorKind::TimedOut, "idle timeout expired"),
+    }
+}
+
+/// Resolves `host:port` and connects to the first address that answers.
+pub(crate) async fn connect_host(
+    host: &str,
+    port: u16,
+    wait: Duration,
+    source: Option<IpAddr>,
+) -> Result<TcpStream> {
+    let addrs: Vec<SocketAddr> = timeout(wait, tokio::net::lookup_host((host, port)))
+        .await
+        .map_err(|_| timed_out(Phase::Connect))?
+        .map_err(Error::io(Phase::Connect))?
+        .collect();
+    let mut last = None;
+    for addr in addrs {
+        match connect_addr(addr, wait, source).await {
+            Ok(stream) => return Ok(stream),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(Error::io(Phase::Connect)(last.unwrap_or_else(|| {
+        io::Error::new(io::ErrorKind::NotFound, format!("{host} has no address"))
+    })))
+}
+
+/// Connects to `addr` within `wait`, bound to `source` if given.
+pub(crate) async fn connect_addr(
+    addr: SocketAddr,
+    wait: Duration,
+    source: Option<IpAddr>,
+) -> io::Result<TcpStream> {
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    if let Some(ip) = source {
+        socket.bind(SocketAddr::new(ip, 0))?;
+    }
+    let stream = timeout(wait, socket.connect(addr))
+        .await
+        .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "connect timed out"))??;
+    let _ = stream.set_nodelay(true);
+    Ok(stream)
+}
+
+/// Makes the next close of `stream` a reset (RST), so the server sees an
+/// aborted upload instead of a clean end of file.
+pub(crate) fn reset_on_close(stream: &TcpStream) {
+    let _ = SockRef::from(stream).set_linger(Some(Duration::ZERO));
+}
+
+/// Waits up to `wait` for a connection from `server_ip`; connections from
+/// any other address are closed and ignored.
+pub(crate) async fn accept_from(
+    listener: &TcpListener,
+    server_ip: IpAddr,
+    wait: Duration,
+) -> Result<TcpStream> {
+    let deadline = Instant::now() + wait;
+    loop {
+        match timeout_at(deadline, listener.accept()).await {
+            Err(_) => {
+                return Err(Error::io(Phase::DataAccept)(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    "the server did not open the data connection",
+                )));
+            }
+            Ok(Ok((stream, from))) if rules::accepts_data_from(from.ip(), server_ip) => {
+                return Ok(stream);
+            }
+            Ok(Ok((_, from))) => {
+                tracing::warn!(%from, expected = %server_ip, "refused a data connection from another host");
+            }
+            Ok(Err(e)) => return Err(Error::io(Phase::DataAccept)(e)),
+        }
+    }
+}

@@ -1,0 +1,203 @@
+//! A tokio connection that is plain TCP or TLS over TCP, for the control
+//! and the data connections alike: the async twin of the blocking driver's
+//! stream, with the same TLS rules (one rustls configuration per client, so
+//! data connections resume the control connection's session).
+
+use std::{
+    future::Future,
+    io,
+    pin::Pin,
+    sync::Arc,
+    task::{Context, Poll},
+};
+
+use rustls::ClientConfig;
+use rustls_pki_types::ServerName;
+use tokio::{
+    io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf},
+    net::TcpStream,
+};
+use tokio_rustls::{Connect, TlsConnector, client::TlsStream};
+
+/// Plain TCP, or TLS over TCP.
+#[derive(Debug)]
+pub(crate) enum Stream {
+    Plain(TcpStream),
+    Tls(Box<TlsStream<TcpStream>>),
+    /// The connection was handed to a TLS handshake that failed.
+    Detached,
+}
+
+/// A TLS handshake whose ClientHello is sent and whose end is awaited later
+/// (see [`begin_tls`]).
+pub(crate) enum Handshake {
+    Done(Stream),
+    Pending(Pin<Box<Connect<TcpStream>>>),
+}
+
+impl std::fmt::Debug for Handshake {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Handshake::Done(s) => f.debug_tuple("Done").field(s).finish(),
+            Handshake::Pending(_) => f.write_str("Pending"),
+        }
+    }
+}
+
+/// Starts a TLS client session on `tcp` and sends the ClientHello without
+/// waiting for the answer; [`Handshake::finish`] completes it. A data
+/// connection thus starts its handshake before the server has read the
+/// transfer command, whatever order the server expects.
+pub(crate) async fn begin_tls(
+    tcp: TcpStream,
+    config: Arc<ClientConfig>,
+    name: ServerName<'static>,
+) -> io::Result<Handshake> {
+    let mut connect = Box::pin(TlsConnector::from(config).connect(name, tcp));
+    // One poll writes the ClientHello, then waits on the server's answer.
+    let first = std::future::poll_fn(|cx| Poll::Ready(connect.as_mut().poll(cx))).await;
+    match first {
+        Poll::Ready(Ok(tls)) => Ok(Handshake::Done(Stream::Tls(Box::new(tls)))),
+        Poll::Ready(Err(e)) => Err(e),
+        Poll::Pending => Ok(Handshake::Pending(connect)),
+    }
+}
+
+impl Handshake {
+    /// A plain connection: nothing to finish.
+    pub(crate) fn plain(tcp: TcpStream) -> Handshake {
+        Handshake::Done(Stream::Plain(tcp))
+    }
+
+    /// Completes the handshake.
+    pub(crate) async fn finish(self) -> io::Result<Stream> {
+        match self {
+            Handshake::Done(stream) => Ok(stream),
+            Handshake::Pending(connect) => Ok(Stream::Tls(Box::new(connect.await?))),
+        }
+    }
+}
+
+impl Stream {
+    /// The TCP socket underneath.
+    pub(crate) fn tcp(&self) -> io::Result<&TcpStream> {
+        match self {
+            Stream::Plain(tcp) => Ok(tcp),
+            Stream::Tls(tls) => Ok(tls.get_ref().0),
+            Stream::Detached => Err(detached()),
+        }
+    }
+
+    /// Whether the stream is encrypted.
+    pub(crate) fn is_tls(&self) -> bool {
+        matches!(self, Stream::Tls(_))
+    }
+
+    /// Upgrades a plain stream to TLS in place, completing the handshake.
+    pub(crate) async fn upgrade(
+        &mut self,
+        config: Arc<ClientConfig>,
+        name: ServerName<'static>,
+    ) -> io::Result<()> {
+        if let Stream::Plain(_) = self
+            && let Stream::Plain(tcp) = std::mem::replace(self, Stream::Detached)
+        {
+            let tls = TlsConnector::from(config).connect(name, tcp).await?;
+            *self = Stream::Tls(Box::new(tls));
+        }
+        Ok(())
+    }
+
+    /// Returns to plain TCP after `CCC`: sends close_notify and reads up to
+    /// the server's, leaving the TCP connection open.
+    pub(crate) async fn downgrade(&mut self) -> io::Result<()> {
+        if let Stream::Tls(tls) = self {
+            tls.get_mut().1.send_close_notify();
+            tls.flush().await?;
+            let mut sink = [0u8; 512];
+            loop {
+                match tls.read(&mut sink).await {
+                    Ok(0) => break,
+                    Ok(_) => continue,
+                    // A server that closes TLS without close_notify still
+                    // leaves the TCP connection in clear.
+                    Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => break,
+                    Err(e) => return Err(e),
+                }
+            }
+            if let Stream::Tls(tls) = std::mem::replace(self, Stream::Detached) {
+                *self = Stream::Plain(tls.into_inner().0);
+            }
+        }
+        Ok(())
+    }
+
+    /// Ends the sending side: close_notify under TLS, then a TCP half-close.
+    pub(crate) async fn close_write(&mut self) -> io::Result<()> {
+        self.flush().await?;
+        self.shutdown().await
+    }
+
+    /// After our close_notify on an upload: reads what the server still
+    /// sends (its session tickets and its close_notify) until it closes, so
+    /// the tickets feed the next data connection's resumption and closing
+    /// our socket does not reset the server's shutdown. Errors are ignored:
+    /// the upload's fate is in the server's reply, not here.
+    pub(crate) async fn drain_until_closed(&mut self) {
+        if let Stream::Tls(tls) = self {
+            let mut sink = [0u8; 4096];
+            while matches!(tls.read(&mut sink).await, Ok(n) if n > 0) {}
+        }
+    }
+}
+
+fn detached() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::NotConnected,
+        "the connection was lost in a failed TLS handshake",
+    )
+}
+
+impl AsyncRead for Stream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Stream::Plain(tcp) => Pin::new(tcp).poll_read(cx, buf),
+            Stream::Tls(tls) => Pin::new(tls.as_mut()).poll_read(cx, buf),
+            Stream::Detached => Poll::Ready(Err(detached())),
+        }
+    }
+}
+
+impl AsyncWrite for Stream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            Stream::Plain(tcp) => Pin::new(tcp).poll_write(cx, buf),
+            Stream::Tls(tls) => Pin::new(tls.as_mut()).poll_write(cx, buf),
+            Stream::Detached => Poll::Ready(Err(detached())),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Stream::Plain(tcp) => Pin::new(tcp).poll_flush(cx),
+            Stream::Tls(tls) => Pin::new(tls.as_mut()).poll_flush(cx),
+            Stream::Detached => Poll::Ready(Err(detached())),
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Stream::Plain(tcp) => Pin::new(tcp).poll_shutdown(cx),
+            Stream::Tls(tls) => Pin::new(tls.as_mut()).poll_shutdown(cx),
+            Stream::Detached => Poll::Ready(Err(detached())),
+        }
+    }
+}

@@ -1,0 +1,779 @@
+//! The decisions behind a file transfer that survives failures: when to try
+//! again and how long to wait, where to resume, how to prove that the bytes
+//! already there belong to the same file, how fast to go, and what was
+//! verified. No I/O and no clock: drivers pass the time in.
+//!
+//! Both drivers' `download` and `upload` follow the same plan:
+//!
+//! 1. Record the remote file's size and modification time ([`RemoteStat`]).
+//! 2. Resume from the bytes already at the destination, re-reading an
+//!    [`OVERLAP`] of up to 32 KiB before that point and comparing it with
+//!    what is already there ([`Overlap`]); a difference means the bytes do
+//!    not belong to this file, and the transfer starts over from byte 0.
+//! 3. On a failure that [`Attempts`] finds worth retrying, wait, reconnect
+//!    if the connection was lost, check the remote file did not change
+//!    (if it did, start over), and resume again.
+//! 4. At the end, compare sizes and, where the server offers one, a
+//!    content hash ([`crate::proto::hash`]).
+
+use std::time::{Duration, Instant, SystemTime};
+
+use crate::{Error, proto::hash::HashAlgorithm};
+
+/// How many bytes before the resume point are fetched again and compared
+/// with what is already there.
+pub const OVERLAP: u64 = 32 * 1024;
+
+/// How often and how patiently to retry a failed transfer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Retries after the first attempt (0: fail at the first error).
+    pub retries: u32,
+    /// Wait before the first retry; doubled for each further one.
+    pub initial_delay: Duration,
+    /// Upper bound of the wait.
+    pub max_delay: Duration,
+}
+
+impl Default for RetryPolicy {
+    /// Three retries, waiting 1 s, 2 s, then 4 s (at most 30 s).
+    fn default() -> RetryPolicy {
+        RetryPolicy {
+            retries: 3,
+            initial_delay: Duration::from_secs(1),
+            max_delay: Duration::from_secs(30),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// No retries at all.
+    pub fn none() -> RetryPolicy {
+        RetryPolicy {
+            retries: 0,
+            ..RetryPolicy::default()
+        }
+    }
+
+    /// The wait before retry number `retry` (1-based): exponential backoff,
+    /// capped at `max_delay`.
+    pub fn delay(&self, retry: u32) -> Duration {
+        let factor = 1u32
+            .checked_shl(retry.saturating_sub(1))
+            .unwrap_or(u32::MAX);
+        self.initial_delay
+            .checked_mul(factor)
+            .unwrap_or(self.max_delay)
+            .min(self.max_delay)
+    }
+}
+
+/// Whether an error is worth another attempt: a 4xx reply (421, 425, 426,
+/// 450, 451 ...), a timeout, a reset or closed connection, a short
+/// transfer. Never a 5xx reply, a refused login with a 5xx code (530),
+/// a TLS or certificate failure, a protocol violation, bad input, a local
+/// file error or a failed verification.
+pub fn is_retryable(error: &Error) -> bool {
+    match error {
+        Error::LoginRefused(reply) => reply.code().is_transient(),
+        Error::Tls { .. } => false,
+        other => other.is_transient(),
+    }
+}
+
+/// Counts the failures of one transfer against its [`RetryPolicy`].
+#[derive(Clone, Debug)]
+pub struct Attempts {
+    policy: RetryPolicy,
+    retries: u32,
+}
+
+impl Attempts {
+    /// A fresh count.
+    pub fn new(policy: RetryPolicy) -> Attempts {
+        Attempts { policy, retries: 0 }
+    }
+
+    /// After a failure: `Some(wait)` to try again after `wait`, or `None`
+    /// to give up (the error is not retryable or the retries are spent).
+    pub fn on_error(&mut self, error: &Error) -> Option<Duration> {
+        if !is_retryable(error) || self.retries >= self.policy.retries {
+            return None;
+        }
+        self.retries += 1;
+        Some(self.policy.delay(self.retries))
+    }
+
+    /// The policy counted against.
+    pub fn policy(&self) -> RetryPolicy {
+        self.policy
+    }
+
+    /// Retries used so far.
+    pub fn retries(&self) -> u32 {
+        self.retries
+    }
+}
+
+/// What is known of a remote file, to tell whether it changed between two
+/// attempts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RemoteStat {
+    /// `SIZE`, if the server answered it.
+    pub size: Option<u64>,
+    /// `MDTM`, if the server answered it.
+    pub modified: Option<SystemTime>,
+}
+
+impl RemoteStat {
+    /// Whether the file is known to differ from `before`: a size or time
+    /// that was known then and is different or unknown now.
+    pub fn changed_since(&self, before: &RemoteStat) -> bool {
+        fn differs<T: PartialEq>(before: Option<T>, now: Option<T>) -> bool {
+            before.is_some() && before != now
+        }
+        differs(before.size, self.size) || differs(before.modified, self.modified)
+    }
+}
+
+/// Where to restart a transfer, given what the destination already holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ResumePlan {
+    /// The offset to send with `REST` (0: from the start).
+    pub rest: u64,
+    /// How many of the bytes from `rest` on are already at the destination
+    /// and must be compared, not written.
+    pub overlap: u64,
+}
+
+impl ResumePlan {
+    /// From the start.
+    pub const FROM_START: ResumePlan = ResumePlan {
+        rest: 0,
+        overlap: 0,
+    };
+
+    /// The plan for a destination holding `have` bytes of a source of
+    /// `source_size` bytes (if known): resume [`OVERLAP`] bytes before the
+    /// end of what is there; start over when there is nothing, or more than
+    /// the source holds.
+    pub fn new(have: u64, source_size: Option<u64>) -> ResumePlan {
+        if have == 0 || source_size.is_some_and(|size| have > size) {
+            return ResumePlan::FROM_START;
+        }
+        let overlap = have.min(OVERLAP);
+        ResumePlan {
+            rest: have - overlap,
+            overlap,
+        }
+    }
+
+    /// The first byte that is new to the destination.
+    pub fn resume_point(&self) -> u64 {
+        self.rest + self.overlap
+    }
+}
+
+/// The bytes at the destination just before the resume point, compared
+/// with the same bytes fetched again from the source.
+#[derive(Clone, Debug)]
+pub struct Overlap {
+    expected: Vec<u8>,
+    matched: usize,
+}
+
+/// The re-fetched bytes differ from those at the destination: they do not
+/// belong to the same file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OverlapMismatch;
+
+impl Overlap {
+    /// Expects `tail`, the destination's bytes from the plan's `rest` on.
+    pub fn new(tail: Vec<u8>) -> Overlap {
+        Overlap {
+            expected: tail,
+            matched: 0,
+        }
+    }
+
+    /// Compares the start of `chunk` with the expected bytes not matched
+    /// yet, and returns the rest of `chunk`: the bytes that are new.
+    pub fn feed<'a>(&mut self, chunk: &'a [u8]) -> Result<&'a [u8], OverlapMismatch> {
+        let pending = self.expected.get(self.matched..).unwrap_or_default();
+        let n = pending.len().min(chunk.len());
+        let (head, rest) = chunk.split_at(n);
+        if pending.get(..n) != Some(head) {
+            return Err(OverlapMismatch);
+        }
+        self.matched += n;
+        Ok(rest)
+    }
+
+    /// Whether every expected byte has been matched.
+    pub fn is_complete(&self) -> bool {
+        self.matched == self.expected.len()
+    }
+}
+
+/// A bandwidth cap: how long to pause so that the average rate since the
+/// start stays under the limit.
+#[derive(Clone, Debug)]
+pub struct Throttle {
+    bytes_per_second: u64,
+    start: Option<Instant>,
+    moved: u64,
+}
+
+impl Throttle {
+    /// A cap of `bytes_per_second` (at least 1).
+    pub fn new(bytes_per_second: u64) -> Throttle {
+        Throttle {
+            bytes_per_second: bytes_per_second.max(1),
+            start: None,
+            moved: 0,
+        }
+    }
+
+    /// Records `bytes` moved at `now` and returns how long to pause before
+    /// moving more.
+    pub fn on_bytes(&mut self, now: Instant, bytes: u64) -> Duration {
+        let start = *self.start.get_or_insert(now);
+        self.moved = self.moved.saturating_add(bytes);
+        let due = Duration::from_secs_f64(self.moved as f64 / self.bytes_per_second as f64);
+        due.saturating_sub(now.saturating_duration_since(start))
+    }
+
+    /// A chunk size that keeps pauses short: a tenth of a second's worth,
+    /// between 1 KiB and `max`.
+    pub fn chunk_size(&self, max: usize) -> usize {
+        usize::try_from(self.bytes_per_second / 10)
+            .unwrap_or(max)
+            .clamp(1024, max.max(1024))
+    }
+}
+
+/// How a transfer checks its result.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Verify {
+    /// Sizes always, and a content hash when the server offers one.
+    #[default]
+    Auto,
+    /// Sizes only.
+    SizeOnly,
+    /// Nothing: trust the server's 226.
+    Off,
+}
+
+/// What a finished transfer verified.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Verified {
+    /// The size both sides agree on, if the server reported one.
+    pub size: Option<u64>,
+    /// The content hash compared, if the server offered one.
+    pub hash: Option<HashAlgorithm>,
+}
+
+impl Verified {
+    /// A one-line description: `size 1048576, SHA-256`, `size 12`, or
+    /// `not verified`.
+    pub fn describe(&self) -> String {
+        match (self.size, self.hash) {
+            (Some(size), Some(hash)) => format!("size {size} and {hash} verified"),
+            (None, Some(hash)) => format!("{hash} verified"),
+            (Some(size), None) => format!("size {size} verified (no hash offered)"),
+            (None, None) => "not verified (no SIZE or hash offered)".into(),
+        }
+    }
+}
+
+/// Why verification failed.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum VerifyError {
+    /// The two sides disagree on the size.
+    #[error("size mismatch: the server reports {remote} bytes, the local file has {local}")]
+    Size {
+        /// The server's size.
+        remote: u64,
+        /// The local size.
+        local: u64,
+    },
+    /// The two sides disagree on the content hash.
+    #[error("{algorithm} mismatch: the server reports {remote}, the local file has {local}")]
+    Hash {
+        /// The algorithm compared.
+        algorithm: HashAlgorithm,
+        /// The server's digest, hex.
+        remote: String,
+        /// The local digest, hex.
+        local: String,
+    },
+    /// The remote file changed during every attempt to download it.
+    #[error("the remote file kept changing during the download")]
+    RemoteChanged,
+    /// The local file changed while it was being uploaded.
+    #[error("the local file changed during the upload")]
+    LocalChanged,
+}
+
+/// The outcome of a download or upload.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TransferReport {
+    /// The file's size, in bytes.
+    pub size: u64,
+    /// Bytes moved over the network in this call, retries included.
+    pub transferred: u64,
+    /// Bytes that were already at the destination when the call began and
+    /// were kept.
+    pub resumed_from: u64,
+    /// Retries that were needed.
+    pub retries: u32,
+    /// Times the transfer had to start over from byte 0 (remote file
+    /// changed, or bytes at the destination that did not match).
+    pub restarts: u32,
+    /// What was verified.
+    pub verified: Verified,
+    /// Whether the modification time was copied to the destination.
+    pub mtime_preserved: bool,
+}
+
+/// Options shared by `download` and `upload`.
+#[derive(Clone, Debug)]
+pub struct TransferOptions {
+    /// Resume from the bytes already at the destination (default on).
+    pub resume: bool,
+    /// Retries and backoff.
+    pub retry: RetryPolicy,
+    /// How to check the result.
+    pub verify: Verify,
+    /// Copy the modification time to the destination (default on; an
+    /// upload needs `MFMT`).
+    pub preserve_mtime: bool,
+    /// Bandwidth cap in bytes per second.
+    pub limit_rate: Option<u64>,
+    /// Upload to `NAME.part` and rename when complete and verified (default
+    /// off). A download always goes to `NAME.part` first.
+    pub temp_name: bool,
+    /// Upload: also resume a file already on the server under the target
+    /// name, after comparing an overlap (`put -c`); default off, so a
+    /// file already there is replaced.
+    pub resume_existing: bool,
+    /// Download: flush the file to disk (fsync) before giving it its final
+    /// name, so a power loss cannot leave a short file under that name.
+    pub sync: bool,
+}
+
+impl Default for TransferOptions {
+    fn default() -> TransferOptions {
+        TransferOptions {
+            resume: true,
+            retry: RetryPolicy::default(),
+            verify: Verify::Auto,
+            preserve_mtime: true,
+            limit_rate: None,
+            temp_name: false,
+            resume_existing: false,
+            sync: false,
+        }
+    }
+}
+
+/// The temporary name a transfer writes to: `NAME.part`.
+pub fn part_name(name: &[u8]) -> Vec<u8> {
+    let mut part = name.to_vec();
+    part.extend_from_slice(b".part");
+    part
+}
+
+/// `Ok(None)` for a command the server does not implement (500, 502, 504)
+/// or answers with something unparsable: the information is optional.
+pub fn optional<T>(result: Result<T, Error>) -> Result<Option<T>, Error> {
+    match result {
+        Ok(v) => Ok(Some(v)),
+        Err(Error::Reply { reply, .. }) if not_implemented(reply.code()) => Ok(None),
+        Err(Error::Protocol(crate::ProtocolError::UnparsableReply { .. })) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// `Ok(None)` for any 5xx reply or an unparsable answer: some servers
+/// refuse `SIZE` for files they would send, so a missing file is left for
+/// the transfer itself to report.
+pub fn unless_refused<T>(result: Result<T, Error>) -> Result<Option<T>, Error> {
+    match result {
+        Err(Error::Reply { reply, .. }) if reply.code().is_permanent() => Ok(None),
+        other => optional(other),
+    }
+}
+
+/// 500, 502 or 504: the server does not implement the command.
+fn not_implemented(code: crate::ReplyCode) -> bool {
+    matches!(code.0, 500 | 502 | 504)
+}
+
+/// Whether a failed `APPE` means the server lacks it, so the upload
+/// resumes with `REST` + `STOR` instead.
+pub fn appe_unsupported(error: &Error) -> bool {
+    matches!(error, Error::Reply { reply, .. } if not_implemented(reply.code()))
+}
+
+/// Whether a refused `RNTO` of a finished temporary upload should delete
+/// the file under the final name and rename again (a server that will not
+/// rename over an existing file).
+pub fn rename_over_refused(error: &Error) -> bool {
+    matches!(error, Error::Reply { reply, .. } if reply.code().is_permanent())
+}
+
+/// Whether the error leaves the control connection in doubt even if the
+/// client did not mark it unusable (a timeout on the data connection with
+/// the server possibly still sending, a short transfer).
+pub fn reconnect_needed(error: &Error) -> bool {
+    error.is_timeout() || matches!(error, Error::Incomplete { .. })
+}
+
+/// Whether an upload may resume what the server already holds under its
+/// target name: only ours is ever resumed (the temporary name, a file the
+/// caller said to resume, or an earlier attempt of this call).
+pub fn upload_may_resume(options: &TransferOptions, from_start: bool, first: bool) -> bool {
+    !from_start && options.resume && (options.temp_name || options.resume_existing || !first)
+}
+
+/// The size check of [`verify`](TransferRun): both sides must agree when
+/// the server reports a size.
+pub fn check_size(remote: Option<u64>, local: u64) -> Result<Option<u64>, VerifyError> {
+    match remote {
+        Some(size) if size != local => Err(VerifyError::Size {
+            remote: size,
+            local,
+        }),
+        other => Ok(other),
+    }
+}
+
+/// The content hash check: the server's digest must equal the local one.
+pub fn check_hash(
+    algorithm: HashAlgorithm,
+    remote: &[u8],
+    local: &[u8],
+) -> Result<(), VerifyError> {
+    if remote == local {
+        Ok(())
+    } else {
+        Err(VerifyError::Hash {
+            algorithm,
+            remote: crate::proto::hash::to_hex(remote),
+            local: crate::proto::hash::to_hex(local),
+        })
+    }
+}
+
+/// What to do after a failed attempt that is worth retrying.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Retry {
+    /// Wait this long first.
+    pub wait: Duration,
+    /// Open a new connection (and log in, and return to the directory)
+    /// even if the client still looks usable.
+    pub reconnect: bool,
+}
+
+/// The bookkeeping of one `download` or `upload` call: failures counted
+/// against the policy, the remote file's first stat, whether the next
+/// attempt starts over, the rate limit and the report. Both drivers run a
+/// call through one of these; they only wait, reconnect and move bytes.
+#[derive(Clone, Debug)]
+pub struct TransferRun {
+    attempts: Attempts,
+    /// What the call reports.
+    pub report: TransferReport,
+    baseline: Option<RemoteStat>,
+    from_start: bool,
+    throttle: Option<Throttle>,
+    known: Option<RemoteStat>,
+}
+
+impl TransferRun {
+    /// A call with these options.
+    pub fn new(options: &TransferOptions) -> TransferRun {
+        TransferRun {
+            attempts: Attempts::new(options.retry),
+            report: TransferReport::default(),
+            baseline: None,
+            from_start: !options.resume,
+            throttle: options.limit_rate.map(Throttle::new),
+            known: None,
+        }
+    }
+
+    /// The remote file's stat as a listing showed it, for the first attempt.
+    pub fn set_known(&mut self, known: Option<RemoteStat>) {
+        self.known = known;
+    }
+
+    /// The stat given by [`TransferRun::set_known`], once.
+    pub fn take_known(&mut self) -> Option<RemoteStat> {
+        self.known.take()
+    }
+
+    /// After a failed attempt: gives up with the error, or says how long to
+    /// wait and whether to reconnect.
+    pub fn on_error(&mut self, error: Error) -> Result<Retry, Error> {
+        let Some(wait) = self.attempts.on_error(&error) else {
+            return Err(error);
+        };
+        self.report.retries = self.attempts.retries();
+        tracing::warn!(
+            target: "ftpkit::transfer",
+            error = %error,
+            retry = self.report.retries,
+            wait_ms = wait.as_millis() as u64,
+            "transfer failed; retrying"
+        );
+        Ok(Retry {
+            wait,
+            reconnect: reconnect_needed(&error),
+        })
+    }
+
+    /// Compares `now` with the first stat of the call; a change means
+    /// starting over (and `false`).
+    pub fn check_unchanged(&mut self, now: RemoteStat) -> bool {
+        match self.baseline {
+            None => {
+                self.baseline = Some(now);
+                true
+            }
+            Some(before) if now.changed_since(&before) => {
+                tracing::warn!(target: "ftpkit::transfer", "the remote file changed; starting over");
+                self.baseline = Some(now);
+                self.restart();
+                false
+            }
+            Some(_) => true,
+        }
+    }
+
+    /// A file that keeps changing is given up after as many restarts as
+    /// retries, plus one.
+    pub fn check_restarts(&self) -> Result<(), Error> {
+        if self.report.restarts > self.attempts.policy().retries + 1 {
+            return Err(VerifyError::RemoteChanged.into());
+        }
+        Ok(())
+    }
+
+    /// The next attempt starts from byte 0.
+    pub fn restart(&mut self) {
+        self.from_start = true;
+        self.report.restarts += 1;
+    }
+
+    /// Whether this attempt must start from byte 0; clears the mark.
+    pub fn take_from_start(&mut self) -> bool {
+        std::mem::take(&mut self.from_start)
+    }
+
+    /// How long to pause after moving `bytes` at `now` (the rate limit).
+    pub fn pause(&mut self, now: Instant, bytes: usize) -> Duration {
+        match self.throttle.as_mut() {
+            Some(throttle) => throttle.on_bytes(now, bytes as u64),
+            None => Duration::ZERO,
+        }
+    }
+
+    /// Whether a rate limit is in force.
+    pub fn is_paced(&self) -> bool {
+        self.throttle.is_some()
+    }
+
+    /// The block size to move at a time: the configured one, or smaller
+    /// under a rate limit so pauses stay short.
+    pub fn block_size(&self, configured: usize) -> usize {
+        self.throttle
+            .as_ref()
+            .map_or(configured, |t| t.chunk_size(configured))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proto::{Reply, ReplyCode};
+    use std::io;
+
+    fn reply_error(code: u16) -> Error {
+        Error::Reply {
+            command: "RETR f".into(),
+            reply: Reply::new(ReplyCode(code), vec![format!("{code} x").into_bytes()]),
+        }
+    }
+
+    #[test]
+    fn backoff_doubles_and_is_capped() {
+        let p = RetryPolicy {
+            retries: 10,
+            initial_delay: Duration::from_millis(100),
+            max_delay: Duration::from_millis(500),
+        };
+        let waits: Vec<u128> = (1..=5).map(|r| p.delay(r).as_millis()).collect();
+        assert_eq!(waits, [100, 200, 400, 500, 500]);
+        assert_eq!(p.delay(100), Duration::from_millis(500));
+    }
+
+    #[test]
+    fn classifies_errors() {
+        assert!(is_retryable(&reply_error(421)));
+        assert!(is_retryable(&reply_error(426)));
+        assert!(is_retryable(&reply_error(451)));
+        assert!(!is_retryable(&reply_error(550)));
+        assert!(!is_retryable(&reply_error(500)));
+        let login =
+            |code: u16| Error::LoginRefused(Reply::new(ReplyCode(code), vec![b"no".to_vec()]));
+        assert!(!is_retryable(&login(530)));
+        assert!(is_retryable(&login(421)));
+        let reset = Error::Io {
+            phase: crate::Phase::Data,
+            source: io::Error::from(io::ErrorKind::ConnectionReset),
+        };
+        assert!(is_retryable(&reset));
+        let local = Error::Io {
+            phase: crate::Phase::Local,
+            source: io::Error::from(io::ErrorKind::PermissionDenied),
+        };
+        assert!(!is_retryable(&local));
+        assert!(is_retryable(&Error::Unusable));
+    }
+
+    #[test]
+    fn attempts_stop_after_the_policy() {
+        let mut a = Attempts::new(RetryPolicy {
+            retries: 2,
+            ..RetryPolicy::default()
+        });
+        assert_eq!(a.on_error(&reply_error(426)), Some(Duration::from_secs(1)));
+        assert_eq!(a.on_error(&reply_error(550)), None);
+        assert_eq!(a.on_error(&reply_error(426)), Some(Duration::from_secs(2)));
+        assert_eq!(a.on_error(&reply_error(426)), None);
+        assert_eq!(a.retries(), 2);
+    }
+
+    #[test]
+    fn remote_changes_are_seen() {
+        let t = SystemTime::UNIX_EPOCH + Duration::from_secs(10);
+        let before = RemoteStat {
+            size: Some(10),
+            modified: Some(t),
+        };
+        assert!(!before.changed_since(&before));
+        assert!(
+            RemoteStat {
+                size: Some(11),
+                ..before
+            }
+            .changed_since(&before)
+        );
+        assert!(
+            RemoteStat {
+                modified: None,
+                ..before
+            }
+            .changed_since(&before)
+        );
+        // Nothing known before: nothing to compare.
+        assert!(!before.changed_since(&RemoteStat::default()));
+    }
+
+    #[test]
+    fn plans_resume_with_overlap() {
+        assert_eq!(ResumePlan::new(0, Some(100)), ResumePlan::FROM_START);
+        assert_eq!(ResumePlan::new(200, Some(100)), ResumePlan::FROM_START);
+        assert_eq!(
+            ResumePlan::new(100, Some(1 << 20)),
+            ResumePlan {
+                rest: 0,
+                overlap: 100
+            }
+        );
+        let big = 5_000_000_000;
+        let plan = ResumePlan::new(big, None);
+        assert_eq!(plan.rest, big - OVERLAP);
+        assert_eq!(plan.resume_point(), big);
+    }
+
+    #[test]
+    fn overlap_matches_across_chunks() {
+        let mut o = Overlap::new(b"abcdef".to_vec());
+        assert_eq!(o.feed(b"ab").unwrap(), b"");
+        assert!(!o.is_complete());
+        assert_eq!(o.feed(b"cdefXYZ").unwrap(), b"XYZ");
+        assert!(o.is_complete());
+        assert_eq!(o.feed(b"more").unwrap(), b"more");
+        let mut o = Overlap::new(b"abc".to_vec());
+        assert_eq!(o.feed(b"abX"), Err(OverlapMismatch));
+    }
+
+    #[test]
+    fn throttle_paces_to_the_rate() {
+        let start = Instant::now();
+        let mut t = Throttle::new(1000);
+        assert_eq!(t.on_bytes(start, 500), Duration::from_millis(500));
+        // One second later, 1000 bytes are due: no pause.
+        let later = start + Duration::from_secs(1);
+        assert_eq!(t.on_bytes(later, 500), Duration::ZERO);
+        assert_eq!(Throttle::new(1 << 30).chunk_size(256 * 1024), 256 * 1024);
+        assert_eq!(Throttle::new(100).chunk_size(256 * 1024), 1024);
+    }
+
+    #[test]
+    fn a_run_counts_retries_restarts_and_changes() {
+        let options = TransferOptions {
+            retry: RetryPolicy {
+                retries: 1,
+                ..RetryPolicy::default()
+            },
+            ..TransferOptions::default()
+        };
+        let mut run = TransferRun::new(&options);
+        assert!(!run.take_from_start());
+        let retry = run.on_error(reply_error(426)).unwrap();
+        assert_eq!(retry.wait, Duration::from_secs(1));
+        assert!(!retry.reconnect);
+        assert!(run.on_error(reply_error(426)).is_err());
+        let stat = RemoteStat {
+            size: Some(5),
+            modified: None,
+        };
+        assert!(run.check_unchanged(stat));
+        assert!(!run.check_unchanged(RemoteStat {
+            size: Some(6),
+            ..stat
+        }));
+        assert!(run.take_from_start());
+        assert_eq!(run.report.restarts, 1);
+        assert!(run.check_restarts().is_ok());
+        assert!(upload_may_resume(&options, false, false));
+        assert!(!upload_may_resume(&options, false, true));
+        assert!(appe_unsupported(&reply_error(502)));
+        assert!(optional::<u64>(Err(reply_error(502))).unwrap().is_none());
+        assert!(
+            unless_refused::<u64>(Err(reply_error(550)))
+                .unwrap()
+                .is_none()
+        );
+        assert!(unless_refused::<u64>(Err(reply_error(450))).is_err());
+        assert_eq!(check_size(Some(3), 3), Ok(Some(3)));
+        assert!(check_size(Some(3), 4).is_err());
+        assert!(check_hash(HashAlgorithm::Sha256, b"a", b"b").is_err());
+    }
+
+    #[test]
+    fn describes_verification() {
+        let v = Verified {
+            size: Some(5),
+            hash: Some(HashAlgorithm::Sha256),
+        };
+        assert_eq!(v.describe(), "size 5 and SHA-256 verified");
+        assert!(Verified::default().describe().starts_with("not verified"));
+        assert_eq!(part_name(b"a.txt"), b"a.txt.part");
+    }
+}

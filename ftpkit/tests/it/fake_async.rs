@@ -1,0 +1,640 @@
+//! The async client against the scripted fake server: the dialogues of
+//! `fake.rs` that exercise the driver (login, EPSV/PASV fallback, active
+//! mode, resume, abort, faults, timeouts), and what only an async client
+//! can do: futures and readers dropped half-way; and the async `download`
+//! and `upload` against the in-memory server with injected faults.
+
+use std::time::{Duration, Instant};
+
+use ftpkit::{AsyncClient, Config, DataMode, Error, ReplyCode};
+use ftpkit_testkit::{DataFault, FakeServer, Script};
+use tokio::{
+    io::{AsyncReadExt, AsyncWriteExt},
+    runtime::Runtime,
+};
+
+use crate::driver::asynchronous::runtime;
+
+fn quick() -> Config {
+    Config::default()
+        .timeout(Duration::from_secs(2))
+        .connect_timeout(Duration::from_secs(2))
+}
+
+fn logged_in(script: Script) -> (FakeServer, Runtime, AsyncClient) {
+    logged_in_with(script, quick())
+}
+
+fn logged_in_with(script: Script, config: Config) -> (FakeServer, Runtime, AsyncClient) {
+    let server = FakeServer::start(vec![Script::login_anonymous().then(script)]);
+    let rt = runtime();
+    let client = rt.block_on(async {
+        let mut client = AsyncClient::connect_with(&server.addr().to_string(), config)
+            .await
+            .unwrap();
+        client.login_anonymous().await.unwrap();
+        client
+    });
+    (server, rt, client)
+}
+
+fn binary_epsv() -> Script {
+    Script::new()
+        .expect("TYPE I")
+        .reply("200 binary")
+        .expect("EPSV")
+        .epsv()
+}
+
+#[test]
+fn the_client_and_its_futures_are_send() {
+    fn send<T: Send>(_: &T) {}
+    let (server, rt, mut client) = logged_in(Script::new().expect("NOOP").reply("200 ok"));
+    send(&client);
+    let fut = client.noop();
+    send(&fut);
+    assert_eq!(rt.block_on(fut).unwrap().code(), ReplyCode(200));
+    server.finish();
+}
+
+#[test]
+fn greeting_120_then_login_with_account() {
+    let server = FakeServer::start(vec![
+        Script::new()
+            .reply("120 ready in a moment")
+            .reply("220-Welcome\r\n220 to the fake server")
+            .expect("USER alice")
+            .reply("331 password please")
+            .expect("PASS s3cret")
+            .reply("332 account please")
+            .expect("ACCT acct-9")
+            .reply("230 in")
+            .expect("QUIT")
+            .reply("221 bye")
+            .end(),
+    ]);
+    let rt = runtime();
+    rt.block_on(async {
+        let mut client = AsyncClient::connect_with(&server.addr().to_string(), quick())
+            .await
+            .unwrap();
+        assert_eq!(client.welcome().code(), ReplyCode(220));
+        assert_eq!(client.welcome().lines().len(), 2);
+        let reply = client
+            .login_with_account("alice", "s3cret", "acct-9")
+            .await
+            .unwrap();
+        assert_eq!(reply.code(), ReplyCode(230));
+        assert_eq!(client.quit().await.unwrap().code(), ReplyCode(221));
+    });
+    server.finish();
+}
+
+#[test]
+fn refused_login_is_login_refused_and_anonymous_is_the_default() {
+    let server = FakeServer::start(vec![
+        Script::new()
+            .reply("220 hi")
+            .expect("USER bob")
+            .reply("331 pw")
+            .expect("PASS wrong")
+            .reply("530 Login incorrect")
+            .expect("USER anonymous")
+            .reply("331 pw")
+            .expect("PASS anonymous@")
+            .reply("230 in"),
+    ]);
+    let rt = runtime();
+    rt.block_on(async {
+        let mut client = AsyncClient::connect_with(&server.addr().to_string(), quick())
+            .await
+            .unwrap();
+        let err = client.login("bob", "wrong").await.unwrap_err();
+        assert!(matches!(&err, Error::LoginRefused(r) if r.code() == ReplyCode(530)));
+        assert!(!err.to_string().contains("wrong"));
+        client.login("", "").await.unwrap();
+    });
+    server.finish();
+}
+
+#[test]
+fn epsv_refused_falls_back_to_pasv_and_the_227_address_is_ignored() {
+    let (server, rt, mut client) = logged_in(
+        Script::new()
+            .expect("TYPE I")
+            .reply("200 ok")
+            .expect("EPSV")
+            .reply("500 EPSV not understood")
+            .expect("PASV")
+            .pasv_reply_addr([10, 255, 255, 1])
+            .expect("RETR a")
+            .reply("150 go")
+            .send_data(b"A")
+            .reply("226 ok")
+            .expect("PASV")
+            .pasv()
+            .expect("RETR b")
+            .reply("150 go")
+            .send_data(b"B")
+            .reply("226 ok"),
+    );
+    let mut out = Vec::new();
+    rt.block_on(async {
+        client.get("a", &mut out).await.unwrap();
+        client.get("b", &mut out).await.unwrap();
+    });
+    assert_eq!(out, b"AB");
+    server.finish();
+}
+
+#[test]
+fn active_mode_accepts_only_the_server() {
+    let server = FakeServer::start(vec![
+        Script::login_anonymous()
+            .expect("TYPE I")
+            .reply("200 ok")
+            .expect_prefix("PORT 127,0,0,1,")
+            .active()
+            .expect("RETR f")
+            .intrude_from_other_host(b"injected by a third party")
+            .reply("150 connecting")
+            .send_data(b"the real bytes")
+            .reply("226 ok")
+            .expect_prefix("PORT ")
+            .active()
+            .expect("STOR g")
+            .reply("150 connecting")
+            .recv_data()
+            .reply("226 ok"),
+    ]);
+    let rt = runtime();
+    let mut out = Vec::new();
+    rt.block_on(async {
+        let config = quick().mode(DataMode::Active);
+        let mut client = AsyncClient::connect_with(&server.addr().to_string(), config)
+            .await
+            .unwrap();
+        client.login_anonymous().await.unwrap();
+        client.get("f", &mut out).await.unwrap();
+        client.put("g", &mut &b"up"[..]).await.unwrap();
+    });
+    assert_eq!(out, b"the real bytes");
+    assert_eq!(server.finish().uploads[0], b"up");
+}
+
+#[test]
+fn get_and_put_resume_with_rest_and_report_progress() {
+    let (server, rt, mut client) = logged_in(
+        binary_epsv()
+            .expect("REST 5000000000")
+            .reply("350 restarting")
+            .expect("RETR big")
+            .reply("150 Opening (5000000007 bytes)")
+            .send_data(b"tail!!!")
+            .reply("226 done")
+            .expect("EPSV")
+            .epsv()
+            .expect("REST 3")
+            .reply("350 ok")
+            .expect("STOR part")
+            .reply("150 go")
+            .recv_data()
+            .reply("226 ok"),
+    );
+    let mut seen = Vec::new();
+    let mut out = Vec::new();
+    rt.block_on(async {
+        let n = client
+            .retrieve("big")
+            .rest(5_000_000_000)
+            .progress(|offset| seen.push(offset))
+            .to_writer(&mut out)
+            .await
+            .unwrap();
+        assert_eq!(n, 7);
+        let sent = client
+            .store("part")
+            .rest(3)
+            .from_reader(&mut &b"defg"[..])
+            .await
+            .unwrap();
+        assert_eq!(sent, 4);
+    });
+    assert_eq!(out, b"tail!!!");
+    assert_eq!(seen.last(), Some(&5_000_000_007));
+    assert_eq!(server.finish().uploads[0], b"defg");
+}
+
+#[test]
+fn streaming_reader_and_writer_finish_and_abort_resynchronises() {
+    let data = vec![7u8; 1 << 20];
+    let (server, rt, mut client) = logged_in(
+        binary_epsv()
+            .expect("RETR f")
+            .reply("150 go")
+            .send_data(b"hello")
+            .reply("226 done")
+            .expect("EPSV")
+            .epsv()
+            .expect("RETR big")
+            .reply("150 go")
+            .send_data_then(&data, DataFault::StallAt(64 * 1024))
+            .expect("ABOR")
+            .reply("426 aborted")
+            .reply("226 abort ok")
+            .expect("NOOP")
+            .reply("200 in sync")
+            .expect("EPSV")
+            .epsv()
+            .expect("STOR w")
+            .reply("150 go")
+            .recv_data()
+            .reply("226 stored")
+            .expect("NOOP")
+            .reply("200 next"),
+    );
+    rt.block_on(async {
+        let mut reader = client.retrieve("f").reader().await.unwrap();
+        let mut s = String::new();
+        reader.read_to_string(&mut s).await.unwrap();
+        assert_eq!(s, "hello");
+        assert_eq!(reader.finish().await.unwrap().code(), ReplyCode(226));
+
+        let mut reader = client.retrieve("big").reader().await.unwrap();
+        let mut first = [0u8; 1000];
+        reader.read_exact(&mut first).await.unwrap();
+        reader.abort().await.unwrap();
+
+        let mut w = client.store("w").writer().await.unwrap();
+        w.write_all(b"abc").await.unwrap();
+        w.write_all(b"def").await.unwrap();
+        assert_eq!(w.bytes_written(), 6);
+        assert_eq!(w.finish().await.unwrap().code(), ReplyCode(226));
+        assert_eq!(client.noop().await.unwrap().message(), "next");
+    });
+    assert_eq!(server.finish().uploads[0], b"abcdef");
+}
+
+#[test]
+fn a_dropped_reader_is_aborted_by_the_next_call() {
+    let (server, rt, mut client) = logged_in(
+        binary_epsv()
+            .expect("RETR f")
+            .reply("150 go")
+            .send_data_then(&[1u8; 300_000], DataFault::StallAt(100_000))
+            .expect("ABOR")
+            .reply("225 no transfer")
+            .expect("NOOP")
+            .reply("200 ok")
+            .expect("PWD")
+            .reply("257 \"/\""),
+    );
+    rt.block_on(async {
+        {
+            let mut reader = client.retrieve("f").reader().await.unwrap();
+            let mut buf = [0u8; 10];
+            reader.read_exact(&mut buf).await.unwrap();
+        }
+        assert!(!client.is_unusable());
+        assert_eq!(client.pwd().await.unwrap(), "/");
+    });
+    server.finish();
+}
+
+#[test]
+fn a_download_future_dropped_mid_way_is_aborted_by_the_next_call() {
+    let (server, rt, mut client) = logged_in(
+        binary_epsv()
+            .expect("RETR f")
+            .reply("150 go")
+            .send_data_then(&[1u8; 300_000], DataFault::StallAt(100_000))
+            .expect("ABOR")
+            .reply("426 aborted")
+            .reply("226 abort ok")
+            .expect("NOOP")
+            .reply("200 ok")
+            .expect("PWD")
+            .reply("257 \"/\""),
+    );
+    let mut out = Vec::new();
+    rt.block_on(async {
+        let cut = tokio::time::timeout(Duration::from_millis(500), client.get("f", &mut out)).await;
+        assert!(cut.is_err(), "the stalled download finished: {cut:?}");
+        assert_eq!(client.pwd().await.unwrap(), "/");
+    });
+    assert_eq!(out.len(), 100_000);
+    server.finish();
+}
+
+#[test]
+fn a_dropped_writer_resets_the_upload_and_the_next_call_aborts_it() {
+    let (server, rt, mut client) = logged_in(
+        binary_epsv()
+            .expect("STOR w")
+            .reply("150 go")
+            .recv_data()
+            .expect("ABOR")
+            .reply("426 aborted")
+            .reply("226 abort ok")
+            .expect("NOOP")
+            .reply("200 ok")
+            .expect("NOOP")
+            .reply("200 again"),
+    );
+    rt.block_on(async {
+        {
+            let mut w = client.store("w").writer().await.unwrap();
+            w.write_all(b"partial").await.unwrap();
+        }
+        assert_eq!(client.noop().await.unwrap().message(), "again");
+    });
+    let t = server.finish();
+    assert_eq!(t.upload_resets, [true]);
+}
+
+#[test]
+fn a_command_future_dropped_mid_exchange_leaves_the_client_unusable() {
+    let (server, rt, mut client) = logged_in(Script::new().expect("PWD").never_reply());
+    rt.block_on(async {
+        let cut = tokio::time::timeout(Duration::from_millis(200), client.pwd()).await;
+        assert!(cut.is_err());
+        assert!(client.is_unusable());
+        assert!(matches!(client.noop().await, Err(Error::Unusable)));
+    });
+    server.finish_allow_unplayed();
+}
+
+#[test]
+fn a_421_makes_the_client_unusable() {
+    let (server, rt, mut client) = logged_in(
+        Script::new()
+            .expect("NOOP")
+            .reply("421 shutting down")
+            .end(),
+    );
+    rt.block_on(async {
+        assert_eq!(
+            client.noop().await.unwrap_err().code(),
+            Some(ReplyCode(421))
+        );
+        assert!(client.is_unusable());
+        assert!(matches!(client.pwd().await, Err(Error::Unusable)));
+    });
+    server.finish();
+}
+
+#[test]
+fn a_server_that_never_replies_times_out_within_the_idle_timeout() {
+    let (server, rt, mut client) = logged_in(Script::new().expect("PWD").never_reply());
+    let started = Instant::now();
+    rt.block_on(async {
+        let err = client.pwd().await.unwrap_err();
+        assert!(err.is_timeout(), "{err:?}");
+        assert!(matches!(client.noop().await, Err(Error::Unusable)));
+    });
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_millis(1900) && took < Duration::from_secs(5),
+        "{took:?}"
+    );
+    server.finish_allow_unplayed();
+}
+
+#[test]
+fn a_stalled_transfer_times_out_and_a_slow_one_does_not() {
+    let (server, rt, mut client) = logged_in(
+        binary_epsv()
+            .expect("RETR f")
+            .reply("150 go")
+            .send_data_then(&[1u8; 10_000], DataFault::StallAt(5000)),
+    );
+    let started = Instant::now();
+    rt.block_on(async {
+        let err = client.get("f", &mut Vec::new()).await.unwrap_err();
+        assert!(err.is_timeout() || client.is_unusable(), "{err:?}");
+    });
+    assert!(started.elapsed() < Duration::from_secs(8));
+    server.finish_allow_unplayed();
+
+    let data = vec![3u8; 3000];
+    let (server, rt, mut client) = logged_in_with(
+        binary_epsv()
+            .expect("RETR slow")
+            .reply("150 go")
+            .send_data_then(
+                &data,
+                DataFault::Slow {
+                    chunk: 500,
+                    delay: Duration::from_millis(250),
+                },
+            )
+            .reply("226 done"),
+        quick().timeout(Duration::from_millis(700)),
+    );
+    let started = Instant::now();
+    let mut out = Vec::new();
+    rt.block_on(async { client.get("slow", &mut out).await.unwrap() });
+    assert_eq!(out, data);
+    assert!(started.elapsed() > Duration::from_millis(700));
+    server.finish();
+}
+
+#[test]
+fn fewer_bytes_than_announced_is_incomplete_and_a_426_keeps_its_code() {
+    let (server, rt, mut client) = logged_in(
+        binary_epsv()
+            .expect("RETR f")
+            .reply("150 Opening BINARY mode (10 bytes)")
+            .send_data_then(b"0123456789", DataFault::CloseAt(4))
+            .reply("226 Transfer complete")
+            .expect("EPSV")
+            .epsv()
+            .expect("RETR g")
+            .reply("150 go")
+            .send_data_then(&[9u8; 5000], DataFault::CloseAt(1000))
+            .reply("426 Connection closed; transfer aborted")
+            .expect("NOOP")
+            .reply("200 still usable"),
+    );
+    rt.block_on(async {
+        let err = client.get("f", &mut Vec::new()).await.unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::Incomplete {
+                    expected: 10,
+                    received: 4
+                }
+            ),
+            "{err}"
+        );
+        let err = client.get("g", &mut Vec::new()).await.unwrap_err();
+        assert_eq!(err.code(), Some(ReplyCode(426)));
+        client.noop().await.unwrap();
+    });
+    server.finish();
+}
+
+#[test]
+fn listings_typed_entries_and_store_lines() {
+    let (server, rt, mut client) = logged_in(
+        Script::new()
+            .expect("FEAT")
+            .reply("211-Features:\r\n EPSV\r\n MLST type*;size*;\r\n211 End")
+            .expect("TYPE A")
+            .reply("200 ascii")
+            .expect("EPSV")
+            .epsv()
+            .expect("MLSD")
+            .reply("150 go")
+            .send_data(b"type=cdir; .\r\ntype=file;size=5; a.txt\r\ntype=dir; sub\r\n")
+            .reply("226 ok")
+            .expect("EPSV")
+            .epsv()
+            .expect("NLST")
+            .reply("150 go")
+            .send_data(b"a.txt\r\nsub\r\n")
+            .reply("226 ok")
+            .expect("EPSV")
+            .epsv()
+            .expect("STOR notes.txt")
+            .reply("150 go")
+            .recv_data()
+            .reply("226 ok"),
+    );
+    rt.block_on(async {
+        let entries = client
+            .list_entries("")
+            .await
+            .unwrap()
+            .collect_all()
+            .await
+            .unwrap();
+        let summary: Vec<_> = entries
+            .iter()
+            .map(|e| (e.name.to_string_lossy().into_owned(), e.is_dir(), e.size))
+            .collect();
+        assert_eq!(
+            summary,
+            [("a.txt".into(), false, Some(5)), ("sub".into(), true, None)]
+        );
+        let names = client.nlst("").await.unwrap();
+        assert_eq!(names, ["a.txt", "sub"]);
+        client
+            .store_lines("notes.txt", &b"one\ntwo\r\nthree"[..])
+            .await
+            .unwrap();
+    });
+    assert_eq!(server.finish().uploads[0], b"one\r\ntwo\r\nthree\r\n");
+}
+
+// ----- download and upload over the core's resume plan ----------------------
+
+mod files {
+    use std::time::Duration;
+
+    use ftpkit::{AsyncClient, Config, HashAlgorithm, RetryPolicy};
+    use ftpkit_testkit::{Content, Fault, MemoryServer, random_bytes, sha256_file, sha256_hex};
+
+    use crate::driver::asynchronous::runtime;
+
+    const SIZE: usize = 1_000_000;
+
+    fn quick_retries() -> RetryPolicy {
+        RetryPolicy {
+            retries: 3,
+            initial_delay: Duration::from_millis(10),
+            max_delay: Duration::from_millis(50),
+        }
+    }
+
+    async fn client(server: &MemoryServer) -> AsyncClient {
+        let config = Config::default()
+            .timeout(Duration::from_secs(3))
+            .connect_timeout(Duration::from_secs(3));
+        let mut c = AsyncClient::connect_with(&server.addr().to_string(), config)
+            .await
+            .unwrap();
+        c.login("tester", "pw").await.unwrap();
+        c
+    }
+
+    fn rest_offsets(server: &MemoryServer) -> Vec<u64> {
+        server
+            .commands()
+            .iter()
+            .filter_map(|c| c.strip_prefix("REST ").and_then(|n| n.parse().ok()))
+            .collect()
+    }
+
+    #[test]
+    fn download_resumes_after_a_reset_and_after_a_dropped_connection() {
+        for fault in [Fault::ResetDataAt(500_000), Fault::DropAllAt(400_000)] {
+            let server = MemoryServer::start();
+            let data = random_bytes(SIZE, 41);
+            server.put_file("f.bin", data.clone());
+            let drop_all = matches!(fault, Fault::DropAllAt(_));
+            server.push_fault(fault);
+            let dir = tempfile::tempdir().unwrap();
+            let report = runtime().block_on(async {
+                let mut c = client(&server).await;
+                c.cwd("/").await.unwrap();
+                c.download("f.bin", dir.path().join("f.bin"))
+                    .retry(quick_retries())
+                    .run()
+                    .await
+                    .unwrap()
+            });
+            assert_eq!(sha256_file(dir.path().join("f.bin")), sha256_hex(&data));
+            assert!(!dir.path().join("f.bin.part").exists());
+            assert_eq!(report.retries, 1);
+            assert_eq!(report.size, SIZE as u64);
+            assert_eq!(report.verified.size, Some(SIZE as u64));
+            assert_eq!(report.verified.hash, Some(HashAlgorithm::Sha256));
+            let rests = rest_offsets(&server);
+            assert_eq!(rests.len(), 1, "{rests:?}");
+            assert!(rests[0] > 0, "resumed, not restarted: {rests:?}");
+            if drop_all {
+                assert_eq!(server.logins(), 2, "logged in again after the drop");
+                let commands = server.commands();
+                let relogin = commands.iter().rposition(|c| c == "PASS pw").unwrap();
+                assert!(
+                    commands[relogin..].iter().any(|c| c == "CWD /"),
+                    "{commands:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn upload_resumes_after_a_reset_through_a_temporary_name() {
+        let server = MemoryServer::start();
+        let data = random_bytes(SIZE, 42);
+        let dir = tempfile::tempdir().unwrap();
+        let local = dir.path().join("up.bin");
+        std::fs::write(&local, &data).unwrap();
+        server.push_fault(Fault::ResetDataAt(SIZE as u64 / 2));
+        let mut offsets = Vec::new();
+        let report = runtime().block_on(async {
+            let mut c = client(&server).await;
+            c.upload(&local, "up.bin")
+                .temp_name(true)
+                .retry(quick_retries())
+                .progress(|n| offsets.push(n))
+                .run()
+                .await
+                .unwrap()
+        });
+        assert_eq!(server.file("up.bin"), Some(Content::Bytes(data)));
+        assert_eq!(server.file("up.bin.part"), None);
+        assert_eq!(report.retries, 1);
+        assert_eq!(report.verified.hash, Some(HashAlgorithm::Sha256));
+        assert_eq!(offsets.last(), Some(&(SIZE as u64)));
+        let commands = server.commands();
+        assert!(
+            commands.iter().any(|c| c == "APPE up.bin.part"),
+            "resumed with APPE: {commands:?}"
+        );
+        assert!(commands.iter().any(|c| c == "RNTO up.bin"), "{commands:?}");
+    }
+}
