@@ -106,12 +106,23 @@ impl Client {
         Ok(client)
     }
 
+    /// Reads the greeting, waiting through at most
+    /// [`rules::MAX_GREETING_WAITS`] `120` replies; one more is a refusal.
     fn read_greeting(&mut self) -> Result<Reply> {
-        loop {
+        for _ in 0..rules::MAX_GREETING_WAITS {
             if let Greeting::Ready(welcome) = rules::on_greeting(self.read_reply()?)? {
                 return Ok(welcome);
             }
         }
+        let reply = self.read_reply()?;
+        if reply.code().is_completion() {
+            return Ok(reply);
+        }
+        self.unusable = true;
+        Err(Error::Reply {
+            command: "connect".into(),
+            reply,
+        })
     }
 
     /// The TLS settings to use, built on first need.

@@ -149,6 +149,20 @@ fn non_utf8_and_escape_sequences_in_replies_are_kept_and_escaped() {
     server.finish();
 }
 
+/// `120` (ready soon) is waited through a few times; a server that floods
+/// `120` replies (each a complete reply that restarts the idle timeout) is
+/// refused after `MAX_GREETING_WAITS` of them instead of keeping the
+/// client forever.
+#[test]
+fn a_flood_of_120_greetings_is_refused() {
+    let server = server(vec![Script::new().endless_replies("120 ready in a minute")]);
+    let err = within(2 * SECOND, || {
+        Client::connect_with(&server.addr().to_string(), quick()).unwrap_err()
+    });
+    assert_eq!(err.code(), Some(ReplyCode(120)));
+    assert!(server.finish_allow_unplayed().commands.is_empty());
+}
+
 // ----- address games -------------------------------------------------------
 
 /// A 229 naming a port where nothing listens fails to connect, within the
