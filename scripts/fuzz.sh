@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every cargo-fuzz target of ftpkit for a bounded time (default 30 s
-# each): the reply reader, the 227/229/257/150/213/FEAT parsers, and the
-# listing parsers, and URL parsing. A crash fails the run and leaves its input under
+# each): the reply reader, the 227/229/257/150/213/FEAT parsers, the
+# listing parsers and the URL parser. `scripts/fuzz.sh 20 url` runs only the
+# targets named after the time. A crash fails the run and leaves its input under
 # fuzz/artifacts/<target>/; turn it into a regression test.
 #
 # cargo-fuzz needs the compiler's unstable sanitizer flags. This machine has
@@ -10,12 +11,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-30}"
+shift || true
 if ! cargo fuzz --version >/dev/null 2>&1; then
     cargo install --locked -q cargo-fuzz
 fi
 export RUSTC_BOOTSTRAP=1
 cargo fuzz build -O
-for target in $(cargo fuzz list); do
+targets="${*:-$(cargo fuzz list)}"
+for target in $targets; do
     mkdir -p "fuzz/corpus/$target"
     echo "fuzz: $target for ${seconds}s"
     cargo fuzz run -O "$target" "fuzz/corpus/$target" "fuzz/corpus-seed/$target" -- \

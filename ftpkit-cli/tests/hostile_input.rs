@@ -170,3 +170,107 @@ fn a_refused_url_never_shows_its_password() {
         assert!(!err.contains("hunter2"), "{err}");
     }
 }
+
+/// Percent-encoded CR, LF and NUL in the URL of every other command (cat,
+/// ls -l, rmdir, stat, mv, quote, put) are refused before connecting.
+#[test]
+fn line_breaks_in_the_url_of_every_other_command_send_nothing() {
+    let server = FakeServer::start(vec![]);
+    let local = tempfile::NamedTempFile::new().unwrap();
+    let local = local.path().to_str().unwrap().to_owned();
+    for bad in ["a%0D%0ADELE%20b", "a%00b"] {
+        let url = format!("ftp://{}/{bad}", server.addr());
+        let runs: [&[&str]; 7] = [
+            &["cat", &url],
+            &["ls", "-l", &url],
+            &["rmdir", &url],
+            &["stat", &url],
+            &["mv", &url, "new"],
+            &["quote", &url, "NOOP"],
+            &["put", &local, &url],
+        ];
+        for args in runs {
+            let (out, took) = ftpkit(args);
+            check(&out, 2, "CR, LF or NUL");
+            assert!(took < Duration::from_secs(5), "{args:?}");
+        }
+    }
+    assert!(server.finish().commands.is_empty());
+}
+
+/// Control characters written as such in a URL (not percent-encoded) are
+/// refused, not silently dropped as URL parsing would do:
+/// `ftp://h/a<CR><LF>DELE b` must not become a request for `aDELE b`.
+#[test]
+fn raw_control_characters_in_a_url_are_refused() {
+    let server = FakeServer::start(vec![]);
+    for bad in ["a\r\nDELE b", "a\nb", "a\tb", "a\u{1b}[2Jb"] {
+        let url = format!("ftp://{}/{bad}", server.addr());
+        let (out, took) = ftpkit(&["get", &url]);
+        check(&out, 2, "control character");
+        assert!(took < Duration::from_secs(5));
+    }
+    assert!(server.finish().commands.is_empty());
+}
+
+/// A host that is neither a host name nor an IP address (a space or a
+/// line break written `%20`, `%0A`) is refused, never handed to the
+/// resolver.
+#[test]
+fn hosts_that_are_not_names_or_addresses_are_refused() {
+    for bad in ["ftps://bad%20host/f", "ftpes://bad%0Ahost/f", "ftpes:///f"] {
+        let (out, took) = ftpkit(&["get", bad]);
+        check(&out, 2, "host");
+        assert!(took < Duration::from_secs(5));
+    }
+}
+
+/// A line break in `mv`'s new path is refused before connecting: not even
+/// USER is sent.
+#[test]
+fn a_line_break_in_the_new_path_of_mv_sends_nothing() {
+    let server = FakeServer::start(vec![]);
+    let url = format!("ftp://{}/old", server.addr());
+    for new in ["new\r\nDELE important", "new\nx"] {
+        let (out, took) = ftpkit(&["mv", &url, new]);
+        check(&out, 2, "line break");
+        assert!(took < Duration::from_secs(5));
+    }
+    assert!(server.finish().commands.is_empty());
+}
+
+/// A password from `FTPKIT_PASSWORD` with a line break is refused before
+/// PASS (or anything else) is sent.
+#[test]
+fn a_line_break_in_the_password_variable_sends_no_command() {
+    let server = FakeServer::start(vec![
+        Script::new()
+            .reply("220 hi")
+            .sleep(Duration::from_millis(500)),
+    ]);
+    let started = Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_ftpkit"))
+        .args(["--timeout", "2", "-q", "--no-netrc", "ls"])
+        .arg(format!("ftp://alice@{}/", server.addr()))
+        .current_dir(std::env::temp_dir())
+        .env("FTPKIT_PASSWORD", "pw\r\nDELE important")
+        .output()
+        .unwrap();
+    check(&out, 2, "line break");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert!(server.finish().commands.is_empty());
+}
+
+/// An argument that is not UTF-8 is refused by argument parsing (exit 2).
+#[cfg(unix)]
+#[test]
+fn a_non_utf8_argument_is_a_usage_error() {
+    use std::os::unix::ffi::OsStrExt;
+    let out = Command::new(env!("CARGO_BIN_EXE_ftpkit"))
+        .arg("get")
+        .arg(std::ffi::OsStr::from_bytes(b"ftp://127.0.0.1:9/\xff"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).starts_with("error:"));
+}

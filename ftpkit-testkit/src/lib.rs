@@ -24,7 +24,7 @@
 //!   `expect_prefix`, `epsv`, `pasv`, `pasv_reply_addr`, `active`,
 //!   `send_data`, `send_data_then(bytes, DataFault)`, `recv_data`,
 //!   `recv_data_then(DataFault)`, `intrude_from_other_host`, `never_reply`,
-//!   `endless_line`, `endless_multiline`, `sleep`, `end`; shortcuts
+//!   `endless_line`, `endless_multiline`, `endless_replies`, `sleep`, `end`; shortcuts
 //!   `login_anonymous()`, `login(user, pass)`, and `then(other)`.
 //! - `UnftpServer::start()`, `start_with_tls(&TestCerts)`,
 //!   `start_with_tls_files(cert, key)`; `addr()`, `root()`; stops on drop.

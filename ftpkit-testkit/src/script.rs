@@ -69,6 +69,7 @@ enum Step {
     NeverReply,
     EndlessLine,
     EndlessMultiline(u16),
+    EndlessReplies(Vec<u8>),
     Sleep(Duration),
     End,
 }
@@ -211,6 +212,13 @@ impl Script {
     /// Sends `code-` continuation lines until the client gives up (at most 64 MiB).
     pub fn endless_multiline(self, code: u16) -> Script {
         self.push(Step::EndlessMultiline(code))
+    }
+
+    /// Sends the same complete reply (`text`, CRLF added) over and over
+    /// until the client gives up (at most 64 MiB): a flood of replies that
+    /// each look valid, such as `120` greetings.
+    pub fn endless_replies(self, text: &str) -> Script {
+        self.push(Step::EndlessReplies(format!("{text}\r\n").into_bytes()))
     }
 
     /// Pauses (cut short if the server is stopped).
@@ -500,6 +508,7 @@ impl Player {
                 Ok(())
             }
             Step::EndlessLine => self.endless(conn, &b"x".repeat(4096)),
+            Step::EndlessReplies(reply) => self.endless(conn, &reply.repeat(64)),
             Step::EndlessMultiline(code) => {
                 let lines = format!("{code}-and more\r\n").repeat(64);
                 self.endless(conn, lines.as_bytes())

@@ -22,6 +22,7 @@
 //! - [`pool`]: connection pools (blocking, and async with `tokio`) with
 //!   one shared policy.
 //! - [`list`]: listing parsers.
+//! - [`url`]: `ftp://`, `ftpes://` and `ftps://` URLs ([`url::FtpUrl`]).
 //!
 //! Safe defaults: passive mode, the 227 address ignored in favour of the
 //! control peer (CVE-2021-4189), every argument checked for CR, LF and NUL

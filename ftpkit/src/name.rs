@@ -53,6 +53,25 @@ impl Name {
             || text.chars().any(char::is_control);
         (!unsafe_name).then_some(text)
     }
+
+    /// The name as text with every control character escaped (`\n`,
+    /// `\u{1b}`) and invalid UTF-8 shown as `U+FFFD`: safe to print on a
+    /// terminal or in a log, whatever the server sent.
+    ///
+    /// ```
+    /// assert_eq!(ftpkit::Name::from("a\u{1b}[2J\nb").escaped(), "a\\u{1b}[2J\\nb");
+    /// ```
+    pub fn escaped(&self) -> String {
+        let mut out = String::with_capacity(self.0.len());
+        for c in self.to_string_lossy().chars() {
+            if c.is_control() {
+                out.extend(c.escape_default());
+            } else {
+                out.push(c);
+            }
+        }
+        out
+    }
 }
 
 impl From<Vec<u8>> for Name {
@@ -107,5 +126,18 @@ impl fmt::Debug for Name {
 impl fmt::Display for Name {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.to_string_lossy())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escaped_names() {
+        assert_eq!(Name::from("plain name").escaped(), "plain name");
+        assert_eq!(Name::from("a\tb\r\n").escaped(), "a\\tb\\r\\n");
+        assert_eq!(Name::from("\u{1b}]0;x\u{7}").escaped(), "\\u{1b}]0;x\\u{7}");
+        assert_eq!(Name::from(&b"\xff-\x00"[..]).escaped(), "\u{fffd}-\\u{0}");
     }
 }

@@ -20,6 +20,7 @@ use std::fmt;
 use crate::{
     Client, Config,
     error::{Error, InvalidInput, Result},
+    proto::MAX_ARG_LEN,
     tls::TlsMode,
 };
 
@@ -61,11 +62,20 @@ fn bad(text: String) -> Error {
 impl FtpUrl {
     /// Parses an `ftp://`, `ftpes://` or `ftps://` URL. Refused: other
     /// schemes, a missing host, a query or fragment (write `?` and `#` in
-    /// names as `%3F` and `%23`), and CR, LF or NUL anywhere once decoded.
+    /// names as `%3F` and `%23`), CR, LF or NUL anywhere once decoded, a
+    /// control character written as such (URL parsing would drop tabs and
+    /// line breaks silently and change the path), a host that is neither a
+    /// host name nor an IP address, and a path longer than an FTP argument
+    /// may be ([`MAX_ARG_LEN`](crate::proto::MAX_ARG_LEN)).
     pub fn parse(text: &str) -> Result<FtpUrl> {
         // Error messages show the URL with any password hidden.
         let shown = redact(text);
         let text_shown = &shown;
+        if text.chars().any(char::is_control) {
+            return Err(bad(format!(
+                "{text_shown:?}: the URL contains a control character"
+            )));
+        }
         let url = ::url::Url::parse(text).map_err(|e| bad(format!("{text_shown:?}: {e}")))?;
         let (tls, default_port) = match url.scheme() {
             "ftp" => (None, 21),
@@ -89,18 +99,28 @@ impl FtpUrl {
             .trim_start_matches('[')
             .trim_end_matches(']')
             .to_owned();
+        if !is_host(&host) {
+            return Err(bad(format!("{text_shown:?} names no usable host")));
+        }
         let user = decode_text(url.username(), "user name")?;
         let password = url
             .password()
             .map(|p| decode_text(p, "password"))
             .transpose()?;
         let raw_path = url.path().strip_prefix('/').unwrap_or(url.path());
+        let path = decode(raw_path, "path")?;
+        if path.len() > MAX_ARG_LEN {
+            return Err(bad(format!(
+                "the path is {} bytes long; the limit is {MAX_ARG_LEN}",
+                path.len()
+            )));
+        }
         Ok(FtpUrl {
             host,
             port: url.port().unwrap_or(default_port),
             user,
             password,
-            path: decode(raw_path, "path")?,
+            path,
             tls,
         })
     }
@@ -144,6 +164,21 @@ pub fn redact(text: &str) -> String {
         },
         None => text.to_owned(),
     }
+}
+
+/// A host name (letters, digits, `-`, `.`, `_`) or an IP address: nothing
+/// that could carry a percent sequence, a space or a control character to
+/// the resolver. (Non-ASCII names in `ftpes://` and `ftps://` URLs must be
+/// written in their `xn--` form.)
+fn is_host(host: &str) -> bool {
+    if host.parse::<std::net::IpAddr>().is_ok() {
+        return true;
+    }
+    !host.is_empty()
+        && host.len() <= 253
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'))
 }
 
 /// Percent-decodes `text`, refusing CR, LF and NUL.
@@ -208,6 +243,14 @@ mod tests {
             "ftp://h/x#y",
             "not a url",
             "",
+            "ftp://h/a\r\nDELE b",
+            "ftp://h/a\tb",
+            "ftp://h/a\0b",
+            "ftp://u\n@h/",
+            "ftpes://a%0Ab/x",
+            "ftps://a%20b/x",
+            "ftpes:///x",
+            "ftps://caf\u{e9}.example/",
         ] {
             assert!(
                 matches!(
@@ -217,5 +260,16 @@ mod tests {
                 "{bad}"
             );
         }
+        let long = format!("ftp://h/{}", "a".repeat(MAX_ARG_LEN + 1));
+        assert!(FtpUrl::parse(&long).is_err());
+        assert!(FtpUrl::parse(&format!("ftp://h/{}", "a".repeat(MAX_ARG_LEN))).is_ok());
+        assert_eq!(
+            FtpUrl::parse("ftp://10.0.0.1/").unwrap().addr(),
+            "10.0.0.1:21"
+        );
+        let err = FtpUrl::parse("ftp://bob:hunter2@h/a\nb")
+            .unwrap_err()
+            .to_string();
+        assert!(!err.contains("hunter2") && !err.contains('\n'), "{err}");
     }
 }

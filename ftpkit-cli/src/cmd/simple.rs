@@ -94,6 +94,8 @@ pub fn rmdir(target: &Target, global: &Global) -> Result<(), Failure> {
 
 /// Renames a file or directory on the server.
 pub fn mv(target: &Target, new_path: &str, global: &Global) -> Result<(), Failure> {
+    // Refuse a new path that cannot be sent before connecting at all.
+    ftpkit::proto::Arg::path(new_path).map_err(ftpkit::Error::from)?;
     let mut client = super::connect(target, global)?;
     client.rename(&target.path, new_path)?;
     let _ = client.quit();

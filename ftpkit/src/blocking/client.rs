@@ -106,12 +106,23 @@ impl Client {
         Ok(client)
     }
 
+    /// Reads the greeting, waiting through at most
+    /// [`rules::MAX_GREETING_WAITS`] `120` replies; one more is a refusal.
     fn read_greeting(&mut self) -> Result<Reply> {
-        loop {
+        for _ in 0..rules::MAX_GREETING_WAITS {
             if let Greeting::Ready(welcome) = rules::on_greeting(self.read_reply()?)? {
                 return Ok(welcome);
             }
         }
+        let reply = self.read_reply()?;
+        if reply.code().is_completion() {
+            return Ok(reply);
+        }
+        self.unusable = true;
+        Err(Error::Reply {
+            command: "connect".into(),
+            reply,
+        })
     }
 
     /// The TLS settings to use, built on first need.
@@ -283,7 +294,17 @@ impl Client {
 
     fn run(&mut self, command: Command, expected: Expect) -> Result<Reply> {
         let reply = self.exchange(&command)?;
+        self.refuse_stray_preliminary(&reply, expected);
         expect(&command, reply, expected)
+    }
+
+    /// A 1xx reply to a command that opens no transfer promises another
+    /// reply, which must not be read as the answer to the next command:
+    /// the connection is out of step and becomes unusable.
+    fn refuse_stray_preliminary(&mut self, reply: &Reply, expected: Expect) {
+        if reply.code().is_preliminary() && expected != Expect::Preliminary {
+            self.unusable = true;
+        }
     }
 
     /// Sends a raw command line and returns the reply; 4xx and 5xx replies
@@ -307,6 +328,7 @@ impl Client {
         if rules::changes_type(line) {
             self.session.forget_type();
         }
+        self.refuse_stray_preliminary(&reply, Expect::Completion);
         expect(&command, reply, Expect::Completion)
     }
 

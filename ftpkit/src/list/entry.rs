@@ -80,6 +80,18 @@ impl Entry {
         self.kind == EntryKind::File
     }
 
+    /// The name, if it is safe to use as one local path component (see
+    /// [`Name::safe_component`]); `None` for names such as `../x`,
+    /// `/etc/x`, `a/b` or names with control characters, which a hostile
+    /// server can put in a listing. Entries of kind `Unknown` have no name
+    /// to trust and always give `None`.
+    pub fn safe_name(&self) -> Option<&str> {
+        if self.kind == EntryKind::Unknown {
+            return None;
+        }
+        self.name.safe_component()
+    }
+
     /// Formats the entry as a Unix `ls -l` line with a long-ISO date
     /// (`2024-03-01 12:30`), which [`parse_unix`](super::parse_unix) reads
     /// back to the same kind, name, size, permissions, owner, group and
@@ -178,6 +190,7 @@ mod tests {
             }
         );
         assert!(!e.is_dir() && !e.is_file());
+        assert_eq!(e.safe_name(), None, "an unknown line names nothing");
         assert_eq!(Entry::unknown(b"\r\n\n").name, "");
         assert_eq!(Entry::unknown(b"").raw, b"");
     }
@@ -195,6 +208,14 @@ mod tests {
             raw: Vec::new(),
         };
         assert!(e.is_dir() && !e.is_file());
+        assert_eq!(e.safe_name(), Some(" two  spaces"));
+        for bad in ["../x", "/etc/x", "a/b", "..", "x\u{1b}[2J"] {
+            let hostile = Entry {
+                name: Name::from(bad),
+                ..e.clone()
+            };
+            assert_eq!(hostile.safe_name(), None, "{bad:?}");
+        }
         assert_eq!(
             e.format_unix(),
             "drwxrwxrwt 1 root wheel 4096 2024-02-29 23:59  two  spaces"

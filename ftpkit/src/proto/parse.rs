@@ -22,7 +22,7 @@ fn unparsable(what: &'static str, reply: &Reply) -> ProtocolError {
 
 /// The address in a 227 reply: six comma-separated numbers
 /// `h1,h2,h3,h4,p1,p2`, found anywhere in the text (servers vary the
-/// wording and the brackets).
+/// wording and the brackets). Port 0 is refused.
 ///
 /// Callers should not connect to the IP address by default: see
 /// [`Config::trust_pasv_address`](crate::Config::trust_pasv_address).
@@ -65,7 +65,8 @@ fn six_numbers_at(s: &[u8]) -> Option<SocketAddrV4> {
     }
     let [a, b, c, d, p1, p2] = nums;
     let port = u16::from(p1) << 8 | u16::from(p2);
-    Some(SocketAddrV4::new(Ipv4Addr::new(a, b, c, d), port))
+    // Port 0 names no port: refused, as in a 229.
+    (port != 0).then(|| SocketAddrV4::new(Ipv4Addr::new(a, b, c, d), port))
 }
 
 /// The port in a 229 reply: `(|||port|)`, where `|` may be any printable
@@ -331,6 +332,7 @@ mod tests {
             "227 (1,2,3,4,5,9999)",
             "227 (,,,,,)",
             "227 (-1,2,3,4,5,6)",
+            "227 Entering Passive Mode (127,0,0,1,0,0)",
         ] {
             assert!(
                 matches!(

@@ -50,6 +50,11 @@ pub enum Greeting {
     Ready(Reply),
 }
 
+/// How many `120` replies a greeting may hold before the next one is taken
+/// as a refusal: a server that floods `120` must not keep a client waiting
+/// forever, each reply restarting the idle timeout.
+pub const MAX_GREETING_WAITS: usize = 8;
+
 /// Judges a greeting: 120 means wait for the next reply, 2xx is ready,
 /// anything else refuses the connection (its code kept in the error).
 pub fn on_greeting(reply: Reply) -> Result<Greeting> {

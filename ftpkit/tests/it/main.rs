@@ -24,6 +24,7 @@ mod fake;
 #[cfg(feature = "tokio")]
 mod fake_async;
 mod hostile;
+mod hostile_edges;
 mod interop;
 mod load;
 mod pool;
