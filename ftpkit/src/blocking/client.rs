@@ -302,7 +302,7 @@ impl Client {
     /// reply, which must not be read as the answer to the next command:
     /// the connection is out of step and becomes unusable.
     fn refuse_stray_preliminary(&mut self, reply: &Reply, expected: Expect) {
-        if reply.code().is_preliminary() && expected != Expect::Preliminary {
+        if rules::is_stray_preliminary(reply, expected) {
             self.unusable = true;
         }
     }

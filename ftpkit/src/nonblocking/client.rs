@@ -141,12 +141,23 @@ impl AsyncClient {
         Ok(client)
     }
 
+    /// The greeting, waiting through at most
+    /// [`rules::MAX_GREETING_WAITS`] `120` replies; one more is a refusal.
     async fn read_greeting(&mut self) -> Result<Reply> {
-        loop {
+        for _ in 0..rules::MAX_GREETING_WAITS {
             if let Greeting::Ready(welcome) = rules::on_greeting(self.read_reply().await?)? {
                 return Ok(welcome);
             }
         }
+        let reply = self.read_reply().await?;
+        if reply.code().is_completion() {
+            return Ok(reply);
+        }
+        self.unusable = true;
+        Err(Error::Reply {
+            command: "connect".into(),
+            reply,
+        })
     }
 
     fn tls_settings(&mut self) -> Result<(TlsConfig, ServerName<'static>)> {
@@ -343,6 +354,9 @@ impl AsyncClient {
 
     async fn run(&mut self, command: Command, expected: Expect) -> Result<Reply> {
         let reply = self.exchange(&command).await?;
+        if rules::is_stray_preliminary(&reply, expected) {
+            self.unusable = true;
+        }
         expect(&command, reply, expected)
     }
 
@@ -366,6 +380,9 @@ impl AsyncClient {
         let reply = self.exchange(&command).await?;
         if rules::changes_type(line) {
             self.session.forget_type();
+        }
+        if rules::is_stray_preliminary(&reply, Expect::Completion) {
+            self.unusable = true;
         }
         expect(&command, reply, Expect::Completion)
     }

@@ -50,6 +50,14 @@ pub enum Greeting {
     Ready(Reply),
 }
 
+/// Whether `reply` leaves the control connection out of step: a 1xx to a
+/// command that opens no transfer promises another reply, which must not
+/// be read as the answer to the next command. Drivers mark the client
+/// unusable then.
+pub fn is_stray_preliminary(reply: &Reply, expected: Expect) -> bool {
+    reply.code().is_preliminary() && expected != Expect::Preliminary
+}
+
 /// How many `120` replies a greeting may hold before the next one is taken
 /// as a refusal: a server that floods `120` must not keep a client waiting
 /// forever, each reply restarting the idle timeout.
