@@ -29,6 +29,9 @@
 //! before anything is sent, passwords never in `Debug`, `Display` or traces,
 //! bounded reply sizes, and an idle timeout on every socket operation.
 
+#[macro_use]
+mod setters;
+
 pub mod blocking;
 mod config;
 mod error;

@@ -66,7 +66,7 @@ impl FtpUrl {
     /// control character written as such (URL parsing would drop tabs and
     /// line breaks silently and change the path), a host that is neither a
     /// host name nor an IP address, and a path longer than an FTP argument
-    /// may be ([`MAX_ARG_LEN`](crate::proto::MAX_ARG_LEN)).
+    /// may be ([`crate::proto::MAX_ARG_LEN`]).
     pub fn parse(text: &str) -> Result<FtpUrl> {
         // Error messages show the URL with any password hidden.
         let shown = redact(text);

@@ -2,7 +2,6 @@
 //! retries and resume, rename to `PATH` only when complete and verified.
 
 use std::{
-    ffi::OsString,
     fs,
     io::Write,
     path::{Path, PathBuf},
@@ -41,7 +40,7 @@ fn fetch(
     resume: bool,
     global: &Global,
 ) -> Result<(), Failure> {
-    let part = part_path(dest);
+    let part = ftpkit::proto::resume::part_path(dest);
     if resume && !part.exists() && dest.exists() {
         // A file another tool left: continue it like our own .part.
         fs::rename(dest, &part).map_err(|e| Failure::Local(part.clone(), e))?;
@@ -184,13 +183,6 @@ fn default_name(target: &Target) -> Result<PathBuf, Failure> {
         )));
     }
     Ok(PathBuf::from(text))
-}
-
-/// `PATH.part`.
-pub fn part_path(dest: &Path) -> PathBuf {
-    let mut name = OsString::from(dest.as_os_str());
-    name.push(".part");
-    PathBuf::from(name)
 }
 
 fn to_stdout(target: &Target, global: &Global) -> Result<(), Failure> {

@@ -143,7 +143,7 @@ pub fn run(src: &str, dst: &str, options: &MirrorOptions, global: &Global) -> Re
         // Never write through a local symlink, planted or not.
         plan.copies.retain(|(rel, _)| {
             let safe = local_path(&local, rel).is_some_and(|path| {
-                !fs::symlink_metadata(super::get::part_path(&path))
+                !fs::symlink_metadata(ftpkit::proto::resume::part_path(&path))
                     .is_ok_and(|m| m.file_type().is_symlink())
             });
             if !safe {

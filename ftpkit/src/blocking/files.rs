@@ -8,7 +8,6 @@
 //! module carries them out with sockets and files.
 
 use std::{
-    ffi::OsString,
     fs::{self, File, OpenOptions},
     io::{self, Read, Seek, SeekFrom, Write},
     path::{Path, PathBuf},
@@ -22,9 +21,9 @@ use crate::{
         Arg, Command, Expect, expect,
         hash::{HashCommand, Hasher, Timeval},
         resume::{
-            Overlap, RemoteStat, ResumePlan, RetryPolicy, TransferOptions, TransferReport,
-            TransferRun, Verified, Verify, VerifyError, appe_unsupported, check_hash, check_size,
-            optional, part_name, rename_over_refused, unless_refused, upload_may_resume,
+            Attempt, Overlap, RemoteStat, ResumePlan, TransferOptions, TransferReport, TransferRun,
+            Verified, Verify, VerifyError, appe_unsupported, check_hash, check_size, optional,
+            part_name, part_path, rename_over_refused, unless_refused, upload_may_resume,
         },
     },
 };
@@ -51,76 +50,9 @@ pub struct FileUpload<'c> {
     progress: Option<Progress<'c>>,
 }
 
-macro_rules! options {
-    () => {
-        /// Resumes from the bytes already at the destination (default on).
-        pub fn resume(mut self, on: bool) -> Self {
-            self.options.resume = on;
-            self
-        }
-
-        /// Retries after a transient failure, with exponential backoff
-        /// (default: 3 retries, 1 s first wait).
-        pub fn retry(mut self, policy: RetryPolicy) -> Self {
-            self.options.retry = policy;
-            self
-        }
-
-        /// Number of retries, keeping the backoff of the current policy.
-        pub fn retries(mut self, retries: u32) -> Self {
-            self.options.retry.retries = retries;
-            self
-        }
-
-        /// How to verify the result (default: size, and a hash where offered).
-        pub fn verify(mut self, verify: Verify) -> Self {
-            self.options.verify = verify;
-            self
-        }
-
-        /// Copies the modification time to the destination (default on).
-        pub fn preserve_mtime(mut self, on: bool) -> Self {
-            self.options.preserve_mtime = on;
-            self
-        }
-
-        /// Caps the rate at `bytes_per_second`.
-        pub fn limit_rate(mut self, bytes_per_second: u64) -> Self {
-            self.options.limit_rate = Some(bytes_per_second);
-            self
-        }
-
-        /// Replaces every option at once.
-        pub fn options(mut self, options: TransferOptions) -> Self {
-            self.options = options;
-            self
-        }
-
-        /// Calls `f` with the file offset reached, after each block.
-        pub fn progress(mut self, f: impl FnMut(u64) + 'c) -> Self {
-            self.progress = Some(Box::new(f));
-            self
-        }
-    };
-}
-
 impl<'c> FileDownload<'c> {
-    options!();
-
-    /// The remote file's size and time as a listing just showed them: the
-    /// first attempt uses them instead of asking `SIZE` and `MDTM` (two
-    /// round trips fewer per file in a mirror). Retries ask the server.
-    pub fn known_stat(mut self, stat: RemoteStat) -> Self {
-        self.known = Some(stat);
-        self
-    }
-
-    /// Flushes the file to disk (fsync) before renaming it to its final
-    /// name (default off).
-    pub fn sync(mut self, on: bool) -> Self {
-        self.options.sync = on;
-        self
-    }
+    transfer_setters!(common);
+    transfer_setters!(download);
 
     /// Downloads, retrying and resuming as set, and returns what happened.
     ///
@@ -137,7 +69,7 @@ impl<'c> FileDownload<'c> {
             known,
         } = self;
         let remote = Arg::path(remote)?;
-        let part = with_suffix(&local, ".part");
+        let part = part_path(&local);
         let mut run = Run::new(&options);
         run.0.set_known(known);
         let mut first = true;
@@ -164,24 +96,8 @@ impl<'c> FileDownload<'c> {
 }
 
 impl<'c> FileUpload<'c> {
-    options!();
-
-    /// Uploads to `REMOTE.part` and renames it to `REMOTE` (`RNFR`/`RNTO`)
-    /// once complete and verified (default off: the upload goes straight
-    /// to `REMOTE`). With a temporary name, an earlier `.part` on the
-    /// server is resumed.
-    pub fn temp_name(mut self, on: bool) -> Self {
-        self.options.temp_name = on;
-        self
-    }
-
-    /// Resumes a file already on the server under the target name (after
-    /// comparing an overlap with the local bytes) instead of replacing it;
-    /// default off. For a file left by an interrupted earlier upload.
-    pub fn resume_existing(mut self, on: bool) -> Self {
-        self.options.resume_existing = on;
-        self
-    }
+    transfer_setters!(common);
+    transfer_setters!(upload);
 
     /// Uploads, retrying and resuming as set, and returns what happened.
     ///
@@ -452,15 +368,6 @@ fn download_once(
         file.sync_all().map_err(Error::io(Phase::Local))?;
     }
     Ok(Attempt::Done)
-}
-
-/// How an attempt that did not fail ended.
-enum Attempt {
-    /// Complete and verified.
-    Done,
-    /// Must start over from byte 0 (the remote file changed, or the bytes
-    /// already here are not its bytes).
-    Restart,
 }
 
 /// Why [`receive`] stopped early.
@@ -744,11 +651,4 @@ fn local_stat(file: &File) -> Result<(u64, SystemTime)> {
     let meta = file.metadata().map_err(Error::io(Phase::Local))?;
     let modified = meta.modified().map_err(Error::io(Phase::Local))?;
     Ok((meta.len(), modified))
-}
-
-/// `path` with `suffix` appended to its file name.
-fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
-    let mut name = OsString::from(path.as_os_str());
-    name.push(suffix);
-    PathBuf::from(name)
 }

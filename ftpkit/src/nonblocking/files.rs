@@ -12,7 +12,6 @@
 //! rules give (a transfer left to abort, or unusable).
 
 use std::{
-    ffi::OsString,
     io::{self, SeekFrom},
     path::{Path, PathBuf},
     time::{Instant, SystemTime},
@@ -30,9 +29,9 @@ use crate::{
         Arg, Command, Expect, expect,
         hash::{HashAlgorithm, HashCommand, Hasher, Timeval},
         resume::{
-            Overlap, RemoteStat, ResumePlan, RetryPolicy, TransferOptions, TransferReport,
-            TransferRun, Verified, Verify, VerifyError, appe_unsupported, check_hash, check_size,
-            optional, part_name, rename_over_refused, unless_refused, upload_may_resume,
+            Attempt, Overlap, RemoteStat, ResumePlan, TransferOptions, TransferReport, TransferRun,
+            Verified, Verify, VerifyError, appe_unsupported, check_hash, check_size, optional,
+            part_name, part_path, rename_over_refused, unless_refused, upload_may_resume,
         },
     },
 };
@@ -59,73 +58,9 @@ pub struct AsyncFileUpload<'c> {
     progress: Option<Progress<'c>>,
 }
 
-macro_rules! options {
-    () => {
-        /// Resumes from the bytes already at the destination (default on).
-        pub fn resume(mut self, on: bool) -> Self {
-            self.options.resume = on;
-            self
-        }
-
-        /// Retries after a transient failure, with exponential backoff.
-        pub fn retry(mut self, policy: RetryPolicy) -> Self {
-            self.options.retry = policy;
-            self
-        }
-
-        /// Number of retries, keeping the backoff of the current policy.
-        pub fn retries(mut self, retries: u32) -> Self {
-            self.options.retry.retries = retries;
-            self
-        }
-
-        /// How to verify the result (default: size, and a hash where offered).
-        pub fn verify(mut self, verify: Verify) -> Self {
-            self.options.verify = verify;
-            self
-        }
-
-        /// Copies the modification time to the destination (default on).
-        pub fn preserve_mtime(mut self, on: bool) -> Self {
-            self.options.preserve_mtime = on;
-            self
-        }
-
-        /// Caps the rate at `bytes_per_second`.
-        pub fn limit_rate(mut self, bytes_per_second: u64) -> Self {
-            self.options.limit_rate = Some(bytes_per_second);
-            self
-        }
-
-        /// Replaces every option at once.
-        pub fn options(mut self, options: TransferOptions) -> Self {
-            self.options = options;
-            self
-        }
-
-        /// Calls `f` with the file offset reached, after each block.
-        pub fn progress(mut self, f: impl FnMut(u64) + Send + 'c) -> Self {
-            self.progress = Some(Box::new(f));
-            self
-        }
-    };
-}
-
 impl<'c> AsyncFileDownload<'c> {
-    options!();
-
-    /// The remote file's size and time as a listing just showed them, for
-    /// the first attempt.
-    pub fn known_stat(mut self, stat: RemoteStat) -> Self {
-        self.known = Some(stat);
-        self
-    }
-
-    /// Flushes the file to disk before renaming it (default off).
-    pub fn sync(mut self, on: bool) -> Self {
-        self.options.sync = on;
-        self
-    }
+    transfer_setters!(common + Send);
+    transfer_setters!(download);
 
     /// Downloads, retrying and resuming as set, and returns what happened.
     /// The data goes to `LOCAL.part`, renamed to `LOCAL` only once complete
@@ -140,7 +75,7 @@ impl<'c> AsyncFileDownload<'c> {
             known,
         } = self;
         let remote = Arg::path(remote)?;
-        let part = with_suffix(&local, ".part");
+        let part = part_path(&local);
         let mut run = TransferRun::new(&options);
         run.set_known(known);
         let mut first = true;
@@ -170,21 +105,8 @@ impl<'c> AsyncFileDownload<'c> {
 }
 
 impl<'c> AsyncFileUpload<'c> {
-    options!();
-
-    /// Uploads to `REMOTE.part` and renames it to `REMOTE` once complete
-    /// and verified (default off).
-    pub fn temp_name(mut self, on: bool) -> Self {
-        self.options.temp_name = on;
-        self
-    }
-
-    /// Resumes a file already on the server under the target name (after
-    /// comparing an overlap) instead of replacing it; default off.
-    pub fn resume_existing(mut self, on: bool) -> Self {
-        self.options.resume_existing = on;
-        self
-    }
+    transfer_setters!(common + Send);
+    transfer_setters!(upload);
 
     /// Uploads, retrying and resuming as set, and returns what happened.
     pub async fn run(self) -> Result<TransferReport> {
@@ -342,14 +264,6 @@ async fn pace(run: &mut TransferRun, bytes: usize) {
     if !pause.is_zero() {
         tokio::time::sleep(pause).await;
     }
-}
-
-/// How an attempt that did not fail ended.
-enum Attempt {
-    /// Complete and verified.
-    Done,
-    /// Must start over from byte 0.
-    Restart,
 }
 
 /// One download attempt into `part`.
@@ -698,11 +612,4 @@ async fn local_stat(file: &File) -> Result<(u64, SystemTime)> {
     let meta = file.metadata().await.map_err(Error::io(Phase::Local))?;
     let modified = meta.modified().map_err(Error::io(Phase::Local))?;
     Ok((meta.len(), modified))
-}
-
-/// `path` with `suffix` appended to its file name.
-fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
-    let mut name = OsString::from(path.as_os_str());
-    name.push(suffix);
-    PathBuf::from(name)
 }

@@ -378,6 +378,24 @@ impl Default for TransferOptions {
     }
 }
 
+/// How a transfer attempt that did not fail ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Attempt {
+    /// Complete and verified.
+    Done,
+    /// Must start over from byte 0 (the remote file changed, or the bytes
+    /// already at the destination are not its bytes).
+    Restart,
+}
+
+/// The local file a download writes to before it is verified:
+/// `PATH.part`.
+pub fn part_path(path: &std::path::Path) -> std::path::PathBuf {
+    let mut name = std::ffi::OsString::from(path.as_os_str());
+    name.push(".part");
+    std::path::PathBuf::from(name)
+}
+
 /// The temporary name a transfer writes to: `NAME.part`.
 pub fn part_name(name: &[u8]) -> Vec<u8> {
     let mut part = name.to_vec();
@@ -775,5 +793,9 @@ mod tests {
         assert_eq!(v.describe(), "size 5 and SHA-256 verified");
         assert!(Verified::default().describe().starts_with("not verified"));
         assert_eq!(part_name(b"a.txt"), b"a.txt.part");
+        assert_eq!(
+            part_path(std::path::Path::new("d/a.txt")),
+            std::path::Path::new("d/a.txt.part")
+        );
     }
 }
