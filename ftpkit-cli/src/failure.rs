@@ -33,6 +33,20 @@ impl Failure {
     }
 }
 
+impl Failure {
+    /// A library error from a transfer of the local file `path`: a local
+    /// I/O failure names the file, anything else stays the library's.
+    pub fn of_local_file(path: &std::path::Path, error: ftpkit::Error) -> Failure {
+        match error {
+            ftpkit::Error::Io {
+                phase: ftpkit::Phase::Local,
+                source,
+            } => Failure::Local(path.to_path_buf(), source),
+            other => Failure::Ftp(other),
+        }
+    }
+}
+
 impl From<ftpkit::Error> for Failure {
     fn from(e: ftpkit::Error) -> Failure {
         Failure::Ftp(e)

@@ -25,20 +25,6 @@ pub fn write_line(out: &mut impl Write, bytes: &[u8]) -> io::Result<()> {
     out.write_all(b"\n")
 }
 
-/// `bytes` as text for a message: lossily decoded, with control
-/// characters shown as `\xNN`.
-pub fn escape_bytes(bytes: &[u8]) -> String {
-    let mut out = String::new();
-    for c in String::from_utf8_lossy(bytes).chars() {
-        if c.is_control() {
-            let _ = write!(out, "\\x{:02x}", u32::from(c));
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
 /// The columns of a long listing line: type and permissions, owner,
 /// group, size, time (UTC).
 pub fn long_columns(entry: &Entry) -> [String; 5] {

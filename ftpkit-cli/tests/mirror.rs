@@ -241,7 +241,7 @@ fn hostile_server_names_never_leave_the_target_folder() {
         "../escape.txt",
         "a/b.txt",
         "a\\b.txt",
-        "bell\\x07.txt",
+        "bell\\u{7}.txt",
         "symlinks are not followed",
         "planted",
     ] {

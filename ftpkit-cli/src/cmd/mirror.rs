@@ -231,7 +231,7 @@ impl Filter {
 /// A name from either side as a path component, or why it is refused
 /// (see [`ftpkit::Name::safe_component`]).
 fn check_name(name: &[u8]) -> Result<String, String> {
-    let shown = output::escape_bytes(name);
+    let shown = ftpkit::Name::from(name).escaped();
     match ftpkit::Name::from(name).safe_component() {
         Some(text) => Ok(text.to_owned()),
         None if std::str::from_utf8(name).is_err() => Err(format!("{shown}: not UTF-8")),
@@ -268,7 +268,7 @@ fn walk_remote(
                 format!(
                     "{}/{}",
                     String::from_utf8_lossy(&path),
-                    output::escape_bytes(entry.name.as_bytes())
+                    entry.name.escaped()
                 )
             };
             let name = match check_name(entry.name.as_bytes()) {

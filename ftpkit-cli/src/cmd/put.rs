@@ -64,13 +64,7 @@ fn upload_one(
         .progress(|done| progress.set(done))
         .run();
     progress.finish();
-    let report = result.map_err(|e| match e {
-        ftpkit::Error::Io {
-            phase: ftpkit::Phase::Local,
-            source,
-        } => Failure::Local(local.to_path_buf(), source),
-        other => Failure::Ftp(other),
-    })?;
+    let report = result.map_err(|e| Failure::of_local_file(local, e))?;
     output::report_transfer(global, "put", &name, &local.display().to_string(), &report);
     Ok(())
 }

@@ -319,13 +319,7 @@ impl Session {
             .upload(local_path, remote)
             .options(super::transfer_options(&self.global))
             .run()
-            .map_err(|e| match e {
-                ftpkit::Error::Io {
-                    phase: ftpkit::Phase::Local,
-                    source,
-                } => Failure::Local(local_path.to_path_buf(), source),
-                other => Failure::Ftp(other),
-            })?;
+            .map_err(|e| Failure::of_local_file(local_path, e))?;
         self.listings.clear();
         output::report_transfer(
             &self.global,
