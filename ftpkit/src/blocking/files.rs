@@ -404,33 +404,44 @@ fn receive(
         .block_size(block)
         .reader()?;
     let mut offset = rest;
-    let mut buf = vec![0u8; block];
+    // Both made on first need: a plain transfer past its overlap splices
+    // and never touches `buf`; a TLS or paced one never makes a pipe.
+    let mut buf = Vec::new();
+    #[cfg(target_os = "linux")]
+    let mut pipe: Option<super::transfer::Pipe> = None;
+    #[cfg(target_os = "linux")]
+    let mut may_splice = !run.0.is_paced() && reader.is_plain();
     let mut report = |run: &mut Run, n: u64, offset: u64| {
         run.0.report.transferred += n;
         if let Some(p) = progress.as_mut() {
             p(offset);
         }
     };
-    // The overlap, and everything when the bytes must pass through here.
-    #[cfg(target_os = "linux")]
-    let pipe = if !run.0.is_paced() {
-        super::transfer::Pipe::new(1 << 20).ok()
-    } else {
-        None
-    };
     loop {
         #[cfg(target_os = "linux")]
-        if overlap.is_complete()
-            && let Some(pipe) = &pipe
-            && let Some(moved) = reader.splice_into(pipe, file, 1 << 20)
-        {
-            let n = moved?;
-            if n == 0 {
-                return Ok(());
+        if may_splice && overlap.is_complete() {
+            if pipe.is_none() {
+                pipe = super::transfer::Pipe::new(1 << 20).ok();
             }
-            offset += n;
-            report(run, n, offset);
-            continue;
+            match pipe
+                .as_ref()
+                .and_then(|p| reader.splice_into(p, file, 1 << 20))
+            {
+                Some(moved) => {
+                    let n = moved?;
+                    if n == 0 {
+                        return Ok(());
+                    }
+                    offset += n;
+                    report(run, n, offset);
+                    continue;
+                }
+                // No pipe to be had: the bytes go through `buf` instead.
+                None => may_splice = false,
+            }
+        }
+        if buf.is_empty() {
+            buf.resize(block, 0);
         }
         let n = reader.read_data(&mut buf)?;
         if n == 0 {

@@ -81,6 +81,12 @@ impl<'c> DataReader<'c> {
         self.announced
     }
 
+    /// Whether the data connection is plain TCP (not TLS).
+    #[cfg(target_os = "linux")]
+    pub(crate) fn is_plain(&self) -> bool {
+        matches!(self.open.stream, Some(Stream::Plain(_)))
+    }
+
     /// Bytes read so far.
     pub fn bytes_read(&self) -> u64 {
         self.received
