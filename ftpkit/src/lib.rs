@@ -31,6 +31,8 @@
 
 #[macro_use]
 mod setters;
+#[macro_use]
+mod api;
 
 pub mod blocking;
 mod config;

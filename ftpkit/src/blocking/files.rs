@@ -18,8 +18,8 @@ use super::Client;
 use crate::{
     error::{Error, Phase, Result},
     proto::{
-        Arg, Command, Expect, expect,
-        hash::{HashCommand, Hasher, Timeval},
+        Arg, Command,
+        hash::{Hasher, Timeval},
         resume::{
             Attempt, Overlap, RemoteStat, ResumePlan, TransferOptions, TransferReport, TransferRun,
             Verified, Verify, VerifyError, appe_unsupported, check_hash, check_size, optional,
@@ -197,29 +197,6 @@ impl Client {
         }
     }
 
-    /// The content hash of a remote file, with the strongest checksum
-    /// command the server advertises (`HASH`, `XSHA256`, `XSHA1`, `XMD5`,
-    /// `XCRC`); `None` if it advertises none.
-    pub fn remote_hash(
-        &mut self,
-        path: impl AsRef<[u8]>,
-    ) -> Result<Option<(HashCommand, Vec<u8>)>> {
-        let Some(command) = HashCommand::choose(self.features()?) else {
-            return Ok(None);
-        };
-        let path = Arg::path(path)?;
-        if let Some(opts) = command.opts_argument()
-            && self.hash_selected != Some(command)
-        {
-            self.run_checked(Command::Opts(Arg::new("OPTS", opts)?), Expect::Completion)?;
-            self.hash_selected = Some(command);
-        }
-        let request = Command::Checksum(command, path);
-        let reply = self.exchange(&request)?;
-        let reply = expect(&request, reply, Expect::Completion)?;
-        Ok(Some((command, command.parse_reply(&reply)?)))
-    }
-
     /// `SIZE` and `MDTM` of a remote file; `None` for what the server
     /// will not tell (any 5xx reply: some servers refuse SIZE for files
     /// they would send, so a missing file is left for RETR to report).
@@ -232,11 +209,6 @@ impl Client {
             None
         };
         Ok(RemoteStat { size, modified })
-    }
-
-    fn run_checked(&mut self, command: Command, expected: Expect) -> Result<()> {
-        let reply = self.exchange(&command)?;
-        expect(&command, reply, expected).map(drop)
     }
 }
 
@@ -271,7 +243,7 @@ impl Run {
     }
 
     fn block_size(&self, client: &Client) -> usize {
-        self.0.block_size(client.config.block_size)
+        self.0.block_size(client.core.config.block_size)
     }
 }
 

@@ -118,7 +118,7 @@ impl Client {
     }
 
     fn entries_from(&mut self, command: Command, format: ListingFormat) -> Result<Entries<'_>> {
-        let max_line = self.config.max_data_line;
+        let max_line = self.core.config.max_data_line;
         let reader = self.open_reader(command, TransferType::Ascii, None)?;
         Ok(Entries {
             reader,

@@ -3,8 +3,8 @@
 //! [`proto`](crate::proto); this module only moves bytes.
 
 mod client;
-mod control;
 mod files;
+mod io;
 mod listing;
 mod net;
 mod stream;

@@ -289,7 +289,7 @@ impl<'c> DataWriter<'c> {
         };
         #[cfg(target_os = "linux")]
         if let Stream::Plain(tcp) = stream
-            && self.open.client.config.sendfile
+            && self.open.client.core.config.sendfile
         {
             let count = usize::try_from(max).unwrap_or(usize::MAX);
             loop {
@@ -461,7 +461,7 @@ impl<'c, D> Transfer<'c, D> {
         path: std::result::Result<Arg, InvalidInput>,
         direction: D,
     ) -> Transfer<'c, D> {
-        let block_size = client.config.block_size;
+        let block_size = client.core.config.block_size;
         Transfer {
             client,
             path,

@@ -26,8 +26,8 @@ use super::AsyncClient;
 use crate::{
     error::{Error, Phase, Result},
     proto::{
-        Arg, Command, Expect, expect,
-        hash::{HashAlgorithm, HashCommand, Hasher, Timeval},
+        Arg, Command,
+        hash::{HashAlgorithm, Hasher, Timeval},
         resume::{
             Attempt, Overlap, RemoteStat, ResumePlan, TransferOptions, TransferReport, TransferRun,
             Verified, Verify, VerifyError, appe_unsupported, check_hash, check_size, optional,
@@ -203,30 +203,6 @@ impl AsyncClient {
         }
     }
 
-    /// The content hash of a remote file, with the strongest checksum
-    /// command the server advertises; `None` if it advertises none.
-    pub async fn remote_hash(
-        &mut self,
-        path: impl AsRef<[u8]>,
-    ) -> Result<Option<(HashCommand, Vec<u8>)>> {
-        let Some(command) = HashCommand::choose(self.features().await?) else {
-            return Ok(None);
-        };
-        let path = Arg::path(path)?;
-        if let Some(opts) = command.opts_argument()
-            && self.hash_selected != Some(command)
-        {
-            let opts = Command::Opts(Arg::new("OPTS", opts)?);
-            let reply = self.exchange(&opts).await?;
-            expect(&opts, reply, Expect::Completion)?;
-            self.hash_selected = Some(command);
-        }
-        let request = Command::Checksum(command, path);
-        let reply = self.exchange(&request).await?;
-        let reply = expect(&request, reply, Expect::Completion)?;
-        Ok(Some((command, command.parse_reply(&reply)?)))
-    }
-
     /// `SIZE` and `MDTM` of a remote file; `None` for what the server will
     /// not tell.
     pub async fn remote_stat(&mut self, path: impl AsRef<[u8]>, mdtm: bool) -> Result<RemoteStat> {
@@ -313,7 +289,7 @@ async fn download_once(
         .map_err(local)?;
 
     let mut overlap = Overlap::new(tail);
-    let block = run.block_size(client.config.block_size);
+    let block = run.block_size(client.core.config.block_size);
     {
         let mut out = BufWriter::with_capacity(block.max(64 * 1024), &mut file);
         let mut offset = plan.rest;
@@ -446,7 +422,7 @@ async fn upload_once(
     let start = plan.resume_point();
     if start < local_len || local_len == 0 {
         file.seek(SeekFrom::Start(start)).await.map_err(local)?;
-        let block = run.block_size(client.config.block_size);
+        let block = run.block_size(client.core.config.block_size);
         let sent = if start == 0 {
             send(client, target, false, None, file, run, block, progress).await
         } else {

@@ -150,7 +150,7 @@ impl AsyncClient {
         command: Command,
         format: ListingFormat,
     ) -> Result<AsyncEntries<'_>> {
-        let max_line = self.config.max_data_line;
+        let max_line = self.core.config.max_data_line;
         let reader = self.open_reader(command, TransferType::Ascii, None).await?;
         Ok(AsyncEntries {
             reader,

@@ -24,8 +24,8 @@
 //! on [`AsyncClient`].
 
 mod client;
-mod control;
 mod files;
+mod io;
 mod listing;
 mod net;
 mod stream;

@@ -17,11 +17,7 @@ use tokio::{
     time::{Instant, Sleep, sleep, timeout},
 };
 
-use super::{
-    client::{AsyncClient, Pending},
-    net::timed_out,
-    stream::Stream,
-};
+use super::{client::AsyncClient, net::timed_out, stream::Stream};
 use crate::{
     error::{Error, InvalidInput, Phase, Result},
     proto::{Arg, Command, Reply, TransferType, finish_transfer, rules},
@@ -71,7 +67,7 @@ impl<'c> AsyncDataReader<'c> {
         announced: Option<u64>,
         expected: Option<u64>,
     ) -> AsyncDataReader<'c> {
-        let idle = Box::pin(sleep(client.control.idle()));
+        let idle = Box::pin(sleep(client.idle()));
         AsyncDataReader {
             client,
             stream: Some(stream),
@@ -96,7 +92,7 @@ impl<'c> AsyncDataReader<'c> {
     }
 
     fn rearm(&mut self) {
-        let deadline = Instant::now() + self.client.control.idle();
+        let deadline = Instant::now() + self.client.idle();
         self.idle.as_mut().reset(deadline);
     }
 
@@ -104,10 +100,7 @@ impl<'c> AsyncDataReader<'c> {
     /// transfer on its next call.
     fn abandon(&mut self) {
         if let Some(stream) = self.stream.take() {
-            self.client.pending = Some(Pending::Abort {
-                stream,
-                reset: false,
-            });
+            self.client.leave_abort(stream, false);
         }
         self.client.set_in_flight(false);
         self.state = ReadState::Failed;
@@ -163,7 +156,7 @@ impl<'c> AsyncDataReader<'c> {
                         }
                     }
                 }
-                ReadState::FinalReply => match self.client.control.poll_read_reply(cx) {
+                ReadState::FinalReply => match self.client.poll_read_reply(cx) {
                     Poll::Pending => {
                         if self.idle.as_mut().poll(cx).is_ready() {
                             self.client.mark_unusable();
@@ -201,7 +194,7 @@ impl<'c> AsyncDataReader<'c> {
     /// before it is returned, as the blocking reader does.
     pub async fn read_data(&mut self, out: &mut [u8]) -> Result<usize> {
         let result = std::future::poll_fn(|cx| self.poll_read_data(cx, out)).await;
-        if result.is_err() && self.client.pending.is_some() {
+        if result.is_err() && self.client.core.pending.is_some() {
             let _ = self.client.settle().await;
         }
         result
@@ -257,7 +250,7 @@ impl Drop for AsyncDataReader<'_> {
         match self.state {
             ReadState::Data => self.abandon(),
             ReadState::FinalReply => {
-                self.client.pending = Some(Pending::FinalReply);
+                self.client.core.pending = Some(crate::proto::engine::Pending::FinalReply);
                 self.client.set_in_flight(false);
             }
             ReadState::Done | ReadState::Failed => {}
@@ -297,7 +290,7 @@ impl<'c> AsyncDataWriter<'c> {
         stream: Stream,
         command: Command,
     ) -> AsyncDataWriter<'c> {
-        let idle = Box::pin(sleep(client.control.idle()));
+        let idle = Box::pin(sleep(client.idle()));
         AsyncDataWriter {
             client,
             stream: Some(stream),
@@ -314,16 +307,13 @@ impl<'c> AsyncDataWriter<'c> {
     }
 
     fn rearm(&mut self) {
-        let deadline = Instant::now() + self.client.control.idle();
+        let deadline = Instant::now() + self.client.idle();
         self.idle.as_mut().reset(deadline);
     }
 
     fn abandon(&mut self) {
         if let Some(stream) = self.stream.take() {
-            self.client.pending = Some(Pending::Abort {
-                stream,
-                reset: true,
-            });
+            self.client.leave_abort(stream, true);
         }
         self.client.set_in_flight(false);
         self.state = WriteState::Done;
@@ -370,7 +360,7 @@ impl<'c> AsyncDataWriter<'c> {
                 }
                 Ok(n) => data = data.get(n..).unwrap_or_default(),
                 Err(e) => {
-                    if self.client.pending.is_some() {
+                    if self.client.core.pending.is_some() {
                         let _ = self.client.settle().await;
                     }
                     return Err(e);
@@ -391,7 +381,7 @@ impl<'c> AsyncDataWriter<'c> {
             return Err(Error::Unusable);
         };
         self.state = WriteState::Finishing;
-        let idle = self.client.control.idle();
+        let idle = self.client.idle();
         let shutdown = match timeout(idle, stream.close_write()).await {
             Ok(result) => result,
             Err(_) => Err(io::Error::new(
@@ -454,7 +444,7 @@ impl Drop for AsyncDataWriter<'_> {
             WriteState::Data => self.abandon(),
             WriteState::Finishing => {
                 self.stream = None;
-                self.client.pending = Some(Pending::FinalReply);
+                self.client.core.pending = Some(crate::proto::engine::Pending::FinalReply);
                 self.client.set_in_flight(false);
             }
             WriteState::Done => {}
@@ -512,7 +502,7 @@ impl<'c, D> AsyncTransfer<'c, D> {
         path: std::result::Result<Arg, InvalidInput>,
         direction: D,
     ) -> AsyncTransfer<'c, D> {
-        let block_size = client.config.block_size;
+        let block_size = client.core.config.block_size;
         AsyncTransfer {
             client,
             path,

@@ -16,6 +16,7 @@
 //!   defaults, `CDUP` fallback, listing choice, size checks, addresses).
 
 pub mod command;
+pub(crate) mod engine;
 pub mod hash;
 pub mod lines;
 pub mod parse;

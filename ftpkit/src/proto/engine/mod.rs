@@ -1,0 +1,288 @@
+//! The engine: whole operations (connect, login, every simple command, the
+//! setup of a transfer, abort) written once, in the core, and run by any
+//! driver.
+//!
+//! An operation is a plain `async fn` over [`Core`], the one place that
+//! holds a connection's state (session, TLS and protection state, usable
+//! or not, a command in flight, what a reconnect replays, the reply
+//! reader). It never touches a socket: when it needs one it calls
+//! [`Core::perform`] with an [`Action`] and gets an [`Event`] back. The
+//! compiler turns the `async fn` into a state machine, and [`Operation`]
+//! runs it by hand: [`Operation::resume`] feeds it the event of the last
+//! action and the time, and returns the next action or the result. No
+//! async runtime is involved; the future is polled with a no-op waker.
+//!
+//! A driver is then one loop, the same for blocking and async code:
+//!
+//! ```text
+//! let mut event = Event::Start;
+//! loop {
+//!     match op.resume(event, Instant::now()) {
+//!         Step::Done(result) => return result,
+//!         Step::Act(action) => event = io.perform(action),   // `.await` in tokio
+//!     }
+//! }
+//! ```
+//!
+//! Time comes in from outside: an operation reads [`Core::now`] (the time
+//! given with the last event) and computes every deadline from it and the
+//! [`Config`], so tests step a fake clock and never sleep.
+//!
+//! Cancellation: an operation marks the connection in flight while a
+//! command awaits its reply; if a driver drops an operation half-way (a
+//! dropped tokio future) the mark stays, and the next operation refuses
+//! to run on a connection that is out of step ([`Error::Unusable`]).
+//!
+//! To add a command: write its `async fn` in [`ops`] (usually a
+//! [`ops::run`] with the expected reply class and a parse of the reply),
+//! unit-test it here with exact wire bytes, and add one method to the list
+//! in `crate::api`, which both drivers share.
+
+mod action;
+pub(crate) mod ops;
+
+use std::{
+    future::Future,
+    pin::Pin,
+    sync::{Arc, Mutex, MutexGuard},
+    task::{Context, Poll, Waker},
+    time::Instant,
+};
+
+pub(crate) use action::{Action, Event, Target, TlsParams};
+use rustls_pki_types::ServerName;
+
+use super::{
+    Protection, Reply, ReplyCode, ReplyReader, Session, hash::HashCommand, rules::SessionMemory,
+};
+use crate::{
+    config::Config,
+    error::{Error, Result},
+    tls::TlsConfig,
+};
+
+/// What a dropped transfer left for the next operation to settle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Pending {
+    /// The data connection (kept by the driver) is still open: abort the
+    /// transfer (`ABOR`, close, `NOOP`), resetting it if `reset`.
+    Abort { reset: bool },
+    /// The data connection is closed but the final reply was not read:
+    /// read and discard it.
+    FinalReply,
+}
+
+/// The exchange point between an operation and its driver.
+#[derive(Debug)]
+struct Slot {
+    /// The action the operation waits on.
+    action: Option<Action>,
+    /// The event that answers it.
+    event: Option<Event>,
+    /// The time given with the last event.
+    now: Instant,
+}
+
+type SharedSlot = Arc<Mutex<Slot>>;
+
+fn lock(slot: &SharedSlot) -> MutexGuard<'_, Slot> {
+    slot.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// The state of one control connection, kept in one place for every
+/// operation and every driver.
+#[derive(Debug)]
+pub(crate) struct Core {
+    pub(crate) config: Config,
+    pub(crate) host: String,
+    pub(crate) session: Session,
+    pub(crate) welcome: Reply,
+    /// An earlier failure left the connection out of step.
+    pub(crate) unusable: bool,
+    /// A command was sent (or I/O begun) whose reply was not read yet.
+    pub(crate) in_flight: bool,
+    /// The control connection is encrypted.
+    pub(crate) secure: bool,
+    /// The data protection level the server agreed to.
+    pub(crate) protection: Protection,
+    /// What a reconnect logs in with and returns to.
+    pub(crate) memory: SessionMemory,
+    /// The algorithm `OPTS HASH` selected, if any.
+    pub(crate) hash_selected: Option<HashCommand>,
+    /// What a dropped transfer left behind.
+    pub(crate) pending: Option<Pending>,
+    /// TLS settings, built on first need.
+    tls: Option<(TlsConfig, ServerName<'static>)>,
+    reader: ReplyReader,
+    slot: SharedSlot,
+}
+
+impl Core {
+    /// The state of a connection not opened yet, to `host` with `config`.
+    pub(crate) fn new(host: String, config: Config) -> Core {
+        let unspecified = std::net::SocketAddr::from(([0, 0, 0, 0], 0));
+        Core {
+            session: Session::new(
+                unspecified,
+                config.mode,
+                config.trust_pasv_address,
+                config.use_epsv,
+            ),
+            reader: ReplyReader::new(config.reply_limits),
+            config,
+            host,
+            welcome: Reply::new(ReplyCode::READY, Vec::new()),
+            unusable: false,
+            in_flight: false,
+            secure: false,
+            protection: Protection::Clear,
+            memory: SessionMemory::default(),
+            hash_selected: None,
+            pending: None,
+            tls: None,
+            slot: Arc::new(Mutex::new(Slot {
+                action: None,
+                event: None,
+                now: Instant::now(),
+            })),
+        }
+    }
+
+    /// Wraps the operation `build` makes over this core, for a driver to run.
+    pub(crate) fn op<'a, T, F>(
+        &'a mut self,
+        build: impl FnOnce(&'a mut Core) -> F,
+    ) -> Operation<'a, T>
+    where
+        F: Future<Output = Result<T>> + Send + 'a,
+    {
+        let slot = self.slot.clone();
+        Operation {
+            fut: Box::pin(build(self)),
+            slot,
+            started: false,
+        }
+    }
+
+    /// The time given with the last event.
+    pub(crate) fn now(&self) -> Instant {
+        lock(&self.slot).now
+    }
+
+    /// The idle deadline of a socket operation starting now.
+    pub(crate) fn idle_deadline(&self) -> Instant {
+        self.now() + self.config.timeout
+    }
+
+    /// Asks the driver to perform `action` and returns what happened.
+    pub(crate) async fn perform(&mut self, action: Action) -> Event {
+        lock(&self.slot).action = Some(action);
+        Yield {
+            slot: &self.slot,
+            yielded: false,
+        }
+        .await
+    }
+
+    /// Whether the connection is out of step (a failure, or an operation
+    /// dropped half-way).
+    pub(crate) fn is_unusable(&self) -> bool {
+        self.unusable || self.in_flight
+    }
+
+    /// The TLS settings to use, built on first need.
+    pub(crate) fn tls_params(&mut self) -> Result<TlsParams> {
+        if self.tls.is_none() {
+            let config = match &self.config.tls {
+                Some(config) => config.clone(),
+                None => TlsConfig::system()?,
+            };
+            self.tls = Some((
+                config.for_one_client(),
+                crate::tls::server_name(&self.host)?,
+            ));
+        }
+        match &self.tls {
+            Some((config, name)) => Ok(TlsParams {
+                config: config.rustls().clone(),
+                name: name.clone(),
+            }),
+            None => Err(Error::Unusable),
+        }
+    }
+}
+
+/// Waits once for the driver: pending on the first poll, then ready with
+/// the event the driver fed in.
+struct Yield<'a> {
+    slot: &'a SharedSlot,
+    yielded: bool,
+}
+
+impl Future for Yield<'_> {
+    type Output = Event;
+
+    fn poll(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Event> {
+        if !self.yielded {
+            self.yielded = true;
+            return Poll::Pending;
+        }
+        match lock(self.slot).event.take() {
+            Some(event) => Poll::Ready(event),
+            None => Poll::Pending,
+        }
+    }
+}
+
+/// What an operation wants next.
+#[derive(Debug)]
+pub(crate) enum Step<T> {
+    /// Perform this action and resume with its event.
+    Act(Action),
+    /// The operation ended with this result.
+    Done(Result<T>),
+}
+
+/// An operation in progress: a resumable state machine over a [`Core`].
+pub(crate) struct Operation<'a, T> {
+    fut: Pin<Box<dyn Future<Output = Result<T>> + Send + 'a>>,
+    slot: SharedSlot,
+    started: bool,
+}
+
+impl<T> std::fmt::Debug for Operation<'_, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Operation").finish_non_exhaustive()
+    }
+}
+
+impl<T> Operation<'_, T> {
+    /// Feeds the event of the last action (ignored on the first call, which
+    /// starts the operation) and the time, and runs the operation to its
+    /// next action or its end.
+    pub(crate) fn resume(&mut self, event: Event, now: Instant) -> Step<T> {
+        {
+            let mut slot = lock(&self.slot);
+            slot.now = now;
+            slot.action = None;
+            slot.event = self.started.then_some(event);
+        }
+        self.started = true;
+        match self
+            .fut
+            .as_mut()
+            .poll(&mut Context::from_waker(Waker::noop()))
+        {
+            Poll::Ready(result) => Step::Done(result),
+            Poll::Pending => match lock(&self.slot).action.take() {
+                Some(action) => Step::Act(action),
+                // An operation awaits nothing but its driver.
+                None => Step::Done(Err(Error::Unusable)),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,643 @@
+//! The operations: each a plain `async fn` over [`Core`], awaiting nothing
+//! but [`Core::perform`]. They are the only place that decides what to
+//! send, what a reply means, and what the connection's state becomes.
+
+use std::{io, time::SystemTime};
+
+use super::{Action, Core, Event, Pending, Target};
+use crate::{
+    error::{Error, InvalidInput, Phase, Result},
+    list::MlsdEntry,
+    name::Name,
+    proto::{
+        Abort, AbortStep, Arg, Command, DataRequest, DataSetup, DataStep, Expect, Features,
+        Protection, Reply, ReplyCode, Secret, Session, Step, TransferType, expect,
+        hash::HashCommand,
+        parse,
+        rules::{self, Greeting, Replay},
+    },
+    tls::TlsMode,
+};
+
+/// The error of a deadline that passed in `phase`.
+pub(crate) fn timed_out(phase: Phase) -> Error {
+    Error::Io {
+        phase,
+        source: io::Error::new(io::ErrorKind::TimedOut, "idle timeout expired"),
+    }
+}
+
+/// An event that does not answer the action: a driver bug, never a server's.
+fn unexpected(event: &Event) -> Error {
+    Error::Io {
+        phase: Phase::Control,
+        source: io::Error::other(format!("driver answered with {}", event.name())),
+    }
+}
+
+/// The outcome of an action that reports [`Event::Done`].
+fn done(event: Event, phase: Phase) -> Result<()> {
+    match event {
+        Event::Done => Ok(()),
+        Event::TimedOut => Err(timed_out(phase)),
+        Event::Failed(e) => Err(e),
+        Event::Eof => Err(Error::ConnectionClosed(phase)),
+        other => Err(unexpected(&other)),
+    }
+}
+
+// ----- the control connection ---------------------------------------------
+
+/// Opens the control connection: TCP, TLS at once if implicit, the
+/// greeting, then `AUTH TLS` if explicit.
+pub(crate) async fn connect(core: &mut Core, target: Target) -> Result<()> {
+    let deadline = core.now() + core.config.connect_timeout;
+    let source = core.config.source_address;
+    let peer = match core
+        .perform(Action::Connect {
+            target,
+            source,
+            deadline,
+        })
+        .await
+    {
+        Event::Connected(peer) => peer,
+        Event::TimedOut => return Err(timed_out(Phase::Connect)),
+        Event::Failed(e) => return Err(e),
+        other => return Err(unexpected(&other)),
+    };
+    core.session = Session::new(
+        peer,
+        core.config.mode,
+        core.config.trust_pasv_address,
+        core.config.use_epsv,
+    );
+    if core.config.tls_mode == Some(TlsMode::Implicit) {
+        start_tls(core).await?;
+    }
+    core.welcome = greeting(core).await?;
+    if core.config.tls_mode == Some(TlsMode::Explicit) {
+        auth(core).await?;
+    }
+    Ok(())
+}
+
+/// Reads the greeting, waiting through at most
+/// [`rules::MAX_GREETING_WAITS`] `120` replies; one more is a refusal.
+async fn greeting(core: &mut Core) -> Result<Reply> {
+    for _ in 0..rules::MAX_GREETING_WAITS {
+        if let Greeting::Ready(welcome) = rules::on_greeting(read_reply(core).await?)? {
+            return Ok(welcome);
+        }
+    }
+    let reply = read_reply(core).await?;
+    if reply.code().is_completion() {
+        return Ok(reply);
+    }
+    core.unusable = true;
+    Err(Error::Reply {
+        command: "connect".into(),
+        reply,
+    })
+}
+
+/// Logs in again and returns to the directory after a reconnect.
+pub(crate) async fn replay(core: &mut Core, replay: Replay) -> Result<()> {
+    if let Some((user, password, account)) = &replay.login {
+        login(core, user, password, account.as_deref()).await?;
+    }
+    if let Some(cwd) = replay.cwd {
+        run(core, cwd, Expect::Completion).await?;
+    }
+    Ok(())
+}
+
+/// Settles what a dropped transfer left behind; refuses to run on a
+/// connection that is out of step.
+pub(crate) async fn settle(core: &mut Core) -> Result<()> {
+    if core.is_unusable() {
+        return Err(Error::Unusable);
+    }
+    match core.pending.take() {
+        None => Ok(()),
+        Some(Pending::Abort { reset }) => abort_transfer(core, reset).await,
+        Some(Pending::FinalReply) => read_reply(core).await.map(drop),
+    }
+}
+
+/// Sends one command; the connection is in flight until its reply is read.
+pub(crate) async fn send(core: &mut Core, command: &Command) -> Result<()> {
+    if core.unusable {
+        return Err(Error::Unusable);
+    }
+    tracing::debug!(target: "ftpkit::control", "> {command}");
+    let mut bytes = Vec::with_capacity(64);
+    command.encode(&mut bytes);
+    core.in_flight = true;
+    let deadline = core.idle_deadline();
+    let event = core.perform(Action::Send { bytes, deadline }).await;
+    let result = done(event, Phase::Control);
+    if result.is_err() {
+        core.unusable = true;
+    }
+    result
+}
+
+/// Reads one reply. An I/O or protocol failure, or a 421, leaves the
+/// connection unusable.
+pub(crate) async fn read_reply(core: &mut Core) -> Result<Reply> {
+    if core.unusable {
+        return Err(Error::Unusable);
+    }
+    core.in_flight = true;
+    loop {
+        if let Some(reply) = core.next_reply()? {
+            core.in_flight = false;
+            return Ok(reply);
+        }
+        let deadline = core.idle_deadline();
+        if !read_some(core, deadline).await? {
+            core.unusable = true;
+            return Err(timed_out(Phase::Control));
+        }
+    }
+}
+
+/// Reads control bytes into the reply reader; `false` if the deadline
+/// passed first. Any failure leaves the connection unusable.
+async fn read_some(core: &mut Core, deadline: std::time::Instant) -> Result<bool> {
+    let result = match core.perform(Action::Read { deadline }).await {
+        Event::Bytes(bytes) => {
+            core.feed(&bytes);
+            return Ok(true);
+        }
+        Event::TimedOut => return Ok(false),
+        Event::Eof => Err(Error::ConnectionClosed(Phase::Control)),
+        Event::Failed(e) => Err(e),
+        other => Err(unexpected(&other)),
+    };
+    core.unusable = true;
+    result
+}
+
+/// Reads a reply if one begins within `grace`; `None` if none began. A
+/// reply that began is read to its end under the idle timeout (one rule
+/// for every driver).
+async fn read_reply_within(core: &mut Core, grace: std::time::Duration) -> Result<Option<Reply>> {
+    let deadline = core.now() + grace;
+    while !core.reader.has_pending() {
+        if !read_some(core, deadline).await? {
+            return Ok(None);
+        }
+    }
+    read_reply(core).await.map(Some)
+}
+
+impl Core {
+    /// Appends control bytes received from the server.
+    pub(crate) fn feed(&mut self, bytes: &[u8]) {
+        self.reader.feed(bytes);
+    }
+
+    /// The next complete reply among the bytes received, traced; a reply
+    /// that closes the connection (421) or a broken one leaves it unusable.
+    pub(crate) fn next_reply(&mut self) -> Result<Option<Reply>> {
+        match self.reader.next_reply() {
+            Ok(Some(reply)) => {
+                for line in reply.lines() {
+                    tracing::debug!(target: "ftpkit::control", "< {}", String::from_utf8_lossy(line));
+                }
+                if rules::closes_connection(&reply) {
+                    self.unusable = true;
+                }
+                Ok(Some(reply))
+            }
+            Ok(None) => Ok(None),
+            Err(e) => {
+                self.unusable = true;
+                Err(e.into())
+            }
+        }
+    }
+}
+
+/// Sends one command and reads its reply, whatever its class.
+pub(crate) async fn exchange(core: &mut Core, command: &Command) -> Result<Reply> {
+    settle(core).await?;
+    send(core, command).await?;
+    read_reply(core).await
+}
+
+/// Sends one command and requires a reply of the `expected` class. A 1xx
+/// to a command that opens no transfer leaves the connection unusable.
+pub(crate) async fn run(core: &mut Core, command: Command, expected: Expect) -> Result<Reply> {
+    let reply = exchange(core, &command).await?;
+    if rules::is_stray_preliminary(&reply, expected) {
+        core.unusable = true;
+    }
+    expect(&command, reply, expected)
+}
+
+// ----- TLS --------------------------------------------------------------
+
+/// Starts TLS on the control connection. Bytes that arrived in clear after
+/// the last reply are discarded first: they cannot be trusted
+/// (CVE-2021-22947).
+async fn start_tls(core: &mut Core) -> Result<()> {
+    let tls = core.tls_params()?;
+    if !core.reader.buffered().is_empty() {
+        tracing::warn!(target: "ftpkit::tls", bytes = core.reader.buffered().len(), "discarding bytes sent in clear before the TLS handshake");
+    }
+    core.reader.discard_buffered();
+    core.in_flight = true;
+    let deadline = core.idle_deadline();
+    let event = core.perform(Action::StartTls { tls, deadline }).await;
+    match done(event, Phase::Control) {
+        Ok(()) => {
+            core.secure = true;
+            core.in_flight = false;
+            Ok(())
+        }
+        Err(e) => {
+            core.unusable = true;
+            Err(e)
+        }
+    }
+}
+
+/// `AUTH TLS` (explicit FTPS, RFC 4217): any reply but 234 is an error and
+/// leaves the connection unusable.
+pub(crate) async fn auth(core: &mut Core) -> Result<Reply> {
+    if core.secure {
+        return Err(Error::InvalidInput(InvalidInput::Tls(
+            "the control connection is already secured".into(),
+        )));
+    }
+    let reply = run(core, Command::AuthTls, Expect::Completion).await?;
+    if reply.code() != ReplyCode::AUTH_OK {
+        core.unusable = true;
+        return Err(Error::Reply {
+            command: "AUTH TLS".into(),
+            reply,
+        });
+    }
+    start_tls(core).await?;
+    Ok(reply)
+}
+
+/// `PBSZ 0` then `PROT level`.
+pub(crate) async fn set_protection(core: &mut Core, level: Protection) -> Result<Reply> {
+    if !core.secure {
+        return Err(Error::InvalidInput(InvalidInput::Tls(
+            "PROT needs a TLS control connection (AUTH TLS first)".into(),
+        )));
+    }
+    run(core, Command::Pbsz0, Expect::Completion).await?;
+    let reply = run(core, Command::Prot(level), Expect::Completion).await?;
+    core.protection = level;
+    core.config.data_protection = level;
+    Ok(reply)
+}
+
+/// Negotiates the data protection level asked for, once, before the first
+/// transfer.
+async fn ensure_protection(core: &mut Core) -> Result<()> {
+    if core.secure && core.protection != core.config.data_protection {
+        set_protection(core, core.config.data_protection).await?;
+    }
+    Ok(())
+}
+
+/// `CCC`: the control connection back to clear text.
+pub(crate) async fn ccc(core: &mut Core) -> Result<Reply> {
+    ensure_protection(core).await?;
+    let reply = run(core, Command::Ccc, Expect::Completion).await?;
+    core.in_flight = true;
+    let deadline = core.idle_deadline();
+    let event = core.perform(Action::StopTls { deadline }).await;
+    match done(event, Phase::Control) {
+        Ok(()) => {
+            core.secure = false;
+            core.in_flight = false;
+            Ok(reply)
+        }
+        Err(e) => {
+            core.unusable = true;
+            Err(e)
+        }
+    }
+}
+
+// ----- login and simple commands ------------------------------------------
+
+/// `USER`, `PASS`, `ACCT` as the server asks, with ftplib's anonymous
+/// defaults; remembered for a reconnect.
+pub(crate) async fn login(
+    core: &mut Core,
+    user: &str,
+    password: &str,
+    account: Option<&str>,
+) -> Result<Reply> {
+    rules::check_credentials_allowed(core.config.tls_mode, core.secure)?;
+    let mut login = rules::login_for(user, password, account)?;
+    let mut command = login.start();
+    loop {
+        let reply = exchange(core, &command).await?;
+        match login.on_reply(reply)? {
+            Step::Send(next) => command = next,
+            Step::Done(reply) => {
+                core.memory.on_login(user, password, account);
+                return Ok(reply);
+            }
+        }
+    }
+}
+
+/// `ACCT`.
+pub(crate) async fn acct(core: &mut Core, account: &str) -> Result<Reply> {
+    rules::check_credentials_allowed(core.config.tls_mode, core.secure)?;
+    let command = Command::Acct(Secret::new(account)?);
+    run(core, command, Expect::Completion).await
+}
+
+/// `CWD` (`..` as `CDUP`, falling back to `CWD ..`; empty as `.`).
+pub(crate) async fn cwd(core: &mut Core, path: &[u8]) -> Result<Reply> {
+    let (first, cwd) = rules::cwd_commands(path)?;
+    if first.is_some() {
+        let result = cdup(core).await;
+        if !rules::cdup_unknown(&result) {
+            return result;
+        }
+    }
+    let reply = run(core, cwd, Expect::Completion).await?;
+    core.memory.on_cwd();
+    Ok(reply)
+}
+
+/// `CDUP`.
+pub(crate) async fn cdup(core: &mut Core) -> Result<Reply> {
+    let reply = run(core, Command::Cdup, Expect::Completion).await?;
+    core.memory.on_cwd();
+    Ok(reply)
+}
+
+/// `PWD`.
+pub(crate) async fn pwd(core: &mut Core) -> Result<Name> {
+    let reply = run(core, Command::Pwd, Expect::Completion).await?;
+    Ok(parse::parse_257(&reply)?)
+}
+
+/// One `PWD` if a `CWD` made the directory unknown, for a reconnect.
+pub(crate) async fn remember_cwd(core: &mut Core) -> Result<()> {
+    if core.memory.needs_pwd() {
+        let dir = pwd(core).await?;
+        core.memory.set_dir(dir);
+    }
+    Ok(())
+}
+
+/// `MKD`: the path the server reports (or the one asked).
+pub(crate) async fn mkd(core: &mut Core, path: &[u8]) -> Result<Name> {
+    let reply = run(core, Command::Mkd(Arg::path(path)?), Expect::Completion).await?;
+    Ok(rules::mkd_result(&reply, path))
+}
+
+/// A command with one path argument that must get a 2xx (`RMD`, `DELE`).
+pub(crate) async fn on_path(
+    core: &mut Core,
+    make: fn(Arg) -> Command,
+    path: &[u8],
+) -> Result<Reply> {
+    let command = make(Arg::path(path)?);
+    run(core, command, Expect::Completion).await
+}
+
+/// `RNFR` then `RNTO`.
+pub(crate) async fn rename(core: &mut Core, from: &[u8], to: &[u8]) -> Result<Reply> {
+    let [(rnfr, e1), (rnto, e2)] = rules::rename_commands(from, to)?;
+    run(core, rnfr, e1).await?;
+    run(core, rnto, e2).await
+}
+
+/// `TYPE` if the session is not in `ty` already.
+pub(crate) async fn ensure_type(core: &mut Core, ty: TransferType) -> Result<()> {
+    if let Some(command) = core.session.type_command(ty) {
+        run(core, command, Expect::Completion).await?;
+        core.session.type_set(ty);
+    }
+    Ok(())
+}
+
+/// `SIZE`, in `TYPE I` so the answer counts bytes.
+pub(crate) async fn size(core: &mut Core, path: &[u8]) -> Result<u64> {
+    let path = Arg::path(path)?;
+    ensure_type(core, TransferType::Binary).await?;
+    let reply = run(core, Command::Size(path), Expect::Completion).await?;
+    Ok(parse::parse_size(&reply)?)
+}
+
+/// `MDTM`, in UTC.
+pub(crate) async fn mdtm(core: &mut Core, path: &[u8]) -> Result<SystemTime> {
+    let reply = run(core, Command::Mdtm(Arg::path(path)?), Expect::Completion).await?;
+    Ok(parse::parse_mdtm(&reply)?)
+}
+
+/// `MLST`: the facts of one path.
+pub(crate) async fn mlst(core: &mut Core, path: &[u8]) -> Result<MlsdEntry> {
+    let command = Command::Mlst(rules::optional_path(path)?);
+    let reply = run(core, command, Expect::Completion).await?;
+    rules::mlst_facts(&reply)
+}
+
+/// `FEAT`, once per session, then `OPTS UTF8 ON` if listed.
+pub(crate) async fn features(core: &mut Core) -> Result<()> {
+    if core.session.features().is_none() {
+        let reply = exchange(core, &Command::Feat).await?;
+        let features = Features::parse(&reply);
+        let next = rules::after_features(&features)?;
+        core.session.set_features(features);
+        if let Some(command) = next {
+            // Servers that need it accept it; others may refuse harmlessly.
+            let _ = exchange(core, &command).await?;
+        }
+    }
+    Ok(())
+}
+
+/// A raw command line: `require` a 2xx (`voidcmd`) or take any reply but
+/// 4xx and 5xx (`sendcmd`).
+pub(crate) async fn raw(core: &mut Core, line: &str, require_completion: bool) -> Result<Reply> {
+    let command = Command::raw(line)?;
+    core.memory.on_raw(&command);
+    let reply = exchange(core, &command).await?;
+    if rules::changes_type(line) {
+        core.session.forget_type();
+    }
+    if !require_completion {
+        return rules::sendcmd_result(&command, reply);
+    }
+    if rules::is_stray_preliminary(&reply, Expect::Completion) {
+        core.unusable = true;
+    }
+    expect(&command, reply, Expect::Completion)
+}
+
+/// `ABOR` with no transfer running: 225, 226 or 426.
+pub(crate) async fn abort(core: &mut Core) -> Result<Reply> {
+    let reply = exchange(core, &Command::Abor).await?;
+    rules::abort_result(reply)
+}
+
+/// The server's checksum of `path` with the best command it advertises
+/// (`OPTS HASH` first if needed); `None` if it advertises none.
+pub(crate) async fn remote_hash(
+    core: &mut Core,
+    path: &[u8],
+) -> Result<Option<(HashCommand, Vec<u8>)>> {
+    features(core).await?;
+    let Some(command) = core.session.features().and_then(HashCommand::choose) else {
+        return Ok(None);
+    };
+    let path = Arg::path(path)?;
+    if let Some(opts) = command.opts_argument()
+        && core.hash_selected != Some(command)
+    {
+        run(
+            core,
+            Command::Opts(Arg::new("OPTS", opts)?),
+            Expect::Completion,
+        )
+        .await?;
+        core.hash_selected = Some(command);
+    }
+    let reply = run(core, Command::Checksum(command, path), Expect::Completion).await?;
+    Ok(Some((command, command.parse_reply(&reply)?)))
+}
+
+// ----- transfers --------------------------------------------------------
+
+/// Sets up a transfer: protection, `TYPE`, `EPSV`/`PASV` or `EPRT`/`PORT`,
+/// `REST`, the transfer command, the data connection and its TLS. Returns
+/// the size the 1xx announced; the driver holds the data connection. The
+/// connection stays in flight until the transfer's final reply is read.
+pub(crate) async fn open_data(core: &mut Core, request: DataRequest) -> Result<Option<u64>> {
+    settle(core).await?;
+    ensure_protection(core).await?;
+    let tls = match core.protection {
+        Protection::Private => Some(core.tls_params()?),
+        Protection::Clear => None,
+    };
+    let mut setup = DataSetup::new(request);
+    let mut listening = false;
+    let mut step = setup.start(&mut core.session)?;
+    loop {
+        step = match step {
+            DataStep::Send(command) => {
+                let reply = exchange(core, &command).await?;
+                setup.on_reply(&mut core.session, reply)?
+            }
+            DataStep::ReadReply => {
+                let reply = read_reply(core).await?;
+                setup.on_reply(&mut core.session, reply)?
+            }
+            DataStep::Connect(addr) => {
+                tracing::debug!(target: "ftpkit::data", %addr, "connecting");
+                let action = Action::OpenData {
+                    addr,
+                    source: core.config.source_address,
+                    deadline: core.now() + core.config.connect_timeout,
+                    idle: core.config.timeout,
+                    tls: tls.clone(),
+                };
+                done(core.perform(action).await, Phase::DataConnect)?;
+                setup.connected()
+            }
+            DataStep::Listen => match core.perform(Action::Listen).await {
+                Event::Listening(addr) => {
+                    tracing::debug!(target: "ftpkit::data", %addr, "listening");
+                    listening = true;
+                    setup.listening(addr)
+                }
+                Event::Failed(e) => return Err(e),
+                other => return Err(unexpected(&other)),
+            },
+            DataStep::Ready { announced_size, .. } => {
+                // The server holds a transfer open from here on.
+                core.in_flight = true;
+                let result = finish_data(core, listening, tls).await;
+                if result.is_err() {
+                    // A transfer we cannot finish: its next reply is unknowable.
+                    core.unusable = true;
+                }
+                return result.map(|()| announced_size);
+            }
+        };
+    }
+}
+
+/// Accepts the active connection if one is awaited, then completes the
+/// data connection's TLS handshake.
+async fn finish_data(
+    core: &mut Core,
+    listening: bool,
+    tls: Option<super::TlsParams>,
+) -> Result<()> {
+    if listening {
+        let action = Action::Accept {
+            from: DataSetup::server_ip(&core.session),
+            deadline: core.idle_deadline(),
+            idle: core.config.timeout,
+            tls,
+        };
+        done(core.perform(action).await, Phase::DataAccept)?;
+    }
+    let deadline = core.idle_deadline();
+    done(
+        core.perform(Action::FinishData { deadline }).await,
+        Phase::DataConnect,
+    )
+}
+
+/// Ends an interrupted transfer: `ABOR`, the data connection closed (reset
+/// for uploads), then `NOOP` after the first reply, and every reply up to
+/// NOOP's 200 consumed, as the core's [`Abort`] directs. A failure leaves
+/// the connection unusable.
+pub(crate) async fn abort_transfer(core: &mut Core, reset: bool) -> Result<()> {
+    let result = abort_sequence(core, reset).await;
+    if result.is_err() {
+        core.unusable = true;
+    }
+    result
+}
+
+async fn abort_sequence(core: &mut Core, reset: bool) -> Result<()> {
+    send(core, &Abort::COMMAND).await?;
+    done(core.perform(Action::CloseData { reset }).await, Phase::Data)?;
+    let mut abort = Abort::new();
+    let mut step = AbortStep::Read;
+    loop {
+        step = match step {
+            AbortStep::Read => abort.on_reply(read_reply(core).await?)?,
+            AbortStep::SendNoop => {
+                send(core, &Command::Noop).await?;
+                AbortStep::Read
+            }
+            AbortStep::ReadBriefly => {
+                core.in_flight = true;
+                match read_reply_within(core, rules::ABORT_GRACE).await? {
+                    Some(reply) => abort.on_reply(reply)?,
+                    None => abort.on_quiet(),
+                }
+            }
+            AbortStep::Done => {
+                core.in_flight = false;
+                return Ok(());
+            }
+        };
+    }
+}
+
+/// Reads a transfer's final reply.
+pub(crate) async fn final_reply(core: &mut Core) -> Result<Reply> {
+    read_reply(core).await
+}

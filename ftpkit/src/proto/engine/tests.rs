@@ -1,0 +1,280 @@
+//! The engine's operations fed events by hand, with a fake clock: exact
+//! wire bytes, exact deadlines, no sockets and no sleeping.
+
+use std::{
+    net::SocketAddr,
+    time::{Duration, Instant},
+};
+
+use super::{Action, Core, Event, Operation, Pending, Step, Target, ops};
+use crate::{
+    config::Config,
+    error::Error,
+    proto::{Command, DataMode, DataRequest, Session, TransferType, rules},
+};
+
+const PEER: &str = "192.0.2.1:21";
+
+fn core() -> Core {
+    let mut core = Core::new("ftp.example.com".into(), Config::default());
+    let peer: SocketAddr = PEER.parse().unwrap();
+    core.session = Session::new(peer, DataMode::Passive, false, true);
+    core
+}
+
+fn bytes(text: &str) -> Event {
+    Event::Bytes(text.as_bytes().to_vec())
+}
+
+/// Resumes `op` and returns the action it asks for.
+fn act<T: std::fmt::Debug>(op: &mut Operation<'_, T>, event: Event, now: Instant) -> Action {
+    match op.resume(event, now) {
+        Step::Act(action) => action,
+        Step::Done(result) => panic!("ended early: {result:?}"),
+    }
+}
+
+/// Resumes `op` and returns its result.
+fn end<T: std::fmt::Debug>(
+    op: &mut Operation<'_, T>,
+    event: Event,
+    now: Instant,
+) -> crate::Result<T> {
+    match op.resume(event, now) {
+        Step::Done(result) => result,
+        Step::Act(action) => panic!("asked for {action:?}"),
+    }
+}
+
+fn sent(action: Action) -> (Vec<u8>, Instant) {
+    match action {
+        Action::Send { bytes, deadline } => (bytes, deadline),
+        other => panic!("expected a send, got {other:?}"),
+    }
+}
+
+fn read_deadline(action: Action) -> Instant {
+    match action {
+        Action::Read { deadline } => deadline,
+        other => panic!("expected a read, got {other:?}"),
+    }
+}
+
+#[test]
+fn cwd_sends_its_bytes_and_every_deadline_is_now_plus_the_idle_timeout() {
+    let mut core = core();
+    let idle = core.config.timeout;
+    let t0 = Instant::now();
+    let t1 = t0 + Duration::from_secs(3);
+    let mut op = core.op(|c| ops::cwd(c, b"pub"));
+    let (wire, deadline) = sent(act(&mut op, Event::Start, t0));
+    assert_eq!(wire, b"CWD pub\r\n");
+    assert_eq!(deadline, t0 + idle);
+    assert_eq!(read_deadline(act(&mut op, Event::Done, t1)), t1 + idle);
+    // A reply split across reads: each read gets a fresh idle deadline.
+    let t2 = t1 + Duration::from_secs(5);
+    assert_eq!(read_deadline(act(&mut op, bytes("25"), t2)), t2 + idle);
+    let reply = end(&mut op, bytes("0 moved\r\n"), t2).unwrap();
+    assert_eq!(reply.code().0, 250);
+    drop(op);
+    assert!(!core.is_unusable());
+}
+
+#[test]
+fn cwd_dot_dot_falls_back_from_an_unknown_cdup() {
+    let mut core = core();
+    let now = Instant::now();
+    let mut op = core.op(|c| ops::cwd(c, b".."));
+    assert_eq!(sent(act(&mut op, Event::Start, now)).0, b"CDUP\r\n");
+    act(&mut op, Event::Done, now);
+    assert_eq!(
+        sent(act(&mut op, bytes("502 unknown\r\n"), now)).0,
+        b"CWD ..\r\n"
+    );
+    act(&mut op, Event::Done, now);
+    assert_eq!(
+        end(&mut op, bytes("250 ok\r\n"), now).unwrap().code().0,
+        250
+    );
+}
+
+#[test]
+fn a_read_past_its_deadline_times_out_and_leaves_the_connection_unusable() {
+    let mut core = core();
+    let now = Instant::now();
+    let mut op = core.op(ops::pwd);
+    act(&mut op, Event::Start, now);
+    act(&mut op, Event::Done, now);
+    let err = end(&mut op, Event::TimedOut, now).unwrap_err();
+    assert!(err.is_timeout(), "{err}");
+    drop(op);
+    assert!(core.is_unusable());
+    // The next operation sends nothing.
+    let mut next = core.op(ops::pwd);
+    assert!(matches!(
+        end(&mut next, Event::Start, now),
+        Err(Error::Unusable)
+    ));
+}
+
+#[test]
+fn an_operation_dropped_with_its_command_in_flight_makes_the_next_one_refuse() {
+    let mut core = core();
+    let now = Instant::now();
+    let mut op = core.op(ops::pwd);
+    act(&mut op, Event::Start, now);
+    drop(op);
+    let mut next = core.op(|c| ops::mkd(c, b"x"));
+    assert!(matches!(
+        end(&mut next, Event::Start, now),
+        Err(Error::Unusable)
+    ));
+}
+
+#[test]
+fn connect_takes_its_deadline_from_the_connect_timeout_and_reads_the_greeting() {
+    let mut core = Core::new("ftp.example.com".into(), Config::default());
+    let t0 = Instant::now();
+    let wait = core.config.connect_timeout;
+    let mut op = core.op(|c| ops::connect(c, Target::Host("ftp.example.com".into(), 21)));
+    match act(&mut op, Event::Start, t0) {
+        Action::Connect {
+            target, deadline, ..
+        } => {
+            assert_eq!(target, Target::Host("ftp.example.com".into(), 21));
+            assert_eq!(deadline, t0 + wait);
+        }
+        other => panic!("expected a connect, got {other:?}"),
+    }
+    let peer: SocketAddr = "198.51.100.7:21".parse().unwrap();
+    act(&mut op, Event::Connected(peer), t0);
+    act(&mut op, bytes("120 soon\r\n"), t0);
+    end(&mut op, bytes("220 welcome\r\n"), t0).unwrap();
+    drop(op);
+    assert_eq!(core.welcome.code().0, 220);
+    assert_eq!(core.session.peer(), peer);
+}
+
+#[test]
+fn a_greeting_flood_is_a_refusal() {
+    let mut core = core();
+    let now = Instant::now();
+    let mut op = core.op(|c| ops::connect(c, Target::Addr(PEER.parse().unwrap())));
+    act(&mut op, Event::Start, now);
+    act(&mut op, Event::Connected(PEER.parse().unwrap()), now);
+    for _ in 0..rules::MAX_GREETING_WAITS {
+        act(&mut op, bytes("120 wait\r\n"), now);
+    }
+    let err = end(&mut op, bytes("120 wait\r\n"), now).unwrap_err();
+    assert_eq!(err.code().map(|c| c.0), Some(120));
+}
+
+#[test]
+fn a_passive_setup_connects_to_the_control_peer_and_finishes_tls_after_the_150() {
+    let mut core = core();
+    let t0 = Instant::now();
+    let connect_timeout = core.config.connect_timeout;
+    let request = DataRequest {
+        command: Command::Retr(crate::proto::Arg::path("f").unwrap()),
+        transfer_type: TransferType::Binary,
+        rest: Some(5),
+    };
+    let mut op = core.op(|c| ops::open_data(c, request));
+    assert_eq!(sent(act(&mut op, Event::Start, t0)).0, b"TYPE I\r\n");
+    act(&mut op, Event::Done, t0);
+    assert_eq!(sent(act(&mut op, bytes("200 ok\r\n"), t0)).0, b"EPSV\r\n");
+    act(&mut op, Event::Done, t0);
+    match act(&mut op, bytes("229 ok (|||4242|)\r\n"), t0) {
+        Action::OpenData {
+            addr,
+            deadline,
+            tls,
+            ..
+        } => {
+            assert_eq!(addr, "192.0.2.1:4242".parse().unwrap());
+            assert_eq!(deadline, t0 + connect_timeout);
+            assert!(tls.is_none());
+        }
+        other => panic!("expected a data connection, got {other:?}"),
+    }
+    assert_eq!(sent(act(&mut op, Event::Done, t0)).0, b"REST 5\r\n");
+    act(&mut op, Event::Done, t0);
+    assert_eq!(sent(act(&mut op, bytes("350 ok\r\n"), t0)).0, b"RETR f\r\n");
+    act(&mut op, Event::Done, t0);
+    assert!(matches!(
+        act(&mut op, bytes("150 opening (12 bytes)\r\n"), t0),
+        Action::FinishData { .. }
+    ));
+    assert_eq!(end(&mut op, Event::Done, t0).unwrap(), Some(12));
+    drop(op);
+    // In flight until the final reply is read.
+    assert!(core.in_flight);
+}
+
+#[test]
+fn a_dropped_transfer_is_aborted_by_the_next_operation() {
+    let mut core = core();
+    core.pending = Some(Pending::Abort { reset: true });
+    let t0 = Instant::now();
+    let mut op = core.op(ops::pwd);
+    assert_eq!(sent(act(&mut op, Event::Start, t0)).0, b"ABOR\r\n");
+    assert!(matches!(
+        act(&mut op, Event::Done, t0),
+        Action::CloseData { reset: true }
+    ));
+    act(&mut op, Event::Done, t0);
+    assert_eq!(
+        sent(act(&mut op, bytes("426 aborted\r\n"), t0)).0,
+        b"NOOP\r\n"
+    );
+    act(&mut op, Event::Done, t0);
+    // One reply before NOOP's 200: a straggler is awaited for the grace only.
+    let t1 = t0 + Duration::from_millis(10);
+    assert_eq!(
+        read_deadline(act(&mut op, bytes("200 ok\r\n"), t1)),
+        t1 + rules::ABORT_GRACE
+    );
+    // None came: the abort is over and the operation itself runs.
+    assert_eq!(sent(act(&mut op, Event::TimedOut, t1)).0, b"PWD\r\n");
+    act(&mut op, Event::Done, t1);
+    assert_eq!(
+        end(&mut op, bytes("257 \"/\"\r\n"), t1).unwrap().as_bytes(),
+        b"/"
+    );
+}
+
+#[test]
+fn a_straggler_that_begins_within_the_abort_grace_is_read_to_its_end() {
+    let mut core = core();
+    core.pending = Some(Pending::Abort { reset: false });
+    let t0 = Instant::now();
+    let idle = core.config.timeout;
+    let mut op = core.op(ops::cdup);
+    act(&mut op, Event::Start, t0);
+    act(&mut op, Event::Done, t0);
+    act(&mut op, Event::Done, t0);
+    act(&mut op, bytes("426 aborted\r\n"), t0);
+    act(&mut op, Event::Done, t0);
+    act(&mut op, bytes("200 ok\r\n"), t0);
+    // Half a reply within the grace: the rest is awaited under the idle
+    // timeout, not dropped with the grace (one rule for both drivers).
+    let t1 = t0 + Duration::from_millis(100);
+    assert_eq!(read_deadline(act(&mut op, bytes("22"), t1)), t1 + idle);
+    assert_eq!(sent(act(&mut op, bytes("6 done\r\n"), t1)).0, b"CDUP\r\n");
+    act(&mut op, Event::Done, t1);
+    end(&mut op, bytes("250 ok\r\n"), t1).unwrap();
+    drop(op);
+    assert!(!core.is_unusable());
+}
+
+#[test]
+fn a_421_leaves_the_connection_unusable() {
+    let mut core = core();
+    let now = Instant::now();
+    let mut op = core.op(ops::cdup);
+    act(&mut op, Event::Start, now);
+    act(&mut op, Event::Done, now);
+    assert!(end(&mut op, bytes("421 bye\r\n"), now).is_err());
+    drop(op);
+    assert!(core.is_unusable());
+}
