@@ -17,7 +17,7 @@
 //!   decides what to send next, and it does no I/O.
 //! - [`blocking`]: the driver over `std::net`, re-exported at the root as
 //!   [`Client`].
-//! - `nonblocking` (feature `tokio`): the async driver over tokio,
+//! - `tokio` (feature `tokio`): the async driver over tokio,
 //!   re-exported at the root as `AsyncClient`; it calls the same core.
 //! - [`pool`]: connection pools (blocking, and async with `tokio`) with
 //!   one shared policy.
@@ -39,13 +39,15 @@ mod config;
 mod error;
 pub mod list;
 mod name;
-#[cfg(feature = "tokio")]
-pub mod nonblocking;
 pub mod pool;
 pub mod proto;
 pub mod tls;
+#[cfg(feature = "tokio")]
+pub mod tokio;
 pub mod url;
 
+#[cfg(feature = "tokio")]
+pub use self::tokio::{AsyncClient, AsyncDataReader, AsyncDataWriter, AsyncEntries};
 pub use blocking::{
     Client, DataReader, DataWriter, Entries, FileDownload, FileUpload, Retrieve, Store,
 };
@@ -53,8 +55,6 @@ pub use config::Config;
 pub use error::{Error, InvalidInput, Phase, ProtocolError, Result};
 pub use list::{Entry, EntryKind, MlsdEntry};
 pub use name::Name;
-#[cfg(feature = "tokio")]
-pub use nonblocking::{AsyncClient, AsyncDataReader, AsyncDataWriter, AsyncEntries};
 pub use proto::{
     DataMode, Features, Protection, Reply, ReplyCode, TransferType,
     hash::HashAlgorithm,

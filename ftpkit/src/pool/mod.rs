@@ -14,15 +14,11 @@
 //! Connections come from a factory the caller gives, which connects, logs
 //! in and changes directory, so the pool can reconnect on its own.
 
-mod blocking;
-#[cfg(feature = "tokio")]
-mod nonblocking;
-
 use std::time::{Duration, Instant};
 
-pub use blocking::{Pool, PooledClient};
+pub use crate::blocking::{Pool, PooledClient};
 #[cfg(feature = "tokio")]
-pub use nonblocking::{AsyncPool, PooledAsyncClient};
+pub use crate::tokio::{AsyncPool, PooledAsyncClient};
 
 use crate::error::{Error, Phase};
 
@@ -148,7 +144,7 @@ impl<C> Slots<C> {
 }
 
 /// The error of a checkout that waited too long.
-fn acquire_timed_out(wait: Duration) -> Error {
+pub(crate) fn acquire_timed_out(wait: Duration) -> Error {
     Error::Io {
         phase: Phase::Connect,
         source: std::io::Error::new(

@@ -8,8 +8,11 @@ use std::{
     time::Instant,
 };
 
-use super::{Checkout, PoolConfig, Slots, acquire_timed_out};
-use crate::{blocking::Client, error::Result};
+use super::Client;
+use crate::{
+    error::Result,
+    pool::{Checkout, PoolConfig, Slots, acquire_timed_out},
+};
 
 type Factory = dyn Fn() -> Result<Client> + Send + Sync;
 

@@ -11,8 +11,11 @@ use std::{
 
 use tokio::sync::Notify;
 
-use super::{Checkout, PoolConfig, Slots, acquire_timed_out};
-use crate::{error::Result, nonblocking::AsyncClient};
+use super::AsyncClient;
+use crate::{
+    error::Result,
+    pool::{Checkout, PoolConfig, Slots, acquire_timed_out},
+};
 
 type Connecting = Pin<Box<dyn Future<Output = Result<AsyncClient>> + Send>>;
 type Factory = dyn Fn() -> Connecting + Send + Sync;
