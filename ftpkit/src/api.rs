@@ -304,9 +304,24 @@ macro_rules! client_api {
                 $drive(&mut self.io, self.core.op(|core| ops::remote_hash(core, path))) $($aw)*
             }
 
+            /// `SIZE` and `MDTM` of a remote file; `None` for what the
+            /// server will not tell (any 5xx reply: some servers refuse
+            /// SIZE for files they would send, so a missing file is left
+            /// for RETR to report).
+            pub $($async)? fn remote_stat(
+                &mut self,
+                path: impl AsRef<[u8]>,
+                mdtm: bool,
+            ) -> $crate::Result<$crate::RemoteStat> {
+                let path = path.as_ref();
+                let op = self.core.op(|core| $crate::proto::engine::files::remote_stat(core, path, mdtm));
+                $drive(&mut self.io, op) $($aw)*
+            }
+
             // ----- for the driver's transfers and plans ---------------------
 
             /// Sends one command and reads its reply, whatever its class.
+            #[allow(dead_code)]
             pub(crate) $($async)? fn exchange(&mut self, command: &$crate::proto::Command) -> $crate::Result<$crate::Reply> {
                 $drive(&mut self.io, self.core.op(|core| ops::exchange(core, command))) $($aw)*
             }
@@ -319,22 +334,26 @@ macro_rules! client_api {
             }
 
             /// Reads one reply (a transfer's final reply).
+            #[allow(dead_code)]
             pub(crate) $($async)? fn read_reply(&mut self) -> $crate::Result<$crate::Reply> {
                 $drive(&mut self.io, self.core.op(ops::final_reply)) $($aw)*
             }
 
+            #[allow(dead_code)]
             pub(crate) fn mark_unusable(&mut self) {
                 self.core.unusable = true;
             }
 
             /// Records the working directory (one `PWD`) if a `CWD` made it
             /// unknown, so that a reconnect can return to it.
+            #[allow(dead_code)]
             pub(crate) $($async)? fn remember_cwd(&mut self) -> $crate::Result<()> {
                 $drive(&mut self.io, self.core.op(ops::remember_cwd)) $($aw)*
             }
 
             /// Runs the core's data setup and returns the data stream once
             /// the server sent its 1xx, with the size it announced.
+            #[allow(dead_code)]
             pub(crate) $($async)? fn open_data(
                 &mut self,
                 request: $crate::proto::DataRequest,

@@ -26,7 +26,7 @@ pub use crate::proto::rules::DEFAULT_PORT;
 #[derive(Debug)]
 pub struct Client {
     pub(crate) core: Core,
-    io: Io,
+    pub(crate) io: Io,
 }
 
 client_api!(Client, drive, [], []);

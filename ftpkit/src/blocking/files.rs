@@ -3,28 +3,26 @@
 //! that changed, verify sizes and hashes, keep modification times, and
 //! never leave a partial file under the final name.
 //!
-//! The decisions (what to retry, where to resume, what counts as a change,
-//! how the overlap is compared) come from [`crate::proto::resume`]; this
-//! module carries them out with sockets and files.
+//! The plans are the core's (`proto::engine::files`); this module only
+//! performs their local file operations and moves the data in bulk
+//! (`splice(2)` and `sendfile(2)` on Linux).
 
 use std::{
     fs::{self, File, OpenOptions},
     io::{self, Read, Seek, SeekFrom, Write},
+    net::Shutdown,
     path::{Path, PathBuf},
-    time::{Instant, SystemTime},
+    time::Instant,
 };
 
-use super::Client;
+use super::{Client, io::Io, stream::Stream};
 use crate::{
     error::{Error, Phase, Result},
     proto::{
-        Arg, Command,
-        hash::{Hasher, Timeval},
-        resume::{
-            Attempt, Overlap, RemoteStat, ResumePlan, TransferOptions, TransferReport, TransferRun,
-            Verified, Verify, VerifyError, appe_unsupported, check_hash, check_size, optional,
-            part_name, part_path, rename_over_refused, unless_refused, upload_may_resume,
-        },
+        Arg,
+        engine::{Action, Event, LocalOp, Operation, PumpDirection, Step, files},
+        hash::Hasher,
+        resume::{RemoteStat, TransferOptions, TransferReport},
     },
 };
 
@@ -65,33 +63,14 @@ impl<'c> FileDownload<'c> {
             remote,
             local,
             options,
-            mut progress,
+            progress,
             known,
         } = self;
         let remote = Arg::path(remote)?;
-        let part = part_path(&local);
-        let mut run = Run::new(&options);
-        run.0.set_known(known);
-        let mut first = true;
-        loop {
-            let result = download_once(
-                client,
-                &remote,
-                &part,
-                &options,
-                &mut run,
-                first,
-                &mut progress,
-            );
-            first = false;
-            match result {
-                Ok(Attempt::Done) => break,
-                Ok(Attempt::Restart) => run.0.check_restarts()?,
-                Err(e) => run.on_error(client, e)?,
-            }
-        }
-        fs::rename(&part, &local).map_err(Error::io(Phase::Local))?;
-        Ok(run.0.report)
+        let op = client
+            .core
+            .op(|core| files::download(core, remote, local, options, known));
+        drive_files(&mut client.io, op, progress)
     }
 }
 
@@ -110,44 +89,12 @@ impl<'c> FileUpload<'c> {
             local,
             remote,
             options,
-            mut progress,
+            progress,
         } = self;
-        let final_name = Arg::path(&remote)?;
-        let target = if options.temp_name {
-            Arg::path(part_name(&remote))?
-        } else {
-            final_name.clone()
-        };
-        let mut file = File::open(&local).map_err(Error::io(Phase::Local))?;
-        let before = local_stat(&file)?;
-        let mut run = Run::new(&options);
-        let mut first = true;
-        loop {
-            let result = upload_once(
-                client,
-                &mut file,
-                before,
-                &target,
-                &options,
-                &mut run,
-                first,
-                &mut progress,
-            );
-            first = false;
-            match result {
-                Ok(()) => break,
-                Err(e) => run.on_error(client, e)?,
-            }
-        }
-        if options.temp_name {
-            finish_temp_name(client, &target, &final_name)?;
-        }
-        if options.preserve_mtime && client.features()?.supports("MFMT") {
-            let command = Command::Mfmt(Timeval::new(before.1), final_name);
-            let reply = client.exchange(&command)?;
-            run.0.report.mtime_preserved = reply.code().is_completion();
-        }
-        Ok(run.0.report)
+        let op = client
+            .core
+            .op(|core| files::upload(core, local, remote, options));
+        drive_files(&mut client.io, op, progress)
     }
 }
 
@@ -196,442 +143,305 @@ impl Client {
             progress: None,
         }
     }
-
-    /// `SIZE` and `MDTM` of a remote file; `None` for what the server
-    /// will not tell (any 5xx reply: some servers refuse SIZE for files
-    /// they would send, so a missing file is left for RETR to report).
-    pub fn remote_stat(&mut self, path: impl AsRef<[u8]>, mdtm: bool) -> Result<RemoteStat> {
-        let path = path.as_ref();
-        let size = unless_refused(self.size(path))?;
-        let modified = if mdtm {
-            unless_refused(self.mdtm(path))?
-        } else {
-            None
-        };
-        Ok(RemoteStat { size, modified })
-    }
+}
+/// The local side of a `download` or `upload`: its file and progress
+/// callback, next to the client's sockets.
+struct Local<'p> {
+    io: &'p mut Io,
+    file: Option<File>,
+    progress: Option<Progress<'p>>,
+    buf: Vec<u8>,
+    #[cfg(target_os = "linux")]
+    pipe: Option<super::transfer::Pipe>,
 }
 
-/// Failures, retries and the report of one call: the core's
-/// [`TransferRun`], plus the waiting and reconnecting it asks for.
-struct Run(TransferRun);
-
-impl Run {
-    fn new(options: &TransferOptions) -> Run {
-        Run(TransferRun::new(options))
-    }
-
-    /// After a failed attempt: gives up with the error, or waits,
-    /// reconnects if the connection is gone, and lets the caller go on.
-    fn on_error(&mut self, client: &mut Client, error: Error) -> Result<()> {
-        let retry = self.0.on_error(error)?;
-        std::thread::sleep(retry.wait);
-        if client.is_unusable() || retry.reconnect {
-            // A failed reconnect is one more failure of this call.
-            if let Err(e) = client.reconnect() {
-                return self.on_error(client, e);
-            }
-        }
-        Ok(())
-    }
-
-    fn pace(&mut self, bytes: usize) {
-        let pause = self.0.pause(Instant::now(), bytes);
-        if !pause.is_zero() {
-            std::thread::sleep(pause);
-        }
-    }
-
-    fn block_size(&self, client: &Client) -> usize {
-        self.0.block_size(client.core.config.block_size)
-    }
-}
-
-/// One download attempt into `part`.
-fn download_once(
-    client: &mut Client,
-    remote: &Arg,
-    part: &Path,
-    options: &TransferOptions,
-    run: &mut Run,
-    first: bool,
-    progress: &mut Option<Progress<'_>>,
-) -> Result<Attempt> {
-    client.remember_cwd()?;
-    let stat = match run.0.take_known() {
-        Some(stat) => stat,
-        None => client.remote_stat(remote.as_bytes(), options.preserve_mtime || options.resume)?,
-    };
-    if !run.0.check_unchanged(stat) {
-        return Ok(Attempt::Restart);
-    }
-    let mut file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(part)
-        .map_err(Error::io(Phase::Local))?;
-    let have = if run.0.take_from_start() {
-        0
-    } else {
-        file.metadata().map_err(Error::io(Phase::Local))?.len()
-    };
-    let plan = ResumePlan::new(have, stat.size);
-    if first {
-        run.0.report.resumed_from = plan.resume_point();
-    }
-    let tail = read_range(&mut file, plan.rest, plan.overlap)?;
-    file.set_len(plan.resume_point())
-        .and_then(|()| file.seek(SeekFrom::Start(plan.resume_point())))
-        .map_err(Error::io(Phase::Local))?;
-
-    let mut overlap = Overlap::new(tail);
-    let result = receive(
-        client,
-        remote,
-        plan.rest,
-        &mut file,
-        &mut overlap,
-        run,
+/// Runs a file plan, performing its local actions here and the others on
+/// the client's sockets.
+fn drive_files<T>(
+    io: &mut Io,
+    mut op: Operation<'_, T>,
+    progress: Option<Progress<'_>>,
+) -> Result<T> {
+    let mut local = Local {
+        io,
+        file: None,
         progress,
-    );
-    match result {
-        Err(Received::Mismatch) => {
-            tracing::warn!(
-                target: "ftpkit::transfer",
-                "the local .part file does not match the remote file; starting over"
-            );
-            run.0.restart();
-            return Ok(Attempt::Restart);
-        }
-        Err(Received::Failed(e)) => return Err(e),
-        Ok(()) if !overlap.is_complete() => {
-            // The server sent less than the bytes already here: the file
-            // is shorter than it was.
-            run.0.restart();
-            return Ok(Attempt::Restart);
-        }
-        Ok(()) => {}
-    }
-    let local_len = file.metadata().map_err(Error::io(Phase::Local))?.len();
-    run.0.report.size = local_len;
-
-    // Verification: the size after, compared with the size before and the
-    // local size; then a content hash where offered.
-    if options.verify != Verify::Off {
-        // SIZE only: a file rewritten to the same size within the
-        // transfer is left to the content hash.
-        let after = RemoteStat {
-            modified: stat.modified,
-            ..client.remote_stat(remote.as_bytes(), false)?
-        };
-        if !run.0.check_unchanged(after) {
-            return Ok(Attempt::Restart);
-        }
-        run.0.report.verified = verify(client, remote, &mut file, local_len, after.size, options)?;
-    }
-    if options.preserve_mtime
-        && let Some(modified) = stat.modified
-    {
-        run.0.report.mtime_preserved = file.set_modified(modified).is_ok();
-    }
-    if options.sync {
-        file.sync_all().map_err(Error::io(Phase::Local))?;
-    }
-    Ok(Attempt::Done)
-}
-
-/// Why [`receive`] stopped early.
-enum Received {
-    /// The re-fetched overlap differs from the bytes already here.
-    Mismatch,
-    /// Any other failure.
-    Failed(Error),
-}
-
-impl From<Error> for Received {
-    fn from(e: Error) -> Received {
-        Received::Failed(e)
-    }
-}
-
-/// Receives `remote` from `rest` into `file` (positioned at the resume
-/// point): the overlap is compared in user space, then the bytes move with
-/// `splice(2)` on a plain connection under Linux (no copy through user
-/// space), or through a block-sized buffer.
-fn receive(
-    client: &mut Client,
-    remote: &Arg,
-    rest: u64,
-    file: &mut File,
-    overlap: &mut Overlap,
-    run: &mut Run,
-    progress: &mut Option<Progress<'_>>,
-) -> std::result::Result<(), Received> {
-    let block = run.block_size(client);
-    let mut reader = client
-        .retrieve(remote.as_bytes())
-        .rest(rest)
-        .block_size(block)
-        .reader()?;
-    let mut offset = rest;
-    // Both made on first need: a plain transfer past its overlap splices
-    // and never touches `buf`; a TLS or paced one never makes a pipe.
-    let mut buf = Vec::new();
-    #[cfg(target_os = "linux")]
-    let mut pipe: Option<super::transfer::Pipe> = None;
-    #[cfg(target_os = "linux")]
-    let mut may_splice = !run.0.is_paced() && reader.is_plain();
-    let mut report = |run: &mut Run, n: u64, offset: u64| {
-        run.0.report.transferred += n;
-        if let Some(p) = progress.as_mut() {
-            p(offset);
-        }
-    };
-    loop {
+        buf: Vec::new(),
         #[cfg(target_os = "linux")]
-        if may_splice && overlap.is_complete() {
-            if pipe.is_none() {
-                pipe = super::transfer::Pipe::new(1 << 20).ok();
-            }
-            match pipe
-                .as_ref()
-                .and_then(|p| reader.splice_into(p, file, 1 << 20))
-            {
-                Some(moved) => {
-                    let n = moved?;
-                    if n == 0 {
-                        return Ok(());
-                    }
-                    offset += n;
-                    report(run, n, offset);
-                    continue;
-                }
-                // No pipe to be had: the bytes go through `buf` instead.
-                None => may_splice = false,
-            }
-        }
-        if buf.is_empty() {
-            buf.resize(block, 0);
-        }
-        let n = reader.read_data(&mut buf)?;
-        if n == 0 {
-            return Ok(());
-        }
-        let chunk = buf.get(..n).unwrap_or_default();
-        let fresh = overlap.feed(chunk).map_err(|_| Received::Mismatch)?;
-        if let Err(e) = file.write_all(fresh) {
-            reader.abort_quietly();
-            return Err(Error::io(Phase::Local)(e).into());
-        }
-        offset += n as u64;
-        run.pace(n);
-        report(run, n as u64, offset);
-    }
-}
-
-/// One upload attempt to `target`.
-#[allow(clippy::too_many_arguments)]
-fn upload_once(
-    client: &mut Client,
-    file: &mut File,
-    before: (u64, SystemTime),
-    target: &Arg,
-    options: &TransferOptions,
-    run: &mut Run,
-    first: bool,
-    progress: &mut Option<Progress<'_>>,
-) -> Result<()> {
-    if local_stat(file)? != before {
-        return Err(VerifyError::LocalChanged.into());
-    }
-    let local_len = before.0;
-    client.remember_cwd()?;
-    // What the server already holds: only ours (the temporary name, or an
-    // earlier attempt of this call) is ever resumed.
-    let from_start = run.0.take_from_start();
-    let may_resume = upload_may_resume(options, from_start, first);
-    let have = if may_resume {
-        match client.size(target.as_bytes()) {
-            Ok(n) => n,
-            Err(Error::Reply { reply, .. }) if reply.code().is_permanent() => 0,
-            Err(e) => return Err(e),
-        }
-    } else {
-        0
+        pipe: None,
     };
-    let mut plan = ResumePlan::new(have, Some(local_len));
-    if plan.overlap > 0 {
-        let ours = read_range(file, plan.rest, plan.overlap)?;
-        let mut theirs = Vec::with_capacity(ours.len());
-        client
-            .retrieve(target.as_bytes())
-            .rest(plan.rest)
-            .to_writer(&mut theirs)?;
-        if theirs != ours {
-            tracing::warn!(
-                target: "ftpkit::transfer",
-                "the bytes on the server do not match the local file; starting over"
-            );
-            run.0.restart();
-            plan = ResumePlan::FROM_START;
-        }
-    }
-    if first {
-        run.0.report.resumed_from = plan.resume_point();
-    }
-    let start = plan.resume_point();
-    if start < local_len || local_len == 0 {
-        file.seek(SeekFrom::Start(start))
-            .map_err(Error::io(Phase::Local))?;
-        let block = run.block_size(client);
-        let sent = if start == 0 {
-            send(client.store(target.as_bytes()), file, run, block, progress)
-        } else {
-            match send(
-                client.store(target.as_bytes()).append(),
-                file,
-                run,
-                block,
-                progress,
-            ) {
-                Err(e) if appe_unsupported(&e) => {
-                    // No APPE: restart the STOR at the offset instead.
-                    file.seek(SeekFrom::Start(start))
-                        .map_err(Error::io(Phase::Local))?;
-                    send(
-                        client.store(target.as_bytes()).rest(start),
-                        file,
-                        run,
-                        block,
-                        progress,
-                    )
-                }
-                other => other,
-            }
-        };
-        run.0.report.transferred += sent?;
-    }
-    run.0.report.size = local_len;
-    if local_stat(file)? != before {
-        return Err(VerifyError::LocalChanged.into());
-    }
-    if options.verify != Verify::Off {
-        let remote_size = optional(client.size(target.as_bytes()))?;
-        run.0.report.verified = verify(client, target, file, local_len, remote_size, options)?;
-    }
-    Ok(())
-}
-
-/// Sends the rest of `file` with the store builder, paced and reported.
-fn send(
-    store: super::Store<'_>,
-    file: &mut File,
-    run: &mut Run,
-    block: usize,
-    progress: &mut Option<Progress<'_>>,
-) -> Result<u64> {
-    let store = store.block_size(block);
-    let store = match progress.as_mut() {
-        Some(p) => store.progress(p),
-        None => store,
-    };
-    match run.0.is_paced() {
-        // Unpaced: the kernel copies file to socket where it can.
-        false => store.from_file(file),
-        true => store.from_reader(&mut Paced { file, run }),
-    }
-}
-
-/// A file read at the pace of the rate limit.
-struct Paced<'a> {
-    file: &'a mut File,
-    run: &'a mut Run,
-}
-
-impl Read for Paced<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.file.read(buf)?;
-        self.run.pace(n);
-        Ok(n)
-    }
-}
-
-/// Compares sizes, then a content hash if the server offers one and the
-/// options ask for it.
-fn verify(
-    client: &mut Client,
-    remote: &Arg,
-    file: &mut File,
-    local_len: u64,
-    remote_size: Option<u64>,
-    options: &TransferOptions,
-) -> Result<Verified> {
-    let mut verified = Verified {
-        size: check_size(remote_size, local_len)?,
-        hash: None,
-    };
-    if options.verify == Verify::Auto
-        && let Some((command, remote_digest)) =
-            optional(client.remote_hash(remote.as_bytes()))?.flatten()
-    {
-        let algorithm = command.algorithm();
-        let local_digest = hash_file(file, algorithm)?;
-        check_hash(algorithm, &remote_digest, &local_digest)?;
-        verified.hash = Some(algorithm);
-    }
-    Ok(verified)
-}
-
-fn hash_file(file: &mut File, algorithm: crate::proto::hash::HashAlgorithm) -> Result<Vec<u8>> {
-    let mut hasher = Hasher::new(algorithm);
-    file.seek(SeekFrom::Start(0))
-        .map_err(Error::io(Phase::Local))?;
-    let mut buf = vec![0u8; 256 * 1024];
+    let mut event = Event::Start;
     loop {
-        let n = match file.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(Error::io(Phase::Local)(e)),
-        };
-        hasher.update(buf.get(..n).unwrap_or_default());
-    }
-    Ok(hasher.finish())
-}
-
-/// Makes the temporary upload visible under its final name, replacing a
-/// file already there if the server will not rename over it.
-fn finish_temp_name(client: &mut Client, temp: &Arg, final_name: &Arg) -> Result<()> {
-    match client.rename(temp.as_bytes(), final_name.as_bytes()) {
-        Err(e) if rename_over_refused(&e) => {
-            client.delete(final_name.as_bytes())?;
-            client.rename(temp.as_bytes(), final_name.as_bytes())?;
-            Ok(())
+        match op.resume(event, Instant::now()) {
+            Step::Done(result) => return result,
+            Step::Act(action) => event = local.perform(action),
         }
-        other => other.map(drop),
     }
 }
 
-/// Reads `len` bytes of `file` from `offset`.
-fn read_range(file: &mut File, offset: u64, len: u64) -> Result<Vec<u8>> {
-    let mut buf = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
-    file.seek(SeekFrom::Start(offset))
-        .and_then(|_| file.take(len).read_to_end(&mut buf))
-        .map_err(Error::io(Phase::Local))?;
-    if buf.len() as u64 != len {
-        return Err(Error::io(Phase::Local)(io::Error::new(
-            io::ErrorKind::UnexpectedEof,
-            "the local file is shorter than expected",
-        )));
+fn on_local<T>(result: io::Result<T>, done: impl FnOnce(T) -> Event) -> Event {
+    match result {
+        Ok(value) => done(value),
+        Err(e) => Event::Failed(Error::io(Phase::Local)(e)),
     }
-    Ok(buf)
 }
 
-/// Size and modification time of a local file.
-fn local_stat(file: &File) -> Result<(u64, SystemTime)> {
-    let meta = file.metadata().map_err(Error::io(Phase::Local))?;
-    let modified = meta.modified().map_err(Error::io(Phase::Local))?;
-    Ok((meta.len(), modified))
+fn stat(file: &File) -> io::Result<Event> {
+    let meta = file.metadata()?;
+    Ok(Event::File {
+        len: meta.len(),
+        modified: meta.modified()?,
+    })
+}
+
+impl Local<'_> {
+    fn perform(&mut self, action: Action) -> Event {
+        match action {
+            Action::Local(op) => self.local(op),
+            Action::Progress(offset) => {
+                self.report(offset);
+                Event::Done
+            }
+            Action::Pump {
+                direction,
+                offset,
+                max,
+                block,
+                ..
+            } => {
+                let result = match direction {
+                    PumpDirection::Receive => self.receive(offset, max, block),
+                    PumpDirection::Send { sendfile } => self.send(offset, max, block, sendfile),
+                };
+                match result {
+                    Ok((bytes, eof)) => Event::Pumped { bytes, eof },
+                    Err(e) => Event::Failed(e),
+                }
+            }
+            other => self.io.perform(other),
+        }
+    }
+
+    fn report(&mut self, offset: u64) {
+        if let Some(progress) = self.progress.as_mut() {
+            progress(offset);
+        }
+    }
+
+    fn file(&mut self) -> io::Result<&mut File> {
+        self.file
+            .as_mut()
+            .ok_or_else(|| io::Error::other("no local file open"))
+    }
+
+    fn local(&mut self, op: LocalOp) -> Event {
+        match op {
+            LocalOp::OpenPart(path) => on_local(
+                OpenOptions::new()
+                    .read(true)
+                    .write(true)
+                    .create(true)
+                    .truncate(false)
+                    .open(path)
+                    .and_then(|file| Ok((stat(&file)?, file))),
+                |(event, file)| {
+                    self.file = Some(file);
+                    event
+                },
+            ),
+            LocalOp::OpenRead(path) => on_local(
+                File::open(path).and_then(|file| Ok((stat(&file)?, file))),
+                |(event, file)| {
+                    self.file = Some(file);
+                    event
+                },
+            ),
+            LocalOp::Stat => on_local(self.file().and_then(|f| stat(f)), |e| e),
+            LocalOp::ReadAt { offset, len } => on_local(
+                self.file().and_then(|file| {
+                    let mut buf = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+                    file.seek(SeekFrom::Start(offset))?;
+                    file.take(len).read_to_end(&mut buf)?;
+                    Ok(buf)
+                }),
+                Event::Bytes,
+            ),
+            LocalOp::Write(bytes) => {
+                on_local(self.file().and_then(|f| f.write_all(&bytes)), |()| {
+                    Event::Done
+                })
+            }
+            LocalOp::Truncate(len) => on_local(
+                self.file()
+                    .and_then(|f| f.set_len(len).and_then(|()| f.seek(SeekFrom::Start(len)))),
+                |_| Event::Done,
+            ),
+            LocalOp::Seek(offset) => on_local(
+                self.file().and_then(|f| f.seek(SeekFrom::Start(offset))),
+                |_| Event::Done,
+            ),
+            LocalOp::Hash(algorithm) => on_local(
+                self.file().and_then(|file| {
+                    let mut hasher = Hasher::new(algorithm);
+                    file.seek(SeekFrom::Start(0))?;
+                    let mut buf = vec![0u8; 256 * 1024];
+                    loop {
+                        match file.read(&mut buf) {
+                            Ok(0) => return Ok(hasher.finish()),
+                            Ok(n) => hasher.update(buf.get(..n).unwrap_or_default()),
+                            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                            Err(e) => return Err(e),
+                        }
+                    }
+                }),
+                Event::Bytes,
+            ),
+            LocalOp::SetModified(time) => {
+                on_local(self.file().and_then(|f| f.set_modified(time)), |()| {
+                    Event::Done
+                })
+            }
+            LocalOp::Sync => on_local(self.file().and_then(|f| f.sync_all()), |()| Event::Done),
+            LocalOp::Close => {
+                self.file = None;
+                Event::Done
+            }
+            LocalOp::Rename { from, to } => on_local(fs::rename(from, to), |()| Event::Done),
+        }
+    }
+
+    /// Data connection to file: `splice(2)` on a plain connection under
+    /// Linux when unpaced (no copy through user space), else through a
+    /// block-sized buffer.
+    fn receive(&mut self, mut offset: u64, max: Option<u64>, block: usize) -> Result<(u64, bool)> {
+        let mut moved = 0u64;
+        loop {
+            if max.is_some_and(|max| moved >= max) {
+                return Ok((moved, false));
+            }
+            let n = self.receive_chunk(max.is_none(), block)?;
+            if n == 0 {
+                self.io.data = None;
+                return Ok((moved, true));
+            }
+            moved += n;
+            offset += n;
+            self.report(offset);
+        }
+    }
+
+    fn receive_chunk(&mut self, bulk: bool, block: usize) -> Result<u64> {
+        let Some(stream) = self.io.data.as_mut() else {
+            return Err(Error::Unusable);
+        };
+        let file = self.file.as_mut().ok_or(Error::Unusable)?;
+        #[cfg(target_os = "linux")]
+        if bulk && let Stream::Plain(tcp) = stream {
+            if self.pipe.is_none() {
+                self.pipe = super::transfer::Pipe::new(1 << 20).ok();
+            }
+            if let Some(pipe) = self.pipe.as_ref() {
+                return pipe.splice(tcp, file, 1 << 20);
+            }
+        }
+        #[cfg(not(target_os = "linux"))]
+        let _ = bulk;
+        if self.buf.len() != block {
+            self.buf.resize(block, 0);
+        }
+        let n = loop {
+            match stream.read(&mut self.buf) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof && stream.is_tls() => {
+                    tracing::warn!(target: "ftpkit::tls", "data connection closed without TLS close_notify");
+                    break 0;
+                }
+                Err(e) => return Err(Error::io(Phase::Data)(e)),
+            }
+        };
+        file.write_all(self.buf.get(..n).unwrap_or_default())
+            .map_err(Error::io(Phase::Local))?;
+        Ok(n as u64)
+    }
+
+    /// File to data connection: `sendfile(2)` on a plain connection under
+    /// Linux where allowed, else through a block-sized buffer.
+    fn send(
+        &mut self,
+        mut offset: u64,
+        max: Option<u64>,
+        block: usize,
+        sendfile: bool,
+    ) -> Result<(u64, bool)> {
+        let mut moved = 0u64;
+        loop {
+            if max.is_some_and(|max| moved >= max) {
+                return Ok((moved, false));
+            }
+            let n = self.send_chunk(block, sendfile)?;
+            if n == 0 {
+                return Ok((moved, true));
+            }
+            moved += n;
+            offset += n;
+            self.report(offset);
+        }
+    }
+
+    fn send_chunk(&mut self, block: usize, sendfile: bool) -> Result<u64> {
+        let Some(stream) = self.io.data.as_mut() else {
+            return Err(Error::Unusable);
+        };
+        let file = self.file.as_mut().ok_or(Error::Unusable)?;
+        #[cfg(target_os = "linux")]
+        if sendfile && let Stream::Plain(tcp) = stream {
+            loop {
+                // `None`: from the file's own offset, which advances.
+                match rustix::fs::sendfile(&*tcp, &*file, None, block) {
+                    Ok(n) => return Ok(n as u64),
+                    Err(rustix::io::Errno::INTR) => continue,
+                    // Not a file sendfile can read: copy.
+                    Err(rustix::io::Errno::INVAL | rustix::io::Errno::NOSYS) => break,
+                    Err(e) => return Err(Error::io(Phase::Data)(e.into())),
+                }
+            }
+        }
+        #[cfg(not(target_os = "linux"))]
+        let _ = sendfile;
+        if self.buf.len() != block {
+            self.buf.resize(block, 0);
+        }
+        let n = loop {
+            match file.read(&mut self.buf) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(Error::io(Phase::Local)(e)),
+            }
+        };
+        stream
+            .write_all(self.buf.get(..n).unwrap_or_default())
+            .map_err(Error::io(Phase::Data))?;
+        Ok(n as u64)
+    }
+}
+
+/// Ends an upload's data connection: a TLS upload ends with close_notify,
+/// so the server can tell a complete upload from a cut one.
+pub(crate) fn finish_upload(data: Option<Stream>) -> Result<()> {
+    let Some(mut stream) = data else {
+        return Err(Error::Unusable);
+    };
+    let shutdown = stream
+        .flush()
+        .and_then(|()| stream.close_notify())
+        .and_then(|()| stream.tcp().shutdown(Shutdown::Write));
+    if shutdown.is_ok() {
+        stream.drain_until_closed();
+    }
+    drop(stream);
+    match shutdown {
+        Err(e) if e.kind() != io::ErrorKind::NotConnected => Err(Error::io(Phase::Data)(e)),
+        _ => Ok(()),
+    }
 }

@@ -177,6 +177,42 @@ impl Io {
                 ),
                 None => Event::Failed(Error::Unusable),
             },
+            Action::ReadData { deadline: _ } => {
+                // The data socket's idle timeout bounds the read.
+                let Some(stream) = self.data.as_mut() else {
+                    return Event::Failed(Error::Unusable);
+                };
+                let mut buf = vec![0u8; 64 * 1024];
+                loop {
+                    match stream.read(&mut buf) {
+                        Ok(0) => break,
+                        Ok(n) => {
+                            buf.truncate(n);
+                            return Event::Bytes(buf);
+                        }
+                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                        Err(e)
+                            if e.kind() == std::io::ErrorKind::UnexpectedEof && stream.is_tls() =>
+                        {
+                            tracing::warn!(target: "ftpkit::tls", "data connection closed without TLS close_notify");
+                            break;
+                        }
+                        Err(e) => return Event::Failed(Error::io(Phase::Data)(e)),
+                    }
+                }
+                self.data = None;
+                Event::Eof
+            }
+            Action::FinishUpload { deadline: _ } => {
+                event(super::files::finish_upload(self.data.take()))
+            }
+            Action::Sleep { until } => {
+                std::thread::sleep(until.saturating_duration_since(Instant::now()));
+                Event::Done
+            }
+            Action::Pump { .. } | Action::Progress(_) | Action::Local(_) => {
+                Event::Failed(Error::Unusable)
+            }
             Action::CloseData { reset } => {
                 if let Some(data) = self.data.take()
                     && reset

@@ -81,12 +81,6 @@ impl<'c> DataReader<'c> {
         self.announced
     }
 
-    /// Whether the data connection is plain TCP (not TLS).
-    #[cfg(target_os = "linux")]
-    pub(crate) fn is_plain(&self) -> bool {
-        matches!(self.open.stream, Some(Stream::Plain(_)))
-    }
-
     /// Bytes read so far.
     pub fn bytes_read(&self) -> u64 {
         self.received
@@ -119,58 +113,6 @@ impl<'c> DataReader<'c> {
                 }
             }
         }
-    }
-
-    /// Moves up to `max` bytes from a plain data connection into `file` at
-    /// its current position with `splice(2)` through `pipe`, without
-    /// copying them through user space; 0 when the transfer is complete and
-    /// confirmed. `None` when the connection is TLS (the bytes must be
-    /// decrypted): use [`DataReader::read_data`] then.
-    #[cfg(target_os = "linux")]
-    pub(crate) fn splice_into(
-        &mut self,
-        pipe: &Pipe,
-        file: &std::fs::File,
-        max: usize,
-    ) -> Option<Result<u64>> {
-        use rustix::pipe::{SpliceFlags, splice};
-        let Some(Stream::Plain(tcp)) = self.open.stream.as_ref() else {
-            return None;
-        };
-        let moved = loop {
-            match splice(tcp, None, &pipe.write, None, max, SpliceFlags::MOVE) {
-                Ok(n) => break n,
-                Err(rustix::io::Errno::INTR) => continue,
-                Err(e) => {
-                    let err = Error::io(Phase::Data)(e.into());
-                    let _ = self.open.abort();
-                    return Some(Err(err));
-                }
-            }
-        };
-        if moved == 0 {
-            return Some(self.end_of_data().map(|_| 0));
-        }
-        let mut left = moved;
-        while left > 0 {
-            match splice(&pipe.read, None, file, None, left, SpliceFlags::MOVE) {
-                Ok(0) => {
-                    let _ = self.open.abort();
-                    return Some(Err(Error::io(Phase::Local)(io::Error::new(
-                        io::ErrorKind::WriteZero,
-                        "the file accepted no more bytes",
-                    ))));
-                }
-                Ok(n) => left -= n,
-                Err(rustix::io::Errno::INTR) => continue,
-                Err(e) => {
-                    let _ = self.open.abort();
-                    return Some(Err(Error::io(Phase::Local)(e.into())));
-                }
-            }
-        }
-        self.received += moved as u64;
-        Some(Ok(moved as u64))
     }
 
     fn end_of_data(&mut self) -> Result<usize> {
@@ -238,6 +180,40 @@ impl Pipe {
         // Larger pipes move more per call; unprivileged limits may refuse.
         let _ = rustix::pipe::fcntl_setpipe_size(&write, size);
         Ok(Pipe { read, write })
+    }
+
+    /// Moves up to `max` bytes from `tcp` into `file` at its position
+    /// through this pipe, without copying them through user space; 0 at
+    /// the end of the data.
+    pub(crate) fn splice(
+        &self,
+        tcp: &std::net::TcpStream,
+        file: &std::fs::File,
+        max: usize,
+    ) -> Result<u64> {
+        use rustix::pipe::{SpliceFlags, splice};
+        let moved = loop {
+            match splice(tcp, None, &self.write, None, max, SpliceFlags::MOVE) {
+                Ok(n) => break n,
+                Err(rustix::io::Errno::INTR) => continue,
+                Err(e) => return Err(Error::io(Phase::Data)(e.into())),
+            }
+        };
+        let mut left = moved;
+        while left > 0 {
+            match splice(&self.read, None, file, None, left, SpliceFlags::MOVE) {
+                Ok(0) => {
+                    return Err(Error::io(Phase::Local)(io::Error::new(
+                        io::ErrorKind::WriteZero,
+                        "the file accepted no more bytes",
+                    )));
+                }
+                Ok(n) => left -= n,
+                Err(rustix::io::Errno::INTR) => continue,
+                Err(e) => return Err(Error::io(Phase::Local)(e.into())),
+            }
+        }
+        Ok(moved as u64)
     }
 }
 

@@ -57,7 +57,7 @@ use crate::{
 #[derive(Debug)]
 pub struct AsyncClient {
     pub(crate) core: Core,
-    io: Io,
+    pub(crate) io: Io,
 }
 
 client_api!(AsyncClient, drive, [async], [.await]);

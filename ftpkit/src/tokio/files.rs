@@ -31,7 +31,7 @@ use crate::{
         resume::{
             Attempt, Overlap, RemoteStat, ResumePlan, TransferOptions, TransferReport, TransferRun,
             Verified, Verify, VerifyError, appe_unsupported, check_hash, check_size, optional,
-            part_name, part_path, rename_over_refused, unless_refused, upload_may_resume,
+            part_name, part_path, rename_over_refused, upload_may_resume,
         },
     },
 };
@@ -201,19 +201,6 @@ impl AsyncClient {
             options: TransferOptions::default(),
             progress: None,
         }
-    }
-
-    /// `SIZE` and `MDTM` of a remote file; `None` for what the server will
-    /// not tell.
-    pub async fn remote_stat(&mut self, path: impl AsRef<[u8]>, mdtm: bool) -> Result<RemoteStat> {
-        let path = path.as_ref();
-        let size = unless_refused(self.size(path).await)?;
-        let modified = if mdtm {
-            unless_refused(self.mdtm(path).await)?
-        } else {
-            None
-        };
-        Ok(RemoteStat { size, modified })
     }
 }
 

@@ -216,6 +216,14 @@ impl Io {
                 })
                 .await
             }
+            // The plans of `download` and `upload` run on this driver's
+            // own files module for now; nothing asks these here.
+            Action::ReadData { .. }
+            | Action::Pump { .. }
+            | Action::FinishUpload { .. }
+            | Action::Progress(_)
+            | Action::Local(_)
+            | Action::Sleep { .. } => Event::Failed(Error::Unusable),
             Action::CloseData { reset } => {
                 if let Some(data) = self.data.take()
                     && reset

@@ -9,14 +9,15 @@
 use std::{
     fmt,
     net::{IpAddr, SocketAddr},
+    path::PathBuf,
     sync::Arc,
-    time::{Duration, Instant},
+    time::{Duration, Instant, SystemTime},
 };
 
 use rustls::ClientConfig;
 use rustls_pki_types::ServerName;
 
-use crate::error::Error;
+use crate::{error::Error, proto::hash::HashAlgorithm};
 
 /// Where the control connection goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,7 +45,11 @@ impl fmt::Debug for TlsParams {
 }
 
 /// One thing the driver must do, then report with an [`Event`].
+///
+/// The blocking driver keeps its data sockets' idle timeout on the socket,
+/// so it need not read every deadline and idle field.
 #[derive(Debug)]
+#[allow(dead_code)]
 pub(crate) enum Action {
     /// Open the control connection (resolving a host name) from `source`,
     /// giving up at `deadline`. Report [`Event::Connected`].
@@ -91,6 +96,72 @@ pub(crate) enum Action {
     /// Close the data connection, with a reset if `reset` (a partial upload
     /// must not look complete). Report [`Event::Done`].
     CloseData { reset: bool },
+    /// Read one chunk of a download's data by `deadline`. Report
+    /// [`Event::Bytes`], or [`Event::Eof`] at its end.
+    ReadData { deadline: Instant },
+    /// Move the data of a transfer between the data connection and the
+    /// local file (at its position), in bulk, or at most `max` bytes, in
+    /// chunks of up to `block`, with `idle` as each chunk's timeout. After
+    /// each chunk, report the file offset (`offset` plus the bytes moved)
+    /// to the caller's progress callback, if any. Report
+    /// [`Event::Pumped`].
+    Pump {
+        direction: PumpDirection,
+        offset: u64,
+        max: Option<u64>,
+        block: usize,
+        idle: Duration,
+    },
+    /// End an upload's data connection properly: flush, TLS close_notify,
+    /// shutdown, and read until the server closes. Report [`Event::Done`].
+    FinishUpload { deadline: Instant },
+    /// Tell the caller's progress callback, if any, this file offset.
+    /// Report [`Event::Done`].
+    Progress(u64),
+    /// A local file operation. Report what [`LocalOp`] says.
+    Local(LocalOp),
+    /// Wait until this instant. Report [`Event::Done`].
+    Sleep { until: Instant },
+}
+
+/// Which way a [`Action::Pump`] moves data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PumpDirection {
+    /// Data connection to local file, until the server closes it.
+    Receive,
+    /// Local file to data connection, until the file ends; with
+    /// `sendfile(2)` where the driver can and `sendfile` allows.
+    Send { sendfile: bool },
+}
+
+/// An operation on the one local file of a `download` or `upload`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum LocalOp {
+    /// Open (creating, never truncating) a `.part` file for reading and
+    /// writing. Report [`Event::File`].
+    OpenPart(PathBuf),
+    /// Open a file to upload. Report [`Event::File`].
+    OpenRead(PathBuf),
+    /// Report [`Event::File`] for the open file.
+    Stat,
+    /// Read exactly `len` bytes from `offset`. Report [`Event::Bytes`].
+    ReadAt { offset: u64, len: u64 },
+    /// Write these bytes at the position. Report [`Event::Done`].
+    Write(Vec<u8>),
+    /// Cut (or extend) the file to this length and move there.
+    Truncate(u64),
+    /// Move to this offset.
+    Seek(u64),
+    /// The digest of the whole file. Report [`Event::Bytes`].
+    Hash(HashAlgorithm),
+    /// Set the file's modification time.
+    SetModified(SystemTime),
+    /// Flush data and metadata to the disk (fsync).
+    Sync,
+    /// Close the file.
+    Close,
+    /// Rename a file.
+    Rename { from: PathBuf, to: PathBuf },
 }
 
 /// What happened when the driver performed an [`Action`].
@@ -112,6 +183,10 @@ pub(crate) enum Event {
     Connected(SocketAddr),
     /// The listener is bound at this address.
     Listening(SocketAddr),
+    /// The local file's size and modification time.
+    File { len: u64, modified: SystemTime },
+    /// Bytes moved by a pump, and whether the data ended.
+    Pumped { bytes: u64, eof: bool },
 }
 
 impl Event {
@@ -127,6 +202,8 @@ impl Event {
             Event::Failed(_) => "failed",
             Event::Connected(_) => "connected",
             Event::Listening(_) => "listening",
+            Event::File { .. } => "file",
+            Event::Pumped { .. } => "pumped",
         }
     }
 }

@@ -39,6 +39,7 @@
 //! in `crate::api`, which both drivers share.
 
 mod action;
+pub(crate) mod files;
 pub(crate) mod ops;
 
 use std::{
@@ -49,7 +50,7 @@ use std::{
     time::Instant,
 };
 
-pub(crate) use action::{Action, Event, Target, TlsParams};
+pub(crate) use action::{Action, Event, LocalOp, PumpDirection, Target, TlsParams};
 use rustls_pki_types::ServerName;
 
 use super::{
@@ -147,6 +148,16 @@ impl Core {
                 now: Instant::now(),
             })),
         }
+    }
+
+    /// Forgets everything about the connection but the configuration, the
+    /// host and what a reconnect replays: the state of a new connection.
+    pub(crate) fn reset(&mut self) {
+        let slot = self.slot.clone();
+        let memory = std::mem::take(&mut self.memory);
+        *self = Core::new(std::mem::take(&mut self.host), self.config.clone());
+        self.slot = slot;
+        self.memory = memory;
     }
 
     /// Wraps the operation `build` makes over this core, for a driver to run.

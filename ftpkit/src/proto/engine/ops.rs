@@ -28,7 +28,7 @@ pub(crate) fn timed_out(phase: Phase) -> Error {
 }
 
 /// An event that does not answer the action: a driver bug, never a server's.
-fn unexpected(event: &Event) -> Error {
+pub(crate) fn unexpected(event: &Event) -> Error {
     Error::Io {
         phase: Phase::Control,
         source: io::Error::other(format!("driver answered with {}", event.name())),

@@ -1,0 +1,596 @@
+//! The whole-file plans, once for every driver: `download` and `upload`
+//! with retries, reconnects, resume (and its overlap check), change
+//! detection, verification, the file time, `.part` and temporary names.
+//!
+//! The decisions are [`crate::proto::resume`]'s; these operations put them
+//! in order. A driver only performs the actions: local file operations,
+//! moving the bulk of the data ([`Action::Pump`], where it may use
+//! `splice(2)` or `sendfile(2)`), and sleeping until an instant this
+//! module computes from [`Core::now`].
+
+use std::{
+    path::{Path, PathBuf},
+    time::{Duration, SystemTime},
+};
+
+use super::{Action, Core, Event, LocalOp, PumpDirection, Target, ops};
+use crate::{
+    error::{Error, Phase, Result},
+    proto::{
+        Arg, Command, DataRequest, Expect, TransferType, finish_transfer,
+        hash::Timeval,
+        resume::{
+            Attempt, Overlap, RemoteStat, ResumePlan, TransferOptions, TransferReport, TransferRun,
+            Verified, Verify, VerifyError, appe_unsupported, check_hash, check_size, optional,
+            part_name, part_path, rename_over_refused, unless_refused, upload_may_resume,
+        },
+        rules,
+    },
+};
+
+/// The outcome of a local file action.
+async fn local(core: &mut Core, op: LocalOp) -> Result<Event> {
+    match core.perform(Action::Local(op)).await {
+        Event::Failed(e) => Err(e),
+        Event::TimedOut => Err(ops::timed_out(Phase::Local)),
+        event => Ok(event),
+    }
+}
+
+/// Size and modification time of the local file (opening it first if
+/// `open` says so).
+async fn local_stat(core: &mut Core, op: LocalOp) -> Result<(u64, SystemTime)> {
+    match local(core, op).await? {
+        Event::File { len, modified } => Ok((len, modified)),
+        other => Err(ops::unexpected(&other)),
+    }
+}
+
+/// `len` bytes of the local file from `offset`.
+async fn read_at(core: &mut Core, offset: u64, len: u64) -> Result<Vec<u8>> {
+    if len == 0 {
+        return Ok(Vec::new());
+    }
+    match local(core, LocalOp::ReadAt { offset, len }).await? {
+        Event::Bytes(bytes) if bytes.len() as u64 == len => Ok(bytes),
+        Event::Bytes(_) => Err(Error::io(Phase::Local)(std::io::Error::new(
+            std::io::ErrorKind::UnexpectedEof,
+            "the local file is shorter than expected",
+        ))),
+        other => Err(ops::unexpected(&other)),
+    }
+}
+
+async fn sleep(core: &mut Core, wait: Duration) {
+    if !wait.is_zero() {
+        let until = core.now() + wait;
+        core.perform(Action::Sleep { until }).await;
+    }
+}
+
+/// Waits as the rate limit asks after `bytes` moved.
+async fn pace(core: &mut Core, run: &mut TransferRun, bytes: u64) {
+    let pause = run.pause(core.now(), usize::try_from(bytes).unwrap_or(usize::MAX));
+    sleep(core, pause).await;
+}
+
+/// `SIZE` and `MDTM` of a remote file; `None` for what the server will not
+/// tell (any 5xx reply: some servers refuse SIZE for files they would
+/// send, so a missing file is left for RETR to report).
+pub(crate) async fn remote_stat(core: &mut Core, path: &[u8], mdtm: bool) -> Result<RemoteStat> {
+    let size = unless_refused(ops::size(core, path).await)?;
+    let modified = if mdtm {
+        unless_refused(ops::mdtm(core, path).await)?
+    } else {
+        None
+    };
+    Ok(RemoteStat { size, modified })
+}
+
+/// Opens a new control connection to the same server address in place of
+/// the old one, runs TLS as configured, logs in again and returns to the
+/// directory. A failure leaves the connection unusable.
+pub(crate) async fn reconnect(core: &mut Core) -> Result<()> {
+    let replay = core.memory.replay()?;
+    let memory = core.memory.clone();
+    let mode = core.session.mode();
+    let peer = core.session.peer();
+    core.reset();
+    let mut result = ops::connect(core, Target::Addr(peer)).await;
+    if result.is_ok() {
+        core.session.set_mode(mode);
+        result = ops::replay(core, replay).await;
+    }
+    core.memory = memory;
+    match result {
+        Ok(()) => {
+            tracing::info!(target: "ftpkit::control", host = %core.host, "reconnected");
+            Ok(())
+        }
+        Err(e) => {
+            core.unusable = true;
+            Err(e)
+        }
+    }
+}
+
+/// After a failed attempt: gives up with the error, or waits, reconnects
+/// if the connection is gone (a failed reconnect is one more failure),
+/// and lets the caller go on.
+async fn on_error(core: &mut Core, run: &mut TransferRun, error: Error) -> Result<()> {
+    let mut error = error;
+    loop {
+        let retry = run.on_error(error)?;
+        sleep(core, retry.wait).await;
+        if !(core.is_unusable() || retry.reconnect) {
+            return Ok(());
+        }
+        match reconnect(core).await {
+            Ok(()) => return Ok(()),
+            Err(e) => error = e,
+        }
+    }
+}
+
+// ----- download -------------------------------------------------------
+
+/// Downloads `remote` to `local` through `LOCAL.part`, renamed only once
+/// complete and verified; on failure the `.part` file stays.
+pub(crate) async fn download(
+    core: &mut Core,
+    remote: Arg,
+    local_path: PathBuf,
+    options: TransferOptions,
+    known: Option<RemoteStat>,
+) -> Result<TransferReport> {
+    let part = part_path(&local_path);
+    let mut run = TransferRun::new(&options);
+    run.set_known(known);
+    let mut first = true;
+    loop {
+        let result = download_once(core, &remote, &part, &options, &mut run, first).await;
+        first = false;
+        match result {
+            Ok(Attempt::Done) => break,
+            Ok(Attempt::Restart) => run.check_restarts()?,
+            Err(e) => on_error(core, &mut run, e).await?,
+        }
+    }
+    local(core, LocalOp::Close).await?;
+    local(
+        core,
+        LocalOp::Rename {
+            from: part,
+            to: local_path,
+        },
+    )
+    .await?;
+    Ok(run.report)
+}
+
+/// Why [`receive`] stopped early.
+enum Received {
+    /// The re-fetched overlap differs from the bytes already here.
+    Mismatch,
+    /// Any other failure.
+    Failed(Error),
+}
+
+impl From<Error> for Received {
+    fn from(e: Error) -> Received {
+        Received::Failed(e)
+    }
+}
+
+async fn download_once(
+    core: &mut Core,
+    remote: &Arg,
+    part: &Path,
+    options: &TransferOptions,
+    run: &mut TransferRun,
+    first: bool,
+) -> Result<Attempt> {
+    ops::remember_cwd(core).await?;
+    let stat = match run.take_known() {
+        Some(stat) => stat,
+        None => {
+            let mdtm = options.preserve_mtime || options.resume;
+            remote_stat(core, remote.as_bytes(), mdtm).await?
+        }
+    };
+    if !run.check_unchanged(stat) {
+        return Ok(Attempt::Restart);
+    }
+    let (len, _) = local_stat(core, LocalOp::OpenPart(part.to_path_buf())).await?;
+    let have = if run.take_from_start() { 0 } else { len };
+    let plan = ResumePlan::new(have, stat.size);
+    if first {
+        run.report.resumed_from = plan.resume_point();
+    }
+    let tail = read_at(core, plan.rest, plan.overlap).await?;
+    local(core, LocalOp::Truncate(plan.resume_point())).await?;
+    let mut overlap = Overlap::new(tail);
+    match receive(core, remote, plan.rest, &mut overlap, run).await {
+        Err(Received::Mismatch) => {
+            tracing::warn!(
+                target: "ftpkit::transfer",
+                "the local .part file does not match the remote file; starting over"
+            );
+            run.restart();
+            return Ok(Attempt::Restart);
+        }
+        Err(Received::Failed(e)) => return Err(e),
+        Ok(()) if !overlap.is_complete() => {
+            // The server sent less than the bytes already here: the file
+            // is shorter than it was.
+            run.restart();
+            return Ok(Attempt::Restart);
+        }
+        Ok(()) => {}
+    }
+    let (local_len, _) = local_stat(core, LocalOp::Stat).await?;
+    run.report.size = local_len;
+    if options.verify != Verify::Off {
+        // SIZE only: a file rewritten to the same size within the
+        // transfer is left to the content hash.
+        let after = RemoteStat {
+            modified: stat.modified,
+            ..remote_stat(core, remote.as_bytes(), false).await?
+        };
+        if !run.check_unchanged(after) {
+            return Ok(Attempt::Restart);
+        }
+        run.report.verified = verify(core, remote, local_len, after.size, options).await?;
+    }
+    // One order for every driver: the time first, then fsync, which makes
+    // the data and the time durable together.
+    if options.preserve_mtime
+        && let Some(modified) = stat.modified
+    {
+        run.report.mtime_preserved = local(core, LocalOp::SetModified(modified)).await.is_ok();
+    }
+    if options.sync {
+        local(core, LocalOp::Sync).await?;
+    }
+    Ok(Attempt::Done)
+}
+
+/// Aborts the transfer in progress, its error left aside: the caller has
+/// a better one to report.
+async fn abort_quietly(core: &mut Core, reset: bool) {
+    let _ = ops::abort_transfer(core, reset).await;
+}
+
+/// Receives `remote` from `rest` into the local file (positioned at the
+/// resume point): the overlap chunk by chunk through the core, compared
+/// with the bytes already here; the rest moved by the driver in bulk, or
+/// block by block when the rate is limited. Then the final reply.
+async fn receive(
+    core: &mut Core,
+    remote: &Arg,
+    rest: u64,
+    overlap: &mut Overlap,
+    run: &mut TransferRun,
+) -> std::result::Result<(), Received> {
+    let block = run.block_size(core.config.block_size);
+    let command = Command::Retr(remote.clone());
+    let rest_arg = (rest > 0).then_some(rest);
+    let request = DataRequest {
+        command: command.clone(),
+        transfer_type: TransferType::Binary,
+        rest: rest_arg,
+    };
+    let announced = ops::open_data(core, request).await?;
+    let expected = rules::expected_size(announced, TransferType::Binary, rest_arg);
+    let paced = run.is_paced();
+    let mut received = 0u64;
+    loop {
+        if overlap.is_complete() {
+            let pump = Action::Pump {
+                direction: PumpDirection::Receive,
+                offset: rest + received,
+                max: paced.then_some(block as u64),
+                block,
+                idle: core.config.timeout,
+            };
+            match core.perform(pump).await {
+                Event::Pumped { bytes, eof } => {
+                    received += bytes;
+                    run.report.transferred += bytes;
+                    if paced {
+                        pace(core, run, bytes).await;
+                    }
+                    if eof {
+                        break;
+                    }
+                }
+                event => {
+                    abort_quietly(core, false).await;
+                    return Err(pump_error(event).into());
+                }
+            }
+            continue;
+        }
+        let deadline = core.idle_deadline();
+        match core.perform(Action::ReadData { deadline }).await {
+            Event::Bytes(chunk) => {
+                let n = chunk.len() as u64;
+                let Ok(fresh) = overlap.feed(&chunk) else {
+                    abort_quietly(core, false).await;
+                    return Err(Received::Mismatch);
+                };
+                if !fresh.is_empty()
+                    && let Err(e) = local(core, LocalOp::Write(fresh.to_vec())).await
+                {
+                    abort_quietly(core, false).await;
+                    return Err(e.into());
+                }
+                received += n;
+                run.report.transferred += n;
+                if paced {
+                    pace(core, run, n).await;
+                }
+                core.perform(Action::Progress(rest + received)).await;
+            }
+            Event::Eof => break,
+            event => {
+                abort_quietly(core, false).await;
+                return Err(pump_error(event).into());
+            }
+        }
+    }
+    let reply = ops::final_reply(core).await?;
+    rules::finish_download(&command, reply, expected, received)?;
+    Ok(())
+}
+
+/// The error of a data action that did not complete.
+fn pump_error(event: Event) -> Error {
+    match event {
+        Event::Failed(e) => e,
+        Event::TimedOut => ops::timed_out(Phase::Data),
+        other => ops::unexpected(&other),
+    }
+}
+
+/// Everything `remote` holds from `rest`, in memory (the overlap an upload
+/// compares).
+async fn fetch(core: &mut Core, remote: &Arg, rest: u64) -> Result<Vec<u8>> {
+    let command = Command::Retr(remote.clone());
+    let rest_arg = (rest > 0).then_some(rest);
+    let request = DataRequest {
+        command: command.clone(),
+        transfer_type: TransferType::Binary,
+        rest: rest_arg,
+    };
+    let announced = ops::open_data(core, request).await?;
+    let expected = rules::expected_size(announced, TransferType::Binary, rest_arg);
+    let mut data = Vec::new();
+    loop {
+        let deadline = core.idle_deadline();
+        match core.perform(Action::ReadData { deadline }).await {
+            Event::Bytes(chunk) => data.extend_from_slice(&chunk),
+            Event::Eof => break,
+            event => {
+                abort_quietly(core, false).await;
+                return Err(pump_error(event));
+            }
+        }
+    }
+    let reply = ops::final_reply(core).await?;
+    rules::finish_download(&command, reply, expected, data.len() as u64)?;
+    Ok(data)
+}
+
+/// Compares sizes, then a content hash if the server offers one and the
+/// options ask for it.
+async fn verify(
+    core: &mut Core,
+    remote: &Arg,
+    local_len: u64,
+    remote_size: Option<u64>,
+    options: &TransferOptions,
+) -> Result<Verified> {
+    let mut verified = Verified {
+        size: check_size(remote_size, local_len)?,
+        hash: None,
+    };
+    if options.verify == Verify::Auto
+        && let Some((command, remote_digest)) =
+            optional(ops::remote_hash(core, remote.as_bytes()).await)?.flatten()
+    {
+        let algorithm = command.algorithm();
+        let local_digest = match local(core, LocalOp::Hash(algorithm)).await? {
+            Event::Bytes(digest) => digest,
+            other => return Err(ops::unexpected(&other)),
+        };
+        check_hash(algorithm, &remote_digest, &local_digest)?;
+        verified.hash = Some(algorithm);
+    }
+    Ok(verified)
+}
+
+// ----- upload -----------------------------------------------------------
+
+/// Uploads `local` to `remote`, retrying and resuming within the call; a
+/// file already on the server under the final name is replaced, never
+/// appended to.
+pub(crate) async fn upload(
+    core: &mut Core,
+    local_path: PathBuf,
+    remote: Vec<u8>,
+    options: TransferOptions,
+) -> Result<TransferReport> {
+    let final_name = Arg::path(&remote)?;
+    let target = if options.temp_name {
+        Arg::path(part_name(&remote))?
+    } else {
+        final_name.clone()
+    };
+    let before = local_stat(core, LocalOp::OpenRead(local_path)).await?;
+    let mut run = TransferRun::new(&options);
+    let mut first = true;
+    loop {
+        let result = upload_once(core, before, &target, &options, &mut run, first).await;
+        first = false;
+        match result {
+            Ok(()) => break,
+            Err(e) => on_error(core, &mut run, e).await?,
+        }
+    }
+    local(core, LocalOp::Close).await?;
+    if options.temp_name {
+        finish_temp_name(core, &target, &final_name).await?;
+    }
+    if options.preserve_mtime {
+        ops::features(core).await?;
+        if core.session.features().is_some_and(|f| f.supports("MFMT")) {
+            let command = Command::Mfmt(Timeval::new(before.1), final_name);
+            let reply = ops::exchange(core, &command).await?;
+            run.report.mtime_preserved = reply.code().is_completion();
+        }
+    }
+    Ok(run.report)
+}
+
+async fn upload_once(
+    core: &mut Core,
+    before: (u64, SystemTime),
+    target: &Arg,
+    options: &TransferOptions,
+    run: &mut TransferRun,
+    first: bool,
+) -> Result<()> {
+    if local_stat(core, LocalOp::Stat).await? != before {
+        return Err(VerifyError::LocalChanged.into());
+    }
+    let local_len = before.0;
+    ops::remember_cwd(core).await?;
+    // What the server already holds: only ours (the temporary name, or an
+    // earlier attempt of this call) is ever resumed.
+    let from_start = run.take_from_start();
+    let have = if upload_may_resume(options, from_start, first) {
+        match ops::size(core, target.as_bytes()).await {
+            Ok(n) => n,
+            Err(Error::Reply { reply, .. }) if reply.code().is_permanent() => 0,
+            Err(e) => return Err(e),
+        }
+    } else {
+        0
+    };
+    let mut plan = ResumePlan::new(have, Some(local_len));
+    if plan.overlap > 0 {
+        let ours = read_at(core, plan.rest, plan.overlap).await?;
+        let theirs = fetch(core, target, plan.rest).await?;
+        if theirs != ours {
+            tracing::warn!(
+                target: "ftpkit::transfer",
+                "the bytes on the server do not match the local file; starting over"
+            );
+            run.restart();
+            plan = ResumePlan::FROM_START;
+        }
+    }
+    if first {
+        run.report.resumed_from = plan.resume_point();
+    }
+    let start = plan.resume_point();
+    if start < local_len || local_len == 0 {
+        local(core, LocalOp::Seek(start)).await?;
+        let sent = if start == 0 {
+            send(core, Command::Stor(target.clone()), None, start, run).await
+        } else {
+            match send(core, Command::Appe(target.clone()), None, start, run).await {
+                Err(e) if appe_unsupported(&e) => {
+                    // No APPE: restart the STOR at the offset instead.
+                    local(core, LocalOp::Seek(start)).await?;
+                    let stor = Command::Stor(target.clone());
+                    send(core, stor, Some(start), start, run).await
+                }
+                other => other,
+            }
+        };
+        run.report.transferred += sent?;
+    }
+    run.report.size = local_len;
+    if local_stat(core, LocalOp::Stat).await? != before {
+        return Err(VerifyError::LocalChanged.into());
+    }
+    if options.verify != Verify::Off {
+        let remote_size = optional(ops::size(core, target.as_bytes()).await)?;
+        run.report.verified = verify(core, target, local_len, remote_size, options).await?;
+    }
+    Ok(())
+}
+
+/// Sends the rest of the local file (from `base`, where it is positioned)
+/// with `command`: in bulk, or block by block when the rate is limited.
+/// Then closes the data connection properly and checks the final reply.
+async fn send(
+    core: &mut Core,
+    command: Command,
+    rest: Option<u64>,
+    base: u64,
+    run: &mut TransferRun,
+) -> Result<u64> {
+    let block = run.block_size(core.config.block_size);
+    let request = DataRequest {
+        command: command.clone(),
+        transfer_type: TransferType::Binary,
+        rest,
+    };
+    ops::open_data(core, request).await?;
+    let paced = run.is_paced();
+    let mut sent = 0u64;
+    loop {
+        let pump = Action::Pump {
+            direction: PumpDirection::Send {
+                sendfile: !paced && core.config.sendfile,
+            },
+            offset: base + sent,
+            max: paced.then_some(block as u64),
+            block,
+            idle: core.config.timeout,
+        };
+        match core.perform(pump).await {
+            Event::Pumped { bytes, eof } => {
+                sent += bytes;
+                if paced {
+                    pace(core, run, bytes).await;
+                }
+                if eof {
+                    break;
+                }
+            }
+            event => {
+                abort_quietly(core, true).await;
+                return Err(pump_error(event));
+            }
+        }
+    }
+    let deadline = core.idle_deadline();
+    match core.perform(Action::FinishUpload { deadline }).await {
+        Event::Done => {}
+        event => {
+            core.unusable = true;
+            return Err(pump_error(event));
+        }
+    }
+    let reply = ops::final_reply(core).await?;
+    finish_transfer(&command, reply)?;
+    Ok(sent)
+}
+
+/// Makes the temporary upload visible under its final name, replacing a
+/// file already there if the server will not rename over it.
+async fn finish_temp_name(core: &mut Core, temp: &Arg, final_name: &Arg) -> Result<()> {
+    match ops::rename(core, temp.as_bytes(), final_name.as_bytes()).await {
+        Err(e) if rename_over_refused(&e) => {
+            let dele = Command::Dele(final_name.clone());
+            ops::run(core, dele, Expect::Completion).await?;
+            ops::rename(core, temp.as_bytes(), final_name.as_bytes()).await?;
+            Ok(())
+        }
+        other => other.map(drop),
+    }
+}
