@@ -390,7 +390,10 @@ class ProxyThread:
         return asyncio.run_coroutine_threadsafe(self._snapshot(), self.loop).result(10)
 
     def reset(self):
-        self.loop.call_soon_threadsafe(self.proxy.stats.reset)
+        asyncio.run_coroutine_threadsafe(self._reset(), self.loop).result(10)
+
+    async def _reset(self):
+        self.proxy.stats.reset()
 
     async def _snapshot(self):
         return self.proxy.stats.snapshot()
