@@ -149,7 +149,7 @@ class LatencyProxy:
                     if eof:
                         await queue.put((max(now, link_free) + self.delay, None))
                         return
-            except (ConnectionError, OSError) as e:
+            except Exception as e:  # a reset, or a reply the filter could not use: abort
                 failure.append(e)
                 await queue.put((now, None))
 
