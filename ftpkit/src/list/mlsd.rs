@@ -125,6 +125,11 @@ fn parse_facts(line: &[u8], keep_self: bool) -> Option<Entry> {
         kind,
         size: size.or(sizd),
         modified,
+        time_precision: if modified.is_some() {
+            super::TimePrecision::Second
+        } else {
+            super::TimePrecision::None
+        },
         permissions,
         owner: text(owner),
         group: text(group),

@@ -10,7 +10,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use super::entry::{Entry, EntryKind, at};
+use super::entry::{Entry, EntryKind, TimePrecision, at};
 use crate::{
     name::Name,
     proto::parse::{civil_date, civil_to_system_time},
@@ -41,7 +41,7 @@ pub fn parse_unix(line: &[u8], now: SystemTime) -> Option<Entry> {
         None => return None,
     };
     // The date follows the size: find it, after the ids.
-    let (date_at, modified, date_end) = (first_id + 1..spans.len())
+    let (date_at, (modified, precision), date_end) = (first_id + 1..spans.len())
         .find_map(|i| parse_date(line, &spans, i, now).map(|(t, end)| (i, t, end)))?;
     let size_field = field(line, &spans, date_at.checked_sub(1)?)?;
     let device_kind = matches!(kind_char, b'b' | b'c');
@@ -91,6 +91,7 @@ pub fn parse_unix(line: &[u8], now: SystemTime) -> Option<Entry> {
         kind,
         size,
         modified: Some(modified),
+        time_precision: precision,
         permissions: Some(permissions),
         owner,
         group,
@@ -196,13 +197,14 @@ pub(super) fn field<'a>(line: &'a [u8], spans: &Fields, i: usize) -> Option<&'a 
     line.get(start..end)
 }
 
-/// A date starting at field `i`: the time and the byte offset where it ends.
+/// A date starting at field `i`: the time, how precisely the line gives
+/// it, and the byte offset where it ends.
 fn parse_date(
     line: &[u8],
     spans: &Fields,
     i: usize,
     now: SystemTime,
-) -> Option<(SystemTime, usize)> {
+) -> Option<((SystemTime, TimePrecision), usize)> {
     let first = field(line, spans, i)?;
     if let Some(month) = month(first) {
         let day = small(field(line, spans, i + 1)?, 1, 31)?;
@@ -215,11 +217,11 @@ fn parse_date(
                 Some(t) if now.checked_add(DAY).is_none_or(|limit| t <= limit) => t,
                 _ => at(year - 1, month, day, hour, minute, 0)?,
             };
-            return Some((t, end));
+            return Some(((t, TimePrecision::Minute), end));
         }
         if third.len() == 4 {
             let year = i64::from(small(third, 1900, 9999)?);
-            return Some((at(year, month, day, 0, 0, 0)?, end));
+            return Some(((at(year, month, day, 0, 0, 0)?, TimePrecision::Day), end));
         }
         return None;
     }
@@ -230,9 +232,13 @@ fn parse_date(
         let day = small(first.get(8..10)?, 1, 31)?;
         let time = field(line, spans, i + 1)?;
         let (hour, minute) = hh_mm(time.get(..5)?)?;
-        let (second, nanos) = match time.get(5..) {
-            Some([]) => (0, 0),
-            Some([b':', s1, s2, frac @ ..]) => (small(&[*s1, *s2], 0, 60)?, fraction(frac)?),
+        let (second, nanos, precision) = match time.get(5..) {
+            Some([]) => (0, 0, TimePrecision::Minute),
+            Some([b':', s1, s2, frac @ ..]) => (
+                small(&[*s1, *s2], 0, 60)?,
+                fraction(frac)?,
+                TimePrecision::Second,
+            ),
             _ => return None,
         };
         let t = civil_to_system_time(year, month, day, hour, minute, second, nanos)?;
@@ -244,9 +250,9 @@ fn parse_date(
                 east if east >= 0 => t.checked_sub(Duration::from_secs(east.unsigned_abs()))?,
                 west => t.checked_add(Duration::from_secs(west.unsigned_abs()))?,
             };
-            return Some((t, spans.get(i + 2)?.1));
+            return Some(((t, precision), spans.get(i + 2)?.1));
         }
-        return Some((t, spans.get(i + 1)?.1));
+        return Some(((t, precision), spans.get(i + 1)?.1));
     }
     None
 }
@@ -360,11 +366,27 @@ mod tests {
         owner: Option<&str>,
         group: Option<&str>,
     ) -> Entry {
+        // What the line's date gives: a time with seconds, a time of day,
+        // or a year in its place (the day only).
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let clock = |w: &&str, colons: usize| {
+            w.len() >= 4
+                && w.matches(':').count() == colons
+                && w.starts_with(|c: char| c.is_ascii_digit())
+        };
+        let time_precision = if words.iter().any(|w| clock(w, 2)) {
+            TimePrecision::Second
+        } else if words.iter().any(|w| clock(w, 1)) {
+            TimePrecision::Minute
+        } else {
+            TimePrecision::Day
+        };
         Entry {
             name: Name::from(name),
             kind,
             size,
             modified,
+            time_precision,
             permissions: Some(permissions),
             owner: owner.map(str::to_owned),
             group: group.map(str::to_owned),
@@ -1004,6 +1026,7 @@ mod tests {
                     kind: kind.clone(),
                     size: Some(42 << (i * 10)),
                     modified: at(2023 - i as i64 * 30, 7, 14, 9, 26, 0),
+                    time_precision: TimePrecision::Minute,
                     permissions: Some(0o4755 ^ (i as u32 * 0o1111)),
                     owner: Some("alice".into()),
                     group: Some("staff".into()),
