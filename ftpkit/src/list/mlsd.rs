@@ -161,6 +161,8 @@ fn mlsd_kind(value: &[u8]) -> (EntryKind, bool) {
                     .iter()
                     .position(|&b| b == b':')
                     .and_then(|i| value.get(i + 1..))
+                    // `slink:` with nothing after it names no target.
+                    .filter(|target| !target.is_empty())
                     .map(Name::from),
             }
         }
@@ -228,6 +230,10 @@ mod tests {
         .unwrap();
         assert_eq!((e.permissions, e.owner), (None, None));
         // Symlinks (RFC 3659 leaves OS.unix types to servers: proftpd's form)
+        for no_target in [&b"type=OS.unix=slink:; l"[..], b"type=OS.unix=symlink; l"] {
+            let e = parse_mlsd_entry(no_target).unwrap();
+            assert_eq!(e.kind, EntryKind::Symlink { target: None });
+        }
         let e = parse_mlsd_entry(b"type=OS.unix=slink:/etc/hosts;size=10; link").unwrap();
         assert_eq!(
             e.kind,

@@ -79,10 +79,18 @@ pub fn parse_unix(line: &[u8], now: SystemTime) -> Option<Entry> {
             Some(arrow) => (
                 rest.get(..arrow)?,
                 EntryKind::Symlink {
-                    target: Some(Name::from(rest.get(arrow + 4..)?)),
+                    // `name -> ` with nothing after it names no target.
+                    target: rest
+                        .get(arrow + 4..)
+                        .filter(|target| !target.is_empty())
+                        .map(Name::from),
                 },
             ),
-            None => (rest, EntryKind::Symlink { target: None }),
+            // `name ->` with the trailing space trimmed: no target either.
+            None => (
+                rest.strip_suffix(b" ->").unwrap_or(rest),
+                EntryKind::Symlink { target: None },
+            ),
         },
         _ => (rest, EntryKind::Other),
     };
@@ -598,6 +606,18 @@ mod tests {
             Some("root"),
             Some("root"),
         ));
+        for bare in [
+            "lrwxrwxrwx 1 u g 4 Jan  1  2020 link -> ",
+            "lrwxrwxrwx 1 u g 4 Jan  1  2020 link ->",
+            "lrwxrwxrwx 1 u g 4 Jan  1  2020 link",
+        ] {
+            let e = parse_unix(bare.as_bytes(), now()).unwrap();
+            assert_eq!(
+                (e.name.as_bytes(), e.kind),
+                (&b"link"[..], EntryKind::Symlink { target: None }),
+                "{bare:?}"
+            );
+        }
         // " -> " in a plain file's name is part of the name.
         let l = "-rw-r--r-- 1 u g 1 Mar  3 10:00 x -> y";
         check(entry(
