@@ -147,6 +147,62 @@ fn prefer<'a>(slot: &mut Ranked<'a>, rank: u8, value: &'a [u8]) {
     }
 }
 
+/// The MLST facts ftpkit reads, in the order it asks for them.
+const WANTED_FACTS: [&str; 12] = [
+    "type",
+    "size",
+    "modify",
+    "perm",
+    "unix.mode",
+    "unix.ownername",
+    "unix.groupname",
+    "unix.owner",
+    "unix.group",
+    "unix.uid",
+    "unix.gid",
+    "sizd",
+];
+
+/// The argument of `OPTS` that turns on every fact ftpkit reads which the
+/// server offers (its FEAT line `MLST type*;size*;modify;perm;unix.mode;`,
+/// where `*` marks the facts sent already), e.g.
+/// `MLST type;size;modify;perm;unix.mode;`; `None` when every such fact
+/// is on already (nothing to ask). RFC 3659 §7.9: the request names the
+/// whole set wanted, so the facts already on are named again.
+///
+/// ```
+/// use ftpkit::list::mlsd::mlst_opts_argument;
+/// assert_eq!(
+///     mlst_opts_argument("type*;size*;modify*;perm;unix.mode;media-type;").as_deref(),
+///     Some("MLST type;size;modify;perm;unix.mode;")
+/// );
+/// assert_eq!(mlst_opts_argument("type*;size*;modify*;"), None);
+/// ```
+pub fn mlst_opts_argument(offered: &str) -> Option<String> {
+    let facts: Vec<(&str, bool)> = offered
+        .split(';')
+        .map(str::trim)
+        .filter(|f| !f.is_empty())
+        .map(|f| match f.strip_suffix('*') {
+            Some(name) => (name, true),
+            None => (f, false),
+        })
+        .collect();
+    let mut missing = false;
+    let mut argument = String::from("MLST ");
+    for wanted in WANTED_FACTS {
+        if let Some(&(name, on)) = facts.iter().find(|(n, _)| n.eq_ignore_ascii_case(wanted)) {
+            missing |= !on;
+            // The server's own spelling; only plain fact names are sent.
+            if name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-') {
+                argument.push_str(name);
+                argument.push(';');
+            }
+        }
+    }
+    missing.then_some(argument)
+}
+
 /// The kind for a `type` fact, and whether it is `cdir` or `pdir` (the
 /// listed directory or its parent, which listings skip).
 fn mlsd_kind(value: &[u8]) -> (EntryKind, bool) {
