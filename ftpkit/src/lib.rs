@@ -58,6 +58,7 @@ pub use proto::{
     hash::HashAlgorithm,
     resume::{
         RemoteStat, RetryPolicy, TransferOptions, TransferReport, Verified, Verify, VerifyError,
+        part_path,
     },
 };
 pub use tls::{TlsConfig, TlsMode};

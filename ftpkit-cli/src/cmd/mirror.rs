@@ -17,12 +17,12 @@ use std::{
 };
 
 use ftpkit::{
-    Client, EntryKind, RemoteStat, TransferReport,
-    blocking::ListingFormat,
+    Client, EntryKind, RemoteStat, TimePrecision, TransferReport,
     pool::{Pool, PoolConfig},
 };
 use indicatif::{ProgressBar, ProgressStyle};
 
+use super::check_name;
 use crate::{args::Global, failure::Failure, glob, output, plan::Target};
 
 /// What `mirror` was asked to do.
@@ -50,6 +50,9 @@ type Rel = Vec<String>;
 struct FileInfo {
     size: Option<u64>,
     modified: Option<SystemTime>,
+    /// How precisely `modified` is known: the second on a local disk and
+    /// from MLSD or MDTM, the minute or the day from LIST.
+    precision: TimePrecision,
 }
 
 /// One side's tree: files and directories by relative path.
@@ -57,9 +60,8 @@ struct FileInfo {
 struct Tree {
     files: BTreeMap<Rel, FileInfo>,
     dirs: BTreeSet<Rel>,
-    /// Whether times are exact to the second (MLSD, a local disk) or
-    /// coarse (LIST: minutes, or days for old files).
-    coarse_times: bool,
+    /// Entries skipped because their name is unsafe as a local one.
+    refused: usize,
 }
 
 /// Runs the mirror.
@@ -79,6 +81,7 @@ pub fn run(src: &str, dst: &str, options: &MirrorOptions, global: &Global) -> Re
         eprintln!("ftpkit: warning: {msg}");
     };
 
+    let refused;
     let connector = super::Connector::new(&target, global)?;
     let mut lister = connector.connect()?;
     if options.reverse {
@@ -125,6 +128,7 @@ pub fn run(src: &str, dst: &str, options: &MirrorOptions, global: &Global) -> Re
         }
         let _ = lister.quit();
         summary(global, &plan, &reports, warnings, options);
+        refused = source.refused;
     } else {
         fs::create_dir_all(&local).map_err(|e| Failure::Local(local.clone(), e))?;
         let source = walk_remote(&mut lister, &root, &filter, &mut warn)?;
@@ -143,7 +147,7 @@ pub fn run(src: &str, dst: &str, options: &MirrorOptions, global: &Global) -> Re
         // Never write through a local symlink, planted or not.
         plan.copies.retain(|(rel, _)| {
             let safe = local_path(&local, rel).is_some_and(|path| {
-                !fs::symlink_metadata(ftpkit::proto::resume::part_path(&path))
+                !fs::symlink_metadata(ftpkit::part_path(&path))
                     .is_ok_and(|m| m.file_type().is_symlink())
             });
             if !safe {
@@ -168,6 +172,10 @@ pub fn run(src: &str, dst: &str, options: &MirrorOptions, global: &Global) -> Re
             }
         }
         summary(global, &plan, &reports, warnings, options);
+        refused = source.refused;
+    }
+    if refused > 0 {
+        return Err(Failure::Skipped(refused));
     }
     Ok(())
 }
@@ -228,21 +236,6 @@ impl Filter {
     }
 }
 
-/// A name from either side as a path component, or why it is refused
-/// (see [`ftpkit::Name::safe_component`]).
-fn check_name(name: &[u8]) -> Result<String, String> {
-    let shown = ftpkit::Name::from(name).escaped();
-    match ftpkit::Name::from(name).safe_component() {
-        Some(text) => Ok(text.to_owned()),
-        None if std::str::from_utf8(name).is_err() => Err(format!("{shown}: not UTF-8")),
-        None if name.iter().any(|&b| b == b'/' || b == b'\\') && name != b".." => {
-            Err(format!("{shown}: contains a path separator"))
-        }
-        None if matches!(name, b"" | b"." | b"..") => Err(format!("{shown:?}: not a file name")),
-        None => Err(format!("{shown}: contains control characters")),
-    }
-}
-
 /// Lists the remote tree under `root`, breadth first.
 fn walk_remote(
     client: &mut Client,
@@ -255,9 +248,6 @@ fn walk_remote(
     while let Some(dir) = queue.pop_front() {
         let path = remote_path(root, &dir);
         let mut entries = client.list_entries(&path)?;
-        if entries.format() == ListingFormat::List {
-            tree.coarse_times = true;
-        }
         let mut listed = Vec::new();
         for entry in entries.by_ref() {
             listed.push(entry?);
@@ -265,19 +255,24 @@ fn walk_remote(
         drop(entries);
         for entry in listed {
             let shown_path = || {
-                format!(
-                    "{}/{}",
-                    String::from_utf8_lossy(&path),
-                    entry.name.escaped()
-                )
+                ftpkit::Name::from(remote_path(
+                    &path,
+                    &[entry.name.to_string_lossy().into_owned()],
+                ))
+                .escaped()
             };
+            // `.` and `..` (some LISTs show them) are not entries.
+            if matches!(entry.name.as_bytes(), b"." | b"..") {
+                continue;
+            }
             let name = match check_name(entry.name.as_bytes()) {
                 Ok(name) => name,
                 Err(why) => {
                     warn(format!(
                         "skipping a server entry in {}: {why}",
-                        String::from_utf8_lossy(&path)
+                        super::shown_folder(&path)
                     ));
+                    tree.refused += 1;
                     continue;
                 }
             };
@@ -297,6 +292,7 @@ fn walk_remote(
                             FileInfo {
                                 size: entry.size,
                                 modified: entry.modified,
+                                precision: entry.time_precision,
                             },
                         );
                     }
@@ -338,6 +334,7 @@ fn walk_local(
                         "skipping a local entry in {}: {why}",
                         path.display()
                     ));
+                    tree.refused += 1;
                     continue;
                 }
             };
@@ -361,6 +358,7 @@ fn walk_local(
                     FileInfo {
                         size: Some(meta.len()),
                         modified: meta.modified().ok(),
+                        precision: TimePrecision::Second,
                     },
                 );
             }
@@ -398,25 +396,21 @@ impl Plan {
             let same = match dest.files.get(rel) {
                 None => false,
                 Some(dst) => {
-                    // Times from LIST are coarse: ask MDTM when sizes agree.
-                    let mut src_time = src.modified;
-                    let mut dst_time = dst.modified;
+                    // Times from LIST are coarse: ask MDTM for the second
+                    // when sizes agree; without it, compare at the
+                    // coarser precision of the two sides.
+                    let mut src = src.clone();
+                    let mut dst = dst.clone();
                     if src.size == dst.size && src.size.is_some() {
-                        let remote_time = if reverse {
-                            &mut dst_time
-                        } else {
-                            &mut src_time
-                        };
-                        let coarse = if reverse {
-                            dest.coarse_times
-                        } else {
-                            source.coarse_times
-                        };
-                        if coarse {
-                            *remote_time = lister.mdtm(remote_path(root, rel)).ok();
+                        let remote = if reverse { &mut dst } else { &mut src };
+                        if remote.precision < TimePrecision::Second
+                            && let Ok(exact) = lister.mdtm(remote_path(root, rel))
+                        {
+                            remote.modified = Some(exact);
+                            remote.precision = TimePrecision::Second;
                         }
                     }
-                    up_to_date(src.size, src_time, dst.size, dst_time)
+                    up_to_date(&src, &dst)
                 }
             };
             if same {
@@ -471,19 +465,21 @@ impl Plan {
     }
 }
 
-/// Same size, and the destination not older than the source (a second of
-/// slack for file systems that round times).
-fn up_to_date(
-    src_size: Option<u64>,
-    src_time: Option<SystemTime>,
-    dst_size: Option<u64>,
-    dst_time: Option<SystemTime>,
-) -> bool {
-    if src_size.is_none() || src_size != dst_size {
+/// Same size, and the destination not older than the source, compared at
+/// the coarser precision of the two times (a LIST time known to the
+/// minute is not older than the same minute with seconds), with a second
+/// of slack for file systems that round times.
+fn up_to_date(src: &FileInfo, dst: &FileInfo) -> bool {
+    if src.size.is_none() || src.size != dst.size {
         return false;
     }
-    match (src_time, dst_time) {
-        (Some(src), Some(dst)) => dst + Duration::from_secs(1) >= src,
+    match (src.modified, dst.modified) {
+        (Some(src_time), Some(dst_time)) => {
+            let at = src.precision.coarser(dst.precision);
+            let (src_time, dst_time) = (at.truncate(src_time), at.truncate(dst_time));
+            dst_time >= src_time
+                || (at == TimePrecision::Second && dst_time + Duration::from_secs(1) >= src_time)
+        }
         _ => true,
     }
 }
@@ -625,15 +621,21 @@ fn copy_one(
             .progress(tick)
             .run()?
     } else {
-        c.download(&remote, &path)
-            .options(super::transfer_options(global))
-            .known_stat(RemoteStat {
+        let download = c
+            .download(&remote, &path)
+            .options(super::transfer_options(global));
+        // A time known only to the minute or the day must not become the
+        // local file's time (the next run would find it older than MDTM's
+        // second): then the library asks SIZE and MDTM itself.
+        let download = if info.precision == TimePrecision::Second {
+            download.known_stat(RemoteStat {
                 size: info.size,
                 modified: info.modified,
             })
-            .sync(global.fsync)
-            .progress(tick)
-            .run()?
+        } else {
+            download
+        };
+        download.sync(global.fsync).progress(tick).run()?
     };
     if let Some(bar) = bar {
         bar.set_message(rel.join("/"));
@@ -733,11 +735,31 @@ mod tests {
     #[test]
     fn up_to_date_needs_the_same_size_and_a_newer_copy() {
         let t = |s: u64| Some(SystemTime::UNIX_EPOCH + Duration::from_secs(s));
-        assert!(up_to_date(Some(1), t(100), Some(1), t(100)));
-        assert!(up_to_date(Some(1), t(100), Some(1), t(200)));
-        assert!(!up_to_date(Some(1), t(200), Some(1), t(100)));
-        assert!(!up_to_date(Some(1), t(100), Some(2), t(100)));
-        assert!(!up_to_date(None, t(100), Some(2), t(100)));
-        assert!(up_to_date(Some(1), None, Some(1), t(1)));
+        let f = |size: Option<u64>, modified, precision| FileInfo {
+            size,
+            modified,
+            precision,
+        };
+        let exact = |size, s| f(size, t(s), TimePrecision::Second);
+        assert!(up_to_date(&exact(Some(1), 100), &exact(Some(1), 100)));
+        assert!(up_to_date(&exact(Some(1), 100), &exact(Some(1), 200)));
+        assert!(!up_to_date(&exact(Some(1), 200), &exact(Some(1), 100)));
+        assert!(!up_to_date(&exact(Some(1), 100), &exact(Some(2), 100)));
+        assert!(!up_to_date(&exact(None, 100), &exact(Some(2), 100)));
+        assert!(up_to_date(
+            &f(Some(1), None, TimePrecision::None),
+            &exact(Some(1), 1)
+        ));
+        // LIST says 00:02 (the minute only): a copy stamped within that
+        // minute (00:02:37, from MDTM) is up to date, one from an earlier
+        // minute is not.
+        let listed = f(Some(1), t(120), TimePrecision::Minute);
+        assert!(up_to_date(&listed, &exact(Some(1), 157)));
+        assert!(up_to_date(&exact(Some(1), 157), &listed));
+        assert!(!up_to_date(&listed, &exact(Some(1), 119)));
+        // Old files: the day only.
+        let dated = f(Some(1), t(86_400), TimePrecision::Day);
+        assert!(up_to_date(&exact(Some(1), 86_400 + 5_000), &dated));
+        assert!(!up_to_date(&exact(Some(1), 2 * 86_400 + 5), &dated));
     }
 }

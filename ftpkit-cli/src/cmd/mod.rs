@@ -58,13 +58,37 @@ impl Connector {
     }
 }
 
-/// The remote size, or `None` when the server cannot tell (SIZE refused).
-pub fn remote_size(client: &mut Client, path: &[u8]) -> Result<Option<u64>, Failure> {
-    match client.size(path) {
-        Ok(size) => Ok(Some(size)),
-        Err(ftpkit::Error::Reply { .. }) => Ok(None),
-        Err(e) => Err(e.into()),
+/// A name from the server (or a local folder) as one local path
+/// component, or why it is refused: the one rule,
+/// [`ftpkit::Name::safe_component`], for every command that turns a
+/// server's name into a local one (`get` globs, `mirror`, `shell`'s
+/// `mget`). The reason shows the name escaped.
+pub fn check_name(name: &[u8]) -> Result<String, String> {
+    let shown = ftpkit::Name::from(name).escaped();
+    match ftpkit::Name::from(name).safe_component() {
+        Some(text) => Ok(text.to_owned()),
+        None if std::str::from_utf8(name).is_err() => Err(format!("{shown}: not UTF-8")),
+        None if name.iter().any(|&b| b == b'/' || b == b'\\') && name != b".." => {
+            Err(format!("{shown}: contains a path separator"))
+        }
+        None if matches!(name, b"" | b"." | b"..") => Err(format!("{shown:?}: not a file name")),
+        None => Err(format!("{shown}: contains control characters")),
     }
+}
+
+/// A remote folder as warnings name it: `.` for the login folder (an
+/// empty path), escaped.
+pub fn shown_folder(path: &[u8]) -> String {
+    if path.is_empty() {
+        ".".to_owned()
+    } else {
+        ftpkit::Name::from(path).escaped()
+    }
+}
+
+/// Prints one warning on stderr.
+pub fn warn(msg: &str) {
+    eprintln!("ftpkit: warning: {msg}");
 }
 
 /// The library's transfer options from the command line.

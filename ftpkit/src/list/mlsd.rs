@@ -194,7 +194,10 @@ pub fn mlst_opts_argument(offered: &str) -> Option<String> {
         if let Some(&(name, on)) = facts.iter().find(|(n, _)| n.eq_ignore_ascii_case(wanted)) {
             missing |= !on;
             // The server's own spelling; only plain fact names are sent.
-            if name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-') {
+            if name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
+            {
                 argument.push_str(name);
                 argument.push(';');
             }
