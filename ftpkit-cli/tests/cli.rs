@@ -9,7 +9,7 @@ use std::{
 };
 
 use ftpkit_testkit::{
-    DataFault, FakeServer, Script, UnftpServer, random_bytes, sha256_file, sha256_hex,
+    DataFault, FakeServer, MemoryServer, Script, UnftpServer, random_bytes, sha256_file, sha256_hex,
 };
 
 fn ftpkit(args: &[&str], cwd: &Path) -> Output {
@@ -696,4 +696,65 @@ fn get_and_put_retry_resume_and_say_what_was_verified() {
     let out = ftpkit_loud(&["get", "--no-verify", &url], dir.path());
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert!(stderr(&out).contains("not verified"), "{}", stderr(&out));
+}
+
+/// A glob over a listing with hostile names: each is skipped with one
+/// escaped warning, the other files still come, and the exit code says
+/// "skipped" (10), not "the server refused" (5).
+#[test]
+fn get_glob_skips_hostile_names_and_fetches_the_rest() {
+    let server = MemoryServer::start();
+    for name in [
+        "dir/a\\b.txt",
+        "dir/evil\u{1b}[2J.txt",
+        "dir/good.txt",
+        "dir/tab\there.txt",
+        "dir/zz.txt",
+    ] {
+        server.put_file(name, name.as_bytes().to_vec());
+    }
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir(dir.path().join("out")).unwrap();
+    let out = ftpkit(
+        &[
+            "get",
+            "-o",
+            "out",
+            &format!("ftp://u:p@{}/dir/*", server.addr()),
+        ],
+        dir.path(),
+    );
+    let err = stderr(&out);
+    assert_eq!(code(&out), 10, "{err}");
+    let mut saved: Vec<String> = fs::read_dir(dir.path().join("out"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    saved.sort();
+    assert_eq!(saved, ["good.txt", "zz.txt"], "{err}");
+    assert_eq!(
+        fs::read(dir.path().join("out/zz.txt")).unwrap(),
+        b"dir/zz.txt"
+    );
+    assert!(
+        !err.contains('\u{1b}') && !err.contains('\t'),
+        "raw control characters: {err:?}"
+    );
+    for shown in [
+        "a\\b.txt",
+        "evil\\u{1b}[2J.txt",
+        "tab\\there.txt",
+        "3 files skipped",
+    ] {
+        assert!(err.contains(shown), "no warning naming {shown}: {err}");
+    }
+    assert_eq!(err.matches("ftpkit: warning").count(), 3, "{err}");
+    assert!(
+        !server
+            .commands()
+            .iter()
+            .any(|c| c.starts_with("RETR") && !c.ends_with("good.txt") && !c.ends_with("zz.txt")),
+        "a refused name was fetched: {:?}",
+        server.commands()
+    );
 }
