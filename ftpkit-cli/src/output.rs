@@ -135,16 +135,16 @@ pub fn json_string(text: &str) -> String {
 
 /// The result line of a transfer on stderr: what moved and what was checked.
 pub fn report_transfer(
-    global: &crate::args::Global,
+    settings: &crate::plan::Settings,
     op: &str,
     remote: &str,
     local: &str,
     report: &ftpkit::TransferReport,
 ) {
-    if global.json_summary {
+    if settings.json_summary {
         println!("{}", transfer_json(op, remote, local, report));
     }
-    if global.quiet {
+    if settings.quiet {
         return;
     }
     let mut line = format!(

@@ -70,6 +70,43 @@ fn help_documents_the_exit_codes() {
 }
 
 #[test]
+fn subcommand_help_shows_the_options_that_apply() {
+    let dir = tempfile::tempdir().unwrap();
+    let help = |command: &str| {
+        let out = ftpkit(&[command, "--help"], dir.path());
+        assert_eq!(code(&out), 0);
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let ls = help("ls");
+    for transfer_only in [
+        "--fsync",
+        "--sendfile",
+        "--limit-rate",
+        "--retries",
+        "--no-verify",
+    ] {
+        assert!(
+            !ls.contains(transfer_only),
+            "ls --help shows {transfer_only}"
+        );
+    }
+    assert!(
+        ls.contains("TLS options:") && ls.contains("--timeout"),
+        "{ls}"
+    );
+    for command in ["get", "put", "mirror", "shell"] {
+        let text = help(command);
+        assert!(
+            text.contains("Transfer options:") && text.contains("--limit-rate"),
+            "{command}: {text}"
+        );
+    }
+    // Transfer options are the command's own: they come after it.
+    let out = ftpkit(&["--retries", "2", "ls", "ftp://127.0.0.1:9/"], dir.path());
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+}
+
+#[test]
 fn put_ls_and_get_round_trip_with_hashes() {
     let server = UnftpServer::start();
     let dir = tempfile::tempdir().unwrap();
@@ -525,6 +562,10 @@ fn file_and_directory_commands() {
     assert!(reply.starts_with("200"), "{reply}");
     let out = ftpkit(&["quote", &url(&server, ""), "NOSUCHCMD"], dir.path());
     assert_eq!(code(&out), 5, "{}", stderr(&out));
+    // A refusal prints like a success: the reply on stdout, nothing added.
+    let refused = String::from_utf8(out.stdout.clone()).unwrap();
+    assert!(refused.starts_with("50"), "{refused:?}");
+    assert_eq!(stderr(&out), "", "nothing on stderr");
 
     run(&["rm", &url(&server, "a/g.txt")]);
     assert!(!server.root().join("a/g.txt").exists());

@@ -8,24 +8,24 @@ use std::{
 
 use ftpkit::Client;
 
-use crate::{args::Global, failure::Failure, output, plan::Target, progress::Progress};
+use crate::{failure::Failure, output, plan::Settings, plan::Target, progress::Progress};
 
 /// Downloads `target` to `output` (or the remote base name), resuming with `resume`.
 pub fn run(
     target: &Target,
     output: Option<&Path>,
     resume: bool,
-    global: &Global,
+    settings: &Settings,
 ) -> Result<(), Failure> {
     let dest = match output {
         Some(path) => path.to_path_buf(),
         None => default_name(target)?,
     };
     if dest.as_os_str() == "-" {
-        return to_stdout(target, global);
+        return to_stdout(target, settings);
     }
-    let mut client = super::connect(target, global)?;
-    fetch(&mut client, &target.path, &dest, resume, global)?;
+    let mut client = super::connect(target, settings)?;
+    fetch(&mut client, &target.path, &dest, resume, settings)?;
     let _ = client.quit();
     Ok(())
 }
@@ -38,14 +38,14 @@ fn fetch(
     remote: &[u8],
     dest: &Path,
     resume: bool,
-    global: &Global,
+    settings: &Settings,
 ) -> Result<(), Failure> {
     let name = ftpkit::Name::from(base_name(remote)).escaped();
-    let progress = Progress::new(&name, None, 0, global.quiet);
+    let progress = Progress::new(&name, None, 0, settings.quiet);
     let result = client
         .download(remote, dest)
-        .options(super::transfer_options(global))
-        .sync(global.fsync)
+        .options(settings.transfer.clone())
+        .sync(settings.fsync)
         .adopt_local(resume)
         .on_size(|size| progress.set_total(size))
         .progress(|done| progress.set(done))
@@ -53,7 +53,7 @@ fn fetch(
     progress.finish();
     let report = result.map_err(|e| Failure::of_local_file(dest, e))?;
     output::report_transfer(
-        global,
+        settings,
         "get",
         &ftpkit::Name::from(remote).escaped(),
         &dest.display().to_string(),
@@ -74,7 +74,7 @@ pub fn run_many(
     urls: &[String],
     dir: Option<&Path>,
     resume: bool,
-    global: &Global,
+    settings: &Settings,
 ) -> Result<(), Failure> {
     let dir = dir.unwrap_or(Path::new("."));
     if !dir.is_dir() {
@@ -86,7 +86,7 @@ pub fn run_many(
     let mut session: Option<(String, u16, String, Client)> = None;
     let mut skipped = 0;
     for url in urls {
-        let target = crate::plan::parse_url(url, global.tls)?;
+        let target = crate::plan::parse_url(url, settings.tls)?;
         let same = session
             .as_ref()
             .is_some_and(|(h, p, u, _)| (h, *p, u) == (&target.host, target.port, &target.user));
@@ -98,7 +98,7 @@ pub fn run_many(
                 target.host.clone(),
                 target.port,
                 target.user.clone(),
-                super::connect(&target, global)?,
+                super::connect(&target, settings)?,
             ));
         }
         let Some((.., client)) = session.as_mut() else {
@@ -112,7 +112,7 @@ pub fn run_many(
             // The one safe-name rule: a refused name is skipped with a
             // warning, and the others still come.
             match super::check_name(base_name(&remote)) {
-                Ok(name) => fetch(client, &remote, &dir.join(name), resume, global)?,
+                Ok(name) => fetch(client, &remote, &dir.join(name), resume, settings)?,
                 Err(why) => {
                     let folder = remote.get(..remote.len() - base_name(&remote).len());
                     super::warn(&format!(
@@ -165,8 +165,8 @@ fn default_name(target: &Target) -> Result<PathBuf, Failure> {
         .map_err(|why| Failure::Usage(format!("cannot save as {why}: give -o PATH")))
 }
 
-fn to_stdout(target: &Target, global: &Global) -> Result<(), Failure> {
-    let mut client = super::connect(target, global)?;
+fn to_stdout(target: &Target, settings: &Settings) -> Result<(), Failure> {
+    let mut client = super::connect(target, settings)?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     client.get(&target.path, &mut out)?;

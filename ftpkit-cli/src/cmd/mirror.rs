@@ -23,7 +23,7 @@ use ftpkit::{
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::check_name;
-use crate::{args::Global, failure::Failure, glob, output, plan::Target};
+use crate::{failure::Failure, glob, output, plan::Settings, plan::Target};
 
 /// What `mirror` was asked to do.
 #[derive(Clone, Debug, Default)]
@@ -65,13 +65,18 @@ struct Tree {
 }
 
 /// Runs the mirror.
-pub fn run(src: &str, dst: &str, options: &MirrorOptions, global: &Global) -> Result<(), Failure> {
+pub fn run(
+    src: &str,
+    dst: &str,
+    options: &MirrorOptions,
+    settings: &Settings,
+) -> Result<(), Failure> {
     let (url, local) = if options.reverse {
         (dst, src)
     } else {
         (src, dst)
     };
-    let target = crate::plan::parse_url(url, global.tls)?;
+    let target = crate::plan::parse_url(url, settings.tls)?;
     let root = remote_root(&target);
     let local = PathBuf::from(local);
     let filter = Filter::new(options)?;
@@ -82,7 +87,7 @@ pub fn run(src: &str, dst: &str, options: &MirrorOptions, global: &Global) -> Re
     };
 
     let refused;
-    let connector = super::Connector::new(&target, global)?;
+    let connector = super::Connector::new(&target, settings)?;
     let mut lister = connector.connect()?;
     if options.reverse {
         if !local.is_dir() {
@@ -117,7 +122,9 @@ pub fn run(src: &str, dst: &str, options: &MirrorOptions, global: &Global) -> Re
         for dir in &plan.mkdirs {
             ensure_remote_dir(&mut lister, &remote_path(&root, dir))?;
         }
-        let reports = transfer_all(&connector, global, options, &plan, &root, &local, &mut warn)?;
+        let reports = transfer_all(
+            &connector, settings, options, &plan, &root, &local, &mut warn,
+        )?;
         if options.delete {
             for rel in &plan.deletes {
                 lister.delete(remote_path(&root, rel))?;
@@ -127,7 +134,7 @@ pub fn run(src: &str, dst: &str, options: &MirrorOptions, global: &Global) -> Re
             }
         }
         let _ = lister.quit();
-        summary(global, &plan, &reports, warnings, options);
+        summary(settings, &plan, &reports, warnings, options);
         refused = source.refused;
     } else {
         fs::create_dir_all(&local).map_err(|e| Failure::Local(local.clone(), e))?;
@@ -158,7 +165,9 @@ pub fn run(src: &str, dst: &str, options: &MirrorOptions, global: &Global) -> Re
             }
             safe
         });
-        let reports = transfer_all(&connector, global, options, &plan, &root, &local, &mut warn)?;
+        let reports = transfer_all(
+            &connector, settings, options, &plan, &root, &local, &mut warn,
+        )?;
         if options.delete {
             for rel in &plan.deletes {
                 if let Some(path) = local_path(&local, rel) {
@@ -171,7 +180,7 @@ pub fn run(src: &str, dst: &str, options: &MirrorOptions, global: &Global) -> Re
                 }
             }
         }
-        summary(global, &plan, &reports, warnings, options);
+        summary(settings, &plan, &reports, warnings, options);
         refused = source.refused;
     }
     if refused > 0 {
@@ -531,7 +540,7 @@ fn ensure_remote_dir(client: &mut Client, path: &[u8]) -> Result<(), Failure> {
 /// failure left unusable is replaced by a fresh one.
 fn transfer_all(
     connector: &super::Connector,
-    global: &Global,
+    settings: &Settings,
     options: &MirrorOptions,
     plan: &Plan,
     root: &[u8],
@@ -548,7 +557,7 @@ fn transfer_all(
     );
     let jobs: Mutex<VecDeque<&(Rel, FileInfo)>> = Mutex::new(plan.copies.iter().collect());
     let total: u64 = plan.copies.iter().filter_map(|(_, i)| i.size).sum();
-    let bar = overall_bar(global, plan.copies.len(), total);
+    let bar = overall_bar(settings, plan.copies.len(), total);
     let results: Mutex<Vec<Result<TransferReport, (Rel, Failure)>>> = Mutex::new(Vec::new());
     std::thread::scope(|scope| {
         for _ in 0..workers {
@@ -560,7 +569,7 @@ fn transfer_all(
                     };
                     let Some((rel, info)) = job else { break };
                     let result = pool.get().map_err(Failure::Ftp).and_then(|mut client| {
-                        copy_one(&mut client, global, options, root, local, rel, info, &bar)
+                        copy_one(&mut client, settings, options, root, local, rel, info, &bar)
                     });
                     if let Ok(mut r) = results.lock() {
                         r.push(result.map_err(|e| (rel.clone(), e)));
@@ -593,7 +602,7 @@ fn transfer_all(
 #[allow(clippy::too_many_arguments)]
 fn copy_one(
     c: &mut Client,
-    global: &Global,
+    settings: &Settings,
     options: &MirrorOptions,
     root: &[u8],
     local: &Path,
@@ -617,13 +626,13 @@ fn copy_one(
     };
     let report = if options.reverse {
         c.upload(&path, &remote)
-            .options(super::transfer_options(global))
+            .options(settings.transfer.clone())
             .progress(tick)
             .run()?
     } else {
         let download = c
             .download(&remote, &path)
-            .options(super::transfer_options(global));
+            .options(settings.transfer.clone());
         // A time known only to the minute or the day must not become the
         // local file's time (the next run would find it older than MDTM's
         // second): then the library asks SIZE and MDTM itself.
@@ -635,12 +644,12 @@ fn copy_one(
         } else {
             download
         };
-        download.sync(global.fsync).progress(tick).run()?
+        download.sync(settings.fsync).progress(tick).run()?
     };
     if let Some(bar) = bar {
         bar.set_message(rel.join("/"));
     }
-    if global.json_summary {
+    if settings.json_summary {
         println!(
             "{}",
             output::transfer_json(
@@ -654,8 +663,8 @@ fn copy_one(
     Ok(report)
 }
 
-fn overall_bar(global: &Global, files: usize, bytes: u64) -> Option<ProgressBar> {
-    if !crate::progress::Progress::enabled(global.quiet) || files == 0 {
+fn overall_bar(settings: &Settings, files: usize, bytes: u64) -> Option<ProgressBar> {
+    if !crate::progress::Progress::enabled(settings.quiet) || files == 0 {
         return None;
     }
     let bar = ProgressBar::new(bytes).with_style(
@@ -669,13 +678,13 @@ fn overall_bar(global: &Global, files: usize, bytes: u64) -> Option<ProgressBar>
 }
 
 fn summary(
-    global: &Global,
+    settings: &Settings,
     plan: &Plan,
     reports: &[TransferReport],
     warnings: usize,
     options: &MirrorOptions,
 ) {
-    if global.quiet {
+    if settings.quiet {
         return;
     }
     let bytes: u64 = reports.iter().map(|r| r.size).sum();

@@ -9,11 +9,11 @@ pub mod simple;
 
 use ftpkit::Client;
 
-use crate::{args::Global, failure::Failure, plan};
+use crate::{failure::Failure, plan, plan::Settings};
 
 /// Connects and logs in (anonymously when the URL names no user).
-pub fn connect(target: &plan::Target, global: &Global) -> Result<Client, Failure> {
-    Ok(Connector::new(target, global)?.connect()?)
+pub fn connect(target: &plan::Target, settings: &Settings) -> Result<Client, Failure> {
+    Ok(Connector::new(target, settings)?.connect()?)
 }
 
 /// Everything needed to open another logged-in connection to the same
@@ -29,17 +29,17 @@ pub struct Connector {
 
 impl Connector {
     /// Resolves the configuration and the login for `target`.
-    pub fn new(target: &plan::Target, global: &Global) -> Result<Connector, Failure> {
-        if global.ccc && target.tls.is_none() {
+    pub fn new(target: &plan::Target, settings: &Settings) -> Result<Connector, Failure> {
+        if settings.ccc && target.tls.is_none() {
             return Err(Failure::Usage(
                 "--ccc needs TLS: use ftpes://, ftps:// or --tls".into(),
             ));
         }
         Ok(Connector {
             addr: target.addr(),
-            config: plan::config(global, target)?,
-            login: crate::credentials::resolve(target, global)?,
-            ccc: global.ccc,
+            config: plan::config(settings, target)?,
+            login: crate::credentials::resolve(target, settings)?,
+            ccc: settings.ccc,
         })
     }
 
@@ -89,17 +89,4 @@ pub fn shown_folder(path: &[u8]) -> String {
 /// Prints one warning on stderr.
 pub fn warn(msg: &str) {
     eprintln!("ftpkit: warning: {msg}");
-}
-
-/// The library's transfer options from the command line.
-pub fn transfer_options(global: &Global) -> ftpkit::TransferOptions {
-    let mut options = ftpkit::TransferOptions {
-        limit_rate: global.limit_rate,
-        ..ftpkit::TransferOptions::default()
-    };
-    options.retry.retries = global.retries;
-    if global.no_verify {
-        options.verify = ftpkit::Verify::Off;
-    }
-    options
 }
