@@ -86,10 +86,9 @@ pub fn run(
         eprintln!("ftpkit: warning: {msg}");
     };
 
-    let refused;
     let connector = super::Connector::new(&target, settings)?;
     let mut lister = connector.connect()?;
-    if options.reverse {
+    let refused = if options.reverse {
         if !local.is_dir() {
             return Err(Failure::Usage(format!(
                 "{}: not a directory",
@@ -135,7 +134,7 @@ pub fn run(
         }
         let _ = lister.quit();
         summary(settings, &plan, &reports, warnings, options);
-        refused = source.refused;
+        source.refused
     } else {
         fs::create_dir_all(&local).map_err(|e| Failure::Local(local.clone(), e))?;
         let source = walk_remote(&mut lister, &root, &filter, &mut warn)?;
@@ -181,8 +180,8 @@ pub fn run(
             }
         }
         summary(settings, &plan, &reports, warnings, options);
-        refused = source.refused;
-    }
+        source.refused
+    };
     if refused > 0 {
         return Err(Failure::Skipped(refused));
     }
