@@ -313,10 +313,7 @@ fn other_type_char(raw: &[u8]) -> Option<char> {
                 return found;
             }
         } else if key.eq_ignore_ascii_case(b"unix.mode") {
-            let mode = std::str::from_utf8(value)
-                .ok()
-                .and_then(|m| u32::from_str_radix(m, 8).ok())
-                .unwrap_or(0);
+            let mode = super::mlsd::unix_mode(value).unwrap_or(0);
             letter = match mode & 0o170_000 {
                 0o020_000 => Some('c'),
                 0o060_000 => Some('b'),
@@ -413,6 +410,7 @@ mod tests {
             ("type=OS.unix=fifo; p", 'p'),
             ("type=OS.unix=socket; s", 's'),
             ("type=unknown-thing;unix.mode=0140755; s2", 's'),
+            ("type=unknown-thing;unix.mode=0o20666; c2", 'c'),
             ("type=OS.unix=slink:/t; l", 'l'),
             ("type=strange; x", '?'),
         ] {

@@ -98,10 +98,7 @@ fn parse_facts(line: &[u8], keep_self: bool) -> Option<Entry> {
         } else if is(b"modify") {
             modified = std::str::from_utf8(value).ok().and_then(parse_timeval);
         } else if is(b"unix.mode") {
-            permissions = std::str::from_utf8(value)
-                .ok()
-                .and_then(|m| u32::from_str_radix(m, 8).ok())
-                .map(|m| m & 0o7777);
+            permissions = unix_mode(value).map(|m| m & 0o7777);
         } else {
             // Names beat numbers: ownername over owner over uid.
             if is(b"unix.ownername") {
@@ -145,6 +142,18 @@ fn prefer<'a>(slot: &mut Ranked<'a>, rank: u8, value: &'a [u8]) {
     if slot.is_none_or(|(have, _)| have > rank) {
         *slot = Some((rank, value));
     }
+}
+
+/// A `unix.mode` value: octal digits, with the `0o` prefix pyftpdlib
+/// writes (`unix.mode=0o644`) or without (`0644`); the file-type bits are
+/// kept.
+pub(crate) fn unix_mode(value: &[u8]) -> Option<u32> {
+    let text = std::str::from_utf8(value).ok()?;
+    let digits = text
+        .strip_prefix("0o")
+        .or_else(|| text.strip_prefix("0O"))
+        .unwrap_or(text);
+    u32::from_str_radix(digits, 8).ok()
 }
 
 /// The MLST facts ftpkit reads, in the order it asks for them.
@@ -289,6 +298,17 @@ mod tests {
         .unwrap();
         assert_eq!((e.permissions, e.owner), (None, None));
         // Symlinks (RFC 3659 leaves OS.unix types to servers: proftpd's form)
+        // pyftpdlib writes Python's octal: `0o644`.
+        let e = parse_mlsd_entry(b"type=file;unix.mode=0o4755;unix.uid=0; su").unwrap();
+        assert_eq!(e.permissions, Some(0o4755));
+        let e = parse_mlsd_entry(b"type=file;unix.mode=0644; f").unwrap();
+        assert_eq!(e.permissions, Some(0o644));
+        assert_eq!(
+            parse_mlsd_entry(b"type=file;unix.mode=0o9; f")
+                .unwrap()
+                .permissions,
+            None
+        );
         for no_target in [&b"type=OS.unix=slink:; l"[..], b"type=OS.unix=symlink; l"] {
             let e = parse_mlsd_entry(no_target).unwrap();
             assert_eq!(e.kind, EntryKind::Symlink { target: None });

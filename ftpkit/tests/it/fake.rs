@@ -730,7 +730,7 @@ fn the_mlst_facts_a_server_offers_but_does_not_send_are_asked_for() {
             .epsv()
             .expect("MLSD d")
             .reply("150 here")
-            .send_data(b"type=file;perm=r;size=3;modify=20240101120000;unix.mode=04755;unix.uid=0;unix.gid=0; su\r\n")
+            .send_data(b"type=file;perm=r;size=3;modify=20240101120000;unix.mode=0o4755;unix.uid=0;unix.gid=0; su\r\n")
             .reply("226 done"),
     );
     let entries: Vec<ftpkit::Entry> = match client
