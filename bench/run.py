@@ -137,7 +137,7 @@ def clients(srv, op, remote, local, count=SMALL):
         # Peers trust the server's 226; "ftpkit" does the same (--no-verify)
         # for a like-for-like figure, and "ftpkit (verified)" shows the
         # default: SIZE after, and a content hash where the server has one.
-        c["ftpkit"] = ftpkit + ["--no-verify", "get", "-o", local, url(srv, remote)]
+        c["ftpkit"] = ftpkit + ["get", "--no-verify", "-o", local, url(srv, remote)]
         c["ftpkit (verified)"] = ftpkit + ["get", "-o", local, url(srv, remote)]
         c["ftpkit async"] = asynk(remote, local)
         c["curl"] = ["curl", "-s", "-S"] + curl_tls + ["-o", local, f"ftp://{USER}:{PASS}@{HOST}:{port}/{remote}"]
@@ -145,7 +145,7 @@ def clients(srv, op, remote, local, count=SMALL):
         if not tls:
             c["suppaftp"] = supp + ["get", remote, local]
     elif op == "put":
-        c["ftpkit"] = ftpkit + ["--no-verify", "put", local, url(srv, remote)]
+        c["ftpkit"] = ftpkit + ["put", "--no-verify", local, url(srv, remote)]
         c["ftpkit (verified)"] = ftpkit + ["put", local, url(srv, remote)]
         c["ftpkit async"] = asynk(remote, local)
         c["curl"] = ["curl", "-s", "-S"] + curl_tls + ["-T", local, f"ftp://{USER}:{PASS}@{HOST}:{port}/{remote}"]

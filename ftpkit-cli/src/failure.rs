@@ -18,6 +18,9 @@ pub enum Failure {
     /// Failures already reported one by one (by `shell`); only the exit
     /// code is left to give.
     Reported(Exit),
+    /// The command did the rest of its work, but skipped this many files,
+    /// each with a warning already printed.
+    Skipped(usize),
 }
 
 impl Failure {
@@ -29,6 +32,7 @@ impl Failure {
             Failure::Ftp(e) => exit::for_error(e),
             Failure::Remote(_) => Exit::Remote,
             Failure::Reported(exit) => *exit,
+            Failure::Skipped(_) => Exit::Skipped,
         }
     }
 }
@@ -58,6 +62,8 @@ impl fmt::Display for Failure {
         match self {
             Failure::Usage(msg) | Failure::Remote(msg) => f.write_str(msg),
             Failure::Reported(_) => f.write_str("a command failed"),
+            Failure::Skipped(1) => f.write_str("1 file skipped (see the warning above)"),
+            Failure::Skipped(n) => write!(f, "{n} files skipped (see the warnings above)"),
             Failure::Local(path, e) => write!(f, "{}: {e}", path.display()),
             Failure::Ftp(e) => {
                 write!(f, "{e}")?;

@@ -1,12 +1,98 @@
-//! From raw arguments to what to do: the URL parsed and checked, the
-//! password found, the library's `Config` built. Nothing here does I/O
-//! beyond reading the environment and the CA file.
+//! From raw arguments to what to do, once: [`Settings`] (the options,
+//! checked), the URL parsed and checked, the password found, the library's
+//! `Config` built. Commands work from these and never see the raw
+//! arguments. Nothing here does I/O beyond reading the environment and the
+//! CA file.
 
-use std::{fmt, time::Duration};
+use std::{fmt, path::PathBuf, time::Duration};
 
-use ftpkit::{Config, DataMode, Protection, TlsConfig, TlsMode};
+use ftpkit::{Config, DataMode, Protection, TlsConfig, TlsMode, TransferOptions, Verify};
 
-use crate::{args::Global, failure::Failure};
+use crate::{
+    args::{Global, TransferArgs},
+    failure::Failure,
+};
+
+/// The options of a command line, checked once: the connection, TLS,
+/// login, output and transfer settings every command works from.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// The idle timeout (positive and finite).
+    pub timeout: Duration,
+    /// Active mode (PORT/EPRT) instead of passive.
+    pub active: bool,
+    /// `-v` count.
+    pub verbose: u8,
+    /// No progress bar, no result lines.
+    pub quiet: bool,
+    /// Require explicit TLS on an `ftp://` URL.
+    pub tls: bool,
+    /// Extra CA certificates (PEM file).
+    pub cacert: Option<PathBuf>,
+    /// The only server certificate accepted, by SHA-256.
+    pub pin_sha256: Option<String>,
+    /// Accept any certificate.
+    pub insecure: bool,
+    /// Offer TLS 1.3 too.
+    pub tls13: bool,
+    /// Clear the control connection after login (CCC).
+    pub ccc: bool,
+    /// Data connections in clear under TLS (PROT C).
+    pub no_prot_p: bool,
+    /// The netrc file named on the command line.
+    pub netrc_file: Option<PathBuf>,
+    /// Read no netrc file.
+    pub no_netrc: bool,
+    /// Flush downloads to disk before the rename.
+    pub fsync: bool,
+    /// Uploads through sendfile(2).
+    pub sendfile: bool,
+    /// A JSON Lines summary of each transfer on stdout.
+    pub json_summary: bool,
+    /// Retries, verification and rate for the library's transfers.
+    pub transfer: TransferOptions,
+}
+
+impl Settings {
+    /// Checks and resolves the global options and, for the commands that
+    /// move files, their transfer options.
+    pub fn new(global: &Global, transfer: Option<&TransferArgs>) -> Result<Settings, Failure> {
+        if !(global.timeout.is_finite() && global.timeout > 0.0) {
+            return Err(Failure::Usage(
+                "--timeout must be a positive number of seconds".into(),
+            ));
+        }
+        let defaults = TransferArgs::default();
+        let t = transfer.unwrap_or(&defaults);
+        let mut options = TransferOptions {
+            limit_rate: t.limit_rate,
+            ..TransferOptions::default()
+        };
+        options.retry.retries = t.retries;
+        if t.no_verify {
+            options.verify = Verify::Off;
+        }
+        Ok(Settings {
+            timeout: Duration::from_secs_f64(global.timeout),
+            active: global.active,
+            verbose: global.verbose,
+            quiet: global.quiet,
+            tls: global.tls,
+            cacert: global.cacert.clone(),
+            pin_sha256: global.pin_sha256.clone(),
+            insecure: global.insecure,
+            tls13: global.tls13,
+            ccc: global.ccc,
+            no_prot_p: global.no_prot_p,
+            netrc_file: global.netrc_file.clone(),
+            no_netrc: global.no_netrc,
+            fsync: t.fsync,
+            sendfile: t.sendfile,
+            json_summary: t.json_summary,
+            transfer: options,
+        })
+    }
+}
 
 /// A password that never shows in `Debug`.
 #[derive(Clone, Default, PartialEq, Eq)]
@@ -86,13 +172,8 @@ pub fn parse_url(text: &str, require_tls: bool) -> Result<Target, Failure> {
 }
 
 /// The library configuration for these options and this target.
-pub fn config(global: &Global, target: &Target) -> Result<Config, Failure> {
-    if !(global.timeout.is_finite() && global.timeout > 0.0) {
-        return Err(Failure::Usage(
-            "--timeout must be a positive number of seconds".into(),
-        ));
-    }
-    let timeout = Duration::from_secs_f64(global.timeout);
+pub fn config(global: &Settings, target: &Target) -> Result<Config, Failure> {
+    let timeout = global.timeout;
     let mut config = Config::default()
         .timeout(timeout)
         .connect_timeout(timeout.min(Duration::from_secs(30)))
@@ -120,7 +201,7 @@ pub fn config(global: &Global, target: &Target) -> Result<Config, Failure> {
     Ok(config)
 }
 
-fn tls_config(global: &Global) -> Result<TlsConfig, Failure> {
+fn tls_config(global: &Settings) -> Result<TlsConfig, Failure> {
     let mut builder = TlsConfig::builder();
     if let Some(ca) = &global.cacert {
         builder = builder.add_ca_pem_file(ca).map_err(Failure::Ftp)?;

@@ -49,7 +49,7 @@ pub use blocking::{
 };
 pub use config::Config;
 pub use error::{Error, InvalidInput, Phase, ProtocolError, Result};
-pub use list::{Entry, EntryKind, MlsdEntry};
+pub use list::{Entry, EntryKind, MlsdEntry, TimePrecision};
 pub use name::Name;
 #[cfg(feature = "tokio")]
 pub use nonblocking::{AsyncClient, AsyncDataReader, AsyncDataWriter, AsyncEntries};
@@ -58,6 +58,7 @@ pub use proto::{
     hash::HashAlgorithm,
     resume::{
         RemoteStat, RetryPolicy, TransferOptions, TransferReport, Verified, Verify, VerifyError,
+        part_path,
     },
 };
 pub use tls::{TlsConfig, TlsMode};

@@ -503,14 +503,17 @@ impl Client {
 
     /// The server's features (`FEAT`, RFC 2389), asked once per session and
     /// remembered. A server without FEAT gives an empty set. If the server
-    /// lists `UTF8`, `OPTS UTF8 ON` is sent (RFC 2640).
+    /// lists `UTF8`, `OPTS UTF8 ON` is sent (RFC 2640); if it offers MLST
+    /// facts that listings read but does not send them by default,
+    /// `OPTS MLST type;size;modify;perm;unix.mode;...` turns them on.
     pub fn features(&mut self) -> Result<&Features> {
         if self.session.features().is_none() {
             let reply = self.exchange(&Command::Feat)?;
             let features = Features::parse(&reply);
             let next = rules::after_features(&features)?;
+            let mlst = rules::mlst_options(&features)?;
             self.session.set_features(features);
-            if let Some(command) = next {
+            for command in next.into_iter().chain(mlst) {
                 // Servers that need it accept it; others may refuse harmlessly.
                 let _ = self.exchange(&command)?;
             }

@@ -31,6 +31,9 @@ use crate::{
 /// A progress callback: the file offset reached so far.
 type Progress<'c> = Box<dyn FnMut(u64) + 'c>;
 
+/// A callback told the remote size before the data flows.
+type SizeCallback<'c> = Box<dyn FnMut(Option<u64>) + 'c>;
+
 /// A download being set up: see [`Client::download`].
 pub struct FileDownload<'c> {
     client: &'c mut Client,
@@ -39,6 +42,8 @@ pub struct FileDownload<'c> {
     options: TransferOptions,
     progress: Option<Progress<'c>>,
     known: Option<RemoteStat>,
+    on_size: Option<SizeCallback<'c>>,
+    adopt_local: bool,
 }
 
 /// An upload being set up: see [`Client::upload`].
@@ -54,11 +59,37 @@ impl<'c> FileDownload<'c> {
     transfer_setters!(common);
     transfer_setters!(download);
 
+    /// Calls `f` with the remote file's size (`None` when the server will
+    /// not tell) before each attempt's data flows, from the `SIZE` the
+    /// download asks anyway (or the size given to
+    /// [`known_stat`](FileDownload::known_stat)): what a progress bar needs
+    /// for its total, without asking the server again.
+    pub fn on_size(mut self, f: impl FnMut(Option<u64>) + 'c) -> Self {
+        self.on_size = Some(Box::new(f));
+        self
+    }
+
+    /// Also resume from `LOCAL` itself when there is no `LOCAL.part`: a
+    /// partial file another tool left under the final name is moved to
+    /// `LOCAL.part` first, and its bytes are checked like those of a
+    /// `.part` (default: off; `LOCAL` is then replaced, never read).
+    pub fn adopt_local(mut self, on: bool) -> Self {
+        self.adopt_local = on;
+        self
+    }
+
+    /// The path of the file the data goes to before it is verified and
+    /// renamed: `LOCAL.part`.
+    pub fn part_path(&self) -> PathBuf {
+        part_path(&self.local)
+    }
+
     /// Downloads, retrying and resuming as set, and returns what happened.
     ///
     /// The data goes to `LOCAL.part`, renamed to `LOCAL` only once complete
-    /// and verified; on failure the `.part` file stays (a later call
-    /// resumes from it) and `LOCAL` is untouched.
+    /// and verified; on failure the `.part` file stays if it holds bytes
+    /// (a later call resumes from it), an empty one is removed, and
+    /// `LOCAL` is untouched.
     pub fn run(self) -> Result<TransferReport> {
         let FileDownload {
             client,
@@ -67,32 +98,61 @@ impl<'c> FileDownload<'c> {
             options,
             mut progress,
             known,
+            mut on_size,
+            adopt_local,
         } = self;
         let remote = Arg::path(remote)?;
         let part = part_path(&local);
-        let mut run = Run::new(&options);
-        run.0.set_known(known);
-        let mut first = true;
-        loop {
-            let result = download_once(
-                client,
-                &remote,
-                &part,
-                &options,
-                &mut run,
-                first,
-                &mut progress,
-            );
-            first = false;
-            match result {
-                Ok(Attempt::Done) => break,
-                Ok(Attempt::Restart) => run.0.check_restarts()?,
-                Err(e) => run.on_error(client, e)?,
+        if adopt_local && !part.exists() && local.exists() {
+            fs::rename(&local, &part).map_err(Error::io(Phase::Local))?;
+        }
+        let result = download_all(
+            client,
+            &remote,
+            &part,
+            &options,
+            known,
+            &mut progress,
+            &mut on_size,
+        );
+        if let Err(e) = result {
+            // Leave a .part only if it holds something to resume from.
+            if fs::metadata(&part).is_ok_and(|m| m.len() == 0) {
+                let _ = fs::remove_file(&part);
             }
+            return Err(e);
         }
         fs::rename(&part, &local).map_err(Error::io(Phase::Local))?;
-        Ok(run.0.report)
+        result
     }
+}
+
+/// The attempts of one download into `part`, until one is done or the
+/// retries run out.
+fn download_all(
+    client: &mut Client,
+    remote: &Arg,
+    part: &Path,
+    options: &TransferOptions,
+    known: Option<RemoteStat>,
+    progress: &mut Option<Progress<'_>>,
+    on_size: &mut Option<SizeCallback<'_>>,
+) -> Result<TransferReport> {
+    let mut run = Run::new(options);
+    run.0.set_known(known);
+    let mut first = true;
+    loop {
+        let result = download_once(
+            client, remote, part, options, &mut run, first, progress, on_size,
+        );
+        first = false;
+        match result {
+            Ok(Attempt::Done) => break,
+            Ok(Attempt::Restart) => run.0.check_restarts()?,
+            Err(e) => run.on_error(client, e)?,
+        }
+    }
+    Ok(run.0.report)
 }
 
 impl<'c> FileUpload<'c> {
@@ -179,6 +239,8 @@ impl Client {
             options: TransferOptions::default(),
             progress: None,
             known: None,
+            on_size: None,
+            adopt_local: false,
         }
     }
 
@@ -276,6 +338,7 @@ impl Run {
 }
 
 /// One download attempt into `part`.
+#[allow(clippy::too_many_arguments)]
 fn download_once(
     client: &mut Client,
     remote: &Arg,
@@ -284,12 +347,16 @@ fn download_once(
     run: &mut Run,
     first: bool,
     progress: &mut Option<Progress<'_>>,
+    on_size: &mut Option<SizeCallback<'_>>,
 ) -> Result<Attempt> {
     client.remember_cwd()?;
     let stat = match run.0.take_known() {
         Some(stat) => stat,
         None => client.remote_stat(remote.as_bytes(), options.preserve_mtime || options.resume)?,
     };
+    if let Some(f) = on_size.as_mut() {
+        f(stat.size);
+    }
     if !run.0.check_unchanged(stat) {
         return Ok(Attempt::Restart);
     }

@@ -582,8 +582,9 @@ impl AsyncClient {
             let reply = self.exchange(&Command::Feat).await?;
             let features = Features::parse(&reply);
             let next = rules::after_features(&features)?;
+            let mlst = rules::mlst_options(&features)?;
             self.session.set_features(features);
-            if let Some(command) = next {
+            for command in next.into_iter().chain(mlst) {
                 let _ = self.exchange(&command).await?;
             }
         }
