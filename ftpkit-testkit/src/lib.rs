@@ -36,6 +36,7 @@
     clippy::indexing_slicing
 )]
 
+mod auth_gate;
 pub mod certs;
 pub mod hash;
 pub mod memory;

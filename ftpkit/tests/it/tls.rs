@@ -16,7 +16,7 @@ use ftpkit_testkit::{FakeServer, Script, TestCerts, UnftpServer, random_bytes, s
 use rustls::{HandshakeKind, ServerConfig, ServerConnection, StreamOwned};
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, pem::PemObject};
 
-use crate::scenarios::{self, Driver, Target, connect_with_retry};
+use crate::scenarios::{self, Driver, Target};
 
 fn trusting(certs: &TestCerts) -> TlsConfig {
     TlsConfig::builder()
@@ -69,7 +69,8 @@ fn the_control_connection_is_encrypted_and_prot_c_is_honoured() {
     let certs = TestCerts::generate();
     let server = UnftpServer::start_with_tls(&certs);
     let config = explicit(trusting(&certs)).data_protection(Protection::Clear);
-    let mut c = connect_with_retry(&format!("localhost:{}", server.addr().port()), config).unwrap();
+    let mut c =
+        Client::connect_with(&format!("localhost:{}", server.addr().port()), config).unwrap();
     assert!(c.is_secure());
     c.login("u", "p").unwrap();
     c.put("clear.bin", &mut &b"in clear"[..]).unwrap();
@@ -85,7 +86,7 @@ fn an_untrusted_certificate_is_refused_before_login() {
     let certs = TestCerts::generate();
     let server = UnftpServer::start_with_untrusted_tls(&certs);
     let err =
-        connect_with_retry(&server.addr().to_string(), explicit(trusting(&certs))).unwrap_err();
+        Client::connect_with(&server.addr().to_string(), explicit(trusting(&certs))).unwrap_err();
     assert!(matches!(err, Error::Tls { .. }), "{err:?}");
     assert!(err.to_string().contains("certificate"), "{err}");
 }
@@ -95,7 +96,7 @@ fn a_certificate_for_another_host_is_refused() {
     let certs = TestCerts::generate();
     let server = UnftpServer::start_with_wrong_name_tls(&certs);
     let err =
-        connect_with_retry(&server.addr().to_string(), explicit(trusting(&certs))).unwrap_err();
+        Client::connect_with(&server.addr().to_string(), explicit(trusting(&certs))).unwrap_err();
     assert!(matches!(err, Error::Tls { .. }), "{err:?}");
 }
 
@@ -104,7 +105,7 @@ fn the_system_store_does_not_trust_a_private_ca() {
     let certs = TestCerts::generate();
     let server = UnftpServer::start_with_tls(&certs);
     let config = Config::default().tls(TlsMode::Explicit, None);
-    match connect_with_retry(&server.addr().to_string(), config) {
+    match Client::connect_with(&server.addr().to_string(), config) {
         Err(Error::Tls { .. }) => {}
         // A machine with no system store at all refuses to build the config.
         Err(Error::InvalidInput(InvalidInput::Tls(_))) => {}
@@ -121,7 +122,7 @@ fn a_pinned_fingerprint_is_accepted_and_a_wrong_one_refused() {
         .unwrap()
         .build()
         .unwrap();
-    let mut c = connect_with_retry(&server.addr().to_string(), explicit(pinned)).unwrap();
+    let mut c = Client::connect_with(&server.addr().to_string(), explicit(pinned)).unwrap();
     c.login("u", "p").unwrap();
     c.put("pinned.bin", &mut &b"ok"[..]).unwrap();
     c.quit().unwrap();
@@ -131,7 +132,7 @@ fn a_pinned_fingerprint_is_accepted_and_a_wrong_one_refused() {
         .unwrap()
         .build()
         .unwrap();
-    let err = connect_with_retry(&server.addr().to_string(), explicit(wrong)).unwrap_err();
+    let err = Client::connect_with(&server.addr().to_string(), explicit(wrong)).unwrap_err();
     assert!(err.to_string().contains("pinned"), "{err}");
 }
 
@@ -143,7 +144,7 @@ fn danger_accept_invalid_certs_connects_to_anything() {
         .danger_accept_invalid_certs()
         .build()
         .unwrap();
-    let mut c = connect_with_retry(&server.addr().to_string(), explicit(anything)).unwrap();
+    let mut c = Client::connect_with(&server.addr().to_string(), explicit(anything)).unwrap();
     c.login("u", "p").unwrap();
     c.quit().unwrap();
 }
@@ -159,7 +160,7 @@ fn auth_tls_refused_ends_before_any_password() {
     ]);
     let certs = TestCerts::generate();
     let err =
-        connect_with_retry(&server.addr().to_string(), explicit(trusting(&certs))).unwrap_err();
+        Client::connect_with(&server.addr().to_string(), explicit(trusting(&certs))).unwrap_err();
     assert_eq!(err.code().map(|c| c.0), Some(502));
     let t = server.finish();
     assert_eq!(t.commands, ["AUTH TLS"], "nothing but AUTH TLS may be sent");
