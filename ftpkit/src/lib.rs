@@ -60,4 +60,7 @@ pub use proto::{
         RemoteStat, RetryPolicy, TransferOptions, TransferReport, Verified, Verify, VerifyError,
     },
 };
-pub use tls::{TlsConfig, TlsMode};
+pub use tls::{
+    CertificateInfo, CertificateProblem, CertificateRejected, KnownHosts, TlsConfig, TlsMode,
+    TlsVersion,
+};
