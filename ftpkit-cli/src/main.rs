@@ -97,6 +97,7 @@ fn run(cli: &args::Cli) -> Result<(), Failure> {
             cmd::simple::quote(&plan::parse_url(url, global.tls)?, command, global)
         }
         Command::Shell { url } => cmd::shell::run(url, global),
+        Command::Trust { url, yes, forget } => cmd::trust::run(url, *yes, *forget, global),
         Command::Completions { shell } => {
             let mut command = <args::Cli as clap::CommandFactory>::command();
             clap_complete::generate(*shell, &mut command, "ftpkit", &mut std::io::stdout());

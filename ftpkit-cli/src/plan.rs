@@ -4,7 +4,7 @@
 
 use std::{fmt, time::Duration};
 
-use ftpkit::{Config, DataMode, Protection, TlsConfig, TlsMode};
+use ftpkit::{Config, DataMode, KnownHosts, Protection, TlsConfig, TlsMode};
 
 use crate::{args::Global, failure::Failure};
 
@@ -111,6 +111,8 @@ pub fn config(global: &Global, target: &Target) -> Result<Config, Failure> {
         || global.pin_sha256.is_some()
         || global.insecure
         || global.ccc
+        || global.cert.is_some()
+        || global.tls_max.is_some()
     {
         return Err(Failure::Usage(
             "TLS options given for a plain ftp:// URL: add --tls, or use ftpes:// or ftps://"
@@ -120,8 +122,23 @@ pub fn config(global: &Global, target: &Target) -> Result<Config, Failure> {
     Ok(config)
 }
 
+/// The TLS settings from the command line, with the known-hosts file (see
+/// `ftpkit trust`) when there is one.
 fn tls_config(global: &Global) -> Result<TlsConfig, Failure> {
     let mut builder = TlsConfig::builder();
+    if let Some(path) = KnownHosts::default_path().filter(|p| p.exists()) {
+        builder = builder.known_hosts(KnownHosts::open(path).map_err(Failure::Ftp)?);
+    }
+    if let (Some(cert), Some(key)) = (&global.cert, &global.key) {
+        builder = builder
+            .client_cert_pem_files(cert, key)
+            .map_err(Failure::Ftp)?;
+    }
+    // --tls13 asks for what is now the default.
+    let _ = global.tls13;
+    if let Some(version) = global.tls_max {
+        builder = builder.max_version(version);
+    }
     if let Some(ca) = &global.cacert {
         builder = builder.add_ca_pem_file(ca).map_err(Failure::Ftp)?;
     }
@@ -130,9 +147,6 @@ fn tls_config(global: &Global) -> Result<TlsConfig, Failure> {
     }
     if global.insecure {
         builder = builder.danger_accept_invalid_certs();
-    }
-    if global.tls13 {
-        builder = builder.allow_tls13();
     }
     builder.build().map_err(Failure::Ftp)
 }

@@ -69,6 +69,16 @@ impl CertificateInfo {
         self.subject == self.issuer
     }
 
+    /// [`CertificateInfo::not_before`] as `2026-11-28 23:10 UTC`.
+    pub fn not_before_utc(&self) -> String {
+        utc(self.not_before)
+    }
+
+    /// [`CertificateInfo::not_after`] as `2027-11-28 23:10 UTC`.
+    pub fn not_after_utc(&self) -> String {
+        utc(self.not_after)
+    }
+
     /// Whether `now` (seconds since the epoch) is before its validity.
     pub fn is_not_yet_valid(&self, now: i64) -> bool {
         now < self.not_before
