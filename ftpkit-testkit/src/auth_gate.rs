@@ -80,7 +80,7 @@ struct SourceKey(Option<String>);
 
 impl slog::Serializer for SourceKey {
     fn emit_arguments(&mut self, key: slog::Key, val: &fmt::Arguments<'_>) -> slog::Result {
-        if format!("{key}") == "source" {
+        if key == "source" {
             self.0 = Some(val.to_string());
         }
         Ok(())
