@@ -11,7 +11,9 @@ use std::{
     time::Duration,
 };
 
-use ftpkit::{Client, Config, Error, InvalidInput, Protection, TlsConfig, TlsMode};
+use ftpkit::{
+    CertificateProblem, Client, Config, Error, InvalidInput, Protection, TlsConfig, TlsMode,
+};
 use ftpkit_testkit::{FakeServer, Script, TestCerts, UnftpServer, random_bytes, sha256_hex};
 use rustls::{HandshakeKind, ServerConfig, ServerConnection, StreamOwned};
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, pem::PemObject};
@@ -87,8 +89,12 @@ fn an_untrusted_certificate_is_refused_before_login() {
     let server = UnftpServer::start_with_untrusted_tls(&certs);
     let err =
         Client::connect_with(&server.addr().to_string(), explicit(trusting(&certs))).unwrap_err();
-    assert!(matches!(err, Error::Tls { .. }), "{err:?}");
-    assert!(err.to_string().contains("certificate"), "{err}");
+    let problem = err.certificate_rejected().map(|r| r.problem);
+    assert_eq!(problem, Some(CertificateProblem::UnknownIssuer), "{err:?}");
+    assert!(
+        err.to_string().contains("signed by \"CN=untrusted CA\""),
+        "{err}"
+    );
 }
 
 #[test]
@@ -97,7 +103,8 @@ fn a_certificate_for_another_host_is_refused() {
     let server = UnftpServer::start_with_wrong_name_tls(&certs);
     let err =
         Client::connect_with(&server.addr().to_string(), explicit(trusting(&certs))).unwrap_err();
-    assert!(matches!(err, Error::Tls { .. }), "{err:?}");
+    let problem = err.certificate_rejected().map(|r| r.problem);
+    assert_eq!(problem, Some(CertificateProblem::NameMismatch), "{err:?}");
 }
 
 #[test]
@@ -106,7 +113,10 @@ fn the_system_store_does_not_trust_a_private_ca() {
     let server = UnftpServer::start_with_tls(&certs);
     let config = Config::default().tls(TlsMode::Explicit, None);
     match Client::connect_with(&server.addr().to_string(), config) {
-        Err(Error::Tls { .. }) => {}
+        Err(Error::Certificate { rejected, .. }) => {
+            assert_eq!(rejected.problem, CertificateProblem::UnknownIssuer);
+            assert_eq!(rejected.certificate.sha256, certs.fingerprint);
+        }
         // A machine with no system store at all refuses to build the config.
         Err(Error::InvalidInput(InvalidInput::Tls(_))) => {}
         other => panic!("expected a TLS error, got {other:?}"),
