@@ -270,10 +270,18 @@ impl MiniTls {
         let log = Arc::new(Mutex::new(MiniLog::default()));
         let shared = log.clone();
         let handle = thread::spawn(move || {
+            // Each control connection in a thread of its own: a client that
+            // reconnects opens the new one before it drops the old one.
+            let options = Arc::new(options);
+            let mut sessions = Vec::new();
             for _ in 0..options.connections {
                 let (tcp, _) = listener.accept().unwrap();
                 tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-                serve(tcp, &options, &shared);
+                let (options, shared) = (options.clone(), shared.clone());
+                sessions.push(thread::spawn(move || serve(tcp, &options, &shared)));
+            }
+            for session in sessions {
+                session.join().unwrap();
             }
         });
         MiniTls { addr, log, handle }

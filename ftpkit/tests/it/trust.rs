@@ -440,3 +440,42 @@ fn tls_max_12_never_offers_tls13() {
     let log = mini.finish();
     assert_eq!(log.versions, [Some(rustls::ProtocolVersion::TLSv1_2)]);
 }
+
+/// The same fallback in the async client.
+#[cfg(feature = "tokio")]
+#[test]
+fn the_async_client_falls_back_to_tls12_once_too() {
+    let certs = TestCerts::generate();
+    let mini = MiniTls::start_with(MiniOptions {
+        config: Arc::new(server_config(&certs.cert_pem, &certs.key_pem)),
+        mode: Mode::Implicit,
+        connections: 2,
+        refuse_tls13_data: true,
+    });
+    let config = Config::default()
+        .timeout(Duration::from_secs(10))
+        .tls(TlsMode::Implicit, Some(trusting(&certs.ca_pem)));
+    let addr = format!("localhost:{}", mini.addr.port());
+    let dir = tempfile::tempdir().unwrap();
+    let local = dir.path().join("f");
+    let rt = crate::driver::asynchronous::runtime();
+    rt.block_on(async {
+        let mut c = ftpkit::AsyncClient::connect_with(&addr, config)
+            .await
+            .unwrap();
+        c.login("alice", "pw").await.unwrap();
+        let mut options = ftpkit::TransferOptions::default();
+        options.retry.retries = 0;
+        options.verify = ftpkit::Verify::Off;
+        c.download("f", &local)
+            .options(options)
+            .run()
+            .await
+            .unwrap();
+        c.quit().await.unwrap();
+    });
+    assert_eq!(std::fs::read(&local).unwrap(), random_bytes(300_000, 9));
+    let log = mini.finish();
+    use rustls::ProtocolVersion::{TLSv1_2, TLSv1_3};
+    assert_eq!(log.versions, [Some(TLSv1_3), Some(TLSv1_2)]);
+}
