@@ -9,7 +9,7 @@
 //! (trust on first use), present a client certificate, or — loudly named —
 //! skip verification ([`TlsConfigBuilder::danger_accept_invalid_certs`]).
 //! A refused certificate is reported as
-//! [`Error::Certificate`](crate::Error::Certificate), with what is wrong
+//! [`crate::Error::Certificate`], with what is wrong
 //! ([`CertificateProblem`]) and the certificate's facts
 //! ([`CertificateInfo`]), fingerprint included.
 //!
