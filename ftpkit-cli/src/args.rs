@@ -219,6 +219,22 @@ pub enum Command {
         #[command(flatten)]
         transfer: TransferArgs,
     },
+    /// Show a server's TLS certificate and, once confirmed, trust exactly
+    /// that certificate for that host and port from now on (trust on first
+    /// use, as ssh does): the record goes to the known-hosts file.
+    #[command(
+        after_help = "Examples:\n  ftpkit trust ftpes://ftp.example.com/\n  ftpkit trust --yes ftps://ftp.example.com:990/\n  ftpkit trust --forget ftpes://ftp.example.com/\n\nThe known-hosts file is $XDG_CONFIG_HOME/ftpkit/known_hosts, or\n~/.config/ftpkit/known_hosts. Every later connection to a recorded host and\nport must present exactly the recorded certificate; a changed one is refused\nwith both fingerprints. ftp:// and ftpes:// URLs use explicit TLS (AUTH TLS),\nftps:// implicit TLS. Nothing is sent but AUTH TLS and QUIT: no login."
+    )]
+    Trust {
+        /// ftpes://host[:port]/, ftps://host[:port]/ or ftp://host[:port]/
+        url: String,
+        /// Record without asking.
+        #[arg(short = 'y', long)]
+        yes: bool,
+        /// Remove the record for this host and port instead.
+        #[arg(long, conflicts_with = "yes")]
+        forget: bool,
+    },
     /// Print a shell completion script: `ftpkit completions bash >
     /// /etc/bash_completion.d/ftpkit`.
     #[command(
@@ -254,10 +270,15 @@ pub struct Global {
     /// Require explicit TLS (AUTH TLS) on an ftp:// URL.
     #[arg(long, global = true, help_heading = "TLS options")]
     pub tls: bool,
-    /// Trust the CA certificates in this PEM file too.
+    /// Trust the CA certificates in this PEM file too. A certificate in it
+    /// that the server presents as is is accepted as well, even a
+    /// self-signed one made with `openssl req -x509` (CA:TRUE); its dates
+    /// and names are still checked.
     #[arg(long, global = true, value_name = "FILE", help_heading = "TLS options")]
     pub cacert: Option<PathBuf>,
-    /// Accept only the server certificate with this SHA-256 fingerprint (hex).
+    /// Accept only the server certificate with this SHA-256 fingerprint
+    /// (hex; shown in certificate errors and by `ftpkit trust`), whoever
+    /// signed it, whatever its dates and names.
     #[arg(
         long = "pin-sha256",
         global = true,
@@ -269,10 +290,38 @@ pub struct Global {
     /// can then read the password and the data.
     #[arg(long, global = true, help_heading = "TLS options")]
     pub insecure: bool,
-    /// Offer TLS 1.3 as well as TLS 1.2 (some servers then refuse data
-    /// connections for lack of session tickets).
-    #[arg(long, global = true, help_heading = "TLS options")]
+    /// Accepted for compatibility: TLS 1.3 is now offered by default.
+    #[arg(long, global = true, hide = true)]
     pub tls13: bool,
+    /// Highest TLS version to offer: 1.3 (default; a server that refuses
+    /// TLS 1.3 data connections gets TLS 1.2 after one reconnection) or 1.2.
+    #[arg(
+        long = "tls-max",
+        global = true,
+        value_name = "VERSION",
+        value_parser = parse_tls_version,
+        help_heading = "TLS options"
+    )]
+    pub tls_max: Option<ftpkit::TlsVersion>,
+    /// Client certificate (PEM, leaf first) for servers that require one
+    /// (mutual TLS); needs --key.
+    #[arg(
+        long,
+        global = true,
+        value_name = "FILE",
+        requires = "key",
+        help_heading = "TLS options"
+    )]
+    pub cert: Option<PathBuf>,
+    /// Private key (PEM) of the --cert certificate.
+    #[arg(
+        long,
+        global = true,
+        value_name = "FILE",
+        requires = "cert",
+        help_heading = "TLS options"
+    )]
+    pub key: Option<PathBuf>,
     /// After login, return the control connection to clear text (CCC), for
     /// NAT devices that must read it; data connections stay protected.
     #[arg(long, global = true, help_heading = "TLS options")]
@@ -347,6 +396,15 @@ impl Default for TransferArgs {
     }
 }
 
+/// `1.2` or `1.3`.
+fn parse_tls_version(text: &str) -> Result<ftpkit::TlsVersion, String> {
+    match text.trim() {
+        "1.2" => Ok(ftpkit::TlsVersion::Tls12),
+        "1.3" => Ok(ftpkit::TlsVersion::Tls13),
+        other => Err(format!("{other:?} is not a TLS version: use 1.2 or 1.3")),
+    }
+}
+
 /// A rate such as `500K`, `2M` or `1048576`.
 fn parse_rate(text: &str) -> Result<u64, String> {
     let text = text.trim();
@@ -376,5 +434,12 @@ mod tests {
         assert!(parse_rate("0").is_err());
         assert!(parse_rate("fast").is_err());
         assert!(parse_rate("K").is_err());
+    }
+
+    #[test]
+    fn tls_versions_parse() {
+        assert_eq!(parse_tls_version("1.2"), Ok(ftpkit::TlsVersion::Tls12));
+        assert_eq!(parse_tls_version("1.3"), Ok(ftpkit::TlsVersion::Tls13));
+        assert!(parse_tls_version("1.1").is_err());
     }
 }

@@ -66,7 +66,7 @@ pub fn for_error(error: &Error) -> Exit {
         } => Exit::Local,
         Error::Io { .. } | Error::ConnectionClosed(_) | Error::Unusable => Exit::Network,
         Error::Incomplete { .. } | Error::Verification(_) => Exit::Incomplete,
-        Error::Tls { .. } => Exit::Tls,
+        Error::Tls { .. } | Error::Certificate { .. } => Exit::Tls,
         _ => Exit::Other,
     }
 }

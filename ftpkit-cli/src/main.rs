@@ -103,6 +103,7 @@ fn run(command: &Command, settings: &plan::Settings) -> Result<(), Failure> {
             cmd::simple::quote(&plan::parse_url(url, settings.tls)?, command, settings)
         }
         Command::Shell { url, .. } => cmd::shell::run(url, settings),
+        Command::Trust { url, yes, forget } => cmd::trust::run(url, *yes, *forget, settings),
         Command::Completions { shell } => {
             let mut command = <args::Cli as clap::CommandFactory>::command();
             clap_complete::generate(*shell, &mut command, "ftpkit", &mut std::io::stdout());

@@ -6,7 +6,10 @@
 
 use std::{fmt, path::PathBuf, time::Duration};
 
-use ftpkit::{Config, DataMode, Protection, TlsConfig, TlsMode, TransferOptions, Verify};
+use ftpkit::{
+    Config, DataMode, KnownHosts, Protection, TlsConfig, TlsMode, TlsVersion, TransferOptions,
+    Verify,
+};
 
 use crate::{
     args::{Global, TransferArgs},
@@ -33,8 +36,12 @@ pub struct Settings {
     pub pin_sha256: Option<String>,
     /// Accept any certificate.
     pub insecure: bool,
-    /// Offer TLS 1.3 too.
-    pub tls13: bool,
+    /// The highest TLS version to offer (1.3 unless `--tls-max 1.2`).
+    pub tls_max: Option<TlsVersion>,
+    /// Client certificate (PEM) for mutual TLS.
+    pub cert: Option<PathBuf>,
+    /// Private key (PEM) of `cert`.
+    pub key: Option<PathBuf>,
     /// Clear the control connection after login (CCC).
     pub ccc: bool,
     /// Data connections in clear under TLS (PROT C).
@@ -81,7 +88,9 @@ impl Settings {
             cacert: global.cacert.clone(),
             pin_sha256: global.pin_sha256.clone(),
             insecure: global.insecure,
-            tls13: global.tls13,
+            tls_max: global.tls_max,
+            cert: global.cert.clone(),
+            key: global.key.clone(),
             ccc: global.ccc,
             no_prot_p: global.no_prot_p,
             netrc_file: global.netrc_file.clone(),
@@ -192,6 +201,8 @@ pub fn config(global: &Settings, target: &Target) -> Result<Config, Failure> {
         || global.pin_sha256.is_some()
         || global.insecure
         || global.ccc
+        || global.cert.is_some()
+        || global.tls_max.is_some()
     {
         return Err(Failure::Usage(
             "TLS options given for a plain ftp:// URL: add --tls, or use ftpes:// or ftps://"
@@ -201,8 +212,21 @@ pub fn config(global: &Settings, target: &Target) -> Result<Config, Failure> {
     Ok(config)
 }
 
+/// The TLS settings from the command line, with the known-hosts file (see
+/// `ftpkit trust`) when there is one.
 fn tls_config(global: &Settings) -> Result<TlsConfig, Failure> {
     let mut builder = TlsConfig::builder();
+    if let Some(path) = KnownHosts::default_path().filter(|p| p.exists()) {
+        builder = builder.known_hosts(KnownHosts::open(path).map_err(Failure::Ftp)?);
+    }
+    if let (Some(cert), Some(key)) = (&global.cert, &global.key) {
+        builder = builder
+            .client_cert_pem_files(cert, key)
+            .map_err(Failure::Ftp)?;
+    }
+    if let Some(version) = global.tls_max {
+        builder = builder.max_version(version);
+    }
     if let Some(ca) = &global.cacert {
         builder = builder.add_ca_pem_file(ca).map_err(Failure::Ftp)?;
     }
@@ -211,9 +235,6 @@ fn tls_config(global: &Settings) -> Result<TlsConfig, Failure> {
     }
     if global.insecure {
         builder = builder.danger_accept_invalid_certs();
-    }
-    if global.tls13 {
-        builder = builder.allow_tls13();
     }
     builder.build().map_err(Failure::Ftp)
 }

@@ -61,4 +61,7 @@ pub use proto::{
         part_path,
     },
 };
-pub use tls::{TlsConfig, TlsMode};
+pub use tls::{
+    CertificateInfo, CertificateProblem, CertificateRejected, KnownHosts, TlsConfig, TlsMode,
+    TlsVersion,
+};

@@ -6,6 +6,7 @@ pub mod mirror;
 pub mod put;
 pub mod shell;
 pub mod simple;
+pub mod trust;
 
 use ftpkit::Client;
 

@@ -314,6 +314,10 @@ impl Run {
     /// After a failed attempt: gives up with the error, or waits,
     /// reconnects if the connection is gone, and lets the caller go on.
     fn on_error(&mut self, client: &mut Client, error: Error) -> Result<()> {
+        if client.fall_back_to_tls12(&error) {
+            // The same attempt again over TLS 1.2, once: not a retry.
+            return client.reconnect();
+        }
         let retry = self.0.on_error(error)?;
         std::thread::sleep(retry.wait);
         if client.is_unusable() || retry.reconnect {

@@ -26,6 +26,14 @@ impl Stream {
         }
     }
 
+    /// The TLS version negotiated, if TLS is in use.
+    pub(crate) fn tls_version(&self) -> Option<rustls::ProtocolVersion> {
+        match self {
+            Stream::Plain(_) => None,
+            Stream::Tls(tls) => tls.conn.protocol_version(),
+        }
+    }
+
     /// Whether the stream is encrypted.
     pub(crate) fn is_tls(&self) -> bool {
         matches!(self, Stream::Tls(_))

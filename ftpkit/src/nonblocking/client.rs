@@ -168,9 +168,31 @@ impl AsyncClient {
             Some(config) => config.clone(),
             None => TlsConfig::system()?,
         };
-        let settings = (config.for_one_client(), tls::server_name(&self.host)?);
+        let port = self.peer_addr().port();
+        let settings = (
+            config.for_server(&self.host, port),
+            tls::server_name(&self.host)?,
+        );
         self.tls = Some(settings.clone());
         Ok(settings)
+    }
+
+    /// After a failed transfer: if the server refused a data connection's
+    /// TLS 1.3 session ([`tls::refuses_tls13_data`]), switches this client
+    /// to TLS 1.2 for good and says so; the caller then reconnects.
+    pub(crate) fn fall_back_to_tls12(&mut self, error: &Error) -> bool {
+        let Some((config, _)) = &self.tls else {
+            return false;
+        };
+        if !tls::refuses_tls13_data(self.control.stream().tls_version(), error) {
+            return false;
+        }
+        let Some(tls12) = config.tls12_fallback() else {
+            return false;
+        };
+        tracing::debug!(target: "ftpkit::tls", %error, "the server refused a TLS 1.3 data connection; TLS 1.2 from now on");
+        self.config.tls = Some(tls12);
+        true
     }
 
     async fn start_tls(&mut self) -> Result<()> {

@@ -88,6 +88,14 @@ impl Stream {
         }
     }
 
+    /// The TLS version negotiated, if TLS is in use.
+    pub(crate) fn tls_version(&self) -> Option<rustls::ProtocolVersion> {
+        match self {
+            Stream::Tls(tls) => tls.get_ref().1.protocol_version(),
+            _ => None,
+        }
+    }
+
     /// Whether the stream is encrypted.
     pub(crate) fn is_tls(&self) -> bool {
         matches!(self, Stream::Tls(_))
