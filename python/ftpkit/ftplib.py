@@ -78,7 +78,7 @@ class error_proto(Error):
     """A reply that breaks the protocol."""
 
 
-all_errors = (Error, OSError, EOFError)
+all_errors = (Error, OSError, EOFError, ssl.SSLError)
 
 _GLOBAL_DEFAULT_TIMEOUT = getattr(socket, "_GLOBAL_DEFAULT_TIMEOUT", object())
 
