@@ -42,7 +42,10 @@ fn reply_py(py: Python<'_>, reply: &Reply) -> PyResult<PyObject> {
     for line in reply.lines() {
         lines.append(PyBytes::new(py, line))?;
     }
-    Ok((reply.code().0, lines).into_pyobject(py)?.into_any().unbind())
+    Ok((reply.code().0, lines)
+        .into_pyobject(py)?
+        .into_any()
+        .unbind())
 }
 
 /// A short name for each kind of ftpkit error, for the Python layer.
@@ -79,7 +82,12 @@ fn to_py(e: Error) -> PyErr {
 
 /// An error raised by the binding itself (not by ftpkit).
 fn local_err(kind: &str, message: impl Into<String>) -> PyErr {
-    NativeError::new_err((kind.to_string(), message.into(), None::<u16>, None::<PyObject>))
+    NativeError::new_err((
+        kind.to_string(),
+        message.into(),
+        None::<u16>,
+        None::<PyObject>,
+    ))
 }
 
 /// Recovers the ftpkit error that a data stream's `Read`/`Write` wrapped.
@@ -350,7 +358,13 @@ impl Conn {
     }
 
     /// Logs in (USER, PASS, ACCT as asked).
-    fn login(&mut self, py: Python<'_>, user: &str, passwd: &str, acct: &str) -> PyResult<PyObject> {
+    fn login(
+        &mut self,
+        py: Python<'_>,
+        user: &str,
+        passwd: &str,
+        acct: &str,
+    ) -> PyResult<PyObject> {
         reply_call!(self, py, |c| c.login_with_account(user, passwd, acct))
     }
 
@@ -461,7 +475,10 @@ impl Conn {
         let mut line: Vec<u8> = Vec::new();
         let deliver = |py: Python<'_>, line: &[u8]| -> PyResult<()> {
             if line.len() > maxline {
-                return Err(local_err("maxline", format!("got more than {maxline} bytes")));
+                return Err(local_err(
+                    "maxline",
+                    format!("got more than {maxline} bytes"),
+                ));
             }
             let text = line
                 .strip_suffix(b"\r\n")
@@ -478,7 +495,11 @@ impl Conn {
                 break;
             }
             let mut result = Ok(());
-            for piece in buf.get(..n).unwrap_or_default().split_inclusive(|b| *b == b'\n') {
+            for piece in buf
+                .get(..n)
+                .unwrap_or_default()
+                .split_inclusive(|b| *b == b'\n')
+            {
                 line.extend_from_slice(piece);
                 if piece.ends_with(b"\n") {
                     result = deliver(py, &line);
@@ -568,7 +589,10 @@ impl Conn {
                 let line = line.bind(py);
                 let bytes = line.downcast::<PyBytes>()?.as_bytes();
                 if bytes.len() > maxline {
-                    return Err(local_err("maxline", format!("got more than {maxline} bytes")));
+                    return Err(local_err(
+                        "maxline",
+                        format!("got more than {maxline} bytes"),
+                    ));
                 }
                 if bytes.is_empty() {
                     return Ok(false);
@@ -630,7 +654,8 @@ impl Conn {
         };
         let (req_tx, req_rx) = mpsc::channel::<Request>();
         let (ans_tx, ans_rx) = mpsc::channel::<Answer>();
-        let handle = std::thread::spawn(move || data_worker(holder, cmd, ty, rest, writing, req_rx, ans_tx));
+        let handle =
+            std::thread::spawn(move || data_worker(holder, cmd, ty, rest, writing, req_rx, ans_tx));
         let (ans_rx, opened) = py.allow_threads(move || {
             let opened = ans_rx.recv();
             (ans_rx, opened)
@@ -907,7 +932,11 @@ impl DataConn {
     /// Ends the worker and returns the client to its owner.
     fn finish(&mut self, py: Python<'_>, abort: bool) -> PyResult<()> {
         if let Some(tx) = self.requests.take() {
-            let _ = tx.send(if abort { Request::Abort } else { Request::Close });
+            let _ = tx.send(if abort {
+                Request::Abort
+            } else {
+                Request::Close
+            });
         }
         if let Some(handle) = self.handle.take() {
             let joined = py.allow_threads(|| handle.join());
@@ -996,16 +1025,7 @@ impl NativePool {
         verify: bool,
     ) -> PyResult<NativePool> {
         let s = settings(
-            timeout,
-            None,
-            tls,
-            ca_der,
-            ca_file,
-            verify,
-            false,
-            true,
-            8192,
-            true,
+            timeout, None, tls, ca_der, ca_file, verify, false, true, 8192, true,
         )?;
         let addr = join_host_port(host, port);
         let pool = Pool::new(PoolConfig::default().max_size(max_size), move || {
