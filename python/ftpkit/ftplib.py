@@ -116,6 +116,20 @@ def _convert(err: Exception, encoding: str) -> Exception:
     return Error(message)
 
 
+# Built-in file types whose write()/read() may take larger blocks than asked:
+# the file ends up with the same bytes in fewer calls.
+_FILE_TYPES = (io.BufferedWriter, io.BufferedReader, io.BufferedRandom, io.FileIO, io.BytesIO)
+_BIG_BLOCK = 1 << 20
+
+
+def _file_block(callback: Any, blocksize: int) -> int:
+    """The block size for a callback that is a built-in file's ``write``."""
+    owner = getattr(callback, "__self__", None)
+    if type(owner) in _FILE_TYPES and getattr(callback, "__name__", "") == "write":
+        return max(blocksize, _BIG_BLOCK)
+    return blocksize
+
+
 def _join(lines: list, encoding: str) -> str:
     return "\n".join(line.decode(encoding) for line in lines)
 
@@ -646,6 +660,7 @@ class FTP:
             self._debug_cmd("REST %s" % rest)
         self._debug_cmd(cmd)
         self._type = "I"
+        blocksize = _file_block(callback, blocksize)
         return self._call_reply("retrbinary", cmd, callback, blocksize, None if rest is None else int(rest))
 
     def retrlines(self, cmd: str, callback: Optional[Callable[[str], Any]] = None) -> str:
@@ -676,6 +691,9 @@ class FTP:
             self._debug_cmd("REST %s" % rest)
         self._debug_cmd(cmd)
         self._type = "I"
+        if callback is None and type(fp) in _FILE_TYPES:
+            # Nobody sees the blocks: read the file in large ones.
+            blocksize = max(blocksize, _BIG_BLOCK)
         return self._call_reply("storbinary", cmd, fp, blocksize, callback, None if rest is None else int(rest))
 
     def storlines(self, cmd: str, fp: Any, callback: Optional[Callable[[bytes], Any]] = None) -> str:
