@@ -24,6 +24,7 @@ reps = int(os.environ.get("BENCH_REPS", "3"))
 work = os.environ.get("BENCH_WORK", "/dev/shm")
 host, port = server.rsplit(":", 1)
 tag = "pybench-%d" % os.getpid()
+IMPLS = ("ftplib", "ftpkit")
 
 
 def run(impl, *args):
@@ -32,10 +33,6 @@ def run(impl, *args):
         check=True, capture_output=True, text=True,
     )
     return float(out.stdout.strip().splitlines()[-1])
-
-
-def median(impl, *args):
-    return statistics.median(run(impl, *args) for _ in range(reps))
 
 
 def main():
@@ -53,18 +50,21 @@ def main():
         with open(p, "wb") as f:
             f.write(os.urandom(4096))
         os.chmod(p, 0o644)
-    rows = []
+    # The two modules take turns within each repetition, so that both see
+    # the same machine load (2 shared cores: other work shifts the figures).
+    times = {(impl, op): [] for impl in IMPLS for op in ("down", "up", "small")}
     try:
-        for impl in ("ftplib", "ftpkit"):
-            down = median(impl, "download", remote_big, local + "." + impl)
-            with open(local + "." + impl, "rb") as a, open(local, "rb") as b:
-                assert a.read(1 << 20) == b.read(1 << 20)
-            assert os.path.getsize(local + "." + impl) == size
-            os.unlink(local + "." + impl)
-            up = median(impl, "upload", local, tag + ".up-" + impl)
-            assert os.path.getsize(os.path.join(home, tag + ".up-" + impl)) == size
-            many = median(impl, "small", str(small), tag + "-s")
-            rows.append((impl, down, up, many))
+        for _ in range(reps):
+            for impl in IMPLS:
+                out = local + "." + impl
+                times[impl, "down"].append(run(impl, "download", remote_big, out))
+                assert os.path.getsize(out) == size
+                with open(out, "rb") as a, open(local, "rb") as b:
+                    assert a.read(1 << 20) == b.read(1 << 20)
+                os.unlink(out)
+                times[impl, "up"].append(run(impl, "upload", local, tag + ".up-" + impl))
+                assert os.path.getsize(os.path.join(home, tag + ".up-" + impl)) == size
+                times[impl, "small"].append(run(impl, "small", str(small), tag + "-s"))
     finally:
         os.unlink(local)
         for name in os.listdir(home):
@@ -73,18 +73,22 @@ def main():
                     os.unlink(os.path.join(home, name))
                 except OSError:
                     pass
-    base = {r[0]: r for r in rows}
-    print(f"server {server}, {size_mb} MiB file, {small} files of 4 KiB, median of {reps}")
+    med = {k: statistics.median(v) for k, v in times.items()}
+    best = {k: min(v) for k, v in times.items()}
+    print(f"server {server}, {size_mb} MiB file, {small} files of 4 KiB, {reps} runs each (median; best in brackets)")
     print()
     print("| module | download | upload | %d small files |" % small)
     print("|---|---|---|---|")
-    for impl, down, up, many in rows:
-        print(f"| {'ftplib' if impl == 'ftplib' else 'ftpkit.ftplib'} | {down:.2f} s ({size_mb / down:.0f} MiB/s) "
-              f"| {up:.2f} s ({size_mb / up:.0f} MiB/s) | {many:.2f} s ({small / many:.0f} files/s) |")
-    f, k = base["ftplib"], base["ftpkit"]
+    for impl in IMPLS:
+        name = "ftplib" if impl == "ftplib" else "ftpkit.ftplib"
+        d, u, m = med[impl, "down"], med[impl, "up"], med[impl, "small"]
+        print(f"| {name} | {d:.2f} s, {size_mb / d:.0f} MiB/s [{best[impl, 'down']:.2f} s] "
+              f"| {u:.2f} s, {size_mb / u:.0f} MiB/s [{best[impl, 'up']:.2f} s] "
+              f"| {m:.2f} s, {small / m:.0f} files/s [{best[impl, 'small']:.2f} s] |")
     print()
-    print(f"ftpkit.ftplib vs ftplib: download x{f[1] / k[1]:.2f}, upload x{f[2] / k[2]:.2f}, small files x{f[3] / k[3]:.2f}")
-
+    ratio = {op: med["ftplib", op] / med["ftpkit", op] for op in ("down", "up", "small")}
+    print(f"ftpkit.ftplib vs ftplib (median): download x{ratio['down']:.2f}, upload x{ratio['up']:.2f}, "
+          f"small files x{ratio['small']:.2f}")
 
 if __name__ == "__main__":
     main()

@@ -112,7 +112,7 @@ def _convert(err: Exception, encoding: str) -> Exception:
     if kind == "eof":
         return EOFError(message)
     if kind == "io":
-        return OSError(message)
+        return OSError(code, message) if code else OSError(message)
     return Error(message)
 
 

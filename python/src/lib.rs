@@ -73,7 +73,15 @@ fn to_py(e: Error) -> PyErr {
                 Ok(obj) => (Some(reply.code().0), Some(obj)),
                 Err(err) => return err,
             },
-            None => (None, None),
+            // For I/O errors, the OS error number (Python builds the
+            // matching OSError subclass from it, ConnectionRefusedError...).
+            None => match &e {
+                Error::Io { source, .. } => (
+                    source.raw_os_error().and_then(|n| u16::try_from(n).ok()),
+                    None,
+                ),
+                _ => (None, None),
+            },
         };
         let lines = lines.and_then(|obj| obj.bind(py).get_item(1).ok().map(Bound::unbind));
         NativeError::new_err((kind_of(&e), e.to_string(), code, lines))
