@@ -8,6 +8,7 @@ the files), BENCH_SIZE_MB (1024), BENCH_SMALL (2000), BENCH_REPS (3),
 BENCH_WORK (/dev/shm: the client's files).
 """
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -27,11 +28,18 @@ tag = "pybench-%d" % os.getpid()
 IMPLS = ("ftplib", "ftpkit")
 
 
+CPU = {}
+
+
 def run(impl, *args):
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     out = subprocess.run(
         [sys.executable, SCRIPT, impl, args[0], host, port, user, password, *args[1:]],
         check=True, capture_output=True, text=True,
     )
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    CPU.setdefault((impl, args[0]), []).append(cpu)
     return float(out.stdout.strip().splitlines()[-1])
 
 
@@ -85,6 +93,10 @@ def main():
         print(f"| {name} | {d:.2f} s, {size_mb / d:.0f} MiB/s [{best[impl, 'down']:.2f} s] "
               f"| {u:.2f} s, {size_mb / u:.0f} MiB/s [{best[impl, 'up']:.2f} s] "
               f"| {m:.2f} s, {small / m:.0f} files/s [{best[impl, 'small']:.2f} s] |")
+    print()
+    print("client CPU time (user + system, whole process, median):", ", ".join(
+        f"{impl} {op} {statistics.median(CPU[impl, op]):.2f} s"
+        for impl in IMPLS for op in ("download", "upload", "small")))
     print()
     ratio = {op: med["ftplib", op] / med["ftpkit", op] for op in ("down", "up", "small")}
     print(f"ftpkit.ftplib vs ftplib (median): download x{ratio['down']:.2f}, upload x{ratio['up']:.2f}, "

@@ -270,3 +270,24 @@ def test_api_surface_matches():
         public = [n for n in dir(std_cls) if not n.startswith("_")]
         missing = [n for n in public if not hasattr(kit_cls, n)]
         assert not missing, (cls, missing)
+
+
+@pytest.mark.parametrize("mod", [std_ftplib, kit_ftplib], ids=["ftplib", "ftpkit"])
+def test_ftpcp_copies_between_servers(mod, local_plain, local_tls):
+    """Server-to-server copy (PASV on one, PORT and STOR on the other), which
+    needs replies read apart from their commands (getresp/voidresp)."""
+    name = "fxp-%s.bin" % mod.__name__.replace(".", "-")
+    payload = os.urandom(200_000)
+    (local_plain.home / name).write_bytes(payload)
+    source = mod.FTP()
+    source.connect(local_plain.host, local_plain.port)
+    source.login(USER, PASS)
+    target = mod.FTP()
+    target.connect(local_tls.host, local_tls.port)
+    target.login(USER, PASS)
+    mod.ftpcp(source, name, target)
+    assert source.voidcmd("NOOP").startswith("200")
+    assert target.size(name) == len(payload)
+    source.quit()
+    target.quit()
+    assert (local_tls.home / name).read_bytes() == payload
