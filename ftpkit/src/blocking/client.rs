@@ -354,6 +354,35 @@ impl Client {
         expect(&command, reply, Expect::Completion)
     }
 
+    /// Sends a raw command line without reading its reply; read the reply
+    /// with [`Client::getresp`]. For exchanges the client does not run
+    /// itself, such as a server-to-server copy (`PORT` and `STOR` sent to
+    /// one server, `RETR` to another, then each final reply). The line is
+    /// checked as for [`Client::sendcmd`]. ftplib: `putcmd(line)`.
+    pub fn putcmd(&mut self, line: &str) -> Result<()> {
+        let command = Command::raw(line)?;
+        if self.unusable {
+            return Err(Error::Unusable);
+        }
+        self.memory.on_raw(&command);
+        if rules::changes_type(line) {
+            self.session.forget_type();
+        }
+        let result = self.control.send(&command);
+        if result.is_err() {
+            self.unusable = true;
+        }
+        result
+    }
+
+    /// Reads one reply without sending anything: the reply to
+    /// [`Client::putcmd`], or a further reply to a raw command (the final
+    /// `226` after a `150`). Every code is returned, none is an error.
+    /// ftplib: `getresp()`.
+    pub fn getresp(&mut self) -> Result<Reply> {
+        self.read_reply()
+    }
+
     /// Records the working directory (one `PWD`) if a `CWD` made it
     /// unknown, so that [`Client::reconnect`] can return to it.
     pub(crate) fn remember_cwd(&mut self) -> Result<()> {
