@@ -11,12 +11,20 @@ Settings from the environment:
   BENCH_RSS_MB    size of the file for the flat-memory check (default 4096)
   BENCH_WORK      where clients write (default /dev/shm: the disk is not measured)
   BENCH_ONLY      comma-separated workloads to run: big, small, mirror, list, tls, rss,
-                  parse (default: all)
+                  parse, latency (default: all)
+  The latency table (plain FTP through bench/latency_proxy.py):
+  BENCH_LAT_RTTS  round trips to add, in ms (default 0,20,80)
+  BENCH_LAT_FILES 4 KiB files downloaded in one session (default 100)
+  BENCH_LAT_TREE  files of the tree copied by mirror, 30 per directory (default 300)
+  BENCH_LAT_BIG_MB size of the one big file (default 32)
+  BENCH_LAT_MBIT  bandwidth cap per connection for the big file, Mbit/s (default 100)
 
 Every download goes to a file, and every file that moved is checked by
 SHA-256 after the timed part.
 """
+import contextlib
 import hashlib
+import math
 import os
 import shutil
 import statistics
@@ -37,6 +45,11 @@ LISTING = int(os.environ.get("BENCH_LIST", "100000"))
 ONLY = [w for w in os.environ.get("BENCH_ONLY", "").split(",") if w]
 RSS_MB = int(os.environ.get("BENCH_RSS_MB", "4096"))
 WORK = os.environ.get("BENCH_WORK", "/dev/shm" if os.path.isdir("/dev/shm") else None)
+LAT_RTTS = [int(r) for r in os.environ.get("BENCH_LAT_RTTS", "0,20,80").split(",") if r]
+LAT_FILES = int(os.environ.get("BENCH_LAT_FILES", "100"))
+LAT_TREE = int(os.environ.get("BENCH_LAT_TREE", "300"))
+LAT_BIG_MB = int(os.environ.get("BENCH_LAT_BIG_MB", "32"))
+LAT_MBIT = float(os.environ.get("BENCH_LAT_MBIT", "100"))
 
 USER, PASS = "ftpkit", "ftpkit-pass"
 HOST = "127.0.0.1"
@@ -105,8 +118,9 @@ def url(srv, path):
     return f"{scheme}://{USER}:{PASS}@{HOST}:{srv['port']}/{path}"
 
 
-def clients(srv, op, remote, local):
-    """Command lines of every client for one operation."""
+def clients(srv, op, remote, local, count=SMALL):
+    """Command lines of every client for one operation (`count`: the number
+    of files of a getdir, named f0000.bin and up)."""
     port, tls = srv["port"], srv["tls"]
     ftpkit = [os.path.join(TARGET, "ftpkit"), "-q"] + (["--cacert", CA] if tls else [])
     lftp_tls = (f"set ssl:ca-file {CA}; set ftp:ssl-force true; set ftp:ssl-protect-data true; "
@@ -123,7 +137,7 @@ def clients(srv, op, remote, local):
         # Peers trust the server's 226; "ftpkit" does the same (--no-verify)
         # for a like-for-like figure, and "ftpkit (verified)" shows the
         # default: SIZE after, and a content hash where the server has one.
-        c["ftpkit"] = ftpkit + ["--no-verify", "get", "-o", local, url(srv, remote)]
+        c["ftpkit"] = ftpkit + ["get", "--no-verify", "-o", local, url(srv, remote)]
         c["ftpkit (verified)"] = ftpkit + ["get", "-o", local, url(srv, remote)]
         c["ftpkit async"] = asynk(remote, local)
         c["curl"] = ["curl", "-s", "-S"] + curl_tls + ["-o", local, f"ftp://{USER}:{PASS}@{HOST}:{port}/{remote}"]
@@ -131,7 +145,7 @@ def clients(srv, op, remote, local):
         if not tls:
             c["suppaftp"] = supp + ["get", remote, local]
     elif op == "put":
-        c["ftpkit"] = ftpkit + ["--no-verify", "put", local, url(srv, remote)]
+        c["ftpkit"] = ftpkit + ["put", "--no-verify", local, url(srv, remote)]
         c["ftpkit (verified)"] = ftpkit + ["put", local, url(srv, remote)]
         c["ftpkit async"] = asynk(remote, local)
         c["curl"] = ["curl", "-s", "-S"] + curl_tls + ["-T", local, f"ftp://{USER}:{PASS}@{HOST}:{port}/{remote}"]
@@ -141,7 +155,7 @@ def clients(srv, op, remote, local):
     elif op == "getdir":
         c["ftpkit"] = [os.path.join(TARGET, "examples", "get_many"), f"{HOST}:{port}", USER, PASS, remote, local]
         c["ftpkit async"] = asynk(remote, local)
-        c["curl"] = ["curl", "-s", "-S", "--create-dirs", f"ftp://{USER}:{PASS}@{HOST}:{port}/{remote}/f[0000-{SMALL - 1:04d}].bin",
+        c["curl"] = ["curl", "-s", "-S", "--create-dirs", f"ftp://{USER}:{PASS}@{HOST}:{port}/{remote}/f[0000-{count - 1:04d}].bin",
                      "-o", f"{local}/f#1.bin"]
         c["lftp"] = lftp + [lftp_tls + f"mirror {remote} {local}; bye", HOST]
         c["suppaftp"] = supp + ["getdir", remote, local]
@@ -291,14 +305,14 @@ def listing(srv):
     report(f"NLST of {LISTING} entries ({srv['server']})", measure("list", runs, lambda c: None), LISTING, "entries/s")
 
 
-def small_tree(srv):
-    """The BENCH_SMALL files of 4 KiB on the server, and their hashes."""
+def small_tree(srv, name="bench-small", count=SMALL):
+    """`count` files of 4 KiB on the server, and their hashes."""
     home = srv["home"]
-    d = os.path.join(home, "bench-small")
-    if not os.path.isdir(d) or len(os.listdir(d)) != SMALL:
+    d = os.path.join(home, name)
+    if not os.path.isdir(d) or len(os.listdir(d)) != count:
         shutil.rmtree(d, ignore_errors=True)
         os.makedirs(d)
-        for i in range(SMALL):
+        for i in range(count):
             with open(os.path.join(d, f"f{i:04d}.bin"), "wb") as f:
                 f.write(os.urandom(4096))
         for root, dirs, files in os.walk(d):
@@ -330,6 +344,163 @@ def mirror(srv):
     report(f"mirror of {SMALL} files of 4 KiB, 4 connections ({srv['server']})",
            measure("mirror", runs, check), SMALL, "files/s")
     shutil.rmtree(out)
+
+
+def tree(srv, name, count):
+    """`count` files of 4 KiB on the server in directories of 30, and their
+    hashes by relative path."""
+    d = os.path.join(srv["home"], name)
+    if not os.path.isdir(d) or sum(len(f) for _, _, f in os.walk(d)) != count:
+        shutil.rmtree(d, ignore_errors=True)
+        for i in range(count):
+            sub = os.path.join(d, f"d{i // 30:02d}")
+            os.makedirs(sub, exist_ok=True)
+            with open(os.path.join(sub, f"f{i:04d}.bin"), "wb") as f:
+                f.write(os.urandom(4096))
+        chown_tree(d)
+    return d, tree_hashes(d)
+
+
+def chown_tree(d):
+    shutil.chown(d, USER, USER)
+    for root, dirs, files in os.walk(d):
+        for n in dirs + files:
+            shutil.chown(os.path.join(root, n), USER, USER)
+
+
+def tree_hashes(d):
+    """SHA-256 of every file under d, by path relative to d."""
+    return {os.path.relpath(os.path.join(root, n), d): sha256(os.path.join(root, n))
+            for root, _, files in os.walk(d) for n in files}
+
+
+def runnable(cmd):
+    """Whether a client's program is there (bench/run.sh builds them all;
+    a direct run of this script may not have every one)."""
+    return os.access(cmd[0], os.X_OK) if os.path.isabs(cmd[0]) else shutil.which(cmd[0]) is not None
+
+
+def latency(srv):
+    """ftpkit and its peers behind bench/latency_proxy.py at each round trip
+    of BENCH_LAT_RTTS: files/s (MB/s for the big file) and round trips per
+    file, counted by the proxy as the client's flights of commands."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from latency_proxy import ProxyThread
+
+    small_dir, small_want = small_tree(srv, "bench-lat-small", LAT_FILES)
+    tree_dir, tree_want = tree(srv, "bench-lat-tree", LAT_TREE)
+    big_src = os.path.join(srv["home"], "bench-lat-big.bin")
+    if not os.path.exists(big_src) or os.path.getsize(big_src) != LAT_BIG_MB << 20:
+        with open(big_src, "wb") as f:
+            for _ in range(LAT_BIG_MB):
+                f.write(os.urandom(1 << 20))
+        shutil.chown(big_src, USER, USER)
+    big_want = sha256(big_src)
+    work = tempfile.mkdtemp(prefix="ftpkit-bench-lat-", dir=WORK)
+    out = os.path.join(work, "out")
+    rate = LAT_MBIT * 1e6 / 8
+
+    def check_dir(want):
+        def check(client):
+            got = tree_hashes(out) if os.path.isdir(out) else {}
+            shutil.rmtree(out, ignore_errors=True)
+            if got != want:
+                raise RuntimeError(f"{client}: {len(got)} files, "
+                                   f"{sum(got.get(n) == h for n, h in want.items())} matching")
+        return check
+
+    def check_big(client):
+        got = sha256(out) if os.path.exists(out) else None
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(out)
+        if got != big_want:
+            raise RuntimeError(f"{client}: downloaded file differs")
+
+    def prepare_dir():
+        os.makedirs(out, exist_ok=True)
+
+    def small_cmds(psrv):
+        return clients(psrv, "getdir", "bench-lat-small", out, count=LAT_FILES)
+
+    def mirror_cmds(psrv):
+        return {
+            "ftpkit": [os.path.join(TARGET, "ftpkit"), "-q", "mirror", "--parallel", "4",
+                       url(psrv, "bench-lat-tree/"), out],
+            "lftp": ["lftp", "-p", str(psrv["port"]), "-u", f"{USER},{PASS}", "-e",
+                     f"set ftp:ssl-allow no; mirror --parallel=4 bench-lat-tree {out}; bye", HOST],
+        }
+
+    def big_cmds(psrv):
+        return clients(psrv, "get", "bench-lat-big.bin", out)
+
+    workloads = [
+        (f"{LAT_FILES} files of 4 KiB in one session", small_cmds, None, prepare_dir, check_dir(small_want),
+         LAT_FILES, LAT_FILES, "files/s"),
+        (f"mirror of a {LAT_TREE}-file tree ({math.ceil(LAT_TREE / 30)} directories), 4 connections",
+         mirror_cmds, None, lambda: None, check_dir(tree_want), LAT_TREE, LAT_TREE, "files/s"),
+        (f"one file of {LAT_BIG_MB} MiB, {LAT_MBIT:g} Mbit/s per connection", big_cmds, rate, lambda: None,
+         check_big, LAT_BIG_MB * 1.048576, 1, "MB/s"),
+    ]
+    print(f"\n## Latency: vsftpd behind bench/latency_proxy.py, round trip of {', '.join(map(str, LAT_RTTS))} ms")
+    print("Round trips per file: the client's flights of commands on its control connections "
+          "(logins included), divided by the files; at 0 ms a pipelined batch may count more than once.")
+    for title, cmds, cap, prepare, check, amount, files, unit in workloads:
+        # results[client][rtt] = (rate, round trips per file)
+        results = {}
+        for rtt in LAT_RTTS:
+            with ProxyThread((HOST, srv["port"]), delay=rtt / 2000, rate=cap) as proxy:
+                psrv = dict(srv, port=proxy.address[1])
+                runs = {c: cmd for c, cmd in cmds(psrv).items() if runnable(cmd)}
+                samples = {c: [] for c in runs}
+                failed = set()
+                for _ in range(REPS):
+                    for client, cmd in runs.items():
+                        if client in failed:
+                            continue
+                        prepare()
+                        proxy.reset()
+                        try:
+                            wall = timed(cmd)[0]
+                            flights = proxy.stats()["flights"]
+                            check(client)
+                            samples[client].append((wall, flights))
+                        except Exception as e:  # a peer that fails is reported, not fatal
+                            print(f"  {client} at {rtt} ms: FAILED: {e}", file=sys.stderr)
+                            failed.add(client)
+                            shutil.rmtree(out, ignore_errors=True)
+                            with contextlib.suppress(FileNotFoundError, IsADirectoryError):
+                                os.remove(out)
+                for client, got in samples.items():
+                    if got and client not in failed:
+                        wall = statistics.median(g[0] for g in got)
+                        flights = statistics.median(g[1] for g in got)
+                        results.setdefault(client, {})[rtt] = (amount / wall, flights / files)
+        print(f"\n### {title}")
+        print("| client | " + " | ".join(f"{unit} at {r} ms | round trips per file" for r in LAT_RTTS) + " |")
+        print("|---|" + "---|---|" * len(LAT_RTTS))
+        order = sorted(results, key=lambda c: -results[c].get(LAT_RTTS[-1], (0, 0))[0])
+        for client in order:
+            cells = []
+            for r in LAT_RTTS:
+                rate_, rtf = results[client].get(r, (None, None))
+                cells.append("failed | -" if rate_ is None else f"{rate_:,.1f} | {rtf:.2f}")
+            print(f"| {client} | " + " | ".join(cells) + " |")
+        peers = [c for c in results if not c.startswith("ftpkit")]
+        if "ftpkit" in results and peers:
+            cells = []
+            for r in LAT_RTTS:
+                rates = [(results[c][r][0], c) for c in peers if r in results[c]]
+                mine = results["ftpkit"].get(r)
+                if mine and rates:
+                    best_rate, best = max(rates)
+                    cells.append(f"{mine[0] / best_rate:.2f} (vs {best}) | ")
+                else:
+                    cells.append("- | ")
+            print("| ftpkit / best peer | " + " | ".join(cells) + " |")
+        missing = [c for c, cmd in cmds(srv).items() if not runnable(cmd)]
+        if missing:
+            print(f"\nNot built here, not run: {', '.join(missing)}.")
+    shutil.rmtree(work)
 
 
 def flat_memory(srv):
@@ -377,6 +548,7 @@ def main():
         "tls": lambda: big(TLS, "explicit TLS"),
         "rss": lambda: flat_memory(PLAIN),
         "parse": parse_rate,
+        "latency": lambda: latency(PLAIN),
     }
     for name, run in work.items():
         if not ONLY or name in ONLY:

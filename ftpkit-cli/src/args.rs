@@ -1,5 +1,6 @@
-//! Command-line arguments (clap derive). Raw flags are turned into a
-//! [`Plan`](crate::plan::Plan) before any work starts.
+//! Command-line arguments (clap derive). Raw flags are turned into
+//! [`Settings`](crate::plan::Settings) once, before any work starts;
+//! commands never see these structs.
 
 use std::path::PathBuf;
 
@@ -32,7 +33,7 @@ pub enum Command {
     /// JSON Lines (--json). Long and JSON listings come from MLSD where the
     /// server offers it, else from LIST in any common format.
     #[command(
-        after_help = "Examples:\n  ftpkit ls ftp://ftp.example.com/pub/\n  ftpkit ls -l ftp://user@ftp.example.com/incoming/\n  ftpkit ls --json ftp://ftp.example.com/pub/ | jq .name\n\nJSON fields: name, type (file, dir, symlink, other, unknown), size, modified\n(RFC 3339, UTC), permissions (octal string), owner, group, target (symlinks),\nraw (unknown lines); absent facts are null."
+        after_help = "Examples:\n  ftpkit ls ftp://ftp.example.com/pub/\n  ftpkit ls -l ftp://user@ftp.example.com/incoming/\n  ftpkit ls --json ftp://ftp.example.com/pub/ | jq .name\n\nLong listings show the type as ls does (- d l c b p s), with the set-id and\nsticky bits, and only the date when the server gives no time of day.\n\nJSON fields: name, type (file, dir, symlink, other, unknown), size, modified\n(RFC 3339, UTC), time_precision (second, minute or day: what the server\nknows of the time), permissions (octal string), owner, group, target\n(symlinks), raw (unknown lines); absent facts are null."
     )]
     Ls {
         /// ftp://[user[:password]@]host[:port]/path (also ftps:// and ftpes://)
@@ -110,7 +111,7 @@ pub enum Command {
     },
     /// Send a raw command after login and print the server's reply.
     #[command(
-        after_help = "Example:\n  ftpkit quote ftp://user@host/ SITE CHMOD 644 file.txt\n\nExits 5 when the reply is 4xx or 5xx."
+        after_help = "Example:\n  ftpkit quote ftp://user@host/ SITE CHMOD 644 file.txt\n\nThe reply is printed on standard output whatever its code; exits 5 when it\nis 4xx or 5xx."
     )]
     Quote {
         /// ftp://[user[:password]@]host[:port]/ (the path is ignored)
@@ -141,6 +142,9 @@ pub enum Command {
         /// PATH.part is always resumed.
         #[arg(short = 'c', long = "continue")]
         resume: bool,
+        /// Retries, verification, rate, summaries.
+        #[command(flatten)]
+        transfer: TransferArgs,
     },
     /// Upload files. A URL ending in `/` names a directory: each file keeps
     /// its local name there (required with several files). Sizes are
@@ -161,6 +165,9 @@ pub enum Command {
         /// and verified, so nobody sees a partial file under NAME.
         #[arg(long = "temp-name")]
         temp_name: bool,
+        /// Retries, verification, rate, summaries.
+        #[command(flatten)]
+        transfer: TransferArgs,
     },
     /// Copy a directory tree, only what changed (size and time), over
     /// several connections. Downloads by default: REMOTE_URL LOCAL_DIR; with
@@ -194,6 +201,9 @@ pub enum Command {
         /// Skip files and directories matching GLOB; repeatable.
         #[arg(long, value_name = "GLOB")]
         exclude: Vec<String>,
+        /// Retries, verification, rate, summaries.
+        #[command(flatten)]
+        transfer: TransferArgs,
     },
     /// An interactive session: ls, cd, lcd, get, put, mget, mput, pwd,
     /// mkdir, rm, ... with line editing, history and tab completion of
@@ -205,6 +215,25 @@ pub enum Command {
     Shell {
         /// ftp://[user[:password]@]host[:port]/[start/dir/]
         url: String,
+        /// Retries, verification, rate, summaries.
+        #[command(flatten)]
+        transfer: TransferArgs,
+    },
+    /// Show a server's TLS certificate and, once confirmed, trust exactly
+    /// that certificate for that host and port from now on (trust on first
+    /// use, as ssh does): the record goes to the known-hosts file.
+    #[command(
+        after_help = "Examples:\n  ftpkit trust ftpes://ftp.example.com/\n  ftpkit trust --yes ftps://ftp.example.com:990/\n  ftpkit trust --forget ftpes://ftp.example.com/\n\nThe known-hosts file is $XDG_CONFIG_HOME/ftpkit/known_hosts, or\n~/.config/ftpkit/known_hosts. Every later connection to a recorded host and\nport must present exactly the recorded certificate; a changed one is refused\nwith both fingerprints. ftp:// and ftpes:// URLs use explicit TLS (AUTH TLS),\nftps:// implicit TLS. Nothing is sent but AUTH TLS and QUIT: no login."
+    )]
+    Trust {
+        /// ftpes://host[:port]/, ftps://host[:port]/ or ftp://host[:port]/
+        url: String,
+        /// Record without asking.
+        #[arg(short = 'y', long)]
+        yes: bool,
+        /// Remove the record for this host and port instead.
+        #[arg(long, conflicts_with = "yes")]
+        forget: bool,
     },
     /// Print a shell completion script: `ftpkit completions bash >
     /// /etc/bash_completion.d/ftpkit`.
@@ -222,8 +251,9 @@ pub enum Command {
     Man,
 }
 
-/// Options shared by every command.
+/// Options shared by every command: the connection, TLS and login.
 #[derive(Clone, Debug, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct Global {
     /// Idle timeout in seconds: how long any read or write may wait.
     #[arg(long, global = true, value_name = "SECS", default_value_t = 60.0)]
@@ -238,61 +268,141 @@ pub struct Global {
     #[arg(short, long, global = true)]
     pub quiet: bool,
     /// Require explicit TLS (AUTH TLS) on an ftp:// URL.
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = "TLS options")]
     pub tls: bool,
-    /// Trust the CA certificates in this PEM file too.
-    #[arg(long, global = true, value_name = "FILE")]
+    /// Trust the CA certificates in this PEM file too. A certificate in it
+    /// that the server presents as is is accepted as well, even a
+    /// self-signed one made with `openssl req -x509` (CA:TRUE); its dates
+    /// and names are still checked.
+    #[arg(long, global = true, value_name = "FILE", help_heading = "TLS options")]
     pub cacert: Option<PathBuf>,
-    /// Accept only the server certificate with this SHA-256 fingerprint (hex).
-    #[arg(long = "pin-sha256", global = true, value_name = "HEX")]
+    /// Accept only the server certificate with this SHA-256 fingerprint
+    /// (hex; shown in certificate errors and by `ftpkit trust`), whoever
+    /// signed it, whatever its dates and names.
+    #[arg(
+        long = "pin-sha256",
+        global = true,
+        value_name = "HEX",
+        help_heading = "TLS options"
+    )]
     pub pin_sha256: Option<String>,
     /// DANGEROUS: accept any certificate for any name. Anyone on the path
     /// can then read the password and the data.
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = "TLS options")]
     pub insecure: bool,
-    /// Flush downloads to disk (fsync) before renaming PATH.part to PATH, so
-    /// that a power loss cannot leave a short PATH (as rsync's --fsync).
-    /// Slower: the transfer then waits for the disk.
-    #[arg(long, global = true)]
-    pub fsync: bool,
-    /// Offer TLS 1.3 as well as TLS 1.2 (some servers then refuse data
-    /// connections for lack of session tickets).
-    #[arg(long, global = true)]
+    /// Accepted for compatibility: TLS 1.3 is now offered by default.
+    #[arg(long, global = true, hide = true)]
     pub tls13: bool,
+    /// Highest TLS version to offer: 1.3 (default; a server that refuses
+    /// TLS 1.3 data connections gets TLS 1.2 after one reconnection) or 1.2.
+    #[arg(
+        long = "tls-max",
+        global = true,
+        value_name = "VERSION",
+        value_parser = parse_tls_version,
+        help_heading = "TLS options"
+    )]
+    pub tls_max: Option<ftpkit::TlsVersion>,
+    /// Client certificate (PEM, leaf first) for servers that require one
+    /// (mutual TLS); needs --key.
+    #[arg(
+        long,
+        global = true,
+        value_name = "FILE",
+        requires = "key",
+        help_heading = "TLS options"
+    )]
+    pub cert: Option<PathBuf>,
+    /// Private key (PEM) of the --cert certificate.
+    #[arg(
+        long,
+        global = true,
+        value_name = "FILE",
+        requires = "cert",
+        help_heading = "TLS options"
+    )]
+    pub key: Option<PathBuf>,
     /// After login, return the control connection to clear text (CCC), for
     /// NAT devices that must read it; data connections stay protected.
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = "TLS options")]
     pub ccc: bool,
     /// Leave data connections in clear under TLS (PROT C).
-    #[arg(long = "no-prot-p", global = true)]
+    #[arg(long = "no-prot-p", global = true, help_heading = "TLS options")]
     pub no_prot_p: bool,
-    /// Transfers: how many times to retry after a transient failure (a 4xx
-    /// reply, a timeout, a dropped connection), reconnecting and resuming
-    /// where it stopped. 5xx replies and refused logins are never retried.
-    #[arg(long, global = true, value_name = "N", default_value_t = 3)]
-    pub retries: u32,
-    /// Transfers: skip verification. By default the sizes are compared and,
-    /// where the server offers HASH, XSHA256, XSHA1, XMD5 or XCRC, a
-    /// content hash too.
-    #[arg(long = "no-verify", global = true)]
-    pub no_verify: bool,
-    /// Transfers: cap the rate, in bytes per second; K, M and G suffixes
-    /// (powers of 1024) are accepted, e.g. 500K or 2M.
-    #[arg(long = "limit-rate", global = true, value_name = "RATE", value_parser = parse_rate)]
-    pub limit_rate: Option<u64>,
     /// Read credentials from this netrc file instead of $NETRC or ~/.netrc.
     #[arg(long = "netrc-file", global = true, value_name = "PATH")]
     pub netrc_file: Option<PathBuf>,
     /// Do not read a netrc file.
     #[arg(long = "no-netrc", global = true, conflicts_with = "netrc_file")]
     pub no_netrc: bool,
+}
+
+/// Options of the commands that move files (`get`, `put`, `mirror`,
+/// `shell`): shown only in their help.
+#[derive(Clone, Debug, Args)]
+#[command(next_help_heading = "Transfer options")]
+pub struct TransferArgs {
+    /// Flush downloads to disk (fsync) before renaming PATH.part to PATH, so
+    /// that a power loss cannot leave a short PATH (as rsync's --fsync).
+    /// Slower: the transfer then waits for the disk.
+    #[arg(long)]
+    pub fsync: bool,
+    /// Transfers: how many times to retry after a transient failure (a 4xx
+    /// reply, a timeout, a dropped connection), reconnecting and resuming
+    /// where it stopped. 5xx replies and refused logins are never retried.
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub retries: u32,
+    /// Transfers: skip verification. By default the sizes are compared and,
+    /// where the server offers HASH, XSHA256, XSHA1, XMD5 or XCRC, a
+    /// content hash too.
+    #[arg(long = "no-verify")]
+    pub no_verify: bool,
+    /// Transfers: cap the rate, in bytes per second; K, M and G suffixes
+    /// (powers of 1024) are accepted, e.g. 500K or 2M.
+    #[arg(long = "limit-rate", value_name = "RATE", value_parser = parse_rate)]
+    pub limit_rate: Option<u64>,
     /// Uploads: let the kernel send the file (sendfile(2), plain FTP on
     /// Linux): less CPU; block-sized writes were faster on loopback.
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub sendfile: bool,
     /// Transfers: print a JSON Lines summary of each file on stdout.
-    #[arg(long = "json-summary", global = true)]
+    #[arg(long = "json-summary")]
     pub json_summary: bool,
+}
+
+impl Command {
+    /// The transfer options, for the commands that move files.
+    pub fn transfer(&self) -> Option<&TransferArgs> {
+        match self {
+            Command::Get { transfer, .. }
+            | Command::Put { transfer, .. }
+            | Command::Mirror { transfer, .. }
+            | Command::Shell { transfer, .. } => Some(transfer),
+            _ => None,
+        }
+    }
+}
+
+impl Default for TransferArgs {
+    fn default() -> TransferArgs {
+        TransferArgs {
+            fsync: false,
+            retries: 3,
+            no_verify: false,
+            limit_rate: None,
+            sendfile: false,
+            json_summary: false,
+        }
+    }
+}
+
+/// `1.2` or `1.3`.
+fn parse_tls_version(text: &str) -> Result<ftpkit::TlsVersion, String> {
+    match text.trim() {
+        "1.2" => Ok(ftpkit::TlsVersion::Tls12),
+        "1.3" => Ok(ftpkit::TlsVersion::Tls13),
+        other => Err(format!("{other:?} is not a TLS version: use 1.2 or 1.3")),
+    }
 }
 
 /// A rate such as `500K`, `2M` or `1048576`.
@@ -324,5 +434,12 @@ mod tests {
         assert!(parse_rate("0").is_err());
         assert!(parse_rate("fast").is_err());
         assert!(parse_rate("K").is_err());
+    }
+
+    #[test]
+    fn tls_versions_parse() {
+        assert_eq!(parse_tls_version("1.2"), Ok(ftpkit::TlsVersion::Tls12));
+        assert_eq!(parse_tls_version("1.3"), Ok(ftpkit::TlsVersion::Tls13));
+        assert!(parse_tls_version("1.1").is_err());
     }
 }

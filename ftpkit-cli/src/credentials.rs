@@ -8,7 +8,7 @@
 
 use std::io::IsTerminal;
 
-use crate::{args::Global, failure::Failure, netrc::Netrc, plan::Target};
+use crate::{failure::Failure, netrc::Netrc, plan::Settings, plan::Target};
 
 /// The login to send.
 #[derive(Clone, Default, PartialEq, Eq)]
@@ -31,7 +31,7 @@ impl std::fmt::Debug for Login {
 }
 
 /// Resolves the login for `target`.
-pub fn resolve(target: &Target, global: &Global) -> Result<Login, Failure> {
+pub fn resolve(target: &Target, settings: &Settings) -> Result<Login, Failure> {
     if !target.password.0.is_empty() {
         return Ok(Login {
             user: target.user.clone(),
@@ -39,9 +39,9 @@ pub fn resolve(target: &Target, global: &Global) -> Result<Login, Failure> {
             account: None,
         });
     }
-    if !global.no_netrc {
-        let path = global.netrc_file.clone().or_else(Netrc::default_path);
-        let netrc = match (&global.netrc_file, path) {
+    if !settings.no_netrc {
+        let path = settings.netrc_file.clone().or_else(Netrc::default_path);
+        let netrc = match (&settings.netrc_file, path) {
             // A file named on the command line must be readable.
             (Some(named), _) => Some(Netrc::load(named).ok_or_else(|| {
                 Failure::Usage(format!("{}: cannot read the netrc file", named.display()))
@@ -53,7 +53,7 @@ pub fn resolve(target: &Target, global: &Global) -> Result<Login, Failure> {
         if let Some(entry) = netrc.as_ref().and_then(|n| n.find(&target.host, user)) {
             tracing::debug!(target: "ftpkit::cli", host = %target.host, "credentials from netrc");
             if entry.password.is_some()
-                && let Some(path) = global.netrc_file.clone().or_else(Netrc::default_path)
+                && let Some(path) = settings.netrc_file.clone().or_else(Netrc::default_path)
             {
                 warn_if_readable_by_others(&path);
             }

@@ -17,7 +17,10 @@ Exit codes:
   7  local file error
   8  incomplete transfer, or verification failed: size or hash mismatch
      (a download's PATH.part is kept)
-  9  TLS error: handshake, certificate or host name";
+  9  TLS error: handshake, certificate or host name
+ 10  some files were skipped, each with a warning (a server name unsafe as
+     a local file name: .., /, \\, control characters, not UTF-8); the
+     others were copied";
 
 /// Why the command failed, as an exit code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,6 +43,8 @@ pub enum Exit {
     Incomplete = 8,
     /// 9
     Tls = 9,
+    /// 10
+    Skipped = 10,
 }
 
 impl From<Exit> for ExitCode {
@@ -61,7 +66,7 @@ pub fn for_error(error: &Error) -> Exit {
         } => Exit::Local,
         Error::Io { .. } | Error::ConnectionClosed(_) | Error::Unusable => Exit::Network,
         Error::Incomplete { .. } | Error::Verification(_) => Exit::Incomplete,
-        Error::Tls { .. } => Exit::Tls,
+        Error::Tls { .. } | Error::Certificate { .. } => Exit::Tls,
         _ => Exit::Other,
     }
 }

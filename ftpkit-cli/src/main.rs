@@ -29,8 +29,12 @@ fn main() -> ExitCode {
             };
         }
     };
-    init_tracing(cli.global.verbose);
-    match run(&cli) {
+    // The options, checked once: commands never see the raw arguments.
+    let result = plan::Settings::new(&cli.global, cli.command.transfer()).and_then(|settings| {
+        init_tracing(settings.verbose);
+        run(&cli.command, &settings)
+    });
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         // `ftpkit ls URL | head -1`: a closed pipe is not a failure.
         Err(Failure::Local(_, e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {
@@ -49,54 +53,57 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: &args::Cli) -> Result<(), Failure> {
-    let global = &cli.global;
-    match &cli.command {
+fn run(command: &Command, settings: &plan::Settings) -> Result<(), Failure> {
+    match command {
         Command::Ls { url, long, json } => {
             let style = match (long, json) {
                 (_, true) => cmd::ls::Style::Json,
                 (true, _) => cmd::ls::Style::Long,
                 _ => cmd::ls::Style::Names,
             };
-            cmd::ls::run(&plan::parse_url(url, global.tls)?, style, global)
+            cmd::ls::run(&plan::parse_url(url, settings.tls)?, style, settings)
         }
         Command::Get {
             urls,
             output,
             resume,
+            ..
         } => match urls.as_slice() {
             [url] if !has_glob(url) => cmd::get::run(
-                &plan::parse_url(url, global.tls)?,
+                &plan::parse_url(url, settings.tls)?,
                 output.as_deref(),
                 *resume,
-                global,
+                settings,
             ),
-            _ => cmd::get::run_many(urls, output.as_deref(), *resume, global),
+            _ => cmd::get::run_many(urls, output.as_deref(), *resume, settings),
         },
         Command::Cat { url } => cmd::get::run(
-            &plan::parse_url(url, global.tls)?,
+            &plan::parse_url(url, settings.tls)?,
             Some(std::path::Path::new("-")),
             false,
-            global,
+            settings,
         ),
-        Command::Rm { urls } => cmd::simple::rm(urls, global),
+        Command::Rm { urls } => cmd::simple::rm(urls, settings),
         Command::Mkdir { url, parents } => {
-            cmd::simple::mkdir(&plan::parse_url(url, global.tls)?, *parents, global)
+            cmd::simple::mkdir(&plan::parse_url(url, settings.tls)?, *parents, settings)
         }
-        Command::Rmdir { url } => cmd::simple::rmdir(&plan::parse_url(url, global.tls)?, global),
+        Command::Rmdir { url } => {
+            cmd::simple::rmdir(&plan::parse_url(url, settings.tls)?, settings)
+        }
         Command::Mv { url, new_path } => {
-            cmd::simple::mv(&plan::parse_url(url, global.tls)?, new_path, global)
+            cmd::simple::mv(&plan::parse_url(url, settings.tls)?, new_path, settings)
         }
         Command::Size { url, json } => {
-            cmd::simple::size(&plan::parse_url(url, global.tls)?, *json, global)
+            cmd::simple::size(&plan::parse_url(url, settings.tls)?, *json, settings)
         }
         Command::Stat { url, json } => {
-            cmd::simple::stat(&plan::parse_url(url, global.tls)?, *json, global)
+            cmd::simple::stat(&plan::parse_url(url, settings.tls)?, *json, settings)
         }
         Command::Quote { url, command } => {
-            cmd::simple::quote(&plan::parse_url(url, global.tls)?, command, global)
+            cmd::simple::quote(&plan::parse_url(url, settings.tls)?, command, settings)
         }
-        Command::Shell { url } => cmd::shell::run(url, global),
+        Command::Shell { url, .. } => cmd::shell::run(url, settings),
+        Command::Trust { url, yes, forget } => cmd::trust::run(url, *yes, *forget, settings),
         Command::Completions { shell } => {
             let mut command = <args::Cli as clap::CommandFactory>::command();
             clap_complete::generate(*shell, &mut command, "ftpkit", &mut std::io::stdout());
@@ -117,6 +124,7 @@ fn run(cli: &args::Cli) -> Result<(), Failure> {
             dry_run,
             include,
             exclude,
+            ..
         } => cmd::mirror::run(
             source,
             destination,
@@ -128,13 +136,14 @@ fn run(cli: &args::Cli) -> Result<(), Failure> {
                 include: include.clone(),
                 exclude: exclude.clone(),
             },
-            global,
+            settings,
         ),
         Command::Put {
             args,
             resume,
             temp_name,
-        } => cmd::put::run_args(args, *resume, *temp_name, global),
+            ..
+        } => cmd::put::run_args(args, *resume, *temp_name, settings),
     }
 }
 

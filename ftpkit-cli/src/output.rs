@@ -7,7 +7,7 @@ use std::{
     time::SystemTime,
 };
 
-use ftpkit::{Entry, EntryKind};
+use ftpkit::{Entry, EntryKind, TimePrecision};
 
 /// Writes `bytes` with control characters (below 0x20, and 0x7f) shown as
 /// `\xNN`, then a newline. Other bytes are written as they are, so names
@@ -28,40 +28,30 @@ pub fn write_line(out: &mut impl Write, bytes: &[u8]) -> io::Result<()> {
 /// The columns of a long listing line: type and permissions, owner,
 /// group, size, time (UTC).
 pub fn long_columns(entry: &Entry) -> [String; 5] {
-    let kind = match entry.kind {
-        EntryKind::Directory => 'd',
-        EntryKind::Symlink { .. } => 'l',
-        EntryKind::File => '-',
-        EntryKind::Other | EntryKind::Unknown => '?',
-    };
-    let mode = match entry.permissions {
-        Some(bits) => format!("{kind}{}", rwx(bits)),
-        None => format!("{kind}?????????"),
-    };
+    // As `ls -l`: the type letter (- d l c b p s), then rwx with the
+    // set-id and sticky bits (s S t T).
+    let mode = entry
+        .mode_string()
+        .unwrap_or_else(|| format!("{}?????????", entry.type_char()));
     let clean = |s: &Option<String>| s.as_deref().map_or_else(|| "-".to_owned(), escape);
     [
         mode,
         clean(&entry.owner),
         clean(&entry.group),
         entry.size.map_or_else(|| "-".to_owned(), |s| s.to_string()),
-        entry
-            .modified
-            .map_or_else(|| "-".to_owned(), |t| format_time(t, false)),
+        entry.modified.map_or_else(
+            || "-".to_owned(),
+            |t| match entry.time_precision {
+                // The time of day is unknown: the date alone.
+                TimePrecision::Day => format_time(t, false)
+                    .split(' ')
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned(),
+                _ => format_time(t, false),
+            },
+        ),
     ]
-}
-
-fn rwx(mode: u32) -> String {
-    (0..9)
-        .map(|i| {
-            let on = mode & (1 << (8 - i)) != 0;
-            match (on, i % 3) {
-                (false, _) => '-',
-                (true, 0) => 'r',
-                (true, 1) => 'w',
-                (true, _) => 'x',
-            }
-        })
-        .collect()
 }
 
 /// `2024-03-01 12:30` (or RFC 3339 `2024-03-01T12:30:00Z` for JSON), UTC.
@@ -87,7 +77,8 @@ fn escape(text: &str) -> String {
 }
 
 /// One entry as a JSON object with stable field names: name, type, size,
-/// modified, permissions, owner, group, target, raw.
+/// modified, time_precision (`second`, `minute`, `day`, or null),
+/// permissions, owner, group, target, raw.
 pub fn entry_json(entry: &Entry) -> String {
     let (kind, target) = match &entry.kind {
         EntryKind::File => ("file", None),
@@ -100,12 +91,18 @@ pub fn entry_json(entry: &Entry) -> String {
     let raw = (entry.kind == EntryKind::Unknown)
         .then(|| String::from_utf8_lossy(&entry.raw).into_owned());
     format!(
-        "{{\"name\":{},\"type\":\"{kind}\",\"size\":{},\"modified\":{},\"permissions\":{},\"owner\":{},\"group\":{},\"target\":{},\"raw\":{}}}",
+        "{{\"name\":{},\"type\":\"{kind}\",\"size\":{},\"modified\":{},\"time_precision\":{},\"permissions\":{},\"owner\":{},\"group\":{},\"target\":{},\"raw\":{}}}",
         json_string(&entry.name.to_string_lossy()),
         entry
             .size
             .map_or_else(|| "null".to_owned(), |s| s.to_string()),
         string(entry.modified.map(|t| format_time(t, true)).as_deref()),
+        string(match entry.time_precision {
+            TimePrecision::Second => Some("second"),
+            TimePrecision::Minute => Some("minute"),
+            TimePrecision::Day => Some("day"),
+            _ => None,
+        }),
         string(entry.permissions.map(|p| format!("{p:04o}")).as_deref()),
         string(entry.owner.as_deref()),
         string(entry.group.as_deref()),
@@ -138,16 +135,16 @@ pub fn json_string(text: &str) -> String {
 
 /// The result line of a transfer on stderr: what moved and what was checked.
 pub fn report_transfer(
-    global: &crate::args::Global,
+    settings: &crate::plan::Settings,
     op: &str,
     remote: &str,
     local: &str,
     report: &ftpkit::TransferReport,
 ) {
-    if global.json_summary {
+    if settings.json_summary {
         println!("{}", transfer_json(op, remote, local, report));
     }
-    if global.quiet {
+    if settings.quiet {
         return;
     }
     let mut line = format!(
@@ -225,6 +222,7 @@ mod tests {
             size: Some(5),
             modified: SystemTime::UNIX_EPOCH
                 .checked_add(std::time::Duration::from_secs(86_400 + 61)),
+            time_precision: TimePrecision::Second,
             permissions: Some(0o644),
             owner: Some("u".into()),
             group: None,
@@ -232,7 +230,7 @@ mod tests {
         };
         assert_eq!(
             entry_json(&entry),
-            r#"{"name":"x \"y\"","type":"symlink","size":5,"modified":"1970-01-02T00:01:01Z","permissions":"0644","owner":"u","group":null,"target":"/t","raw":null}"#
+            r#"{"name":"x \"y\"","type":"symlink","size":5,"modified":"1970-01-02T00:01:01Z","time_precision":"second","permissions":"0644","owner":"u","group":null,"target":"/t","raw":null}"#
         );
         assert_eq!(long_columns(&entry)[0], "lrw-r--r--");
     }

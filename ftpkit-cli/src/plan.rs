@@ -1,12 +1,107 @@
-//! From raw arguments to what to do: the URL parsed and checked, the
-//! password found, the library's `Config` built. Nothing here does I/O
-//! beyond reading the environment and the CA file.
+//! From raw arguments to what to do, once: [`Settings`] (the options,
+//! checked), the URL parsed and checked, the password found, the library's
+//! `Config` built. Commands work from these and never see the raw
+//! arguments. Nothing here does I/O beyond reading the environment and the
+//! CA file.
 
-use std::{fmt, time::Duration};
+use std::{fmt, path::PathBuf, time::Duration};
 
-use ftpkit::{Config, DataMode, Protection, TlsConfig, TlsMode};
+use ftpkit::{
+    Config, DataMode, KnownHosts, Protection, TlsConfig, TlsMode, TlsVersion, TransferOptions,
+    Verify,
+};
 
-use crate::{args::Global, failure::Failure};
+use crate::{
+    args::{Global, TransferArgs},
+    failure::Failure,
+};
+
+/// The options of a command line, checked once: the connection, TLS,
+/// login, output and transfer settings every command works from.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// The idle timeout (positive and finite).
+    pub timeout: Duration,
+    /// Active mode (PORT/EPRT) instead of passive.
+    pub active: bool,
+    /// `-v` count.
+    pub verbose: u8,
+    /// No progress bar, no result lines.
+    pub quiet: bool,
+    /// Require explicit TLS on an `ftp://` URL.
+    pub tls: bool,
+    /// Extra CA certificates (PEM file).
+    pub cacert: Option<PathBuf>,
+    /// The only server certificate accepted, by SHA-256.
+    pub pin_sha256: Option<String>,
+    /// Accept any certificate.
+    pub insecure: bool,
+    /// The highest TLS version to offer (1.3 unless `--tls-max 1.2`).
+    pub tls_max: Option<TlsVersion>,
+    /// Client certificate (PEM) for mutual TLS.
+    pub cert: Option<PathBuf>,
+    /// Private key (PEM) of `cert`.
+    pub key: Option<PathBuf>,
+    /// Clear the control connection after login (CCC).
+    pub ccc: bool,
+    /// Data connections in clear under TLS (PROT C).
+    pub no_prot_p: bool,
+    /// The netrc file named on the command line.
+    pub netrc_file: Option<PathBuf>,
+    /// Read no netrc file.
+    pub no_netrc: bool,
+    /// Flush downloads to disk before the rename.
+    pub fsync: bool,
+    /// Uploads through sendfile(2).
+    pub sendfile: bool,
+    /// A JSON Lines summary of each transfer on stdout.
+    pub json_summary: bool,
+    /// Retries, verification and rate for the library's transfers.
+    pub transfer: TransferOptions,
+}
+
+impl Settings {
+    /// Checks and resolves the global options and, for the commands that
+    /// move files, their transfer options.
+    pub fn new(global: &Global, transfer: Option<&TransferArgs>) -> Result<Settings, Failure> {
+        if !(global.timeout.is_finite() && global.timeout > 0.0) {
+            return Err(Failure::Usage(
+                "--timeout must be a positive number of seconds".into(),
+            ));
+        }
+        let defaults = TransferArgs::default();
+        let t = transfer.unwrap_or(&defaults);
+        let mut options = TransferOptions {
+            limit_rate: t.limit_rate,
+            ..TransferOptions::default()
+        };
+        options.retry.retries = t.retries;
+        if t.no_verify {
+            options.verify = Verify::Off;
+        }
+        Ok(Settings {
+            timeout: Duration::from_secs_f64(global.timeout),
+            active: global.active,
+            verbose: global.verbose,
+            quiet: global.quiet,
+            tls: global.tls,
+            cacert: global.cacert.clone(),
+            pin_sha256: global.pin_sha256.clone(),
+            insecure: global.insecure,
+            tls_max: global.tls_max,
+            cert: global.cert.clone(),
+            key: global.key.clone(),
+            ccc: global.ccc,
+            no_prot_p: global.no_prot_p,
+            netrc_file: global.netrc_file.clone(),
+            no_netrc: global.no_netrc,
+            fsync: t.fsync,
+            sendfile: t.sendfile,
+            json_summary: t.json_summary,
+            transfer: options,
+        })
+    }
+}
 
 /// A password that never shows in `Debug`.
 #[derive(Clone, Default, PartialEq, Eq)]
@@ -86,13 +181,8 @@ pub fn parse_url(text: &str, require_tls: bool) -> Result<Target, Failure> {
 }
 
 /// The library configuration for these options and this target.
-pub fn config(global: &Global, target: &Target) -> Result<Config, Failure> {
-    if !(global.timeout.is_finite() && global.timeout > 0.0) {
-        return Err(Failure::Usage(
-            "--timeout must be a positive number of seconds".into(),
-        ));
-    }
-    let timeout = Duration::from_secs_f64(global.timeout);
+pub fn config(global: &Settings, target: &Target) -> Result<Config, Failure> {
+    let timeout = global.timeout;
     let mut config = Config::default()
         .timeout(timeout)
         .connect_timeout(timeout.min(Duration::from_secs(30)))
@@ -111,6 +201,8 @@ pub fn config(global: &Global, target: &Target) -> Result<Config, Failure> {
         || global.pin_sha256.is_some()
         || global.insecure
         || global.ccc
+        || global.cert.is_some()
+        || global.tls_max.is_some()
     {
         return Err(Failure::Usage(
             "TLS options given for a plain ftp:// URL: add --tls, or use ftpes:// or ftps://"
@@ -120,8 +212,21 @@ pub fn config(global: &Global, target: &Target) -> Result<Config, Failure> {
     Ok(config)
 }
 
-fn tls_config(global: &Global) -> Result<TlsConfig, Failure> {
+/// The TLS settings from the command line, with the known-hosts file (see
+/// `ftpkit trust`) when there is one.
+fn tls_config(global: &Settings) -> Result<TlsConfig, Failure> {
     let mut builder = TlsConfig::builder();
+    if let Some(path) = KnownHosts::default_path().filter(|p| p.exists()) {
+        builder = builder.known_hosts(KnownHosts::open(path).map_err(Failure::Ftp)?);
+    }
+    if let (Some(cert), Some(key)) = (&global.cert, &global.key) {
+        builder = builder
+            .client_cert_pem_files(cert, key)
+            .map_err(Failure::Ftp)?;
+    }
+    if let Some(version) = global.tls_max {
+        builder = builder.max_version(version);
+    }
     if let Some(ca) = &global.cacert {
         builder = builder.add_ca_pem_file(ca).map_err(Failure::Ftp)?;
     }
@@ -130,9 +235,6 @@ fn tls_config(global: &Global) -> Result<TlsConfig, Failure> {
     }
     if global.insecure {
         builder = builder.danger_accept_invalid_certs();
-    }
-    if global.tls13 {
-        builder = builder.allow_tls13();
     }
     builder.build().map_err(Failure::Ftp)
 }

@@ -21,12 +21,7 @@ impl Progress {
             return Progress(None);
         }
         let bar = match total {
-            Some(total) => ProgressBar::new(total).with_style(
-                ProgressStyle::with_template(
-                    "{msg} {bar:30} {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}",
-                )
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
-            ),
+            Some(total) => ProgressBar::new(total).with_style(bar_style()),
             None => ProgressBar::new_spinner().with_style(
                 ProgressStyle::with_template("{msg} {spinner} {bytes} {bytes_per_sec}")
                     .unwrap_or_else(|_| ProgressStyle::default_spinner()),
@@ -35,6 +30,15 @@ impl Progress {
         bar.set_message(name.to_owned());
         bar.set_position(start);
         Progress(Some(bar))
+    }
+
+    /// Sets the total once known (the library tells it before the data
+    /// flows): the spinner becomes a bar with an ETA.
+    pub fn set_total(&self, total: Option<u64>) {
+        if let (Some(bar), Some(total)) = (&self.0, total) {
+            bar.set_length(total);
+            bar.set_style(bar_style());
+        }
     }
 
     /// Moves the bar to `offset`.
@@ -50,4 +54,10 @@ impl Progress {
             bar.finish_and_clear();
         }
     }
+}
+
+/// A bar with a known total.
+fn bar_style() -> ProgressStyle {
+    ProgressStyle::with_template("{msg} {bar:30} {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}")
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
 }

@@ -9,7 +9,7 @@ use std::{
 };
 
 use ftpkit_testkit::{
-    DataFault, FakeServer, Script, UnftpServer, random_bytes, sha256_file, sha256_hex,
+    DataFault, FakeServer, MemoryServer, Script, UnftpServer, random_bytes, sha256_file, sha256_hex,
 };
 
 fn ftpkit(args: &[&str], cwd: &Path) -> Output {
@@ -58,6 +58,7 @@ fn help_documents_the_exit_codes() {
         "4  login refused",
         "5  the server refused",
         "8  incomplete",
+        "10  some files were skipped",
     ] {
         assert!(text.contains(line), "--help lacks {line:?}");
     }
@@ -66,6 +67,43 @@ fn help_documents_the_exit_codes() {
         2,
         "missing arguments are a usage error"
     );
+}
+
+#[test]
+fn subcommand_help_shows_the_options_that_apply() {
+    let dir = tempfile::tempdir().unwrap();
+    let help = |command: &str| {
+        let out = ftpkit(&[command, "--help"], dir.path());
+        assert_eq!(code(&out), 0);
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let ls = help("ls");
+    for transfer_only in [
+        "--fsync",
+        "--sendfile",
+        "--limit-rate",
+        "--retries",
+        "--no-verify",
+    ] {
+        assert!(
+            !ls.contains(transfer_only),
+            "ls --help shows {transfer_only}"
+        );
+    }
+    assert!(
+        ls.contains("TLS options:") && ls.contains("--timeout"),
+        "{ls}"
+    );
+    for command in ["get", "put", "mirror", "shell"] {
+        let text = help(command);
+        assert!(
+            text.contains("Transfer options:") && text.contains("--limit-rate"),
+            "{command}: {text}"
+        );
+    }
+    // Transfer options are the command's own: they come after it.
+    let out = ftpkit(&["--retries", "2", "ls", "ftp://127.0.0.1:9/"], dir.path());
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
 }
 
 #[test]
@@ -408,9 +446,9 @@ fn ls_long_and_json_show_typed_entries() {
     assert_eq!(
         lines,
         [
-            r#"{"name":"notes \"v2\".txt","type":"file","size":1234,"modified":"2024-02-29T23:59:00Z","permissions":"0644","owner":"alice","group":"staff","target":null,"raw":null}"#,
-            r#"{"name":"hosts","type":"symlink","size":11,"modified":"2024-01-01T00:00:00Z","permissions":"0777","owner":"root","group":"root","target":"/etc/hosts","raw":null}"#,
-            r#"{"name":"not a listing line","type":"unknown","size":null,"modified":null,"permissions":null,"owner":null,"group":null,"target":null,"raw":"not a listing line"}"#,
+            r#"{"name":"notes \"v2\".txt","type":"file","size":1234,"modified":"2024-02-29T23:59:00Z","time_precision":"minute","permissions":"0644","owner":"alice","group":"staff","target":null,"raw":null}"#,
+            r#"{"name":"hosts","type":"symlink","size":11,"modified":"2024-01-01T00:00:00Z","time_precision":"minute","permissions":"0777","owner":"root","group":"root","target":"/etc/hosts","raw":null}"#,
+            r#"{"name":"not a listing line","type":"unknown","size":null,"modified":null,"time_precision":null,"permissions":null,"owner":null,"group":null,"target":null,"raw":"not a listing line"}"#,
         ]
     );
     server.finish();
@@ -426,6 +464,65 @@ fn ls_long_and_json_show_typed_entries() {
         "-rw-r--r-- alice staff 1234 2024-02-29 23:59 notes \"v2\".txt\n\
          lrwxrwxrwx root  root    11 2024-01-01 00:00 hosts -> /etc/hosts\n\
          not a listing line\n"
+    );
+    server.finish();
+}
+
+/// Every type letter and special bit of `ls -l`, a date known only to the
+/// day, and a link the server gives no target for.
+const EVERY_KIND: &[u8] = b"total 9\r\n\
+-rwsr-xr-x 1 root root 10 2024-02-29 23:59 su\r\n\
+-rwxr-sr-T 1 root mail 10 2024-02-29 23:59 sg\r\n\
+drwxrwxrwt 9 root root 4096 2024-02-29 23:59 tmp\r\n\
+crw-rw-rw- 1 root root 1, 3 2024-02-29 23:59 null\r\n\
+brw-rw---- 1 root disk 8, 0 2024-02-29 23:59 sda\r\n\
+prw-r--r-- 1 root root 0 2024-02-29 23:59 fifo\r\n\
+srwxrwxrwx 1 root root 0 2024-02-29 23:59 sock\r\n\
+-rw-r--r-- 1 root root 7 Jan  5  2019 old\r\n\
+lrwxrwxrwx 1 root root 4 2024-02-29 23:59 dangling -> \r\n";
+
+#[test]
+fn ls_long_shows_every_type_and_special_bit_as_ls_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = listing_server(EVERY_KIND);
+    let out = ftpkit(
+        &["ls", "-l", &format!("ftp://{}/", server.addr())],
+        dir.path(),
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "-rwsr-xr-x root root   10 2024-02-29 23:59 su\n\
+         -rwxr-sr-T root mail   10 2024-02-29 23:59 sg\n\
+         drwxrwxrwt root root 4096 2024-02-29 23:59 tmp\n\
+         crw-rw-rw- root root    - 2024-02-29 23:59 null\n\
+         brw-rw---- root disk    - 2024-02-29 23:59 sda\n\
+         prw-r--r-- root root    0 2024-02-29 23:59 fifo\n\
+         srwxrwxrwx root root    0 2024-02-29 23:59 sock\n\
+         -rw-r--r-- root root    7 2019-01-05       old\n\
+         lrwxrwxrwx root root    4 2024-02-29 23:59 dangling\n"
+    );
+    server.finish();
+
+    let server = listing_server(EVERY_KIND);
+    let out = ftpkit(
+        &["ls", "--json", &format!("ftp://{}/", server.addr())],
+        dir.path(),
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].contains(r#""permissions":"4755""#), "{}", lines[0]);
+    assert!(lines[2].contains(r#""permissions":"1777""#), "{}", lines[2]);
+    assert!(
+        lines[7].contains(r#""modified":"2019-01-05T00:00:00Z","time_precision":"day""#),
+        "{}",
+        lines[7]
+    );
+    assert!(
+        lines[8].contains(r#""type":"symlink""#) && lines[8].contains(r#""target":null"#),
+        "a link with no target has none, not \"\": {}",
+        lines[8]
     );
     server.finish();
 }
@@ -465,6 +562,10 @@ fn file_and_directory_commands() {
     assert!(reply.starts_with("200"), "{reply}");
     let out = ftpkit(&["quote", &url(&server, ""), "NOSUCHCMD"], dir.path());
     assert_eq!(code(&out), 5, "{}", stderr(&out));
+    // A refusal prints like a success: the reply on stdout, nothing added.
+    let refused = String::from_utf8(out.stdout.clone()).unwrap();
+    assert!(refused.starts_with("50"), "{refused:?}");
+    assert_eq!(stderr(&out), "", "nothing on stderr");
 
     run(&["rm", &url(&server, "a/g.txt")]);
     assert!(!server.root().join("a/g.txt").exists());
@@ -636,4 +737,65 @@ fn get_and_put_retry_resume_and_say_what_was_verified() {
     let out = ftpkit_loud(&["get", "--no-verify", &url], dir.path());
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert!(stderr(&out).contains("not verified"), "{}", stderr(&out));
+}
+
+/// A glob over a listing with hostile names: each is skipped with one
+/// escaped warning, the other files still come, and the exit code says
+/// "skipped" (10), not "the server refused" (5).
+#[test]
+fn get_glob_skips_hostile_names_and_fetches_the_rest() {
+    let server = MemoryServer::start();
+    for name in [
+        "dir/a\\b.txt",
+        "dir/evil\u{1b}[2J.txt",
+        "dir/good.txt",
+        "dir/tab\there.txt",
+        "dir/zz.txt",
+    ] {
+        server.put_file(name, name.as_bytes().to_vec());
+    }
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir(dir.path().join("out")).unwrap();
+    let out = ftpkit(
+        &[
+            "get",
+            "-o",
+            "out",
+            &format!("ftp://u:p@{}/dir/*", server.addr()),
+        ],
+        dir.path(),
+    );
+    let err = stderr(&out);
+    assert_eq!(code(&out), 10, "{err}");
+    let mut saved: Vec<String> = fs::read_dir(dir.path().join("out"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    saved.sort();
+    assert_eq!(saved, ["good.txt", "zz.txt"], "{err}");
+    assert_eq!(
+        fs::read(dir.path().join("out/zz.txt")).unwrap(),
+        b"dir/zz.txt"
+    );
+    assert!(
+        !err.contains('\u{1b}') && !err.contains('\t'),
+        "raw control characters: {err:?}"
+    );
+    for shown in [
+        "a\\b.txt",
+        "evil\\u{1b}[2J.txt",
+        "tab\\there.txt",
+        "3 files skipped",
+    ] {
+        assert!(err.contains(shown), "no warning naming {shown}: {err}");
+    }
+    assert_eq!(err.matches("ftpkit: warning").count(), 3, "{err}");
+    assert!(
+        !server
+            .commands()
+            .iter()
+            .any(|c| c.starts_with("RETR") && !c.ends_with("good.txt") && !c.ends_with("zz.txt")),
+        "a refused name was fetched: {:?}",
+        server.commands()
+    );
 }

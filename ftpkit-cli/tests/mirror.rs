@@ -224,7 +224,9 @@ fn hostile_server_names_never_leave_the_target_folder() {
 
     let url = format!("ftp://u:p@{}/", server.addr());
     let out = ftpkit(&["mirror", "--delete", &url, "target"], work.path());
-    let err = ok(&out);
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(10), "unsafe names skipped: {err}");
+    assert!(!err.contains(" in : "), "the login folder is named: {err}");
     let files: Vec<String> = hashes(&target).into_keys().collect();
     assert_eq!(files, ["ok.txt", "sub/fine.txt"], "{err}");
     assert_eq!(
@@ -248,4 +250,69 @@ fn hostile_server_names_never_leave_the_target_folder() {
         assert!(err.contains(shown), "no warning naming {shown}: {err}");
     }
     assert!(!err.contains('\u{7}'), "control characters are escaped");
+}
+
+/// A server without MLSD (vsftpd): LIST gives times to the minute, MDTM to
+/// the second. An unchanged tree must not be fetched again.
+#[test]
+fn an_unchanged_mirror_from_a_list_only_server_transfers_nothing_the_second_time() {
+    let server = MemoryServer::with_behavior(Behavior {
+        list_only: true,
+        ..Behavior::default()
+    });
+    // An hour ago at 37 seconds past the minute: LIST shows the minute only.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let recent = std::time::UNIX_EPOCH + std::time::Duration::from_secs(now / 60 * 60 - 3600 + 37);
+    for (name, data) in [
+        ("a.txt", &b"alpha"[..]),
+        ("d/b.txt", b"bravo"),
+        ("d/e/c.txt", b"c"),
+    ] {
+        server.put_file(name, data.to_vec());
+        server.set_modified(name, recent);
+    }
+    let work = tempfile::tempdir().unwrap();
+    let url = format!("ftp://u:p@{}/", server.addr());
+    let retrs = || {
+        server
+            .commands()
+            .iter()
+            .filter(|c| c.starts_with("RETR "))
+            .count()
+    };
+
+    let err = ok(&ftpkit(&["mirror", &url, "copy"], work.path()));
+    assert!(server.commands().iter().any(|c| c == "LIST"), "{err}");
+    assert_eq!(retrs(), 3, "{err}");
+    assert!(
+        !err.contains("ftpkit: warning"),
+        "no warning for . and ..: {err}"
+    );
+    let local = fs::metadata(work.path().join("copy/d/b.txt"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    assert_eq!(
+        local, recent,
+        "the local time comes from MDTM, to the second"
+    );
+
+    let err = ok(&ftpkit(&["mirror", &url, "copy"], work.path()));
+    assert_eq!(retrs(), 3, "the second run fetched files again: {err}");
+    assert!(
+        err.contains("0 files copied") && err.contains("3 up to date"),
+        "{err}"
+    );
+
+    // A file changed since is fetched, and only it.
+    server.put_file("d/b.txt", b"bravo, changed".to_vec());
+    let err = ok(&ftpkit(&["mirror", &url, "copy"], work.path()));
+    assert_eq!(retrs(), 4, "{err}");
+    assert_eq!(
+        fs::read(work.path().join("copy/d/b.txt")).unwrap(),
+        b"bravo, changed"
+    );
 }

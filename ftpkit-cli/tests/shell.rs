@@ -15,7 +15,9 @@ use std::{
     process::{Command, Output, Stdio},
 };
 
-use ftpkit_testkit::{FakeServer, Script, UnftpServer, random_bytes, sha256_file, sha256_hex};
+use ftpkit_testkit::{
+    FakeServer, MemoryServer, Script, UnftpServer, random_bytes, sha256_file, sha256_hex,
+};
 
 fn ftpkit_with_stdin(args: &[&str], cwd: &Path, stdin: &str) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_ftpkit"))
@@ -230,4 +232,39 @@ fn completions_and_man_page_cover_every_command() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.starts_with(".ie") || text.contains(".TH"), "{text}");
     assert!(text.contains("mirror") && text.contains("Exit codes"));
+}
+
+#[test]
+fn mget_skips_hostile_names_with_a_warning_and_fetches_the_rest() {
+    let server = MemoryServer::start();
+    for name in ["d/a\\b.txt", "d/bell\u{7}.txt", "d/ok.txt"] {
+        server.put_file(name, b"hi".to_vec());
+    }
+    let work = tempfile::tempdir().unwrap();
+    let out = ftpkit_with_stdin(
+        &["shell", &format!("ftp://u:p@{}/", server.addr())],
+        work.path(),
+        "mget d/*.txt\nbye\n",
+    );
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(10), "{err}");
+    assert_eq!(
+        fs::read(work.path().join("ok.txt")).unwrap(),
+        b"hi",
+        "{err}"
+    );
+    let mut names: Vec<String> = fs::read_dir(work.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["ok.txt"], "{err}");
+    assert!(
+        err.contains("a\\b.txt") && err.contains("bell\\u{7}.txt"),
+        "{err}"
+    );
+    assert!(
+        !err.contains('\u{7}'),
+        "control characters are escaped: {err:?}"
+    );
 }

@@ -36,13 +36,14 @@
     clippy::indexing_slicing
 )]
 
+mod auth_gate;
 pub mod certs;
 pub mod hash;
 pub mod memory;
 pub mod script;
 pub mod unftp;
 
-pub use certs::TestCerts;
+pub use certs::{CertFiles, Shape, TestCerts};
 pub use hash::{random_bytes, sha256_file, sha256_hex};
 pub use memory::{Behavior, Content, Fault, MemoryServer};
 pub use script::{DataFault, FakeServer, Script, Transcript};

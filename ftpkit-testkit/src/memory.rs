@@ -15,8 +15,9 @@
 //!
 //! It speaks enough FTP for ftpkit: USER/PASS, FEAT, OPTS, TYPE, PWD/CWD,
 //! EPSV/PASV, SIZE, MDTM, MFMT, REST, RETR, STOR, APPE, DELE, RNFR/RNTO,
-//! HASH, XSHA256, XMD5, XCRC, NOOP, QUIT. Paths are flat names; `CWD`
-//! accepts anything. Every socket wait is bounded (5 s).
+//! HASH, XSHA256, XMD5, XCRC, MLSD, LIST, NLST, MKD, RMD, NOOP, QUIT.
+//! Paths are flat names; `CWD` accepts anything. Every socket wait is
+//! bounded (5 s).
 
 use std::{
     collections::{BTreeMap, VecDeque},
@@ -98,6 +99,10 @@ pub struct Behavior {
     /// Listings to send instead of the real one, by directory (`""` is
     /// the root): raw MLSD lines, for hostile names.
     pub listings: BTreeMap<String, String>,
+    /// A server without MLSD (vsftpd): FEAT lists no `MLST`, `MLSD` is
+    /// refused with 500, and typed listings come from `LIST` (Unix lines,
+    /// times to the minute, `.` and `..` first).
+    pub list_only: bool,
 }
 
 impl Default for Behavior {
@@ -111,6 +116,7 @@ impl Default for Behavior {
             refuse_relogin: false,
             no_appe: false,
             listings: BTreeMap::new(),
+            list_only: false,
         }
     }
 }
@@ -359,7 +365,9 @@ impl Session {
                     "UTF8",
                     "MLST type*;size*;modify*;",
                 ] {
-                    lines.push(format!(" {f}"));
+                    if !(behavior.list_only && f.starts_with("MLST")) {
+                        lines.push(format!(" {f}"));
+                    }
                 }
                 for h in &behavior.hashes {
                     lines.push(match *h {
@@ -476,7 +484,10 @@ impl Session {
                 }
             }
             "HASH" | "XSHA256" | "XMD5" | "XCRC" => self.checksum(verb, arg, &behavior)?,
+            "MLSD" if behavior.list_only => self.reply("500 MLSD not understood")?,
             "MLSD" => return self.mlsd(arg, &behavior),
+            "LIST" => return self.list(arg, false),
+            "NLST" => return self.list(arg, true),
             "MKD" => {
                 let dir = key(arg);
                 self.lock().dirs.insert(dir.clone());
@@ -745,6 +756,78 @@ fn key(path: &str) -> String {
 }
 
 impl Session {
+    /// The files (name, size, time) and subdirectories directly in `dir`.
+    fn dir_entries(&self, dir: &str) -> (Vec<(String, u64, SystemTime)>, Vec<String>) {
+        let s = self.lock();
+        let prefix = if dir.is_empty() {
+            String::new()
+        } else {
+            format!("{dir}/")
+        };
+        let mut dirs = std::collections::BTreeSet::new();
+        let mut files = Vec::new();
+        for (name, file) in s.files.range(prefix.clone()..) {
+            let Some(rest) = name.strip_prefix(&prefix) else {
+                break;
+            };
+            match rest.split_once('/') {
+                Some((sub, _)) => {
+                    dirs.insert(sub.to_owned());
+                }
+                None => files.push((rest.to_owned(), file.content.len(), file.modified)),
+            }
+        }
+        for d in s.dirs.iter() {
+            if let Some(rest) = d.strip_prefix(&prefix)
+                && !rest.is_empty()
+                && !rest.contains('/')
+            {
+                dirs.insert(rest.to_owned());
+            }
+        }
+        (files, dirs.into_iter().collect())
+    }
+
+    /// `LIST` (Unix `ls -l` lines, `.` and `..` first) or `NLST` (names)
+    /// of a directory.
+    fn list(&mut self, dir: &str, names_only: bool) -> io::Result<Flow> {
+        let (files, dirs) = self.dir_entries(dir);
+        let mut out = String::new();
+        if names_only {
+            for name in files.iter().map(|f| &f.0).chain(&dirs) {
+                out.push_str(&format!("{name}\r\n"));
+            }
+        } else {
+            let epoch = UNIX_EPOCH + Duration::from_secs(1_577_836_800);
+            out.push_str(&format!(
+                "drwxr-xr-x 2 ftp ftp 4096 {} .\r\n",
+                ls_time(epoch)
+            ));
+            out.push_str(&format!(
+                "drwxr-xr-x 9 ftp ftp 4096 {} ..\r\n",
+                ls_time(epoch)
+            ));
+            for (name, size, modified) in &files {
+                out.push_str(&format!(
+                    "-rw-r--r-- 1 ftp ftp {size} {} {name}\r\n",
+                    ls_time(*modified)
+                ));
+            }
+            for name in &dirs {
+                out.push_str(&format!(
+                    "drwxr-xr-x 2 ftp ftp 4096 {} {name}\r\n",
+                    ls_time(epoch)
+                ));
+            }
+        }
+        self.reply("150 listing")?;
+        let mut data = self.open_data()?;
+        let _ = data.write_all(out.as_bytes());
+        drop(data);
+        self.reply("226 listed")?;
+        Ok(Flow::Go)
+    }
+
     /// MLSD of a directory: its files and the directories implied by
     /// deeper keys, or the listing the behaviour substitutes.
     fn mlsd(&mut self, dir: &str, behavior: &Behavior) -> io::Result<Flow> {
@@ -800,6 +883,31 @@ impl Session {
 fn reset(stream: TcpStream) {
     let _ = SockRef::from(&stream).set_linger(Some(Duration::ZERO));
     drop(stream);
+}
+
+/// A time as `ls -l` shows it: `Mon DD HH:MM` within half a year of now
+/// (the minute only), `Mon DD  YYYY` before (the day only).
+fn ls_time(t: SystemTime) -> String {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let stamp = timeval(t);
+    let field = |range: std::ops::Range<usize>| stamp.get(range).unwrap_or("0").to_owned();
+    let month = field(4..6).parse::<usize>().unwrap_or(1).clamp(1, 12);
+    let day = field(6..8).parse::<u32>().unwrap_or(1);
+    let recent = SystemTime::now()
+        .duration_since(t)
+        .map_or(true, |age| age < Duration::from_secs(180 * 86_400));
+    if recent {
+        format!(
+            "{} {day:>2} {}:{}",
+            MONTHS[month - 1],
+            field(8..10),
+            field(10..12)
+        )
+    } else {
+        format!("{} {day:>2}  {}", MONTHS[month - 1], field(0..4))
+    }
 }
 
 fn timeval(t: SystemTime) -> String {

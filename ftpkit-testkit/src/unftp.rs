@@ -44,11 +44,19 @@ use libunftp::{
 use tokio::sync::oneshot;
 use unftp_sbe_fs::Filesystem;
 
-use crate::certs::TestCerts;
+use crate::{
+    auth_gate::{AuthGate, UpgradeSignal},
+    certs::TestCerts,
+};
 
 /// A running libunftp server; stopped and its directory removed on drop.
+///
+/// With TLS, clients reach it through an [`AuthGate`](crate::auth_gate)
+/// that closes libunftp's `AUTH TLS` race, so that no test depends on
+/// scheduling.
 pub struct UnftpServer {
     addr: SocketAddr,
+    gate: Option<AuthGate>,
     dir: tempfile::TempDir,
     stop: Option<oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
@@ -125,12 +133,15 @@ impl UnftpServer {
 
     fn start_inner(tls: Option<(std::path::PathBuf, std::path::PathBuf)>) -> UnftpServer {
         let dir = tempfile::tempdir().expect("temp dir for the server root");
+        let tls_wanted = tls.is_some();
         for _attempt in 0..5 {
             let port = free_port();
             let root = dir.path().to_path_buf();
             let (stop_tx, stop_rx) = oneshot::channel::<()>();
             let tls = tls.clone();
             let greeting = unique_greeting();
+            let signal = UpgradeSignal::default();
+            let drain = signal.clone();
             let thread = thread::spawn(move || {
                 let runtime = tokio::runtime::Builder::new_multi_thread()
                     .worker_threads(2)
@@ -148,7 +159,9 @@ impl UnftpServer {
                     Shutdown::new().grace_period(Duration::from_millis(50))
                 });
                 if let Some((cert, key)) = tls {
-                    builder = builder.ftps(cert, key);
+                    builder = builder
+                        .ftps(cert, key)
+                        .logger(slog::Logger::root(drain, slog::o!()));
                 }
                 let server = builder.build().expect("libunftp configuration");
                 let _ = runtime.block_on(server.listen(format!("127.0.0.1:{port}")));
@@ -156,8 +169,10 @@ impl UnftpServer {
             });
             let addr: SocketAddr = ([127, 0, 0, 1], port).into();
             if wait_until_listening(addr, greeting, &thread) {
+                let gate = tls_wanted.then(|| AuthGate::start(addr, &signal));
                 return UnftpServer {
-                    addr,
+                    addr: gate.as_ref().map_or(addr, AuthGate::addr),
+                    gate,
                     dir,
                     stop: Some(stop_tx),
                     thread: Some(thread),
@@ -188,6 +203,7 @@ impl Drop for UnftpServer {
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
+        drop(self.gate.take());
     }
 }
 

@@ -1,5 +1,6 @@
 //! A tour of ftpkit against an embedded loopback server (no setup needed):
-//! connect, log in, upload, download, list, resume an interrupted download
+//! connect, log in, upload, download, list (names, raw lines, typed
+//! entries with their mode and time precision), resume an interrupted download
 //! with `rest`, and clean up. Every byte that moves is checked by hash.
 //!
 //! Run it with `cargo run --release --example tour`.
@@ -47,6 +48,19 @@ fn main() -> Result<(), Box<dyn Error>> {
     }
     for line in ftp.list("")? {
         println!("        line: {line}");
+    }
+    step("typed listing", "MLSD or LIST, as ls -l shows it");
+    for entry in ftp.list_entries("")? {
+        let entry = entry?;
+        // The name is the server's: check it before it names a local file.
+        let local = entry.safe_name().unwrap_or("(unsafe as a local name)");
+        println!(
+            "        {} {:>10} {:?} time known to the {:?}: {local}",
+            entry.mode_string().unwrap_or_else(|| "?".into()),
+            entry.size.unwrap_or(0),
+            entry.name,
+            entry.time_precision,
+        );
     }
 
     step(

@@ -140,6 +140,24 @@ macro_rules! client_api {
                 $drive(&mut self.io, self.core.op(|core| ops::raw(core, line, false))) $($aw)*
             }
 
+            /// Sends a raw command line without reading its reply; read the
+            /// reply with `getresp`. For exchanges the client does not run
+            /// itself, such as a server-to-server copy (`PORT` and `STOR`
+            /// sent to one server, `RETR` to another, then each final
+            /// reply). The line is checked as for `sendcmd`.
+            /// ftplib: `putcmd(line)`.
+            pub $($async)? fn putcmd(&mut self, line: &str) -> $crate::Result<()> {
+                $drive(&mut self.io, self.core.op(|core| ops::put_raw(core, line))) $($aw)*
+            }
+
+            /// Reads one reply without sending anything: the reply to
+            /// `putcmd`, or a further reply to a raw command (the final
+            /// `226` after a `150`). Every code is returned, none is an
+            /// error. ftplib: `getresp()`.
+            pub $($async)? fn getresp(&mut self) -> $crate::Result<$crate::Reply> {
+                $drive(&mut self.io, self.core.op(ops::get_reply)) $($aw)*
+            }
+
             /// Sends a raw command line and requires a 2xx reply.
             /// ftplib: `voidcmd(cmd)`.
             pub $($async)? fn voidcmd(&mut self, line: &str) -> $crate::Result<$crate::Reply> {

@@ -51,6 +51,16 @@ pub enum Error {
         #[source]
         source: rustls::Error,
     },
+    /// The server's certificate was refused: what is wrong with it, and
+    /// its facts (subject, issuer, dates, names, SHA-256 fingerprint) to
+    /// decide whether to trust it.
+    #[error("TLS {phase}: {rejected}")]
+    Certificate {
+        /// What the client was doing.
+        phase: Phase,
+        /// The refusal and the certificate's facts.
+        rejected: Box<crate::tls::CertificateRejected>,
+    },
     /// The server closed a connection before the exchange was complete.
     #[error("connection closed by the server {0}")]
     ConnectionClosed(Phase),
@@ -110,16 +120,33 @@ impl Error {
             if matches!(source.kind(), io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock))
     }
 
+    /// The certificate refusal, if this is one.
+    pub fn certificate_rejected(&self) -> Option<&crate::tls::CertificateRejected> {
+        match self {
+            Error::Certificate { rejected, .. } => Some(rejected),
+            _ => None,
+        }
+    }
+
+    /// A TLS failure: [`Error::Certificate`] when ftpkit's verifier refused
+    /// the certificate, else [`Error::Tls`].
+    pub(crate) fn tls(phase: Phase, source: rustls::Error) -> Error {
+        match crate::tls::CertificateRejected::from_rustls(&source) {
+            Some(rejected) => Error::Certificate {
+                phase,
+                rejected: Box::new(rejected.clone()),
+            },
+            None => Error::Tls { phase, source },
+        }
+    }
+
     pub(crate) fn io(phase: Phase) -> impl FnOnce(io::Error) -> Error {
         move |source| {
             if let Some(tls) = source
                 .get_ref()
                 .and_then(|inner| inner.downcast_ref::<rustls::Error>())
             {
-                return Error::Tls {
-                    phase,
-                    source: tls.clone(),
-                };
+                return Error::tls(phase, tls.clone());
             }
             if source.kind() == io::ErrorKind::WouldBlock {
                 // std reports an expired socket timeout as WouldBlock on Unix.

@@ -53,13 +53,17 @@ pub use blocking::{
 };
 pub use config::Config;
 pub use error::{Error, InvalidInput, Phase, ProtocolError, Result};
-pub use list::{Entry, EntryKind, MlsdEntry};
+pub use list::{Entry, EntryKind, MlsdEntry, TimePrecision};
 pub use name::Name;
 pub use proto::{
     DataMode, Features, Protection, Reply, ReplyCode, TransferType,
     hash::HashAlgorithm,
     resume::{
         RemoteStat, RetryPolicy, TransferOptions, TransferReport, Verified, Verify, VerifyError,
+        part_path,
     },
 };
-pub use tls::{TlsConfig, TlsMode};
+pub use tls::{
+    CertificateInfo, CertificateProblem, CertificateRejected, KnownHosts, TlsConfig, TlsMode,
+    TlsVersion,
+};

@@ -2,78 +2,60 @@
 //! retries and resume, rename to `PATH` only when complete and verified.
 
 use std::{
-    fs,
     io::Write,
     path::{Path, PathBuf},
 };
 
 use ftpkit::Client;
 
-use crate::{args::Global, failure::Failure, output, plan::Target, progress::Progress};
+use crate::{failure::Failure, output, plan::Settings, plan::Target, progress::Progress};
 
 /// Downloads `target` to `output` (or the remote base name), resuming with `resume`.
 pub fn run(
     target: &Target,
     output: Option<&Path>,
     resume: bool,
-    global: &Global,
+    settings: &Settings,
 ) -> Result<(), Failure> {
     let dest = match output {
         Some(path) => path.to_path_buf(),
         None => default_name(target)?,
     };
     if dest.as_os_str() == "-" {
-        return to_stdout(target, global);
+        return to_stdout(target, settings);
     }
-    let mut client = super::connect(target, global)?;
-    fetch(&mut client, &target.path, &dest, resume, global)?;
+    let mut client = super::connect(target, settings)?;
+    fetch(&mut client, &target.path, &dest, resume, settings)?;
     let _ = client.quit();
     Ok(())
 }
 
 /// Downloads `remote` over `client` to `dest` through `dest.part`, with
-/// the library's retrying, resuming, verifying download.
+/// the library's retrying, resuming, verifying download. The bar learns
+/// the size from the library's own `SIZE`: nothing is asked twice.
 fn fetch(
     client: &mut Client,
     remote: &[u8],
     dest: &Path,
     resume: bool,
-    global: &Global,
+    settings: &Settings,
 ) -> Result<(), Failure> {
-    let part = ftpkit::proto::resume::part_path(dest);
-    if resume && !part.exists() && dest.exists() {
-        // A file another tool left: continue it like our own .part.
-        fs::rename(dest, &part).map_err(|e| Failure::Local(part.clone(), e))?;
-    }
-    let size = if Progress::enabled(global.quiet) {
-        super::remote_size(client, remote)?
-    } else {
-        None
-    };
-    let name = String::from_utf8_lossy(base_name(remote)).into_owned();
-    let have = fs::metadata(&part).map_or(0, |m| m.len());
-    let progress = Progress::new(&name, size, have, global.quiet);
+    let name = ftpkit::Name::from(base_name(remote)).escaped();
+    let progress = Progress::new(&name, None, 0, settings.quiet);
     let result = client
         .download(remote, dest)
-        .options(super::transfer_options(global))
-        .sync(global.fsync)
+        .options(settings.transfer.clone())
+        .sync(settings.fsync)
+        .adopt_local(resume)
+        .on_size(|size| progress.set_total(size))
         .progress(|done| progress.set(done))
         .run();
     progress.finish();
-    let report = match result {
-        Ok(report) => report,
-        Err(e) => {
-            // Leave a .part only if it holds something to resume from.
-            if fs::metadata(&part).is_ok_and(|m| m.len() == 0) {
-                let _ = fs::remove_file(&part);
-            }
-            return Err(e.into());
-        }
-    };
+    let report = result.map_err(|e| Failure::of_local_file(dest, e))?;
     output::report_transfer(
-        global,
+        settings,
         "get",
-        &String::from_utf8_lossy(remote),
+        &ftpkit::Name::from(remote).escaped(),
         &dest.display().to_string(),
         &report,
     );
@@ -92,7 +74,7 @@ pub fn run_many(
     urls: &[String],
     dir: Option<&Path>,
     resume: bool,
-    global: &Global,
+    settings: &Settings,
 ) -> Result<(), Failure> {
     let dir = dir.unwrap_or(Path::new("."));
     if !dir.is_dir() {
@@ -102,8 +84,9 @@ pub fn run_many(
         )));
     }
     let mut session: Option<(String, u16, String, Client)> = None;
+    let mut skipped = 0;
     for url in urls {
-        let target = crate::plan::parse_url(url, global.tls)?;
+        let target = crate::plan::parse_url(url, settings.tls)?;
         let same = session
             .as_ref()
             .is_some_and(|(h, p, u, _)| (h, *p, u) == (&target.host, target.port, &target.user));
@@ -115,19 +98,37 @@ pub fn run_many(
                 target.host.clone(),
                 target.port,
                 target.user.clone(),
-                super::connect(&target, global)?,
+                super::connect(&target, settings)?,
             ));
         }
         let Some((.., client)) = session.as_mut() else {
             continue;
         };
         for remote in expand(client, &target.path)? {
-            let dest = dir.join(safe_name(base_name(&remote))?);
-            fetch(client, &remote, &dest, resume, global)?;
+            // `.` and `..` are not entries: no warning for them.
+            if matches!(base_name(&remote), b"." | b"..") {
+                continue;
+            }
+            // The one safe-name rule: a refused name is skipped with a
+            // warning, and the others still come.
+            match super::check_name(base_name(&remote)) {
+                Ok(name) => fetch(client, &remote, &dir.join(name), resume, settings)?,
+                Err(why) => {
+                    let folder = remote.get(..remote.len() - base_name(&remote).len());
+                    super::warn(&format!(
+                        "skipping a server entry in {}: {why}",
+                        super::shown_folder(folder.unwrap_or_default())
+                    ));
+                    skipped += 1;
+                }
+            }
         }
     }
     if let Some((.., client)) = session {
         let _ = client.quit();
+    }
+    if skipped > 0 {
+        return Err(Failure::Skipped(skipped));
     }
     Ok(())
 }
@@ -157,36 +158,15 @@ fn expand(client: &mut Client, path: &[u8]) -> Result<Vec<Vec<u8>>, Failure> {
     Ok(matches)
 }
 
-/// A server-supplied name as a local file name: refused if it could leave
-/// the directory (empty, `.`, `..`, a separator) or is not UTF-8.
-fn safe_name(name: &[u8]) -> Result<PathBuf, Failure> {
-    let text = std::str::from_utf8(name).map_err(|_| {
-        Failure::Remote(format!(
-            "{}: the name is not UTF-8",
-            String::from_utf8_lossy(name)
-        ))
-    })?;
-    if text.is_empty() || text == "." || text == ".." || text.contains(['/', '\\']) {
-        return Err(Failure::Remote(format!("refusing to save as {text:?}")));
-    }
-    Ok(PathBuf::from(text))
-}
-
 /// The remote file's base name, refused if it could escape the directory.
 fn default_name(target: &Target) -> Result<PathBuf, Failure> {
-    let name = target.file_name();
-    let text = std::str::from_utf8(name)
-        .map_err(|_| Failure::Usage("the remote name is not UTF-8: give -o PATH".into()))?;
-    if text.is_empty() || text == "." || text == ".." || text.contains('\\') {
-        return Err(Failure::Usage(format!(
-            "cannot save as {text:?}: give -o PATH"
-        )));
-    }
-    Ok(PathBuf::from(text))
+    super::check_name(target.file_name())
+        .map(PathBuf::from)
+        .map_err(|why| Failure::Usage(format!("cannot save as {why}: give -o PATH")))
 }
 
-fn to_stdout(target: &Target, global: &Global) -> Result<(), Failure> {
-    let mut client = super::connect(target, global)?;
+fn to_stdout(target: &Target, settings: &Settings) -> Result<(), Failure> {
+    let mut client = super::connect(target, settings)?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     client.get(&target.path, &mut out)?;

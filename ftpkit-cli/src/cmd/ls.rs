@@ -4,7 +4,7 @@ use std::io::Write;
 
 use ftpkit::{Entry, EntryKind};
 
-use crate::{args::Global, failure::Failure, output, plan::Target};
+use crate::{failure::Failure, output, plan::Settings, plan::Target};
 
 /// How to show the listing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -18,8 +18,8 @@ pub enum Style {
 }
 
 /// Lists `target` in the given style.
-pub fn run(target: &Target, style: Style, global: &Global) -> Result<(), Failure> {
-    let mut client = super::connect(target, global)?;
+pub fn run(target: &Target, style: Style, settings: &Settings) -> Result<(), Failure> {
+    let mut client = super::connect(target, settings)?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let local = |e: std::io::Error| Failure::Local("<stdout>".into(), e);

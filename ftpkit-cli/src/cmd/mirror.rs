@@ -17,13 +17,13 @@ use std::{
 };
 
 use ftpkit::{
-    Client, EntryKind, RemoteStat, TransferReport,
-    blocking::ListingFormat,
+    Client, EntryKind, RemoteStat, TimePrecision, TransferReport,
     pool::{Pool, PoolConfig},
 };
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::{args::Global, failure::Failure, glob, output, plan::Target};
+use super::check_name;
+use crate::{failure::Failure, glob, output, plan::Settings, plan::Target};
 
 /// What `mirror` was asked to do.
 #[derive(Clone, Debug, Default)]
@@ -50,6 +50,9 @@ type Rel = Vec<String>;
 struct FileInfo {
     size: Option<u64>,
     modified: Option<SystemTime>,
+    /// How precisely `modified` is known: the second on a local disk and
+    /// from MLSD or MDTM, the minute or the day from LIST.
+    precision: TimePrecision,
 }
 
 /// One side's tree: files and directories by relative path.
@@ -57,19 +60,23 @@ struct FileInfo {
 struct Tree {
     files: BTreeMap<Rel, FileInfo>,
     dirs: BTreeSet<Rel>,
-    /// Whether times are exact to the second (MLSD, a local disk) or
-    /// coarse (LIST: minutes, or days for old files).
-    coarse_times: bool,
+    /// Entries skipped because their name is unsafe as a local one.
+    refused: usize,
 }
 
 /// Runs the mirror.
-pub fn run(src: &str, dst: &str, options: &MirrorOptions, global: &Global) -> Result<(), Failure> {
+pub fn run(
+    src: &str,
+    dst: &str,
+    options: &MirrorOptions,
+    settings: &Settings,
+) -> Result<(), Failure> {
     let (url, local) = if options.reverse {
         (dst, src)
     } else {
         (src, dst)
     };
-    let target = crate::plan::parse_url(url, global.tls)?;
+    let target = crate::plan::parse_url(url, settings.tls)?;
     let root = remote_root(&target);
     let local = PathBuf::from(local);
     let filter = Filter::new(options)?;
@@ -79,9 +86,9 @@ pub fn run(src: &str, dst: &str, options: &MirrorOptions, global: &Global) -> Re
         eprintln!("ftpkit: warning: {msg}");
     };
 
-    let connector = super::Connector::new(&target, global)?;
+    let connector = super::Connector::new(&target, settings)?;
     let mut lister = connector.connect()?;
-    if options.reverse {
+    let refused = if options.reverse {
         if !local.is_dir() {
             return Err(Failure::Usage(format!(
                 "{}: not a directory",
@@ -114,7 +121,9 @@ pub fn run(src: &str, dst: &str, options: &MirrorOptions, global: &Global) -> Re
         for dir in &plan.mkdirs {
             ensure_remote_dir(&mut lister, &remote_path(&root, dir))?;
         }
-        let reports = transfer_all(&connector, global, options, &plan, &root, &local, &mut warn)?;
+        let reports = transfer_all(
+            &connector, settings, options, &plan, &root, &local, &mut warn,
+        )?;
         if options.delete {
             for rel in &plan.deletes {
                 lister.delete(remote_path(&root, rel))?;
@@ -124,7 +133,8 @@ pub fn run(src: &str, dst: &str, options: &MirrorOptions, global: &Global) -> Re
             }
         }
         let _ = lister.quit();
-        summary(global, &plan, &reports, warnings, options);
+        summary(settings, &plan, &reports, warnings, options);
+        source.refused
     } else {
         fs::create_dir_all(&local).map_err(|e| Failure::Local(local.clone(), e))?;
         let source = walk_remote(&mut lister, &root, &filter, &mut warn)?;
@@ -143,7 +153,7 @@ pub fn run(src: &str, dst: &str, options: &MirrorOptions, global: &Global) -> Re
         // Never write through a local symlink, planted or not.
         plan.copies.retain(|(rel, _)| {
             let safe = local_path(&local, rel).is_some_and(|path| {
-                !fs::symlink_metadata(ftpkit::proto::resume::part_path(&path))
+                !fs::symlink_metadata(ftpkit::part_path(&path))
                     .is_ok_and(|m| m.file_type().is_symlink())
             });
             if !safe {
@@ -154,7 +164,9 @@ pub fn run(src: &str, dst: &str, options: &MirrorOptions, global: &Global) -> Re
             }
             safe
         });
-        let reports = transfer_all(&connector, global, options, &plan, &root, &local, &mut warn)?;
+        let reports = transfer_all(
+            &connector, settings, options, &plan, &root, &local, &mut warn,
+        )?;
         if options.delete {
             for rel in &plan.deletes {
                 if let Some(path) = local_path(&local, rel) {
@@ -167,7 +179,11 @@ pub fn run(src: &str, dst: &str, options: &MirrorOptions, global: &Global) -> Re
                 }
             }
         }
-        summary(global, &plan, &reports, warnings, options);
+        summary(settings, &plan, &reports, warnings, options);
+        source.refused
+    };
+    if refused > 0 {
+        return Err(Failure::Skipped(refused));
     }
     Ok(())
 }
@@ -228,21 +244,6 @@ impl Filter {
     }
 }
 
-/// A name from either side as a path component, or why it is refused
-/// (see [`ftpkit::Name::safe_component`]).
-fn check_name(name: &[u8]) -> Result<String, String> {
-    let shown = ftpkit::Name::from(name).escaped();
-    match ftpkit::Name::from(name).safe_component() {
-        Some(text) => Ok(text.to_owned()),
-        None if std::str::from_utf8(name).is_err() => Err(format!("{shown}: not UTF-8")),
-        None if name.iter().any(|&b| b == b'/' || b == b'\\') && name != b".." => {
-            Err(format!("{shown}: contains a path separator"))
-        }
-        None if matches!(name, b"" | b"." | b"..") => Err(format!("{shown:?}: not a file name")),
-        None => Err(format!("{shown}: contains control characters")),
-    }
-}
-
 /// Lists the remote tree under `root`, breadth first.
 fn walk_remote(
     client: &mut Client,
@@ -255,9 +256,6 @@ fn walk_remote(
     while let Some(dir) = queue.pop_front() {
         let path = remote_path(root, &dir);
         let mut entries = client.list_entries(&path)?;
-        if entries.format() == ListingFormat::List {
-            tree.coarse_times = true;
-        }
         let mut listed = Vec::new();
         for entry in entries.by_ref() {
             listed.push(entry?);
@@ -265,19 +263,24 @@ fn walk_remote(
         drop(entries);
         for entry in listed {
             let shown_path = || {
-                format!(
-                    "{}/{}",
-                    String::from_utf8_lossy(&path),
-                    entry.name.escaped()
-                )
+                ftpkit::Name::from(remote_path(
+                    &path,
+                    &[entry.name.to_string_lossy().into_owned()],
+                ))
+                .escaped()
             };
+            // `.` and `..` (some LISTs show them) are not entries.
+            if matches!(entry.name.as_bytes(), b"." | b"..") {
+                continue;
+            }
             let name = match check_name(entry.name.as_bytes()) {
                 Ok(name) => name,
                 Err(why) => {
                     warn(format!(
                         "skipping a server entry in {}: {why}",
-                        String::from_utf8_lossy(&path)
+                        super::shown_folder(&path)
                     ));
+                    tree.refused += 1;
                     continue;
                 }
             };
@@ -297,6 +300,7 @@ fn walk_remote(
                             FileInfo {
                                 size: entry.size,
                                 modified: entry.modified,
+                                precision: entry.time_precision,
                             },
                         );
                     }
@@ -338,6 +342,7 @@ fn walk_local(
                         "skipping a local entry in {}: {why}",
                         path.display()
                     ));
+                    tree.refused += 1;
                     continue;
                 }
             };
@@ -361,6 +366,7 @@ fn walk_local(
                     FileInfo {
                         size: Some(meta.len()),
                         modified: meta.modified().ok(),
+                        precision: TimePrecision::Second,
                     },
                 );
             }
@@ -398,25 +404,21 @@ impl Plan {
             let same = match dest.files.get(rel) {
                 None => false,
                 Some(dst) => {
-                    // Times from LIST are coarse: ask MDTM when sizes agree.
-                    let mut src_time = src.modified;
-                    let mut dst_time = dst.modified;
+                    // Times from LIST are coarse: ask MDTM for the second
+                    // when sizes agree; without it, compare at the
+                    // coarser precision of the two sides.
+                    let mut src = src.clone();
+                    let mut dst = dst.clone();
                     if src.size == dst.size && src.size.is_some() {
-                        let remote_time = if reverse {
-                            &mut dst_time
-                        } else {
-                            &mut src_time
-                        };
-                        let coarse = if reverse {
-                            dest.coarse_times
-                        } else {
-                            source.coarse_times
-                        };
-                        if coarse {
-                            *remote_time = lister.mdtm(remote_path(root, rel)).ok();
+                        let remote = if reverse { &mut dst } else { &mut src };
+                        if remote.precision < TimePrecision::Second
+                            && let Ok(exact) = lister.mdtm(remote_path(root, rel))
+                        {
+                            remote.modified = Some(exact);
+                            remote.precision = TimePrecision::Second;
                         }
                     }
-                    up_to_date(src.size, src_time, dst.size, dst_time)
+                    up_to_date(&src, &dst)
                 }
             };
             if same {
@@ -471,19 +473,21 @@ impl Plan {
     }
 }
 
-/// Same size, and the destination not older than the source (a second of
-/// slack for file systems that round times).
-fn up_to_date(
-    src_size: Option<u64>,
-    src_time: Option<SystemTime>,
-    dst_size: Option<u64>,
-    dst_time: Option<SystemTime>,
-) -> bool {
-    if src_size.is_none() || src_size != dst_size {
+/// Same size, and the destination not older than the source, compared at
+/// the coarser precision of the two times (a LIST time known to the
+/// minute is not older than the same minute with seconds), with a second
+/// of slack for file systems that round times.
+fn up_to_date(src: &FileInfo, dst: &FileInfo) -> bool {
+    if src.size.is_none() || src.size != dst.size {
         return false;
     }
-    match (src_time, dst_time) {
-        (Some(src), Some(dst)) => dst + Duration::from_secs(1) >= src,
+    match (src.modified, dst.modified) {
+        (Some(src_time), Some(dst_time)) => {
+            let at = src.precision.coarser(dst.precision);
+            let (src_time, dst_time) = (at.truncate(src_time), at.truncate(dst_time));
+            dst_time >= src_time
+                || (at == TimePrecision::Second && dst_time + Duration::from_secs(1) >= src_time)
+        }
         _ => true,
     }
 }
@@ -535,7 +539,7 @@ fn ensure_remote_dir(client: &mut Client, path: &[u8]) -> Result<(), Failure> {
 /// failure left unusable is replaced by a fresh one.
 fn transfer_all(
     connector: &super::Connector,
-    global: &Global,
+    settings: &Settings,
     options: &MirrorOptions,
     plan: &Plan,
     root: &[u8],
@@ -552,7 +556,7 @@ fn transfer_all(
     );
     let jobs: Mutex<VecDeque<&(Rel, FileInfo)>> = Mutex::new(plan.copies.iter().collect());
     let total: u64 = plan.copies.iter().filter_map(|(_, i)| i.size).sum();
-    let bar = overall_bar(global, plan.copies.len(), total);
+    let bar = overall_bar(settings, plan.copies.len(), total);
     let results: Mutex<Vec<Result<TransferReport, (Rel, Failure)>>> = Mutex::new(Vec::new());
     std::thread::scope(|scope| {
         for _ in 0..workers {
@@ -564,7 +568,7 @@ fn transfer_all(
                     };
                     let Some((rel, info)) = job else { break };
                     let result = pool.get().map_err(Failure::Ftp).and_then(|mut client| {
-                        copy_one(&mut client, global, options, root, local, rel, info, &bar)
+                        copy_one(&mut client, settings, options, root, local, rel, info, &bar)
                     });
                     if let Ok(mut r) = results.lock() {
                         r.push(result.map_err(|e| (rel.clone(), e)));
@@ -597,7 +601,7 @@ fn transfer_all(
 #[allow(clippy::too_many_arguments)]
 fn copy_one(
     c: &mut Client,
-    global: &Global,
+    settings: &Settings,
     options: &MirrorOptions,
     root: &[u8],
     local: &Path,
@@ -621,24 +625,30 @@ fn copy_one(
     };
     let report = if options.reverse {
         c.upload(&path, &remote)
-            .options(super::transfer_options(global))
+            .options(settings.transfer.clone())
             .progress(tick)
             .run()?
     } else {
-        c.download(&remote, &path)
-            .options(super::transfer_options(global))
-            .known_stat(RemoteStat {
+        let download = c
+            .download(&remote, &path)
+            .options(settings.transfer.clone());
+        // A time known only to the minute or the day must not become the
+        // local file's time (the next run would find it older than MDTM's
+        // second): then the library asks SIZE and MDTM itself.
+        let download = if info.precision == TimePrecision::Second {
+            download.known_stat(RemoteStat {
                 size: info.size,
                 modified: info.modified,
             })
-            .sync(global.fsync)
-            .progress(tick)
-            .run()?
+        } else {
+            download
+        };
+        download.sync(settings.fsync).progress(tick).run()?
     };
     if let Some(bar) = bar {
         bar.set_message(rel.join("/"));
     }
-    if global.json_summary {
+    if settings.json_summary {
         println!(
             "{}",
             output::transfer_json(
@@ -652,8 +662,8 @@ fn copy_one(
     Ok(report)
 }
 
-fn overall_bar(global: &Global, files: usize, bytes: u64) -> Option<ProgressBar> {
-    if !crate::progress::Progress::enabled(global.quiet) || files == 0 {
+fn overall_bar(settings: &Settings, files: usize, bytes: u64) -> Option<ProgressBar> {
+    if !crate::progress::Progress::enabled(settings.quiet) || files == 0 {
         return None;
     }
     let bar = ProgressBar::new(bytes).with_style(
@@ -667,13 +677,13 @@ fn overall_bar(global: &Global, files: usize, bytes: u64) -> Option<ProgressBar>
 }
 
 fn summary(
-    global: &Global,
+    settings: &Settings,
     plan: &Plan,
     reports: &[TransferReport],
     warnings: usize,
     options: &MirrorOptions,
 ) {
-    if global.quiet {
+    if settings.quiet {
         return;
     }
     let bytes: u64 = reports.iter().map(|r| r.size).sum();
@@ -733,11 +743,31 @@ mod tests {
     #[test]
     fn up_to_date_needs_the_same_size_and_a_newer_copy() {
         let t = |s: u64| Some(SystemTime::UNIX_EPOCH + Duration::from_secs(s));
-        assert!(up_to_date(Some(1), t(100), Some(1), t(100)));
-        assert!(up_to_date(Some(1), t(100), Some(1), t(200)));
-        assert!(!up_to_date(Some(1), t(200), Some(1), t(100)));
-        assert!(!up_to_date(Some(1), t(100), Some(2), t(100)));
-        assert!(!up_to_date(None, t(100), Some(2), t(100)));
-        assert!(up_to_date(Some(1), None, Some(1), t(1)));
+        let f = |size: Option<u64>, modified, precision| FileInfo {
+            size,
+            modified,
+            precision,
+        };
+        let exact = |size, s| f(size, t(s), TimePrecision::Second);
+        assert!(up_to_date(&exact(Some(1), 100), &exact(Some(1), 100)));
+        assert!(up_to_date(&exact(Some(1), 100), &exact(Some(1), 200)));
+        assert!(!up_to_date(&exact(Some(1), 200), &exact(Some(1), 100)));
+        assert!(!up_to_date(&exact(Some(1), 100), &exact(Some(2), 100)));
+        assert!(!up_to_date(&exact(None, 100), &exact(Some(2), 100)));
+        assert!(up_to_date(
+            &f(Some(1), None, TimePrecision::None),
+            &exact(Some(1), 1)
+        ));
+        // LIST says 00:02 (the minute only): a copy stamped within that
+        // minute (00:02:37, from MDTM) is up to date, one from an earlier
+        // minute is not.
+        let listed = f(Some(1), t(120), TimePrecision::Minute);
+        assert!(up_to_date(&listed, &exact(Some(1), 157)));
+        assert!(up_to_date(&exact(Some(1), 157), &listed));
+        assert!(!up_to_date(&listed, &exact(Some(1), 119)));
+        // Old files: the day only.
+        let dated = f(Some(1), t(86_400), TimePrecision::Day);
+        assert!(up_to_date(&exact(Some(1), 86_400 + 5_000), &dated));
+        assert!(!up_to_date(&exact(Some(1), 2 * 86_400 + 5), &dated));
     }
 }

@@ -6,14 +6,15 @@ pub mod mirror;
 pub mod put;
 pub mod shell;
 pub mod simple;
+pub mod trust;
 
 use ftpkit::Client;
 
-use crate::{args::Global, failure::Failure, plan};
+use crate::{failure::Failure, plan, plan::Settings};
 
 /// Connects and logs in (anonymously when the URL names no user).
-pub fn connect(target: &plan::Target, global: &Global) -> Result<Client, Failure> {
-    Ok(Connector::new(target, global)?.connect()?)
+pub fn connect(target: &plan::Target, settings: &Settings) -> Result<Client, Failure> {
+    Ok(Connector::new(target, settings)?.connect()?)
 }
 
 /// Everything needed to open another logged-in connection to the same
@@ -29,17 +30,17 @@ pub struct Connector {
 
 impl Connector {
     /// Resolves the configuration and the login for `target`.
-    pub fn new(target: &plan::Target, global: &Global) -> Result<Connector, Failure> {
-        if global.ccc && target.tls.is_none() {
+    pub fn new(target: &plan::Target, settings: &Settings) -> Result<Connector, Failure> {
+        if settings.ccc && target.tls.is_none() {
             return Err(Failure::Usage(
                 "--ccc needs TLS: use ftpes://, ftps:// or --tls".into(),
             ));
         }
         Ok(Connector {
             addr: target.addr(),
-            config: plan::config(global, target)?,
-            login: crate::credentials::resolve(target, global)?,
-            ccc: global.ccc,
+            config: plan::config(settings, target)?,
+            login: crate::credentials::resolve(target, settings)?,
+            ccc: settings.ccc,
         })
     }
 
@@ -58,24 +59,35 @@ impl Connector {
     }
 }
 
-/// The remote size, or `None` when the server cannot tell (SIZE refused).
-pub fn remote_size(client: &mut Client, path: &[u8]) -> Result<Option<u64>, Failure> {
-    match client.size(path) {
-        Ok(size) => Ok(Some(size)),
-        Err(ftpkit::Error::Reply { .. }) => Ok(None),
-        Err(e) => Err(e.into()),
+/// A name from the server (or a local folder) as one local path
+/// component, or why it is refused: the one rule,
+/// [`ftpkit::Name::safe_component`], for every command that turns a
+/// server's name into a local one (`get` globs, `mirror`, `shell`'s
+/// `mget`). The reason shows the name escaped.
+pub fn check_name(name: &[u8]) -> Result<String, String> {
+    let shown = ftpkit::Name::from(name).escaped();
+    match ftpkit::Name::from(name).safe_component() {
+        Some(text) => Ok(text.to_owned()),
+        None if std::str::from_utf8(name).is_err() => Err(format!("{shown}: not UTF-8")),
+        None if name.iter().any(|&b| b == b'/' || b == b'\\') && name != b".." => {
+            Err(format!("{shown}: contains a path separator"))
+        }
+        None if matches!(name, b"" | b"." | b"..") => Err(format!("{shown:?}: not a file name")),
+        None => Err(format!("{shown}: contains control characters")),
     }
 }
 
-/// The library's transfer options from the command line.
-pub fn transfer_options(global: &Global) -> ftpkit::TransferOptions {
-    let mut options = ftpkit::TransferOptions {
-        limit_rate: global.limit_rate,
-        ..ftpkit::TransferOptions::default()
-    };
-    options.retry.retries = global.retries;
-    if global.no_verify {
-        options.verify = ftpkit::Verify::Off;
+/// A remote folder as warnings name it: `.` for the login folder (an
+/// empty path), escaped.
+pub fn shown_folder(path: &[u8]) -> String {
+    if path.is_empty() {
+        ".".to_owned()
+    } else {
+        ftpkit::Name::from(path).escaped()
     }
-    options
+}
+
+/// Prints one warning on stderr.
+pub fn warn(msg: &str) {
+    eprintln!("ftpkit: warning: {msg}");
 }

@@ -5,14 +5,14 @@ use std::{ffi::OsString, path::Path};
 
 use ftpkit::Client;
 
-use crate::{args::Global, failure::Failure, output, plan::Target, progress::Progress};
+use crate::{failure::Failure, output, plan::Settings, plan::Target, progress::Progress};
 
 /// Uploads the files in `args` (all but the last) to the URL (the last).
 pub fn run_args(
     args: &[OsString],
     resume: bool,
     temp_name: bool,
-    global: &Global,
+    settings: &Settings,
 ) -> Result<(), Failure> {
     let Some((url, files)) = args.split_last() else {
         return Err(Failure::Usage("put needs a file and a URL".into()));
@@ -20,13 +20,13 @@ pub fn run_args(
     let url = url
         .to_str()
         .ok_or_else(|| Failure::Usage("the URL is not UTF-8".into()))?;
-    let target = crate::plan::parse_url(url, global.tls)?;
+    let target = crate::plan::parse_url(url, settings.tls)?;
     if files.len() > 1 && !target.is_dir() {
         return Err(Failure::Usage(
             "with several files, the URL must name a directory (end it with /)".into(),
         ));
     }
-    let mut client = super::connect(&target, global)?;
+    let mut client = super::connect(&target, settings)?;
     for file in files {
         upload_one(
             &mut client,
@@ -34,7 +34,7 @@ pub fn run_args(
             &target,
             resume,
             temp_name,
-            global,
+            settings,
         )?;
     }
     let _ = client.quit();
@@ -48,24 +48,30 @@ fn upload_one(
     target: &Target,
     resume: bool,
     temp_name: bool,
-    global: &Global,
+    settings: &Settings,
 ) -> Result<(), Failure> {
     let len = std::fs::metadata(local)
         .map_err(|e| Failure::Local(local.to_path_buf(), e))?
         .len();
     let remote = remote_path(local, target)?;
     let name = String::from_utf8_lossy(&remote).into_owned();
-    let progress = Progress::new(&name, Some(len), 0, global.quiet);
+    let progress = Progress::new(&name, Some(len), 0, settings.quiet);
     let result = client
         .upload(local, &remote)
-        .options(super::transfer_options(global))
+        .options(settings.transfer.clone())
         .resume_existing(resume)
         .temp_name(temp_name)
         .progress(|done| progress.set(done))
         .run();
     progress.finish();
     let report = result.map_err(|e| Failure::of_local_file(local, e))?;
-    output::report_transfer(global, "put", &name, &local.display().to_string(), &report);
+    output::report_transfer(
+        settings,
+        "put",
+        &name,
+        &local.display().to_string(),
+        &report,
+    );
     Ok(())
 }
 

@@ -6,7 +6,7 @@
 //! A failed command prints `error: ...` on stderr and the session goes on;
 //! the exit code is that of the last failure (0 when everything worked).
 //! Transfers go through the library's verified, resumable `download` and
-//! `upload`, with the global `--retries`, `--no-verify` and `--limit-rate`.
+//! `upload`, with the shell's `--retries`, `--no-verify` and `--limit-rate`.
 
 use std::{
     cell::RefCell,
@@ -26,7 +26,7 @@ use rustyline::{
     validate::Validator,
 };
 
-use crate::{args::Global, exit::Exit, failure::Failure, glob, output};
+use crate::{exit::Exit, failure::Failure, glob, output, plan::Settings};
 
 /// The commands, for `help` and completion.
 const COMMANDS: &[(&str, &str)] = &[
@@ -75,15 +75,15 @@ const COMMANDS: &[(&str, &str)] = &[
 ];
 
 /// Runs the session.
-pub fn run(url: &str, global: &Global) -> Result<(), Failure> {
-    let target = crate::plan::parse_url(url, global.tls)?;
-    let mut client = super::connect(&target, global)?;
+pub fn run(url: &str, settings: &Settings) -> Result<(), Failure> {
+    let target = crate::plan::parse_url(url, settings.tls)?;
+    let mut client = super::connect(&target, settings)?;
     if !target.path.is_empty() {
         client.cwd(&target.path)?;
     }
     let session = Rc::new(RefCell::new(Session {
         client,
-        global: global.clone(),
+        settings: settings.clone(),
         listings: HashMap::new(),
         last_failure: None,
     }));
@@ -128,7 +128,7 @@ pub fn run(url: &str, global: &Global) -> Result<(), Failure> {
 
 struct Session {
     client: Client,
-    global: Global,
+    settings: Settings,
     /// Remote directory listings for completion, by directory.
     listings: HashMap<String, Vec<(String, bool)>>,
     last_failure: Option<Exit>,
@@ -230,11 +230,29 @@ impl Session {
                 if args.is_empty() {
                     return Err(Failure::Usage("mget: give one or more globs".into()));
                 }
+                // The one safe-name rule, as `get` globs: a refused name
+                // is skipped with a warning and the others still come.
+                let mut skipped = 0;
                 for pattern in args {
                     for remote in self.remote_matches(pattern)? {
-                        let name = local_name(&remote)?;
-                        self.get(&remote, Path::new(&name))?;
+                        let (folder, base) = remote.rsplit_once('/').unwrap_or(("", &remote));
+                        if matches!(base, "." | "..") {
+                            continue;
+                        }
+                        match super::check_name(base.as_bytes()) {
+                            Ok(name) => self.get(&remote, Path::new(&name))?,
+                            Err(why) => {
+                                super::warn(&format!(
+                                    "skipping a server entry in {}: {why}",
+                                    super::shown_folder(folder.as_bytes())
+                                ));
+                                skipped += 1;
+                            }
+                        }
                     }
+                }
+                if skipped > 0 {
+                    return Err(Failure::Skipped(skipped));
                 }
             }
             "mput" => {
@@ -301,10 +319,10 @@ impl Session {
         let report = self
             .client
             .download(remote, local_path)
-            .options(super::transfer_options(&self.global))
+            .options(self.settings.transfer.clone())
             .run()?;
         output::report_transfer(
-            &self.global,
+            &self.settings,
             "get",
             remote,
             &local_path.display().to_string(),
@@ -317,12 +335,12 @@ impl Session {
         let report = self
             .client
             .upload(local_path, remote)
-            .options(super::transfer_options(&self.global))
+            .options(self.settings.transfer.clone())
             .run()
             .map_err(|e| Failure::of_local_file(local_path, e))?;
         self.listings.clear();
         output::report_transfer(
-            &self.global,
+            &self.settings,
             "put",
             remote,
             &local_path.display().to_string(),

@@ -6,9 +6,10 @@ use std::io::Write;
 use ftpkit::{Client, Error};
 
 use crate::{
-    args::Global,
+    exit::Exit,
     failure::Failure,
     output,
+    plan::Settings,
     plan::{self, Target},
 };
 
@@ -21,10 +22,10 @@ fn stdout_line(bytes: &[u8]) -> Result<(), Failure> {
 }
 
 /// Deletes each file; all URLs must name the same server and login.
-pub fn rm(urls: &[String], global: &Global) -> Result<(), Failure> {
+pub fn rm(urls: &[String], settings: &Settings) -> Result<(), Failure> {
     let targets = urls
         .iter()
-        .map(|u| plan::parse_url(u, global.tls))
+        .map(|u| plan::parse_url(u, settings.tls))
         .collect::<Result<Vec<_>, _>>()?;
     let Some(first) = targets.first() else {
         return Err(Failure::Usage("rm needs at least one URL".into()));
@@ -37,7 +38,7 @@ pub fn rm(urls: &[String], global: &Global) -> Result<(), Failure> {
             "rm: every URL must name the same server and user".into(),
         ));
     }
-    let mut client = super::connect(first, global)?;
+    let mut client = super::connect(first, settings)?;
     for target in &targets {
         client.delete(&target.path)?;
     }
@@ -47,8 +48,8 @@ pub fn rm(urls: &[String], global: &Global) -> Result<(), Failure> {
 
 /// Creates a directory; with `parents`, each missing ancestor too, and an
 /// existing directory is not an error.
-pub fn mkdir(target: &Target, parents: bool, global: &Global) -> Result<(), Failure> {
-    let mut client = super::connect(target, global)?;
+pub fn mkdir(target: &Target, parents: bool, settings: &Settings) -> Result<(), Failure> {
+    let mut client = super::connect(target, settings)?;
     let path = target.path.strip_suffix(b"/").unwrap_or(&target.path);
     if parents {
         for (i, _) in path
@@ -85,26 +86,26 @@ fn ensure_dir(client: &mut Client, path: &[u8]) -> Result<(), Failure> {
 }
 
 /// Removes an empty directory.
-pub fn rmdir(target: &Target, global: &Global) -> Result<(), Failure> {
-    let mut client = super::connect(target, global)?;
+pub fn rmdir(target: &Target, settings: &Settings) -> Result<(), Failure> {
+    let mut client = super::connect(target, settings)?;
     client.rmd(&target.path)?;
     let _ = client.quit();
     Ok(())
 }
 
 /// Renames a file or directory on the server.
-pub fn mv(target: &Target, new_path: &str, global: &Global) -> Result<(), Failure> {
+pub fn mv(target: &Target, new_path: &str, settings: &Settings) -> Result<(), Failure> {
     // Refuse a new path that cannot be sent before connecting at all.
     ftpkit::proto::Arg::path(new_path).map_err(ftpkit::Error::from)?;
-    let mut client = super::connect(target, global)?;
+    let mut client = super::connect(target, settings)?;
     client.rename(&target.path, new_path)?;
     let _ = client.quit();
     Ok(())
 }
 
 /// Prints the size in bytes.
-pub fn size(target: &Target, json: bool, global: &Global) -> Result<(), Failure> {
-    let mut client = super::connect(target, global)?;
+pub fn size(target: &Target, json: bool, settings: &Settings) -> Result<(), Failure> {
+    let mut client = super::connect(target, settings)?;
     let size = client.size(&target.path)?;
     let line = if json {
         format!(
@@ -120,8 +121,8 @@ pub fn size(target: &Target, json: bool, global: &Global) -> Result<(), Failure>
 }
 
 /// Prints one entry: from MLST where offered, else from a LIST of the path.
-pub fn stat(target: &Target, json: bool, global: &Global) -> Result<(), Failure> {
-    let mut client = super::connect(target, global)?;
+pub fn stat(target: &Target, json: bool, settings: &Settings) -> Result<(), Failure> {
+    let mut client = super::connect(target, settings)?;
     let entry = client.stat(&target.path)?.ok_or_else(|| {
         Failure::Remote(format!(
             "{}: no such entry",
@@ -140,16 +141,22 @@ pub fn stat(target: &Target, json: bool, global: &Global) -> Result<(), Failure>
     Ok(())
 }
 
-/// Sends a raw command and prints the whole reply; 4xx/5xx are errors.
-pub fn quote(target: &Target, command: &[String], global: &Global) -> Result<(), Failure> {
+/// Sends a raw command and prints the whole reply on stdout, alike on
+/// success and failure, so scripts read both the same way; a 4xx/5xx
+/// reply then exits 5.
+pub fn quote(target: &Target, command: &[String], settings: &Settings) -> Result<(), Failure> {
     let line = command.join(" ");
     // Refuse a line break or NUL before connecting at all.
     ftpkit::proto::Command::raw(line.as_str()).map_err(ftpkit::Error::from)?;
-    let mut client = super::connect(target, global)?;
-    let reply = client.sendcmd(&line)?;
+    let mut client = super::connect(target, settings)?;
+    let (reply, result) = match client.sendcmd(&line) {
+        Ok(reply) => (reply, Ok(())),
+        Err(Error::Reply { reply, .. }) => (reply, Err(Failure::Reported(Exit::Remote))),
+        Err(e) => return Err(e.into()),
+    };
     for line in reply.lines() {
         stdout_line(line)?;
     }
     let _ = client.quit();
-    Ok(())
+    result
 }

@@ -29,6 +29,9 @@ use crate::{
 /// A progress callback: the file offset reached so far.
 type Progress<'c> = Box<dyn FnMut(u64) + 'c>;
 
+/// A callback told the remote size before the data flows.
+type SizeCallback<'c> = Box<dyn FnMut(Option<u64>) + 'c>;
+
 /// A download being set up: see [`Client::download`].
 pub struct FileDownload<'c> {
     client: &'c mut Client,
@@ -37,6 +40,8 @@ pub struct FileDownload<'c> {
     options: TransferOptions,
     progress: Option<Progress<'c>>,
     known: Option<RemoteStat>,
+    on_size: Option<SizeCallback<'c>>,
+    adopt_local: bool,
 }
 
 /// An upload being set up: see [`Client::upload`].
@@ -52,11 +57,37 @@ impl<'c> FileDownload<'c> {
     transfer_setters!(common);
     transfer_setters!(download);
 
+    /// Calls `f` with the remote file's size (`None` when the server will
+    /// not tell) before each attempt's data flows, from the `SIZE` the
+    /// download asks anyway (or the size given to
+    /// [`known_stat`](FileDownload::known_stat)): what a progress bar needs
+    /// for its total, without asking the server again.
+    pub fn on_size(mut self, f: impl FnMut(Option<u64>) + 'c) -> Self {
+        self.on_size = Some(Box::new(f));
+        self
+    }
+
+    /// Also resume from `LOCAL` itself when there is no `LOCAL.part`: a
+    /// partial file another tool left under the final name is moved to
+    /// `LOCAL.part` first, and its bytes are checked like those of a
+    /// `.part` (default: off; `LOCAL` is then replaced, never read).
+    pub fn adopt_local(mut self, on: bool) -> Self {
+        self.adopt_local = on;
+        self
+    }
+
+    /// The path of the file the data goes to before it is verified and
+    /// renamed: `LOCAL.part`.
+    pub fn part_path(&self) -> PathBuf {
+        crate::proto::resume::part_path(&self.local)
+    }
+
     /// Downloads, retrying and resuming as set, and returns what happened.
     ///
     /// The data goes to `LOCAL.part`, renamed to `LOCAL` only once complete
-    /// and verified; on failure the `.part` file stays (a later call
-    /// resumes from it) and `LOCAL` is untouched.
+    /// and verified; on failure the `.part` file stays if it holds bytes
+    /// (a later call resumes from it), an empty one is removed, and
+    /// `LOCAL` is untouched.
     pub fn run(self) -> Result<TransferReport> {
         let FileDownload {
             client,
@@ -65,12 +96,14 @@ impl<'c> FileDownload<'c> {
             options,
             progress,
             known,
+            on_size,
+            adopt_local,
         } = self;
         let remote = Arg::path(remote)?;
         let op = client
             .core
-            .op(|core| files::download(core, remote, local, options, known));
-        drive_files(&mut client.io, op, progress)
+            .op(|core| files::download(core, remote, local, options, known, adopt_local));
+        drive_files(&mut client.io, op, progress, on_size)
     }
 }
 
@@ -94,7 +127,7 @@ impl<'c> FileUpload<'c> {
         let op = client
             .core
             .op(|core| files::upload(core, local, remote, options));
-        drive_files(&mut client.io, op, progress)
+        drive_files(&mut client.io, op, progress, None)
     }
 }
 
@@ -126,6 +159,8 @@ impl Client {
             options: TransferOptions::default(),
             progress: None,
             known: None,
+            on_size: None,
+            adopt_local: false,
         }
     }
 
@@ -150,6 +185,7 @@ struct Local<'p> {
     io: &'p mut Io,
     file: Option<File>,
     progress: Option<Progress<'p>>,
+    on_size: Option<SizeCallback<'p>>,
     buf: Vec<u8>,
     #[cfg(target_os = "linux")]
     pipe: Option<super::transfer::Pipe>,
@@ -161,11 +197,13 @@ fn drive_files<T>(
     io: &mut Io,
     mut op: Operation<'_, T>,
     progress: Option<Progress<'_>>,
+    on_size: Option<SizeCallback<'_>>,
 ) -> Result<T> {
     let mut local = Local {
         io,
         file: None,
         progress,
+        on_size,
         buf: Vec::new(),
         #[cfg(target_os = "linux")]
         pipe: None,
@@ -200,6 +238,12 @@ impl Local<'_> {
             Action::Local(op) => self.local(op),
             Action::Progress(offset) => {
                 self.report(offset);
+                Event::Done
+            }
+            Action::RemoteSize(size) => {
+                if let Some(f) = self.on_size.as_mut() {
+                    f(size);
+                }
                 Event::Done
             }
             Action::Pump {
@@ -307,6 +351,21 @@ impl Local<'_> {
                 Event::Done
             }
             LocalOp::Rename { from, to } => on_local(fs::rename(from, to), |()| Event::Done),
+            LocalOp::Adopt { from, to } => on_local(
+                if !to.exists() && from.exists() {
+                    fs::rename(from, to)
+                } else {
+                    Ok(())
+                },
+                |()| Event::Done,
+            ),
+            LocalOp::RemoveIfEmpty(path) => {
+                self.file = None;
+                if fs::metadata(&path).is_ok_and(|m| m.len() == 0) {
+                    let _ = fs::remove_file(&path);
+                }
+                Event::Done
+            }
         }
     }
 

@@ -111,10 +111,13 @@ impl Io {
                     Err(e) => Event::Failed(e),
                 }
             }
-            Action::StartTls { tls, deadline } => event(self.control(deadline).and_then(|s| {
+            Action::StartTls { tls, deadline } => match self.control(deadline).and_then(|s| {
                 s.upgrade(tls.config, tls.name)
                     .map_err(Error::io(Phase::Control))
-            })),
+            }) {
+                Ok(version) => Event::Secured(version),
+                Err(e) => Event::Failed(e),
+            },
             Action::StopTls { deadline } => event(
                 self.control(deadline)
                     .and_then(|s| s.downgrade().map_err(Error::io(Phase::Control))),
@@ -210,6 +213,8 @@ impl Io {
                 std::thread::sleep(until.saturating_duration_since(Instant::now()));
                 Event::Done
             }
+            // Nobody here asked for the size.
+            Action::RemoteSize(_) => Event::Done,
             Action::Pump { .. } | Action::Progress(_) | Action::Local(_) => {
                 Event::Failed(Error::Unusable)
             }

@@ -26,6 +26,14 @@ impl Stream {
         }
     }
 
+    /// The TLS version negotiated, if TLS is in use.
+    pub(crate) fn tls_version(&self) -> Option<rustls::ProtocolVersion> {
+        match self {
+            Stream::Plain(_) => None,
+            Stream::Tls(tls) => tls.conn.protocol_version(),
+        }
+    }
+
     /// Whether the stream is encrypted.
     pub(crate) fn is_tls(&self) -> bool {
         matches!(self, Stream::Tls(_))
@@ -66,13 +74,13 @@ impl Stream {
         &mut self,
         config: Arc<ClientConfig>,
         name: ServerName<'static>,
-    ) -> io::Result<()> {
+    ) -> io::Result<Option<rustls::ProtocolVersion>> {
         if let Stream::Plain(tcp) = self {
             let mut tls = Stream::begin_tls(tcp.try_clone()?, config, name)?;
             tls.finish_handshake()?;
             *self = tls;
         }
-        Ok(())
+        Ok(self.tls_version())
     }
 
     /// Returns to plain TCP after `CCC`: sends close_notify and reads up to

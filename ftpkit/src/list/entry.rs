@@ -1,6 +1,6 @@
 //! [`Entry`]: one file, directory or link of a listing, typed.
 
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use crate::{
     name::Name,
@@ -25,6 +25,97 @@ pub enum EntryKind {
     Unknown,
 }
 
+/// How precisely a listing knows an entry's modification time.
+///
+/// `LIST` lines carry times to the minute (`Nov 24 12:30`) or only to the
+/// day (`Nov 24  2019`, for files older than six months), while MLSD,
+/// `MDTM` and a local disk know the second. Two times can only be compared
+/// at the coarser precision of the two: [`TimePrecision::truncate`] both to
+/// [`TimePrecision::coarser`] of their precisions first.
+///
+/// Ordered from the coarsest (`None`) to the finest (`Second`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub enum TimePrecision {
+    /// No time at all.
+    #[default]
+    None,
+    /// The date only: the time of day is unknown (shown as midnight UTC).
+    Day,
+    /// Hours and minutes: the seconds are unknown (shown as `:00`).
+    Minute,
+    /// To the second (or finer).
+    Second,
+}
+
+impl TimePrecision {
+    /// The coarser of two precisions: the one two times can be compared at.
+    ///
+    /// ```
+    /// use ftpkit::TimePrecision;
+    /// assert_eq!(TimePrecision::Second.coarser(TimePrecision::Minute), TimePrecision::Minute);
+    /// ```
+    pub fn coarser(self, other: TimePrecision) -> TimePrecision {
+        self.min(other)
+    }
+
+    /// `time` with what this precision does not know cut off: the seconds
+    /// for `Minute`, the time of day for `Day`, the fraction of a second
+    /// for `Second`; `None` leaves it as it is.
+    ///
+    /// ```
+    /// use std::time::{Duration, UNIX_EPOCH};
+    /// use ftpkit::TimePrecision;
+    /// let t = UNIX_EPOCH + Duration::from_secs(86_400 + 3_600 + 61);
+    /// assert_eq!(TimePrecision::Minute.truncate(t), UNIX_EPOCH + Duration::from_secs(86_400 + 3_660));
+    /// assert_eq!(TimePrecision::Day.truncate(t), UNIX_EPOCH + Duration::from_secs(86_400));
+    /// ```
+    pub fn truncate(self, time: SystemTime) -> SystemTime {
+        let unit: i64 = match self {
+            TimePrecision::None => return time,
+            TimePrecision::Day => 86_400,
+            TimePrecision::Minute => 60,
+            TimePrecision::Second => 1,
+        };
+        let secs = match time.duration_since(SystemTime::UNIX_EPOCH) {
+            Ok(d) => i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
+            // Before 1970: round down, away from the epoch.
+            Err(e) => {
+                let d = e.duration();
+                let whole = i64::try_from(d.as_secs()).unwrap_or(i64::MAX);
+                if d.subsec_nanos() > 0 {
+                    -whole.saturating_add(1)
+                } else {
+                    -whole
+                }
+            }
+        };
+        let floored = secs.div_euclid(unit).saturating_mul(unit);
+        let magnitude = Duration::from_secs(floored.unsigned_abs());
+        let result = if floored >= 0 {
+            SystemTime::UNIX_EPOCH.checked_add(magnitude)
+        } else {
+            SystemTime::UNIX_EPOCH.checked_sub(magnitude)
+        };
+        result.unwrap_or(time)
+    }
+
+    /// Whether two times, known to these precisions, are the same at the
+    /// coarser of the two.
+    ///
+    /// ```
+    /// use std::time::{Duration, UNIX_EPOCH};
+    /// use ftpkit::TimePrecision::{Minute, Second};
+    /// let listed = UNIX_EPOCH + Duration::from_secs(600); // LIST: 00:10
+    /// let exact = UNIX_EPOCH + Duration::from_secs(637); // MDTM: 00:10:37
+    /// assert!(Minute.same_time(listed, Second, exact));
+    /// assert!(!Second.same_time(listed, Second, exact));
+    /// ```
+    pub fn same_time(self, a: SystemTime, other: TimePrecision, b: SystemTime) -> bool {
+        let at = self.coarser(other);
+        at.truncate(a) == at.truncate(b)
+    }
+}
+
 /// One entry of a directory listing.
 ///
 /// Times from `LIST` are read as UTC: servers do not say which zone they
@@ -38,8 +129,12 @@ pub struct Entry {
     /// Size in bytes, when known.
     pub size: Option<u64>,
     /// Last modification, when known (to the minute or the day for most
-    /// `LIST` formats).
+    /// `LIST` formats: see `time_precision`).
     pub modified: Option<SystemTime>,
+    /// How precisely `modified` is known: [`TimePrecision::None`] when it
+    /// is `None`, `Minute` or `Day` for most `LIST` lines, `Second` for
+    /// MLSD and EPLF.
+    pub time_precision: TimePrecision,
     /// Unix permission bits (`0o7777`), when known.
     pub permissions: Option<u32>,
     /// Owner, by name or number, when known.
@@ -63,6 +158,7 @@ impl Entry {
             kind: EntryKind::Unknown,
             size: None,
             modified: None,
+            time_precision: TimePrecision::None,
             permissions: None,
             owner: None,
             group: None,
@@ -92,16 +188,53 @@ impl Entry {
         self.name.safe_component()
     }
 
+    /// The type letter `ls -l` shows: `-` file, `d` directory, `l` link,
+    /// and for other entries `c` (character device), `b` (block device),
+    /// `p` (pipe), `s` (socket) or `D` (door) when the listing says which,
+    /// from the first letter of a Unix `LIST` line or from an MLSD
+    /// `type=OS.unix=...` or `unix.mode` fact; `?` when it does not.
+    ///
+    /// ```
+    /// let now = std::time::SystemTime::now();
+    /// let e = ftpkit::list::parse_unix(b"crw-rw-rw- 1 root root 1, 3 Jan 1 2020 null", now).unwrap();
+    /// assert_eq!(e.type_char(), 'c');
+    /// ```
+    pub fn type_char(&self) -> char {
+        match self.kind {
+            EntryKind::File => '-',
+            EntryKind::Directory => 'd',
+            EntryKind::Symlink { .. } => 'l',
+            EntryKind::Unknown => '?',
+            EntryKind::Other => other_type_char(&self.raw).unwrap_or('?'),
+        }
+    }
+
+    /// The mode as `ls -l` shows it: the [type letter](Entry::type_char)
+    /// then `rwx` triplets with the set-user-ID, set-group-ID and sticky
+    /// bits as `s`/`S` and `t`/`T`, e.g. `-rwsr-xr-x`, `drwxrwxrwt`;
+    /// `None` when the permissions are unknown.
+    ///
+    /// ```
+    /// let now = std::time::SystemTime::now();
+    /// let e = ftpkit::list::parse_unix(b"drwxrwxrwt 9 root root 4096 Jan 1 2020 tmp", now).unwrap();
+    /// assert_eq!(e.mode_string().as_deref(), Some("drwxrwxrwt"));
+    /// ```
+    pub fn mode_string(&self) -> Option<String> {
+        let bits = self.permissions?;
+        Some(format!("{}{}", self.type_char(), mode_string(bits)))
+    }
+
     /// Formats the entry as a Unix `ls -l` line with a long-ISO date
     /// (`2024-03-01 12:30`), which [`parse_unix`](super::parse_unix) reads
     /// back to the same kind, name, size, permissions, owner, group and
     /// minute of modification. Unknown fields print as `?`, size as 0.
     pub fn format_unix(&self) -> String {
-        let kind = match self.kind {
-            EntryKind::Directory => 'd',
-            EntryKind::Symlink { .. } => 'l',
-            EntryKind::Other => 'p',
-            EntryKind::File | EntryKind::Unknown => '-',
+        // An entry of another kind the listing did not name is shown as a
+        // pipe, so that it reads back as one of another kind.
+        let kind = match (self.type_char(), &self.kind) {
+            ('?', EntryKind::Other) => 'p',
+            ('?', _) => '-',
+            (letter, _) => letter,
         };
         let mode = self.permissions.unwrap_or(0);
         let date = match self.modified {
@@ -137,6 +270,60 @@ impl Entry {
         }
         line
     }
+}
+
+/// The `ls -l` type letter of an entry that is neither a file, a
+/// directory nor a link, from its raw line: a Unix `LIST` line's first
+/// letter, or the MLSD facts `type=OS.unix=chr|blk|fifo|socket|door`
+/// (as some servers write them) or the file-type bits of `unix.mode`.
+fn other_type_char(raw: &[u8]) -> Option<char> {
+    if let Some(&first) = raw.first()
+        && b"cbpsD".contains(&first)
+        && raw
+            .get(1..10)
+            .is_some_and(|m| m.iter().all(|c| b"-rwxsStTlL".contains(c)))
+    {
+        return Some(char::from(first));
+    }
+    let facts = raw.get(..raw.iter().position(|&b| b == b' ')?)?;
+    let mut letter = None;
+    for fact in facts.split(|&b| b == b';') {
+        let Some(eq) = fact.iter().position(|&b| b == b'=') else {
+            continue;
+        };
+        let (key, value) = (fact.get(..eq)?, fact.get(eq + 1..)?);
+        if key.eq_ignore_ascii_case(b"type") {
+            let lower = value.to_ascii_lowercase();
+            // `OS.unix=chr-1/3`: the word after the last `=`.
+            let after = lower.rsplit(|&b| b == b'=').next().unwrap_or_default();
+            let end = after
+                .iter()
+                .position(|b| !b.is_ascii_alphabetic())
+                .unwrap_or(after.len());
+            let kind = after.get(..end).unwrap_or_default();
+            let found = match kind {
+                b"chr" | b"char" | b"cdev" => Some('c'),
+                b"blk" | b"block" | b"bdev" => Some('b'),
+                b"fifo" | b"pipe" => Some('p'),
+                b"sock" | b"socket" => Some('s'),
+                b"door" => Some('D'),
+                _ => None,
+            };
+            if found.is_some() {
+                return found;
+            }
+        } else if key.eq_ignore_ascii_case(b"unix.mode") {
+            let mode = super::mlsd::unix_mode(value).unwrap_or(0);
+            letter = match mode & 0o170_000 {
+                0o020_000 => Some('c'),
+                0o060_000 => Some('b'),
+                0o010_000 => Some('p'),
+                0o140_000 => Some('s'),
+                _ => letter,
+            };
+        }
+    }
+    letter
 }
 
 /// `rwxr-x--x` for the permission bits, with s/S and t/T.
@@ -183,6 +370,7 @@ mod tests {
                 kind: EntryKind::Unknown,
                 size: None,
                 modified: None,
+                time_precision: TimePrecision::None,
                 permissions: None,
                 owner: None,
                 group: None,
@@ -196,12 +384,74 @@ mod tests {
     }
 
     #[test]
+    fn type_letters_and_special_bits_as_ls_shows_them() {
+        let now = at(2026, 11, 24, 12, 0, 0).unwrap();
+        for (line, mode) in [
+            ("-rwsr-xr-x 1 root root 10 Jan  1  2020 su", "-rwsr-xr-x"),
+            ("-rwxr-sr-x 1 root mail 10 Jan  1  2020 sg", "-rwxr-sr-x"),
+            ("-rwSr--r-- 1 root root 10 Jan  1  2020 S", "-rwSr--r--"),
+            ("drwxrwxrwt 9 root root 4096 Jan  1  2020 tmp", "drwxrwxrwt"),
+            ("drwxr-xr-T 2 root root 4096 Jan  1  2020 T", "drwxr-xr-T"),
+            ("lrwxrwxrwx 1 root root 4 Jan  1  2020 l -> t", "lrwxrwxrwx"),
+            (
+                "crw-rw-rw- 1 root root 1, 3 Jan  1  2020 null",
+                "crw-rw-rw-",
+            ),
+            ("brw-rw---- 1 root disk 8, 0 Jan  1  2020 sda", "brw-rw----"),
+            ("prw-r--r-- 1 root root 0 Jan  1  2020 fifo", "prw-r--r--"),
+            ("srwxrwxrwx 1 root root 0 Jan  1  2020 sock", "srwxrwxrwx"),
+        ] {
+            let e = super::super::parse_unix(line.as_bytes(), now).unwrap();
+            assert_eq!(e.mode_string().as_deref(), Some(mode), "{line}");
+        }
+        for (facts, letter) in [
+            ("type=OS.unix=chr-1/3;unix.mode=0666; null", 'c'),
+            ("type=OS.unix=blk;unix.mode=0660; sda", 'b'),
+            ("type=OS.unix=fifo; p", 'p'),
+            ("type=OS.unix=socket; s", 's'),
+            ("type=unknown-thing;unix.mode=0140755; s2", 's'),
+            ("type=unknown-thing;unix.mode=0o20666; c2", 'c'),
+            ("type=OS.unix=slink:/t; l", 'l'),
+            ("type=strange; x", '?'),
+        ] {
+            let e = super::super::parse_mlsd_entry(facts.as_bytes()).unwrap();
+            assert_eq!(e.type_char(), letter, "{facts}");
+        }
+        assert_eq!(Entry::unknown(b"x").mode_string(), None);
+    }
+
+    #[test]
+    fn times_compare_at_the_coarser_precision() {
+        use TimePrecision::{Day, Minute, None, Second};
+        let t = |s: u64| SystemTime::UNIX_EPOCH + Duration::from_secs(s);
+        assert!(None < Day && Day < Minute && Minute < Second);
+        assert_eq!(Minute.truncate(t(86_400 * 3 + 125)), t(86_400 * 3 + 120));
+        assert_eq!(Day.truncate(t(86_400 * 3 + 125)), t(86_400 * 3));
+        assert_eq!(Second.truncate(t(125) + Duration::from_millis(900)), t(125));
+        assert_eq!(None.truncate(t(125)), t(125));
+        let before = SystemTime::UNIX_EPOCH - Duration::from_secs(30);
+        assert_eq!(
+            Minute.truncate(before),
+            SystemTime::UNIX_EPOCH - Duration::from_secs(60)
+        );
+        // LIST says 00:02, MDTM 00:02:05: the same minute.
+        assert!(Minute.same_time(t(120), Second, t(125)));
+        assert!(Second.same_time(t(125), Minute, t(120)));
+        assert!(!Second.same_time(t(120), Second, t(125)));
+        assert!(!Minute.same_time(t(120), Second, t(185)));
+        // A date alone: any time that day.
+        assert!(Day.same_time(t(86_400), Second, t(86_400 * 2 - 1)));
+        assert!(!Day.same_time(t(86_400), Second, t(86_400 * 2)));
+    }
+
+    #[test]
     fn format_unix_lines() {
         let e = Entry {
             name: Name::from(" two  spaces"),
             kind: EntryKind::Directory,
             size: Some(4096),
             modified: at(2024, 2, 29, 23, 59, 0),
+            time_precision: TimePrecision::Minute,
             permissions: Some(0o1777),
             owner: Some("root".into()),
             group: Some("wheel".into()),

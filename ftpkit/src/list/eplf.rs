@@ -26,6 +26,11 @@ pub fn parse_eplf(line: &[u8]) -> Option<Entry> {
             [b'm', digits @ ..] => {
                 entry.modified = super::unix::number(digits)
                     .and_then(|secs| SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(secs)));
+                entry.time_precision = if entry.modified.is_some() {
+                    super::TimePrecision::Second
+                } else {
+                    super::TimePrecision::None
+                };
             }
             [b'u', b'p', octal @ ..] => {
                 entry.permissions = std::str::from_utf8(octal)
@@ -59,6 +64,11 @@ mod tests {
             kind,
             size,
             modified: secs.and_then(|s| SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(s))),
+            time_precision: if secs.is_some() {
+                crate::TimePrecision::Second
+            } else {
+                crate::TimePrecision::None
+            },
             permissions,
             owner: None,
             group: None,

@@ -98,10 +98,7 @@ fn parse_facts(line: &[u8], keep_self: bool) -> Option<Entry> {
         } else if is(b"modify") {
             modified = std::str::from_utf8(value).ok().and_then(parse_timeval);
         } else if is(b"unix.mode") {
-            permissions = std::str::from_utf8(value)
-                .ok()
-                .and_then(|m| u32::from_str_radix(m, 8).ok())
-                .map(|m| m & 0o7777);
+            permissions = unix_mode(value).map(|m| m & 0o7777);
         } else {
             // Names beat numbers: ownername over owner over uid.
             if is(b"unix.ownername") {
@@ -125,6 +122,11 @@ fn parse_facts(line: &[u8], keep_self: bool) -> Option<Entry> {
         kind,
         size: size.or(sizd),
         modified,
+        time_precision: if modified.is_some() {
+            super::TimePrecision::Second
+        } else {
+            super::TimePrecision::None
+        },
         permissions,
         owner: text(owner),
         group: text(group),
@@ -142,6 +144,77 @@ fn prefer<'a>(slot: &mut Ranked<'a>, rank: u8, value: &'a [u8]) {
     }
 }
 
+/// A `unix.mode` value: octal digits, with the `0o` prefix pyftpdlib
+/// writes (`unix.mode=0o644`) or without (`0644`); the file-type bits are
+/// kept.
+pub(crate) fn unix_mode(value: &[u8]) -> Option<u32> {
+    let text = std::str::from_utf8(value).ok()?;
+    let digits = text
+        .strip_prefix("0o")
+        .or_else(|| text.strip_prefix("0O"))
+        .unwrap_or(text);
+    u32::from_str_radix(digits, 8).ok()
+}
+
+/// The MLST facts ftpkit reads, in the order it asks for them.
+const WANTED_FACTS: [&str; 12] = [
+    "type",
+    "size",
+    "modify",
+    "perm",
+    "unix.mode",
+    "unix.ownername",
+    "unix.groupname",
+    "unix.owner",
+    "unix.group",
+    "unix.uid",
+    "unix.gid",
+    "sizd",
+];
+
+/// The argument of `OPTS` that turns on every fact ftpkit reads which the
+/// server offers (its FEAT line `MLST type*;size*;modify;perm;unix.mode;`,
+/// where `*` marks the facts sent already), e.g.
+/// `MLST type;size;modify;perm;unix.mode;`; `None` when every such fact
+/// is on already (nothing to ask). RFC 3659 §7.9: the request names the
+/// whole set wanted, so the facts already on are named again.
+///
+/// ```
+/// use ftpkit::list::mlsd::mlst_opts_argument;
+/// assert_eq!(
+///     mlst_opts_argument("type*;size*;modify*;perm;unix.mode;media-type;").as_deref(),
+///     Some("MLST type;size;modify;perm;unix.mode;")
+/// );
+/// assert_eq!(mlst_opts_argument("type*;size*;modify*;"), None);
+/// ```
+pub fn mlst_opts_argument(offered: &str) -> Option<String> {
+    let facts: Vec<(&str, bool)> = offered
+        .split(';')
+        .map(str::trim)
+        .filter(|f| !f.is_empty())
+        .map(|f| match f.strip_suffix('*') {
+            Some(name) => (name, true),
+            None => (f, false),
+        })
+        .collect();
+    let mut missing = false;
+    let mut argument = String::from("MLST ");
+    for wanted in WANTED_FACTS {
+        if let Some(&(name, on)) = facts.iter().find(|(n, _)| n.eq_ignore_ascii_case(wanted)) {
+            missing |= !on;
+            // The server's own spelling; only plain fact names are sent.
+            if name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
+            {
+                argument.push_str(name);
+                argument.push(';');
+            }
+        }
+    }
+    missing.then_some(argument)
+}
+
 /// The kind for a `type` fact, and whether it is `cdir` or `pdir` (the
 /// listed directory or its parent, which listings skip).
 fn mlsd_kind(value: &[u8]) -> (EntryKind, bool) {
@@ -156,6 +229,8 @@ fn mlsd_kind(value: &[u8]) -> (EntryKind, bool) {
                     .iter()
                     .position(|&b| b == b':')
                     .and_then(|i| value.get(i + 1..))
+                    // `slink:` with nothing after it names no target.
+                    .filter(|target| !target.is_empty())
                     .map(Name::from),
             }
         }
@@ -223,6 +298,21 @@ mod tests {
         .unwrap();
         assert_eq!((e.permissions, e.owner), (None, None));
         // Symlinks (RFC 3659 leaves OS.unix types to servers: proftpd's form)
+        // pyftpdlib writes Python's octal: `0o644`.
+        let e = parse_mlsd_entry(b"type=file;unix.mode=0o4755;unix.uid=0; su").unwrap();
+        assert_eq!(e.permissions, Some(0o4755));
+        let e = parse_mlsd_entry(b"type=file;unix.mode=0644; f").unwrap();
+        assert_eq!(e.permissions, Some(0o644));
+        assert_eq!(
+            parse_mlsd_entry(b"type=file;unix.mode=0o9; f")
+                .unwrap()
+                .permissions,
+            None
+        );
+        for no_target in [&b"type=OS.unix=slink:; l"[..], b"type=OS.unix=symlink; l"] {
+            let e = parse_mlsd_entry(no_target).unwrap();
+            assert_eq!(e.kind, EntryKind::Symlink { target: None });
+        }
         let e = parse_mlsd_entry(b"type=OS.unix=slink:/etc/hosts;size=10; link").unwrap();
         assert_eq!(
             e.kind,

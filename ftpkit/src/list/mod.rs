@@ -15,7 +15,7 @@ mod vms;
 
 pub use detect::parse_list_line;
 pub use dos::parse_dos;
-pub use entry::{Entry, EntryKind};
+pub use entry::{Entry, EntryKind, TimePrecision};
 pub use eplf::parse_eplf;
 pub use mlsd::{MlsdEntry, parse_mlsd_entry, parse_mlsd_line, parse_mlst_entry};
 pub use unix::parse_unix;

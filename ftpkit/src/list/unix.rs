@@ -10,7 +10,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use super::entry::{Entry, EntryKind, at};
+use super::entry::{Entry, EntryKind, TimePrecision, at};
 use crate::{
     name::Name,
     proto::parse::{civil_date, civil_to_system_time},
@@ -41,7 +41,7 @@ pub fn parse_unix(line: &[u8], now: SystemTime) -> Option<Entry> {
         None => return None,
     };
     // The date follows the size: find it, after the ids.
-    let (date_at, modified, date_end) = (first_id + 1..spans.len())
+    let (date_at, (modified, precision), date_end) = (first_id + 1..spans.len())
         .find_map(|i| parse_date(line, &spans, i, now).map(|(t, end)| (i, t, end)))?;
     let size_field = field(line, &spans, date_at.checked_sub(1)?)?;
     let device_kind = matches!(kind_char, b'b' | b'c');
@@ -79,10 +79,18 @@ pub fn parse_unix(line: &[u8], now: SystemTime) -> Option<Entry> {
             Some(arrow) => (
                 rest.get(..arrow)?,
                 EntryKind::Symlink {
-                    target: Some(Name::from(rest.get(arrow + 4..)?)),
+                    // `name -> ` with nothing after it names no target.
+                    target: rest
+                        .get(arrow + 4..)
+                        .filter(|target| !target.is_empty())
+                        .map(Name::from),
                 },
             ),
-            None => (rest, EntryKind::Symlink { target: None }),
+            // `name ->` with the trailing space trimmed: no target either.
+            None => (
+                rest.strip_suffix(b" ->").unwrap_or(rest),
+                EntryKind::Symlink { target: None },
+            ),
         },
         _ => (rest, EntryKind::Other),
     };
@@ -91,6 +99,7 @@ pub fn parse_unix(line: &[u8], now: SystemTime) -> Option<Entry> {
         kind,
         size,
         modified: Some(modified),
+        time_precision: precision,
         permissions: Some(permissions),
         owner,
         group,
@@ -196,13 +205,14 @@ pub(super) fn field<'a>(line: &'a [u8], spans: &Fields, i: usize) -> Option<&'a 
     line.get(start..end)
 }
 
-/// A date starting at field `i`: the time and the byte offset where it ends.
+/// A date starting at field `i`: the time, how precisely the line gives
+/// it, and the byte offset where it ends.
 fn parse_date(
     line: &[u8],
     spans: &Fields,
     i: usize,
     now: SystemTime,
-) -> Option<(SystemTime, usize)> {
+) -> Option<((SystemTime, TimePrecision), usize)> {
     let first = field(line, spans, i)?;
     if let Some(month) = month(first) {
         let day = small(field(line, spans, i + 1)?, 1, 31)?;
@@ -215,11 +225,11 @@ fn parse_date(
                 Some(t) if now.checked_add(DAY).is_none_or(|limit| t <= limit) => t,
                 _ => at(year - 1, month, day, hour, minute, 0)?,
             };
-            return Some((t, end));
+            return Some(((t, TimePrecision::Minute), end));
         }
         if third.len() == 4 {
             let year = i64::from(small(third, 1900, 9999)?);
-            return Some((at(year, month, day, 0, 0, 0)?, end));
+            return Some(((at(year, month, day, 0, 0, 0)?, TimePrecision::Day), end));
         }
         return None;
     }
@@ -230,9 +240,13 @@ fn parse_date(
         let day = small(first.get(8..10)?, 1, 31)?;
         let time = field(line, spans, i + 1)?;
         let (hour, minute) = hh_mm(time.get(..5)?)?;
-        let (second, nanos) = match time.get(5..) {
-            Some([]) => (0, 0),
-            Some([b':', s1, s2, frac @ ..]) => (small(&[*s1, *s2], 0, 60)?, fraction(frac)?),
+        let (second, nanos, precision) = match time.get(5..) {
+            Some([]) => (0, 0, TimePrecision::Minute),
+            Some([b':', s1, s2, frac @ ..]) => (
+                small(&[*s1, *s2], 0, 60)?,
+                fraction(frac)?,
+                TimePrecision::Second,
+            ),
             _ => return None,
         };
         let t = civil_to_system_time(year, month, day, hour, minute, second, nanos)?;
@@ -244,9 +258,9 @@ fn parse_date(
                 east if east >= 0 => t.checked_sub(Duration::from_secs(east.unsigned_abs()))?,
                 west => t.checked_add(Duration::from_secs(west.unsigned_abs()))?,
             };
-            return Some((t, spans.get(i + 2)?.1));
+            return Some(((t, precision), spans.get(i + 2)?.1));
         }
-        return Some((t, spans.get(i + 1)?.1));
+        return Some(((t, precision), spans.get(i + 1)?.1));
     }
     None
 }
@@ -360,11 +374,27 @@ mod tests {
         owner: Option<&str>,
         group: Option<&str>,
     ) -> Entry {
+        // What the line's date gives: a time with seconds, a time of day,
+        // or a year in its place (the day only).
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let clock = |w: &&str, colons: usize| {
+            w.len() >= 4
+                && w.matches(':').count() == colons
+                && w.starts_with(|c: char| c.is_ascii_digit())
+        };
+        let time_precision = if words.iter().any(|w| clock(w, 2)) {
+            TimePrecision::Second
+        } else if words.iter().any(|w| clock(w, 1)) {
+            TimePrecision::Minute
+        } else {
+            TimePrecision::Day
+        };
         Entry {
             name: Name::from(name),
             kind,
             size,
             modified,
+            time_precision,
             permissions: Some(permissions),
             owner: owner.map(str::to_owned),
             group: group.map(str::to_owned),
@@ -576,6 +606,18 @@ mod tests {
             Some("root"),
             Some("root"),
         ));
+        for bare in [
+            "lrwxrwxrwx 1 u g 4 Jan  1  2020 link -> ",
+            "lrwxrwxrwx 1 u g 4 Jan  1  2020 link ->",
+            "lrwxrwxrwx 1 u g 4 Jan  1  2020 link",
+        ] {
+            let e = parse_unix(bare.as_bytes(), now()).unwrap();
+            assert_eq!(
+                (e.name.as_bytes(), e.kind),
+                (&b"link"[..], EntryKind::Symlink { target: None }),
+                "{bare:?}"
+            );
+        }
         // " -> " in a plain file's name is part of the name.
         let l = "-rw-r--r-- 1 u g 1 Mar  3 10:00 x -> y";
         check(entry(
@@ -1004,6 +1046,7 @@ mod tests {
                     kind: kind.clone(),
                     size: Some(42 << (i * 10)),
                     modified: at(2023 - i as i64 * 30, 7, 14, 9, 26, 0),
+                    time_precision: TimePrecision::Minute,
                     permissions: Some(0o4755 ^ (i as u32 * 0o1111)),
                     owner: Some("alice".into()),
                     group: Some("staff".into()),

@@ -40,7 +40,12 @@ pub fn parse_vms(line: &[u8]) -> Option<Entry> {
     let mut clock = time.split(|&b| b == b':' || b == b'.');
     let hour = small(clock.next()?, 0, 23)?;
     let minute = small(clock.next()?, 0, 59)?;
-    let second = clock.next().and_then(|s| small(s, 0, 60)).unwrap_or(0);
+    let second = clock.next().and_then(|s| small(s, 0, 60));
+    let time_precision = match second {
+        Some(_) => super::TimePrecision::Second,
+        None => super::TimePrecision::Minute,
+    };
+    let second = second.unwrap_or(0);
     // `[GROUP,OWNER]` or `[OWNER]` (a UIC), then `(S,O,G,W)` rights.
     let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
     let (group, owner) =
@@ -57,6 +62,7 @@ pub fn parse_vms(line: &[u8]) -> Option<Entry> {
         kind,
         size,
         modified: Some(at(year, month, day, hour, minute, second)?),
+        time_precision,
         permissions,
         owner,
         group,
@@ -101,11 +107,18 @@ mod tests {
         owner: Option<&str>,
         group: Option<&str>,
     ) {
+        // `HH:MM:SS` gives the second, `HH:MM` only the minute.
+        let clock = line.split_whitespace().nth(3).unwrap_or_default();
         let expected = Entry {
             name: Name::from(name),
             kind,
             size,
             modified,
+            time_precision: if clock.matches(':').count() == 2 {
+                crate::TimePrecision::Second
+            } else {
+                crate::TimePrecision::Minute
+            },
             permissions,
             owner: owner.map(str::to_owned),
             group: group.map(str::to_owned),

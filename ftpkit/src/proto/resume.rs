@@ -76,7 +76,7 @@ impl RetryPolicy {
 pub fn is_retryable(error: &Error) -> bool {
     match error {
         Error::LoginRefused(reply) => reply.code().is_transient(),
-        Error::Tls { .. } => false,
+        Error::Tls { .. } | Error::Certificate { .. } => false,
         other => other.is_transient(),
     }
 }

@@ -168,6 +168,20 @@ pub fn after_features(features: &Features) -> Result<Option<Command>> {
     }
 }
 
+/// The command to send after `FEAT` for listings: `OPTS MLST ...` when the
+/// server offers facts ftpkit reads but does not send them by default
+/// (see [`crate::list::mlsd::mlst_opts_argument`]). Its reply does not
+/// matter: a server that refuses keeps its default facts.
+pub fn mlst_options(features: &Features) -> Result<Option<Command>> {
+    match features
+        .params("MLST")
+        .and_then(crate::list::mlsd::mlst_opts_argument)
+    {
+        Some(argument) => Ok(Some(Command::Opts(Arg::new("OPTS", argument)?))),
+        None => Ok(None),
+    }
+}
+
 /// The reply to a standalone `ABOR` (no transfer running through the
 /// client): 2xx or 426 are accepted.
 pub fn abort_result(reply: Reply) -> Result<Reply> {

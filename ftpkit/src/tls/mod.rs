@@ -1,31 +1,48 @@
 //! FTPS (RFC 4217): TLS settings for the control and data connections.
 //!
 //! Certificates and host names are verified by default against the
-//! system's trust store. A [`TlsConfig`] can add CA certificates, pin the
-//! server's certificate by its SHA-256 fingerprint, or — loudly named —
+//! system's trust store. A [`TlsConfig`] can add CA certificates — a
+//! certificate given that way is also accepted as the server's own when
+//! the server presents exactly it, as OpenSSL does for a self-signed
+//! certificate made with `openssl req -x509` (`CA:TRUE`) — pin the server's
+//! certificate by its SHA-256 fingerprint, consult a [`KnownHosts`] file
+//! (trust on first use), present a client certificate, or — loudly named —
 //! skip verification ([`TlsConfigBuilder::danger_accept_invalid_certs`]).
+//! A refused certificate is reported as
+//! [`crate::Error::Certificate`], with what is wrong
+//! ([`CertificateProblem`]) and the certificate's facts
+//! ([`CertificateInfo`]), fingerprint included.
 //!
 //! One rustls `ClientConfig` serves the control connection and every data
 //! connection of a client, so data connections resume the control
 //! connection's TLS session, as servers that require session reuse
 //! (vsftpd's `require_ssl_reuse`, proftpd's default) demand.
 //!
-//! FTPS uses TLS 1.2 unless [`TlsConfigBuilder::allow_tls13`] is called.
-//! The reason is session reuse: a TLS 1.2 session can be resumed by every
-//! data connection, while a TLS 1.3 ticket is good for one connection only,
-//! so a TLS 1.3 session runs out of tickets when the server grants none on
-//! resumed connections (proftpd 1.3.8 refuses the third data connection,
-//! with curl as with ftpkit). rustls offers only forward-secret AEAD
-//! cipher suites in TLS 1.2.
+//! TLS 1.3 is offered by default, TLS 1.2 too. A TLS 1.3 session ticket is
+//! good for one connection only, and some servers grant none on resumed
+//! data connections (proftpd 1.3.8 refuses every other data connection
+//! with `425 Unable to build data connection`). When a server refuses a
+//! data connection while the control connection runs TLS 1.3, a client
+//! reconnects once with TLS 1.2 and keeps it (see
+//! [`refuses_tls13_data`]); [`TlsConfigBuilder::max_version`] asks for
+//! TLS 1.2 from the start. rustls offers only forward-secret AEAD cipher
+//! suites in TLS 1.2.
 
+mod cert;
+mod known_hosts;
+mod trust;
 mod verify;
 
 use std::{fmt, path::Path, sync::Arc};
 
-use rustls::{ClientConfig, RootCertStore, crypto::ring as provider};
-use rustls_pki_types::{CertificateDer, ServerName, pem::PemObject};
+use rustls::{ClientConfig, ProtocolVersion, RootCertStore, crypto::ring as provider};
+use rustls_pki_types::{CertificateDer, PrivateKeyDer, ServerName, pem::PemObject};
 
-use crate::error::{Error, InvalidInput};
+pub use cert::CertificateInfo;
+pub use known_hosts::{KnownHosts, host_key};
+pub use trust::{CertificateProblem, CertificateRejected, classify, exact_anchor};
+
+use crate::error::{Error, InvalidInput, Phase};
 
 /// When TLS starts on the control connection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,10 +55,27 @@ pub enum TlsMode {
     Implicit,
 }
 
+/// The highest TLS version to offer.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TlsVersion {
+    /// TLS 1.2 only, for servers that fail with TLS 1.3.
+    Tls12,
+    /// TLS 1.3, and TLS 1.2 for servers without it (the default).
+    #[default]
+    Tls13,
+}
+
 /// TLS settings for a client: built once, shared by every connection.
 #[derive(Clone)]
 pub struct TlsConfig {
     rustls: Arc<ClientConfig>,
+    /// The same settings limited to TLS 1.2, when `rustls` offers TLS 1.3
+    /// and was built here: what a client falls back to.
+    tls12: Option<Arc<ClientConfig>>,
+    /// ftpkit's verifier, when built here (not by [`TlsConfig::from_rustls`]).
+    verifier: Option<Arc<verify::Verifier>>,
+    known_hosts: Option<Arc<KnownHosts>>,
 }
 
 impl fmt::Debug for TlsConfig {
@@ -63,7 +97,10 @@ impl TlsConfig {
             extra_roots: Vec::new(),
             pin: None,
             danger_no_verify: false,
-            tls13: false,
+            max_version: TlsVersion::Tls13,
+            client_auth: None,
+            known_hosts: None,
+            record: None,
         }
     }
 
@@ -72,7 +109,12 @@ impl TlsConfig {
     /// enabled, or servers that require session reuse will refuse data
     /// connections.
     pub fn from_rustls(config: Arc<ClientConfig>) -> TlsConfig {
-        TlsConfig { rustls: config }
+        TlsConfig {
+            rustls: config,
+            tls12: None,
+            verifier: None,
+            known_hosts: None,
+        }
     }
 
     /// The rustls configuration.
@@ -80,14 +122,92 @@ impl TlsConfig {
         &self.rustls
     }
 
-    /// The same settings with a session cache of their own, for one client:
-    /// its data connections resume its control connection's session (and
-    /// the sessions the server grants on them), never another client's.
-    pub(crate) fn for_one_client(&self) -> TlsConfig {
-        let mut config = (*self.rustls).clone();
-        config.resumption = rustls::client::Resumption::in_memory_sessions(32);
+    /// The same settings for one client of `host:port`: a session cache of
+    /// its own (its data connections resume its control connection's
+    /// session, never another client's), and the known-hosts record for
+    /// that server, if any, in force.
+    pub(crate) fn for_server(&self, host: &str, port: u16) -> TlsConfig {
+        let known = self
+            .known_hosts
+            .as_ref()
+            .and_then(|store| store.fingerprint(host, port));
+        let verifier = self
+            .verifier
+            .as_ref()
+            .map(|v| Arc::new(v.with_known(known)));
+        let one = |config: &Arc<ClientConfig>| {
+            let mut config = (**config).clone();
+            config.resumption = rustls::client::Resumption::in_memory_sessions(32);
+            if let Some(verifier) = &verifier {
+                config
+                    .dangerous()
+                    .set_certificate_verifier(verifier.clone());
+            }
+            Arc::new(config)
+        };
         TlsConfig {
-            rustls: Arc::new(config),
+            rustls: one(&self.rustls),
+            tls12: self.tls12.as_ref().map(one),
+            verifier: verifier.or_else(|| self.verifier.clone()),
+            known_hosts: self.known_hosts.clone(),
+        }
+    }
+
+    /// The same settings limited to TLS 1.2, if these offer TLS 1.3 and
+    /// were built by [`TlsConfigBuilder`]: what a client falls back to when
+    /// a server refuses TLS 1.3 data connections.
+    pub fn tls12_fallback(&self) -> Option<TlsConfig> {
+        self.tls12.as_ref().map(|tls12| TlsConfig {
+            rustls: tls12.clone(),
+            tls12: None,
+            verifier: self.verifier.clone(),
+            known_hosts: self.known_hosts.clone(),
+        })
+    }
+}
+
+/// Whether `error`, met on a data connection of a client whose control
+/// connection runs `control_version`, means the server refused the data
+/// connection's TLS 1.3 session: the control connection is TLS 1.3 and
+/// the server refused to build the data connection (425, 426, 522 — the
+/// replies of proftpd, vsftpd and RFC 4217 for a TLS failure there) or the
+/// data connection's TLS handshake failed. Then a client falls back to
+/// TLS 1.2 ([`TlsConfig::tls12_fallback`]) once, for good.
+pub fn refuses_tls13_data(control_version: Option<ProtocolVersion>, error: &Error) -> bool {
+    if control_version != Some(ProtocolVersion::TLSv1_3) {
+        return false;
+    }
+    match error {
+        Error::Reply { reply, .. } => matches!(reply.code().0, 425 | 426 | 522),
+        Error::Tls { phase, .. } | Error::Io { phase, .. } => {
+            matches!(phase, Phase::DataConnect | Phase::DataAccept)
+        }
+        Error::ConnectionClosed(phase) => {
+            matches!(phase, Phase::DataConnect | Phase::DataAccept)
+        }
+        _ => false,
+    }
+}
+
+/// Where a recording configuration puts the certificate the server
+/// presented ([`TlsConfigBuilder::danger_record_certificate`]).
+#[derive(Clone, Debug, Default)]
+pub struct CertificateSlot(Arc<std::sync::Mutex<Option<Vec<u8>>>>);
+
+impl CertificateSlot {
+    /// An empty slot.
+    pub fn new() -> CertificateSlot {
+        CertificateSlot::default()
+    }
+
+    /// The last certificate (DER) a server presented, if any.
+    pub fn take(&self) -> Option<Vec<u8>> {
+        self.0.lock().ok().and_then(|mut slot| slot.take())
+    }
+
+    fn put(&self, der: Vec<u8>) {
+        if let Ok(mut slot) = self.0.lock() {
+            *slot = Some(der);
         }
     }
 }
@@ -99,7 +219,10 @@ pub struct TlsConfigBuilder {
     extra_roots: Vec<CertificateDer<'static>>,
     pin: Option<[u8; 32]>,
     danger_no_verify: bool,
-    tls13: bool,
+    max_version: TlsVersion,
+    client_auth: Option<(Vec<CertificateDer<'static>>, Arc<PrivateKeyDer<'static>>)>,
+    known_hosts: Option<Arc<KnownHosts>>,
+    record: Option<CertificateSlot>,
 }
 
 impl TlsConfigBuilder {
@@ -144,12 +267,48 @@ impl TlsConfigBuilder {
         Ok(self)
     }
 
-    /// Offers TLS 1.3 as well as TLS 1.2. Each data connection then needs
-    /// a fresh session ticket; servers that grant tickets on resumed
-    /// connections (OpenSSL's default, rustls) work, proftpd 1.3.8 does not
-    /// (see the module documentation).
-    pub fn allow_tls13(mut self) -> Self {
-        self.tls13 = true;
+    /// Offers TLS 1.3 as well as TLS 1.2: the default, kept for callers
+    /// that asked for it when it was not.
+    pub fn allow_tls13(self) -> Self {
+        self.max_version(TlsVersion::Tls13)
+    }
+
+    /// The highest TLS version to offer ([`TlsVersion::Tls13`] by default).
+    pub fn max_version(mut self, version: TlsVersion) -> Self {
+        self.max_version = version;
+        self
+    }
+
+    /// Presents this client certificate (PEM chain, leaf first) and private
+    /// key (PEM: PKCS#8, PKCS#1 or SEC1) to servers that ask for one
+    /// (mutual TLS).
+    pub fn client_cert_pem_files(
+        mut self,
+        cert: impl AsRef<Path>,
+        key: impl AsRef<Path>,
+    ) -> Result<Self, Error> {
+        let (cert, key) = (cert.as_ref(), key.as_ref());
+        let bad = |path: &Path, e: &dyn fmt::Display| {
+            Error::InvalidInput(InvalidInput::Tls(format!("{}: {e}", path.display())))
+        };
+        let chain = CertificateDer::pem_file_iter(cert)
+            .map_err(|e| bad(cert, &e))?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| bad(cert, &e))?;
+        if chain.is_empty() {
+            return Err(bad(cert, &"no certificate in the file"));
+        }
+        let key_der = PrivateKeyDer::from_pem_file(key).map_err(|e| bad(key, &e))?;
+        self.client_auth = Some((chain, Arc::new(key_der)));
+        Ok(self)
+    }
+
+    /// Consults a known-hosts file: a server with a record must present
+    /// exactly the recorded certificate, whatever else is configured (a
+    /// changed one is refused with [`CertificateProblem::Changed`]);
+    /// servers without a record are verified as usual.
+    pub fn known_hosts(mut self, store: KnownHosts) -> Self {
+        self.known_hosts = Some(Arc::new(store));
         self
     }
 
@@ -161,33 +320,25 @@ impl TlsConfigBuilder {
         self
     }
 
+    /// Accepts any certificate, like
+    /// [`danger_accept_invalid_certs`](TlsConfigBuilder::danger_accept_invalid_certs),
+    /// and records it in `slot`: to show a user the certificate they are
+    /// asked to trust (trust on first use). Never send credentials over a
+    /// connection made with it.
+    pub fn danger_record_certificate(mut self, slot: CertificateSlot) -> Self {
+        self.record = Some(slot);
+        self
+    }
+
     /// Builds the configuration.
     pub fn build(self) -> Result<TlsConfig, Error> {
         let provider = Arc::new(provider::default_provider());
-        let versions: &[&rustls::SupportedProtocolVersion] = if self.tls13 {
-            &[&rustls::version::TLS13, &rustls::version::TLS12]
-        } else {
-            &[&rustls::version::TLS12]
-        };
-        let builder = ClientConfig::builder_with_provider(provider.clone())
-            .with_protocol_versions(versions)
-            .map_err(|e| Error::InvalidInput(InvalidInput::Tls(e.to_string())))?;
-        let config = if self.danger_no_verify {
-            builder
-                .dangerous()
-                .with_custom_certificate_verifier(Arc::new(verify::Verifier::new(
-                    verify::Policy::AcceptAnything,
-                    provider,
-                )))
-                .with_no_client_auth()
+        let policy = if let Some(slot) = self.record.clone() {
+            verify::Policy::Record(slot)
+        } else if self.danger_no_verify {
+            verify::Policy::AcceptAnything
         } else if let Some(pin) = self.pin {
-            builder
-                .dangerous()
-                .with_custom_certificate_verifier(Arc::new(verify::Verifier::new(
-                    verify::Policy::Pinned(pin),
-                    provider,
-                )))
-                .with_no_client_auth()
+            verify::Policy::Pinned(pin)
         } else {
             let mut roots = RootCertStore::empty();
             if self.system_roots {
@@ -197,8 +348,8 @@ impl TlsConfigBuilder {
                 }
                 roots.add_parsable_certificates(found.certs);
             }
-            for cert in self.extra_roots {
-                roots.add(cert).map_err(|e| {
+            for cert in &self.extra_roots {
+                roots.add(cert.clone()).map_err(|e| {
                     Error::InvalidInput(InvalidInput::Tls(format!("CA certificate: {e}")))
                 })?;
             }
@@ -207,10 +358,49 @@ impl TlsConfigBuilder {
                     "no trusted CA certificate: the system store is empty; add a CA file".into(),
                 )));
             }
-            builder.with_root_certificates(roots).with_no_client_auth()
+            let inner = rustls::client::WebPkiServerVerifier::builder_with_provider(
+                Arc::new(roots),
+                provider.clone(),
+            )
+            .build()
+            .map_err(|e| Error::InvalidInput(InvalidInput::Tls(e.to_string())))?;
+            verify::Policy::WebPki {
+                inner,
+                anchors: self.extra_roots.clone(),
+            }
         };
+        let verifier = Arc::new(verify::Verifier::new(policy, provider.clone()));
+        let make = |versions: &[&'static rustls::SupportedProtocolVersion]| {
+            let builder = ClientConfig::builder_with_provider(provider.clone())
+                .with_protocol_versions(versions)
+                .map_err(|e| Error::InvalidInput(InvalidInput::Tls(e.to_string())))?
+                .dangerous()
+                .with_custom_certificate_verifier(verifier.clone());
+            match &self.client_auth {
+                Some((chain, key)) => builder
+                    .with_client_auth_cert(chain.clone(), key.clone_key())
+                    .map_err(|e| {
+                        Error::InvalidInput(InvalidInput::Tls(format!("client certificate: {e}")))
+                    }),
+                None => Ok(builder.with_no_client_auth()),
+            }
+        };
+        let tls12 = Arc::new(make(&[&rustls::version::TLS12])?);
+        let (rustls, tls12) = match self.max_version {
+            TlsVersion::Tls12 => (tls12, None),
+            TlsVersion::Tls13 => (
+                Arc::new(make(&[&rustls::version::TLS13, &rustls::version::TLS12])?),
+                Some(tls12),
+            ),
+        };
+        if verifier.accepts_anything() {
+            tracing::warn!(target: "ftpkit::tls", "certificate verification is off");
+        }
         Ok(TlsConfig {
-            rustls: Arc::new(config),
+            rustls,
+            tls12,
+            verifier: Some(verifier),
+            known_hosts: self.known_hosts,
         })
     }
 }
@@ -236,11 +426,12 @@ fn parse_fingerprint(hex: &str) -> Result<[u8; 32], Error> {
 
 /// The SHA-256 fingerprint of a certificate, as lower-case hex.
 pub fn fingerprint_sha256(der: &[u8]) -> String {
-    ring::digest::digest(&ring::digest::SHA256, der)
-        .as_ref()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex(ring::digest::digest(&ring::digest::SHA256, der).as_ref())
+}
+
+/// Lower-case hex.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The name to verify the server's certificate against: its host name, or

@@ -207,6 +207,10 @@ impl AsyncClient {
 /// After a failed attempt: gives up with the error, or waits, reconnects
 /// if the connection is gone, and lets the caller go on.
 async fn on_error(run: &mut TransferRun, client: &mut AsyncClient, error: Error) -> Result<()> {
+    if client.core.fall_back_to_tls12(&error) {
+        // The same attempt again over TLS 1.2, once: not a retry.
+        return client.reconnect().await;
+    }
     let mut error = error;
     loop {
         let retry = run.on_error(error)?;

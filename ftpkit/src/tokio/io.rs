@@ -132,8 +132,8 @@ impl Io {
                     self.control()?
                         .upgrade(tls.config, tls.name)
                         .await
-                        .map_err(Error::io(Phase::Control))?;
-                    Ok(Event::Done)
+                        .map_err(Error::io(Phase::Control))
+                        .map(Event::Secured)
                 })
                 .await
             }
@@ -224,6 +224,8 @@ impl Io {
             | Action::Progress(_)
             | Action::Local(_)
             | Action::Sleep { .. } => Event::Failed(Error::Unusable),
+            // Nobody here asked for the size.
+            Action::RemoteSize(_) => Event::Done,
             Action::CloseData { reset } => {
                 if let Some(data) = self.data.take()
                     && reset

@@ -88,6 +88,14 @@ impl Stream {
         }
     }
 
+    /// The TLS version negotiated, if TLS is in use.
+    pub(crate) fn tls_version(&self) -> Option<rustls::ProtocolVersion> {
+        match self {
+            Stream::Tls(tls) => tls.get_ref().1.protocol_version(),
+            _ => None,
+        }
+    }
+
     /// Whether the stream is encrypted.
     pub(crate) fn is_tls(&self) -> bool {
         matches!(self, Stream::Tls(_))
@@ -98,14 +106,14 @@ impl Stream {
         &mut self,
         config: Arc<ClientConfig>,
         name: ServerName<'static>,
-    ) -> io::Result<()> {
+    ) -> io::Result<Option<rustls::ProtocolVersion>> {
         if let Stream::Plain(_) = self
             && let Stream::Plain(tcp) = std::mem::replace(self, Stream::Detached)
         {
             let tls = TlsConnector::from(config).connect(name, tcp).await?;
             *self = Stream::Tls(Box::new(tls));
         }
-        Ok(())
+        Ok(self.tls_version())
     }
 
     /// Returns to plain TCP after `CCC`: sends close_notify and reads up to

@@ -9,8 +9,6 @@ use ftpkit::{
     Client, Config, Entry, MlsdEntry, Name, Reply, Result, TransferReport, proto::hash::HashCommand,
 };
 
-use crate::scenarios::connect_with_retry;
-
 /// Which client runs a scenario.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Driver {
@@ -22,10 +20,10 @@ pub enum Driver {
 }
 
 impl Driver {
-    /// Connects (retrying libunftp's AUTH race) with this driver.
+    /// Connects with this driver.
     pub fn connect(self, addr: &str, config: Config) -> Result<Box<dyn Ftp>> {
         match self {
-            Driver::Blocking => Ok(Box::new(connect_with_retry(addr, config)?)),
+            Driver::Blocking => Ok(Box::new(Client::connect_with(addr, config)?)),
             #[cfg(feature = "tokio")]
             Driver::Async => Ok(Box::new(asynchronous::AsyncFtp::connect(addr, config)?)),
         }
@@ -192,7 +190,6 @@ pub mod asynchronous {
     use tokio::{io::AsyncReadExt, runtime::Runtime};
 
     use super::{Ftp, io_error};
-    use crate::scenarios::is_auth_race;
 
     /// A runtime for one test's async clients.
     pub fn runtime() -> Runtime {
@@ -209,18 +206,10 @@ pub mod asynchronous {
     }
 
     impl AsyncFtp {
-        /// Connects, retrying libunftp's AUTH race as the blocking tests do.
+        /// Connects on a runtime of its own.
         pub fn connect(addr: &str, config: Config) -> Result<AsyncFtp> {
             let rt = runtime();
-            let mut attempt = 0;
-            let client = loop {
-                let result = rt.block_on(AsyncClient::connect_with(addr, config.clone()));
-                if attempt < 5 && is_auth_race(&result) {
-                    attempt += 1;
-                    continue;
-                }
-                break result?;
-            };
+            let client = rt.block_on(AsyncClient::connect_with(addr, config))?;
             Ok(AsyncFtp { rt, client })
         }
     }

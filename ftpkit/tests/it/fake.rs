@@ -715,6 +715,42 @@ fn stat_uses_mlst_when_offered_and_list_otherwise() {
     server.finish();
 }
 
+#[test]
+fn the_mlst_facts_a_server_offers_but_does_not_send_are_asked_for() {
+    // pyftpdlib's defaults: perm and unix.mode offered, not sent.
+    let (server, mut client) = logged_in(
+        Script::new()
+            .expect("FEAT")
+            .reply("211-Features:\r\n EPSV\r\n MLST type*;perm;size*;modify*;unique;unix.mode;unix.uid;unix.gid;\r\n211 End")
+            .expect("OPTS MLST type;size;modify;perm;unix.mode;unix.uid;unix.gid;")
+            .reply("200 MLST OPTS type;size;modify;perm;unix.mode;unix.uid;unix.gid;")
+            .expect("TYPE A")
+            .reply("200 ok")
+            .expect("EPSV")
+            .epsv()
+            .expect("MLSD d")
+            .reply("150 here")
+            .send_data(b"type=file;perm=r;size=3;modify=20240101120000;unix.mode=0o4755;unix.uid=0;unix.gid=0; su\r\n")
+            .reply("226 done"),
+    );
+    let entries: Vec<ftpkit::Entry> = match client
+        .list_entries("d")
+        .and_then(|entries| entries.collect::<Result<_, _>>())
+    {
+        Ok(entries) => entries,
+        Err(e) => {
+            server.finish();
+            panic!("{e}")
+        }
+    };
+    let [entry] = entries.as_slice() else {
+        panic!("{entries:?}")
+    };
+    assert_eq!(entry.mode_string().as_deref(), Some("-rwsr-xr-x"));
+    assert_eq!(entry.time_precision, ftpkit::TimePrecision::Second);
+    server.finish();
+}
+
 // ----- faults ---------------------------------------------------------------
 
 #[test]

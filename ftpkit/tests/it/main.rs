@@ -32,4 +32,5 @@ mod properties;
 mod resume;
 mod scenarios;
 mod tls;
+mod trust;
 mod unftp;

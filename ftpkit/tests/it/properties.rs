@@ -72,6 +72,7 @@ proptest! {
             kind,
             size: Some(size),
             modified: Some(UNIX_EPOCH + Duration::from_secs(minutes * 60)),
+            time_precision: ftpkit::TimePrecision::Minute,
             permissions: Some(mode),
             owner: Some(owner),
             group: Some(group),

@@ -600,3 +600,63 @@ fn uploads_with_sendfile_move_every_byte_and_resume() {
     assert_eq!(server.file("up.bin"), Some(Content::Bytes(data)));
     assert_eq!(report.retries, 1);
 }
+
+#[test]
+fn download_tells_the_size_it_asked_once_and_adopts_a_file_left_under_the_final_name() {
+    let server = MemoryServer::start();
+    let data = random_bytes(200_000, 77);
+    server.put_file("f.bin", data.clone());
+    let dir = tempfile::tempdir().unwrap();
+    // Another tool left the first half under the final name.
+    fs::write(dir.path().join("f.bin"), &data[..100_000]).unwrap();
+    let mut sizes = Vec::new();
+    let mut last = 0;
+    let report = client(&server)
+        .download("f.bin", dir.path().join("f.bin"))
+        .retry(quick_retries())
+        .adopt_local(true)
+        .on_size(|size| sizes.push(size))
+        .progress(|done| last = done)
+        .run()
+        .unwrap();
+    assert_eq!(sizes, [Some(200_000)], "told once, before the data");
+    assert_eq!(last, 200_000);
+    assert_eq!(report.resumed_from, 100_000, "the adopted file was resumed");
+    assert_eq!(
+        rest_offsets(&server).first().copied(),
+        Some(100_000 - 32 * 1024)
+    );
+    assert_eq!(fs::read(dir.path().join("f.bin")).unwrap(), data);
+    let sizes_asked = server
+        .commands()
+        .iter()
+        .filter(|c| c.starts_with("SIZE "))
+        .count();
+    assert_eq!(
+        sizes_asked,
+        2,
+        "one SIZE before, one to verify: {:?}",
+        server.commands()
+    );
+
+    // Without adopt_local, a file under the final name is replaced.
+    fs::write(dir.path().join("f.bin"), b"junk").unwrap();
+    let report = download(&server, dir.path()).unwrap();
+    assert_eq!(report.resumed_from, 0);
+    assert_eq!(fs::read(dir.path().join("f.bin")).unwrap(), data);
+}
+
+#[test]
+fn a_failed_download_leaves_no_empty_part_file() {
+    let server = MemoryServer::start();
+    server.put_file("f.bin", random_bytes(1000, 5));
+    server.push_fault(Fault::Refuse("550 not today".into()));
+    let dir = tempfile::tempdir().unwrap();
+    let err = download(&server, dir.path()).unwrap_err();
+    assert!(matches!(err, Error::Reply { .. }), "{err:?}");
+    assert!(
+        !dir.path().join("f.bin.part").exists(),
+        "an empty .part is removed"
+    );
+    assert!(!dir.path().join("f.bin").exists());
+}

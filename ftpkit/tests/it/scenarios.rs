@@ -8,7 +8,7 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use ftpkit::{Client, Config, DataMode, Error, ReplyCode};
+use ftpkit::{Config, DataMode, Error, ReplyCode};
 use ftpkit_testkit::{random_bytes, sha256_hex};
 
 pub use crate::driver::{Driver, Ftp};
@@ -31,38 +31,6 @@ pub struct Target {
     pub mdtm: bool,
     /// Size of the large transfer, in bytes.
     pub big: usize,
-}
-
-/// Whether a connection failed because the server read our TLS ClientHello
-/// as a command.
-///
-/// libunftp answers `AUTH TLS` with 234 and switches its side to TLS
-/// asynchronously, so a ClientHello sent at once is sometimes read as a
-/// plaintext command and answered in clear (a race in its AUTH handler).
-/// ftpkit reports that as a corrupt TLS message, as it should; the tests
-/// retry so the race does not make them flaky.
-pub fn is_auth_race(result: &ftpkit::Result<impl Sized>) -> bool {
-    matches!(
-        result,
-        Err(Error::Tls {
-            source: rustls::Error::InvalidMessage(_),
-            ..
-        })
-    )
-}
-
-/// Connects, retrying when the server read our TLS ClientHello as a command
-/// (see [`is_auth_race`]).
-pub fn connect_with_retry(addr: &str, config: Config) -> ftpkit::Result<Client> {
-    let mut attempt = 0;
-    loop {
-        let result = Client::connect_with(addr, config.clone());
-        if attempt < 5 && is_auth_race(&result) {
-            attempt += 1;
-            continue;
-        }
-        return result;
-    }
 }
 
 impl Target {

@@ -11,12 +11,14 @@ use std::{
     time::Duration,
 };
 
-use ftpkit::{Client, Config, Error, InvalidInput, Protection, TlsConfig, TlsMode};
+use ftpkit::{
+    CertificateProblem, Client, Config, Error, InvalidInput, Protection, TlsConfig, TlsMode,
+};
 use ftpkit_testkit::{FakeServer, Script, TestCerts, UnftpServer, random_bytes, sha256_hex};
 use rustls::{HandshakeKind, ServerConfig, ServerConnection, StreamOwned};
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, pem::PemObject};
 
-use crate::scenarios::{self, Driver, Target, connect_with_retry};
+use crate::scenarios::{self, Driver, Target};
 
 fn trusting(certs: &TestCerts) -> TlsConfig {
     TlsConfig::builder()
@@ -69,7 +71,8 @@ fn the_control_connection_is_encrypted_and_prot_c_is_honoured() {
     let certs = TestCerts::generate();
     let server = UnftpServer::start_with_tls(&certs);
     let config = explicit(trusting(&certs)).data_protection(Protection::Clear);
-    let mut c = connect_with_retry(&format!("localhost:{}", server.addr().port()), config).unwrap();
+    let mut c =
+        Client::connect_with(&format!("localhost:{}", server.addr().port()), config).unwrap();
     assert!(c.is_secure());
     c.login("u", "p").unwrap();
     c.put("clear.bin", &mut &b"in clear"[..]).unwrap();
@@ -85,9 +88,13 @@ fn an_untrusted_certificate_is_refused_before_login() {
     let certs = TestCerts::generate();
     let server = UnftpServer::start_with_untrusted_tls(&certs);
     let err =
-        connect_with_retry(&server.addr().to_string(), explicit(trusting(&certs))).unwrap_err();
-    assert!(matches!(err, Error::Tls { .. }), "{err:?}");
-    assert!(err.to_string().contains("certificate"), "{err}");
+        Client::connect_with(&server.addr().to_string(), explicit(trusting(&certs))).unwrap_err();
+    let problem = err.certificate_rejected().map(|r| r.problem);
+    assert_eq!(problem, Some(CertificateProblem::UnknownIssuer), "{err:?}");
+    assert!(
+        err.to_string().contains("signed by \"CN=untrusted CA\""),
+        "{err}"
+    );
 }
 
 #[test]
@@ -95,8 +102,9 @@ fn a_certificate_for_another_host_is_refused() {
     let certs = TestCerts::generate();
     let server = UnftpServer::start_with_wrong_name_tls(&certs);
     let err =
-        connect_with_retry(&server.addr().to_string(), explicit(trusting(&certs))).unwrap_err();
-    assert!(matches!(err, Error::Tls { .. }), "{err:?}");
+        Client::connect_with(&server.addr().to_string(), explicit(trusting(&certs))).unwrap_err();
+    let problem = err.certificate_rejected().map(|r| r.problem);
+    assert_eq!(problem, Some(CertificateProblem::NameMismatch), "{err:?}");
 }
 
 #[test]
@@ -104,8 +112,11 @@ fn the_system_store_does_not_trust_a_private_ca() {
     let certs = TestCerts::generate();
     let server = UnftpServer::start_with_tls(&certs);
     let config = Config::default().tls(TlsMode::Explicit, None);
-    match connect_with_retry(&server.addr().to_string(), config) {
-        Err(Error::Tls { .. }) => {}
+    match Client::connect_with(&server.addr().to_string(), config) {
+        Err(Error::Certificate { rejected, .. }) => {
+            assert_eq!(rejected.problem, CertificateProblem::UnknownIssuer);
+            assert_eq!(rejected.certificate.sha256, certs.fingerprint);
+        }
         // A machine with no system store at all refuses to build the config.
         Err(Error::InvalidInput(InvalidInput::Tls(_))) => {}
         other => panic!("expected a TLS error, got {other:?}"),
@@ -121,7 +132,7 @@ fn a_pinned_fingerprint_is_accepted_and_a_wrong_one_refused() {
         .unwrap()
         .build()
         .unwrap();
-    let mut c = connect_with_retry(&server.addr().to_string(), explicit(pinned)).unwrap();
+    let mut c = Client::connect_with(&server.addr().to_string(), explicit(pinned)).unwrap();
     c.login("u", "p").unwrap();
     c.put("pinned.bin", &mut &b"ok"[..]).unwrap();
     c.quit().unwrap();
@@ -131,7 +142,7 @@ fn a_pinned_fingerprint_is_accepted_and_a_wrong_one_refused() {
         .unwrap()
         .build()
         .unwrap();
-    let err = connect_with_retry(&server.addr().to_string(), explicit(wrong)).unwrap_err();
+    let err = Client::connect_with(&server.addr().to_string(), explicit(wrong)).unwrap_err();
     assert!(err.to_string().contains("pinned"), "{err}");
 }
 
@@ -143,7 +154,7 @@ fn danger_accept_invalid_certs_connects_to_anything() {
         .danger_accept_invalid_certs()
         .build()
         .unwrap();
-    let mut c = connect_with_retry(&server.addr().to_string(), explicit(anything)).unwrap();
+    let mut c = Client::connect_with(&server.addr().to_string(), explicit(anything)).unwrap();
     c.login("u", "p").unwrap();
     c.quit().unwrap();
 }
@@ -159,7 +170,7 @@ fn auth_tls_refused_ends_before_any_password() {
     ]);
     let certs = TestCerts::generate();
     let err =
-        connect_with_retry(&server.addr().to_string(), explicit(trusting(&certs))).unwrap_err();
+        Client::connect_with(&server.addr().to_string(), explicit(trusting(&certs))).unwrap_err();
     assert_eq!(err.code().map(|c| c.0), Some(502));
     let t = server.finish();
     assert_eq!(t.commands, ["AUTH TLS"], "nothing but AUTH TLS may be sent");
@@ -188,7 +199,7 @@ fn credentials_are_refused_after_ccc_when_tls_was_required() {
 // ----- a small rustls server ------------------------------------------------
 
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Mode {
+pub(crate) enum Mode {
     Implicit,
     Explicit,
     /// Explicit, with a forged `230` sent in clear right after the `234`.
@@ -196,66 +207,107 @@ enum Mode {
 }
 
 #[derive(Default, Debug)]
-struct MiniLog {
+pub(crate) struct MiniLog {
+    /// For each data connection: the TLS version it ran.
+    pub(crate) versions: Vec<Option<rustls::ProtocolVersion>>,
     commands: Vec<String>,
     /// For each data connection: whether its TLS session was resumed.
-    resumed: Vec<bool>,
+    pub(crate) resumed: Vec<bool>,
     /// For each upload: whether it ended with close_notify.
     clean_uploads: Vec<bool>,
     uploads: Vec<Vec<u8>>,
 }
 
-struct MiniTls {
-    addr: SocketAddr,
+pub(crate) struct MiniTls {
+    pub(crate) addr: SocketAddr,
     log: Arc<Mutex<MiniLog>>,
     handle: thread::JoinHandle<()>,
+}
+
+/// How a [`MiniTls`] behaves.
+pub(crate) struct MiniOptions {
+    /// The server's TLS configuration.
+    pub(crate) config: Arc<ServerConfig>,
+    pub(crate) mode: Mode,
+    /// Control connections served, one after the other.
+    pub(crate) connections: usize,
+    /// Answer 425 to a data connection that runs TLS 1.3, as proftpd does
+    /// when a TLS 1.3 data connection cannot resume the session.
+    pub(crate) refuse_tls13_data: bool,
+}
+
+/// A rustls server configuration with `cert` (chain) and `key`.
+pub(crate) fn server_config(cert: &std::path::Path, key: &std::path::Path) -> ServerConfig {
+    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let key = PrivateKeyDer::from_pem_file(key).unwrap();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .unwrap()
 }
 
 /// Serves one control connection; data connections require a resumed TLS
 /// session (like vsftpd's `require_ssl_reuse`) and get a 522 otherwise.
 impl MiniTls {
-    fn start(certs: &TestCerts, mode: Mode) -> MiniTls {
-        let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&certs.cert_pem)
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap();
-        let key = PrivateKeyDer::from_pem_file(&certs.key_pem).unwrap();
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let config = Arc::new(
-            ServerConfig::builder_with_provider(provider)
-                .with_safe_default_protocol_versions()
-                .unwrap()
-                .with_no_client_auth()
-                .with_single_cert(chain, key)
-                .unwrap(),
-        );
+    pub(crate) fn start(certs: &TestCerts, mode: Mode) -> MiniTls {
+        MiniTls::start_with(MiniOptions {
+            config: Arc::new(server_config(&certs.cert_pem, &certs.key_pem)),
+            mode,
+            connections: 1,
+            refuse_tls13_data: false,
+        })
+    }
+
+    pub(crate) fn start_with(options: MiniOptions) -> MiniTls {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         let log = Arc::new(Mutex::new(MiniLog::default()));
         let shared = log.clone();
         let handle = thread::spawn(move || {
-            let (tcp, _) = listener.accept().unwrap();
-            tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-            serve(tcp, config, mode, &shared);
+            // Each control connection in a thread of its own: a client that
+            // reconnects opens the new one before it drops the old one.
+            let options = Arc::new(options);
+            let mut sessions = Vec::new();
+            for _ in 0..options.connections {
+                let (tcp, _) = listener.accept().unwrap();
+                tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+                let (options, shared) = (options.clone(), shared.clone());
+                sessions.push(thread::spawn(move || serve(tcp, &options, &shared)));
+            }
+            for session in sessions {
+                session.join().unwrap();
+            }
         });
         MiniTls { addr, log, handle }
     }
 
-    fn finish(self) -> MiniLog {
+    pub(crate) fn finish(self) -> MiniLog {
         self.handle.join().unwrap();
         std::mem::take(&mut *self.log.lock().unwrap())
     }
 }
 
+/// Accepts a TLS connection; `None` when the handshake fails (a client
+/// that refuses the certificate).
 fn tls_accept(
     tcp: TcpStream,
     config: &Arc<ServerConfig>,
-) -> StreamOwned<ServerConnection, TcpStream> {
+) -> Option<StreamOwned<ServerConnection, TcpStream>> {
     let mut tls = StreamOwned::new(ServerConnection::new(config.clone()).unwrap(), tcp);
     while tls.conn.is_handshaking() {
-        tls.conn.complete_io(&mut tls.sock).unwrap();
+        if tls.conn.complete_io(&mut tls.sock).is_err() {
+            // Send the alert, if any, and give up.
+            let _ = tls.conn.write_tls(&mut tls.sock);
+            return None;
+        }
     }
-    tls
+    Some(tls)
 }
 
 /// A control channel that is plain until `secure`, then TLS.
@@ -286,9 +338,13 @@ impl Channel {
     }
 }
 
-fn serve(tcp: TcpStream, config: Arc<ServerConfig>, mode: Mode, log: &Mutex<MiniLog>) {
+fn serve(tcp: TcpStream, options: &MiniOptions, log: &Mutex<MiniLog>) {
+    let (config, mode) = (&options.config, options.mode);
     let mut ch = if mode == Mode::Implicit {
-        let mut ch = Channel::Tls(Box::new(BufReader::new(tls_accept(tcp, &config))));
+        let Some(tls) = tls_accept(tcp, config) else {
+            return;
+        };
+        let mut ch = Channel::Tls(Box::new(BufReader::new(tls)));
         ch.send("220 implicit TLS ready");
         ch
     } else {
@@ -306,7 +362,10 @@ fn serve(tcp: TcpStream, config: Arc<ServerConfig>, mode: Mode, log: &Mutex<Mini
         } else {
             tcp.write_all(b"234 go ahead\r\n").unwrap();
         }
-        Channel::Tls(Box::new(BufReader::new(tls_accept(tcp, &config))))
+        let Some(tls) = tls_accept(tcp, config) else {
+            return;
+        };
+        Channel::Tls(Box::new(BufReader::new(tls)))
     };
     let mut data: Option<TcpListener> = None;
     let mut secure_control = true;
@@ -329,9 +388,19 @@ fn serve(tcp: TcpStream, config: Arc<ServerConfig>, mode: Mode, log: &Mutex<Mini
                 ch.send("150 opening TLS data connection");
                 let (tcp, _) = data.take().unwrap().accept().unwrap();
                 tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-                let mut tls = tls_accept(tcp, &config);
+                let Some(mut tls) = tls_accept(tcp, config) else {
+                    ch.send("425 Unable to build data connection: TLS handshake failed");
+                    continue;
+                };
                 let resumed = tls.conn.handshake_kind() == Some(HandshakeKind::Resumed);
+                let version = tls.conn.protocol_version();
                 log.lock().unwrap().resumed.push(resumed);
+                log.lock().unwrap().versions.push(version);
+                if options.refuse_tls13_data && version == Some(rustls::ProtocolVersion::TLSv1_3) {
+                    drop(tls);
+                    ch.send("425 Unable to build data connection: Operation not permitted");
+                    continue;
+                }
                 if !resumed {
                     ch.send("522 SSL connection failed: session reuse required");
                     continue;

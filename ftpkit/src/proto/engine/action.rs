@@ -118,6 +118,9 @@ pub(crate) enum Action {
     /// Tell the caller's progress callback, if any, this file offset.
     /// Report [`Event::Done`].
     Progress(u64),
+    /// Tell the caller's size callback, if any, the remote file's size
+    /// (`None`: the server does not say). Report [`Event::Done`].
+    RemoteSize(Option<u64>),
     /// A local file operation. Report what [`LocalOp`] says.
     Local(LocalOp),
     /// Wait until this instant. Report [`Event::Done`].
@@ -162,6 +165,14 @@ pub(crate) enum LocalOp {
     Close,
     /// Rename a file.
     Rename { from: PathBuf, to: PathBuf },
+    /// Move `from` to `to` if `to` does not exist and `from` does (a
+    /// partial file left under the final name becomes the `.part`).
+    /// Report [`Event::Done`].
+    Adopt { from: PathBuf, to: PathBuf },
+    /// Close the file, and remove the file at this path if it is empty:
+    /// a `.part` left only when it holds bytes to resume from. Report
+    /// [`Event::Done`].
+    RemoveIfEmpty(PathBuf),
 }
 
 /// What happened when the driver performed an [`Action`].
@@ -171,6 +182,8 @@ pub(crate) enum Event {
     Start,
     /// The action completed.
     Done,
+    /// TLS is up on the control connection, with this protocol version.
+    Secured(Option<rustls::ProtocolVersion>),
     /// Control bytes arrived.
     Bytes(Vec<u8>),
     /// The control connection was closed by the server.
@@ -196,6 +209,7 @@ impl Event {
         match self {
             Event::Start => "start",
             Event::Done => "done",
+            Event::Secured(_) => "secured",
             Event::Bytes(_) => "bytes",
             Event::Eof => "eof",
             Event::TimedOut => "timed out",

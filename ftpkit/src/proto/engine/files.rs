@@ -118,6 +118,10 @@ pub(crate) async fn reconnect(core: &mut Core) -> Result<()> {
 /// if the connection is gone (a failed reconnect is one more failure),
 /// and lets the caller go on.
 async fn on_error(core: &mut Core, run: &mut TransferRun, error: Error) -> Result<()> {
+    if core.fall_back_to_tls12(&error) {
+        // The same attempt again over TLS 1.2, once: not a retry.
+        return reconnect(core).await;
+    }
     let mut error = error;
     loop {
         let retry = run.on_error(error)?;
@@ -135,27 +139,33 @@ async fn on_error(core: &mut Core, run: &mut TransferRun, error: Error) -> Resul
 // ----- download -------------------------------------------------------
 
 /// Downloads `remote` to `local` through `LOCAL.part`, renamed only once
-/// complete and verified; on failure the `.part` file stays.
+/// complete and verified; on failure the `.part` file stays if it holds
+/// bytes (an empty one is removed). With `adopt_local`, a file under the
+/// final name and no `.part` becomes the `.part` first.
 pub(crate) async fn download(
     core: &mut Core,
     remote: Arg,
     local_path: PathBuf,
     options: TransferOptions,
     known: Option<RemoteStat>,
+    adopt_local: bool,
 ) -> Result<TransferReport> {
     let part = part_path(&local_path);
-    let mut run = TransferRun::new(&options);
-    run.set_known(known);
-    let mut first = true;
-    loop {
-        let result = download_once(core, &remote, &part, &options, &mut run, first).await;
-        first = false;
-        match result {
-            Ok(Attempt::Done) => break,
-            Ok(Attempt::Restart) => run.check_restarts()?,
-            Err(e) => on_error(core, &mut run, e).await?,
-        }
+    if adopt_local {
+        let adopt = LocalOp::Adopt {
+            from: local_path.clone(),
+            to: part.clone(),
+        };
+        local(core, adopt).await?;
     }
+    let result = download_all(core, &remote, &part, &options, known).await;
+    let report = match result {
+        Ok(report) => report,
+        Err(e) => {
+            let _ = local(core, LocalOp::RemoveIfEmpty(part)).await;
+            return Err(e);
+        }
+    };
     local(core, LocalOp::Close).await?;
     local(
         core,
@@ -165,6 +175,30 @@ pub(crate) async fn download(
         },
     )
     .await?;
+    Ok(report)
+}
+
+/// The attempts of one download into `part`, until one is done or the
+/// retries run out.
+async fn download_all(
+    core: &mut Core,
+    remote: &Arg,
+    part: &Path,
+    options: &TransferOptions,
+    known: Option<RemoteStat>,
+) -> Result<TransferReport> {
+    let mut run = TransferRun::new(options);
+    run.set_known(known);
+    let mut first = true;
+    loop {
+        let result = download_once(core, remote, part, options, &mut run, first).await;
+        first = false;
+        match result {
+            Ok(Attempt::Done) => break,
+            Ok(Attempt::Restart) => run.check_restarts()?,
+            Err(e) => on_error(core, &mut run, e).await?,
+        }
+    }
     Ok(run.report)
 }
 
@@ -198,6 +232,7 @@ async fn download_once(
             remote_stat(core, remote.as_bytes(), mdtm).await?
         }
     };
+    let _ = core.perform(Action::RemoteSize(stat.size)).await;
     if !run.check_unchanged(stat) {
         return Ok(Attempt::Restart);
     }

@@ -115,6 +115,8 @@ pub(crate) struct Core {
     pub(crate) pending: Option<Pending>,
     /// TLS settings, built on first need.
     tls: Option<(TlsConfig, ServerName<'static>)>,
+    /// The TLS version the control connection negotiated.
+    pub(crate) tls_version: Option<rustls::ProtocolVersion>,
     reader: ReplyReader,
     slot: SharedSlot,
 }
@@ -142,6 +144,7 @@ impl Core {
             hash_selected: None,
             pending: None,
             tls: None,
+            tls_version: None,
             slot: Arc::new(Mutex::new(Slot {
                 action: None,
                 event: None,
@@ -209,8 +212,9 @@ impl Core {
                 Some(config) => config.clone(),
                 None => TlsConfig::system()?,
             };
+            let port = self.session.peer().port();
             self.tls = Some((
-                config.for_one_client(),
+                config.for_server(&self.host, port),
                 crate::tls::server_name(&self.host)?,
             ));
         }
@@ -221,6 +225,27 @@ impl Core {
             }),
             None => Err(Error::Unusable),
         }
+    }
+}
+
+impl Core {
+    /// After a failed transfer: if the server refused a data connection's
+    /// TLS 1.3 session ([`crate::tls::refuses_tls13_data`]), switches this
+    /// connection's configuration to TLS 1.2 for good and says so; the
+    /// caller then reconnects.
+    pub(crate) fn fall_back_to_tls12(&mut self, error: &Error) -> bool {
+        let Some((config, _)) = &self.tls else {
+            return false;
+        };
+        if !crate::tls::refuses_tls13_data(self.tls_version, error) {
+            return false;
+        }
+        let Some(tls12) = config.tls12_fallback() else {
+            return false;
+        };
+        tracing::debug!(target: "ftpkit::tls", %error, "the server refused a TLS 1.3 data connection; TLS 1.2 from now on");
+        self.config.tls = Some(tls12);
+        true
     }
 }
 

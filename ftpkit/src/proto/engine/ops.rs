@@ -252,7 +252,14 @@ async fn start_tls(core: &mut Core) -> Result<()> {
     core.in_flight = true;
     let deadline = core.idle_deadline();
     let event = core.perform(Action::StartTls { tls, deadline }).await;
-    match done(event, Phase::Control) {
+    let result = match event {
+        Event::Secured(version) => {
+            core.tls_version = version;
+            Ok(())
+        }
+        other => done(other, Phase::Control),
+    };
+    match result {
         Ok(()) => {
             core.secure = true;
             core.in_flight = false;
@@ -455,13 +462,36 @@ pub(crate) async fn features(core: &mut Core) -> Result<()> {
         let reply = exchange(core, &Command::Feat).await?;
         let features = Features::parse(&reply);
         let next = rules::after_features(&features)?;
+        let mlst = rules::mlst_options(&features)?;
         core.session.set_features(features);
-        if let Some(command) = next {
+        for command in next.into_iter().chain(mlst) {
             // Servers that need it accept it; others may refuse harmlessly.
             let _ = exchange(core, &command).await?;
         }
     }
     Ok(())
+}
+
+/// Sends a raw command line without reading its reply: the caller reads
+/// it with [`get_reply`] (ftplib's `putcmd`/`getresp`).
+pub(crate) async fn put_raw(core: &mut Core, line: &str) -> Result<()> {
+    let command = Command::raw(line)?;
+    settle(core).await?;
+    core.memory.on_raw(&command);
+    if rules::changes_type(line) {
+        core.session.forget_type();
+    }
+    send(core, &command).await?;
+    // The reply is the caller's to read: the connection is not out of step.
+    core.in_flight = false;
+    Ok(())
+}
+
+/// Reads one reply without sending anything; every code is returned.
+pub(crate) async fn get_reply(core: &mut Core) -> Result<Reply> {
+    let reply = read_reply(core).await?;
+    core.in_flight = false;
+    Ok(reply)
 }
 
 /// A raw command line: `require` a 2xx (`voidcmd`) or take any reply but

@@ -1,0 +1,40 @@
+"""ftpkit for Python, both APIs against one server.
+
+usage: python examples/quickstart.py HOST PORT USER PASSWORD [CAFILE]
+With CAFILE the connection uses explicit TLS, verified against that CA.
+"""
+import io
+import sys
+import tempfile
+from pathlib import Path
+
+import ftpkit
+from ftpkit import ftplib  # the only change an ftplib script needs
+
+host, port, user, password = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+cafile = sys.argv[5] if len(sys.argv) > 5 else None
+
+# 1. An ftplib script, unchanged.
+if cafile:
+    import ssl
+
+    ftp = ftplib.FTP_TLS(context=ssl.create_default_context(cafile=cafile))
+else:
+    ftp = ftplib.FTP()
+with ftp:
+    print(ftp.connect(host, port))
+    print(ftp.login(user, password))
+    if cafile:
+        ftp.prot_p()  # data connections resume the control session's TLS
+    ftp.storbinary("STOR quickstart.txt", io.BytesIO(b"hello from ftpkit\n" * 1000))
+    print("size:", ftp.size("quickstart.txt"))
+    ftp.retrlines("LIST")
+
+# 2. The Pythonic client: verified, resumable transfers and typed listings.
+tls = "explicit" if cafile else None
+with ftpkit.Client(host, port, user=user, passwd=password, tls=tls, cafile=cafile) as client, tempfile.TemporaryDirectory() as tmp:
+    report = client.download("quickstart.txt", Path(tmp) / "copy.txt", progress=lambda n: print("at", n))
+    print(report.size, "bytes;", report.verified)
+    for entry in client.list("/"):
+        print(entry.kind, entry.size, entry.modified, entry.name)
+    client.delete("quickstart.txt")
