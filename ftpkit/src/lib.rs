@@ -14,11 +14,15 @@
 //! The crate is in layers:
 //!
 //! - [`proto`]: the protocol core. It parses replies, encodes commands and
-//!   decides what to send next, and it does no I/O.
+//!   decides what to send next, and it does no I/O. Whole operations
+//!   (connect, login, commands, transfer setup, abort, the `download` and
+//!   `upload` plans) run there as resumable state machines that ask a
+//!   driver for actions (send, read, connect, move data, sleep until) and
+//!   take back what happened, with the time.
 //! - [`blocking`]: the driver over `std::net`, re-exported at the root as
-//!   [`Client`].
+//!   [`Client`]; it only performs what the core asks.
 //! - `tokio` (feature `tokio`): the async driver over tokio,
-//!   re-exported at the root as `AsyncClient`; it calls the same core.
+//!   re-exported at the root as `AsyncClient`; it runs the same operations.
 //! - [`pool`]: connection pools (blocking, and async with `tokio`) with
 //!   one shared policy.
 //! - [`list`]: listing parsers.

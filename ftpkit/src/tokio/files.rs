@@ -12,27 +12,25 @@
 //! rules give (a transfer left to abort, or unusable).
 
 use std::{
-    io::{self, SeekFrom},
+    io,
     path::{Path, PathBuf},
-    time::{Instant, SystemTime},
+    time::{Duration, Instant},
 };
 
 use tokio::{
     fs::{self, File, OpenOptions},
     io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt, BufWriter},
+    time::timeout,
 };
 
-use super::AsyncClient;
+use super::{AsyncClient, io::Io, stream::Stream};
 use crate::{
     error::{Error, Phase, Result},
     proto::{
-        Arg, Command,
-        hash::{HashAlgorithm, Hasher, Timeval},
-        resume::{
-            Attempt, Overlap, RemoteStat, ResumePlan, TransferOptions, TransferReport, TransferRun,
-            Verified, Verify, VerifyError, appe_unsupported, check_hash, check_size, optional,
-            part_name, part_path, rename_over_refused, upload_may_resume,
-        },
+        Arg,
+        engine::{Action, Event, LocalOp, Operation, PumpDirection, Step, files},
+        hash::Hasher,
+        resume::{RemoteStat, TransferOptions, TransferReport},
     },
 };
 
@@ -71,36 +69,14 @@ impl<'c> AsyncFileDownload<'c> {
             remote,
             local,
             options,
-            mut progress,
+            progress,
             known,
         } = self;
         let remote = Arg::path(remote)?;
-        let part = part_path(&local);
-        let mut run = TransferRun::new(&options);
-        run.set_known(known);
-        let mut first = true;
-        loop {
-            let result = download_once(
-                client,
-                &remote,
-                &part,
-                &options,
-                &mut run,
-                first,
-                &mut progress,
-            )
-            .await;
-            first = false;
-            match result {
-                Ok(Attempt::Done) => break,
-                Ok(Attempt::Restart) => run.check_restarts()?,
-                Err(e) => on_error(&mut run, client, e).await?,
-            }
-        }
-        fs::rename(&part, &local)
-            .await
-            .map_err(Error::io(Phase::Local))?;
-        Ok(run.report)
+        let op = client
+            .core
+            .op(|core| files::download(core, remote, local, options, known, false));
+        drive_files(&mut client.io, op, progress).await
     }
 }
 
@@ -115,45 +91,12 @@ impl<'c> AsyncFileUpload<'c> {
             local,
             remote,
             options,
-            mut progress,
+            progress,
         } = self;
-        let final_name = Arg::path(&remote)?;
-        let target = if options.temp_name {
-            Arg::path(part_name(&remote))?
-        } else {
-            final_name.clone()
-        };
-        let mut file = File::open(&local).await.map_err(Error::io(Phase::Local))?;
-        let before = local_stat(&file).await?;
-        let mut run = TransferRun::new(&options);
-        let mut first = true;
-        loop {
-            let result = upload_once(
-                client,
-                &mut file,
-                before,
-                &target,
-                &options,
-                &mut run,
-                first,
-                &mut progress,
-            )
-            .await;
-            first = false;
-            match result {
-                Ok(()) => break,
-                Err(e) => on_error(&mut run, client, e).await?,
-            }
-        }
-        if options.temp_name {
-            finish_temp_name(client, &target, &final_name).await?;
-        }
-        if options.preserve_mtime && client.features().await?.supports("MFMT") {
-            let command = Command::Mfmt(Timeval::new(before.1), final_name);
-            let reply = client.exchange(&command).await?;
-            run.report.mtime_preserved = reply.code().is_completion();
-        }
-        Ok(run.report)
+        let op = client
+            .core
+            .op(|core| files::upload(core, local, remote, options));
+        drive_files(&mut client.io, op, progress).await
     }
 }
 
@@ -204,379 +147,308 @@ impl AsyncClient {
     }
 }
 
-/// After a failed attempt: gives up with the error, or waits, reconnects
-/// if the connection is gone, and lets the caller go on.
-async fn on_error(run: &mut TransferRun, client: &mut AsyncClient, error: Error) -> Result<()> {
-    if client.core.fall_back_to_tls12(&error) {
-        // The same attempt again over TLS 1.2, once: not a retry.
-        return client.reconnect().await;
-    }
-    let mut error = error;
+/// The local side of a `download` or `upload`: its file and progress
+/// callback, next to the client's sockets.
+struct Local<'p> {
+    io: &'p mut Io,
+    file: Option<File>,
+    progress: Option<Progress<'p>>,
+}
+
+/// Runs a file plan, performing its local actions here and the others on
+/// the client's sockets.
+async fn drive_files<T>(
+    io: &mut Io,
+    mut op: Operation<'_, T>,
+    progress: Option<Progress<'_>>,
+) -> Result<T> {
+    let mut local = Local {
+        io,
+        file: None,
+        progress,
+    };
+    let mut event = Event::Start;
     loop {
-        let retry = run.on_error(error)?;
-        tokio::time::sleep(retry.wait).await;
-        if !(client.is_unusable() || retry.reconnect) {
-            return Ok(());
-        }
-        // A failed reconnect is one more failure of this call.
-        match client.reconnect().await {
-            Ok(()) => return Ok(()),
-            Err(e) => error = e,
+        match op.resume(event, Instant::now()) {
+            Step::Done(result) => return result,
+            Step::Act(action) => event = local.perform(action).await,
         }
     }
 }
 
-async fn pace(run: &mut TransferRun, bytes: usize) {
-    let pause = run.pause(Instant::now(), bytes);
-    if !pause.is_zero() {
-        tokio::time::sleep(pause).await;
+fn on_local<T>(result: io::Result<T>, done: impl FnOnce(T) -> Event) -> Event {
+    match result {
+        Ok(value) => done(value),
+        Err(e) => Event::Failed(Error::io(Phase::Local)(e)),
     }
 }
 
-/// One download attempt into `part`.
-async fn download_once(
-    client: &mut AsyncClient,
-    remote: &Arg,
-    part: &Path,
-    options: &TransferOptions,
-    run: &mut TransferRun,
-    first: bool,
-    progress: &mut Option<Progress<'_>>,
-) -> Result<Attempt> {
-    client.remember_cwd().await?;
-    let stat = match run.take_known() {
-        Some(stat) => stat,
-        None => {
-            client
-                .remote_stat(remote.as_bytes(), options.preserve_mtime || options.resume)
-                .await?
-        }
-    };
-    if !run.check_unchanged(stat) {
-        return Ok(Attempt::Restart);
-    }
-    let local = |e| Error::io(Phase::Local)(e);
-    let mut file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(part)
-        .await
-        .map_err(local)?;
-    let have = if run.take_from_start() {
-        0
-    } else {
-        file.metadata().await.map_err(local)?.len()
-    };
-    let plan = ResumePlan::new(have, stat.size);
-    if first {
-        run.report.resumed_from = plan.resume_point();
-    }
-    let tail = read_range(&mut file, plan.rest, plan.overlap).await?;
-    file.set_len(plan.resume_point()).await.map_err(local)?;
-    file.seek(SeekFrom::Start(plan.resume_point()))
-        .await
-        .map_err(local)?;
+async fn stat(file: &File) -> io::Result<Event> {
+    let meta = file.metadata().await?;
+    Ok(Event::File {
+        len: meta.len(),
+        modified: meta.modified()?,
+    })
+}
 
-    let mut overlap = Overlap::new(tail);
-    let block = run.block_size(client.core.config.block_size);
-    {
-        let mut out = BufWriter::with_capacity(block.max(64 * 1024), &mut file);
-        let mut offset = plan.rest;
+fn no_file() -> io::Error {
+    io::Error::other("no local file open")
+}
+
+impl Local<'_> {
+    async fn perform(&mut self, action: Action) -> Event {
+        match action {
+            Action::Local(op) => self.local(op).await,
+            Action::Progress(offset) => {
+                self.report(offset);
+                Event::Done
+            }
+            // The async download takes no size callback.
+            Action::RemoteSize(_) => Event::Done,
+            Action::Pump {
+                direction,
+                offset,
+                max,
+                block,
+                idle,
+            } => {
+                let idle = idle.max(Duration::from_millis(1));
+                let result = match direction {
+                    PumpDirection::Receive => self.receive(offset, max, block, idle).await,
+                    PumpDirection::Send { .. } => self.send(offset, max, block, idle).await,
+                };
+                match result {
+                    Ok((bytes, eof)) => Event::Pumped { bytes, eof },
+                    Err(e) => Event::Failed(e),
+                }
+            }
+            other => self.io.perform(other).await,
+        }
+    }
+
+    fn report(&mut self, offset: u64) {
+        if let Some(progress) = self.progress.as_mut() {
+            progress(offset);
+        }
+    }
+
+    async fn local(&mut self, op: LocalOp) -> Event {
+        match op {
+            LocalOp::OpenPart(path) => {
+                let opened = OpenOptions::new()
+                    .read(true)
+                    .write(true)
+                    .create(true)
+                    .truncate(false)
+                    .open(path)
+                    .await;
+                return self.opened(opened).await;
+            }
+            LocalOp::OpenRead(path) => {
+                let opened = File::open(path).await;
+                return self.opened(opened).await;
+            }
+            LocalOp::Rename { from, to } => {
+                return on_local(fs::rename(from, to).await, |()| Event::Done);
+            }
+            LocalOp::Adopt { from, to } => {
+                let adopt = !fs::try_exists(&to).await.unwrap_or(true)
+                    && fs::try_exists(&from).await.unwrap_or(false);
+                let result = if adopt {
+                    fs::rename(from, to).await
+                } else {
+                    Ok(())
+                };
+                return on_local(result, |()| Event::Done);
+            }
+            LocalOp::RemoveIfEmpty(path) => {
+                self.file = None;
+                if fs::metadata(&path).await.is_ok_and(|m| m.len() == 0) {
+                    let _ = fs::remove_file(&path).await;
+                }
+                return Event::Done;
+            }
+            LocalOp::Close => {
+                let flushed = match self.file.as_mut() {
+                    Some(file) => file.flush().await,
+                    None => Ok(()),
+                };
+                self.file = None;
+                return on_local(flushed, |()| Event::Done);
+            }
+            _ => {}
+        }
+        let Some(file) = self.file.as_mut() else {
+            return Event::Failed(Error::io(Phase::Local)(no_file()));
+        };
+        match op {
+            LocalOp::OpenPart(_)
+            | LocalOp::OpenRead(_)
+            | LocalOp::Rename { .. }
+            | LocalOp::Adopt { .. }
+            | LocalOp::RemoveIfEmpty(_)
+            | LocalOp::Close => Event::Done,
+            LocalOp::Stat => on_local(stat(file).await, |e| e),
+            LocalOp::ReadAt { offset, len } => {
+                let mut buf = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+                let read = match file.seek(io::SeekFrom::Start(offset)).await {
+                    Ok(_) => (&mut *file).take(len).read_to_end(&mut buf).await,
+                    Err(e) => Err(e),
+                };
+                on_local(read, |_| Event::Bytes(buf))
+            }
+            LocalOp::Write(bytes) => on_local(file.write_all(&bytes).await, |()| Event::Done),
+            LocalOp::Truncate(len) => {
+                let result = match file.set_len(len).await {
+                    Ok(()) => file.seek(io::SeekFrom::Start(len)).await,
+                    Err(e) => Err(e),
+                };
+                on_local(result, |_| Event::Done)
+            }
+            LocalOp::Seek(offset) => on_local(file.seek(io::SeekFrom::Start(offset)).await, |_| {
+                Event::Done
+            }),
+            LocalOp::Hash(algorithm) => {
+                let mut hasher = Hasher::new(algorithm);
+                let mut buf = vec![0u8; 256 * 1024];
+                let mut result = file.seek(io::SeekFrom::Start(0)).await.map(drop);
+                while result.is_ok() {
+                    match file.read(&mut buf).await {
+                        Ok(0) => break,
+                        Ok(n) => hasher.update(buf.get(..n).unwrap_or_default()),
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                        Err(e) => result = Err(e),
+                    }
+                }
+                on_local(result, |()| Event::Bytes(hasher.finish()))
+            }
+            LocalOp::SetModified(time) => {
+                let result = match file.try_clone().await {
+                    Ok(clone) => {
+                        let std_file = clone.into_std().await;
+                        tokio::task::spawn_blocking(move || std_file.set_modified(time))
+                            .await
+                            .unwrap_or_else(|e| Err(io::Error::other(e)))
+                    }
+                    Err(e) => Err(e),
+                };
+                on_local(result, |()| Event::Done)
+            }
+            LocalOp::Sync => on_local(file.sync_all().await, |()| Event::Done),
+        }
+    }
+
+    async fn opened(&mut self, opened: io::Result<File>) -> Event {
+        match opened {
+            Ok(file) => {
+                let event = on_local(stat(&file).await, |e| e);
+                self.file = Some(file);
+                event
+            }
+            Err(e) => Event::Failed(Error::io(Phase::Local)(e)),
+        }
+    }
+
+    /// Data connection to file, through a buffered writer.
+    async fn receive(
+        &mut self,
+        mut offset: u64,
+        max: Option<u64>,
+        block: usize,
+        idle: Duration,
+    ) -> Result<(u64, bool)> {
+        let (Some(stream), Some(file)) = (self.io.data.as_mut(), self.file.as_mut()) else {
+            return Err(Error::Unusable);
+        };
+        let mut out = BufWriter::with_capacity(block.max(64 * 1024), file);
         let mut buf = vec![0u8; block];
-        let mut reader = client
-            .retrieve(remote.as_bytes())
-            .rest(plan.rest)
-            .reader()
-            .await?;
-        loop {
-            let n = match reader.read_data(&mut buf).await {
-                Ok(0) => break,
-                Ok(n) => n,
-                Err(e) => {
-                    run.report.transferred += reader.bytes_read();
-                    out.flush().await.map_err(local)?;
-                    return Err(e);
+        let mut moved = 0u64;
+        let mut eof = false;
+        while max.is_none_or(|max| moved < max) {
+            let n = match timeout(idle, stream.read(&mut buf)).await {
+                Err(_) => return Err(crate::proto::engine::ops::timed_out(Phase::Data)),
+                Ok(Ok(n)) => n,
+                Ok(Err(e)) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Ok(Err(e)) if e.kind() == io::ErrorKind::UnexpectedEof && stream.is_tls() => {
+                    tracing::warn!(target: "ftpkit::tls", "data connection closed without TLS close_notify");
+                    0
                 }
+                Ok(Err(e)) => return Err(Error::io(Phase::Data)(e)),
             };
-            offset += n as u64;
-            let chunk = buf.get(..n).unwrap_or_default();
-            let fresh = match overlap.feed(chunk) {
-                Ok(fresh) => fresh,
-                Err(_) => {
-                    tracing::warn!(
-                        target: "ftpkit::transfer",
-                        "the local .part file does not match the remote file; starting over"
-                    );
-                    run.report.transferred += reader.bytes_read();
-                    let _ = reader.abort().await;
-                    run.restart();
-                    return Ok(Attempt::Restart);
-                }
-            };
-            if let Err(e) = out.write_all(fresh).await {
-                let _ = reader.abort().await;
-                return Err(local(e));
+            if n == 0 {
+                eof = true;
+                break;
             }
-            pace(run, n).await;
-            if let Some(p) = progress.as_mut() {
-                p(offset);
-            }
-        }
-        run.report.transferred += reader.bytes_read();
-        drop(reader);
-        out.flush().await.map_err(local)?;
-    }
-    if !overlap.is_complete() {
-        // The server sent less than the bytes already here.
-        run.restart();
-        return Ok(Attempt::Restart);
-    }
-    let local_len = file.metadata().await.map_err(local)?.len();
-    run.report.size = local_len;
-    if options.verify != Verify::Off {
-        let after = RemoteStat {
-            modified: stat.modified,
-            ..client.remote_stat(remote.as_bytes(), false).await?
-        };
-        if !run.check_unchanged(after) {
-            return Ok(Attempt::Restart);
-        }
-        run.report.verified =
-            verify(client, remote, &mut file, local_len, after.size, options).await?;
-    }
-    if options.sync {
-        file.sync_all().await.map_err(local)?;
-    }
-    if options.preserve_mtime
-        && let Some(modified) = stat.modified
-    {
-        let std_file = file.into_std().await;
-        run.report.mtime_preserved =
-            tokio::task::spawn_blocking(move || std_file.set_modified(modified).is_ok())
+            out.write_all(buf.get(..n).unwrap_or_default())
                 .await
-                .unwrap_or(false);
-    }
-    Ok(Attempt::Done)
-}
-
-/// One upload attempt to `target`.
-#[allow(clippy::too_many_arguments)]
-async fn upload_once(
-    client: &mut AsyncClient,
-    file: &mut File,
-    before: (u64, SystemTime),
-    target: &Arg,
-    options: &TransferOptions,
-    run: &mut TransferRun,
-    first: bool,
-    progress: &mut Option<Progress<'_>>,
-) -> Result<()> {
-    let local = |e| Error::io(Phase::Local)(e);
-    if local_stat(file).await? != before {
-        return Err(VerifyError::LocalChanged.into());
-    }
-    let local_len = before.0;
-    client.remember_cwd().await?;
-    let from_start = run.take_from_start();
-    let have = if upload_may_resume(options, from_start, first) {
-        match client.size(target.as_bytes()).await {
-            Ok(n) => n,
-            Err(Error::Reply { reply, .. }) if reply.code().is_permanent() => 0,
-            Err(e) => return Err(e),
-        }
-    } else {
-        0
-    };
-    let mut plan = ResumePlan::new(have, Some(local_len));
-    if plan.overlap > 0 {
-        let ours = read_range(file, plan.rest, plan.overlap).await?;
-        let mut theirs = Vec::with_capacity(ours.len());
-        client
-            .retrieve(target.as_bytes())
-            .rest(plan.rest)
-            .to_writer(&mut theirs)
-            .await?;
-        if theirs != ours {
-            tracing::warn!(
-                target: "ftpkit::transfer",
-                "the bytes on the server do not match the local file; starting over"
-            );
-            run.restart();
-            plan = ResumePlan::FROM_START;
-        }
-    }
-    if first {
-        run.report.resumed_from = plan.resume_point();
-    }
-    let start = plan.resume_point();
-    if start < local_len || local_len == 0 {
-        file.seek(SeekFrom::Start(start)).await.map_err(local)?;
-        let block = run.block_size(client.core.config.block_size);
-        let sent = if start == 0 {
-            send(client, target, false, None, file, run, block, progress).await
-        } else {
-            match send(client, target, true, None, file, run, block, progress).await {
-                Err(e) if appe_unsupported(&e) => {
-                    // No APPE: restart the STOR at the offset instead.
-                    file.seek(SeekFrom::Start(start)).await.map_err(local)?;
-                    send(
-                        client,
-                        target,
-                        false,
-                        Some(start),
-                        file,
-                        run,
-                        block,
-                        progress,
-                    )
-                    .await
-                }
-                other => other,
+                .map_err(Error::io(Phase::Local))?;
+            moved += n as u64;
+            offset += n as u64;
+            if let Some(progress) = self.progress.as_mut() {
+                progress(offset);
             }
-        };
-        run.report.transferred += sent?;
+        }
+        out.flush().await.map_err(Error::io(Phase::Local))?;
+        if eof {
+            self.io.data = None;
+        }
+        Ok((moved, eof))
     }
-    run.report.size = local_len;
-    if local_stat(file).await? != before {
-        return Err(VerifyError::LocalChanged.into());
-    }
-    if options.verify != Verify::Off {
-        let remote_size = optional(client.size(target.as_bytes()).await)?;
-        run.report.verified = verify(client, target, file, local_len, remote_size, options).await?;
-    }
-    Ok(())
-}
 
-/// Sends the rest of `file` (`STOR`, `APPE`, or `REST`+`STOR`), paced
-/// and reported; returns the bytes sent.
-#[allow(clippy::too_many_arguments)]
-async fn send(
-    client: &mut AsyncClient,
-    target: &Arg,
-    append: bool,
-    rest: Option<u64>,
-    file: &mut File,
-    run: &mut TransferRun,
-    block: usize,
-    progress: &mut Option<Progress<'_>>,
-) -> Result<u64> {
-    let mut store = client.store(target.as_bytes()).block_size(block);
-    if append {
-        store = store.append();
-    }
-    if let Some(offset) = rest {
-        store = store.rest(offset);
-    }
-    let base = file
-        .stream_position()
-        .await
-        .map_err(Error::io(Phase::Local))?;
-    let mut writer = store.writer().await?;
-    let mut buf = vec![0u8; block];
-    loop {
-        let n = match file.read(&mut buf).await {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => {
-                let _ = writer.abort().await;
-                return Err(Error::io(Phase::Local)(e));
+    /// File to data connection, block by block.
+    async fn send(
+        &mut self,
+        mut offset: u64,
+        max: Option<u64>,
+        block: usize,
+        idle: Duration,
+    ) -> Result<(u64, bool)> {
+        let (Some(stream), Some(file)) = (self.io.data.as_mut(), self.file.as_mut()) else {
+            return Err(Error::Unusable);
+        };
+        let mut buf = vec![0u8; block];
+        let mut moved = 0u64;
+        while max.is_none_or(|max| moved < max) {
+            let n = match file.read(&mut buf).await {
+                Ok(0) => return Ok((moved, true)),
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(Error::io(Phase::Local)(e)),
+            };
+            match timeout(idle, stream.write_all(buf.get(..n).unwrap_or_default())).await {
+                Err(_) => return Err(crate::proto::engine::ops::timed_out(Phase::Data)),
+                Ok(Err(e)) => return Err(Error::io(Phase::Data)(e)),
+                Ok(Ok(())) => {}
             }
-        };
-        writer.write_data(buf.get(..n).unwrap_or_default()).await?;
-        pace(run, n).await;
-        if let Some(p) = progress.as_mut() {
-            p(base + writer.bytes_written());
+            moved += n as u64;
+            offset += n as u64;
+            if let Some(progress) = self.progress.as_mut() {
+                progress(offset);
+            }
         }
+        Ok((moved, false))
     }
-    let sent = writer.bytes_written();
-    writer.finish().await?;
-    Ok(sent)
 }
 
-/// Compares sizes, then a content hash if the server offers one and the
-/// options ask for it.
-async fn verify(
-    client: &mut AsyncClient,
-    remote: &Arg,
-    file: &mut File,
-    local_len: u64,
-    remote_size: Option<u64>,
-    options: &TransferOptions,
-) -> Result<Verified> {
-    let mut verified = Verified {
-        size: check_size(remote_size, local_len)?,
-        hash: None,
+/// Ends an upload's data connection: flush and close (TLS close_notify),
+/// then read until the server closes, each step within `idle`.
+pub(crate) async fn finish_upload(data: Option<Stream>, idle: Duration) -> Result<()> {
+    let Some(mut stream) = data else {
+        return Err(Error::Unusable);
     };
-    if options.verify == Verify::Auto
-        && let Some((command, remote_digest)) =
-            optional(client.remote_hash(remote.as_bytes()).await)?.flatten()
-    {
-        let algorithm = command.algorithm();
-        let local_digest = hash_file(file, algorithm).await?;
-        check_hash(algorithm, &remote_digest, &local_digest)?;
-        verified.hash = Some(algorithm);
+    let shutdown = match timeout(idle, stream.close_write()).await {
+        Ok(result) => result,
+        Err(_) => Err(io::Error::new(
+            io::ErrorKind::TimedOut,
+            "idle timeout expired",
+        )),
+    };
+    if shutdown.is_ok() {
+        let _ = timeout(idle, stream.drain_until_closed()).await;
     }
-    Ok(verified)
-}
-
-async fn hash_file(file: &mut File, algorithm: HashAlgorithm) -> Result<Vec<u8>> {
-    let local = |e| Error::io(Phase::Local)(e);
-    let mut hasher = Hasher::new(algorithm);
-    file.seek(SeekFrom::Start(0)).await.map_err(local)?;
-    let mut buf = vec![0u8; 256 * 1024];
-    loop {
-        let n = match file.read(&mut buf).await {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(local(e)),
-        };
-        hasher.update(buf.get(..n).unwrap_or_default());
+    drop(stream);
+    match shutdown {
+        Err(e) if e.kind() != io::ErrorKind::NotConnected => Err(Error::io(Phase::Data)(e)),
+        _ => Ok(()),
     }
-    Ok(hasher.finish())
-}
-
-/// Makes the temporary upload visible under its final name, replacing a
-/// file already there if the server will not rename over it.
-async fn finish_temp_name(client: &mut AsyncClient, temp: &Arg, final_name: &Arg) -> Result<()> {
-    match client.rename(temp.as_bytes(), final_name.as_bytes()).await {
-        Err(e) if rename_over_refused(&e) => {
-            client.delete(final_name.as_bytes()).await?;
-            client
-                .rename(temp.as_bytes(), final_name.as_bytes())
-                .await?;
-            Ok(())
-        }
-        other => other.map(drop),
-    }
-}
-
-/// Reads `len` bytes of `file` from `offset`.
-async fn read_range(file: &mut File, offset: u64, len: u64) -> Result<Vec<u8>> {
-    let mut buf = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
-    file.seek(SeekFrom::Start(offset))
-        .await
-        .map_err(Error::io(Phase::Local))?;
-    (&mut *file)
-        .take(len)
-        .read_to_end(&mut buf)
-        .await
-        .map_err(Error::io(Phase::Local))?;
-    if buf.len() as u64 != len {
-        return Err(Error::io(Phase::Local)(io::Error::new(
-            io::ErrorKind::UnexpectedEof,
-            "the local file is shorter than expected",
-        )));
-    }
-    Ok(buf)
-}
-
-/// Size and modification time of a local file.
-async fn local_stat(file: &File) -> Result<(u64, SystemTime)> {
-    let meta = file.metadata().await.map_err(Error::io(Phase::Local))?;
-    let modified = meta.modified().map_err(Error::io(Phase::Local))?;
-    Ok((meta.len(), modified))
 }

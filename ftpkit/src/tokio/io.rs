@@ -216,16 +216,53 @@ impl Io {
                 })
                 .await
             }
-            // The plans of `download` and `upload` run on this driver's
-            // own files module for now; nothing asks these here.
-            Action::ReadData { .. }
-            | Action::Pump { .. }
-            | Action::FinishUpload { .. }
-            | Action::Progress(_)
-            | Action::Local(_)
-            | Action::Sleep { .. } => Event::Failed(Error::Unusable),
+            Action::ReadData { deadline } => {
+                let read = within(deadline, async {
+                    let stream = self.data.as_mut().ok_or(Error::Unusable)?;
+                    let mut buf = vec![0u8; 64 * 1024];
+                    loop {
+                        match stream.read(&mut buf).await {
+                            Ok(0) => return Ok(Event::Eof),
+                            Ok(n) => {
+                                buf.truncate(n);
+                                return Ok(Event::Bytes(buf));
+                            }
+                            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                            Err(e)
+                                if e.kind() == std::io::ErrorKind::UnexpectedEof
+                                    && stream.is_tls() =>
+                            {
+                                tracing::warn!(target: "ftpkit::tls", "data connection closed without TLS close_notify");
+                                return Ok(Event::Eof);
+                            }
+                            Err(e) => return Err(Error::io(Phase::Data)(e)),
+                        }
+                    }
+                })
+                .await;
+                if matches!(read, Event::Eof) {
+                    self.data = None;
+                }
+                read
+            }
+            Action::FinishUpload { deadline } => {
+                let idle = deadline
+                    .saturating_duration_since(Instant::now())
+                    .max(Duration::from_millis(1));
+                match super::files::finish_upload(self.data.take(), idle).await {
+                    Ok(()) => Event::Done,
+                    Err(e) => Event::Failed(e),
+                }
+            }
+            Action::Sleep { until } => {
+                tokio::time::sleep_until(until.into()).await;
+                Event::Done
+            }
             // Nobody here asked for the size.
             Action::RemoteSize(_) => Event::Done,
+            Action::Pump { .. } | Action::Progress(_) | Action::Local(_) => {
+                Event::Failed(Error::Unusable)
+            }
             Action::CloseData { reset } => {
                 if let Some(data) = self.data.take()
                     && reset

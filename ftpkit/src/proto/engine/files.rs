@@ -328,7 +328,7 @@ async fn receive(
                 block,
                 idle: core.config.timeout,
             };
-            match core.perform(pump).await {
+            match data_step(core, pump, false).await {
                 Event::Pumped { bytes, eof } => {
                     received += bytes;
                     run.report.transferred += bytes;
@@ -347,7 +347,7 @@ async fn receive(
             continue;
         }
         let deadline = core.idle_deadline();
-        match core.perform(Action::ReadData { deadline }).await {
+        match data_step(core, Action::ReadData { deadline }, false).await {
             Event::Bytes(chunk) => {
                 let n = chunk.len() as u64;
                 let Ok(fresh) = overlap.feed(&chunk) else {
@@ -377,6 +377,19 @@ async fn receive(
     let reply = ops::final_reply(core).await?;
     rules::finish_download(&command, reply, expected, received)?;
     Ok(())
+}
+
+/// Performs a data action with the transfer marked as left to abort: if
+/// the operation is dropped meanwhile (a dropped tokio future), the next
+/// one aborts the transfer and the client stays usable, as with a dropped
+/// reader or writer.
+async fn data_step(core: &mut Core, action: Action, reset: bool) -> Event {
+    core.pending = Some(super::Pending::Abort { reset });
+    core.in_flight = false;
+    let event = core.perform(action).await;
+    core.pending = None;
+    core.in_flight = true;
+    event
 }
 
 /// The error of a data action that did not complete.
@@ -587,7 +600,7 @@ async fn send(
             block,
             idle: core.config.timeout,
         };
-        match core.perform(pump).await {
+        match data_step(core, pump, true).await {
             Event::Pumped { bytes, eof } => {
                 sent += bytes;
                 if paced {
