@@ -56,7 +56,7 @@ fn kind_of(e: &Error) -> &'static str {
         Error::InvalidInput(_) => "invalid",
         Error::Io { .. } if e.is_timeout() => "timeout",
         Error::Io { .. } => "io",
-        Error::Tls { .. } => "tls",
+        Error::Tls { .. } | Error::Certificate { .. } => "tls",
         Error::ConnectionClosed(_) => "eof",
         Error::Incomplete { .. } => "incomplete",
         Error::Verification(_) => "verify",
@@ -173,7 +173,13 @@ fn settings(
         ..ReplyLimits::default()
     });
     if tls != "none" {
-        let mut builder = TlsConfig::builder();
+        // TLS 1.2 at most: ftplib's streaming calls (transfercmd, storbinary)
+        // open many data connections, and servers that require TLS session
+        // reuse run out of TLS 1.3 tickets for them (vsftpd's
+        // require_ssl_reuse answers 522 after a 150), which no retry can
+        // hide from a stream already handed to the caller. A TLS 1.2
+        // session serves every data connection.
+        let mut builder = TlsConfig::builder().max_version(ftpkit::TlsVersion::Tls12);
         for der in ca_der {
             builder = builder.add_ca_der(der);
         }

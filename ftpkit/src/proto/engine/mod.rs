@@ -70,6 +70,7 @@ pub(crate) enum Pending {
     Abort { reset: bool },
     /// The data connection is closed but the final reply was not read:
     /// read and discard it.
+    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
     FinalReply,
 }
 

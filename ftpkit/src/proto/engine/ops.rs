@@ -551,6 +551,25 @@ pub(crate) async fn remote_hash(
 /// the size the 1xx announced; the driver holds the data connection. The
 /// connection stays in flight until the transfer's final reply is read.
 pub(crate) async fn open_data(core: &mut Core, request: DataRequest) -> Result<Option<u64>> {
+    match open_data_once(core, request.clone()).await {
+        // A server that refuses a data connection's TLS 1.3 session (too
+        // few session tickets: vsftpd with require_ssl_reuse, proftpd):
+        // the same request again over TLS 1.2, once, and TLS 1.2 from then
+        // on. One rule for streaming calls and file plans alike.
+        Err(e) if core.fall_back_to_tls12(&e) => {
+            // The control connection still works: learn the directory to
+            // return to, if a CWD left it unknown.
+            if !core.is_unusable() {
+                remember_cwd(core).await?;
+            }
+            super::files::reconnect(core).await?;
+            open_data_once(core, request).await
+        }
+        other => other,
+    }
+}
+
+async fn open_data_once(core: &mut Core, request: DataRequest) -> Result<Option<u64>> {
     settle(core).await?;
     ensure_protection(core).await?;
     let tls = match core.protection {
