@@ -65,6 +65,19 @@ fn kind_of(e: &Error) -> &'static str {
     }
 }
 
+/// A Python progress callback as the library's: called with the GIL held,
+/// with the offset reached; an exception it raises is printed, not
+/// propagated (the transfer goes on), as for a callback in a thread.
+fn progress_callback(cb: PyObject) -> impl FnMut(u64) {
+    move |n| {
+        Python::with_gil(|py| {
+            if let Err(e) = cb.call1(py, (n,)) {
+                e.print(py);
+            }
+        })
+    }
+}
+
 /// Turns an ftpkit error into a `NativeError(kind, message, code, lines)`.
 fn to_py(e: Error) -> PyErr {
     Python::with_gil(|py| {
@@ -724,13 +737,7 @@ impl Conn {
                     .retries(retries)
                     .preserve_mtime(preserve_mtime);
                 if let Some(cb) = progress {
-                    job = job.progress(move |n| {
-                        Python::with_gil(|py| {
-                            if let Err(e) = cb.call1(py, (n,)) {
-                                e.print(py);
-                            }
-                        })
-                    });
+                    job = job.progress(progress_callback(cb));
                 }
                 job.run()
             })
@@ -764,13 +771,7 @@ impl Conn {
                     .retries(retries)
                     .temp_name(temp_name);
                 if let Some(cb) = progress {
-                    job = job.progress(move |n| {
-                        Python::with_gil(|py| {
-                            if let Err(e) = cb.call1(py, (n,)) {
-                                e.print(py);
-                            }
-                        })
-                    });
+                    job = job.progress(progress_callback(cb));
                 }
                 job.run()
             })
