@@ -335,6 +335,9 @@ pub struct Global {
     /// Do not read a netrc file.
     #[arg(long = "no-netrc", global = true, conflicts_with = "netrc_file")]
     pub no_netrc: bool,
+    /// NAT, firewalls and time zones.
+    #[command(flatten)]
+    pub reach: crate::reach::ReachArgs,
 }
 
 /// Options of the commands that move files (`get`, `put`, `mirror`,

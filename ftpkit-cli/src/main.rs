@@ -10,6 +10,7 @@ mod netrc;
 mod output;
 mod plan;
 mod progress;
+mod reach;
 
 use std::process::ExitCode;
 

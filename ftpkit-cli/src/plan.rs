@@ -58,6 +58,8 @@ pub struct Settings {
     pub json_summary: bool,
     /// Retries, verification and rate for the library's transfers.
     pub transfer: TransferOptions,
+    /// NAT, firewall and time zone options.
+    pub reach: crate::reach::ReachArgs,
 }
 
 impl Settings {
@@ -99,6 +101,7 @@ impl Settings {
             sendfile: t.sendfile,
             json_summary: t.json_summary,
             transfer: options,
+            reach: global.reach.clone(),
         })
     }
 }
@@ -192,6 +195,7 @@ pub fn config(global: &Settings, target: &Target) -> Result<Config, Failure> {
         } else {
             DataMode::Passive
         });
+    config = global.reach.apply(config);
     if let Some(mode) = target.tls {
         config = config.tls(mode, Some(tls_config(global)?));
         if global.no_prot_p {

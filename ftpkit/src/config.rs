@@ -1,6 +1,6 @@
 //! Connection settings, with their defaults and the reasons for them.
 
-use std::{net::IpAddr, time::Duration};
+use std::{net::IpAddr, ops::RangeInclusive, time::Duration};
 
 use crate::{
     proto::{DataMode, Protection, ReplyLimits},
@@ -62,6 +62,91 @@ pub struct Config {
     /// Protection of data connections under TLS: `Private` (`PROT P`, the
     /// default: data encrypted too) or `Clear` (`PROT C`).
     pub data_protection: Protection,
+
+    // ----- reaching servers behind NAT, firewalls and in other time zones
+    /// Active mode: the local ports a data listener may use, for a
+    /// firewall that opens only these (FileZilla's "limit local ports").
+    /// Ports in use are skipped; when every one is taken the transfer
+    /// fails. Default: none, the system chooses.
+    pub active_ports: Option<RangeInclusive<u16>>,
+    /// Active mode: the address to advertise in `PORT`/`EPRT` instead of
+    /// the control connection's local address, for a client behind NAT
+    /// (its public address, with the port range forwarded to it).
+    /// Default: none, the local address.
+    pub active_address: Option<IpAddr>,
+    /// How the times of `LIST` lines are read (they are the server's local
+    /// time); `MLSD`, `MLST` and `MDTM` times are UTC by RFC 3659 and never
+    /// shifted. Default: UTC.
+    pub list_time_offset: ListTimeOffset,
+}
+
+/// The time zone of a server's `LIST` times; see
+/// [`Config::list_time_offset`].
+///
+/// ```
+/// use ftpkit::{Config, ListTimeOffset};
+/// let config = Config::default().list_time_offset(ListTimeOffset::Fixed(2 * 3600));
+/// assert_eq!(config.list_time_offset, ListTimeOffset::Fixed(7200));
+/// assert_eq!("-05:30".parse(), Ok(ListTimeOffset::Fixed(-19_800)));
+/// assert_eq!("auto".parse(), Ok(ListTimeOffset::Auto));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ListTimeOffset {
+    /// The server's clock is this many seconds ahead of UTC (east of
+    /// Greenwich): `3600` for UTC+01:00. `Fixed(0)` is the default.
+    Fixed(i32),
+    /// Learned once per connection, as FileZilla does: the time a `LIST`
+    /// shows for one file is compared with its `MDTM` (UTC), and the
+    /// difference, rounded to a quarter of an hour, applies to every `LIST`
+    /// time from then on. Until a listing shows a file with a time of day
+    /// and `MDTM` answers for it, `LIST` times are read as UTC.
+    Auto,
+}
+
+impl Default for ListTimeOffset {
+    fn default() -> ListTimeOffset {
+        ListTimeOffset::Fixed(0)
+    }
+}
+
+impl std::str::FromStr for ListTimeOffset {
+    type Err = String;
+
+    /// `auto`, `UTC`/`Z`, or an offset: `+02:00`, `-0530`, `+3`, `-11`.
+    fn from_str(text: &str) -> Result<ListTimeOffset, String> {
+        let text = text.trim();
+        if text.eq_ignore_ascii_case("auto") {
+            return Ok(ListTimeOffset::Auto);
+        }
+        if text.eq_ignore_ascii_case("utc") || text.eq_ignore_ascii_case("z") {
+            return Ok(ListTimeOffset::Fixed(0));
+        }
+        let bad = || format!("{text:?} is not a time offset: use auto, UTC, +02:00 or -0530");
+        let (sign, rest) = match text.as_bytes().first() {
+            Some(b'+') => (1, text.get(1..).unwrap_or_default()),
+            Some(b'-') => (-1, text.get(1..).unwrap_or_default()),
+            _ => return Err(bad()),
+        };
+        let (hours, minutes) = match rest.split_once(':') {
+            Some((h, m)) => (h, m),
+            None if rest.len() == 4 => (
+                rest.get(..2).unwrap_or_default(),
+                rest.get(2..).unwrap_or_default(),
+            ),
+            None => (rest, "0"),
+        };
+        let digits =
+            |s: &str| !s.is_empty() && s.len() <= 2 && s.bytes().all(|b| b.is_ascii_digit());
+        if !digits(hours) || !digits(minutes) {
+            return Err(bad());
+        }
+        let hours: i32 = hours.parse().map_err(|_| bad())?;
+        let minutes: i32 = minutes.parse().map_err(|_| bad())?;
+        if hours > 14 || minutes > 59 {
+            return Err(bad());
+        }
+        Ok(ListTimeOffset::Fixed(sign * (hours * 3600 + minutes * 60)))
+    }
 }
 
 impl Default for Config {
@@ -80,6 +165,9 @@ impl Default for Config {
             tls_mode: None,
             tls: None,
             data_protection: Protection::Private,
+            active_ports: None,
+            active_address: None,
+            list_time_offset: ListTimeOffset::Fixed(0),
         }
     }
 }
@@ -151,6 +239,24 @@ impl Config {
     /// Sets [`Config::data_protection`].
     pub fn data_protection(mut self, protection: Protection) -> Self {
         self.data_protection = protection;
+        self
+    }
+
+    /// Sets [`Config::active_ports`] (a range such as `50000..=50100`).
+    pub fn active_ports(mut self, ports: RangeInclusive<u16>) -> Self {
+        self.active_ports = Some(ports);
+        self
+    }
+
+    /// Sets [`Config::active_address`].
+    pub fn active_address(mut self, addr: IpAddr) -> Self {
+        self.active_address = Some(addr);
+        self
+    }
+
+    /// Sets [`Config::list_time_offset`].
+    pub fn list_time_offset(mut self, offset: ListTimeOffset) -> Self {
+        self.list_time_offset = offset;
         self
     }
 }

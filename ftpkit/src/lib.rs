@@ -55,7 +55,7 @@ pub use self::tokio::{AsyncClient, AsyncDataReader, AsyncDataWriter, AsyncEntrie
 pub use blocking::{
     Client, DataReader, DataWriter, Entries, FileDownload, FileUpload, Retrieve, Store,
 };
-pub use config::Config;
+pub use config::{Config, ListTimeOffset};
 pub use error::{Error, InvalidInput, Phase, ProtocolError, Result};
 pub use list::{Entry, EntryKind, MlsdEntry, TimePrecision};
 pub use name::Name;

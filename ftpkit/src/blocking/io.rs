@@ -134,14 +134,14 @@ impl Io {
                     .and_then(|tcp| wrap(tcp, idle, tls))
                     .map(|stream| self.data = Some(stream)),
             ),
-            Action::Listen => {
+            Action::Listen { port } => {
                 let bound = self
                     .control
                     .as_ref()
                     .ok_or(Error::Unusable)
                     .and_then(|s| s.tcp().local_addr().map_err(Error::io(Phase::DataAccept)))
                     .and_then(|local| {
-                        TcpListener::bind(SocketAddr::new(local.ip(), 0))
+                        TcpListener::bind(SocketAddr::new(local.ip(), port))
                             .map_err(Error::io(Phase::DataAccept))
                     })
                     .and_then(|l| {

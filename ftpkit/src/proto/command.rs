@@ -198,6 +198,9 @@ pub enum Command {
     /// `MFMT YYYYMMDDHHMMSS path`: set a file's modification time
     /// (draft-somers-ftp-mfxx).
     Mfmt(crate::proto::hash::Timeval, Arg),
+    /// `PRET command`: announces the transfer command before `EPSV`/`PASV`,
+    /// for distributed servers (drftpd) that pick the data node by it.
+    Pret(Arg),
     /// A raw command line as given by the caller (ftplib's `sendcmd`).
     /// Shown redacted when it is `PASS` or `ACCT`.
     Raw(Arg),
@@ -250,6 +253,7 @@ impl Command {
             Command::Ccc => "CCC",
             Command::Checksum(command, _) => command.verb(),
             Command::Mfmt(..) => "MFMT",
+            Command::Pret(_) => "PRET",
             Command::Raw(line) => {
                 let bytes = line.as_bytes();
                 let end = bytes.iter().position(|&b| b == b' ').unwrap_or(bytes.len());
@@ -286,6 +290,7 @@ impl Command {
             | Command::Stor(a)
             | Command::Appe(a)
             | Command::Site(a)
+            | Command::Pret(a)
             | Command::Opts(a) => with(out, self.verb(), a.as_bytes()),
             Command::Pass(s) | Command::Acct(s) => with(out, self.verb(), s.expose()),
             Command::List(a) | Command::Nlst(a) | Command::Mlsd(a) | Command::Mlst(a) => {
@@ -318,6 +323,14 @@ impl Command {
             | Command::Ccc => out.extend_from_slice(self.verb().as_bytes()),
         }
         out.extend_from_slice(b"\r\n");
+    }
+
+    /// `PRET` for this transfer command: its command line as the argument.
+    pub fn pret(transfer: &Command) -> Result<Command, InvalidInput> {
+        let mut line = Vec::new();
+        transfer.encode(&mut line);
+        line.truncate(line.len().saturating_sub(2));
+        Arg::new("command", line).map(Command::Pret)
     }
 
     /// Whether the command carries a secret that must not be logged.

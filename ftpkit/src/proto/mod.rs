@@ -13,13 +13,15 @@
 //! - [`resume`]: retries, resume points, change detection and verification
 //!   for `download` and `upload`;
 //! - [`rules`]: the decisions of single commands (greeting, login
-//!   defaults, `CDUP` fallback, listing choice, size checks, addresses).
+//!   defaults, `CDUP` fallback, listing choice, size checks, addresses);
+//! - [`reach`]: active-mode ports and advertised address, `LIST` time zones.
 
 pub mod command;
 pub(crate) mod engine;
 pub mod hash;
 pub mod lines;
 pub mod parse;
+pub mod reach;
 pub mod reply;
 pub mod resume;
 pub mod rules;

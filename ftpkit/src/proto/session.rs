@@ -253,6 +253,7 @@ pub enum DataStep {
 enum SetupState {
     Start,
     TypeSent,
+    PretSent,
     EpsvSent,
     PasvSent,
     WaitConnect,
@@ -266,6 +267,9 @@ enum SetupState {
 /// Sets up one data transfer: `TYPE`, `EPSV`/`PASV` or `EPRT`/`PORT`,
 /// `REST`, then the transfer command (ftplib's `ntransfercmd`).
 ///
+/// In passive mode, when the server's FEAT lists `PRET`, the transfer
+/// command is announced first (`PRET RETR name`).
+///
 /// In passive mode the 227 address is ignored unless the session trusts it:
 /// the client connects to the control connection's peer (CVE-2021-4189).
 /// EPSV is tried first unless FEAT showed the server lacks it; a 5xx to
@@ -276,6 +280,7 @@ pub struct DataSetup {
     state: SetupState,
     last_sent: Option<Command>,
     skipped_completion: bool,
+    pret_sent: bool,
 }
 
 impl DataSetup {
@@ -286,6 +291,7 @@ impl DataSetup {
             state: SetupState::Start,
             last_sent: None,
             skipped_completion: false,
+            pret_sent: false,
         }
     }
 
@@ -310,6 +316,15 @@ impl DataSetup {
     }
 
     fn open(&mut self, session: &mut Session) -> Result<DataStep, Error> {
+        let pret = session.features().is_some_and(|f| f.supports("PRET"));
+        if session.mode == DataMode::Passive && pret && !self.pret_sent {
+            // Distributed servers (drftpd) choose the data node by the
+            // transfer announced here, and refuse EPSV/PASV without it.
+            self.pret_sent = true;
+            self.state = SetupState::PretSent;
+            let command = Command::pret(&self.request.command)?;
+            return Ok(self.send(command));
+        }
         match session.mode {
             DataMode::Active => {
                 self.state = SetupState::WaitListen;
@@ -346,6 +361,10 @@ impl DataSetup {
             SetupState::TypeSent => {
                 expect(&sent, reply, Expect::Completion)?;
                 session.type_set(self.request.transfer_type);
+                self.open(session)
+            }
+            SetupState::PretSent => {
+                expect(&sent, reply, Expect::Completion)?;
                 self.open(session)
             }
             SetupState::EpsvSent => {

@@ -164,14 +164,14 @@ impl Io {
                 })
                 .await
             }
-            Action::Listen => {
+            Action::Listen { port } => {
                 let bound = async {
                     let local = self
                         .control()?
                         .tcp()
                         .and_then(|tcp| tcp.local_addr())
                         .map_err(Error::io(Phase::DataAccept))?;
-                    let listener = TcpListener::bind(SocketAddr::new(local.ip(), 0))
+                    let listener = TcpListener::bind(SocketAddr::new(local.ip(), port))
                         .await
                         .map_err(Error::io(Phase::DataAccept))?;
                     let addr = listener

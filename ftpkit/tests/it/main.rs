@@ -29,6 +29,7 @@ mod interop;
 mod load;
 mod pool;
 mod properties;
+mod reach;
 mod resume;
 mod scenarios;
 mod tls;

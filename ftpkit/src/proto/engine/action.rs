@@ -79,8 +79,8 @@ pub(crate) enum Action {
         tls: Option<TlsParams>,
     },
     /// Listen for an active data connection on the control connection's
-    /// local IP address, any port. Report [`Event::Listening`].
-    Listen,
+    /// local IP address and this port (0: any). Report [`Event::Listening`].
+    Listen { port: u16 },
     /// Accept the data connection on the listener, from `from` only, with
     /// `idle` as its socket timeout, starting TLS if asked.
     /// Report [`Event::Done`].

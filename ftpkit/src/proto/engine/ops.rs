@@ -13,7 +13,7 @@ use crate::{
         Abort, AbortStep, Arg, Command, DataRequest, DataSetup, DataStep, Expect, Features,
         Protection, Reply, ReplyCode, Secret, Session, Step, TransferType, expect,
         hash::HashCommand,
-        parse,
+        parse, reach,
         rules::{self, Greeting, Replay},
     },
     tls::TlsMode,
@@ -570,6 +570,44 @@ pub(crate) async fn open_data(core: &mut Core, request: DataRequest) -> Result<O
 }
 
 async fn open_data_once(core: &mut Core, request: DataRequest) -> Result<Option<u64>> {
+    let first = setup_data(core, request.clone()).await;
+    // A refused EPSV/PASV before FEAT was read: a server that needs PRET
+    // (drftpd) says so in FEAT; ask, and set up once more with it.
+    if let Err(e) = &first
+        && reach::may_need_pret(e)
+        && core.session.features().is_none()
+        && !core.is_unusable()
+    {
+        features(core).await?;
+        if core.session.features().is_some_and(|f| f.supports("PRET")) {
+            return setup_data(core, request).await;
+        }
+    }
+    first
+}
+
+/// Binds the active-mode listener: on any port, or on the first free port
+/// of [`Config::active_ports`](crate::Config::active_ports), from a
+/// varying start.
+async fn listen(core: &mut Core) -> Result<std::net::SocketAddr> {
+    let range = core.config.active_ports.clone();
+    let mut last = None;
+    for port in reach::listen_ports(range.clone(), reach::port_seed()) {
+        match core.perform(Action::Listen { port }).await {
+            Event::Listening(addr) => return Ok(addr),
+            Event::Failed(e) if range.is_some() && reach::port_taken(&e) => last = Some(e),
+            Event::Failed(e) => return Err(e),
+            other => return Err(unexpected(&other)),
+        }
+    }
+    Err(last.unwrap_or_else(|| {
+        Error::InvalidInput(InvalidInput::Address(
+            "the active-mode port range is empty".into(),
+        ))
+    }))
+}
+
+async fn setup_data(core: &mut Core, request: DataRequest) -> Result<Option<u64>> {
     settle(core).await?;
     ensure_protection(core).await?;
     let tls = match core.protection {
@@ -601,15 +639,12 @@ async fn open_data_once(core: &mut Core, request: DataRequest) -> Result<Option<
                 done(core.perform(action).await, Phase::DataConnect)?;
                 setup.connected()
             }
-            DataStep::Listen => match core.perform(Action::Listen).await {
-                Event::Listening(addr) => {
-                    tracing::debug!(target: "ftpkit::data", %addr, "listening");
-                    listening = true;
-                    setup.listening(addr)
-                }
-                Event::Failed(e) => return Err(e),
-                other => return Err(unexpected(&other)),
-            },
+            DataStep::Listen => {
+                let addr = listen(core).await?;
+                tracing::debug!(target: "ftpkit::data", %addr, "listening");
+                listening = true;
+                setup.listening(reach::advertised(addr, core.config.active_address))
+            }
             DataStep::Ready { announced_size, .. } => {
                 // The server holds a transfer open from here on.
                 core.in_flight = true;
