@@ -290,6 +290,30 @@ macro_rules! client_api {
                 self.core.session.features().ok_or($crate::Error::Unusable)
             }
 
+            /// Learns the time zone of the server's `LIST` times from `dir`
+            /// (empty: the working directory), as FileZilla does: one `LIST`,
+            /// then `MDTM` of the first file it shows with a time of day; the
+            /// difference, rounded to a quarter of an hour, applies to every
+            /// `LIST` time of this client from then on. Called by the listing
+            /// methods under [`ListTimeOffset::Auto`](crate::ListTimeOffset::Auto)
+            /// until it succeeds. `None` when no file qualifies or `MDTM` is
+            /// refused.
+            pub $($async)? fn learn_list_time_offset(&mut self, dir: impl AsRef<[u8]>) -> $crate::Result<Option<i32>> {
+                let dir = $crate::proto::rules::optional_path(dir.as_ref())?;
+                let now = std::time::SystemTime::now();
+                let op = self.core.op(|core| ops::learn_list_offset(core, dir, now));
+                $drive(&mut self.io, op) $($aw)*
+            }
+
+            /// The offset, in seconds ahead of UTC, that `LIST` times are read
+            /// with: [`Config::list_time_offset`](crate::Config::list_time_offset)'s
+            /// fixed one, or the one learned (`None` while
+            /// [`ListTimeOffset::Auto`](crate::ListTimeOffset::Auto) has not
+            /// learned it yet).
+            pub fn list_time_offset(&self) -> Option<i32> {
+                (!self.core.wants_offset_probe()).then(|| self.core.list_offset())
+            }
+
             /// Sends `ABOR` when no transfer is running through this client
             /// and accepts 225, 226 or 426. Transfers in progress are
             /// aborted with their reader's or writer's `abort`, which also

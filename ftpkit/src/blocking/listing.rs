@@ -23,6 +23,7 @@ pub struct Entries<'c> {
     buf: Vec<u8>,
     format: ListingFormat,
     now: SystemTime,
+    offset: i32,
     ended: bool,
     failed: bool,
 }
@@ -41,10 +42,10 @@ impl Iterator for Entries<'_> {
         if self.failed {
             return None;
         }
-        let (format, now) = (self.format, self.now);
+        let (format, now, offset) = (self.format, self.now, self.offset);
         loop {
             match self.splitter.next_line() {
-                Ok(Some(line)) => match format.parse(line, now) {
+                Ok(Some(line)) => match format.parse_with_offset(line, now, offset) {
                     Some(entry) => return Some(Ok(entry)),
                     None => continue,
                 },
@@ -56,7 +57,9 @@ impl Iterator for Entries<'_> {
                 }
             }
             if self.ended {
-                return format.parse(self.splitter.finish()?, now).map(Ok);
+                return format
+                    .parse_with_offset(self.splitter.finish()?, now, offset)
+                    .map(Ok);
             }
             match self.reader.read_data(&mut self.buf) {
                 Ok(0) => self.ended = true,
@@ -88,6 +91,9 @@ impl Client {
     pub fn list_entries(&mut self, path: impl AsRef<[u8]>) -> Result<Entries<'_>> {
         let arg = rules::optional_path(path.as_ref())?;
         let (format, command) = rules::listing_command(self.features()?, arg);
+        if format == ListingFormat::List && self.core.wants_offset_probe() {
+            self.learn_list_time_offset(path.as_ref())?;
+        }
         self.entries_from(command, format)
     }
 
@@ -114,11 +120,15 @@ impl Client {
     /// (useful when a server's MLSD is broken).
     pub fn list_entries_from_list(&mut self, path: impl AsRef<[u8]>) -> Result<Entries<'_>> {
         let arg = rules::optional_path(path.as_ref())?;
+        if self.core.wants_offset_probe() {
+            self.learn_list_time_offset(path.as_ref())?;
+        }
         self.entries_from(Command::List(arg), ListingFormat::List)
     }
 
     fn entries_from(&mut self, command: Command, format: ListingFormat) -> Result<Entries<'_>> {
         let max_line = self.core.config.max_data_line;
+        let offset = self.core.list_offset();
         let reader = self.open_reader(command, TransferType::Ascii, None)?;
         Ok(Entries {
             reader,
@@ -126,6 +136,7 @@ impl Client {
             buf: vec![0u8; 64 * 1024],
             format,
             now: SystemTime::now(),
+            offset,
             ended: false,
             failed: false,
         })

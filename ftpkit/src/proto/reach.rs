@@ -9,7 +9,7 @@ use std::{
     time::{Duration, SystemTime},
 };
 
-use super::rules::ListingFormat;
+use super::{Arg, rules::ListingFormat};
 use crate::{
     error::Error,
     list::{Entry, TimePrecision},
@@ -132,6 +132,34 @@ impl ListingFormat {
         shift_entry(&mut entry, offset);
         Some(entry)
     }
+}
+
+/// Most bytes of a listing kept to learn the time offset from: the probe
+/// needs one line.
+pub const PROBE_LISTING_MAX: usize = 1 << 20;
+
+/// The entries of a `LIST` (read as UTC), for [`offset_probe`].
+pub fn parse_probe_listing(data: &[u8], now: SystemTime) -> Vec<Entry> {
+    data.split(|&b| b == b'\n')
+        .filter_map(|line| ListingFormat::List.parse(line, now))
+        .collect()
+}
+
+/// The path to ask `MDTM` of for `probe`, listed in `dir`: the name alone
+/// in the working directory, else `dir/name`. `None` for a name that
+/// cannot be sent back.
+pub fn probe_path(dir: Option<&Arg>, probe: &Entry) -> Option<Arg> {
+    let name = probe.name.as_bytes();
+    let path = match dir.map(Arg::as_bytes) {
+        Some(dir) if dir != b"." && !name.starts_with(b"/") => {
+            let mut path = dir.strip_suffix(b"/").unwrap_or(dir).to_vec();
+            path.push(b'/');
+            path.extend_from_slice(name);
+            path
+        }
+        _ => name.to_vec(),
+    };
+    Arg::path(path).ok()
 }
 
 /// The file of a `LIST` whose `MDTM` can teach the server's time zone: the

@@ -32,6 +32,7 @@ pub struct AsyncEntries<'c> {
     buf: Vec<u8>,
     format: ListingFormat,
     now: SystemTime,
+    offset: i32,
     ended: bool,
     failed: bool,
 }
@@ -65,10 +66,10 @@ impl Stream for AsyncEntries<'_> {
         if this.failed {
             return Poll::Ready(None);
         }
-        let (format, now) = (this.format, this.now);
+        let (format, now, offset) = (this.format, this.now, this.offset);
         loop {
             match this.splitter.next_line() {
-                Ok(Some(line)) => match format.parse(line, now) {
+                Ok(Some(line)) => match format.parse_with_offset(line, now, offset) {
                     Some(entry) => return Poll::Ready(Some(Ok(entry))),
                     None => continue,
                 },
@@ -83,7 +84,7 @@ impl Stream for AsyncEntries<'_> {
                 return Poll::Ready(
                     this.splitter
                         .finish()
-                        .and_then(|l| format.parse(l, now))
+                        .and_then(|l| format.parse_with_offset(l, now, offset))
                         .map(Ok),
                 );
             }
@@ -117,6 +118,9 @@ impl AsyncClient {
     pub async fn list_entries(&mut self, path: impl AsRef<[u8]>) -> Result<AsyncEntries<'_>> {
         let arg = rules::optional_path(path.as_ref())?;
         let (format, command) = rules::listing_command(self.features().await?, arg);
+        if format == ListingFormat::List && self.core.wants_offset_probe() {
+            self.learn_list_time_offset(path.as_ref()).await?;
+        }
         self.entries_from(command, format).await
     }
 
@@ -141,6 +145,9 @@ impl AsyncClient {
         path: impl AsRef<[u8]>,
     ) -> Result<AsyncEntries<'_>> {
         let arg = rules::optional_path(path.as_ref())?;
+        if self.core.wants_offset_probe() {
+            self.learn_list_time_offset(path.as_ref()).await?;
+        }
         self.entries_from(Command::List(arg), ListingFormat::List)
             .await
     }
@@ -151,6 +158,7 @@ impl AsyncClient {
         format: ListingFormat,
     ) -> Result<AsyncEntries<'_>> {
         let max_line = self.core.config.max_data_line;
+        let offset = self.core.list_offset();
         let reader = self.open_reader(command, TransferType::Ascii, None).await?;
         Ok(AsyncEntries {
             reader,
@@ -158,6 +166,7 @@ impl AsyncClient {
             buf: vec![0u8; 64 * 1024],
             format,
             now: SystemTime::now(),
+            offset,
             ended: false,
             failed: false,
         })

@@ -4,7 +4,7 @@
 
 use std::{net::TcpListener, time::Duration};
 
-use ftpkit::{Client, Config, DataMode, Error};
+use ftpkit::{Client, Config, DataMode, Error, ListTimeOffset, proto::parse_timeval};
 use ftpkit_testkit::{FakeServer, Script};
 
 fn quick() -> Config {
@@ -188,6 +188,144 @@ fn a_refused_passive_mode_without_pret_stays_an_error() {
     server.finish();
 }
 
+// ----- a server in another time zone ---------------------------------------
+
+/// The listing of an IIS server whose clock reads UTC+02:00: `f.txt`
+/// changed at 12:30:41 UTC, shown as 14:30 local time.
+const IIS_LISTING: &[u8] =
+    b"01-15-24  09:00AM       <DIR>          sub\r\n01-15-24  02:30PM                    5 f.txt\r\n";
+
+fn listing(script: Script, data: &[u8]) -> Script {
+    script
+        .expect("EPSV")
+        .epsv()
+        .expect("LIST logs")
+        .reply("150 Opening ASCII mode data connection")
+        .send_data(data)
+        .reply("226 Transfer complete")
+}
+
+fn feat_without_mlst() -> Script {
+    Script::login_anonymous()
+        .expect("FEAT")
+        .reply("211-Features:\r\n MDTM\r\n SIZE\r\n EPSV\r\n211 End")
+}
+
+/// Auto mode: one LIST and MDTM teach the offset, then the real LIST.
+fn learning_dialogue() -> Script {
+    let probe = listing(
+        feat_without_mlst().expect("TYPE A").reply("200 ok"),
+        IIS_LISTING,
+    )
+    .expect("MDTM logs/f.txt")
+    .reply("213 20240115123041");
+    listing(listing(probe, IIS_LISTING), IIS_LISTING)
+}
+
+fn utc(timeval: &str) -> std::time::SystemTime {
+    parse_timeval(timeval).unwrap()
+}
+
+fn check_shifted(entries: &[ftpkit::Entry]) {
+    let f = entries.iter().find(|e| e.name == "f.txt").unwrap();
+    assert_eq!(f.modified, Some(utc("20240115123000")));
+    let sub = entries.iter().find(|e| e.name == "sub").unwrap();
+    assert_eq!(sub.modified, Some(utc("20240115070000")));
+}
+
+#[test]
+fn a_fixed_offset_moves_list_times_to_utc() {
+    let server = FakeServer::start(vec![listing(
+        feat_without_mlst().expect("TYPE A").reply("200 ok"),
+        IIS_LISTING,
+    )]);
+    let config = quick().list_time_offset(ListTimeOffset::Fixed(2 * 3600));
+    let mut client = Client::connect_with(&server.addr().to_string(), config).unwrap();
+    client.login_anonymous().unwrap();
+    assert_eq!(client.list_time_offset(), Some(7200));
+    let entries: Vec<_> = client
+        .list_entries("logs")
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    check_shifted(&entries);
+    server.finish();
+}
+
+#[test]
+fn auto_offset_is_learned_once_from_mdtm() {
+    let server = FakeServer::start(vec![learning_dialogue()]);
+    let config = quick().list_time_offset(ListTimeOffset::Auto);
+    let mut client = Client::connect_with(&server.addr().to_string(), config).unwrap();
+    client.login_anonymous().unwrap();
+    assert_eq!(client.list_time_offset(), None);
+    let entries: Vec<_> = client
+        .list_entries("logs")
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    check_shifted(&entries);
+    assert_eq!(client.list_time_offset(), Some(7200));
+    // Learned: the next listing is one LIST.
+    let again: Vec<_> = client
+        .list_entries("logs")
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    check_shifted(&again);
+    server.finish();
+}
+
+#[test]
+fn auto_offset_stays_utc_when_mdtm_is_refused() {
+    let script = listing(
+        feat_without_mlst().expect("TYPE A").reply("200 ok"),
+        IIS_LISTING,
+    )
+    .expect("MDTM logs/f.txt")
+    .reply("550 not allowed");
+    let server = FakeServer::start(vec![listing(script, IIS_LISTING)]);
+    let config = quick().list_time_offset(ListTimeOffset::Auto);
+    let mut client = Client::connect_with(&server.addr().to_string(), config).unwrap();
+    client.login_anonymous().unwrap();
+    let entries: Vec<_> = client
+        .list_entries("logs")
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let f = entries.iter().find(|e| e.name == "f.txt").unwrap();
+    assert_eq!(f.modified, Some(utc("20240115143000")));
+    assert_eq!(client.list_time_offset(), None);
+    server.finish();
+}
+
+#[test]
+fn mlsd_times_are_never_shifted() {
+    let server = FakeServer::start(vec![
+        Script::login_anonymous()
+            .expect("FEAT")
+            .reply("211-Features:\r\n MLST type*;size*;modify*;\r\n EPSV\r\n211 End")
+            .expect("TYPE A")
+            .reply("200 ok")
+            .expect("EPSV")
+            .epsv()
+            .expect("MLSD logs")
+            .reply("150 go")
+            .send_data(b"type=file;size=5;modify=20240115123041; f.txt\r\n")
+            .reply("226 ok"),
+    ]);
+    let config = quick().list_time_offset(ListTimeOffset::Fixed(-5 * 3600));
+    let mut client = Client::connect_with(&server.addr().to_string(), config).unwrap();
+    client.login_anonymous().unwrap();
+    let entries: Vec<_> = client
+        .list_entries("logs")
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(entries[0].modified, Some(utc("20240115123041")));
+    server.finish();
+}
+
 #[cfg(feature = "tokio")]
 mod asynchronous {
     use ftpkit::AsyncClient;
@@ -254,5 +392,32 @@ mod asynchronous {
             c.put("up", &mut &b"payload"[..]).await.unwrap();
         });
         assert_eq!(server.finish().uploads[0], b"payload");
+    }
+
+    #[test]
+    fn auto_offset_in_the_async_client() {
+        let server = FakeServer::start(vec![learning_dialogue()]);
+        let config = quick().list_time_offset(ListTimeOffset::Auto);
+        runtime().block_on(async {
+            let mut c = client(&server, config).await;
+            let entries = c
+                .list_entries("logs")
+                .await
+                .unwrap()
+                .collect_all()
+                .await
+                .unwrap();
+            check_shifted(&entries);
+            assert_eq!(c.list_time_offset(), Some(7200));
+            let again = c
+                .list_entries("logs")
+                .await
+                .unwrap()
+                .collect_all()
+                .await
+                .unwrap();
+            check_shifted(&again);
+        });
+        server.finish();
     }
 }

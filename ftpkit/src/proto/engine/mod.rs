@@ -118,6 +118,10 @@ pub(crate) struct Core {
     tls: Option<(TlsConfig, ServerName<'static>)>,
     /// The TLS version the control connection negotiated.
     pub(crate) tls_version: Option<rustls::ProtocolVersion>,
+    /// The server's `LIST` time offset, once learned
+    /// ([`ListTimeOffset::Auto`](crate::ListTimeOffset::Auto)); kept
+    /// across reconnections.
+    pub(crate) list_offset_learned: Option<i32>,
     reader: ReplyReader,
     slot: SharedSlot,
 }
@@ -146,6 +150,7 @@ impl Core {
             pending: None,
             tls: None,
             tls_version: None,
+            list_offset_learned: None,
             slot: Arc::new(Mutex::new(Slot {
                 action: None,
                 event: None,
@@ -159,9 +164,11 @@ impl Core {
     pub(crate) fn reset(&mut self) {
         let slot = self.slot.clone();
         let memory = std::mem::take(&mut self.memory);
+        let learned = self.list_offset_learned;
         *self = Core::new(std::mem::take(&mut self.host), self.config.clone());
         self.slot = slot;
         self.memory = memory;
+        self.list_offset_learned = learned;
     }
 
     /// Wraps the operation `build` makes over this core, for a driver to run.
@@ -230,6 +237,21 @@ impl Core {
 }
 
 impl Core {
+    /// The offset, in seconds ahead of UTC, to read `LIST` times with: the
+    /// fixed one, or the one learned (0 until then).
+    pub(crate) fn list_offset(&self) -> i32 {
+        match self.config.list_time_offset {
+            crate::ListTimeOffset::Fixed(offset) => offset,
+            crate::ListTimeOffset::Auto => self.list_offset_learned.unwrap_or(0),
+        }
+    }
+
+    /// Whether a `LIST` should first teach the server's time zone.
+    pub(crate) fn wants_offset_probe(&self) -> bool {
+        self.config.list_time_offset == crate::ListTimeOffset::Auto
+            && self.list_offset_learned.is_none()
+    }
+
     /// After a failed transfer: if the server refused a data connection's
     /// TLS 1.3 session ([`crate::tls::refuses_tls13_data`]), switches this
     /// connection's configuration to TLS 1.2 for good and says so; the

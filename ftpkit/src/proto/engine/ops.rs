@@ -725,3 +725,64 @@ async fn abort_sequence(core: &mut Core, reset: bool) -> Result<()> {
 pub(crate) async fn final_reply(core: &mut Core) -> Result<Reply> {
     read_reply(core).await
 }
+
+// ----- the time zone of LIST times -----------------------------------------
+
+/// Learns the server's `LIST` time offset, as FileZilla does: lists `dir`
+/// (at most [`reach::PROBE_LISTING_MAX`] bytes kept), asks `MDTM` of the
+/// first file shown with a time of day, and records the difference
+/// ([`reach::learn_offset`]). `None` (nothing recorded) when no file
+/// qualifies or `MDTM` is refused.
+pub(crate) async fn learn_list_offset(
+    core: &mut Core,
+    dir: Option<crate::proto::Arg>,
+    now: SystemTime,
+) -> Result<Option<i32>> {
+    let request = DataRequest {
+        command: Command::List(dir.clone()),
+        transfer_type: TransferType::Ascii,
+        rest: None,
+    };
+    open_data(core, request).await?;
+    let mut data = Vec::new();
+    loop {
+        let deadline = core.idle_deadline();
+        match core.perform(Action::ReadData { deadline }).await {
+            Event::Bytes(chunk) => {
+                let room = reach::PROBE_LISTING_MAX.saturating_sub(data.len());
+                data.extend_from_slice(chunk.get(..room.min(chunk.len())).unwrap_or_default());
+            }
+            Event::Eof => break,
+            event => {
+                let error = match event {
+                    Event::TimedOut => timed_out(Phase::Data),
+                    Event::Failed(e) => e,
+                    other => unexpected(&other),
+                };
+                // The listing's error is the one to report.
+                let _ = abort_transfer(core, false).await;
+                return Err(error);
+            }
+        }
+    }
+    crate::proto::finish_transfer(&Command::List(dir.clone()), final_reply(core).await?)?;
+    let entries = reach::parse_probe_listing(&data, now);
+    let Some(probe) = reach::offset_probe(&entries) else {
+        return Ok(None);
+    };
+    let (Some(listed), Some(path)) = (probe.modified, reach::probe_path(dir.as_ref(), probe))
+    else {
+        return Ok(None);
+    };
+    let mdtm = match run(core, Command::Mdtm(path), Expect::Completion).await {
+        Ok(reply) => parse::parse_mdtm(&reply)?,
+        Err(Error::Reply { .. }) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let learned = reach::learn_offset(listed, mdtm);
+    if let Some(offset) = learned {
+        tracing::debug!(target: "ftpkit::list", offset, "learned the server's LIST time offset");
+        core.list_offset_learned = Some(offset);
+    }
+    Ok(learned)
+}
