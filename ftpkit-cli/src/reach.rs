@@ -56,6 +56,7 @@ pub struct ReachArgs {
         global = true,
         value_name = "OFFSET|auto",
         value_parser = parse_list_tz,
+        allow_hyphen_values = true,
         help_heading = "Network options"
     )]
     pub list_tz: Option<ListTimeOffset>,
