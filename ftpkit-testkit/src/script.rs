@@ -59,6 +59,7 @@ enum Step {
     Reply(Vec<u8>),
     Raw(Vec<u8>),
     Expect(String),
+    ExpectBytes(Vec<u8>),
     ExpectPrefix(String),
     Epsv,
     Pasv(Option<[u8; 4]>),
@@ -136,6 +137,12 @@ impl Script {
     /// Reads one command line and requires it to equal `line` exactly.
     pub fn expect(self, line: &str) -> Script {
         self.push(Step::Expect(line.to_owned()))
+    }
+
+    /// Expects exactly this command line, byte for byte (without CRLF):
+    /// for names in charsets other than UTF-8.
+    pub fn expect_bytes(self, line: &[u8]) -> Script {
+        self.push(Step::ExpectBytes(line.to_vec()))
     }
 
     /// Reads one command line and requires it to start with `prefix`.
@@ -452,6 +459,18 @@ impl Player {
                     Err(format!("expected {want:?}, received {got:?}"))
                 }
             }
+            Step::ExpectBytes(want) => {
+                let got = self.read_line(conn)?;
+                if &got == want {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "expected \"{}\", received \"{}\"",
+                        want.escape_ascii(),
+                        got.escape_ascii()
+                    ))
+                }
+            }
             Step::ExpectPrefix(prefix) => {
                 let got = self.read_command(conn)?;
                 if got.starts_with(prefix.as_str()) {
@@ -548,6 +567,13 @@ impl Player {
 
     /// Reads one command line (CRLF or LF), records it and returns it.
     fn read_command(&self, conn: &mut Conn) -> Result<String, String> {
+        self.read_line(conn)
+            .map(|line| String::from_utf8_lossy(&line).into_owned())
+    }
+
+    /// Reads one command line, as bytes, and records it (lossily) in the
+    /// transcript.
+    fn read_line(&self, conn: &mut Conn) -> Result<Vec<u8>, String> {
         let deadline = Instant::now() + self.timeout;
         let mut buf = [0u8; 4096];
         loop {
@@ -561,8 +587,8 @@ impl Player {
                 if let Ok(mut t) = self.transcript.lock() {
                     t.commands.push(text.clone());
                 }
-                conn.last_command = text.clone();
-                return Ok(text);
+                conn.last_command = text;
+                return Ok(line);
             }
             match conn.control.read(&mut buf) {
                 Ok(0) => return Err("the client closed the control connection".into()),

@@ -314,6 +314,16 @@ macro_rules! client_api {
                 (!self.core.wants_offset_probe()).then(|| self.core.list_offset())
             }
 
+            /// Text typed by a user (a path, a file name) as the bytes of a
+            /// name in the server's charset,
+            /// [`Config::encoding`](crate::Config::encoding), to pass to any
+            /// method that takes a path. Names read from the server
+            /// ([`Entry::name`](crate::Entry::name), [`Name`](crate::Name))
+            /// are passed back as they are, byte for byte.
+            pub fn encode_path(&self, path: &str) -> $crate::Result<Vec<u8>> {
+                Ok(self.core.config.encoding.encode(path)?)
+            }
+
             /// Sends `ABOR` when no transfer is running through this client
             /// and accepts 225, 226 or 426. Transfers in progress are
             /// aborted with their reader's or writer's `abort`, which also

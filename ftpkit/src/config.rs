@@ -3,6 +3,7 @@
 use std::{net::IpAddr, ops::RangeInclusive, time::Duration};
 
 use crate::{
+    charset::Charset,
     proto::{DataMode, Protection, ReplyLimits},
     tls::{TlsConfig, TlsMode},
 };
@@ -78,6 +79,11 @@ pub struct Config {
     /// time); `MLSD`, `MLST` and `MDTM` times are UTC by RFC 3659 and never
     /// shifted. Default: UTC.
     pub list_time_offset: ListTimeOffset,
+    /// The charset of the server's names, for turning them into text and
+    /// text into names ([`Name::decode`](crate::Name::decode),
+    /// [`Client::encode_path`](crate::Client::encode_path)). Names keep
+    /// their bytes on the wire either way. Default: UTF-8.
+    pub encoding: Charset,
 }
 
 /// The time zone of a server's `LIST` times; see
@@ -168,6 +174,7 @@ impl Default for Config {
             active_ports: None,
             active_address: None,
             list_time_offset: ListTimeOffset::Fixed(0),
+            encoding: Charset::UTF_8,
         }
     }
 }
@@ -257,6 +264,12 @@ impl Config {
     /// Sets [`Config::list_time_offset`].
     pub fn list_time_offset(mut self, offset: ListTimeOffset) -> Self {
         self.list_time_offset = offset;
+        self
+    }
+
+    /// Sets [`Config::encoding`].
+    pub fn encoding(mut self, charset: Charset) -> Self {
+        self.encoding = charset;
         self
     }
 }

@@ -257,6 +257,10 @@ pub enum InvalidInput {
     /// A URL that cannot be used (see [`crate::url::FtpUrl::parse`]).
     #[error("invalid URL: {0}")]
     Url(String),
+    /// A name that the server's charset cannot write (see
+    /// [`crate::Charset::encode`]).
+    #[error("charset: {0}")]
+    Charset(String),
 }
 
 /// `Result` with ftpkit's [`Error`].

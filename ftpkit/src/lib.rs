@@ -39,6 +39,7 @@ mod setters;
 mod api;
 
 pub mod blocking;
+mod charset;
 mod config;
 mod error;
 pub mod list;
@@ -55,6 +56,7 @@ pub use self::tokio::{AsyncClient, AsyncDataReader, AsyncDataWriter, AsyncEntrie
 pub use blocking::{
     Client, DataReader, DataWriter, Entries, FileDownload, FileUpload, Retrieve, Store,
 };
+pub use charset::Charset;
 pub use config::{Config, ListTimeOffset};
 pub use error::{Error, InvalidInput, Phase, ProtocolError, Result};
 pub use list::{Entry, EntryKind, MlsdEntry, TimePrecision};

@@ -2,6 +2,8 @@
 
 use std::{borrow::Cow, fmt};
 
+use crate::charset::Charset;
+
 /// A remote file name or path, kept as the bytes the server sent.
 ///
 /// Most servers send UTF-8 (RFC 2640), but not all do; ftpkit never loses
@@ -45,13 +47,33 @@ impl Name {
     /// }
     /// ```
     pub fn safe_component(&self) -> Option<&str> {
-        let text = self.as_str()?;
-        let unsafe_name = text.is_empty()
-            || text == "."
-            || text == ".."
-            || text.contains(['/', '\\'])
-            || text.chars().any(char::is_control);
-        (!unsafe_name).then_some(text)
+        self.as_str().filter(|text| is_safe_component(text))
+    }
+
+    /// The name as text in `charset` (see [`Charset`]), with bytes it
+    /// cannot decode shown as `U+FFFD`.
+    ///
+    /// ```
+    /// let latin1 = ftpkit::Charset::for_label("latin1").unwrap();
+    /// assert_eq!(ftpkit::Name::from(&b"r\xe9sum\xe9.pdf"[..]).decode(latin1), "résumé.pdf");
+    /// ```
+    pub fn decode(&self, charset: Charset) -> Cow<'_, str> {
+        charset.decode(&self.0)
+    }
+
+    /// [`Name::safe_component`] for a server whose names are in `charset`:
+    /// the name decoded (every byte must decode), then the same checks.
+    ///
+    /// ```
+    /// use ftpkit::{Charset, Name};
+    /// let cp1251 = Charset::for_label("cp1251").unwrap();
+    /// assert_eq!(Name::from(&b"\xee\xf2\xf7\xb8\xf2.doc"[..]).safe_component_in(cp1251).as_deref(), Some("отчёт.doc"));
+    /// assert_eq!(Name::from("..").safe_component_in(cp1251), None);
+    /// ```
+    pub fn safe_component_in(&self, charset: Charset) -> Option<Cow<'_, str>> {
+        charset
+            .decode_exact(&self.0)
+            .filter(|text| is_safe_component(text))
     }
 
     /// The name as text with every control character escaped (`\n`,
@@ -72,6 +94,16 @@ impl Name {
         }
         out
     }
+}
+
+/// Not empty, not `.` or `..`, and without `/`, `\\`, NUL or any control
+/// character: safe as one local path component.
+fn is_safe_component(text: &str) -> bool {
+    !(text.is_empty()
+        || text == "."
+        || text == ".."
+        || text.contains(['/', '\\'])
+        || text.chars().any(char::is_control))
 }
 
 impl From<Vec<u8>> for Name {

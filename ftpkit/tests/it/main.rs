@@ -19,6 +19,7 @@
     clippy::indexing_slicing
 )]
 
+mod charset;
 mod driver;
 mod fake;
 #[cfg(feature = "tokio")]
