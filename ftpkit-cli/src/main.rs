@@ -62,7 +62,7 @@ fn run(command: &Command, settings: &plan::Settings) -> Result<(), Failure> {
                 (true, _) => cmd::ls::Style::Long,
                 _ => cmd::ls::Style::Names,
             };
-            cmd::ls::run(&plan::parse_url(url, settings.tls)?, style, settings)
+            cmd::ls::run(&settings.url(url)?, style, settings)
         }
         Command::Get {
             urls,
@@ -70,38 +70,27 @@ fn run(command: &Command, settings: &plan::Settings) -> Result<(), Failure> {
             resume,
             ..
         } => match urls.as_slice() {
-            [url] if !has_glob(url) => cmd::get::run(
-                &plan::parse_url(url, settings.tls)?,
-                output.as_deref(),
-                *resume,
-                settings,
-            ),
+            [url] if !has_glob(url) => {
+                cmd::get::run(&settings.url(url)?, output.as_deref(), *resume, settings)
+            }
             _ => cmd::get::run_many(urls, output.as_deref(), *resume, settings),
         },
         Command::Cat { url } => cmd::get::run(
-            &plan::parse_url(url, settings.tls)?,
+            &settings.url(url)?,
             Some(std::path::Path::new("-")),
             false,
             settings,
         ),
         Command::Rm { urls } => cmd::simple::rm(urls, settings),
         Command::Mkdir { url, parents } => {
-            cmd::simple::mkdir(&plan::parse_url(url, settings.tls)?, *parents, settings)
+            cmd::simple::mkdir(&settings.url(url)?, *parents, settings)
         }
-        Command::Rmdir { url } => {
-            cmd::simple::rmdir(&plan::parse_url(url, settings.tls)?, settings)
-        }
-        Command::Mv { url, new_path } => {
-            cmd::simple::mv(&plan::parse_url(url, settings.tls)?, new_path, settings)
-        }
-        Command::Size { url, json } => {
-            cmd::simple::size(&plan::parse_url(url, settings.tls)?, *json, settings)
-        }
-        Command::Stat { url, json } => {
-            cmd::simple::stat(&plan::parse_url(url, settings.tls)?, *json, settings)
-        }
+        Command::Rmdir { url } => cmd::simple::rmdir(&settings.url(url)?, settings),
+        Command::Mv { url, new_path } => cmd::simple::mv(&settings.url(url)?, new_path, settings),
+        Command::Size { url, json } => cmd::simple::size(&settings.url(url)?, *json, settings),
+        Command::Stat { url, json } => cmd::simple::stat(&settings.url(url)?, *json, settings),
         Command::Quote { url, command } => {
-            cmd::simple::quote(&plan::parse_url(url, settings.tls)?, command, settings)
+            cmd::simple::quote(&settings.url(url)?, command, settings)
         }
         Command::Shell { url, .. } => cmd::shell::run(url, settings),
         Command::Trust { url, yes, forget } => cmd::trust::run(url, *yes, *forget, settings),

@@ -106,6 +106,16 @@ impl Settings {
     }
 }
 
+impl Settings {
+    /// Parses a URL as [`parse_url`] does, with `--tls`, and writes its
+    /// path in the server's charset (`--encoding`).
+    pub fn url(&self, text: &str) -> Result<Target, Failure> {
+        let mut target = parse_url(text, self.tls)?;
+        target.path = crate::reach::encode_url_path(target.path, self.reach.charset())?;
+        Ok(target)
+    }
+}
+
 /// A password that never shows in `Debug`.
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct Password(pub String);

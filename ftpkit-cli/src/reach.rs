@@ -4,12 +4,26 @@
 use std::{net::IpAddr, ops::RangeInclusive};
 
 use clap::Args;
-use ftpkit::{Config, ListTimeOffset};
+use ftpkit::{Charset, Config, Entry, EntryKind, ListTimeOffset, Name};
 
-/// Data connection and listing options, shared by every command.
+use crate::failure::Failure;
+
+/// Data connection, listing and charset options, shared by every command.
 #[derive(Clone, Debug, Default, Args)]
 #[command(next_help_heading = "Network options")]
 pub struct ReachArgs {
+    /// The charset of the server's names (default utf-8): latin1, cp1251,
+    /// koi8-r, gbk, shift_jis... Paths in URLs and local names are
+    /// written in it; names from the server are read in it for display
+    /// and for local file names.
+    #[arg(
+        long,
+        global = true,
+        value_name = "NAME",
+        value_parser = parse_charset,
+        help_heading = "Network options"
+    )]
+    pub encoding: Option<Charset>,
     /// Active mode: listen only on local ports LOW-HIGH (e.g.
     /// 50000-50100), for a firewall that opens only those; ports in use
     /// are skipped.
@@ -71,12 +85,20 @@ impl ReachArgs {
         if let Some(addr) = self.active_address {
             config = config.active_address(addr);
         }
+        if let Some(charset) = self.encoding {
+            config = config.encoding(charset);
+        }
         if let Some(offset) = self.list_tz {
             config = config.list_time_offset(offset);
         }
         config
             .use_epsv(!self.no_epsv)
             .trust_pasv_address(self.trust_pasv_address)
+    }
+
+    /// The charset of the server's names.
+    pub fn charset(&self) -> Charset {
+        self.encoding.unwrap_or_default()
     }
 }
 
@@ -95,6 +117,42 @@ fn parse_port_range(text: &str) -> Result<RangeInclusive<u16>, String> {
     Ok(low..=high)
 }
 
+/// A URL's path (decoded from percent escapes; UTF-8 when typed as text)
+/// as the server's bytes: text is written in `charset`; bytes that are not
+/// UTF-8 (`%E9` in the URL) are the server's already and stay as they are.
+pub fn encode_url_path(path: Vec<u8>, charset: Charset) -> Result<Vec<u8>, Failure> {
+    if charset.is_utf8() {
+        return Ok(path);
+    }
+    match String::from_utf8(path) {
+        Ok(text) => charset
+            .encode(&text)
+            .map_err(|e| Failure::Usage(format!("{text}: {e}"))),
+        Err(raw) => Ok(raw.into_bytes()),
+    }
+}
+
+/// An entry with its name (and link target) turned into UTF-8 text from
+/// `charset`, for display; bytes it cannot read show as U+FFFD.
+pub fn decoded(mut entry: Entry, charset: Charset) -> Entry {
+    if charset.is_utf8() {
+        return entry;
+    }
+    let text = |name: &Name| Name::from(name.decode(charset).into_owned());
+    entry.name = text(&entry.name);
+    if let EntryKind::Symlink {
+        target: Some(target),
+    } = &mut entry.kind
+    {
+        *target = text(target);
+    }
+    entry
+}
+
+fn parse_charset(text: &str) -> Result<Charset, String> {
+    text.parse()
+}
+
 fn parse_list_tz(text: &str) -> Result<ListTimeOffset, String> {
     text.parse()
 }
@@ -110,6 +168,25 @@ mod tests {
         for bad in ["0-10", "10-5", "a-b", "70000", "-5", ""] {
             assert!(parse_port_range(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn url_paths_are_written_in_the_charset() {
+        let cp1251 = Charset::for_label("cp1251").unwrap();
+        assert_eq!(
+            encode_url_path("папка/файл".as_bytes().to_vec(), cp1251).unwrap(),
+            b"\xef\xe0\xef\xea\xe0/\xf4\xe0\xe9\xeb"
+        );
+        assert_eq!(
+            encode_url_path(b"raw\xff".to_vec(), cp1251).unwrap(),
+            b"raw\xff"
+        );
+        assert_eq!(
+            encode_url_path("été".into(), Charset::UTF_8).unwrap(),
+            "été".as_bytes()
+        );
+        let latin1 = Charset::for_label("latin1").unwrap();
+        assert!(encode_url_path("файл".into(), latin1).is_err());
     }
 
     #[test]

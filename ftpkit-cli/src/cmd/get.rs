@@ -19,7 +19,7 @@ pub fn run(
 ) -> Result<(), Failure> {
     let dest = match output {
         Some(path) => path.to_path_buf(),
-        None => default_name(target)?,
+        None => default_name(target, settings)?,
     };
     if dest.as_os_str() == "-" {
         return to_stdout(target, settings);
@@ -40,7 +40,9 @@ fn fetch(
     resume: bool,
     settings: &Settings,
 ) -> Result<(), Failure> {
-    let name = ftpkit::Name::from(base_name(remote)).escaped();
+    let charset = settings.reach.charset();
+    let shown = |path: &[u8]| ftpkit::Name::from(charset.decode(path).into_owned()).escaped();
+    let name = shown(base_name(remote));
     let progress = Progress::new(&name, None, 0, settings.quiet);
     let result = client
         .download(remote, dest)
@@ -55,7 +57,7 @@ fn fetch(
     output::report_transfer(
         settings,
         "get",
-        &ftpkit::Name::from(remote).escaped(),
+        &shown(remote),
         &dest.display().to_string(),
         &report,
     );
@@ -86,7 +88,7 @@ pub fn run_many(
     let mut session: Option<(String, u16, String, Client)> = None;
     let mut skipped = 0;
     for url in urls {
-        let target = crate::plan::parse_url(url, settings.tls)?;
+        let target = settings.url(url)?;
         let same = session
             .as_ref()
             .is_some_and(|(h, p, u, _)| (h, *p, u) == (&target.host, target.port, &target.user));
@@ -111,7 +113,7 @@ pub fn run_many(
             }
             // The one safe-name rule: a refused name is skipped with a
             // warning, and the others still come.
-            match super::check_name(base_name(&remote)) {
+            match super::check_name_in(base_name(&remote), settings.reach.charset()) {
                 Ok(name) => fetch(client, &remote, &dir.join(name), resume, settings)?,
                 Err(why) => {
                     let folder = remote.get(..remote.len() - base_name(&remote).len());
@@ -159,8 +161,8 @@ fn expand(client: &mut Client, path: &[u8]) -> Result<Vec<Vec<u8>>, Failure> {
 }
 
 /// The remote file's base name, refused if it could escape the directory.
-fn default_name(target: &Target) -> Result<PathBuf, Failure> {
-    super::check_name(target.file_name())
+fn default_name(target: &Target, settings: &Settings) -> Result<PathBuf, Failure> {
+    super::check_name_in(target.file_name(), settings.reach.charset())
         .map(PathBuf::from)
         .map_err(|why| Failure::Usage(format!("cannot save as {why}: give -o PATH")))
 }

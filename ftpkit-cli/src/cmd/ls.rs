@@ -23,13 +23,15 @@ pub fn run(target: &Target, style: Style, settings: &Settings) -> Result<(), Fai
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let local = |e: std::io::Error| Failure::Local("<stdout>".into(), e);
+    let charset = settings.reach.charset();
     if style == Style::Names {
         for name in client.nlst(&target.path)? {
-            output::write_line(&mut out, name.as_bytes()).map_err(local)?;
+            output::write_line(&mut out, name.decode(charset).as_bytes()).map_err(local)?;
         }
     } else {
         let entries: Vec<Entry> = client
             .list_entries(&target.path)?
+            .map(|entry| entry.map(|e| crate::reach::decoded(e, charset)))
             .collect::<Result<_, _>>()?;
         if style == Style::Json {
             for entry in &entries {

@@ -17,12 +17,12 @@ use std::{
 };
 
 use ftpkit::{
-    Client, EntryKind, RemoteStat, TimePrecision, TransferReport,
+    Charset, Client, EntryKind, RemoteStat, TimePrecision, TransferReport,
     pool::{Pool, PoolConfig},
 };
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::check_name;
+use super::{check_name, check_name_in};
 use crate::{failure::Failure, glob, output, plan::Settings, plan::Target};
 
 /// What `mirror` was asked to do.
@@ -76,7 +76,8 @@ pub fn run(
     } else {
         (src, dst)
     };
-    let target = crate::plan::parse_url(url, settings.tls)?;
+    let target = settings.url(url)?;
+    let charset = settings.reach.charset();
     let root = remote_root(&target);
     let local = PathBuf::from(local);
     let filter = Filter::new(options)?;
@@ -95,7 +96,7 @@ pub fn run(
                 local.display()
             )));
         }
-        let source = walk_local(&local, &filter, &mut warn)?;
+        let source = walk_local(&local, &filter, charset, &mut warn)?;
         let dest = match walk_remote(&mut lister, &root, &filter, &mut warn) {
             Ok(tree) => tree,
             // A destination that does not exist yet is an empty tree.
@@ -119,17 +120,17 @@ pub fn run(
             ensure_remote_dir(&mut lister, &root)?;
         }
         for dir in &plan.mkdirs {
-            ensure_remote_dir(&mut lister, &remote_path(&root, dir))?;
+            ensure_remote_dir(&mut lister, &remote_path(&root, dir, charset))?;
         }
         let reports = transfer_all(
             &connector, settings, options, &plan, &root, &local, &mut warn,
         )?;
         if options.delete {
             for rel in &plan.deletes {
-                lister.delete(remote_path(&root, rel))?;
+                lister.delete(remote_path(&root, rel, charset))?;
             }
             for rel in plan.rmdirs.iter().rev() {
-                lister.rmd(remote_path(&root, rel))?;
+                lister.rmd(remote_path(&root, rel, charset))?;
             }
         }
         let _ = lister.quit();
@@ -138,7 +139,7 @@ pub fn run(
     } else {
         fs::create_dir_all(&local).map_err(|e| Failure::Local(local.clone(), e))?;
         let source = walk_remote(&mut lister, &root, &filter, &mut warn)?;
-        let dest = walk_local(&local, &filter, &mut warn)?;
+        let dest = walk_local(&local, &filter, charset, &mut warn)?;
         let mut plan = Plan::new(&source, &dest, &mut lister, &root, options.reverse)?;
         let _ = lister.quit();
         if options.dry_run {
@@ -197,13 +198,18 @@ fn remote_root(target: &Target) -> Vec<u8> {
     root
 }
 
-fn remote_path(root: &[u8], rel: &[String]) -> Vec<u8> {
+/// The remote path of `rel` under `root`, each name written in the
+/// server's charset (the walks keep only names it can write).
+fn remote_path(root: &[u8], rel: &[String], charset: Charset) -> Vec<u8> {
     let mut path = root.to_vec();
     for part in rel {
         if !path.is_empty() && !path.ends_with(b"/") {
             path.push(b'/');
         }
-        path.extend_from_slice(part.as_bytes());
+        match charset.encode(part) {
+            Ok(bytes) => path.extend_from_slice(&bytes),
+            Err(_) => path.extend_from_slice(part.as_bytes()),
+        }
     }
     path
 }
@@ -254,7 +260,8 @@ fn walk_remote(
     let mut tree = Tree::default();
     let mut queue: VecDeque<Rel> = VecDeque::from([Vec::new()]);
     while let Some(dir) = queue.pop_front() {
-        let path = remote_path(root, &dir);
+        let charset = client.config().encoding;
+        let path = remote_path(root, &dir, charset);
         let mut entries = client.list_entries(&path)?;
         let mut listed = Vec::new();
         for entry in entries.by_ref() {
@@ -264,8 +271,9 @@ fn walk_remote(
         for entry in listed {
             let shown_path = || {
                 ftpkit::Name::from(remote_path(
-                    &path,
-                    &[entry.name.to_string_lossy().into_owned()],
+                    charset.decode(&path).as_bytes(),
+                    &[entry.name.decode(charset).into_owned()],
+                    Charset::UTF_8,
                 ))
                 .escaped()
             };
@@ -273,7 +281,7 @@ fn walk_remote(
             if matches!(entry.name.as_bytes(), b"." | b"..") {
                 continue;
             }
-            let name = match check_name(entry.name.as_bytes()) {
+            let name = match check_name_in(entry.name.as_bytes(), charset) {
                 Ok(name) => name,
                 Err(why) => {
                     warn(format!(
@@ -325,6 +333,7 @@ fn walk_remote(
 fn walk_local(
     root: &Path,
     filter: &Filter,
+    charset: Charset,
     warn: &mut impl FnMut(String),
 ) -> Result<Tree, Failure> {
     let mut tree = Tree::default();
@@ -335,7 +344,15 @@ fn walk_local(
         for item in read {
             let item = item.map_err(|e| Failure::Local(path.clone(), e))?;
             let name = item.file_name();
-            let name = match check_name(name.as_encoded_bytes()) {
+            let checked =
+                check_name(name.as_encoded_bytes()).and_then(|name| match charset.encode(&name) {
+                    Ok(_) => Ok(name),
+                    Err(e) => Err(format!(
+                        "{}: {e}",
+                        ftpkit::Name::from(name.as_str()).escaped()
+                    )),
+                });
+            let name = match checked {
                 Ok(name) => name,
                 Err(why) => {
                     warn(format!(
@@ -412,7 +429,8 @@ impl Plan {
                     if src.size == dst.size && src.size.is_some() {
                         let remote = if reverse { &mut dst } else { &mut src };
                         if remote.precision < TimePrecision::Second
-                            && let Ok(exact) = lister.mdtm(remote_path(root, rel))
+                            && let Ok(exact) =
+                                lister.mdtm(remote_path(root, rel, lister.config().encoding))
                         {
                             remote.modified = Some(exact);
                             remote.precision = TimePrecision::Second;
@@ -609,7 +627,7 @@ fn copy_one(
     info: &FileInfo,
     bar: &Option<ProgressBar>,
 ) -> Result<TransferReport, Failure> {
-    let remote = remote_path(root, rel);
+    let remote = remote_path(root, rel, c.config().encoding);
     let path = local_path(local, rel).ok_or_else(|| {
         Failure::Remote(format!(
             "{}: a local symlink is on the way; not writing through it",

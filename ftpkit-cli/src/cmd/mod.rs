@@ -65,10 +65,19 @@ impl Connector {
 /// server's name into a local one (`get` globs, `mirror`, `shell`'s
 /// `mget`). The reason shows the name escaped.
 pub fn check_name(name: &[u8]) -> Result<String, String> {
-    let shown = ftpkit::Name::from(name).escaped();
-    match ftpkit::Name::from(name).safe_component() {
-        Some(text) => Ok(text.to_owned()),
-        None if std::str::from_utf8(name).is_err() => Err(format!("{shown}: not UTF-8")),
+    check_name_in(name, ftpkit::Charset::UTF_8)
+}
+
+/// [`check_name`] for a name in the server's charset (`--encoding`): the
+/// name decoded, then the same rule ([`ftpkit::Name::safe_component_in`]).
+pub fn check_name_in(name: &[u8], charset: ftpkit::Charset) -> Result<String, String> {
+    let name_ = ftpkit::Name::from(name);
+    let shown = ftpkit::Name::from(name_.decode(charset).into_owned()).escaped();
+    match name_.safe_component_in(charset) {
+        Some(text) => Ok(text.into_owned()),
+        None if charset.decode_exact(name).is_none() => {
+            Err(format!("{shown}: not valid {charset}"))
+        }
         None if name.iter().any(|&b| b == b'/' || b == b'\\') && name != b".." => {
             Err(format!("{shown}: contains a path separator"))
         }

@@ -20,7 +20,7 @@ pub fn run_args(
     let url = url
         .to_str()
         .ok_or_else(|| Failure::Usage("the URL is not UTF-8".into()))?;
-    let target = crate::plan::parse_url(url, settings.tls)?;
+    let target = settings.url(url)?;
     if files.len() > 1 && !target.is_dir() {
         return Err(Failure::Usage(
             "with several files, the URL must name a directory (end it with /)".into(),
@@ -53,8 +53,9 @@ fn upload_one(
     let len = std::fs::metadata(local)
         .map_err(|e| Failure::Local(local.to_path_buf(), e))?
         .len();
-    let remote = remote_path(local, target)?;
-    let name = String::from_utf8_lossy(&remote).into_owned();
+    let charset = settings.reach.charset();
+    let remote = remote_path(local, target, charset)?;
+    let name = charset.decode(&remote).into_owned();
     let progress = Progress::new(&name, Some(len), 0, settings.quiet);
     let result = client
         .upload(local, &remote)
@@ -75,9 +76,13 @@ fn upload_one(
     Ok(())
 }
 
-/// The remote path: the URL's, or the local file's name inside the URL's
-/// directory when the URL ends in `/`.
-fn remote_path(local: &Path, target: &Target) -> Result<Vec<u8>, Failure> {
+/// The remote path: the URL's, or the local file's name (written in the
+/// server's charset) inside the URL's directory when the URL ends in `/`.
+fn remote_path(
+    local: &Path,
+    target: &Target,
+    charset: ftpkit::Charset,
+) -> Result<Vec<u8>, Failure> {
     if !target.is_dir() {
         return Ok(target.path.clone());
     }
@@ -85,7 +90,10 @@ fn remote_path(local: &Path, target: &Target) -> Result<Vec<u8>, Failure> {
         .file_name()
         .and_then(|n| n.to_str())
         .ok_or_else(|| Failure::Usage(format!("{} has no usable file name", local.display())))?;
+    let name = charset
+        .encode(name)
+        .map_err(|e| Failure::Usage(format!("{}: {e}", local.display())))?;
     let mut path = target.path.clone();
-    path.extend_from_slice(name.as_bytes());
+    path.extend_from_slice(&name);
     Ok(path)
 }

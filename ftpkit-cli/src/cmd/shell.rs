@@ -76,7 +76,7 @@ const COMMANDS: &[(&str, &str)] = &[
 
 /// Runs the session.
 pub fn run(url: &str, settings: &Settings) -> Result<(), Failure> {
-    let target = crate::plan::parse_url(url, settings.tls)?;
+    let target = settings.url(url)?;
     let mut client = super::connect(&target, settings)?;
     if !target.path.is_empty() {
         client.cwd(&target.path)?;

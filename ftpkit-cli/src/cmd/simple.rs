@@ -5,13 +5,7 @@ use std::io::Write;
 
 use ftpkit::{Client, Error};
 
-use crate::{
-    exit::Exit,
-    failure::Failure,
-    output,
-    plan::Settings,
-    plan::{self, Target},
-};
+use crate::{exit::Exit, failure::Failure, output, plan::Settings, plan::Target};
 
 fn stdout_line(bytes: &[u8]) -> Result<(), Failure> {
     let stdout = std::io::stdout();
@@ -25,7 +19,7 @@ fn stdout_line(bytes: &[u8]) -> Result<(), Failure> {
 pub fn rm(urls: &[String], settings: &Settings) -> Result<(), Failure> {
     let targets = urls
         .iter()
-        .map(|u| plan::parse_url(u, settings.tls))
+        .map(|u| settings.url(u))
         .collect::<Result<Vec<_>, _>>()?;
     let Some(first) = targets.first() else {
         return Err(Failure::Usage("rm needs at least one URL".into()));
