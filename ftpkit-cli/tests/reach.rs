@@ -126,3 +126,125 @@ fn active_ports_without_active_is_a_usage_error() {
     let out = ftpkit(&["ls", "--active-ports", "50000-50010", "ftp://127.0.0.1:1/"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+// ----- names in other charsets ---------------------------------------------
+
+#[test]
+fn get_writes_a_cp1251_name_as_utf8_and_sends_its_bytes() {
+    let name: &[u8] = b"\xee\xf2\xf7\xb8\xf2.txt"; // "отчёт.txt" in CP1251
+    let with = |verb: &[u8]| [verb, name].concat();
+    let server = FakeServer::start(vec![
+        Script::login_anonymous()
+            .expect("TYPE I")
+            .reply("200 ok")
+            .expect_bytes(&with(b"SIZE "))
+            .reply("213 4")
+            .expect_bytes(&with(b"MDTM "))
+            .reply("550 no")
+            .expect("EPSV")
+            .epsv()
+            .expect_bytes(&with(b"RETR "))
+            .reply("150 go")
+            .send_data(b"data")
+            .reply("226 done")
+            .expect_bytes(&with(b"SIZE "))
+            .reply("213 4")
+            .expect("FEAT")
+            .reply("211 no features")
+            .expect("QUIT")
+            .reply("221 bye"),
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("ftp://{}/отчёт.txt", server.addr());
+    let out = Command::new(env!("CARGO_BIN_EXE_ftpkit"))
+        .args([
+            "--timeout",
+            "5",
+            "-q",
+            "--no-netrc",
+            "--encoding",
+            "cp1251",
+            "get",
+            &url,
+        ])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    check(&out);
+    assert_eq!(
+        std::fs::read(dir.path().join("отчёт.txt")).unwrap(),
+        b"data"
+    );
+    server.finish();
+}
+
+#[test]
+fn ls_decodes_latin1_names() {
+    let server = FakeServer::start(vec![
+        Script::login_anonymous()
+            .expect("TYPE A")
+            .reply("200 ok")
+            .expect("EPSV")
+            .epsv()
+            .expect("NLST")
+            .reply("150 here")
+            .send_data(b"r\xe9sum\xe9.pdf\r\n")
+            .reply("226 done")
+            .expect("QUIT")
+            .reply("221 bye"),
+    ]);
+    let url = format!("ftp://{}/", server.addr());
+    let text = check(&ftpkit(&["ls", "--encoding", "latin1", &url]));
+    assert_eq!(text, "résumé.pdf\n");
+    server.finish();
+}
+
+#[test]
+fn mirror_copies_cp1251_names_to_utf8_local_names() {
+    let name: &[u8] = b"\xef\xe8\xf1\xfc\xec\xee.txt"; // "письмо.txt" in CP1251
+    let listing = [b"-rw-r--r-- 1 ftp ftp 5 Jan 15  2024 ", name, b"\r\n"].concat();
+    let server = FakeServer::start(vec![
+        Script::login_anonymous()
+            .expect("FEAT")
+            .reply("211-Features:\r\n EPSV\r\n211 End")
+            .expect("TYPE A")
+            .reply("200 ok")
+            .expect("EPSV")
+            .epsv()
+            .expect("LIST")
+            .reply("150 here")
+            .send_data(&listing)
+            .reply("226 done"),
+        Script::login_anonymous()
+            .expect("TYPE I")
+            .reply("200 ok")
+            .expect_bytes(&[b"SIZE ", name].concat())
+            .reply("213 5")
+            .expect_bytes(&[b"MDTM ", name].concat())
+            .reply("213 20240115103000")
+            .expect("EPSV")
+            .epsv()
+            .expect_bytes(&[b"RETR ", name].concat())
+            .reply("150 go")
+            .send_data(b"hello")
+            .reply("226 done")
+            .expect_bytes(&[b"SIZE ", name].concat())
+            .reply("213 5")
+            .expect("FEAT")
+            .reply("211 no features"),
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("ftp://{}/", server.addr());
+    let local = dir.path().join("copy");
+    let out = ftpkit(&[
+        "--encoding",
+        "cp1251",
+        "mirror",
+        &url,
+        local.to_str().unwrap(),
+    ]);
+    let failure = server.finish_allow_unplayed().failure;
+    assert_eq!(failure, None);
+    check(&out);
+    assert_eq!(std::fs::read(local.join("письмо.txt")).unwrap(), b"hello");
+}
