@@ -13,6 +13,13 @@ fn quick() -> Config {
         .connect_timeout(Duration::from_secs(2))
 }
 
+/// A client connected to `server` with `config`, logged in.
+fn connect(server: &FakeServer, config: Config) -> Client {
+    let mut client = Client::connect_with(&server.addr().to_string(), config).unwrap();
+    client.login_anonymous().unwrap();
+    client
+}
+
 /// `PORT` argument for `ip` and `port`.
 fn port_arg(ip: [u8; 4], port: u16) -> String {
     let [a, b, c, d] = ip;
@@ -52,8 +59,7 @@ fn active_ports_skip_a_taken_port_and_stay_in_the_range() {
     let config = quick()
         .mode(DataMode::Active)
         .active_ports(taken..=taken + 1);
-    let mut client = Client::connect_with(&server.addr().to_string(), config).unwrap();
-    client.login_anonymous().unwrap();
+    let mut client = connect(&server, config);
     let mut out = Vec::new();
     client.get("f", &mut out).unwrap();
     assert_eq!(out, b"through the firewall");
@@ -67,8 +73,7 @@ fn active_ports_all_taken_fail_with_addr_in_use() {
         Script::login_anonymous().expect("TYPE I").reply("200 ok"),
     ]);
     let config = quick().mode(DataMode::Active).active_ports(taken..=taken);
-    let mut client = Client::connect_with(&server.addr().to_string(), config).unwrap();
-    client.login_anonymous().unwrap();
+    let mut client = connect(&server, config);
     let err = client.get("f", &mut Vec::new()).unwrap_err();
     assert!(
         matches!(&err, Error::Io { source, .. } if source.kind() == std::io::ErrorKind::AddrInUse),
@@ -94,8 +99,7 @@ fn active_address_is_advertised_in_port() {
         .mode(DataMode::Active)
         .active_ports(taken + 1..=taken + 1)
         .active_address([198, 51, 100, 7].into());
-    let mut client = Client::connect_with(&server.addr().to_string(), config).unwrap();
-    client.login_anonymous().unwrap();
+    let mut client = connect(&server, config);
     let err = client.get("f", &mut Vec::new()).unwrap_err();
     assert!(
         matches!(&err, Error::Reply { reply, .. } if reply.code().0 == 425),
@@ -147,8 +151,7 @@ fn pret_after_refusal() -> Script {
 #[test]
 fn pret_precedes_epsv_when_feat_lists_it() {
     let server = FakeServer::start(vec![pret_after_feat()]);
-    let mut client = Client::connect_with(&server.addr().to_string(), quick()).unwrap();
-    client.login_anonymous().unwrap();
+    let mut client = connect(&server, quick());
     assert!(client.features().unwrap().supports("PRET"));
     let mut out = Vec::new();
     client.get("dist/file", &mut out).unwrap();
@@ -159,8 +162,7 @@ fn pret_precedes_epsv_when_feat_lists_it() {
 #[test]
 fn a_refused_passive_mode_asks_feat_and_retries_with_pret() {
     let server = FakeServer::start(vec![pret_after_refusal()]);
-    let mut client = Client::connect_with(&server.addr().to_string(), quick()).unwrap();
-    client.login_anonymous().unwrap();
+    let mut client = connect(&server, quick());
     client.put("up", &mut &b"payload"[..]).unwrap();
     assert_eq!(server.finish().uploads[0], b"payload");
 }
@@ -178,8 +180,7 @@ fn a_refused_passive_mode_without_pret_stays_an_error() {
             .expect("FEAT")
             .reply("211-Features:\r\n SIZE\r\n211 End"),
     ]);
-    let mut client = Client::connect_with(&server.addr().to_string(), quick()).unwrap();
-    client.login_anonymous().unwrap();
+    let mut client = connect(&server, quick());
     let err = client.get("f", &mut Vec::new()).unwrap_err();
     assert!(
         matches!(&err, Error::Reply { command, .. } if command == "PASV"),
@@ -240,8 +241,7 @@ fn a_fixed_offset_moves_list_times_to_utc() {
         IIS_LISTING,
     )]);
     let config = quick().list_time_offset(ListTimeOffset::Fixed(2 * 3600));
-    let mut client = Client::connect_with(&server.addr().to_string(), config).unwrap();
-    client.login_anonymous().unwrap();
+    let mut client = connect(&server, config);
     assert_eq!(client.list_time_offset(), Some(7200));
     let entries: Vec<_> = client
         .list_entries("logs")
@@ -256,8 +256,7 @@ fn a_fixed_offset_moves_list_times_to_utc() {
 fn auto_offset_is_learned_once_from_mdtm() {
     let server = FakeServer::start(vec![learning_dialogue()]);
     let config = quick().list_time_offset(ListTimeOffset::Auto);
-    let mut client = Client::connect_with(&server.addr().to_string(), config).unwrap();
-    client.login_anonymous().unwrap();
+    let mut client = connect(&server, config);
     assert_eq!(client.list_time_offset(), None);
     let entries: Vec<_> = client
         .list_entries("logs")
@@ -286,8 +285,7 @@ fn auto_offset_stays_utc_when_mdtm_is_refused() {
     .reply("550 not allowed");
     let server = FakeServer::start(vec![listing(script, IIS_LISTING)]);
     let config = quick().list_time_offset(ListTimeOffset::Auto);
-    let mut client = Client::connect_with(&server.addr().to_string(), config).unwrap();
-    client.login_anonymous().unwrap();
+    let mut client = connect(&server, config);
     let entries: Vec<_> = client
         .list_entries("logs")
         .unwrap()
@@ -315,8 +313,7 @@ fn mlsd_times_are_never_shifted() {
             .reply("226 ok"),
     ]);
     let config = quick().list_time_offset(ListTimeOffset::Fixed(-5 * 3600));
-    let mut client = Client::connect_with(&server.addr().to_string(), config).unwrap();
-    client.login_anonymous().unwrap();
+    let mut client = connect(&server, config);
     let entries: Vec<_> = client
         .list_entries("logs")
         .unwrap()
