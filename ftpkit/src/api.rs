@@ -296,8 +296,8 @@ macro_rules! client_api {
             /// difference, rounded to a quarter of an hour, applies to every
             /// `LIST` time of this client from then on. Called by the listing
             /// methods under [`ListTimeOffset::Auto`](crate::ListTimeOffset::Auto)
-            /// until it succeeds. `None` when no file qualifies or `MDTM` is
-            /// refused.
+            /// until it succeeds, on the first three listings at most. `None`
+            /// when no file qualifies or `MDTM` is refused.
             pub $($async)? fn learn_list_time_offset(&mut self, dir: impl AsRef<[u8]>) -> $crate::Result<Option<i32>> {
                 let dir = $crate::proto::rules::optional_path(dir.as_ref())?;
                 let now = std::time::SystemTime::now();
@@ -311,7 +311,7 @@ macro_rules! client_api {
             /// [`ListTimeOffset::Auto`](crate::ListTimeOffset::Auto) has not
             /// learned it yet).
             pub fn list_time_offset(&self) -> Option<i32> {
-                (!self.core.wants_offset_probe()).then(|| self.core.list_offset())
+                (!self.core.list_offset_unknown()).then(|| self.core.list_offset())
             }
 
             /// Text typed by a user (a path, a file name) as the bytes of a

@@ -105,7 +105,8 @@ pub enum ListTimeOffset {
     /// shows for one file is compared with its `MDTM` (UTC), and the
     /// difference, rounded to a quarter of an hour, applies to every `LIST`
     /// time from then on. Until a listing shows a file with a time of day
-    /// and `MDTM` answers for it, `LIST` times are read as UTC.
+    /// and `MDTM` answers for it, `LIST` times are read as UTC; after three
+    /// listings that taught nothing, no more are tried.
     Auto,
 }
 

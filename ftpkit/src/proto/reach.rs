@@ -134,6 +134,10 @@ impl ListingFormat {
     }
 }
 
+/// How many listings may try to learn a server's `LIST` time offset
+/// before it is left unknown (times read as UTC).
+pub const MAX_OFFSET_PROBES: u8 = 3;
+
 /// Most bytes of a listing kept to learn the time offset from: the probe
 /// needs one line.
 pub const PROBE_LISTING_MAX: usize = 1 << 20;

@@ -298,6 +298,28 @@ fn auto_offset_stays_utc_when_mdtm_is_refused() {
 }
 
 #[test]
+fn auto_offset_gives_up_after_three_listings_that_teach_nothing() {
+    // Files older than six months: dates without a time of day.
+    const OLD: &[u8] = b"-rw-r--r-- 1 u g 5 Jan 15  2019 old.txt\r\n";
+    let mut script = feat_without_mlst().expect("TYPE A").reply("200 ok");
+    for _ in 0..3 {
+        script = listing(listing(script, OLD), OLD); // the probe, then the listing
+    }
+    let server = FakeServer::start(vec![listing(script, OLD)]);
+    let mut client = connect(&server, quick().list_time_offset(ListTimeOffset::Auto));
+    for _ in 0..4 {
+        let entries: Vec<_> = client
+            .list_entries("logs")
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(entries[0].modified, Some(utc("20190115000000")));
+    }
+    assert_eq!(client.list_time_offset(), None);
+    server.finish();
+}
+
+#[test]
 fn mlsd_times_are_never_shifted() {
     let server = FakeServer::start(vec![
         Script::login_anonymous()

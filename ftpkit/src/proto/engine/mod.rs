@@ -122,6 +122,8 @@ pub(crate) struct Core {
     /// ([`ListTimeOffset::Auto`](crate::ListTimeOffset::Auto)); kept
     /// across reconnections.
     pub(crate) list_offset_learned: Option<i32>,
+    /// How many listings tried to learn it.
+    pub(crate) list_offset_probes: u8,
     reader: ReplyReader,
     slot: SharedSlot,
 }
@@ -151,6 +153,7 @@ impl Core {
             tls: None,
             tls_version: None,
             list_offset_learned: None,
+            list_offset_probes: 0,
             slot: Arc::new(Mutex::new(Slot {
                 action: None,
                 event: None,
@@ -164,11 +167,12 @@ impl Core {
     pub(crate) fn reset(&mut self) {
         let slot = self.slot.clone();
         let memory = std::mem::take(&mut self.memory);
-        let learned = self.list_offset_learned;
+        let (learned, probes) = (self.list_offset_learned, self.list_offset_probes);
         *self = Core::new(std::mem::take(&mut self.host), self.config.clone());
         self.slot = slot;
         self.memory = memory;
         self.list_offset_learned = learned;
+        self.list_offset_probes = probes;
     }
 
     /// Wraps the operation `build` makes over this core, for a driver to run.
@@ -246,8 +250,20 @@ impl Core {
         }
     }
 
-    /// Whether a `LIST` should first teach the server's time zone.
+    /// Whether a `LIST` should first teach the server's time zone: until
+    /// learned, on the first [`reach::MAX_OFFSET_PROBES`] listings at most
+    /// (a tree of old files, shown without a time of day, teaches nothing
+    /// and must not double every listing).
+    ///
+    /// [`reach::MAX_OFFSET_PROBES`]: crate::proto::reach::MAX_OFFSET_PROBES
     pub(crate) fn wants_offset_probe(&self) -> bool {
+        self.config.list_time_offset == crate::ListTimeOffset::Auto
+            && self.list_offset_learned.is_none()
+            && self.list_offset_probes < crate::proto::reach::MAX_OFFSET_PROBES
+    }
+
+    /// Whether the offset is not known, and will not be learned.
+    pub(crate) fn list_offset_unknown(&self) -> bool {
         self.config.list_time_offset == crate::ListTimeOffset::Auto
             && self.list_offset_learned.is_none()
     }

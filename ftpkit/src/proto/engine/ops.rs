@@ -738,6 +738,7 @@ pub(crate) async fn learn_list_offset(
     dir: Option<crate::proto::Arg>,
     now: SystemTime,
 ) -> Result<Option<i32>> {
+    core.list_offset_probes = core.list_offset_probes.saturating_add(1);
     let request = DataRequest {
         command: Command::List(dir.clone()),
         transfer_type: TransferType::Ascii,
