@@ -96,7 +96,7 @@ impl Name {
     }
 }
 
-/// Not empty, not `.` or `..`, and without `/`, `\\`, NUL or any control
+/// Not empty, not `.` or `..`, and without `/`, `\`, NUL or any control
 /// character: safe as one local path component.
 fn is_safe_component(text: &str) -> bool {
     !(text.is_empty()

@@ -195,7 +195,7 @@ pub fn learn_offset(listed: SystemTime, mdtm: SystemTime) -> Option<i32> {
         Err(behind) => -i64::try_from(behind.duration().as_secs()).ok()?,
     };
     let quarter = 15 * 60;
-    let rounded = (diff + diff.signum() * quarter / 2) / quarter * quarter;
+    let rounded = diff.saturating_add(diff.signum() * quarter / 2) / quarter * quarter;
     if rounded.abs() > MAX_OFFSET {
         return None;
     }
