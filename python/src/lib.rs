@@ -176,8 +176,9 @@ fn dup_fd(fd: i32) -> PyResult<std::fs::File> {
     Ok(std::fs::File::from(owned))
 }
 
-/// Moves data from `reader` into `out` for up to [`SIGNAL_CHECK`];
-/// `true` at the end of the data (the final reply read).
+/// Moves data from `reader` into `out` for up to [`SIGNAL_CHECK`], in
+/// writes of a full `buf` where the data comes fast enough; `true` at the
+/// end of the data (the final reply read).
 #[cfg(unix)]
 fn pump_to_file(
     reader: &mut impl Read,
@@ -185,24 +186,41 @@ fn pump_to_file(
     buf: &mut [u8],
 ) -> Result<bool, Error> {
     let start = std::time::Instant::now();
-    while start.elapsed() < SIGNAL_CHECK {
-        let n = loop {
-            match reader.read(buf) {
-                Ok(n) => break n,
+    let mut end = false;
+    while !end && start.elapsed() < SIGNAL_CHECK {
+        let mut filled = 0;
+        while let Some(rest) = buf.get_mut(filled..).filter(|r| !r.is_empty()) {
+            match reader.read(rest) {
+                Ok(0) => {
+                    end = true;
+                    break;
+                }
+                Ok(n) => filled += n,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(from_io(e)),
             }
-        };
-        if n == 0 {
-            return Ok(true);
+            if start.elapsed() >= SIGNAL_CHECK {
+                break;
+            }
         }
-        out.write_all(buf.get(..n).unwrap_or_default())
+        out.write_all(buf.get(..filled).unwrap_or_default())
             .map_err(|source| Error::Io {
                 phase: ftpkit::Phase::Local,
                 source,
             })?;
     }
-    Ok(false)
+    Ok(end)
+}
+
+/// A buffer for a download of blocks of at most `block` bytes: no larger
+/// than the size the server announced (plus one byte, to see the end in
+/// the same read), so that many small files do not each clear a large
+/// buffer.
+fn block_buffer(block: usize, announced: Option<u64>) -> Vec<u8> {
+    let len = announced
+        .and_then(|size| usize::try_from(size.saturating_add(1)).ok())
+        .map_or(block, |size| size.min(block));
+    vec![0u8; len.max(1)]
 }
 
 /// Moves bytes of `input` from offset `*at` into `writer` for up to
@@ -559,7 +577,7 @@ impl Conn {
         let mut reader = py
             .allow_threads(|| c.transfer_reader(cmd, TransferType::Binary, rest))
             .map_err(to_py)?;
-        let mut buf = vec![0u8; blocksize.max(1)];
+        let mut buf = block_buffer(blocksize, reader.announced_size());
         loop {
             let n = py
                 .allow_threads(|| read_block(&mut reader, &mut buf))
@@ -600,7 +618,7 @@ impl Conn {
         let mut reader = py
             .allow_threads(|| c.transfer_reader(cmd, TransferType::Binary, rest))
             .map_err(to_py)?;
-        let mut buf = vec![0u8; FD_BLOCK];
+        let mut buf = block_buffer(FD_BLOCK, reader.announced_size());
         loop {
             let step = py
                 .allow_threads(|| pump_to_file(&mut reader, &mut out, &mut buf))
