@@ -140,6 +140,8 @@ def _fd_of(fp: Any, writing: bool) -> Optional[int]:
     ``None`` for anything else (the blocks then go through Python)."""
     if type(fp) not in _FD_TYPES or not hasattr(_native.Conn, "retr_to_fd"):
         return None
+    if type(getattr(fp, "raw", fp)) is not io.FileIO:
+        return None  # a buffer over a socket or a custom raw stream
     try:
         if fp.closed or not (fp.writable() if writing else (fp.readable() and fp.seekable())):
             return None
@@ -674,7 +676,9 @@ class FTP:
         return resp
 
     def retrbinary(self, cmd: str, callback: Callable[[bytes], Any], blocksize: int = 8192, rest: Optional[int] = None) -> str:
-        """Downloads in binary, calling ``callback`` with each block."""
+        """Downloads in binary, calling ``callback`` with each block. When
+        ``callback`` is the ``write`` of a built-in binary file, the engine
+        writes the file itself (the same bytes, GIL released)."""
         self._check_line(cmd)
         self._debug_cmd("TYPE I")
         if rest is not None:
@@ -716,7 +720,9 @@ class FTP:
         return self._call_reply("retrlines", cmd, on_line, self.maxline)
 
     def storbinary(self, cmd: str, fp: Any, blocksize: int = 8192, callback: Optional[Callable[[bytes], Any]] = None, rest: Optional[int] = None) -> str:
-        """Uploads ``fp`` in binary, calling ``callback`` after each block."""
+        """Uploads ``fp`` in binary, calling ``callback`` after each block.
+        From a built-in, seekable binary file and without ``callback``, the
+        engine reads the file itself (GIL released) and leaves it at its end."""
         self._check_line(cmd)
         self._debug_cmd("TYPE I")
         if rest is not None:

@@ -186,6 +186,7 @@ def _servers(key: str, tls: bool):
 
 REAL_PLAIN = _servers("FTPKIT_INTEROP_SERVERS", False)
 REAL_TLS = _servers("FTPKIT_INTEROP_TLS_SERVERS", True)
+REAL_IMPLICIT = _servers("FTPKIT_INTEROP_IMPLICIT_SERVERS", True)
 
 
 def require_real():
