@@ -146,8 +146,8 @@ def _fd_of(fp: Any, writing: bool) -> Optional[int]:
         if fp.closed or not (fp.writable() if writing else (fp.readable() and fp.seekable())):
             return None
         fd = fp.fileno()
-        if writing:
-            fp.flush()
+        if fp.writable():
+            fp.flush()  # bytes still in the object's buffer reach the file first
         return fd
     except (OSError, ValueError):
         return None

@@ -212,6 +212,21 @@ fn pump_to_file(
     Ok(end)
 }
 
+/// Runs `slice` (one [`SIGNAL_CHECK`]'s worth of moving data) with the GIL
+/// released until it reports the end, checking for pending signals
+/// between slices: a Ctrl-C comes back as `KeyboardInterrupt`, for the
+/// caller to abort the transfer.
+#[cfg(unix)]
+fn in_slices(
+    py: Python<'_>,
+    mut slice: impl FnMut() -> Result<bool, Error> + Send,
+) -> PyResult<()> {
+    while !py.allow_threads(&mut slice).map_err(to_py)? {
+        py.check_signals()?;
+    }
+    Ok(())
+}
+
 /// A buffer for a download of blocks of at most `block` bytes: no larger
 /// than the size the server announced (plus one byte, to see the end in
 /// the same read), so that many small files do not each clear a large
@@ -619,19 +634,9 @@ impl Conn {
             .allow_threads(|| c.transfer_reader(cmd, TransferType::Binary, rest))
             .map_err(to_py)?;
         let mut buf = block_buffer(FD_BLOCK, reader.announced_size());
-        loop {
-            let step = py
-                .allow_threads(|| pump_to_file(&mut reader, &mut out, &mut buf))
-                .map_err(to_py)
-                .and_then(|done| py.check_signals().map(|()| done));
-            match step {
-                Ok(true) => break,
-                Ok(false) => {}
-                Err(e) => {
-                    let _ = py.allow_threads(|| reader.abort());
-                    return Err(e);
-                }
-            }
+        if let Err(e) = in_slices(py, || pump_to_file(&mut reader, &mut out, &mut buf)) {
+            let _ = py.allow_threads(|| reader.abort());
+            return Err(e);
         }
         let reply = py.allow_threads(|| reader.finish()).map_err(to_py)?;
         reply_py(py, &reply)
@@ -660,19 +665,11 @@ impl Conn {
             .map_err(to_py)?;
         let mut buf = vec![0u8; FD_BLOCK];
         let mut at = offset;
-        loop {
-            let step = py
-                .allow_threads(|| pump_from_file(&input, &mut at, &mut writer, &mut buf))
-                .map_err(to_py)
-                .and_then(|done| py.check_signals().map(|()| done));
-            match step {
-                Ok(true) => break,
-                Ok(false) => {}
-                Err(e) => {
-                    let _ = py.allow_threads(|| writer.abort());
-                    return Err(e);
-                }
-            }
+        if let Err(e) = in_slices(py, || {
+            pump_from_file(&input, &mut at, &mut writer, &mut buf)
+        }) {
+            let _ = py.allow_threads(|| writer.abort());
+            return Err(e);
         }
         let reply = py.allow_threads(|| writer.finish()).map_err(to_py)?;
         reply_py(py, &reply)
