@@ -1,4 +1,4 @@
-"""ftpkit for Python, both APIs against one server.
+"""ftpkit for Python, both APIs (and asyncio) against one server.
 
 usage: python examples/quickstart.py HOST PORT USER PASSWORD [CAFILE]
 With CAFILE the connection uses explicit TLS, verified against that CA.
@@ -38,3 +38,25 @@ with ftpkit.Client(host, port, user=user, passwd=password, tls=tls, cafile=cafil
     for entry in client.list("/"):
         print(entry.kind, entry.size, entry.modified, entry.name)
     client.delete("quickstart.txt")
+
+# 3. asyncio: the same calls as coroutines, several clients at once.
+import asyncio
+
+from ftpkit import aio
+
+
+async def both():
+    async def one(name):
+        async with await aio.Client.connect(host, port, user=user, passwd=password, tls=tls, cafile=cafile) as c:
+            with tempfile.TemporaryDirectory() as tmp:
+                src = Path(tmp) / name
+                src.write_bytes(name.encode() * 1000)
+                await c.upload(src, name)
+            size = await c.size(name)
+            await c.delete(name)
+            return size
+
+    print("aio sizes:", await asyncio.gather(one("a.txt"), one("b.txt")))
+
+
+asyncio.run(both())

@@ -5,7 +5,8 @@ Two APIs:
 * :mod:`ftpkit.ftplib`, a drop-in for the standard library's :mod:`ftplib`
   (``from ftpkit import ftplib``);
 * :class:`Client` and :class:`Pool`, a Pythonic API: downloads and uploads
-  that resume, retry and verify, typed directory listings, ``walk()``.
+  that resume, retry and verify, typed directory listings, ``walk()``;
+  :mod:`ftpkit.aio` has the same calls as coroutines for asyncio.
 
 The GIL is released during network and disk I/O; callbacks run with it
 held. Ctrl-C during an ftplib-style transfer aborts it (``ABOR``) and raises

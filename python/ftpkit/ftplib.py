@@ -130,6 +130,29 @@ def _file_block(callback: Any, blocksize: int) -> int:
     return blocksize
 
 
+# Built-in files whose descriptor the engine may write or read itself.
+_FD_TYPES = (io.BufferedWriter, io.BufferedRandom, io.FileIO, io.BufferedReader)
+
+
+def _fd_of(fp: Any, writing: bool) -> Optional[int]:
+    """The descriptor of a real, open built-in file that the engine may move
+    data to (``writing``) or from itself, with nothing buffered in between;
+    ``None`` for anything else (the blocks then go through Python)."""
+    if type(fp) not in _FD_TYPES or not hasattr(_native.Conn, "retr_to_fd"):
+        return None
+    if type(getattr(fp, "raw", fp)) is not io.FileIO:
+        return None  # a buffer over a socket or a custom raw stream
+    try:
+        if fp.closed or not (fp.writable() if writing else (fp.readable() and fp.seekable())):
+            return None
+        fd = fp.fileno()
+        if fp.writable():
+            fp.flush()  # bytes still in the object's buffer reach the file first
+        return fd
+    except (OSError, ValueError):
+        return None
+
+
 def _join(lines: list, encoding: str) -> str:
     return "\n".join(line.decode(encoding) for line in lines)
 
@@ -653,15 +676,28 @@ class FTP:
         return resp
 
     def retrbinary(self, cmd: str, callback: Callable[[bytes], Any], blocksize: int = 8192, rest: Optional[int] = None) -> str:
-        """Downloads in binary, calling ``callback`` with each block."""
+        """Downloads in binary, calling ``callback`` with each block. When
+        ``callback`` is the ``write`` of a built-in binary file, the engine
+        writes the file itself (the same bytes, GIL released)."""
         self._check_line(cmd)
         self._debug_cmd("TYPE I")
         if rest is not None:
             self._debug_cmd("REST %s" % rest)
         self._debug_cmd(cmd)
         self._type = "I"
+        rest = None if rest is None else int(rest)
+        owner = getattr(callback, "__self__", None)
+        fd = _fd_of(owner, True) if getattr(callback, "__name__", "") == "write" else None
+        if fd is not None:
+            # A real file's write(): the engine writes the file itself,
+            # with the GIL released (the file gets the same bytes).
+            try:
+                return self._call_reply("retr_to_fd", cmd, fd, rest)
+            finally:
+                if owner.seekable():
+                    owner.seek(0, io.SEEK_CUR)  # the file object learns its new position
         blocksize = _file_block(callback, blocksize)
-        return self._call_reply("retrbinary", cmd, callback, blocksize, None if rest is None else int(rest))
+        return self._call_reply("retrbinary", cmd, callback, blocksize, rest)
 
     def retrlines(self, cmd: str, callback: Optional[Callable[[str], Any]] = None) -> str:
         """Downloads in ASCII, calling ``callback`` with each line (default:
@@ -684,17 +720,28 @@ class FTP:
         return self._call_reply("retrlines", cmd, on_line, self.maxline)
 
     def storbinary(self, cmd: str, fp: Any, blocksize: int = 8192, callback: Optional[Callable[[bytes], Any]] = None, rest: Optional[int] = None) -> str:
-        """Uploads ``fp`` in binary, calling ``callback`` after each block."""
+        """Uploads ``fp`` in binary, calling ``callback`` after each block.
+        From a built-in, seekable binary file and without ``callback``, the
+        engine reads the file itself (GIL released) and leaves it at its end."""
         self._check_line(cmd)
         self._debug_cmd("TYPE I")
         if rest is not None:
             self._debug_cmd("REST %s" % rest)
         self._debug_cmd(cmd)
         self._type = "I"
+        rest = None if rest is None else int(rest)
+        fd = _fd_of(fp, False) if callback is None else None
+        if fd is not None:
+            # Nobody sees the blocks: the engine reads the file itself from
+            # its current position, with the GIL released, then the file is
+            # left at its end as reading it through would.
+            reply = self._call_reply("stor_from_fd", cmd, fd, fp.tell(), rest)
+            fp.seek(0, io.SEEK_END)
+            return reply
         if callback is None and type(fp) in _FILE_TYPES:
             # Nobody sees the blocks: read the file in large ones.
             blocksize = max(blocksize, _BIG_BLOCK)
-        return self._call_reply("storbinary", cmd, fp, blocksize, callback, None if rest is None else int(rest))
+        return self._call_reply("storbinary", cmd, fp, blocksize, callback, rest)
 
     def storlines(self, cmd: str, fp: Any, callback: Optional[Callable[[bytes], Any]] = None) -> str:
         """Uploads ``fp`` line by line in ASCII (line ends sent as CRLF)."""

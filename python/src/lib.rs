@@ -145,6 +145,134 @@ fn read_block(reader: &mut impl Read, buf: &mut [u8]) -> Result<usize, Error> {
     Ok(filled)
 }
 
+/// Bytes per read and write on the file-descriptor paths.
+#[cfg(unix)]
+const FD_BLOCK: usize = 1 << 20;
+
+/// How long the file-descriptor paths move data between two checks for
+/// pending signals (Ctrl-C), at most.
+#[cfg(unix)]
+const SIGNAL_CHECK: Duration = Duration::from_millis(50);
+
+/// A file of our own on the same open file as Python's descriptor `fd`
+/// (`dup`: same position, same flags), so that the transfer does not
+/// depend on the Python object while the GIL is released.
+#[cfg(unix)]
+fn dup_fd(fd: i32) -> PyResult<std::fs::File> {
+    use std::os::fd::BorrowedFd;
+    if fd < 0 {
+        return Err(local_err("invalid", format!("bad file descriptor {fd}")));
+    }
+    // SAFETY: the caller passed the descriptor of a file object it holds
+    // open for the length of this call, and we hold the GIL, so no Python
+    // code can close it before it is duplicated here.
+    let borrowed = unsafe { BorrowedFd::borrow_raw(fd) };
+    let owned = borrowed.try_clone_to_owned().map_err(|e| {
+        to_py(Error::Io {
+            phase: ftpkit::Phase::Local,
+            source: e,
+        })
+    })?;
+    Ok(std::fs::File::from(owned))
+}
+
+/// Moves data from `reader` into `out` for up to [`SIGNAL_CHECK`], in
+/// writes of a full `buf` where the data comes fast enough; `true` at the
+/// end of the data (the final reply read).
+#[cfg(unix)]
+fn pump_to_file(
+    reader: &mut impl Read,
+    out: &mut std::fs::File,
+    buf: &mut [u8],
+) -> Result<bool, Error> {
+    let start = std::time::Instant::now();
+    let mut end = false;
+    while !end && start.elapsed() < SIGNAL_CHECK {
+        let mut filled = 0;
+        while let Some(rest) = buf.get_mut(filled..).filter(|r| !r.is_empty()) {
+            match reader.read(rest) {
+                Ok(0) => {
+                    end = true;
+                    break;
+                }
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(from_io(e)),
+            }
+            if start.elapsed() >= SIGNAL_CHECK {
+                break;
+            }
+        }
+        out.write_all(buf.get(..filled).unwrap_or_default())
+            .map_err(|source| Error::Io {
+                phase: ftpkit::Phase::Local,
+                source,
+            })?;
+    }
+    Ok(end)
+}
+
+/// Runs `slice` (one [`SIGNAL_CHECK`]'s worth of moving data) with the GIL
+/// released until it reports the end, checking for pending signals
+/// between slices: a Ctrl-C comes back as `KeyboardInterrupt`, for the
+/// caller to abort the transfer.
+#[cfg(unix)]
+fn in_slices(
+    py: Python<'_>,
+    mut slice: impl FnMut() -> Result<bool, Error> + Send,
+) -> PyResult<()> {
+    while !py.allow_threads(&mut slice).map_err(to_py)? {
+        py.check_signals()?;
+    }
+    Ok(())
+}
+
+/// A buffer for a download of blocks of at most `block` bytes: no larger
+/// than the size the server announced (plus one byte, to see the end in
+/// the same read), so that many small files do not each clear a large
+/// buffer.
+fn block_buffer(block: usize, announced: Option<u64>) -> Vec<u8> {
+    let len = announced
+        .and_then(|size| usize::try_from(size.saturating_add(1)).ok())
+        .map_or(block, |size| size.min(block));
+    vec![0u8; len.max(1)]
+}
+
+/// Moves bytes of `input` from offset `*at` into `writer` for up to
+/// [`SIGNAL_CHECK`], advancing `*at`; `true` at the end of the file.
+#[cfg(unix)]
+fn pump_from_file(
+    input: &std::fs::File,
+    at: &mut u64,
+    writer: &mut impl Write,
+    buf: &mut [u8],
+) -> Result<bool, Error> {
+    use std::os::unix::fs::FileExt;
+    let start = std::time::Instant::now();
+    while start.elapsed() < SIGNAL_CHECK {
+        let n = loop {
+            match input.read_at(buf, *at) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(source) => {
+                    return Err(Error::Io {
+                        phase: ftpkit::Phase::Local,
+                        source,
+                    });
+                }
+            }
+        };
+        if n == 0 {
+            return Ok(true);
+        }
+        writer
+            .write_all(buf.get(..n).unwrap_or_default())
+            .map_err(from_io)?;
+        *at += n as u64;
+    }
+    Ok(false)
+}
+
 /// How to connect: everything `FTP(...)`, `FTP_TLS(...)` and `Client(...)` accept.
 #[derive(Clone)]
 struct Settings {
@@ -464,7 +592,7 @@ impl Conn {
         let mut reader = py
             .allow_threads(|| c.transfer_reader(cmd, TransferType::Binary, rest))
             .map_err(to_py)?;
-        let mut buf = vec![0u8; blocksize.max(1)];
+        let mut buf = block_buffer(blocksize, reader.announced_size());
         loop {
             let n = py
                 .allow_threads(|| read_block(&mut reader, &mut buf))
@@ -481,6 +609,69 @@ impl Conn {
             }
         }
         let reply = py.allow_threads(|| reader.finish()).map_err(to_py)?;
+        reply_py(py, &reply)
+    }
+
+    /// Downloads a command's data in binary straight into the open file
+    /// descriptor `fd` (written at its position, which advances), moving
+    /// it in Rust with the GIL released; pending signals are checked
+    /// between slices, so Ctrl-C aborts the transfer (`ABOR`) and raises
+    /// `KeyboardInterrupt`. Returns the final reply. `ftplib`'s
+    /// `retrbinary` takes this path when the callback is a real file's
+    /// `write`: the file receives the same bytes.
+    #[cfg(unix)]
+    #[pyo3(signature = (cmd, fd, rest=None))]
+    fn retr_to_fd(
+        &mut self,
+        py: Python<'_>,
+        cmd: &str,
+        fd: i32,
+        rest: Option<u64>,
+    ) -> PyResult<PyObject> {
+        let mut out = dup_fd(fd)?;
+        let c = self.client()?;
+        let mut reader = py
+            .allow_threads(|| c.transfer_reader(cmd, TransferType::Binary, rest))
+            .map_err(to_py)?;
+        let mut buf = block_buffer(FD_BLOCK, reader.announced_size());
+        if let Err(e) = in_slices(py, || pump_to_file(&mut reader, &mut out, &mut buf)) {
+            let _ = py.allow_threads(|| reader.abort());
+            return Err(e);
+        }
+        let reply = py.allow_threads(|| reader.finish()).map_err(to_py)?;
+        reply_py(py, &reply)
+    }
+
+    /// Uploads in binary the bytes of the open file descriptor `fd` from
+    /// byte `offset` to its end (read with `pread`: the descriptor's own
+    /// position does not move), in Rust with the GIL released; signals
+    /// are checked between slices as for [`Conn::retr_to_fd`]. Returns the
+    /// final reply. `ftplib`'s `storbinary` takes this path for a real,
+    /// seekable file when no callback watches the blocks.
+    #[cfg(unix)]
+    #[pyo3(signature = (cmd, fd, offset, rest=None))]
+    fn stor_from_fd(
+        &mut self,
+        py: Python<'_>,
+        cmd: &str,
+        fd: i32,
+        offset: u64,
+        rest: Option<u64>,
+    ) -> PyResult<PyObject> {
+        let input = dup_fd(fd)?;
+        let c = self.client()?;
+        let mut writer = py
+            .allow_threads(|| c.transfer_writer(cmd, TransferType::Binary, rest))
+            .map_err(to_py)?;
+        let mut buf = vec![0u8; FD_BLOCK];
+        let mut at = offset;
+        if let Err(e) = in_slices(py, || {
+            pump_from_file(&input, &mut at, &mut writer, &mut buf)
+        }) {
+            let _ = py.allow_threads(|| writer.abort());
+            return Err(e);
+        }
+        let reply = py.allow_threads(|| writer.finish()).map_err(to_py)?;
         reply_py(py, &reply)
     }
 

@@ -91,9 +91,9 @@ def _make_ca(tmp: Path):
     return str(ca_pem), str(server_pem)
 
 
-def _start_pyftpdlib(home: Path, tls: bool, certfile=None):
+def _start_pyftpdlib(home: Path, tls: bool, certfile=None, rate=None):
     from pyftpdlib.authorizers import DummyAuthorizer
-    from pyftpdlib.handlers import FTPHandler, TLS_FTPHandler
+    from pyftpdlib.handlers import FTPHandler, ThrottledDTPHandler, TLS_FTPHandler
     from pyftpdlib.servers import FTPServer
 
     authorizer = DummyAuthorizer()
@@ -112,6 +112,15 @@ def _start_pyftpdlib(home: Path, tls: bool, certfile=None):
             pass
 
     Handler.authorizer = authorizer
+    if rate is not None:
+        # Data connections at `rate` bytes per second each way: transfers
+        # long enough to interrupt.
+
+        class Slow(ThrottledDTPHandler):
+            read_limit = rate
+            write_limit = rate
+
+        Handler.dtp_handler = Slow
     Handler.banner = "ftpkit test server ready."
     from pyftpdlib.ioloop import IOLoop
 
@@ -133,6 +142,15 @@ def local_plain(tmp_path_factory):
     home = tmp_path_factory.mktemp("home-plain")
     server, _ = _start_pyftpdlib(home, tls=False)
     yield Server("pyftpdlib-local", "127.0.0.1", server.address[1], home=home)
+    server.close_all()
+
+
+@pytest.fixture(scope="session")
+def local_slow(tmp_path_factory):
+    """A plain pyftpdlib whose data connections move 1 MiB/s."""
+    home = tmp_path_factory.mktemp("home-slow")
+    server, _ = _start_pyftpdlib(home, tls=False, rate=1 << 20)
+    yield Server("pyftpdlib-slow", "127.0.0.1", server.address[1], home=home)
     server.close_all()
 
 
@@ -168,6 +186,7 @@ def _servers(key: str, tls: bool):
 
 REAL_PLAIN = _servers("FTPKIT_INTEROP_SERVERS", False)
 REAL_TLS = _servers("FTPKIT_INTEROP_TLS_SERVERS", True)
+REAL_IMPLICIT = _servers("FTPKIT_INTEROP_IMPLICIT_SERVERS", True)
 
 
 def require_real():

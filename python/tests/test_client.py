@@ -12,7 +12,7 @@ import time
 import pytest
 
 import ftpkit
-from conftest import PASS, REAL_TLS, USER, require_real
+from conftest import PASS, REAL_IMPLICIT, REAL_TLS, USER, require_real
 
 
 @pytest.fixture
@@ -133,3 +133,24 @@ def test_tls_client_with_session_reuse_servers(tmp_path):
             assert (tmp_path / "back.bin").read_bytes() == src.read_bytes()
             c.delete(name)
             (tmp_path / "back.bin").unlink()
+
+
+@pytest.mark.parametrize("server", REAL_IMPLICIT, ids=lambda s: s.name)
+def test_implicit_tls_servers(server, tmp_path):
+    """Implicit FTPS (which ftplib lacks), verified against the interop CA;
+    a client that waits for a plain greeting (explicit TLS) fails there,
+    since the server speaks TLS from the first byte."""
+    require_real()
+    data = os.urandom(300_000)
+    src = tmp_path / "i.bin"
+    src.write_bytes(data)
+    name = "pyimplicit-%d.bin" % os.getpid()
+    with ftpkit.Client(server.host, server.port, user=USER, passwd=PASS, tls="implicit", cafile=server.ca) as c:
+        assert c.welcome.startswith("220")
+        assert c.upload(src, name).size == len(data)
+        assert c.download(name, tmp_path / "back.bin").size == len(data)
+        assert (tmp_path / "back.bin").read_bytes() == data
+        assert name in [e.name for e in c.list("")]
+        c.delete(name)
+    with pytest.raises(ftpkit.ftplib.all_errors):
+        ftpkit.Client(server.host, server.port, user=USER, passwd=PASS, tls="explicit", cafile=server.ca, timeout=5)
