@@ -225,7 +225,15 @@ pureftpd_db() { # name
     make_home "$name"
     rm -f "$DIR/$name/pureftpd.passwd" "$DIR/$name/pureftpd.pdb"
     printf '%s\n%s\n' "$USER_PASS" "$USER_PASS" | "$ROOT/usr/bin/pure-pw" useradd "$USER_NAME" \
-        -u "$USER_NAME" -d "$DIR/$name/home" -f "$DIR/$name/pureftpd.passwd" -F "$DIR/$name/pureftpd.pdb" -m >/dev/null
+        -u "$USER_NAME" -d "$DIR/$name/home" -f "$DIR/$name/pureftpd.passwd" >/dev/null
+    # pure-pw hashes with argon2id at 511 passes over 8 MiB: over a second per login on an idle
+    # 2-core machine and tens of seconds on a busy one, past the tests' idle timeout. A test
+    # account needs no such cost: store a SHA-512 crypt hash instead (crypt(3) reads both).
+    local hash
+    hash=$(openssl passwd -6 "$USER_PASS")
+    awk -F: -v OFS=: -v h="$hash" '{ $2 = h; print }' "$DIR/$name/pureftpd.passwd" > "$DIR/$name/pureftpd.passwd.new"
+    mv "$DIR/$name/pureftpd.passwd.new" "$DIR/$name/pureftpd.passwd"
+    "$ROOT/usr/bin/pure-pw" mkdb "$DIR/$name/pureftpd.pdb" -f "$DIR/$name/pureftpd.passwd" >/dev/null
 }
 
 # --- start / stop ------------------------------------------------------------
