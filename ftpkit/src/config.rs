@@ -4,6 +4,7 @@ use std::{net::IpAddr, time::Duration};
 
 use crate::{
     proto::{DataMode, Protection, ReplyLimits},
+    proxy::Proxy,
     tls::{TlsConfig, TlsMode},
 };
 
@@ -62,6 +63,10 @@ pub struct Config {
     /// Protection of data connections under TLS: `Private` (`PROT P`, the
     /// default: data encrypted too) or `Clear` (`PROT C`).
     pub data_protection: Protection,
+    /// A proxy for the control connection and every data connection
+    /// (SOCKS5, HTTP `CONNECT` or an FTP proxy; see [`crate::proxy`]).
+    /// Default: none. The library reads no environment variable for it.
+    pub proxy: Option<Proxy>,
 }
 
 impl Default for Config {
@@ -80,6 +85,7 @@ impl Default for Config {
             tls_mode: None,
             tls: None,
             data_protection: Protection::Private,
+            proxy: None,
         }
     }
 }
@@ -151,6 +157,12 @@ impl Config {
     /// Sets [`Config::data_protection`].
     pub fn data_protection(mut self, protection: Protection) -> Self {
         self.data_protection = protection;
+        self
+    }
+
+    /// Sets [`Config::proxy`].
+    pub fn proxy(mut self, proxy: Proxy) -> Self {
+        self.proxy = Some(proxy);
         self
     }
 }

@@ -98,6 +98,8 @@ fn lock(slot: &SharedSlot) -> MutexGuard<'_, Slot> {
 pub(crate) struct Core {
     pub(crate) config: Config,
     pub(crate) host: String,
+    /// The server's port (what an FTP proxy is told to connect to).
+    pub(crate) origin_port: u16,
     pub(crate) session: Session,
     pub(crate) welcome: Reply,
     /// An earlier failure left the connection out of step.
@@ -136,6 +138,7 @@ impl Core {
             reader: ReplyReader::new(config.reply_limits),
             config,
             host,
+            origin_port: super::rules::DEFAULT_PORT,
             welcome: Reply::new(ReplyCode::READY, Vec::new()),
             unusable: false,
             in_flight: false,
@@ -159,7 +162,9 @@ impl Core {
     pub(crate) fn reset(&mut self) {
         let slot = self.slot.clone();
         let memory = std::mem::take(&mut self.memory);
+        let port = self.origin_port;
         *self = Core::new(std::mem::take(&mut self.host), self.config.clone());
+        self.origin_port = port;
         self.slot = slot;
         self.memory = memory;
     }
