@@ -29,6 +29,7 @@ mod interop;
 mod load;
 mod pool;
 mod properties;
+mod proxy;
 mod resume;
 mod scenarios;
 mod tls;
