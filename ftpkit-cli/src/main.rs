@@ -10,6 +10,7 @@ mod netrc;
 mod output;
 mod plan;
 mod progress;
+mod proxy_env;
 
 use std::process::ExitCode;
 
