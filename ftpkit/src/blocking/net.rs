@@ -37,17 +37,10 @@ pub(crate) fn connect_via(
     if hop.resolve_locally
         && let Dest::Name(host, port) = &dest
     {
-        let addr = (host.as_str(), *port)
+        let addrs = (host.as_str(), *port)
             .to_socket_addrs()
-            .map_err(Error::io(phase))?
-            .next()
-            .ok_or_else(|| {
-                Error::io(phase)(io::Error::new(
-                    io::ErrorKind::NotFound,
-                    format!("{host} has no address"),
-                ))
-            })?;
-        dest = Dest::Addr(addr);
+            .map_err(Error::io(phase))?;
+        dest = Dest::resolved(host, addrs, phase)?;
     }
     let left = deadline.saturating_duration_since(Instant::now());
     set_idle_timeout(&tcp, left).map_err(Error::io(phase))?;

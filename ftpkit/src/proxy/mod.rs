@@ -320,6 +320,22 @@ impl fmt::Display for Dest {
     }
 }
 
+impl Dest {
+    /// The destination `host:port` resolved to the first of `addrs`.
+    pub(crate) fn resolved(
+        host: &str,
+        addrs: impl IntoIterator<Item = SocketAddr>,
+        phase: crate::error::Phase,
+    ) -> Result<Dest> {
+        addrs.into_iter().next().map(Dest::Addr).ok_or_else(|| {
+            Error::io(phase)(std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                format!("{host} has no address"),
+            ))
+        })
+    }
+}
+
 /// What a tunnel handshake wants next.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Progress {

@@ -40,17 +40,10 @@ pub(crate) async fn connect_via(
         if hop.resolve_locally
             && let Dest::Name(host, port) = &dest
         {
-            let addr = tokio::net::lookup_host((host.as_str(), *port))
+            let addrs = tokio::net::lookup_host((host.as_str(), *port))
                 .await
-                .map_err(Error::io(phase))?
-                .next()
-                .ok_or_else(|| {
-                    Error::io(phase)(io::Error::new(
-                        io::ErrorKind::NotFound,
-                        format!("{host} has no address"),
-                    ))
-                })?;
-            dest = Dest::Addr(addr);
+                .map_err(Error::io(phase))?;
+            dest = Dest::resolved(host, addrs, phase)?;
         }
         let mut tunnel = route.tunnel(dest.clone());
         tcp.write_all(&tunnel.start())

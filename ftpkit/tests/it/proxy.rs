@@ -7,7 +7,7 @@
 use std::{net::IpAddr, time::Duration};
 
 use ftpkit::{
-    Client, Config, DataMode, Error, TlsConfig, TlsMode,
+    Client, Config, DataMode, Error, TlsMode,
     proxy::{FtpProxyLogin, Proxy, ProxyError},
 };
 use ftpkit_testkit::{
@@ -15,7 +15,7 @@ use ftpkit_testkit::{
     sha256_hex,
 };
 
-use crate::driver::Driver;
+use crate::{driver::Driver, tls::trusting};
 
 /// A name only the proxies can resolve: reaching the server through it
 /// proves the client sent the name, not an address.
@@ -65,15 +65,6 @@ fn plain_through(protocol: ProxyProtocol, driver: Driver) {
             .iter()
             .all(|r| r.target.starts_with(&format!("{HIDDEN}:")))
     );
-}
-
-fn trusting(certs: &TestCerts) -> TlsConfig {
-    TlsConfig::builder()
-        .without_system_roots()
-        .add_ca_pem_file(&certs.ca_pem)
-        .unwrap()
-        .build()
-        .unwrap()
 }
 
 fn tls_through(protocol: ProxyProtocol, driver: Driver) {
