@@ -18,6 +18,11 @@
 //! Through an FTP proxy the proxy relays the data connections itself;
 //! FTPS through one is refused ([`ProxyError::TlsThroughFtpProxy`]).
 //!
+//! When the proxy resolves the server's name (`socks5h://`, `http://`),
+//! the client never learns the server's address: `peer_addr` then reports
+//! `0.0.0.0` with the server's port, and passive connections go to the
+//! server's name through the proxy.
+//!
 //! The library only uses the proxy it is given: it reads no environment
 //! variable (the `ftpkit` command reads `ftp_proxy`, `all_proxy` and
 //! `no_proxy`). Proxy passwords never show in `Debug` or `Display`.
