@@ -329,6 +329,28 @@ pub struct Global {
     /// Leave data connections in clear under TLS (PROT C).
     #[arg(long = "no-prot-p", global = true, help_heading = "TLS options")]
     pub no_prot_p: bool,
+    /// Connect through this proxy: socks5://, socks5h:// (the proxy
+    /// resolves the name), http:// (CONNECT) or ftp:// (an FTP proxy;
+    /// add ?login=site or ?login=open for SITE/OPEN host logins), with
+    /// user:password@ if it needs them. Without it, ftp_proxy or
+    /// all_proxy from the environment; an empty URL means none. Active
+    /// mode does not work through socks5/http proxies.
+    #[arg(
+        long,
+        global = true,
+        value_name = "URL",
+        help_heading = "Proxy options"
+    )]
+    pub proxy: Option<String>,
+    /// Hosts reached without the proxy: comma-separated names (with their
+    /// subdomains), addresses, or * for all. Overrides no_proxy.
+    #[arg(
+        long,
+        global = true,
+        value_name = "LIST",
+        help_heading = "Proxy options"
+    )]
+    pub noproxy: Option<String>,
     /// Read credentials from this netrc file instead of $NETRC or ~/.netrc.
     #[arg(long = "netrc-file", global = true, value_name = "PATH")]
     pub netrc_file: Option<PathBuf>,

@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use ftpkit::{Error, Phase};
+use ftpkit::{Error, Phase, proxy::ProxyError};
 
 /// The exit-code table, as `--help` prints it.
 pub const EXIT_CODES_HELP: &str = "\
@@ -10,8 +10,8 @@ Exit codes:
   0  success
   1  other failure
   2  usage error: bad arguments or URL, input refused before sending
-  3  network error or timeout
-  4  login refused
+  3  network error or timeout; the proxy failed or could not connect
+  4  login refused (by the server or the proxy)
   5  the server refused a file command (the reply is printed)
   6  protocol error: the server broke the FTP protocol
   7  local file error
@@ -67,6 +67,9 @@ pub fn for_error(error: &Error) -> Exit {
         Error::Io { .. } | Error::ConnectionClosed(_) | Error::Unusable => Exit::Network,
         Error::Incomplete { .. } | Error::Verification(_) => Exit::Incomplete,
         Error::Tls { .. } | Error::Certificate { .. } => Exit::Tls,
+        Error::Proxy(ProxyError::AuthRefused(_)) => Exit::Login,
+        Error::Proxy(ProxyError::ActiveMode | ProxyError::TlsThroughFtpProxy) => Exit::Usage,
+        Error::Proxy(_) => Exit::Network,
         _ => Exit::Other,
     }
 }

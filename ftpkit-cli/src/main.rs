@@ -11,6 +11,7 @@ mod output;
 mod plan;
 mod progress;
 mod reach;
+mod proxy_env;
 
 use std::process::ExitCode;
 

@@ -50,6 +50,10 @@ pub struct Settings {
     pub netrc_file: Option<PathBuf>,
     /// Read no netrc file.
     pub no_netrc: bool,
+    /// `--proxy URL` (empty: none, whatever the environment says).
+    pub proxy: Option<String>,
+    /// `--noproxy LIST`.
+    pub noproxy: Option<String>,
     /// Flush downloads to disk before the rename.
     pub fsync: bool,
     /// Uploads through sendfile(2).
@@ -97,6 +101,8 @@ impl Settings {
             no_prot_p: global.no_prot_p,
             netrc_file: global.netrc_file.clone(),
             no_netrc: global.no_netrc,
+            proxy: global.proxy.clone(),
+            noproxy: global.noproxy.clone(),
             fsync: t.fsync,
             sendfile: t.sendfile,
             json_summary: t.json_summary,
@@ -206,6 +212,9 @@ pub fn config(global: &Settings, target: &Target) -> Result<Config, Failure> {
             DataMode::Passive
         });
     config = global.reach.apply(config);
+    if let Some(proxy) = proxy_for(global, &target.host)? {
+        config = config.proxy(proxy);
+    }
     if let Some(mode) = target.tls {
         config = config.tls(mode, Some(tls_config(global)?));
         if global.no_prot_p {
@@ -224,6 +233,17 @@ pub fn config(global: &Settings, target: &Target) -> Result<Config, Failure> {
         ));
     }
     Ok(config)
+}
+
+/// The proxy for `host`: `--proxy`, else `ftp_proxy`/`all_proxy`, unless
+/// `--noproxy` (else `no_proxy`) names the host.
+pub fn proxy_for(global: &Settings, host: &str) -> Result<Option<ftpkit::proxy::Proxy>, Failure> {
+    crate::proxy_env::choose(
+        global.proxy.as_deref(),
+        global.noproxy.as_deref(),
+        host,
+        |name| std::env::var(name).ok(),
+    )
 }
 
 /// The TLS settings from the command line, with the known-hosts file (see

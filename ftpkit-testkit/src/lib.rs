@@ -40,11 +40,13 @@ mod auth_gate;
 pub mod certs;
 pub mod hash;
 pub mod memory;
+pub mod proxy;
 pub mod script;
 pub mod unftp;
 
 pub use certs::{CertFiles, Shape, TestCerts};
 pub use hash::{random_bytes, sha256_file, sha256_hex};
 pub use memory::{Behavior, Content, Fault, MemoryServer};
+pub use proxy::{ProxyProtocol, ProxyRequest, ProxyServer};
 pub use script::{DataFault, FakeServer, Script, Transcript};
 pub use unftp::UnftpServer;

@@ -31,6 +31,10 @@ macro_rules! client_api {
 
             $($async)? fn open(target: Target, host: String, config: $crate::Config) -> $crate::Result<$client> {
                 let mut client = $client { core: Core::new(host, config), io: Default::default() };
+                client.io.route = $crate::proxy::Route::new(&client.core.config, &client.core.host);
+                if let Target::Host(_, port) = &target {
+                    client.core.origin_port = *port;
+                }
                 $drive(&mut client.io, client.core.op(|core| ops::connect(core, target))) $($aw)* ?;
                 Ok(client)
             }
@@ -47,6 +51,7 @@ macro_rules! client_api {
                 let target = Target::Addr(self.peer_addr());
                 let mut fresh =
                     $client::open(target, self.core.host.clone(), self.core.config.clone()) $($aw)* ?;
+                fresh.core.origin_port = self.core.origin_port;
                 fresh.core.session.set_mode(self.mode());
                 $drive(&mut fresh.io, fresh.core.op(|core| ops::replay(core, replay))) $($aw)* ?;
                 fresh.core.memory = self.core.memory.clone();

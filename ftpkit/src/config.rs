@@ -5,6 +5,7 @@ use std::{net::IpAddr, ops::RangeInclusive, time::Duration};
 use crate::{
     charset::Charset,
     proto::{DataMode, Protection, ReplyLimits},
+    proxy::Proxy,
     tls::{TlsConfig, TlsMode},
 };
 
@@ -84,6 +85,10 @@ pub struct Config {
     /// [`Client::encode_path`](crate::Client::encode_path)). Names keep
     /// their bytes on the wire either way. Default: UTF-8.
     pub encoding: Charset,
+    /// A proxy for the control connection and every data connection
+    /// (SOCKS5, HTTP `CONNECT` or an FTP proxy; see [`crate::proxy`]).
+    /// Default: none. The library reads no environment variable for it.
+    pub proxy: Option<Proxy>,
 }
 
 /// The time zone of a server's `LIST` times; see
@@ -172,6 +177,7 @@ impl Default for Config {
             tls_mode: None,
             tls: None,
             data_protection: Protection::Private,
+            proxy: None,
             active_ports: None,
             active_address: None,
             list_time_offset: ListTimeOffset::Fixed(0),
@@ -271,6 +277,12 @@ impl Config {
     /// Sets [`Config::encoding`].
     pub fn encoding(mut self, charset: Charset) -> Self {
         self.encoding = charset;
+        self
+    }
+
+    /// Sets [`Config::proxy`].
+    pub fn proxy(mut self, proxy: Proxy) -> Self {
+        self.proxy = Some(proxy);
         self
     }
 }

@@ -77,6 +77,10 @@ pub enum Error {
     /// or content hashes differ. A download's `.part` file is kept.
     #[error("verification failed: {0}")]
     Verification(#[from] crate::proto::resume::VerifyError),
+    /// The proxy refused, failed or broke its protocol, or the request
+    /// cannot work through it (see [`crate::proxy`]).
+    #[error("proxy: {0}")]
+    Proxy(#[from] crate::proxy::ProxyError),
     /// An earlier failure left the control connection in an unknown state;
     /// the client must reconnect.
     #[error("the control connection is unusable after an earlier failure; reconnect")]

@@ -46,6 +46,7 @@ pub mod list;
 mod name;
 pub mod pool;
 pub mod proto;
+pub mod proxy;
 pub mod tls;
 #[cfg(feature = "tokio")]
 pub mod tokio;

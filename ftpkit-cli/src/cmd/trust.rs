@@ -111,10 +111,13 @@ fn fetch_certificate(target: &plan::Target, global: &Settings) -> Result<Vec<u8>
     let tls = builder.build()?;
     let mode = target.tls.unwrap_or(TlsMode::Explicit);
     let timeout = global.timeout;
-    let config = ftpkit::Config::default()
+    let mut config = ftpkit::Config::default()
         .timeout(timeout)
         .connect_timeout(timeout.min(std::time::Duration::from_secs(30)))
         .tls(mode, Some(tls));
+    if let Some(proxy) = plan::proxy_for(global, &target.host)? {
+        config = config.proxy(proxy);
+    }
     let connected = Client::connect_with(&target.addr(), config);
     let der = slot.take();
     match (connected, der) {

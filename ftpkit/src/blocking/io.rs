@@ -12,6 +12,7 @@ use super::{net, stream::Stream};
 use crate::{
     error::{Error, Phase, Result},
     proto::engine::{Action, Event, Operation, Step, Target, TlsParams},
+    proxy::Route,
 };
 
 /// The sockets of one client.
@@ -22,6 +23,14 @@ pub(crate) struct Io {
     /// and again when one leaves it to be closed.
     pub(crate) data: Option<Stream>,
     listener: Option<TcpListener>,
+    /// The proxy connections go through, if any.
+    pub(crate) route: Option<Route>,
+}
+
+/// The stream with its peer address.
+fn with_peer(tcp: TcpStream) -> Result<(TcpStream, SocketAddr)> {
+    let peer = tcp.peer_addr().map_err(Error::io(Phase::Connect))?;
+    Ok((tcp, peer))
 }
 
 /// Runs an operation to its end, performing each action it asks for.
@@ -75,18 +84,23 @@ impl Io {
                 source,
                 deadline,
             } => {
-                let tcp = match target {
-                    Target::Host(host, port) => {
-                        net::connect_host(&host, port, left(deadline), source)
+                let connected = match (&self.route, target) {
+                    (Some(route), target) => {
+                        let hop = route.control(&target);
+                        net::connect_via(route, hop, left(deadline), source, Phase::Connect)
+                            .and_then(|(tcp, dest)| {
+                                let peer = tcp.peer_addr().map_err(Error::io(Phase::Connect))?;
+                                Ok((tcp, Route::peer(dest.as_ref(), peer)))
+                            })
                     }
-                    Target::Addr(addr) => net::connect_addr(addr, left(deadline), source)
-                        .map_err(Error::io(Phase::Connect)),
-                };
-                match tcp.and_then(|tcp| {
-                    tcp.peer_addr()
-                        .map(|peer| (tcp, peer))
+                    (None, Target::Host(host, port)) => {
+                        net::connect_host(&host, port, left(deadline), source).and_then(with_peer)
+                    }
+                    (None, Target::Addr(addr)) => net::connect_addr(addr, left(deadline), source)
                         .map_err(Error::io(Phase::Connect))
-                }) {
+                        .and_then(with_peer),
+                };
+                match connected {
                     Ok((tcp, peer)) => {
                         let _ = tcp.set_nodelay(true);
                         self.control = Some(Stream::Plain(tcp));
@@ -129,16 +143,23 @@ impl Io {
                 idle,
                 tls,
             } => event(
-                net::connect_addr(addr, left(deadline), source)
-                    .map_err(Error::io(Phase::DataConnect))
-                    .and_then(|tcp| wrap(tcp, idle, tls))
-                    .map(|stream| self.data = Some(stream)),
+                match self.route.as_ref().map(|route| (route, route.data(addr))) {
+                    Some((route, Some(hop))) => {
+                        net::connect_via(route, hop, left(deadline), source, Phase::DataConnect)
+                            .map(|(tcp, _)| tcp)
+                    }
+                    _ => net::connect_addr(addr, left(deadline), source)
+                        .map_err(Error::io(Phase::DataConnect)),
+                }
+                .and_then(|tcp| wrap(tcp, idle, tls))
+                .map(|stream| self.data = Some(stream)),
             ),
             Action::Listen { port } => {
                 let bound = self
-                    .control
+                    .route
                     .as_ref()
-                    .ok_or(Error::Unusable)
+                    .map_or(Ok(()), Route::refuse_active)
+                    .and_then(|()| self.control.as_ref().ok_or(Error::Unusable))
                     .and_then(|s| s.tcp().local_addr().map_err(Error::io(Phase::DataAccept)))
                     .and_then(|local| {
                         TcpListener::bind(SocketAddr::new(local.ip(), port))

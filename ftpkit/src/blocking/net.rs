@@ -3,7 +3,7 @@
 //! the server.
 
 use std::{
-    io,
+    io::{self, Read, Write},
     net::{IpAddr, SocketAddr, TcpListener, TcpStream, ToSocketAddrs},
     thread,
     time::{Duration, Instant},
@@ -14,7 +14,54 @@ use socket2::{Domain, Protocol, SockRef, Socket, Type};
 use crate::{
     error::{Error, Phase, Result},
     proto::rules,
+    proxy::{Dest, Hop, Progress, ProxyError, Route},
 };
+
+/// Connects to the proxy of `hop` and, for a tunnel, runs its handshake to
+/// the destination within `timeout`. Returns the stream, ready for the
+/// server's bytes, and the destination it leads to (its address once
+/// resolved locally).
+pub(crate) fn connect_via(
+    route: &Route,
+    hop: Hop,
+    timeout: Duration,
+    source: Option<IpAddr>,
+    phase: Phase,
+) -> Result<(TcpStream, Option<Dest>)> {
+    let deadline = Instant::now() + timeout;
+    let mut tcp = connect_host(&hop.proxy_host, hop.proxy_port, timeout, source)?;
+    let _ = tcp.set_nodelay(true);
+    let Some(mut dest) = hop.dest else {
+        return Ok((tcp, None));
+    };
+    if hop.resolve_locally
+        && let Dest::Name(host, port) = &dest
+    {
+        let addrs = (host.as_str(), *port)
+            .to_socket_addrs()
+            .map_err(Error::io(phase))?;
+        dest = Dest::resolved(host, addrs, phase)?;
+    }
+    let left = deadline.saturating_duration_since(Instant::now());
+    set_idle_timeout(&tcp, left).map_err(Error::io(phase))?;
+    let mut tunnel = route.tunnel(dest.clone());
+    tcp.write_all(&tunnel.start()).map_err(Error::io(phase))?;
+    let mut buf = [0u8; 512];
+    loop {
+        let want = tunnel.wanted().min(buf.len());
+        let got = tcp
+            .read(buf.get_mut(..want).unwrap_or_default())
+            .map_err(Error::io(phase))?;
+        if got == 0 {
+            return Err(ProxyError::Protocol("the proxy closed the connection".into()).into());
+        }
+        match tunnel.feed(buf.get(..got).unwrap_or_default())? {
+            Progress::More => {}
+            Progress::Send(bytes) => tcp.write_all(&bytes).map_err(Error::io(phase))?,
+            Progress::Done => return Ok((tcp, Some(dest))),
+        }
+    }
+}
 
 /// Resolves `host:port` and connects to the first address that answers.
 pub(crate) fn connect_host(

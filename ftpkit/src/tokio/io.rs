@@ -21,6 +21,7 @@ use super::{
 use crate::{
     error::{Error, Phase, Result},
     proto::engine::{Action, Event, Operation, Step, Target, TlsParams},
+    proxy::Route,
 };
 
 /// The sockets of one client.
@@ -33,6 +34,14 @@ pub(crate) struct Io {
     /// A data connection whose TLS handshake is under way.
     handshake: Option<Handshake>,
     listener: Option<TcpListener>,
+    /// The proxy connections go through, if any.
+    pub(crate) route: Option<Route>,
+}
+
+/// The stream with its peer address.
+fn with_peer(tcp: TcpStream) -> Result<(TcpStream, SocketAddr)> {
+    let peer = tcp.peer_addr().map_err(Error::io(Phase::Connect))?;
+    Ok((tcp, peer))
 }
 
 /// Runs an operation to its end, performing each action it asks for.
@@ -83,16 +92,27 @@ impl Io {
                 deadline,
             } => {
                 let wait = deadline.saturating_duration_since(Instant::now());
-                let tcp = match target {
-                    Target::Host(host, port) => net::connect_host(&host, port, wait, source).await,
-                    Target::Addr(addr) => net::connect_addr(addr, wait, source)
+                let connected = match (&self.route, target) {
+                    (Some(route), target) => {
+                        let hop = route.control(&target);
+                        net::connect_via(route, hop, wait, source, Phase::Connect)
+                            .await
+                            .and_then(|(tcp, dest)| {
+                                let peer = tcp.peer_addr().map_err(Error::io(Phase::Connect))?;
+                                Ok((tcp, Route::peer(dest.as_ref(), peer)))
+                            })
+                    }
+                    (None, Target::Host(host, port)) => {
+                        net::connect_host(&host, port, wait, source)
+                            .await
+                            .and_then(with_peer)
+                    }
+                    (None, Target::Addr(addr)) => net::connect_addr(addr, wait, source)
                         .await
-                        .map_err(Error::io(Phase::Connect)),
+                        .map_err(Error::io(Phase::Connect))
+                        .and_then(with_peer),
                 };
-                match tcp.and_then(|tcp| {
-                    let peer = tcp.peer_addr().map_err(Error::io(Phase::Connect))?;
-                    Ok((tcp, peer))
-                }) {
+                match connected {
                     Ok((tcp, peer)) => {
                         self.control = Some(Stream::Plain(tcp));
                         Event::Connected(peer)
@@ -155,9 +175,16 @@ impl Io {
                 tls,
             } => {
                 let wait = deadline.saturating_duration_since(Instant::now());
-                let connected = net::connect_addr(addr, wait, source)
-                    .await
-                    .map_err(Error::io(Phase::DataConnect));
+                let connected = match self.route.as_ref().map(|route| (route, route.data(addr))) {
+                    Some((route, Some(hop))) => {
+                        net::connect_via(route, hop, wait, source, Phase::DataConnect)
+                            .await
+                            .map(|(tcp, _)| tcp)
+                    }
+                    _ => net::connect_addr(addr, wait, source)
+                        .await
+                        .map_err(Error::io(Phase::DataConnect)),
+                };
                 within(Instant::now() + idle.max(Duration::from_millis(1)), async {
                     self.handshake = Some(wrap(connected?, tls).await?);
                     Ok(Event::Done)
@@ -166,6 +193,9 @@ impl Io {
             }
             Action::Listen { port } => {
                 let bound = async {
+                    if let Some(route) = &self.route {
+                        route.refuse_active()?;
+                    }
                     let local = self
                         .control()?
                         .tcp()

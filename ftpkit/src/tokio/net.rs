@@ -10,6 +10,7 @@ use std::{
 
 use socket2::SockRef;
 use tokio::{
+    io::{AsyncReadExt, AsyncWriteExt},
     net::{TcpListener, TcpSocket, TcpStream},
     time::{Instant, timeout, timeout_at},
 };
@@ -17,7 +18,57 @@ use tokio::{
 use crate::{
     error::{Error, Phase, Result},
     proto::rules,
+    proxy::{Dest, Hop, Progress, ProxyError, Route},
 };
+
+/// Connects to the proxy of `hop` and, for a tunnel, runs its handshake to
+/// the destination, all within `wait`. Returns the stream, ready for the
+/// server's bytes, and the destination it leads to (its address once
+/// resolved locally).
+pub(crate) async fn connect_via(
+    route: &Route,
+    hop: Hop,
+    wait: Duration,
+    source: Option<IpAddr>,
+    phase: Phase,
+) -> Result<(TcpStream, Option<Dest>)> {
+    timeout(wait, async {
+        let mut tcp = connect_host(&hop.proxy_host, hop.proxy_port, wait, source).await?;
+        let Some(mut dest) = hop.dest else {
+            return Ok((tcp, None));
+        };
+        if hop.resolve_locally
+            && let Dest::Name(host, port) = &dest
+        {
+            let addrs = tokio::net::lookup_host((host.as_str(), *port))
+                .await
+                .map_err(Error::io(phase))?;
+            dest = Dest::resolved(host, addrs, phase)?;
+        }
+        let mut tunnel = route.tunnel(dest.clone());
+        tcp.write_all(&tunnel.start())
+            .await
+            .map_err(Error::io(phase))?;
+        let mut buf = [0u8; 512];
+        loop {
+            let want = tunnel.wanted().min(buf.len());
+            let got = tcp
+                .read(buf.get_mut(..want).unwrap_or_default())
+                .await
+                .map_err(Error::io(phase))?;
+            if got == 0 {
+                return Err(ProxyError::Protocol("the proxy closed the connection".into()).into());
+            }
+            match tunnel.feed(buf.get(..got).unwrap_or_default())? {
+                Progress::More => {}
+                Progress::Send(bytes) => tcp.write_all(&bytes).await.map_err(Error::io(phase))?,
+                Progress::Done => return Ok((tcp, Some(dest))),
+            }
+        }
+    })
+    .await
+    .map_err(|_| timed_out(phase))?
+}
 
 /// The error of an expired timeout in `phase`.
 pub(crate) fn timed_out(phase: Phase) -> Error {

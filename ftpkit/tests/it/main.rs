@@ -31,6 +31,7 @@ mod load;
 mod pool;
 mod properties;
 mod reach;
+mod proxy;
 mod resume;
 mod scenarios;
 mod tls;

@@ -20,7 +20,7 @@ use rustls_pki_types::{CertificateDer, PrivateKeyDer, pem::PemObject};
 
 use crate::scenarios::{self, Driver, Target};
 
-fn trusting(certs: &TestCerts) -> TlsConfig {
+pub(crate) fn trusting(certs: &TestCerts) -> TlsConfig {
     TlsConfig::builder()
         .without_system_roots()
         .add_ca_pem_file(&certs.ca_pem)

@@ -98,6 +98,8 @@ fn lock(slot: &SharedSlot) -> MutexGuard<'_, Slot> {
 pub(crate) struct Core {
     pub(crate) config: Config,
     pub(crate) host: String,
+    /// The server's port (what an FTP proxy is told to connect to).
+    pub(crate) origin_port: u16,
     pub(crate) session: Session,
     pub(crate) welcome: Reply,
     /// An earlier failure left the connection out of step.
@@ -142,6 +144,7 @@ impl Core {
             reader: ReplyReader::new(config.reply_limits),
             config,
             host,
+            origin_port: super::rules::DEFAULT_PORT,
             welcome: Reply::new(ReplyCode::READY, Vec::new()),
             unusable: false,
             in_flight: false,
@@ -168,7 +171,9 @@ impl Core {
         let slot = self.slot.clone();
         let memory = std::mem::take(&mut self.memory);
         let (learned, probes) = (self.list_offset_learned, self.list_offset_probes);
+        let port = self.origin_port;
         *self = Core::new(std::mem::take(&mut self.host), self.config.clone());
+        self.origin_port = port;
         self.slot = slot;
         self.memory = memory;
         self.list_offset_learned = learned;

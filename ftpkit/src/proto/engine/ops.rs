@@ -16,6 +16,7 @@ use crate::{
         parse, reach,
         rules::{self, Greeting, Replay},
     },
+    proxy::{FtpProxyPlan, ProxyError},
     tls::TlsMode,
 };
 
@@ -51,6 +52,10 @@ fn done(event: Event, phase: Phase) -> Result<()> {
 /// Opens the control connection: TCP, TLS at once if implicit, the
 /// greeting, then `AUTH TLS` if explicit.
 pub(crate) async fn connect(core: &mut Core, target: Target) -> Result<()> {
+    if core.config.tls_mode.is_some() && core.config.proxy.as_ref().is_some_and(|p| !p.is_tunnel())
+    {
+        return Err(ProxyError::TlsThroughFtpProxy.into());
+    }
     let deadline = core.now() + core.config.connect_timeout;
     let source = core.config.source_address;
     let peer = match core
@@ -346,16 +351,42 @@ pub(crate) async fn login(
     account: Option<&str>,
 ) -> Result<Reply> {
     rules::check_credentials_allowed(core.config.tls_mode, core.secure)?;
+    let plan =
+        core.config.proxy.as_ref().and_then(|proxy| {
+            crate::proxy::ftp_login_plan(proxy, user, &core.host, core.origin_port)
+        });
+    let reply = match plan {
+        None => login_as(core, user, password, account).await?,
+        Some(FtpProxyPlan::User(proxied)) => login_as(core, &proxied, password, account).await?,
+        Some(FtpProxyPlan::Command {
+            proxy_login,
+            command,
+        }) => {
+            if let Some((proxy_user, proxy_password)) = proxy_login {
+                login_as(core, &proxy_user, &proxy_password, None).await?;
+            }
+            run(core, Command::raw(command)?, Expect::Completion).await?;
+            login_as(core, user, password, account).await?
+        }
+    };
+    core.memory.on_login(user, password, account);
+    Ok(reply)
+}
+
+/// One `USER`/`PASS`/`ACCT` exchange.
+async fn login_as(
+    core: &mut Core,
+    user: &str,
+    password: &str,
+    account: Option<&str>,
+) -> Result<Reply> {
     let mut login = rules::login_for(user, password, account)?;
     let mut command = login.start();
     loop {
         let reply = exchange(core, &command).await?;
         match login.on_reply(reply)? {
             Step::Send(next) => command = next,
-            Step::Done(reply) => {
-                core.memory.on_login(user, password, account);
-                return Ok(reply);
-            }
+            Step::Done(reply) => return Ok(reply),
         }
     }
 }
