@@ -6,7 +6,8 @@
 
 use std::{fmt, io};
 
-use crate::proto::{Reply, ReplyCode};
+pub use crate::proto::reply::ProtocolError;
+use crate::proto::{Reply, ReplyCode, hash::HashAlgorithm};
 
 /// Everything that can go wrong in ftpkit.
 #[derive(Debug, thiserror::Error)]
@@ -76,7 +77,7 @@ pub enum Error {
     /// The transfer completed but its result could not be verified: sizes
     /// or content hashes differ. A download's `.part` file is kept.
     #[error("verification failed: {0}")]
-    Verification(#[from] crate::proto::resume::VerifyError),
+    Verification(#[from] VerifyError),
     /// An earlier failure left the control connection in an unknown state;
     /// the client must reconnect.
     #[error("the control connection is unusable after an earlier failure; reconnect")]
@@ -192,34 +193,34 @@ impl fmt::Display for Phase {
     }
 }
 
-/// Ways a server breaks the protocol.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// Why verification failed.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
-pub enum ProtocolError {
-    /// A reply line that does not start with a three-digit code from 100 to 599.
-    #[error("malformed reply: {0}")]
-    MalformedReply(String),
-    /// A reply line longer than the limit.
-    #[error("reply line longer than {limit} bytes")]
-    LineTooLong {
-        /// The line limit in force.
-        limit: usize,
+pub enum VerifyError {
+    /// The two sides disagree on the size.
+    #[error("size mismatch: the server reports {remote} bytes, the local file has {local}")]
+    Size {
+        /// The server's size.
+        remote: u64,
+        /// The local size.
+        local: u64,
     },
-    /// A multi-line reply larger than the limit.
-    #[error("reply larger than {limit} bytes")]
-    ReplyTooLong {
-        /// The reply limit in force.
-        limit: usize,
+    /// The two sides disagree on the content hash.
+    #[error("{algorithm} mismatch: the server reports {remote}, the local file has {local}")]
+    Hash {
+        /// The algorithm compared.
+        algorithm: HashAlgorithm,
+        /// The server's digest, hex.
+        remote: String,
+        /// The local digest, hex.
+        local: String,
     },
-    /// A reply whose text could not be parsed as the command requires
-    /// (a 227 without an address, a 257 without a quoted path, a 213 without a number).
-    #[error("cannot parse {what} from reply: {reply}")]
-    UnparsableReply {
-        /// What was looked for.
-        what: &'static str,
-        /// The reply, escaped and shortened.
-        reply: String,
-    },
+    /// The remote file changed during every attempt to download it.
+    #[error("the remote file kept changing during the download")]
+    RemoteChanged,
+    /// The local file changed while it was being uploaded.
+    #[error("the local file changed during the upload")]
+    LocalChanged,
 }
 
 /// Input that ftpkit refuses to send.

@@ -40,6 +40,7 @@ mod api;
 
 pub mod blocking;
 mod config;
+pub mod date;
 mod error;
 pub mod list;
 mod name;

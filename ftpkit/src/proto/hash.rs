@@ -13,7 +13,7 @@ use std::{fmt, time::SystemTime};
 
 use crate::{
     error::ProtocolError,
-    proto::{Features, Reply, parse},
+    proto::{Features, Reply},
 };
 
 /// A content hash algorithm.
@@ -264,7 +264,7 @@ impl Timeval {
             .duration_since(SystemTime::UNIX_EPOCH)
             .map(|d| d.as_secs())
             .unwrap_or(0);
-        let (y, m, d) = parse::civil_date(time.max(SystemTime::UNIX_EPOCH));
+        let (y, m, d) = crate::date::civil_date(time.max(SystemTime::UNIX_EPOCH));
         let day = secs % 86_400;
         Timeval(format!(
             "{y:04}{m:02}{d:02}{:02}{:02}{:02}",
@@ -385,7 +385,7 @@ mod tests {
         let t = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_123);
         let v = Timeval::new(t);
         assert_eq!(v.as_str(), "20231114221523");
-        assert_eq!(parse::parse_timeval(v.as_str()), Some(t));
+        assert_eq!(crate::proto::parse::parse_timeval(v.as_str()), Some(t));
         assert_eq!(
             Timeval::new(SystemTime::UNIX_EPOCH).as_str(),
             "19700101000000"

@@ -32,7 +32,7 @@ pub use lines::{LineSplitter, to_crlf_line};
 pub use parse::{
     Features, parse_150, parse_227, parse_229, parse_257, parse_mdtm, parse_size, parse_timeval,
 };
-pub use reply::{Reply, ReplyClass, ReplyCode, ReplyLimits, ReplyReader};
+pub use reply::{ProtocolError, Reply, ReplyClass, ReplyCode, ReplyLimits, ReplyReader};
 pub use session::{
     Abort, AbortStep, DataMode, DataRequest, DataSetup, DataStep, Expect, Login, Session, Step,
     expect, finish_transfer,
