@@ -21,9 +21,9 @@ pub mod hash;
 pub mod lines;
 pub mod parse;
 pub mod reply;
-pub mod resume;
-pub mod rules;
-pub mod session;
+pub(crate) mod resume;
+pub(crate) mod rules;
+pub(crate) mod session;
 
 pub use command::{
     Arg, Command, MAX_ARG_LEN, Protection, Secret, TransferType, format_eprt, format_port,
@@ -33,7 +33,8 @@ pub use parse::{
     Features, parse_150, parse_227, parse_229, parse_257, parse_mdtm, parse_size, parse_timeval,
 };
 pub use reply::{ProtocolError, Reply, ReplyClass, ReplyCode, ReplyLimits, ReplyReader};
-pub use session::{
-    Abort, AbortStep, DataMode, DataRequest, DataSetup, DataStep, Expect, Login, Session, Step,
-    expect, finish_transfer,
+pub use session::DataMode;
+pub(crate) use session::{
+    Abort, AbortStep, DataRequest, DataSetup, DataStep, Expect, Login, Session, Step, expect,
+    finish_transfer,
 };
