@@ -1,7 +1,9 @@
 //! ftpkit's integration tests, in one binary:
 //!
-//! - `fake`: every public method against the scripted fake server, exact
-//!   dialogues and injected faults;
+//! - `dialogue`: exact dialogues with the scripted fake server, each written
+//!   once and run on the blocking and (feature `tokio`) the async client;
+//! - `fake`: the other public methods of the blocking client against the
+//!   scripted fake server, exact dialogues and injected faults;
 //! - `scenarios`: one description of the end-to-end scenarios, run by
 //!   `unftp` (in-process libunftp server) and `interop` (real servers
 //!   started by `scripts/interop-servers.sh`), each with the blocking and
@@ -19,6 +21,7 @@
     clippy::indexing_slicing
 )]
 
+mod dialogue;
 mod driver;
 mod fake;
 #[cfg(feature = "tokio")]
