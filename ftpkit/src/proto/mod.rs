@@ -2,18 +2,20 @@
 //! sockets, no files and no clock.
 //!
 //! Drivers (the blocking [`Client`](crate::Client)) feed it bytes and
-//! replies and do what it asks. The pieces:
+//! replies and do what it asks. It publishes the wire types:
 //!
-//! - [`reply`]: reply codes, replies, and the incremental [`ReplyReader`];
+//! - [`reply`]: reply codes, replies, the incremental [`ReplyReader`] and
+//!   the [`ProtocolError`] of a reply that breaks the protocol;
 //! - [`command`]: commands whose arguments cannot carry CR, LF or NUL;
 //! - [`parse`]: parsers for 227, 229, 257, 150, 213 and FEAT replies;
-//! - [`session`]: the login and data-setup state machines;
 //! - [`lines`]: line splitting for `TYPE A` data;
-//! - [`hash`]: checksum commands and local hashing;
-//! - [`resume`]: retries, resume points, change detection and verification
-//!   for `download` and `upload`;
-//! - [`rules`]: the decisions of single commands (greeting, login
-//!   defaults, `CDUP` fallback, listing choice, size checks, addresses).
+//! - [`hash`]: checksum commands and local hashing.
+//!
+//! Its machinery is crate-private: the session state machines (login,
+//! data setup, abort), `resume` (retries, resume points, change detection
+//! and verification for `download` and `upload`; its user-facing types are
+//! exported at the crate root), `rules` (the decisions of single commands)
+//! and the engine that runs whole operations.
 
 pub mod command;
 pub(crate) mod engine;

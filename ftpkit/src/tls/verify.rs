@@ -215,7 +215,7 @@ impl ServerCertVerifier for Verifier {
     }
 }
 /// Where a recording configuration puts the certificate the server
-/// presented ([`TlsConfigBuilder::danger_record_certificate`]).
+/// presented ([`TlsConfigBuilder::danger_record_certificate`](super::TlsConfigBuilder::danger_record_certificate)).
 #[derive(Clone, Debug, Default)]
 pub struct CertificateSlot(Arc<std::sync::Mutex<Option<Vec<u8>>>>);
 
