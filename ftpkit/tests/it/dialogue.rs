@@ -6,7 +6,8 @@
 //! `nonblocking` (the [`AsyncClient`] on a tokio runtime). In the body,
 //! `w!(call)` is a client call (awaited on the async driver),
 //! `logged_in!(script)` starts the fake server and logs in anonymously,
-//! and `connect!(addr, config)` opens a client.
+//! and `connect!(addr, config)` opens a client. Hostile dialogues live with
+//! their attack class in `hostile`.
 
 use std::time::{Duration, Instant};
 
@@ -32,7 +33,7 @@ macro_rules! dialogue {
                 #[allow(unused_macros)]
                 macro_rules! logged_in {
                     ($s:expr) => {
-                        super::logged_in($s)
+                        crate::dialogue::logged_in($s)
                     };
                 }
                 #[allow(unused_macros)]
@@ -57,7 +58,7 @@ macro_rules! dialogue {
                     #[allow(unused_macros)]
                     macro_rules! logged_in {
                         ($s:expr) => {
-                            super::logged_in_async($s).await
+                            crate::dialogue::logged_in_async($s).await
                         };
                     }
                     #[allow(unused_macros)]
@@ -74,14 +75,14 @@ macro_rules! dialogue {
 }
 
 /// A client config with short timeouts so fault tests end quickly.
-fn quick() -> Config {
+pub(crate) fn quick() -> Config {
     Config::default()
         .timeout(Duration::from_secs(2))
         .connect_timeout(Duration::from_secs(2))
 }
 
 /// Starts one scripted connection and returns a logged-in blocking client.
-fn logged_in(script: Script) -> (FakeServer, Client) {
+pub(crate) fn logged_in(script: Script) -> (FakeServer, Client) {
     let server = FakeServer::start(vec![Script::login_anonymous().then(script)]);
     let mut client = Client::connect_with(&server.addr().to_string(), quick()).unwrap();
     client.login_anonymous().unwrap();
@@ -90,7 +91,7 @@ fn logged_in(script: Script) -> (FakeServer, Client) {
 
 /// Starts one scripted connection and returns a logged-in async client.
 #[cfg(feature = "tokio")]
-async fn logged_in_async(script: Script) -> (FakeServer, ftpkit::AsyncClient) {
+pub(crate) async fn logged_in_async(script: Script) -> (FakeServer, ftpkit::AsyncClient) {
     let server = FakeServer::start(vec![Script::login_anonymous().then(script)]);
     let mut client = ftpkit::AsyncClient::connect_with(&server.addr().to_string(), quick())
         .await

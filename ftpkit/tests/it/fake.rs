@@ -674,60 +674,6 @@ fn a_reset_data_connection_is_a_data_error() {
 }
 
 #[test]
-fn garbage_227_is_a_protocol_error() {
-    let (server, mut client) = logged_in(
-        Script::new()
-            .expect("TYPE I")
-            .reply("200 ok")
-            .expect("EPSV")
-            .reply("502 no")
-            .expect("PASV")
-            .reply("227 Entering Passive Mode (1,2,3,999,0,21)"),
-    );
-    let err = client.get("f", &mut Vec::new()).unwrap_err();
-    assert!(matches!(err, Error::Protocol(_)), "{err:?}");
-    server.finish();
-}
-
-#[test]
-fn an_endless_line_is_refused_at_the_line_limit() {
-    let (server, mut client) = logged_in(Script::new().expect("PWD").endless_line());
-    let err = client.pwd().unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::Protocol(ftpkit::ProtocolError::LineTooLong { limit: 8192 })
-        ),
-        "{err:?}"
-    );
-    drop(client);
-    server.finish_allow_unplayed();
-}
-
-#[test]
-fn an_endless_multiline_reply_is_refused_at_the_reply_limit() {
-    let (server, mut client) = logged_in(Script::new().expect("FEAT").endless_multiline(211));
-    let err = client.features().unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::Protocol(ftpkit::ProtocolError::ReplyTooLong { .. })
-        ),
-        "{err:?}"
-    );
-    drop(client);
-    server.finish_allow_unplayed();
-}
-
-#[test]
-fn a_malformed_reply_is_a_protocol_error() {
-    let (server, mut client) = logged_in(Script::new().expect("PWD").raw(b"hello there\r\n"));
-    assert!(matches!(client.pwd(), Err(Error::Protocol(_))));
-    assert!(matches!(client.pwd(), Err(Error::Unusable)));
-    server.finish_allow_unplayed();
-}
-
-#[test]
 fn an_upload_refused_mid_way_reports_the_servers_reply() {
     let (server, mut client) = logged_in(
         binary_epsv()

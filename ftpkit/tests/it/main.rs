@@ -8,8 +8,11 @@
 //!   `unftp` (in-process libunftp server) and `interop` (real servers
 //!   started by `scripts/interop-servers.sh`), each with the blocking and
 //!   (feature `tokio`) the async client through the `driver` trait;
-//! - `fake_async` (feature `tokio`): the async client against the fake
-//!   server: login, fallbacks, resume, abort, cancellation, faults;
+//! - `fake_async` (feature `tokio`): what only the async client does
+//!   against the fake server: futures and readers dropped half-way,
+//!   cancellation, and its own transfer paths;
+//! - `hostile`: the hostile-server suite, grouped by attack class
+//!   (replies, addresses, transfers, TLS, names);
 //! - `pool`: the connection pools, blocking and async;
 //! - `properties`: parsers never panic; format then parse is the identity;
 //! - `tls`: FTPS verification, pinning, implicit TLS, session reuse.
@@ -21,13 +24,13 @@
     clippy::indexing_slicing
 )]
 
+#[macro_use]
 mod dialogue;
 mod driver;
 mod fake;
 #[cfg(feature = "tokio")]
 mod fake_async;
 mod hostile;
-mod hostile_edges;
 mod interop;
 mod load;
 mod pool;
