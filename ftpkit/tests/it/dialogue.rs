@@ -92,15 +92,25 @@ pub(crate) fn logged_in(script: Script) -> (FakeServer, Client) {
 /// Starts one scripted connection and returns a logged-in async client.
 #[cfg(feature = "tokio")]
 pub(crate) async fn logged_in_async(script: Script) -> (FakeServer, ftpkit::AsyncClient) {
+    logged_in_async_with(script, quick()).await
+}
+
+/// [`logged_in_async`] with a config of the caller's.
+#[cfg(feature = "tokio")]
+pub(crate) async fn logged_in_async_with(
+    script: Script,
+    config: Config,
+) -> (FakeServer, ftpkit::AsyncClient) {
     let server = FakeServer::start(vec![Script::login_anonymous().then(script)]);
-    let mut client = ftpkit::AsyncClient::connect_with(&server.addr().to_string(), quick())
+    let mut client = ftpkit::AsyncClient::connect_with(&server.addr().to_string(), config)
         .await
         .unwrap();
     client.login_anonymous().await.unwrap();
     (server, client)
 }
 
-fn binary_epsv() -> Script {
+/// `TYPE I` and `EPSV`, the start of every binary passive transfer.
+pub(crate) fn binary_epsv() -> Script {
     Script::new()
         .expect("TYPE I")
         .reply("200 binary")

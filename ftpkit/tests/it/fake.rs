@@ -1,36 +1,13 @@
-//! Every public method of the blocking client against exact dialogues of the
-//! scripted fake server, and the faults a hostile or broken server can inject.
+//! The public methods of the blocking client against exact dialogues of the
+//! scripted fake server where its code path is its own; dialogues that read
+//! the same on both drivers are in `dialogue` and `hostile`.
 
-use std::{
-    io::{Read, Write},
-    time::Duration,
-};
+use std::io::{Read, Write};
 
-use ftpkit::{Client, Config, DataMode, Error, Phase, ReplyCode};
+use ftpkit::{Client, DataMode, Error, Phase, ReplyCode};
 use ftpkit_testkit::{DataFault, FakeServer, Script};
 
-/// A client config with short timeouts so fault tests end quickly.
-fn quick() -> Config {
-    Config::default()
-        .timeout(Duration::from_secs(2))
-        .connect_timeout(Duration::from_secs(2))
-}
-
-/// Starts one scripted connection and returns a connected, logged-in client.
-fn logged_in(script: Script) -> (FakeServer, Client) {
-    let server = FakeServer::start(vec![Script::login_anonymous().then(script)]);
-    let mut client = Client::connect_with(&server.addr().to_string(), quick()).unwrap();
-    client.login_anonymous().unwrap();
-    (server, client)
-}
-
-fn binary_epsv() -> Script {
-    Script::new()
-        .expect("TYPE I")
-        .reply("200 binary")
-        .expect("EPSV")
-        .epsv()
-}
+use crate::dialogue::{binary_epsv, logged_in, quick};
 
 #[test]
 fn directory_commands() {

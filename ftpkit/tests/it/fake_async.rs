@@ -14,37 +14,19 @@ use tokio::{
     runtime::Runtime,
 };
 
-use crate::driver::asynchronous::runtime;
-
-fn quick() -> Config {
-    Config::default()
-        .timeout(Duration::from_secs(2))
-        .connect_timeout(Duration::from_secs(2))
-}
+use crate::{
+    dialogue::{binary_epsv, quick},
+    driver::asynchronous::runtime,
+};
 
 fn logged_in(script: Script) -> (FakeServer, Runtime, AsyncClient) {
     logged_in_with(script, quick())
 }
 
 fn logged_in_with(script: Script, config: Config) -> (FakeServer, Runtime, AsyncClient) {
-    let server = FakeServer::start(vec![Script::login_anonymous().then(script)]);
     let rt = runtime();
-    let client = rt.block_on(async {
-        let mut client = AsyncClient::connect_with(&server.addr().to_string(), config)
-            .await
-            .unwrap();
-        client.login_anonymous().await.unwrap();
-        client
-    });
+    let (server, client) = rt.block_on(crate::dialogue::logged_in_async_with(script, config));
     (server, rt, client)
-}
-
-fn binary_epsv() -> Script {
-    Script::new()
-        .expect("TYPE I")
-        .reply("200 binary")
-        .expect("EPSV")
-        .epsv()
 }
 
 #[test]
