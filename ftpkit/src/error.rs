@@ -7,7 +7,13 @@
 use std::{fmt, io};
 
 pub use crate::proto::reply::ProtocolError;
-use crate::proto::{Reply, ReplyCode, hash::HashAlgorithm};
+use crate::{
+    proto::{
+        hash::HashAlgorithm,
+        reply::{Reply, ReplyCode},
+    },
+    tls::trust::CertificateRejected,
+};
 
 /// Everything that can go wrong in ftpkit.
 #[derive(Debug, thiserror::Error)]
@@ -60,7 +66,7 @@ pub enum Error {
         /// What the client was doing.
         phase: Phase,
         /// The refusal and the certificate's facts.
-        rejected: Box<crate::tls::CertificateRejected>,
+        rejected: Box<CertificateRejected>,
     },
     /// The server closed a connection before the exchange was complete.
     #[error("connection closed by the server {0}")]
@@ -122,7 +128,7 @@ impl Error {
     }
 
     /// The certificate refusal, if this is one.
-    pub fn certificate_rejected(&self) -> Option<&crate::tls::CertificateRejected> {
+    pub fn certificate_rejected(&self) -> Option<&CertificateRejected> {
         match self {
             Error::Certificate { rejected, .. } => Some(rejected),
             _ => None,
@@ -132,7 +138,7 @@ impl Error {
     /// A TLS failure: [`Error::Certificate`] when ftpkit's verifier refused
     /// the certificate, else [`Error::Tls`].
     pub(crate) fn tls(phase: Phase, source: rustls::Error) -> Error {
-        match crate::tls::CertificateRejected::from_rustls(&source) {
+        match CertificateRejected::from_rustls(&source) {
             Some(rejected) => Error::Certificate {
                 phase,
                 rejected: Box::new(rejected.clone()),

@@ -11,10 +11,7 @@
 
 use std::{fmt, time::SystemTime};
 
-use crate::{
-    error::ProtocolError,
-    proto::{Features, Reply},
-};
+use super::{Features, Reply, reply::ProtocolError};
 
 /// A content hash algorithm.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

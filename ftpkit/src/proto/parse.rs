@@ -10,8 +10,11 @@ use std::{
     time::SystemTime,
 };
 
-use super::{Reply, reply::escape_for_error};
-use crate::{date::civil_to_system_time, error::ProtocolError, name::Name};
+use super::{
+    Reply,
+    reply::{ProtocolError, escape_for_error},
+};
+use crate::{date::civil_to_system_time, name::Name};
 
 fn unparsable(what: &'static str, reply: &Reply) -> ProtocolError {
     ProtocolError::UnparsableReply {

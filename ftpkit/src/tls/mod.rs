@@ -30,7 +30,7 @@
 
 mod cert;
 mod known_hosts;
-mod trust;
+pub(crate) mod trust;
 mod verify;
 
 use std::{fmt, path::Path, sync::Arc};
