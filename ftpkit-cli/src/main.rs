@@ -10,8 +10,8 @@ mod netrc;
 mod output;
 mod plan;
 mod progress;
-mod reach;
 mod proxy_env;
+mod reach;
 
 use std::process::ExitCode;
 

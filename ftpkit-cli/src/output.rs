@@ -56,7 +56,7 @@ pub fn long_columns(entry: &Entry) -> [String; 5] {
 
 /// `2024-03-01 12:30` (or RFC 3339 `2024-03-01T12:30:00Z` for JSON), UTC.
 pub fn format_time(t: SystemTime, rfc3339: bool) -> String {
-    let (y, m, d) = ftpkit::proto::parse::civil_date(t);
+    let (y, m, d) = ftpkit::date::civil_date(t);
     let secs = t
         .duration_since(SystemTime::UNIX_EPOCH)
         .map(|d| d.as_secs() % 86_400)

@@ -4,8 +4,6 @@ use std::{borrow::Cow, fmt};
 
 use encoding_rs::Encoding;
 
-use crate::error::InvalidInput;
-
 /// The character set of a server's names: UTF-8 (RFC 2640, the default),
 /// or a legacy one such as Latin-1, CP1251 or GBK that older and Windows
 /// servers use.
@@ -68,7 +66,7 @@ impl Charset {
 
     /// Text as the bytes of a name in this charset; an error names the
     /// first character the charset cannot write.
-    pub fn encode(&self, text: &str) -> Result<Vec<u8>, InvalidInput> {
+    pub fn encode(&self, text: &str) -> Result<Vec<u8>, Unwritable> {
         let (bytes, _, unmappable) = self.0.encode(text);
         if unmappable {
             let missing = text
@@ -78,13 +76,24 @@ impl Charset {
                     self.0.encode(c.encode_utf8(&mut buf)).2
                 })
                 .unwrap_or(char::REPLACEMENT_CHARACTER);
-            return Err(InvalidInput::Charset(format!(
-                "{missing:?} cannot be written in {}",
-                self.name()
-            )));
+            return Err(Unwritable {
+                character: missing,
+                charset: self.name(),
+            });
         }
         Ok(bytes.into_owned())
     }
+}
+
+/// Text that a charset cannot write: names its first missing character.
+/// Converts into [`InvalidInput::Charset`](crate::InvalidInput::Charset).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{character:?} cannot be written in {charset}")]
+pub struct Unwritable {
+    /// The first character the charset lacks.
+    pub character: char,
+    /// The charset's name.
+    pub charset: &'static str,
 }
 
 impl Default for Charset {

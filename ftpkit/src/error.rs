@@ -6,7 +6,14 @@
 
 use std::{fmt, io};
 
-use crate::proto::{Reply, ReplyCode};
+pub use crate::proto::reply::ProtocolError;
+use crate::{
+    proto::{
+        hash::HashAlgorithm,
+        reply::{Reply, ReplyCode},
+    },
+    tls::trust::CertificateRejected,
+};
 
 /// Everything that can go wrong in ftpkit.
 #[derive(Debug, thiserror::Error)]
@@ -59,7 +66,7 @@ pub enum Error {
         /// What the client was doing.
         phase: Phase,
         /// The refusal and the certificate's facts.
-        rejected: Box<crate::tls::CertificateRejected>,
+        rejected: Box<CertificateRejected>,
     },
     /// The server closed a connection before the exchange was complete.
     #[error("connection closed by the server {0}")]
@@ -76,7 +83,7 @@ pub enum Error {
     /// The transfer completed but its result could not be verified: sizes
     /// or content hashes differ. A download's `.part` file is kept.
     #[error("verification failed: {0}")]
-    Verification(#[from] crate::proto::resume::VerifyError),
+    Verification(#[from] VerifyError),
     /// The proxy refused, failed or broke its protocol, or the request
     /// cannot work through it (see [`crate::proxy`]).
     #[error("proxy: {0}")]
@@ -125,7 +132,7 @@ impl Error {
     }
 
     /// The certificate refusal, if this is one.
-    pub fn certificate_rejected(&self) -> Option<&crate::tls::CertificateRejected> {
+    pub fn certificate_rejected(&self) -> Option<&CertificateRejected> {
         match self {
             Error::Certificate { rejected, .. } => Some(rejected),
             _ => None,
@@ -135,7 +142,7 @@ impl Error {
     /// A TLS failure: [`Error::Certificate`] when ftpkit's verifier refused
     /// the certificate, else [`Error::Tls`].
     pub(crate) fn tls(phase: Phase, source: rustls::Error) -> Error {
-        match crate::tls::CertificateRejected::from_rustls(&source) {
+        match CertificateRejected::from_rustls(&source) {
             Some(rejected) => Error::Certificate {
                 phase,
                 rejected: Box::new(rejected.clone()),
@@ -196,34 +203,34 @@ impl fmt::Display for Phase {
     }
 }
 
-/// Ways a server breaks the protocol.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// Why verification failed.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
-pub enum ProtocolError {
-    /// A reply line that does not start with a three-digit code from 100 to 599.
-    #[error("malformed reply: {0}")]
-    MalformedReply(String),
-    /// A reply line longer than the limit.
-    #[error("reply line longer than {limit} bytes")]
-    LineTooLong {
-        /// The line limit in force.
-        limit: usize,
+pub enum VerifyError {
+    /// The two sides disagree on the size.
+    #[error("size mismatch: the server reports {remote} bytes, the local file has {local}")]
+    Size {
+        /// The server's size.
+        remote: u64,
+        /// The local size.
+        local: u64,
     },
-    /// A multi-line reply larger than the limit.
-    #[error("reply larger than {limit} bytes")]
-    ReplyTooLong {
-        /// The reply limit in force.
-        limit: usize,
+    /// The two sides disagree on the content hash.
+    #[error("{algorithm} mismatch: the server reports {remote}, the local file has {local}")]
+    Hash {
+        /// The algorithm compared.
+        algorithm: HashAlgorithm,
+        /// The server's digest, hex.
+        remote: String,
+        /// The local digest, hex.
+        local: String,
     },
-    /// A reply whose text could not be parsed as the command requires
-    /// (a 227 without an address, a 257 without a quoted path, a 213 without a number).
-    #[error("cannot parse {what} from reply: {reply}")]
-    UnparsableReply {
-        /// What was looked for.
-        what: &'static str,
-        /// The reply, escaped and shortened.
-        reply: String,
-    },
+    /// The remote file changed during every attempt to download it.
+    #[error("the remote file kept changing during the download")]
+    RemoteChanged,
+    /// The local file changed while it was being uploaded.
+    #[error("the local file changed during the upload")]
+    LocalChanged,
 }
 
 /// Input that ftpkit refuses to send.
@@ -265,6 +272,18 @@ pub enum InvalidInput {
     /// [`crate::Charset::encode`]).
     #[error("charset: {0}")]
     Charset(String),
+}
+
+impl From<crate::charset::Unwritable> for InvalidInput {
+    fn from(e: crate::charset::Unwritable) -> InvalidInput {
+        InvalidInput::Charset(e.to_string())
+    }
+}
+
+impl From<crate::charset::Unwritable> for Error {
+    fn from(e: crate::charset::Unwritable) -> Error {
+        Error::InvalidInput(e.into())
+    }
 }
 
 /// `Result` with ftpkit's [`Error`].

@@ -27,11 +27,39 @@
 //!   one shared policy.
 //! - [`list`]: listing parsers.
 //! - [`url`]: `ftp://`, `ftpes://` and `ftps://` URLs ([`url::FtpUrl`]).
+//! - [`tls`]: FTPS settings, trust, pinning and known hosts.
+//! - [`date`]: UTC calendar dates, with no clock.
+//!
+//! [`proto`] publishes the wire types: replies and reply codes, commands
+//! and their checked arguments, FEAT features, reply parsers, checksum
+//! commands and line splitting for `TYPE A`. The machinery that decides
+//! whole operations stays inside the crate; its results (a
+//! [`TransferReport`], a [`RetryPolicy`], ...) are exported here.
+//!
+//! # Downloading: which call
+//!
+//! Each word means one thing, on [`Client`] and `AsyncClient` alike (and
+//! the upload words mirror them: `put`, `store`, `upload`,
+//! `transfer_writer`, `store_lines`):
+//!
+//! | call | what it does |
+//! | --- | --- |
+//! | [`get(path, &mut writer)`](Client::get) | streams one file to a writer (`RETR`, binary), returns the byte count |
+//! | [`retrieve(path)`](Client::retrieve) | the same `RETR` with options (`rest`, block size, progress), ending in `to_writer`, `for_each_chunk` or `reader` |
+//! | [`download(remote, local)`](Client::download) | a file plan: local `.part` file, retries, reconnects, resume, size and hash verification, file time, rename when verified |
+//! | [`transfer_reader(command, type, rest)`](Client::transfer_reader) | a raw reader over the data connection of any command (ftplib's `transfercmd`) |
+//! | [`retr_lines(command, callback)`](Client::retr_lines) | any command's data in `TYPE A`, one line at a time (ftplib's `retrlines`; `LIST` as well as `RETR`) |
+//!
+//! `get`, `retrieve` and `transfer_reader` write nothing to disk and never
+//! retry: a failure is returned as it happened. Only `download` touches
+//! local files, and it is the one to use for a file that must arrive whole.
 //!
 //! Safe defaults: passive mode, the 227 address ignored in favour of the
 //! control peer (CVE-2021-4189), every argument checked for CR, LF and NUL
 //! before anything is sent, passwords never in `Debug`, `Display` or traces,
 //! bounded reply sizes, and an idle timeout on every socket operation.
+
+#![deny(missing_docs)]
 
 #[macro_use]
 mod setters;
@@ -41,12 +69,14 @@ mod api;
 pub mod blocking;
 mod charset;
 mod config;
+pub mod date;
 mod error;
 pub mod list;
 mod name;
 pub mod pool;
 pub mod proto;
 pub mod proxy;
+mod redact;
 pub mod tls;
 #[cfg(feature = "tokio")]
 pub mod tokio;
@@ -57,7 +87,7 @@ pub use self::tokio::{AsyncClient, AsyncDataReader, AsyncDataWriter, AsyncEntrie
 pub use blocking::{
     Client, DataReader, DataWriter, Entries, FileDownload, FileUpload, Retrieve, Store,
 };
-pub use charset::Charset;
+pub use charset::{Charset, Unwritable};
 pub use config::{Config, ListTimeOffset};
 pub use error::{Error, InvalidInput, Phase, ProtocolError, Result};
 pub use list::{Entry, EntryKind, MlsdEntry, TimePrecision};

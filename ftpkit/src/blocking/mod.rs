@@ -8,7 +8,7 @@
 //! makes its own: `transfer` (readers, writers, builders; `splice(2)` and
 //! `sendfile(2)` on Linux), `listing` (typed entries), `files` (verified,
 //! resumable `download` and `upload`, whose decisions are the core's
-//! [`proto::resume`](crate::proto::resume)), `pool` (the blocking half of
+//! `proto::resume`), `pool` (the blocking half of
 //! [`pool`](crate::pool)), `net` and `stream` (sockets, plain or TLS).
 
 mod client;

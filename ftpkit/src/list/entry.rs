@@ -3,8 +3,8 @@
 use std::time::{Duration, SystemTime};
 
 use crate::{
+    date::{civil_date, civil_to_system_time},
     name::Name,
-    proto::parse::{civil_date, civil_to_system_time},
 };
 
 /// What an entry is.
@@ -313,7 +313,7 @@ fn other_type_char(raw: &[u8]) -> Option<char> {
                 return found;
             }
         } else if key.eq_ignore_ascii_case(b"unix.mode") {
-            let mode = super::mlsd::unix_mode(value).unwrap_or(0);
+            let mode = unix_mode(value).unwrap_or(0);
             letter = match mode & 0o170_000 {
                 0o020_000 => Some('c'),
                 0o060_000 => Some('b'),
@@ -354,6 +354,18 @@ pub(crate) fn at(
     second: u32,
 ) -> Option<SystemTime> {
     civil_to_system_time(year, month, day, hour, minute, second, 0)
+}
+
+/// A `unix.mode` value: octal digits, with the `0o` prefix pyftpdlib
+/// writes (`unix.mode=0o644`) or without (`0644`); the file-type bits are
+/// kept.
+pub(crate) fn unix_mode(value: &[u8]) -> Option<u32> {
+    let text = std::str::from_utf8(value).ok()?;
+    let digits = text
+        .strip_prefix("0o")
+        .or_else(|| text.strip_prefix("0O"))
+        .unwrap_or(text);
+    u32::from_str_radix(digits, 8).ok()
 }
 
 #[cfg(test)]

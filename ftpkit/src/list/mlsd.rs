@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use super::entry::{Entry, EntryKind};
+use super::entry::{Entry, EntryKind, unix_mode};
 use crate::{name::Name, proto::parse::parse_timeval};
 
 /// One entry of an MLSD listing: its name and its facts.
@@ -142,18 +142,6 @@ fn prefer<'a>(slot: &mut Ranked<'a>, rank: u8, value: &'a [u8]) {
     if slot.is_none_or(|(have, _)| have > rank) {
         *slot = Some((rank, value));
     }
-}
-
-/// A `unix.mode` value: octal digits, with the `0o` prefix pyftpdlib
-/// writes (`unix.mode=0o644`) or without (`0644`); the file-type bits are
-/// kept.
-pub(crate) fn unix_mode(value: &[u8]) -> Option<u32> {
-    let text = std::str::from_utf8(value).ok()?;
-    let digits = text
-        .strip_prefix("0o")
-        .or_else(|| text.strip_prefix("0O"))
-        .unwrap_or(text);
-    u32::from_str_radix(digits, 8).ok()
 }
 
 /// The MLST facts ftpkit reads, in the order it asks for them.

@@ -13,6 +13,8 @@ pub mod mlsd;
 mod unix;
 mod vms;
 
+use std::time::SystemTime;
+
 pub use detect::parse_list_line;
 pub use dos::parse_dos;
 pub use entry::{Entry, EntryKind, TimePrecision};
@@ -20,3 +22,23 @@ pub use eplf::parse_eplf;
 pub use mlsd::{MlsdEntry, parse_mlsd_entry, parse_mlsd_line, parse_mlst_entry};
 pub use unix::parse_unix;
 pub use vms::parse_vms;
+
+/// Which listing command produced the lines.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ListingFormat {
+    /// `MLSD` (RFC 3659): machine-readable facts.
+    Mlsd,
+    /// `LIST`: whatever the server's `ls` prints, parsed per line.
+    List,
+}
+
+impl ListingFormat {
+    /// Parses one line of a listing in this format; `None` for lines that
+    /// name no entry (the listed directory itself and its parent, blanks).
+    pub fn parse(self, line: &[u8], now: SystemTime) -> Option<Entry> {
+        match self {
+            ListingFormat::Mlsd => parse_mlsd_entry(line),
+            ListingFormat::List => parse_list_line(line, now),
+        }
+    }
+}

@@ -12,8 +12,8 @@ use std::time::{Duration, SystemTime};
 
 use super::entry::{Entry, EntryKind, TimePrecision, at};
 use crate::{
+    date::{civil_date, civil_to_system_time},
     name::Name,
-    proto::parse::{civil_date, civil_to_system_time},
 };
 
 /// The most fields looked at before the date: permissions, links, owner,

@@ -11,10 +11,7 @@
 
 use std::{fmt, time::SystemTime};
 
-use crate::{
-    error::ProtocolError,
-    proto::{Features, Reply, parse},
-};
+use super::{Features, Reply, reply::ProtocolError};
 
 /// A content hash algorithm.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -174,7 +171,7 @@ impl HashCommand {
 }
 
 /// Lower-case hex of `bytes`.
-pub fn to_hex(bytes: &[u8]) -> String {
+pub(crate) fn to_hex(bytes: &[u8]) -> String {
     use std::fmt::Write as _;
     let mut out = String::with_capacity(bytes.len() * 2);
     for &b in bytes {
@@ -264,7 +261,7 @@ impl Timeval {
             .duration_since(SystemTime::UNIX_EPOCH)
             .map(|d| d.as_secs())
             .unwrap_or(0);
-        let (y, m, d) = parse::civil_date(time.max(SystemTime::UNIX_EPOCH));
+        let (y, m, d) = crate::date::civil_date(time.max(SystemTime::UNIX_EPOCH));
         let day = secs % 86_400;
         Timeval(format!(
             "{y:04}{m:02}{d:02}{:02}{:02}{:02}",
@@ -385,7 +382,7 @@ mod tests {
         let t = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_123);
         let v = Timeval::new(t);
         assert_eq!(v.as_str(), "20231114221523");
-        assert_eq!(parse::parse_timeval(v.as_str()), Some(t));
+        assert_eq!(crate::proto::parse::parse_timeval(v.as_str()), Some(t));
         assert_eq!(
             Timeval::new(SystemTime::UNIX_EPOCH).as_str(),
             "19700101000000"

@@ -1,7 +1,7 @@
 //! Splitting a data stream into lines (`TYPE A` transfers and listings),
 //! without I/O and with a bound on the length of one line.
 
-use crate::error::ProtocolError;
+use super::reply::ProtocolError;
 
 /// Splits bytes into lines ending in LF or CRLF, terminators removed.
 ///

@@ -8,8 +8,6 @@
 
 use std::fmt;
 
-use crate::error::ProtocolError;
-
 /// A three-digit FTP reply code such as `226`.
 ///
 /// Codes are kept open (any value from 100 to 599) rather than as an enum:
@@ -405,6 +403,36 @@ pub(crate) fn escape_for_error(bytes: &[u8]) -> String {
         out.push('…');
     }
     out
+}
+
+/// Ways a server breaks the protocol.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProtocolError {
+    /// A reply line that does not start with a three-digit code from 100 to 599.
+    #[error("malformed reply: {0}")]
+    MalformedReply(String),
+    /// A reply line longer than the limit.
+    #[error("reply line longer than {limit} bytes")]
+    LineTooLong {
+        /// The line limit in force.
+        limit: usize,
+    },
+    /// A multi-line reply larger than the limit.
+    #[error("reply larger than {limit} bytes")]
+    ReplyTooLong {
+        /// The reply limit in force.
+        limit: usize,
+    },
+    /// A reply whose text could not be parsed as the command requires
+    /// (a 227 without an address, a 257 without a quoted path, a 213 without a number).
+    #[error("cannot parse {what} from reply: {reply}")]
+    UnparsableReply {
+        /// What was looked for.
+        what: &'static str,
+        /// The reply, escaped and shortened.
+        reply: String,
+    },
 }
 
 #[cfg(test)]

@@ -18,6 +18,7 @@
 
 use std::time::{Duration, Instant, SystemTime};
 
+pub use crate::error::VerifyError;
 use crate::{Error, proto::hash::HashAlgorithm};
 
 /// How many bytes before the resume point are fetched again and compared
@@ -284,36 +285,6 @@ impl Verified {
             (None, None) => "not verified (no SIZE or hash offered)".into(),
         }
     }
-}
-
-/// Why verification failed.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum VerifyError {
-    /// The two sides disagree on the size.
-    #[error("size mismatch: the server reports {remote} bytes, the local file has {local}")]
-    Size {
-        /// The server's size.
-        remote: u64,
-        /// The local size.
-        local: u64,
-    },
-    /// The two sides disagree on the content hash.
-    #[error("{algorithm} mismatch: the server reports {remote}, the local file has {local}")]
-    Hash {
-        /// The algorithm compared.
-        algorithm: HashAlgorithm,
-        /// The server's digest, hex.
-        remote: String,
-        /// The local digest, hex.
-        local: String,
-    },
-    /// The remote file changed during every attempt to download it.
-    #[error("the remote file kept changing during the download")]
-    RemoteChanged,
-    /// The local file changed while it was being uploaded.
-    #[error("the local file changed during the upload")]
-    LocalChanged,
 }
 
 /// The outcome of a download or upload.

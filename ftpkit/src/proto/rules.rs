@@ -7,19 +7,14 @@
 //! The blocking and the async drivers call these functions instead of
 //! deciding on their own, so both behave the same by construction.
 
-use std::{
-    net::IpAddr,
-    time::{Duration, SystemTime},
-};
+use std::{net::IpAddr, time::Duration};
 
 use super::{
     Arg, Command, Expect, Features, Login, Reply, ReplyCode, Secret, TransferType, finish_transfer,
 };
 use crate::{
     error::{Error, InvalidInput, ProtocolError, Result},
-    list::{
-        Entry, MlsdEntry, parse_list_line, parse_mlsd_entry, parse_mlsd_line, parse_mlst_entry,
-    },
+    list::{Entry, MlsdEntry, parse_mlsd_line, parse_mlst_entry},
     name::Name,
     tls::TlsMode,
 };
@@ -226,25 +221,7 @@ pub fn mlst_entry(reply: &Reply) -> Option<Entry> {
         .find_map(|line| line.strip_prefix(b" ").and_then(parse_mlst_entry))
 }
 
-/// Which listing command produced the lines.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ListingFormat {
-    /// `MLSD` (RFC 3659): machine-readable facts.
-    Mlsd,
-    /// `LIST`: whatever the server's `ls` prints, parsed per line.
-    List,
-}
-
-impl ListingFormat {
-    /// Parses one line of a listing in this format; `None` for lines that
-    /// name no entry (the listed directory itself and its parent, blanks).
-    pub fn parse(self, line: &[u8], now: SystemTime) -> Option<Entry> {
-        match self {
-            ListingFormat::Mlsd => parse_mlsd_entry(line),
-            ListingFormat::List => parse_list_line(line, now),
-        }
-    }
-}
+pub use crate::list::ListingFormat;
 
 /// The listing command for typed entries: `MLSD` when FEAT lists `MLST` or
 /// `MLSD`, `LIST` otherwise.

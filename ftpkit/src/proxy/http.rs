@@ -1,7 +1,10 @@
 //! The HTTP `CONNECT` handshake (RFC 9110 section 9.3.6), with Basic
 //! authentication, as a state machine over bytes.
 
-use super::{Dest, Progress, ProxyError};
+use super::{
+    error::ProxyError,
+    wire::{Dest, Progress},
+};
 
 /// Longest response head accepted.
 const MAX_HEAD: usize = 16 * 1024;

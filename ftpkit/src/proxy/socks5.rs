@@ -1,7 +1,10 @@
 //! The SOCKS5 handshake (RFC 1928), with username/password authentication
 //! (RFC 1929), as a state machine over bytes.
 
-use super::{Dest, Progress, ProxyError};
+use super::{
+    error::ProxyError,
+    wire::{Dest, Progress},
+};
 
 const VERSION: u8 = 5;
 const NO_AUTH: u8 = 0x00;

@@ -1,4 +1,9 @@
-use super::*;
+use super::{tunnel::Tunnel, *};
+use crate::{
+    config::Config,
+    error::{Error, InvalidInput},
+    proto::engine::Target,
+};
 
 fn run(tunnel: &mut Tunnel, replies: &[&[u8]]) -> (Vec<Vec<u8>>, Result<Progress, ProxyError>) {
     let mut sent = vec![tunnel.start()];

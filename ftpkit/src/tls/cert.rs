@@ -1,12 +1,11 @@
 //! What a certificate says, in the words a user needs to decide whether to
 //! trust it: subject, issuer, validity, names and SHA-256 fingerprint.
 
-use std::{
-    fmt,
-    time::{Duration, SystemTime},
-};
+use std::fmt;
 
 use x509_parser::{certificate::X509Certificate, extensions::GeneralName, prelude::FromDer};
+
+pub(crate) use crate::date::utc;
 
 /// The facts of a server certificate.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -33,7 +32,7 @@ pub struct CertificateInfo {
 
 impl CertificateInfo {
     /// Reads a certificate (DER). `None` if it does not parse; its
-    /// fingerprint can still be had from [`super::fingerprint_sha256`].
+    /// fingerprint can still be had from [`fingerprint_sha256`].
     pub fn from_der(der: &[u8]) -> Option<CertificateInfo> {
         let (_, cert) = X509Certificate::from_der(der).ok()?;
         let names = cert
@@ -58,7 +57,7 @@ impl CertificateInfo {
             not_before: cert.validity().not_before.timestamp(),
             not_after: cert.validity().not_after.timestamp(),
             names,
-            sha256: super::fingerprint_sha256(der),
+            sha256: fingerprint_sha256(der),
             is_ca: cert.is_ca(),
         })
     }
@@ -107,6 +106,16 @@ impl fmt::Display for CertificateInfo {
     }
 }
 
+/// The SHA-256 fingerprint of a certificate, as lower-case hex.
+pub fn fingerprint_sha256(der: &[u8]) -> String {
+    hex(ring::digest::digest(&ring::digest::SHA256, der).as_ref())
+}
+
+/// Lower-case hex.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// An IP address from a subject alternative name.
 fn ip_text(bytes: &[u8]) -> Option<String> {
     if let Ok(v4) = <[u8; 4]>::try_from(bytes) {
@@ -117,36 +126,9 @@ fn ip_text(bytes: &[u8]) -> Option<String> {
         .map(|v6| std::net::Ipv6Addr::from(v6).to_string())
 }
 
-/// `2026-11-28 23:10 UTC` for seconds since the epoch.
-pub(crate) fn utc(secs: i64) -> String {
-    let offset = Duration::from_secs(secs.unsigned_abs());
-    let t = if secs >= 0 {
-        SystemTime::UNIX_EPOCH.checked_add(offset)
-    } else {
-        SystemTime::UNIX_EPOCH.checked_sub(offset)
-    };
-    let Some(t) = t else {
-        return format!("{secs} s after 1970");
-    };
-    let (y, m, d) = crate::proto::parse::civil_date(t);
-    let day = secs.rem_euclid(86_400);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02} UTC",
-        day / 3600,
-        day % 3600 / 60
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn dates_read_as_utc() {
-        assert_eq!(utc(0), "1970-01-01 00:00 UTC");
-        assert_eq!(utc(1_795_993_800), "2026-11-29 23:10 UTC");
-        assert_eq!(utc(-86_400), "1969-12-31 00:00 UTC");
-    }
 
     #[test]
     fn garbage_is_not_a_certificate() {

@@ -17,6 +17,7 @@ use std::{
     path::{Path, PathBuf},
 };
 
+use super::cert::hex;
 use crate::error::{Error, InvalidInput, Phase};
 
 /// A known-hosts file, read into memory.
@@ -88,7 +89,7 @@ impl KnownHosts {
 
     /// The recorded fingerprint for `host` and `port`, as 64 hex digits.
     pub fn get(&self, host: &str, port: u16) -> Option<String> {
-        self.fingerprint(host, port).map(|fp| super::hex(&fp))
+        self.fingerprint(host, port).map(|fp| hex(&fp))
     }
 
     pub(crate) fn fingerprint(&self, host: &str, port: u16) -> Option<[u8; 32]> {
@@ -97,7 +98,7 @@ impl KnownHosts {
 
     /// Records (or replaces) the fingerprint for `host` and `port`.
     pub fn insert(&mut self, host: &str, port: u16, sha256_hex: &str) -> Result<(), Error> {
-        let fp = super::parse_fingerprint(sha256_hex)?;
+        let fp = parse_fingerprint(sha256_hex)?;
         self.records.insert(host_key(host, port), fp);
         Ok(())
     }
@@ -119,7 +120,7 @@ impl KnownHosts {
         }
         let mut text = String::from("# ftpkit known hosts: host:port SHA-256 of the certificate\n");
         for (key, fp) in &self.records {
-            text.push_str(&format!("{key} {}\n", super::hex(fp)));
+            text.push_str(&format!("{key} {}\n", hex(fp)));
         }
         let mut temp = self.path.clone().into_os_string();
         temp.push(".tmp");
@@ -147,10 +148,29 @@ fn parse(text: &str) -> Result<BTreeMap<String, [u8; 32]>, (usize, String)> {
         if !port_ok {
             return Err((index + 1, format!("{key:?} is not host:port")));
         }
-        let fp = super::parse_fingerprint(fp).map_err(|e| (index + 1, e.to_string()))?;
+        let fp = parse_fingerprint(fp).map_err(|e| (index + 1, e.to_string()))?;
         records.insert(key.to_ascii_lowercase(), fp);
     }
     Ok(records)
+}
+
+/// Parses a SHA-256 fingerprint: 64 hex digits, optionally `:`-separated.
+pub(crate) fn parse_fingerprint(hex: &str) -> Result<[u8; 32], Error> {
+    let bad = || {
+        Error::InvalidInput(InvalidInput::Tls(format!(
+            "bad SHA-256 fingerprint {hex:?}"
+        )))
+    };
+    let digits: Vec<u8> = hex.bytes().filter(|&b| b != b':').collect();
+    if digits.len() != 64 {
+        return Err(bad());
+    }
+    let mut out = [0u8; 32];
+    for (slot, pair) in out.iter_mut().zip(digits.chunks(2)) {
+        let text = std::str::from_utf8(pair).map_err(|_| bad())?;
+        *slot = u8::from_str_radix(text, 16).map_err(|_| bad())?;
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

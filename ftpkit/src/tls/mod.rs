@@ -30,7 +30,7 @@
 
 mod cert;
 mod known_hosts;
-mod trust;
+pub(crate) mod trust;
 mod verify;
 
 use std::{fmt, path::Path, sync::Arc};
@@ -38,9 +38,11 @@ use std::{fmt, path::Path, sync::Arc};
 use rustls::{ClientConfig, ProtocolVersion, RootCertStore, crypto::ring as provider};
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, ServerName, pem::PemObject};
 
-pub use cert::CertificateInfo;
+pub use cert::{CertificateInfo, fingerprint_sha256};
+use known_hosts::parse_fingerprint;
 pub use known_hosts::{KnownHosts, host_key};
 pub use trust::{CertificateProblem, CertificateRejected, classify, exact_anchor};
+pub use verify::CertificateSlot;
 
 use crate::error::{Error, InvalidInput, Phase};
 
@@ -186,29 +188,6 @@ pub fn refuses_tls13_data(control_version: Option<ProtocolVersion>, error: &Erro
             matches!(phase, Phase::DataConnect | Phase::DataAccept)
         }
         _ => false,
-    }
-}
-
-/// Where a recording configuration puts the certificate the server
-/// presented ([`TlsConfigBuilder::danger_record_certificate`]).
-#[derive(Clone, Debug, Default)]
-pub struct CertificateSlot(Arc<std::sync::Mutex<Option<Vec<u8>>>>);
-
-impl CertificateSlot {
-    /// An empty slot.
-    pub fn new() -> CertificateSlot {
-        CertificateSlot::default()
-    }
-
-    /// The last certificate (DER) a server presented, if any.
-    pub fn take(&self) -> Option<Vec<u8>> {
-        self.0.lock().ok().and_then(|mut slot| slot.take())
-    }
-
-    fn put(&self, der: Vec<u8>) {
-        if let Ok(mut slot) = self.0.lock() {
-            *slot = Some(der);
-        }
     }
 }
 
@@ -403,35 +382,6 @@ impl TlsConfigBuilder {
             known_hosts: self.known_hosts,
         })
     }
-}
-
-/// Parses a SHA-256 fingerprint: 64 hex digits, optionally `:`-separated.
-fn parse_fingerprint(hex: &str) -> Result<[u8; 32], Error> {
-    let bad = || {
-        Error::InvalidInput(InvalidInput::Tls(format!(
-            "bad SHA-256 fingerprint {hex:?}"
-        )))
-    };
-    let digits: Vec<u8> = hex.bytes().filter(|&b| b != b':').collect();
-    if digits.len() != 64 {
-        return Err(bad());
-    }
-    let mut out = [0u8; 32];
-    for (slot, pair) in out.iter_mut().zip(digits.chunks(2)) {
-        let text = std::str::from_utf8(pair).map_err(|_| bad())?;
-        *slot = u8::from_str_radix(text, 16).map_err(|_| bad())?;
-    }
-    Ok(out)
-}
-
-/// The SHA-256 fingerprint of a certificate, as lower-case hex.
-pub fn fingerprint_sha256(der: &[u8]) -> String {
-    hex(ring::digest::digest(&ring::digest::SHA256, der).as_ref())
-}
-
-/// Lower-case hex.
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The name to verify the server's certificate against: its host name, or

@@ -14,7 +14,10 @@ use rustls::{
 };
 use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
 
-use super::trust::{self, CertificateProblem};
+use super::{
+    cert::{CertificateInfo, hex},
+    trust::{self, CertificateProblem},
+};
 
 /// Which server certificates to accept.
 #[derive(Debug)]
@@ -32,7 +35,7 @@ pub(super) enum Policy {
     AcceptAnything,
     /// Any certificate, recorded for the caller to show. Only reachable
     /// through `TlsConfigBuilder::danger_record_certificate`.
-    Record(super::CertificateSlot),
+    Record(CertificateSlot),
 }
 
 /// A [`Policy`], and for one server the fingerprint its known-hosts record
@@ -82,7 +85,7 @@ fn refuse(
     expected: Option<&[u8; 32]>,
     fallback: rustls::Error,
 ) -> rustls::Error {
-    let expected = expected.map(|e| super::hex(e));
+    let expected = expected.map(|e| hex(e));
     match trust::rejected(problem, end_entity, name, expected) {
         Some(rejected) => rejected.into_rustls(),
         None => fallback,
@@ -110,8 +113,8 @@ impl ServerCertVerifier for Verifier {
                     Some(known),
                     rustls::Error::General(format!(
                         "the server's certificate (SHA-256 {}) is not the recorded one ({})",
-                        super::hex(&presented),
-                        super::hex(known)
+                        hex(&presented),
+                        hex(known)
                     )),
                 ))
             };
@@ -133,7 +136,7 @@ impl ServerCertVerifier for Verifier {
                         Some(pin),
                         rustls::Error::General(format!(
                             "the server's certificate (SHA-256 {}) does not match the pinned fingerprint",
-                            super::hex(&presented)
+                            hex(&presented)
                         )),
                     ))
                 }
@@ -163,7 +166,7 @@ impl ServerCertVerifier for Verifier {
                     Ok(verified) => Ok(verified),
                     Err(error) => {
                         let now = i64::try_from(now.as_secs()).unwrap_or(i64::MAX);
-                        let problem = super::CertificateInfo::from_der(end_entity.as_ref())
+                        let problem = CertificateInfo::from_der(end_entity.as_ref())
                             .and_then(|info| trust::classify(&error, &info, now));
                         match problem {
                             Some(problem) => {
@@ -209,5 +212,27 @@ impl ServerCertVerifier for Verifier {
         self.provider
             .signature_verification_algorithms
             .supported_schemes()
+    }
+}
+/// Where a recording configuration puts the certificate the server
+/// presented ([`TlsConfigBuilder::danger_record_certificate`](super::TlsConfigBuilder::danger_record_certificate)).
+#[derive(Clone, Debug, Default)]
+pub struct CertificateSlot(Arc<std::sync::Mutex<Option<Vec<u8>>>>);
+
+impl CertificateSlot {
+    /// An empty slot.
+    pub fn new() -> CertificateSlot {
+        CertificateSlot::default()
+    }
+
+    /// The last certificate (DER) a server presented, if any.
+    pub fn take(&self) -> Option<Vec<u8>> {
+        self.0.lock().ok().and_then(|mut slot| slot.take())
+    }
+
+    fn put(&self, der: Vec<u8>) {
+        if let Ok(mut slot) = self.0.lock() {
+            *slot = Some(der);
+        }
     }
 }

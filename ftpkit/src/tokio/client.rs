@@ -32,7 +32,7 @@ use crate::{
 /// time. Every method of the blocking [`Client`](crate::Client) has its
 /// counterpart here, with the same protocol decisions (they come from
 /// [`proto`](crate::proto)), the same TLS rules, and the idle timeout
-/// ([`Config::timeout`]) on every socket operation.
+/// ([`Config::timeout`](crate::Config::timeout)) on every socket operation.
 ///
 /// # Cancellation
 ///

@@ -104,7 +104,7 @@ impl Stream for AsyncEntries<'_> {
 impl AsyncClient {
     /// The entries of a directory (an empty path: the working directory),
     /// typed and streamed: `MLSD` when FEAT lists it, `LIST` otherwise, as
-    /// the core's [`rules::listing_command`] decides.
+    /// the core's `rules::listing_command` decides.
     ///
     /// ```no_run
     /// # async fn run(ftp: &mut ftpkit::AsyncClient) -> ftpkit::Result<()> {

@@ -8,7 +8,7 @@
 //! deadlines through `tokio::time`) and keeps what async I/O makes its own:
 //! `transfer` (readers, writers, builders), `listing` (typed entries),
 //! `files` (verified, resumable `download` and `upload`, whose decisions
-//! are the core's [`proto::resume`](crate::proto::resume)), `pool` (the
+//! are the core's `proto::resume`), `pool` (the
 //! async half of [`pool`](crate::pool)), `net` and `stream` (sockets, plain
 //! or TLS). What a dropped future leaves behind is described on
 //! [`AsyncClient`].

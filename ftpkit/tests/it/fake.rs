@@ -1,111 +1,13 @@
-//! Every public method of the blocking client against exact dialogues of the
-//! scripted fake server, and the faults a hostile or broken server can inject.
+//! The public methods of the blocking client against exact dialogues of the
+//! scripted fake server where its code path is its own; dialogues that read
+//! the same on both drivers are in `dialogue` and `hostile`.
 
-use std::{
-    io::{Read, Write},
-    time::{Duration, Instant},
-};
+use std::io::{Read, Write};
 
-use ftpkit::{Client, Config, DataMode, Error, Phase, ReplyCode};
+use ftpkit::{Client, DataMode, Error, Phase, ReplyCode};
 use ftpkit_testkit::{DataFault, FakeServer, Script};
 
-/// A client config with short timeouts so fault tests end quickly.
-fn quick() -> Config {
-    Config::default()
-        .timeout(Duration::from_secs(2))
-        .connect_timeout(Duration::from_secs(2))
-}
-
-/// Starts one scripted connection and returns a connected, logged-in client.
-fn logged_in(script: Script) -> (FakeServer, Client) {
-    let server = FakeServer::start(vec![Script::login_anonymous().then(script)]);
-    let mut client = Client::connect_with(&server.addr().to_string(), quick()).unwrap();
-    client.login_anonymous().unwrap();
-    (server, client)
-}
-
-fn binary_epsv() -> Script {
-    Script::new()
-        .expect("TYPE I")
-        .reply("200 binary")
-        .expect("EPSV")
-        .epsv()
-}
-
-#[test]
-fn connect_reads_the_greeting_and_waits_through_120() {
-    let server = FakeServer::start(vec![
-        Script::new()
-            .reply("120 ready in a moment")
-            .reply("220-Welcome\r\n220 to the fake server")
-            .expect("QUIT")
-            .reply("221 bye")
-            .end(),
-    ]);
-    let client = Client::connect_with(&server.addr().to_string(), quick()).unwrap();
-    assert_eq!(client.welcome().code(), ReplyCode(220));
-    assert_eq!(client.welcome().lines().len(), 2);
-    assert_eq!(client.quit().unwrap().code(), ReplyCode(221));
-    server.finish();
-}
-
-#[test]
-fn a_refusing_greeting_is_an_error_with_its_code() {
-    let server = FakeServer::start(vec![Script::new().reply("421 too many users").end()]);
-    let err = Client::connect_with(&server.addr().to_string(), quick()).unwrap_err();
-    assert_eq!(err.code(), Some(ReplyCode(421)));
-    assert!(err.is_transient());
-    server.finish();
-}
-
-#[test]
-fn login_sends_user_pass_and_acct_and_never_logs_the_password() {
-    let server = FakeServer::start(vec![
-        Script::new()
-            .reply("220 hi")
-            .expect("USER alice")
-            .reply("331 password please")
-            .expect("PASS s3cret")
-            .reply("332 account please")
-            .expect("ACCT acct-9")
-            .reply("230 in")
-            .expect("ACCT more")
-            .reply("202 superfluous"),
-    ]);
-    let mut client = Client::connect_with(&server.addr().to_string(), quick()).unwrap();
-    let reply = client
-        .login_with_account("alice", "s3cret", "acct-9")
-        .unwrap();
-    assert_eq!(reply.code(), ReplyCode(230));
-    assert_eq!(client.acct("more").unwrap().code(), ReplyCode(202));
-    server.finish();
-}
-
-#[test]
-fn anonymous_login_is_the_default() {
-    let (server, mut client) = logged_in(Script::new().expect("NOOP").reply("200 ok"));
-    client.noop().unwrap();
-    let t = server.finish();
-    assert_eq!(t.commands[..2], ["USER anonymous", "PASS anonymous@"]);
-}
-
-#[test]
-fn refused_login_is_login_refused() {
-    let server = FakeServer::start(vec![
-        Script::new()
-            .reply("220 hi")
-            .expect("USER bob")
-            .reply("331 pw")
-            .expect("PASS wrong")
-            .reply("530 Login incorrect"),
-    ]);
-    let mut client = Client::connect_with(&server.addr().to_string(), quick()).unwrap();
-    let err = client.login("bob", "wrong").unwrap_err();
-    assert!(matches!(&err, Error::LoginRefused(r) if r.code() == ReplyCode(530)));
-    assert!(err.is_permanent());
-    assert!(!err.to_string().contains("wrong"));
-    server.finish();
-}
+use crate::dialogue::{binary_epsv, logged_in, quick};
 
 #[test]
 fn directory_commands() {
@@ -524,34 +426,6 @@ fn streaming_writer_finish() {
 }
 
 #[test]
-fn epsv_refused_falls_back_to_pasv_and_the_227_address_is_ignored() {
-    let (server, mut client) = logged_in(
-        Script::new()
-            .expect("TYPE I")
-            .reply("200 ok")
-            .expect("EPSV")
-            .reply("500 EPSV not understood")
-            .expect("PASV")
-            .pasv_reply_addr([10, 255, 255, 1])
-            .expect("RETR a")
-            .reply("150 go")
-            .send_data(b"A")
-            .reply("226 ok")
-            .expect("PASV")
-            .pasv()
-            .expect("RETR b")
-            .reply("150 go")
-            .send_data(b"B")
-            .reply("226 ok"),
-    );
-    let mut out = Vec::new();
-    client.get("a", &mut out).unwrap();
-    client.get("b", &mut out).unwrap();
-    assert_eq!(out, b"AB");
-    server.finish();
-}
-
-#[test]
 fn active_mode_port_and_retr() {
     let server = FakeServer::start(vec![
         Script::login_anonymous()
@@ -754,47 +628,6 @@ fn the_mlst_facts_a_server_offers_but_does_not_send_are_asked_for() {
 // ----- faults ---------------------------------------------------------------
 
 #[test]
-fn fewer_bytes_than_announced_is_incomplete_even_with_226() {
-    let (server, mut client) = logged_in(
-        binary_epsv()
-            .expect("RETR f")
-            .reply("150 Opening BINARY mode (10 bytes)")
-            .send_data_then(b"0123456789", DataFault::CloseAt(4))
-            .reply("226 Transfer complete"),
-    );
-    let err = client.get("f", &mut Vec::new()).unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::Incomplete {
-                expected: 10,
-                received: 4
-            }
-        ),
-        "{err}"
-    );
-    server.finish();
-}
-
-#[test]
-fn a_426_after_partial_data_is_an_error_with_the_code() {
-    let (server, mut client) = logged_in(
-        binary_epsv()
-            .expect("RETR f")
-            .reply("150 go")
-            .send_data_then(&[9u8; 5000], DataFault::CloseAt(1000))
-            .reply("426 Connection closed; transfer aborted")
-            .expect("NOOP")
-            .reply("200 still usable"),
-    );
-    let err = client.get("f", &mut Vec::new()).unwrap_err();
-    assert_eq!(err.code(), Some(ReplyCode(426)));
-    assert!(err.is_transient());
-    client.noop().unwrap();
-    server.finish();
-}
-
-#[test]
 fn a_reset_data_connection_is_a_data_error() {
     let (server, mut client) = logged_in(
         binary_epsv()
@@ -815,135 +648,6 @@ fn a_reset_data_connection_is_a_data_error() {
         "{err:?}"
     );
     server.finish_allow_unplayed();
-}
-
-#[test]
-fn a_stalled_transfer_times_out_within_the_idle_timeout() {
-    let (server, mut client) = logged_in(
-        binary_epsv()
-            .expect("RETR f")
-            .reply("150 go")
-            .send_data_then(&[1u8; 10_000], DataFault::StallAt(5000)),
-    );
-    let started = Instant::now();
-    let err = client.get("f", &mut Vec::new()).unwrap_err();
-    assert!(err.is_timeout() || client.is_unusable(), "{err:?}");
-    assert!(
-        started.elapsed() < Duration::from_secs(8),
-        "took {:?}",
-        started.elapsed()
-    );
-    server.finish_allow_unplayed();
-}
-
-#[test]
-fn a_slow_but_live_transfer_is_not_cut_by_the_idle_timeout() {
-    let data = vec![3u8; 3000];
-    let server = FakeServer::start(vec![
-        Script::login_anonymous()
-            .then(binary_epsv())
-            .expect("RETR slow")
-            .reply("150 go")
-            .send_data_then(
-                &data,
-                DataFault::Slow {
-                    chunk: 500,
-                    delay: Duration::from_millis(250),
-                },
-            )
-            .reply("226 done"),
-    ]);
-    let config = quick().timeout(Duration::from_millis(700));
-    let mut client = Client::connect_with(&server.addr().to_string(), config).unwrap();
-    client.login_anonymous().unwrap();
-    let started = Instant::now();
-    let mut out = Vec::new();
-    client.get("slow", &mut out).unwrap();
-    assert_eq!(out, data);
-    assert!(
-        started.elapsed() > Duration::from_millis(700),
-        "the transfer was not slow"
-    );
-    server.finish();
-}
-
-#[test]
-fn a_server_that_never_replies_times_out_and_the_client_becomes_unusable() {
-    let (server, mut client) = logged_in(Script::new().expect("PWD").never_reply());
-    let started = Instant::now();
-    let err = client.pwd().unwrap_err();
-    assert!(err.is_timeout(), "{err:?}");
-    assert!(started.elapsed() < Duration::from_secs(5));
-    assert!(matches!(client.noop(), Err(Error::Unusable)));
-    server.finish_allow_unplayed();
-}
-
-#[test]
-fn garbage_227_is_a_protocol_error() {
-    let (server, mut client) = logged_in(
-        Script::new()
-            .expect("TYPE I")
-            .reply("200 ok")
-            .expect("EPSV")
-            .reply("502 no")
-            .expect("PASV")
-            .reply("227 Entering Passive Mode (1,2,3,999,0,21)"),
-    );
-    let err = client.get("f", &mut Vec::new()).unwrap_err();
-    assert!(matches!(err, Error::Protocol(_)), "{err:?}");
-    server.finish();
-}
-
-#[test]
-fn an_endless_line_is_refused_at_the_line_limit() {
-    let (server, mut client) = logged_in(Script::new().expect("PWD").endless_line());
-    let err = client.pwd().unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::Protocol(ftpkit::ProtocolError::LineTooLong { limit: 8192 })
-        ),
-        "{err:?}"
-    );
-    drop(client);
-    server.finish_allow_unplayed();
-}
-
-#[test]
-fn an_endless_multiline_reply_is_refused_at_the_reply_limit() {
-    let (server, mut client) = logged_in(Script::new().expect("FEAT").endless_multiline(211));
-    let err = client.features().unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::Protocol(ftpkit::ProtocolError::ReplyTooLong { .. })
-        ),
-        "{err:?}"
-    );
-    drop(client);
-    server.finish_allow_unplayed();
-}
-
-#[test]
-fn a_malformed_reply_is_a_protocol_error() {
-    let (server, mut client) = logged_in(Script::new().expect("PWD").raw(b"hello there\r\n"));
-    assert!(matches!(client.pwd(), Err(Error::Protocol(_))));
-    assert!(matches!(client.pwd(), Err(Error::Unusable)));
-    server.finish_allow_unplayed();
-}
-
-#[test]
-fn a_421_makes_the_client_unusable() {
-    let (server, mut client) = logged_in(
-        Script::new()
-            .expect("NOOP")
-            .reply("421 shutting down")
-            .end(),
-    );
-    assert_eq!(client.noop().unwrap_err().code(), Some(ReplyCode(421)));
-    assert!(client.is_unusable());
-    assert!(matches!(client.pwd(), Err(Error::Unusable)));
-    server.finish();
 }
 
 #[test]

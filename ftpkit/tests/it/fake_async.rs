@@ -1,10 +1,11 @@
-//! The async client against the scripted fake server: the dialogues of
-//! `fake.rs` that exercise the driver (login, EPSV/PASV fallback, active
-//! mode, resume, abort, faults, timeouts), and what only an async client
-//! can do: futures and readers dropped half-way; and the async `download`
-//! and `upload` against the in-memory server with injected faults.
+//! The async client against the scripted fake server where its code path
+//! is its own (active mode, resume, abort, listings, `store_lines`), and
+//! what only an async client can do: futures and readers dropped half-way;
+//! and the async `download` and `upload` against the in-memory server with
+//! injected faults. Dialogues that read the same on both drivers are in
+//! `dialogue` and `hostile`, written once.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use ftpkit::{AsyncClient, Config, DataMode, Error, ReplyCode};
 use ftpkit_testkit::{DataFault, FakeServer, Script};
@@ -13,37 +14,19 @@ use tokio::{
     runtime::Runtime,
 };
 
-use crate::driver::asynchronous::runtime;
-
-fn quick() -> Config {
-    Config::default()
-        .timeout(Duration::from_secs(2))
-        .connect_timeout(Duration::from_secs(2))
-}
+use crate::{
+    dialogue::{binary_epsv, quick},
+    driver::asynchronous::runtime,
+};
 
 fn logged_in(script: Script) -> (FakeServer, Runtime, AsyncClient) {
     logged_in_with(script, quick())
 }
 
 fn logged_in_with(script: Script, config: Config) -> (FakeServer, Runtime, AsyncClient) {
-    let server = FakeServer::start(vec![Script::login_anonymous().then(script)]);
     let rt = runtime();
-    let client = rt.block_on(async {
-        let mut client = AsyncClient::connect_with(&server.addr().to_string(), config)
-            .await
-            .unwrap();
-        client.login_anonymous().await.unwrap();
-        client
-    });
+    let (server, client) = rt.block_on(crate::dialogue::logged_in_async_with(script, config));
     (server, rt, client)
-}
-
-fn binary_epsv() -> Script {
-    Script::new()
-        .expect("TYPE I")
-        .reply("200 binary")
-        .expect("EPSV")
-        .epsv()
 }
 
 #[test]
@@ -54,96 +37,6 @@ fn the_client_and_its_futures_are_send() {
     let fut = client.noop();
     send(&fut);
     assert_eq!(rt.block_on(fut).unwrap().code(), ReplyCode(200));
-    server.finish();
-}
-
-#[test]
-fn greeting_120_then_login_with_account() {
-    let server = FakeServer::start(vec![
-        Script::new()
-            .reply("120 ready in a moment")
-            .reply("220-Welcome\r\n220 to the fake server")
-            .expect("USER alice")
-            .reply("331 password please")
-            .expect("PASS s3cret")
-            .reply("332 account please")
-            .expect("ACCT acct-9")
-            .reply("230 in")
-            .expect("QUIT")
-            .reply("221 bye")
-            .end(),
-    ]);
-    let rt = runtime();
-    rt.block_on(async {
-        let mut client = AsyncClient::connect_with(&server.addr().to_string(), quick())
-            .await
-            .unwrap();
-        assert_eq!(client.welcome().code(), ReplyCode(220));
-        assert_eq!(client.welcome().lines().len(), 2);
-        let reply = client
-            .login_with_account("alice", "s3cret", "acct-9")
-            .await
-            .unwrap();
-        assert_eq!(reply.code(), ReplyCode(230));
-        assert_eq!(client.quit().await.unwrap().code(), ReplyCode(221));
-    });
-    server.finish();
-}
-
-#[test]
-fn refused_login_is_login_refused_and_anonymous_is_the_default() {
-    let server = FakeServer::start(vec![
-        Script::new()
-            .reply("220 hi")
-            .expect("USER bob")
-            .reply("331 pw")
-            .expect("PASS wrong")
-            .reply("530 Login incorrect")
-            .expect("USER anonymous")
-            .reply("331 pw")
-            .expect("PASS anonymous@")
-            .reply("230 in"),
-    ]);
-    let rt = runtime();
-    rt.block_on(async {
-        let mut client = AsyncClient::connect_with(&server.addr().to_string(), quick())
-            .await
-            .unwrap();
-        let err = client.login("bob", "wrong").await.unwrap_err();
-        assert!(matches!(&err, Error::LoginRefused(r) if r.code() == ReplyCode(530)));
-        assert!(!err.to_string().contains("wrong"));
-        client.login("", "").await.unwrap();
-    });
-    server.finish();
-}
-
-#[test]
-fn epsv_refused_falls_back_to_pasv_and_the_227_address_is_ignored() {
-    let (server, rt, mut client) = logged_in(
-        Script::new()
-            .expect("TYPE I")
-            .reply("200 ok")
-            .expect("EPSV")
-            .reply("500 EPSV not understood")
-            .expect("PASV")
-            .pasv_reply_addr([10, 255, 255, 1])
-            .expect("RETR a")
-            .reply("150 go")
-            .send_data(b"A")
-            .reply("226 ok")
-            .expect("PASV")
-            .pasv()
-            .expect("RETR b")
-            .reply("150 go")
-            .send_data(b"B")
-            .reply("226 ok"),
-    );
-    let mut out = Vec::new();
-    rt.block_on(async {
-        client.get("a", &mut out).await.unwrap();
-        client.get("b", &mut out).await.unwrap();
-    });
-    assert_eq!(out, b"AB");
     server.finish();
 }
 
@@ -365,117 +258,6 @@ fn a_command_future_dropped_mid_exchange_leaves_the_client_unusable() {
 }
 
 #[test]
-fn a_421_makes_the_client_unusable() {
-    let (server, rt, mut client) = logged_in(
-        Script::new()
-            .expect("NOOP")
-            .reply("421 shutting down")
-            .end(),
-    );
-    rt.block_on(async {
-        assert_eq!(
-            client.noop().await.unwrap_err().code(),
-            Some(ReplyCode(421))
-        );
-        assert!(client.is_unusable());
-        assert!(matches!(client.pwd().await, Err(Error::Unusable)));
-    });
-    server.finish();
-}
-
-#[test]
-fn a_server_that_never_replies_times_out_within_the_idle_timeout() {
-    let (server, rt, mut client) = logged_in(Script::new().expect("PWD").never_reply());
-    let started = Instant::now();
-    rt.block_on(async {
-        let err = client.pwd().await.unwrap_err();
-        assert!(err.is_timeout(), "{err:?}");
-        assert!(matches!(client.noop().await, Err(Error::Unusable)));
-    });
-    let took = started.elapsed();
-    assert!(
-        took >= Duration::from_millis(1900) && took < Duration::from_secs(5),
-        "{took:?}"
-    );
-    server.finish_allow_unplayed();
-}
-
-#[test]
-fn a_stalled_transfer_times_out_and_a_slow_one_does_not() {
-    let (server, rt, mut client) = logged_in(
-        binary_epsv()
-            .expect("RETR f")
-            .reply("150 go")
-            .send_data_then(&[1u8; 10_000], DataFault::StallAt(5000)),
-    );
-    let started = Instant::now();
-    rt.block_on(async {
-        let err = client.get("f", &mut Vec::new()).await.unwrap_err();
-        assert!(err.is_timeout() || client.is_unusable(), "{err:?}");
-    });
-    assert!(started.elapsed() < Duration::from_secs(8));
-    server.finish_allow_unplayed();
-
-    let data = vec![3u8; 3000];
-    let (server, rt, mut client) = logged_in_with(
-        binary_epsv()
-            .expect("RETR slow")
-            .reply("150 go")
-            .send_data_then(
-                &data,
-                DataFault::Slow {
-                    chunk: 500,
-                    delay: Duration::from_millis(250),
-                },
-            )
-            .reply("226 done"),
-        quick().timeout(Duration::from_millis(700)),
-    );
-    let started = Instant::now();
-    let mut out = Vec::new();
-    rt.block_on(async { client.get("slow", &mut out).await.unwrap() });
-    assert_eq!(out, data);
-    assert!(started.elapsed() > Duration::from_millis(700));
-    server.finish();
-}
-
-#[test]
-fn fewer_bytes_than_announced_is_incomplete_and_a_426_keeps_its_code() {
-    let (server, rt, mut client) = logged_in(
-        binary_epsv()
-            .expect("RETR f")
-            .reply("150 Opening BINARY mode (10 bytes)")
-            .send_data_then(b"0123456789", DataFault::CloseAt(4))
-            .reply("226 Transfer complete")
-            .expect("EPSV")
-            .epsv()
-            .expect("RETR g")
-            .reply("150 go")
-            .send_data_then(&[9u8; 5000], DataFault::CloseAt(1000))
-            .reply("426 Connection closed; transfer aborted")
-            .expect("NOOP")
-            .reply("200 still usable"),
-    );
-    rt.block_on(async {
-        let err = client.get("f", &mut Vec::new()).await.unwrap_err();
-        assert!(
-            matches!(
-                err,
-                Error::Incomplete {
-                    expected: 10,
-                    received: 4
-                }
-            ),
-            "{err}"
-        );
-        let err = client.get("g", &mut Vec::new()).await.unwrap_err();
-        assert_eq!(err.code(), Some(ReplyCode(426)));
-        client.noop().await.unwrap();
-    });
-    server.finish();
-}
-
-#[test]
 fn listings_typed_entries_and_store_lines() {
     let (server, rt, mut client) = logged_in(
         Script::new()
@@ -637,33 +419,4 @@ mod files {
         );
         assert!(commands.iter().any(|c| c == "RNTO up.bin"), "{commands:?}");
     }
-}
-
-/// A flood of `120` greetings: the async client gives up after the same
-/// bound as the blocking one (`proto::rules::MAX_GREETING_WAITS`).
-#[test]
-fn a_flood_of_120_greetings_is_refused_in_bounded_time() {
-    let server = FakeServer::with_timeout(
-        vec![Script::new().endless_replies("120 ready in a minute")],
-        Duration::from_secs(4),
-    );
-    let rt = runtime();
-    let started = Instant::now();
-    let addr = server.addr().to_string();
-    let Err(err) = rt.block_on(AsyncClient::connect_with(&addr, quick())) else {
-        panic!("a flood of 120 replies was accepted");
-    };
-    assert_eq!(err.code(), Some(ReplyCode(120)), "{err:?}");
-    assert!(started.elapsed() < Duration::from_secs(2));
-    server.finish_allow_unplayed();
-}
-
-/// A 1xx reply to a command that opens no transfer leaves the async
-/// client unusable, as it does the blocking one.
-#[test]
-fn a_stray_preliminary_reply_makes_the_client_unusable() {
-    let (server, rt, mut client) = logged_in(Script::new().expect("CWD x").reply("150 what?"));
-    assert!(rt.block_on(client.cwd("x")).is_err());
-    assert!(matches!(rt.block_on(client.noop()), Err(Error::Unusable)));
-    server.finish_allow_unplayed();
 }

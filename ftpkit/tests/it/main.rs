@@ -1,13 +1,18 @@
 //! ftpkit's integration tests, in one binary:
 //!
-//! - `fake`: every public method against the scripted fake server, exact
-//!   dialogues and injected faults;
+//! - `dialogue`: exact dialogues with the scripted fake server, each written
+//!   once and run on the blocking and (feature `tokio`) the async client;
+//! - `fake`: the other public methods of the blocking client against the
+//!   scripted fake server, exact dialogues and injected faults;
 //! - `scenarios`: one description of the end-to-end scenarios, run by
 //!   `unftp` (in-process libunftp server) and `interop` (real servers
 //!   started by `scripts/interop-servers.sh`), each with the blocking and
 //!   (feature `tokio`) the async client through the `driver` trait;
-//! - `fake_async` (feature `tokio`): the async client against the fake
-//!   server: login, fallbacks, resume, abort, cancellation, faults;
+//! - `fake_async` (feature `tokio`): what only the async client does
+//!   against the fake server: futures and readers dropped half-way,
+//!   cancellation, and its own transfer paths;
+//! - `hostile`: the hostile-server suite, grouped by attack class
+//!   (replies, addresses, transfers, TLS, names);
 //! - `pool`: the connection pools, blocking and async;
 //! - `properties`: parsers never panic; format then parse is the identity;
 //! - `tls`: FTPS verification, pinning, implicit TLS, session reuse.
@@ -20,18 +25,19 @@
 )]
 
 mod charset;
+#[macro_use]
+mod dialogue;
 mod driver;
 mod fake;
 #[cfg(feature = "tokio")]
 mod fake_async;
 mod hostile;
-mod hostile_edges;
 mod interop;
 mod load;
 mod pool;
 mod properties;
-mod reach;
 mod proxy;
+mod reach;
 mod resume;
 mod scenarios;
 mod tls;

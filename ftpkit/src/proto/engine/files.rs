@@ -13,7 +13,7 @@ use std::{
     time::{Duration, SystemTime},
 };
 
-use super::{Action, Core, Event, LocalOp, PumpDirection, Target, ops};
+use super::{Action, Core, Event, LocalOp, PumpDirection, ops};
 use crate::{
     error::{Error, Phase, Result},
     proto::{
@@ -87,40 +87,13 @@ pub(crate) async fn remote_stat(core: &mut Core, path: &[u8], mdtm: bool) -> Res
     Ok(RemoteStat { size, modified })
 }
 
-/// Opens a new control connection to the same server address in place of
-/// the old one, runs TLS as configured, logs in again and returns to the
-/// directory. A failure leaves the connection unusable.
-pub(crate) async fn reconnect(core: &mut Core) -> Result<()> {
-    let replay = core.memory.replay()?;
-    let memory = core.memory.clone();
-    let mode = core.session.mode();
-    let peer = core.session.peer();
-    core.reset();
-    let mut result = ops::connect(core, Target::Addr(peer)).await;
-    if result.is_ok() {
-        core.session.set_mode(mode);
-        result = ops::replay(core, replay).await;
-    }
-    core.memory = memory;
-    match result {
-        Ok(()) => {
-            tracing::info!(target: "ftpkit::control", host = %core.host, "reconnected");
-            Ok(())
-        }
-        Err(e) => {
-            core.unusable = true;
-            Err(e)
-        }
-    }
-}
-
 /// After a failed attempt: gives up with the error, or waits, reconnects
 /// if the connection is gone (a failed reconnect is one more failure),
 /// and lets the caller go on.
 async fn on_error(core: &mut Core, run: &mut TransferRun, error: Error) -> Result<()> {
     if core.fall_back_to_tls12(&error) {
         // The same attempt again over TLS 1.2, once: not a retry.
-        return reconnect(core).await;
+        return ops::reconnect(core).await;
     }
     let mut error = error;
     loop {
@@ -129,7 +102,7 @@ async fn on_error(core: &mut Core, run: &mut TransferRun, error: Error) -> Resul
         if !(core.is_unusable() || retry.reconnect) {
             return Ok(());
         }
-        match reconnect(core).await {
+        match ops::reconnect(core).await {
             Ok(()) => return Ok(()),
             Err(e) => error = e,
         }

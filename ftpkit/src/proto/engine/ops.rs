@@ -593,7 +593,7 @@ pub(crate) async fn open_data(core: &mut Core, request: DataRequest) -> Result<O
             if !core.is_unusable() {
                 remember_cwd(core).await?;
             }
-            super::files::reconnect(core).await?;
+            reconnect(core).await?;
             open_data_once(core, request).await
         }
         other => other,
@@ -817,4 +817,31 @@ pub(crate) async fn learn_list_offset(
         core.list_offset_learned = Some(offset);
     }
     Ok(learned)
+}
+
+/// Opens a new control connection to the same server address in place of
+/// the old one, runs TLS as configured, logs in again and returns to the
+/// directory. A failure leaves the connection unusable.
+pub(crate) async fn reconnect(core: &mut Core) -> Result<()> {
+    let memory_replay = core.memory.replay()?;
+    let memory = core.memory.clone();
+    let mode = core.session.mode();
+    let peer = core.session.peer();
+    core.reset();
+    let mut result = connect(core, Target::Addr(peer)).await;
+    if result.is_ok() {
+        core.session.set_mode(mode);
+        result = replay(core, memory_replay).await;
+    }
+    core.memory = memory;
+    match result {
+        Ok(()) => {
+            tracing::info!(target: "ftpkit::control", host = %core.host, "reconnected");
+            Ok(())
+        }
+        Err(e) => {
+            core.unusable = true;
+            Err(e)
+        }
+    }
 }
