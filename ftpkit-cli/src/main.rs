@@ -67,22 +67,26 @@ fn run(command: &Command, settings: &plan::Settings) -> Result<(), Failure> {
             urls,
             output,
             resume,
+            many,
             ..
         } => match urls.as_slice() {
             [url] if !has_glob(url) => cmd::get::run(
                 &plan::parse_url(url, settings.tls)?,
                 output.as_deref(),
                 *resume,
+                many.ascii,
                 settings,
             ),
-            _ => cmd::get::run_many(urls, output.as_deref(), *resume, settings),
+            _ => cmd::get::run_many(urls, output.as_deref(), *resume, many, settings),
         },
         Command::Cat { url } => cmd::get::run(
             &plan::parse_url(url, settings.tls)?,
             Some(std::path::Path::new("-")),
             false,
+            false,
             settings,
         ),
+        Command::Chmod { mode, urls } => cmd::simple::chmod(*mode, urls, settings),
         Command::Rm { urls } => cmd::simple::rm(urls, settings),
         Command::Mkdir { url, parents } => {
             cmd::simple::mkdir(&plan::parse_url(url, settings.tls)?, *parents, settings)
@@ -124,6 +128,7 @@ fn run(command: &Command, settings: &plan::Settings) -> Result<(), Failure> {
             dry_run,
             include,
             exclude,
+            perms,
             ..
         } => cmd::mirror::run(
             source,
@@ -135,6 +140,7 @@ fn run(command: &Command, settings: &plan::Settings) -> Result<(), Failure> {
                 dry_run: *dry_run,
                 include: include.clone(),
                 exclude: exclude.clone(),
+                perms: *perms,
             },
             settings,
         ),
@@ -142,8 +148,19 @@ fn run(command: &Command, settings: &plan::Settings) -> Result<(), Failure> {
             args,
             resume,
             temp_name,
+            create_dirs,
+            many,
             ..
-        } => cmd::put::run_args(args, *resume, *temp_name, settings),
+        } => cmd::put::run_args(
+            args,
+            cmd::put::PutOptions {
+                resume: *resume,
+                temp_name: *temp_name,
+                create_dirs: *create_dirs,
+            },
+            many,
+            settings,
+        ),
     }
 }
 
