@@ -30,7 +30,15 @@ pub fn run(
         return to_stdout(target, ascii, settings);
     }
     let mut client = super::connect(target, settings)?;
-    let done = fetch(&mut client, &target.path, &dest, resume, ascii, settings, None)?;
+    let done = fetch(
+        &mut client,
+        &target.path,
+        &dest,
+        resume,
+        ascii,
+        settings,
+        None,
+    )?;
     report(settings, &target.path, &dest, done);
     let _ = client.quit();
     Ok(())
@@ -266,7 +274,13 @@ fn to_stdout(target: &Target, ascii: bool, settings: &Settings) -> Result<(), Fa
     let mut out = stdout.lock();
     if ascii {
         let none = Progress::new("", None, 0, true);
-        super::text::copy(&mut client, &target.path, &mut out, Path::new("<stdout>"), &none)?;
+        super::text::copy(
+            &mut client,
+            &target.path,
+            &mut out,
+            Path::new("<stdout>"),
+            &none,
+        )?;
     } else {
         client.get(&target.path, &mut out)?;
     }

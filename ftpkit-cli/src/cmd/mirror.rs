@@ -735,7 +735,11 @@ impl PermsState {
     fn warn(&self, upload: bool) {
         let unknown = self.unknown.load(Ordering::Relaxed);
         if unknown > 0 {
-            let side = if upload { "locally" } else { "from the listing" };
+            let side = if upload {
+                "locally"
+            } else {
+                "from the listing"
+            };
             super::warn(&format!(
                 "--perms: the mode of {unknown} files is not known {side}; left as is"
             ));

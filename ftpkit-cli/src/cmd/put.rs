@@ -61,7 +61,15 @@ pub fn run_args(
         super::simple::ensure_path(&mut client, remote_dir(&target))?;
     }
     for (local, remote) in &jobs {
-        let done = upload_one(&mut client, local, remote, options, many.ascii, settings, None)?;
+        let done = upload_one(
+            &mut client,
+            local,
+            remote,
+            options,
+            many.ascii,
+            settings,
+            None,
+        )?;
         report(settings, local, remote, done);
     }
     let _ = client.quit();

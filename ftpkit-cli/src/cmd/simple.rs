@@ -5,13 +5,7 @@ use std::io::Write;
 
 use ftpkit::{Client, Error};
 
-use crate::{
-    exit::Exit,
-    failure::Failure,
-    output,
-    plan::Settings,
-    plan::Target,
-};
+use crate::{exit::Exit, failure::Failure, output, plan::Settings, plan::Target};
 
 fn stdout_line(bytes: &[u8]) -> Result<(), Failure> {
     let stdout = std::io::stdout();

@@ -27,8 +27,11 @@ pub fn download(
     settings: &Settings,
 ) -> Result<u64, Failure> {
     let part = part_path(dest);
-    let result = write_part(client, remote, &part, progress, settings)
-        .and_then(|n| fs::rename(&part, dest).map(|()| n).map_err(|e| local(dest, e)));
+    let result = write_part(client, remote, &part, progress, settings).and_then(|n| {
+        fs::rename(&part, dest)
+            .map(|()| n)
+            .map_err(|e| local(dest, e))
+    });
     if result.is_err() {
         let _ = fs::remove_file(&part);
     }
