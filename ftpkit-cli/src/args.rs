@@ -137,7 +137,7 @@ pub enum Command {
     /// server offers one); an interrupted download resumes from PATH.part,
     /// after checking that its last 32 KiB match the server's bytes.
     #[command(
-        after_help = "Examples:\n  ftpkit get ftp://ftp.example.com/pub/file.iso\n  ftpkit get -c -o file.iso ftp://ftp.example.com/pub/file.iso   # resume\n  ftpkit get -o - ftp://ftp.example.com/README | less\n  ftpkit get -o data/ 'ftp://ftp.example.com/exports/*.csv'"
+        after_help = "Examples:\n  ftpkit get ftp://ftp.example.com/pub/file.iso\n  ftpkit get -c -o file.iso ftp://ftp.example.com/pub/file.iso   # resume\n  ftpkit get -o - ftp://ftp.example.com/README | less\n  ftpkit get -o data/ 'ftp://ftp.example.com/exports/*.csv'\n  ftpkit get -P 4 -o data/ 'ftp://ftp.example.com/exports/*.csv'   # 4 at once\n  ftpkit get --ascii ftp://ftp.example.com/pub/notes.txt   # text: CRLF becomes LF"
     )]
     Get {
         /// ftp://[user[:password]@]host[:port]/path/to/file; several URLs, or
@@ -165,7 +165,7 @@ pub enum Command {
     /// its local name there (required with several files). Sizes are
     /// verified, and a content hash where the server offers one.
     #[command(
-        after_help = "Examples:\n  ftpkit put backup.tar ftp://user@ftp.example.com/incoming/\n  ftpkit put *.csv ftp://user@ftp.example.com/incoming/\n  ftpkit put --temp-name report.pdf ftp://user@ftp.example.com/pub/report.pdf\n  ftpkit put -c backup.tar ftp://user@ftp.example.com/incoming/backup.tar   # resume"
+        after_help = "Examples:\n  ftpkit put backup.tar ftp://user@ftp.example.com/incoming/\n  ftpkit put *.csv ftp://user@ftp.example.com/incoming/\n  ftpkit put --temp-name report.pdf ftp://user@ftp.example.com/pub/report.pdf\n  ftpkit put -c backup.tar ftp://user@ftp.example.com/incoming/backup.tar   # resume\n  ftpkit put -P 4 --create-dirs *.csv ftp://user@ftp.example.com/in/2026/11/\n  ftpkit put --ascii notes.txt ftp://user@ftp.example.com/pub/   # text: lines sent as CRLF"
     )]
     Put {
         /// The local files, then ftp://[user[:password]@]host[:port]/path/to/file
@@ -198,7 +198,7 @@ pub enum Command {
     /// could leave LOCAL_DIR (.., /, \, control characters) and symlinks on
     /// either side are skipped with a warning.
     #[command(
-        after_help = "Examples:\n  ftpkit mirror ftp://ftp.example.com/pub/docs/ ./docs\n  ftpkit mirror --parallel 8 --delete ftp://user@host/site/ ./site-backup\n  ftpkit mirror --reverse ./site ftp://user@host/www/ --exclude '*.tmp'\n  ftpkit mirror --dry-run --include '*.csv' ftp://host/exports/ ./exports"
+        after_help = "Examples:\n  ftpkit mirror ftp://ftp.example.com/pub/docs/ ./docs\n  ftpkit mirror --parallel 8 --delete ftp://user@host/site/ ./site-backup\n  ftpkit mirror --reverse ./site ftp://user@host/www/ --exclude '*.tmp'\n  ftpkit mirror --dry-run --include '*.csv' ftp://host/exports/ ./exports\n  ftpkit mirror --perms ftp://user@host/site/ ./site   # modes too"
     )]
     Mirror {
         /// Source: REMOTE_URL (or LOCAL_DIR with --reverse).
