@@ -1,40 +1,12 @@
-//! End-to-end tests of `get`/`put --parallel`, `put --create-dirs`,
-//! `--ascii`, `chmod` and `mirror --perms`, against the in-process
-//! libunftp server, the scripted fake server and, where they run, the
-//! interop servers.
-#![allow(clippy::expect_used, clippy::unwrap_used)]
+//! `get`/`put --parallel`, `put --create-dirs`, `--ascii`, `chmod` and
+//! `mirror --perms`, against the in-process libunftp server, the scripted
+//! fake server and, where they run, the interop servers.
 
-use std::{
-    collections::BTreeMap,
-    fs,
-    os::unix::fs::PermissionsExt,
-    path::Path,
-    process::{Command, Output},
-};
+use std::{collections::BTreeMap, fs, os::unix::fs::PermissionsExt, path::Path, process::Command};
 
 use ftpkit_testkit::{FakeServer, Script, UnftpServer, random_bytes, sha256_file, sha256_hex};
 
-fn ftpkit(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ftpkit"))
-        .args(["--timeout", "10", "-q"])
-        .args(args)
-        .current_dir(cwd)
-        .env_remove("FTPKIT_PASSWORD")
-        .output()
-        .expect("run ftpkit")
-}
-
-fn code(out: &Output) -> i32 {
-    out.status.code().unwrap_or(-1)
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn url(server: &UnftpServer, path: &str) -> String {
-    format!("ftp://{}/{path}", server.addr())
-}
+use super::{code, ftpkit, stderr, url};
 
 fn mode(path: &Path) -> u32 {
     fs::metadata(path).unwrap().permissions().mode() & 0o7777
