@@ -19,10 +19,7 @@ use std::{
     time::{Duration, SystemTime},
 };
 
-use ftpkit::{
-    Client, EntryKind, RemoteStat, TimePrecision, TransferReport,
-    pool::{Pool, PoolConfig},
-};
+use ftpkit::{Client, EntryKind, RemoteStat, TimePrecision, TransferReport};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::check_name;
@@ -544,7 +541,7 @@ fn ensure_remote_dir(client: &mut Client, path: &[u8]) -> Result<(), Failure> {
 }
 
 /// Copies every file of the plan over `options.parallel` connections from
-/// a [`Pool`]: a worker borrows a connection per file, and a connection a
+/// a pool ([`super::batch::pool`]): a worker borrows a connection per file, and a connection a
 /// failure left unusable is replaced by a fresh one.
 fn transfer_all(
     connector: &super::Connector,
@@ -556,13 +553,7 @@ fn transfer_all(
     warn: &mut impl FnMut(String),
 ) -> Result<Vec<TransferReport>, Failure> {
     let workers = options.parallel.clamp(1, 64).min(plan.copies.len().max(1));
-    let connector = connector.clone();
-    let pool = Pool::new(
-        PoolConfig::default()
-            .max_size(workers)
-            .acquire_timeout(Duration::from_secs(600)),
-        move || connector.connect(),
-    );
+    let pool = super::batch::pool(connector, workers);
     let jobs: Mutex<VecDeque<&(Rel, FileInfo)>> = Mutex::new(plan.copies.iter().collect());
     let total: u64 = plan.copies.iter().filter_map(|(_, i)| i.size).sum();
     let bar = overall_bar(settings, plan.copies.len(), total);
