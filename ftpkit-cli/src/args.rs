@@ -378,7 +378,7 @@ pub struct ManyArgs {
     pub parallel: u16,
     /// Text mode (TYPE A): line ends travel as CRLF, as RFC 959 asks, and
     /// are converted from and to the local convention (LF). Sizes then
-    /// differ: no resume, no verification.
+    /// differ: no resume, no retries, no verification.
     #[arg(long, conflicts_with = "resume")]
     pub ascii: bool,
 }
