@@ -109,6 +109,18 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Set the Unix permissions of remote files (SITE CHMOD).
+    #[command(
+        after_help = "Examples:\n  ftpkit chmod 644 ftp://user@host/www/index.html\n  ftpkit chmod 0755 ftp://user@host/cgi-bin/run.sh ftp://user@host/cgi-bin/form.sh\n\nMODE is octal, 1 to 4 digits (0 to 7777), checked before connecting. A\nserver without SITE CHMOD answers 500, 502 or 504: ftpkit says so and exits 5."
+    )]
+    Chmod {
+        /// Octal mode, such as 644, 0755 or 4755.
+        #[arg(value_parser = parse_mode)]
+        mode: u32,
+        /// One URL per file, all on the same server.
+        #[arg(required = true)]
+        urls: Vec<String>,
+    },
     /// Send a raw command after login and print the server's reply.
     #[command(
         after_help = "Example:\n  ftpkit quote ftp://user@host/ SITE CHMOD 644 file.txt\n\nThe reply is printed on standard output whatever its code; exits 5 when it\nis 4xx or 5xx."
@@ -125,7 +137,7 @@ pub enum Command {
     /// server offers one); an interrupted download resumes from PATH.part,
     /// after checking that its last 32 KiB match the server's bytes.
     #[command(
-        after_help = "Examples:\n  ftpkit get ftp://ftp.example.com/pub/file.iso\n  ftpkit get -c -o file.iso ftp://ftp.example.com/pub/file.iso   # resume\n  ftpkit get -o - ftp://ftp.example.com/README | less\n  ftpkit get -o data/ 'ftp://ftp.example.com/exports/*.csv'"
+        after_help = "Examples:\n  ftpkit get ftp://ftp.example.com/pub/file.iso\n  ftpkit get -c -o file.iso ftp://ftp.example.com/pub/file.iso   # resume\n  ftpkit get -o - ftp://ftp.example.com/README | less\n  ftpkit get -o data/ 'ftp://ftp.example.com/exports/*.csv'\n  ftpkit get -P 4 -o data/ 'ftp://ftp.example.com/exports/*.csv'   # 4 at once\n  ftpkit get --ascii ftp://ftp.example.com/pub/notes.txt   # text: CRLF becomes LF"
     )]
     Get {
         /// ftp://[user[:password]@]host[:port]/path/to/file; several URLs, or
@@ -142,6 +154,9 @@ pub enum Command {
         /// PATH.part is always resumed.
         #[arg(short = 'c', long = "continue")]
         resume: bool,
+        /// Several files: parallel connections, text mode.
+        #[command(flatten)]
+        many: ManyArgs,
         /// Retries, verification, rate, summaries.
         #[command(flatten)]
         transfer: TransferArgs,
@@ -150,7 +165,7 @@ pub enum Command {
     /// its local name there (required with several files). Sizes are
     /// verified, and a content hash where the server offers one.
     #[command(
-        after_help = "Examples:\n  ftpkit put backup.tar ftp://user@ftp.example.com/incoming/\n  ftpkit put *.csv ftp://user@ftp.example.com/incoming/\n  ftpkit put --temp-name report.pdf ftp://user@ftp.example.com/pub/report.pdf\n  ftpkit put -c backup.tar ftp://user@ftp.example.com/incoming/backup.tar   # resume"
+        after_help = "Examples:\n  ftpkit put backup.tar ftp://user@ftp.example.com/incoming/\n  ftpkit put *.csv ftp://user@ftp.example.com/incoming/\n  ftpkit put --temp-name report.pdf ftp://user@ftp.example.com/pub/report.pdf\n  ftpkit put -c backup.tar ftp://user@ftp.example.com/incoming/backup.tar   # resume\n  ftpkit put -P 4 --create-dirs *.csv ftp://user@ftp.example.com/in/2026/11/\n  ftpkit put --ascii notes.txt ftp://user@ftp.example.com/pub/   # text: lines sent as CRLF"
     )]
     Put {
         /// The local files, then ftp://[user[:password]@]host[:port]/path/to/file
@@ -165,6 +180,14 @@ pub enum Command {
         /// and verified, so nobody sees a partial file under NAME.
         #[arg(long = "temp-name")]
         temp_name: bool,
+        /// Create the URL's missing remote directories first, each level
+        /// (MKD; one that exists is checked with CWD), as curl's
+        /// --ftp-create-dirs.
+        #[arg(long = "create-dirs")]
+        create_dirs: bool,
+        /// Several files: parallel connections, text mode.
+        #[command(flatten)]
+        many: ManyArgs,
         /// Retries, verification, rate, summaries.
         #[command(flatten)]
         transfer: TransferArgs,
@@ -175,7 +198,7 @@ pub enum Command {
     /// could leave LOCAL_DIR (.., /, \, control characters) and symlinks on
     /// either side are skipped with a warning.
     #[command(
-        after_help = "Examples:\n  ftpkit mirror ftp://ftp.example.com/pub/docs/ ./docs\n  ftpkit mirror --parallel 8 --delete ftp://user@host/site/ ./site-backup\n  ftpkit mirror --reverse ./site ftp://user@host/www/ --exclude '*.tmp'\n  ftpkit mirror --dry-run --include '*.csv' ftp://host/exports/ ./exports"
+        after_help = "Examples:\n  ftpkit mirror ftp://ftp.example.com/pub/docs/ ./docs\n  ftpkit mirror --parallel 8 --delete ftp://user@host/site/ ./site-backup\n  ftpkit mirror --reverse ./site ftp://user@host/www/ --exclude '*.tmp'\n  ftpkit mirror --dry-run --include '*.csv' ftp://host/exports/ ./exports\n  ftpkit mirror --perms ftp://user@host/site/ ./site   # modes too"
     )]
     Mirror {
         /// Source: REMOTE_URL (or LOCAL_DIR with --reverse).
@@ -201,6 +224,11 @@ pub enum Command {
         /// Skip files and directories matching GLOB; repeatable.
         #[arg(long, value_name = "GLOB")]
         exclude: Vec<String>,
+        /// Carry Unix permissions: a download gets the listing's mode, an
+        /// upload sends the local mode (SITE CHMOD). Skipped, with one
+        /// warning, where the server gives no mode or has no SITE CHMOD.
+        #[arg(long)]
+        perms: bool,
         /// Retries, verification, rate, summaries.
         #[command(flatten)]
         transfer: TransferArgs,
@@ -362,6 +390,24 @@ pub struct Global {
     pub reach: crate::reach::ReachArgs,
 }
 
+/// Options of `get` and `put` for several files and for text files.
+#[derive(Clone, Debug, Args)]
+#[command(next_help_heading = "Transfer options")]
+pub struct ManyArgs {
+    /// Several files: transfer N at once, each over its own connection
+    /// from a pool (lftp's mget -P); all URLs must then name one server.
+    /// A file that fails does not stop the others: each failure is
+    /// printed, in the order of the arguments, and the exit code is that
+    /// of the first.
+    #[arg(short = 'P', long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub parallel: u16,
+    /// Text mode (TYPE A): line ends travel as CRLF, as RFC 959 asks, and
+    /// are converted from and to the local convention (LF). Sizes then
+    /// differ: no resume, no retries, no verification.
+    #[arg(long, conflicts_with = "resume")]
+    pub ascii: bool,
+}
+
 /// Options of the commands that move files (`get`, `put`, `mirror`,
 /// `shell`): shown only in their help.
 #[derive(Clone, Debug, Args)]
@@ -421,6 +467,17 @@ impl Default for TransferArgs {
     }
 }
 
+/// An octal mode: 1 to 4 octal digits (`644`, `0755`, `4755`).
+fn parse_mode(text: &str) -> Result<u32, String> {
+    let text = text.trim();
+    if text.is_empty() || text.len() > 4 || !text.bytes().all(|b| (b'0'..=b'7').contains(&b)) {
+        return Err(format!(
+            "{text:?} is not an octal mode: use 1 to 4 digits 0-7, e.g. 644 or 0755"
+        ));
+    }
+    u32::from_str_radix(text, 8).map_err(|e| e.to_string())
+}
+
 /// `1.2` or `1.3`.
 fn parse_tls_version(text: &str) -> Result<ftpkit::TlsVersion, String> {
     match text.trim() {
@@ -459,6 +516,17 @@ mod tests {
         assert!(parse_rate("0").is_err());
         assert!(parse_rate("fast").is_err());
         assert!(parse_rate("K").is_err());
+    }
+
+    #[test]
+    fn modes_parse_as_octal() {
+        assert_eq!(parse_mode("644"), Ok(0o644));
+        assert_eq!(parse_mode("0755"), Ok(0o755));
+        assert_eq!(parse_mode("4755"), Ok(0o4755));
+        assert_eq!(parse_mode("7"), Ok(0o7));
+        for bad in ["", "8", "0x1f", "12345", "rwx", "-644", "64 4"] {
+            assert!(parse_mode(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -69,19 +69,26 @@ fn run(command: &Command, settings: &plan::Settings) -> Result<(), Failure> {
             urls,
             output,
             resume,
+            many,
             ..
         } => match urls.as_slice() {
-            [url] if !has_glob(url) => {
-                cmd::get::run(&settings.url(url)?, output.as_deref(), *resume, settings)
-            }
-            _ => cmd::get::run_many(urls, output.as_deref(), *resume, settings),
+            [url] if !has_glob(url) => cmd::get::run(
+                &settings.url(url)?,
+                output.as_deref(),
+                *resume,
+                many.ascii,
+                settings,
+            ),
+            _ => cmd::get::run_many(urls, output.as_deref(), *resume, many, settings),
         },
         Command::Cat { url } => cmd::get::run(
             &settings.url(url)?,
             Some(std::path::Path::new("-")),
             false,
+            false,
             settings,
         ),
+        Command::Chmod { mode, urls } => cmd::simple::chmod(*mode, urls, settings),
         Command::Rm { urls } => cmd::simple::rm(urls, settings),
         Command::Mkdir { url, parents } => {
             cmd::simple::mkdir(&settings.url(url)?, *parents, settings)
@@ -115,6 +122,7 @@ fn run(command: &Command, settings: &plan::Settings) -> Result<(), Failure> {
             dry_run,
             include,
             exclude,
+            perms,
             ..
         } => cmd::mirror::run(
             source,
@@ -126,6 +134,7 @@ fn run(command: &Command, settings: &plan::Settings) -> Result<(), Failure> {
                 dry_run: *dry_run,
                 include: include.clone(),
                 exclude: exclude.clone(),
+                perms: *perms,
             },
             settings,
         ),
@@ -133,8 +142,19 @@ fn run(command: &Command, settings: &plan::Settings) -> Result<(), Failure> {
             args,
             resume,
             temp_name,
+            create_dirs,
+            many,
             ..
-        } => cmd::put::run_args(args, *resume, *temp_name, settings),
+        } => cmd::put::run_args(
+            args,
+            cmd::put::PutOptions {
+                resume: *resume,
+                temp_name: *temp_name,
+                create_dirs: *create_dirs,
+            },
+            many,
+            settings,
+        ),
     }
 }
 

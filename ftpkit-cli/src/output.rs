@@ -69,8 +69,9 @@ pub fn format_time(t: SystemTime, rfc3339: bool) -> String {
     }
 }
 
-/// Control characters escaped, for text from the server in a column.
-fn escape(text: &str) -> String {
+/// Control characters shown as `?`, for text from the server in a
+/// column or a message.
+pub fn escape(text: &str) -> String {
     text.chars()
         .map(|c| if c.is_control() { '?' } else { c })
         .collect()
@@ -160,6 +161,29 @@ pub fn report_transfer(
         line.push_str(&format!(", {} retries", report.retries));
     }
     eprintln!("{line}");
+}
+
+/// The result line of a text (`--ascii`) transfer: `bytes` on the local
+/// side, nothing verified.
+pub fn report_text_transfer(
+    settings: &crate::plan::Settings,
+    op: &str,
+    remote: &str,
+    local: &str,
+    bytes: u64,
+) {
+    if settings.json_summary {
+        let report = ftpkit::TransferReport {
+            size: bytes,
+            transferred: bytes,
+            ..ftpkit::TransferReport::default()
+        };
+        println!("{}", transfer_json(op, remote, local, &report));
+    }
+    if !settings.quiet {
+        let name = if op == "put" { remote } else { local };
+        eprintln!("{name}: {bytes} bytes as text (TYPE A), not verified");
+    }
 }
 
 /// One JSON object describing a finished transfer.

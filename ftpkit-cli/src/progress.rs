@@ -2,7 +2,7 @@
 
 use std::io::IsTerminal;
 
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
 /// A progress display for one transfer.
 pub struct Progress(Option<ProgressBar>);
@@ -30,6 +30,15 @@ impl Progress {
         bar.set_message(name.to_owned());
         bar.set_position(start);
         Progress(Some(bar))
+    }
+
+    /// Shows the bar among the others of `group` (several files at once),
+    /// when there is a group.
+    pub fn in_group(self, group: Option<&MultiProgress>) -> Progress {
+        match (self.0, group) {
+            (Some(bar), Some(group)) => Progress(Some(group.add(bar))),
+            (bar, _) => Progress(bar),
+        }
     }
 
     /// Sets the total once known (the library tells it before the data

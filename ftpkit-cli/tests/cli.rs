@@ -46,6 +46,10 @@ fn url(server: &UnftpServer, path: &str) -> String {
     format!("ftp://{}/{path}", server.addr())
 }
 
+#[cfg(unix)]
+#[path = "cli/options.rs"]
+mod options;
+
 #[test]
 fn help_documents_the_exit_codes() {
     let dir = tempfile::tempdir().unwrap();

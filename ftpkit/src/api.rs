@@ -279,6 +279,19 @@ macro_rules! client_api {
                 $drive(&mut self.io, op) $($aw)*
             }
 
+            /// Sets the Unix permissions of `path` with `SITE CHMOD`, the
+            /// mode sent in octal (`SITE CHMOD 644 path`); a 2xx reply is
+            /// required. Only the permission bits (`mode & 0o7777`) are
+            /// sent, so a local file's whole `st_mode` may be given. Not
+            /// every server offers it: many answer 500, 502 or 504.
+            pub $($async)? fn chmod(&mut self, mode: u32, path: impl AsRef<[u8]>) -> $crate::Result<$crate::Reply> {
+                let mut args = format!("CHMOD {:o} ", mode & 0o7777).into_bytes();
+                args.extend_from_slice(path.as_ref());
+                let command = $crate::proto::Command::Site($crate::proto::Arg::new("SITE arguments", args)?);
+                let op = self.core.op(|core| ops::run(core, command, $crate::proto::Expect::Completion));
+                $drive(&mut self.io, op) $($aw)*
+            }
+
             /// Sends `NOOP` (keeps the connection alive; checks it is usable).
             pub $($async)? fn noop(&mut self) -> $crate::Result<$crate::Reply> {
                 let noop = $crate::proto::Command::Noop;

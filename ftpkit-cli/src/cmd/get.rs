@@ -8,13 +8,18 @@ use std::{
 
 use ftpkit::Client;
 
-use crate::{failure::Failure, output, plan::Settings, plan::Target, progress::Progress};
+use indicatif::MultiProgress;
+
+use crate::{
+    args::ManyArgs, failure::Failure, output, plan::Settings, plan::Target, progress::Progress,
+};
 
 /// Downloads `target` to `output` (or the remote base name), resuming with `resume`.
 pub fn run(
     target: &Target,
     output: Option<&Path>,
     resume: bool,
+    ascii: bool,
     settings: &Settings,
 ) -> Result<(), Failure> {
     let dest = match output {
@@ -22,28 +27,60 @@ pub fn run(
         None => default_name(target, settings)?,
     };
     if dest.as_os_str() == "-" {
-        return to_stdout(target, settings);
+        return to_stdout(target, ascii, settings);
     }
     let mut client = super::connect(target, settings)?;
-    fetch(&mut client, &target.path, &dest, resume, settings)?;
+    let done = fetch(
+        &mut client,
+        &target.path,
+        &dest,
+        resume,
+        ascii,
+        settings,
+        None,
+    )?;
+    report(settings, &target.path, &dest, done);
     let _ = client.quit();
     Ok(())
 }
 
+/// What a download brought: a verified binary file, or a text file.
+enum Done {
+    Binary(ftpkit::TransferReport),
+    Text(u64),
+}
+
+/// Prints the result line of a download.
+fn report(settings: &Settings, remote: &[u8], dest: &Path, done: Done) {
+    let remote = ftpkit::Name::from(settings.reach.charset().decode(remote).into_owned()).escaped();
+    let local = dest.display().to_string();
+    match done {
+        Done::Binary(report) => output::report_transfer(settings, "get", &remote, &local, &report),
+        Done::Text(bytes) => output::report_text_transfer(settings, "get", &remote, &local, bytes),
+    }
+}
+
 /// Downloads `remote` over `client` to `dest` through `dest.part`, with
-/// the library's retrying, resuming, verifying download. The bar learns
-/// the size from the library's own `SIZE`: nothing is asked twice.
+/// the library's retrying, resuming, verifying download (or, with
+/// `ascii`, in text mode). The bar learns the size from the library's own
+/// `SIZE`: nothing is asked twice.
 fn fetch(
     client: &mut Client,
     remote: &[u8],
     dest: &Path,
     resume: bool,
+    ascii: bool,
     settings: &Settings,
-) -> Result<(), Failure> {
+    group: Option<&MultiProgress>,
+) -> Result<Done, Failure> {
     let charset = settings.reach.charset();
-    let shown = |path: &[u8]| ftpkit::Name::from(charset.decode(path).into_owned()).escaped();
-    let name = shown(base_name(remote));
-    let progress = Progress::new(&name, None, 0, settings.quiet);
+    let name = ftpkit::Name::from(charset.decode(base_name(remote)).into_owned()).escaped();
+    let progress = Progress::new(&name, None, 0, settings.quiet).in_group(group);
+    if ascii {
+        let result = super::text::download(client, remote, dest, &progress, settings);
+        progress.finish();
+        return result.map(Done::Text);
+    }
     let result = client
         .download(remote, dest)
         .options(settings.transfer.clone())
@@ -53,15 +90,9 @@ fn fetch(
         .progress(|done| progress.set(done))
         .run();
     progress.finish();
-    let report = result.map_err(|e| Failure::of_local_file(dest, e))?;
-    output::report_transfer(
-        settings,
-        "get",
-        &shown(remote),
-        &dest.display().to_string(),
-        &report,
-    );
-    Ok(())
+    result
+        .map(Done::Binary)
+        .map_err(|e| Failure::of_local_file(dest, e))
 }
 
 /// The last component of a remote path.
@@ -71,11 +102,13 @@ fn base_name(path: &[u8]) -> &[u8] {
 
 /// Downloads several URLs, and every file a glob in the last component of
 /// a URL matches (`*`, `?`, `[a-z]`, matched on the client against NLST),
-/// into `dir`, over one connection per server.
+/// into `dir`, over one connection per server, or `--parallel N` at once
+/// over a pool of connections to one server.
 pub fn run_many(
     urls: &[String],
     dir: Option<&Path>,
     resume: bool,
+    many: &ManyArgs,
     settings: &Settings,
 ) -> Result<(), Failure> {
     let dir = dir.unwrap_or(Path::new("."));
@@ -84,6 +117,9 @@ pub fn run_many(
             "{}: with several files or a glob, -o must name an existing directory",
             dir.display()
         )));
+    }
+    if many.parallel > 1 {
+        return run_parallel(urls, dir, resume, many, settings);
     }
     let mut session: Option<(String, u16, String, Client)> = None;
     let mut skipped = 0;
@@ -113,16 +149,11 @@ pub fn run_many(
             }
             // The one safe-name rule: a refused name is skipped with a
             // warning, and the others still come.
-            match super::check_name_in(base_name(&remote), settings.reach.charset()) {
-                Ok(name) => fetch(client, &remote, &dir.join(name), resume, settings)?,
-                Err(why) => {
-                    let folder = remote.get(..remote.len() - base_name(&remote).len());
-                    super::warn(&format!(
-                        "skipping a server entry in {}: {why}",
-                        super::shown_folder(folder.unwrap_or_default())
-                    ));
-                    skipped += 1;
-                }
+            if let Some(dest) = local_name(&remote, dir, settings.reach.charset()) {
+                let done = fetch(client, &remote, &dest, resume, many.ascii, settings, None)?;
+                report(settings, &remote, &dest, done);
+            } else {
+                skipped += 1;
             }
         }
     }
@@ -133,6 +164,77 @@ pub fn run_many(
         return Err(Failure::Skipped(skipped));
     }
     Ok(())
+}
+
+/// Where a remote file goes in `dir`: its base name if safe as a local
+/// name, else `None` after a warning.
+fn local_name(remote: &[u8], dir: &Path, charset: ftpkit::Charset) -> Option<PathBuf> {
+    match super::check_name_in(base_name(remote), charset) {
+        Ok(name) => Some(dir.join(name)),
+        Err(why) => {
+            let folder = remote.get(..remote.len() - base_name(remote).len());
+            super::warn(&format!(
+                "skipping a server entry in {}: {why}",
+                super::shown_folder(folder.unwrap_or_default())
+            ));
+            None
+        }
+    }
+}
+
+/// `get --parallel N`: the globs expanded on one connection, then the
+/// files downloaded N at once over a pool; each result printed in order.
+fn run_parallel(
+    urls: &[String],
+    dir: &Path,
+    resume: bool,
+    many: &ManyArgs,
+    settings: &Settings,
+) -> Result<(), Failure> {
+    let targets = super::same_server(urls, settings)?;
+    let Some(first) = targets.first() else {
+        return Err(Failure::Usage("get needs at least one URL".into()));
+    };
+    let pool = super::batch::pool(
+        &super::Connector::new(first, settings)?,
+        usize::from(many.parallel),
+    );
+    let mut jobs = Vec::new();
+    let mut skipped = 0;
+    {
+        let mut client = pool.get()?;
+        for target in &targets {
+            for remote in expand(&mut client, &target.path)? {
+                if matches!(base_name(&remote), b"." | b"..") {
+                    continue;
+                }
+                match local_name(&remote, dir, settings.reach.charset()) {
+                    Some(dest) => jobs.push((remote, dest)),
+                    None => skipped += 1,
+                }
+            }
+        }
+    }
+    let results = super::batch::run(
+        &pool,
+        usize::from(many.parallel),
+        &jobs,
+        settings,
+        |client, (remote, dest), group| {
+            fetch(client, remote, dest, resume, many.ascii, settings, group)
+        },
+    );
+    let failed = super::batch::report(
+        &jobs,
+        results,
+        |(remote, _)| ftpkit::Name::from(remote.as_slice()).escaped(),
+        |(remote, dest), done| report(settings, remote, dest, done),
+    );
+    match failed {
+        Some(exit) => Err(Failure::Reported(exit)),
+        None if skipped > 0 => Err(Failure::Skipped(skipped)),
+        None => Ok(()),
+    }
 }
 
 /// The remote paths a URL path names: itself, or the matches of a glob in
@@ -167,11 +269,22 @@ fn default_name(target: &Target, settings: &Settings) -> Result<PathBuf, Failure
         .map_err(|why| Failure::Usage(format!("cannot save as {why}: give -o PATH")))
 }
 
-fn to_stdout(target: &Target, settings: &Settings) -> Result<(), Failure> {
+fn to_stdout(target: &Target, ascii: bool, settings: &Settings) -> Result<(), Failure> {
     let mut client = super::connect(target, settings)?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    client.get(&target.path, &mut out)?;
+    if ascii {
+        let none = Progress::new("", None, 0, true);
+        super::text::copy(
+            &mut client,
+            &target.path,
+            &mut out,
+            Path::new("<stdout>"),
+            &none,
+        )?;
+    } else {
+        client.get(&target.path, &mut out)?;
+    }
     out.flush()
         .map_err(|e| Failure::Local("<stdout>".into(), e))?;
     let _ = client.quit();

@@ -12,14 +12,14 @@ use std::{
     collections::{BTreeMap, BTreeSet, VecDeque},
     fs,
     path::{Path, PathBuf},
-    sync::Mutex,
+    sync::{
+        Mutex,
+        atomic::{AtomicBool, AtomicUsize, Ordering},
+    },
     time::{Duration, SystemTime},
 };
 
-use ftpkit::{
-    Charset, Client, EntryKind, RemoteStat, TimePrecision, TransferReport,
-    pool::{Pool, PoolConfig},
-};
+use ftpkit::{Charset, Client, EntryKind, RemoteStat, TimePrecision, TransferReport};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::{check_name, check_name_in};
@@ -40,6 +40,8 @@ pub struct MirrorOptions {
     pub include: Vec<String>,
     /// Never paths matching one of these.
     pub exclude: Vec<String>,
+    /// Carry the Unix permissions of the files copied.
+    pub perms: bool,
 }
 
 /// A relative path inside the tree, as checked components.
@@ -53,6 +55,8 @@ struct FileInfo {
     /// How precisely `modified` is known: the second on a local disk and
     /// from MLSD or MDTM, the minute or the day from LIST.
     precision: TimePrecision,
+    /// Unix permission bits, where known (the listing's, the local file's).
+    mode: Option<u32>,
 }
 
 /// One side's tree: files and directories by relative path.
@@ -309,6 +313,7 @@ fn walk_remote(
                                 size: entry.size,
                                 modified: entry.modified,
                                 precision: entry.time_precision,
+                                mode: entry.permissions,
                             },
                         );
                     }
@@ -384,6 +389,7 @@ fn walk_local(
                         size: Some(meta.len()),
                         modified: meta.modified().ok(),
                         precision: TimePrecision::Second,
+                        mode: local_mode(&meta),
                     },
                 );
             }
@@ -553,7 +559,7 @@ fn ensure_remote_dir(client: &mut Client, path: &[u8]) -> Result<(), Failure> {
 }
 
 /// Copies every file of the plan over `options.parallel` connections from
-/// a [`Pool`]: a worker borrows a connection per file, and a connection a
+/// a pool ([`super::batch::pool`]): a worker borrows a connection per file, and a connection a
 /// failure left unusable is replaced by a fresh one.
 fn transfer_all(
     connector: &super::Connector,
@@ -565,17 +571,12 @@ fn transfer_all(
     warn: &mut impl FnMut(String),
 ) -> Result<Vec<TransferReport>, Failure> {
     let workers = options.parallel.clamp(1, 64).min(plan.copies.len().max(1));
-    let connector = connector.clone();
-    let pool = Pool::new(
-        PoolConfig::default()
-            .max_size(workers)
-            .acquire_timeout(Duration::from_secs(600)),
-        move || connector.connect(),
-    );
+    let pool = super::batch::pool(connector, workers);
     let jobs: Mutex<VecDeque<&(Rel, FileInfo)>> = Mutex::new(plan.copies.iter().collect());
     let total: u64 = plan.copies.iter().filter_map(|(_, i)| i.size).sum();
     let bar = overall_bar(settings, plan.copies.len(), total);
     let results: Mutex<Vec<Result<TransferReport, (Rel, Failure)>>> = Mutex::new(Vec::new());
+    let perms = PermsState::default();
     std::thread::scope(|scope| {
         for _ in 0..workers {
             scope.spawn(|| {
@@ -586,7 +587,17 @@ fn transfer_all(
                     };
                     let Some((rel, info)) = job else { break };
                     let result = pool.get().map_err(Failure::Ftp).and_then(|mut client| {
-                        copy_one(&mut client, settings, options, root, local, rel, info, &bar)
+                        copy_one(
+                            &mut client,
+                            settings,
+                            options,
+                            root,
+                            local,
+                            rel,
+                            info,
+                            &bar,
+                            &perms,
+                        )
                     });
                     if let Ok(mut r) = results.lock() {
                         r.push(result.map_err(|e| (rel.clone(), e)));
@@ -598,6 +609,7 @@ fn transfer_all(
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
+    perms.warn(options.reverse);
     let mut reports = Vec::new();
     let mut first_failure = None;
     for result in results.into_inner().unwrap_or_default() {
@@ -626,6 +638,7 @@ fn copy_one(
     rel: &Rel,
     info: &FileInfo,
     bar: &Option<ProgressBar>,
+    perms: &PermsState,
 ) -> Result<TransferReport, Failure> {
     let remote = remote_path(root, rel, c.config().encoding);
     let path = local_path(local, rel).ok_or_else(|| {
@@ -663,6 +676,9 @@ fn copy_one(
         };
         download.sync(settings.fsync).progress(tick).run()?
     };
+    if options.perms {
+        perms.carry(c, options.reverse, info.mode, &remote, &path)?;
+    }
     if let Some(bar) = bar {
         bar.set_message(rel.join("/"));
     }
@@ -678,6 +694,103 @@ fn copy_one(
         );
     }
     Ok(report)
+}
+
+/// What `--perms` met on the way, told once at the end: files whose mode
+/// nobody knew, a server without SITE CHMOD.
+#[derive(Default)]
+struct PermsState {
+    unknown: AtomicUsize,
+    no_site_chmod: AtomicBool,
+    refused: AtomicUsize,
+}
+
+impl PermsState {
+    /// Gives the copy of a file the source's mode: the local file's with
+    /// SITE CHMOD on upload, the listing's with chmod(2) on download.
+    fn carry(
+        &self,
+        c: &mut Client,
+        upload: bool,
+        mode: Option<u32>,
+        remote: &[u8],
+        path: &Path,
+    ) -> Result<(), Failure> {
+        let Some(mode) = mode.map(|m| m & 0o7777) else {
+            self.unknown.fetch_add(1, Ordering::Relaxed);
+            return Ok(());
+        };
+        if !upload {
+            return set_local_mode(path, mode).map_err(|e| Failure::Local(path.to_path_buf(), e));
+        }
+        if self.no_site_chmod.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+        match c.chmod(mode, remote) {
+            Ok(_) => Ok(()),
+            Err(e) if super::simple::lacks_site_chmod(&e) => {
+                self.no_site_chmod.store(true, Ordering::Relaxed);
+                Ok(())
+            }
+            Err(e) if e.is_permanent() => {
+                self.refused.fetch_add(1, Ordering::Relaxed);
+                Ok(())
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The warnings, once each.
+    fn warn(&self, upload: bool) {
+        let unknown = self.unknown.load(Ordering::Relaxed);
+        if unknown > 0 {
+            let side = if upload {
+                "locally"
+            } else {
+                "from the listing"
+            };
+            super::warn(&format!(
+                "--perms: the mode of {unknown} files is not known {side}; left as is"
+            ));
+        }
+        if self.no_site_chmod.load(Ordering::Relaxed) {
+            super::warn("--perms: the server does not offer SITE CHMOD; modes left as is");
+        }
+        let refused = self.refused.load(Ordering::Relaxed);
+        if refused > 0 {
+            super::warn(&format!(
+                "--perms: the server refused SITE CHMOD for {refused} files"
+            ));
+        }
+    }
+}
+
+/// A local file's permission bits (Unix only).
+fn local_mode(meta: &fs::Metadata) -> Option<u32> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        Some(meta.permissions().mode() & 0o7777)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = meta;
+        None
+    }
+}
+
+/// Sets a local file's permission bits (Unix only; elsewhere nothing).
+fn set_local_mode(path: &Path, mode: u32) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(path, fs::Permissions::from_mode(mode))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (path, mode);
+        Ok(())
+    }
 }
 
 fn overall_bar(settings: &Settings, files: usize, bytes: u64) -> Option<ProgressBar> {
@@ -765,6 +878,7 @@ mod tests {
             size,
             modified,
             precision,
+            mode: None,
         };
         let exact = |size, s| f(size, t(s), TimePrecision::Second);
         assert!(up_to_date(&exact(Some(1), 100), &exact(Some(1), 100)));

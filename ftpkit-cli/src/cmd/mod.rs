@@ -1,11 +1,13 @@
 //! The commands, each over one logged-in client.
 
+pub mod batch;
 pub mod get;
 pub mod ls;
 pub mod mirror;
 pub mod put;
 pub mod shell;
 pub mod simple;
+pub mod text;
 pub mod trust;
 
 use ftpkit::Client;
@@ -57,6 +59,25 @@ impl Connector {
         }
         Ok(client)
     }
+}
+
+/// The URLs parsed; all must name the same server and user (one
+/// connection, or one pool, serves them all).
+pub fn same_server(urls: &[String], settings: &Settings) -> Result<Vec<plan::Target>, Failure> {
+    let targets = urls
+        .iter()
+        .map(|u| settings.url(u))
+        .collect::<Result<Vec<_>, _>>()?;
+    if let Some(first) = targets.first()
+        && targets
+            .iter()
+            .any(|t| (&t.host, t.port, &t.user) != (&first.host, first.port, &first.user))
+    {
+        return Err(Failure::Usage(
+            "every URL must name the same server and user".into(),
+        ));
+    }
+    Ok(targets)
 }
 
 /// A name from the server (or a local folder) as one local path

@@ -1,5 +1,5 @@
-//! The one-command operations: `rm`, `mkdir`, `rmdir`, `mv`, `size`,
-//! `stat`, `quote`.
+//! The one-command operations: `rm`, `mkdir`, `rmdir`, `mv`, `chmod`,
+//! `size`, `stat`, `quote`.
 
 use std::io::Write;
 
@@ -17,21 +17,10 @@ fn stdout_line(bytes: &[u8]) -> Result<(), Failure> {
 
 /// Deletes each file; all URLs must name the same server and login.
 pub fn rm(urls: &[String], settings: &Settings) -> Result<(), Failure> {
-    let targets = urls
-        .iter()
-        .map(|u| settings.url(u))
-        .collect::<Result<Vec<_>, _>>()?;
+    let targets = super::same_server(urls, settings)?;
     let Some(first) = targets.first() else {
         return Err(Failure::Usage("rm needs at least one URL".into()));
     };
-    if targets
-        .iter()
-        .any(|t| (&t.host, t.port, &t.user) != (&first.host, first.port, &first.user))
-    {
-        return Err(Failure::Usage(
-            "rm: every URL must name the same server and user".into(),
-        ));
-    }
     let mut client = super::connect(first, settings)?;
     for target in &targets {
         client.delete(&target.path)?;
@@ -46,19 +35,29 @@ pub fn mkdir(target: &Target, parents: bool, settings: &Settings) -> Result<(), 
     let mut client = super::connect(target, settings)?;
     let path = target.path.strip_suffix(b"/").unwrap_or(&target.path);
     if parents {
-        for (i, _) in path
-            .iter()
-            .enumerate()
-            .filter(|&(i, &b)| b == b'/' && i > 0)
-        {
-            ensure_dir(&mut client, path.get(..i).unwrap_or_default())?;
-        }
-        ensure_dir(&mut client, path)?;
+        ensure_path(&mut client, path)?;
     } else {
         client.mkd(path)?;
     }
     let _ = client.quit();
     Ok(())
+}
+
+/// Creates `path` and each missing ancestor (MKD level by level); one that
+/// exists already is fine (`mkdir -p`, `put --create-dirs`).
+pub fn ensure_path(client: &mut Client, path: &[u8]) -> Result<(), Failure> {
+    let path = path.strip_suffix(b"/").unwrap_or(path);
+    for (i, _) in path
+        .iter()
+        .enumerate()
+        .filter(|&(i, &b)| b == b'/' && i > 0)
+    {
+        ensure_dir(client, path.get(..i).unwrap_or_default())?;
+    }
+    if path.is_empty() {
+        return Ok(());
+    }
+    ensure_dir(client, path)
 }
 
 /// MKD, accepting a refusal when the directory already exists (checked
@@ -95,6 +94,51 @@ pub fn mv(target: &Target, new_path: &str, settings: &Settings) -> Result<(), Fa
     client.rename(&target.path, new_path)?;
     let _ = client.quit();
     Ok(())
+}
+
+/// Sets the mode of each file (SITE CHMOD); all URLs on one server. A
+/// server without SITE CHMOD is told apart from one refusing a file.
+pub fn chmod(mode: u32, urls: &[String], settings: &Settings) -> Result<(), Failure> {
+    let targets = super::same_server(urls, settings)?;
+    let Some(first) = targets.first() else {
+        return Err(Failure::Usage("chmod needs at least one URL".into()));
+    };
+    for target in &targets {
+        ftpkit::proto::Arg::path(&target.path).map_err(ftpkit::Error::from)?;
+    }
+    let mut client = super::connect(first, settings)?;
+    for target in &targets {
+        client
+            .chmod(mode, &target.path)
+            .map_err(|e| chmod_failure(e, &target.path))?;
+    }
+    let _ = client.quit();
+    Ok(())
+}
+
+/// Whether a refusal of SITE CHMOD means the server lacks the command
+/// (500 unknown, 502 not implemented, 504 not for this parameter), not
+/// that this file was refused.
+pub fn lacks_site_chmod(error: &Error) -> bool {
+    error
+        .code()
+        .is_some_and(|code| matches!(code.0, 500 | 502 | 504))
+}
+
+/// A chmod failure as the user should read it.
+fn chmod_failure(error: Error, path: &[u8]) -> Failure {
+    match error.reply() {
+        Some(reply) if lacks_site_chmod(&error) => Failure::Remote(format!(
+            "the server does not offer SITE CHMOD: {}",
+            output::escape(&format!("{} {}", reply.code().0, reply.message()))
+        )),
+        Some(reply) => Failure::Remote(format!(
+            "{}: SITE CHMOD refused: {}",
+            ftpkit::Name::from(path).escaped(),
+            output::escape(&format!("{} {}", reply.code().0, reply.message()))
+        )),
+        None => error.into(),
+    }
 }
 
 /// Prints the size in bytes.
