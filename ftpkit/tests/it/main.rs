@@ -33,7 +33,6 @@ mod fake;
 mod fake_async;
 mod hostile;
 mod interop;
-mod load;
 mod pool;
 mod properties;
 mod proxy;

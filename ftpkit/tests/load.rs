@@ -5,6 +5,17 @@
 //! `FTPKIT_LOAD=1` (set by `.ci/run`) runs the full load: 64 sessions of
 //! 50 transfers. Without it a small version (4 × 5) runs, so the test is
 //! always exercised.
+//!
+//! This is a test binary of its own, with this one test in it: it counts
+//! the process's file descriptors and threads, which tests running beside
+//! it in the same process would change.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::{
     fs,
