@@ -56,7 +56,7 @@ pub use blocking::{
     Client, DataReader, DataWriter, Entries, FileDownload, FileUpload, Retrieve, Store,
 };
 pub use config::Config;
-pub use error::{Error, InvalidInput, Phase, ProtocolError, Result};
+pub use error::{Deadline, Error, InvalidInput, Phase, ProtocolError, Result};
 pub use list::{Entry, EntryKind, MlsdEntry, TimePrecision};
 pub use name::Name;
 pub use proto::{

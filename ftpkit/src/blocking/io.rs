@@ -74,6 +74,7 @@ impl Io {
                 target,
                 source,
                 deadline,
+                keepalive,
             } => {
                 let tcp = match target {
                     Target::Host(host, port) => {
@@ -89,6 +90,12 @@ impl Io {
                 }) {
                     Ok((tcp, peer)) => {
                         let _ = tcp.set_nodelay(true);
+                        if let Some(every) = keepalive
+                            && let Err(e) =
+                                net::set_keepalive(socket2::SockRef::from(&tcp), every)
+                        {
+                            tracing::debug!(target: "ftpkit::control", %e, "TCP keepalive refused");
+                        }
                         self.control = Some(Stream::Plain(tcp));
                         Event::Connected(peer)
                     }

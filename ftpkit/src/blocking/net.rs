@@ -60,6 +60,18 @@ pub(crate) fn set_idle_timeout(stream: &TcpStream, timeout: Duration) -> io::Res
     stream.set_write_timeout(timeout)
 }
 
+/// Turns TCP keepalive on for a control connection: probes after `every`
+/// of silence, then every `every`, so that a NAT or firewall keeps the
+/// connection while it sits idle during a long transfer, and a dead peer
+/// is noticed. Shared by both drivers.
+pub(crate) fn set_keepalive(socket: SockRef<'_>, every: Duration) -> io::Result<()> {
+    let every = every.max(Duration::from_secs(1));
+    let keepalive = socket2::TcpKeepalive::new()
+        .with_time(every)
+        .with_interval(every);
+    socket.set_tcp_keepalive(&keepalive)
+}
+
 /// Makes the next close of `stream` a reset (RST), so the server sees an
 /// aborted upload instead of a clean end of file.
 pub(crate) fn reset_on_close(stream: &TcpStream) {

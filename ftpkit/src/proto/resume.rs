@@ -314,6 +314,12 @@ pub enum VerifyError {
     /// The local file changed while it was being uploaded.
     #[error("the local file changed during the upload")]
     LocalChanged,
+    /// Every byte moved but the server's final reply never came, and the
+    /// server tells neither the size nor a hash of its file to confirm it.
+    #[error(
+        "the transfer's final reply never came and the server offers no SIZE or hash to confirm the file"
+    )]
+    Unconfirmed,
 }
 
 /// The outcome of a download or upload.
@@ -449,6 +455,22 @@ pub fn reconnect_needed(error: &Error) -> bool {
     error.is_timeout() || matches!(error, Error::Incomplete { .. })
 }
 
+/// Whether a transfer's final reply was lost rather than refused: the
+/// control connection went silent (the idle timeout or the reply deadline),
+/// was closed or failed. When every byte had moved, the transfer is
+/// confirmed (SIZE, a hash) on a new connection instead of being done again.
+pub fn final_reply_lost(error: &Error) -> bool {
+    match error {
+        Error::ConnectionClosed(crate::Phase::Control)
+        | Error::Io {
+            phase: crate::Phase::Control,
+            ..
+        } => true,
+        Error::Deadline { deadline, .. } => *deadline == crate::Deadline::Reply,
+        _ => false,
+    }
+}
+
 /// Whether an upload may resume what the server already holds under its
 /// target name: only ours is ever resumed (the temporary name, a file the
 /// caller said to resume, or an earlier attempt of this call).
@@ -508,6 +530,8 @@ pub struct TransferRun {
     from_start: bool,
     throttle: Option<Throttle>,
     known: Option<RemoteStat>,
+    /// The last refusal retried, and the bytes moved when it came.
+    last_refusal: Option<(String, u64)>,
 }
 
 impl TransferRun {
@@ -520,6 +544,7 @@ impl TransferRun {
             from_start: !options.resume,
             throttle: options.limit_rate.map(Throttle::new),
             known: None,
+            last_refusal: None,
         }
     }
 
@@ -536,9 +561,27 @@ impl TransferRun {
     /// After a failed attempt: gives up with the error, or says how long to
     /// wait and whether to reconnect.
     pub fn on_error(&mut self, error: Error) -> Result<Retry, Error> {
-        let Some(wait) = self.attempts.on_error(&error) else {
-            return Err(error);
-        };
+        self.retry_after(&error).ok_or(error)
+    }
+
+    /// After a failed attempt: how long to wait and whether to reconnect,
+    /// or `None` to give up. A refusal is not retried again when the same
+    /// reply (code and text) came back to a retry with nothing moved in
+    /// between: the state did not change, so neither would the outcome.
+    pub fn retry_after(&mut self, error: &Error) -> Option<Retry> {
+        let refusal = error
+            .reply()
+            .map(|reply| (reply.to_string(), self.report.transferred));
+        if refusal.is_some() && refusal == self.last_refusal {
+            tracing::warn!(
+                target: "ftpkit::transfer",
+                error = %error,
+                "the same reply again with nothing changed; not retrying"
+            );
+            return None;
+        }
+        self.last_refusal = refusal;
+        let wait = self.attempts.on_error(error)?;
         self.report.retries = self.attempts.retries();
         tracing::warn!(
             target: "ftpkit::transfer",
@@ -547,9 +590,9 @@ impl TransferRun {
             wait_ms = wait.as_millis() as u64,
             "transfer failed; retrying"
         );
-        Ok(Retry {
+        Some(Retry {
             wait,
-            reconnect: reconnect_needed(&error),
+            reconnect: reconnect_needed(error),
         })
     }
 

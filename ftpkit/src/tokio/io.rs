@@ -81,6 +81,7 @@ impl Io {
                 target,
                 source,
                 deadline,
+                keepalive,
             } => {
                 let wait = deadline.saturating_duration_since(Instant::now());
                 let tcp = match target {
@@ -94,6 +95,14 @@ impl Io {
                     Ok((tcp, peer))
                 }) {
                     Ok((tcp, peer)) => {
+                        if let Some(every) = keepalive
+                            && let Err(e) = crate::blocking::net::set_keepalive(
+                                socket2::SockRef::from(&tcp),
+                                every,
+                            )
+                        {
+                            tracing::debug!(target: "ftpkit::control", %e, "TCP keepalive refused");
+                        }
                         self.control = Some(Stream::Plain(tcp));
                         Event::Connected(peer)
                     }
