@@ -56,7 +56,6 @@ use std::{
     pin::Pin,
     sync::{Arc, Mutex, MutexGuard},
     task::{Context, Poll, Waker},
-    cell::Cell,
     time::{Duration, Instant},
 };
 
@@ -95,6 +94,8 @@ struct Slot {
     now: Instant,
     /// The deadline of the operation running, if it has one.
     operation_by: Option<Instant>,
+    /// The named deadline that bounded the last action, if any.
+    binding: Option<Deadline>,
 }
 
 type SharedSlot = Arc<Mutex<Slot>>;
@@ -134,8 +135,6 @@ pub(crate) struct Core {
     pub(crate) connect_by: Option<Instant>,
     /// While reading a reply: when it must be complete.
     pub(crate) reply_by: Option<Instant>,
-    /// The named deadline that bounded the last action, if any.
-    binding: Cell<Option<Deadline>>,
     /// Spreads retry waits.
     pub(crate) jitter: Jitter,
     reader: ReplyReader,
@@ -204,13 +203,13 @@ impl Core {
             tls_version: None,
             connect_by: None,
             reply_by: None,
-            binding: Cell::new(None),
             jitter: Jitter::random(),
             slot: Arc::new(Mutex::new(Slot {
                 action: None,
                 event: None,
                 now: Instant::now(),
                 operation_by: None,
+                binding: None,
             })),
         }
     }
@@ -273,7 +272,7 @@ impl Core {
                 which = Some(name);
             }
         }
-        self.binding.set(which);
+        lock(&self.slot).binding = which;
         at
     }
 
@@ -293,7 +292,7 @@ impl Core {
     /// The error of an action that timed out in `phase`: the named
     /// deadline that bounded it, or the idle timeout.
     pub(crate) fn timed_out(&self, phase: Phase) -> Error {
-        match self.binding.get() {
+        match lock(&self.slot).binding {
             Some(deadline) => Error::Deadline {
                 deadline,
                 phase,
