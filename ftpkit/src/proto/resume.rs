@@ -786,6 +786,49 @@ mod tests {
     }
 
     #[test]
+    fn the_same_refusal_with_nothing_moved_is_not_retried_again() {
+        let options = TransferOptions {
+            retry: RetryPolicy {
+                retries: 10,
+                ..RetryPolicy::default()
+            },
+            ..TransferOptions::default()
+        };
+        let mut run = TransferRun::new(&options);
+        // A first 450, then a different reply: both retried, backing off.
+        assert_eq!(
+            run.retry_after(&reply_error(450)).unwrap().wait,
+            Duration::from_secs(1)
+        );
+        assert_eq!(
+            run.retry_after(&reply_error(451)).unwrap().wait,
+            Duration::from_secs(2)
+        );
+        // The same 451 again with no byte moved: the outcome cannot change.
+        assert!(run.retry_after(&reply_error(451)).is_none());
+        // Bytes moved since: the state changed, the same reply is retried.
+        let mut run = TransferRun::new(&options);
+        assert!(run.retry_after(&reply_error(451)).is_some());
+        run.report.transferred = 100;
+        assert!(run.retry_after(&reply_error(451)).is_some());
+        // A timeout carries no reply: retried up to the policy.
+        let timeout = Error::Io {
+            phase: crate::Phase::Data,
+            source: io::Error::new(io::ErrorKind::TimedOut, "t"),
+        };
+        assert!(run.retry_after(&timeout).is_some());
+        assert!(run.retry_after(&timeout).is_some());
+        // A lost final reply is told from a refusal.
+        assert!(final_reply_lost(&Error::ConnectionClosed(crate::Phase::Control)));
+        assert!(!final_reply_lost(&reply_error(451)));
+        assert!(!final_reply_lost(&Error::Deadline {
+            deadline: crate::Deadline::Operation,
+            phase: crate::Phase::Control,
+            last: None,
+        }));
+    }
+
+    #[test]
     fn a_run_counts_retries_restarts_and_changes() {
         let options = TransferOptions {
             retry: RetryPolicy {
