@@ -19,6 +19,7 @@
     clippy::indexing_slicing
 )]
 
+mod deadlines;
 mod driver;
 mod fake;
 #[cfg(feature = "tokio")]

@@ -300,12 +300,14 @@ async fn download_once(
             modified: stat.modified,
             ..remote_stat(core, remote.as_bytes(), false).await?
         };
+        // A transfer to confirm is confirmed or fails: it is not started
+        // over on a size the server no longer tells.
+        if confirm {
+            confirmed(after.size, local_len)?;
+        }
         if !run.check_unchanged(after) {
             *unconfirmed = false;
             return Ok(Attempt::Restart);
-        }
-        if confirm {
-            confirmed(after.size, local_len)?;
         }
         run.report.verified = if options.verify == Verify::Off {
             Verified {
@@ -424,16 +426,17 @@ async fn receive(
     let announced = ops::open_data(core, request).await?;
     let expected = rules::expected_size(announced, TransferType::Binary, rest_arg);
     let paced = run.is_paced();
-    // Under an operation deadline the data moves in blocks, so the core
-    // sees the time between them.
-    let chunked = paced || core.operation_by().is_some();
+    let deadline = core.operation_by().is_some();
     let mut received = 0u64;
     loop {
-        if overlap.is_complete() {
+        // Under an operation deadline the data comes through the core one
+        // read at a time, so that a trickle never idle long enough for the
+        // idle timeout still ends at the deadline.
+        if overlap.is_complete() && !deadline {
             let pump = Action::Pump {
                 direction: PumpDirection::Receive,
                 offset: rest + received,
-                max: chunked.then_some(block as u64),
+                max: paced.then_some(block as u64),
                 block,
                 idle: core.idle_for(),
             };
@@ -446,10 +449,6 @@ async fn receive(
                     }
                     if eof {
                         break;
-                    }
-                    if let Err(e) = core.check_deadline(Phase::Data) {
-                        abort_quietly(core, false).await;
-                        return Err(e.into());
                     }
                 }
                 event => {
@@ -480,6 +479,10 @@ async fn receive(
                     pace(core, run, n).await;
                 }
                 core.perform(Action::Progress(rest + received)).await;
+                if let Err(e) = core.check_deadline(Phase::Data) {
+                    abort_quietly(core, false).await;
+                    return Err(e.into());
+                }
             }
             Event::Eof => break,
             event => {
