@@ -303,7 +303,7 @@ async fn download_once(
         // A transfer to confirm is confirmed or fails: it is not started
         // over on a size the server no longer tells.
         if confirm {
-            confirmed(after.size, local_len)?;
+            confirmed(after.size, local_len, false)?;
         }
         if !run.check_unchanged(after) {
             *unconfirmed = false;
@@ -333,18 +333,23 @@ async fn download_once(
 }
 
 /// The check of a transfer whose final reply was lost: the server must
-/// hold exactly the bytes moved.
-fn confirmed(remote_size: Option<u64>, local_len: u64) -> Result<()> {
+/// hold exactly the bytes moved. A different size is an incomplete
+/// transfer, retried as any other (`upload`: the server holds fewer bytes
+/// than were sent); no size at all cannot be confirmed.
+fn confirmed(remote_size: Option<u64>, local_len: u64, upload: bool) -> Result<()> {
     match remote_size {
         Some(size) if size == local_len => {
             tracing::info!(target: "ftpkit::transfer", size, "confirmed on a new connection");
             Ok(())
         }
-        Some(size) => Err(VerifyError::Size {
-            remote: size,
-            local: local_len,
+        Some(size) => {
+            let (expected, received) = if upload {
+                (local_len, size)
+            } else {
+                (size, local_len)
+            };
+            Err(Error::Incomplete { expected, received })
         }
-        .into()),
         None => Err(VerifyError::Unconfirmed.into()),
     }
 }
@@ -662,7 +667,7 @@ async fn upload_once(
     if options.verify != Verify::Off || confirm {
         let remote_size = optional(ops::size(core, target.as_bytes()).await)?;
         if confirm {
-            confirmed(remote_size, local_len)?;
+            confirmed(remote_size, local_len, true)?;
         }
         run.report.verified = if options.verify == Verify::Off {
             Verified {
