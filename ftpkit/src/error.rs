@@ -168,7 +168,10 @@ impl Error {
     pub fn is_timeout(&self) -> bool {
         match self {
             Error::Io { source, .. } => {
-                matches!(source.kind(), io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock)
+                matches!(
+                    source.kind(),
+                    io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock
+                )
             }
             Error::Deadline { .. } => true,
             _ => false,

@@ -91,8 +91,7 @@ impl Io {
                     Ok((tcp, peer)) => {
                         let _ = tcp.set_nodelay(true);
                         if let Some(every) = keepalive
-                            && let Err(e) =
-                                net::set_keepalive(socket2::SockRef::from(&tcp), every)
+                            && let Err(e) = net::set_keepalive(socket2::SockRef::from(&tcp), every)
                         {
                             tracing::debug!(target: "ftpkit::control", %e, "TCP keepalive refused");
                         }

@@ -819,7 +819,9 @@ mod tests {
         assert!(run.retry_after(&timeout).is_some());
         assert!(run.retry_after(&timeout).is_some());
         // A lost final reply is told from a refusal.
-        assert!(final_reply_lost(&Error::ConnectionClosed(crate::Phase::Control)));
+        assert!(final_reply_lost(&Error::ConnectionClosed(
+            crate::Phase::Control
+        )));
         assert!(!final_reply_lost(&reply_error(451)));
         assert!(!final_reply_lost(&Error::Deadline {
             deadline: crate::Deadline::Operation,

@@ -93,9 +93,10 @@ fn a_dripping_greeting_ends_at_the_connect_deadline_on_both_drivers() {
 #[test]
 fn a_dripping_reply_ends_at_the_reply_deadline_on_both_drivers() {
     let script = || {
-        Script::login_anonymous()
-            .expect("PWD")
-            .then(dripping("257 \"/a/long/way/down\" is here\r\n", Duration::from_millis(300)))
+        Script::login_anonymous().expect("PWD").then(dripping(
+            "257 \"/a/long/way/down\" is here\r\n",
+            Duration::from_millis(300),
+        ))
     };
     let server = FakeServer::start(vec![script()]);
     let addr = server.addr().to_string();

@@ -29,8 +29,8 @@ use crate::{
         resume::{
             Attempt, Overlap, RemoteStat, ResumePlan, TransferOptions, TransferReport, TransferRun,
             Verified, Verify, VerifyError, appe_unsupported, check_hash, check_size,
-            final_reply_lost, optional, part_name, part_path, rename_over_refused,
-            unless_refused, upload_may_resume,
+            final_reply_lost, optional, part_name, part_path, rename_over_refused, unless_refused,
+            upload_may_resume,
         },
         rules,
     },

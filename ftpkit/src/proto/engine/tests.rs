@@ -386,7 +386,10 @@ fn the_operation_deadline_bounds_every_action_from_the_first_step_and_names_itse
         t0 + Duration::from_secs(2)
     );
     let err = end(&mut op, Event::TimedOut, t0 + Duration::from_secs(2)).unwrap_err();
-    assert_eq!(deadline_of(&err), Some((Deadline::Operation, Phase::Control)));
+    assert_eq!(
+        deadline_of(&err),
+        Some((Deadline::Operation, Phase::Control))
+    );
     // Never worth a retry: it would run past the deadline.
     assert!(err.is_timeout() && !err.is_transient());
     drop(op);
@@ -415,5 +418,8 @@ fn jitter_spreads_a_wait_between_half_and_all_of_it_reproducibly() {
     }
     // Spread, not constant.
     assert!(seen.len() > 90);
-    assert_eq!(super::Jitter::seeded(1).spread(Duration::ZERO), Duration::ZERO);
+    assert_eq!(
+        super::Jitter::seeded(1).spread(Duration::ZERO),
+        Duration::ZERO
+    );
 }
