@@ -131,7 +131,10 @@ mod tests {
         #[cfg(target_os = "linux")]
         {
             assert_eq!(socket.tcp_keepalive_time().unwrap(), Duration::from_secs(7));
-            assert_eq!(socket.tcp_keepalive_interval().unwrap(), Duration::from_secs(7));
+            assert_eq!(
+                socket.tcp_keepalive_interval().unwrap(),
+                Duration::from_secs(7)
+            );
         }
     }
 }
