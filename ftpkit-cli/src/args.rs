@@ -286,6 +286,20 @@ pub struct Global {
     /// Idle timeout in seconds: how long any read or write may wait.
     #[arg(long, global = true, value_name = "SECS", default_value_t = 60.0)]
     pub timeout: f64,
+    /// Most time in seconds each operation may take, as curl's --max-time:
+    /// connecting and logging in, each listing, each transfer with its
+    /// retries, reconnects and waits. A reply dripped one byte at a time
+    /// is bounded by --timeout as a whole. When it passes, the command
+    /// fails (exit 3) naming the deadline; no retry starts that could not
+    /// finish in time. Default: no limit.
+    #[arg(long = "max-time", global = true, value_name = "SECS")]
+    pub max_time: Option<f64>,
+    /// TCP keepalive on the control connection, in seconds: probes after
+    /// this much silence and then at this interval, so that a NAT or
+    /// firewall does not drop the connection while it waits out a long
+    /// transfer. 0 turns it off.
+    #[arg(long, global = true, value_name = "SECS", default_value_t = 15.0)]
+    pub keepalive: f64,
     /// Active mode: the server connects to us (PORT/EPRT). Passive is the default.
     #[arg(long, global = true)]
     pub active: bool,

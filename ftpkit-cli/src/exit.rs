@@ -10,7 +10,8 @@ Exit codes:
   0  success
   1  other failure
   2  usage error: bad arguments or URL, input refused before sending
-  3  network error or timeout; the proxy failed or could not connect
+  3  network error, timeout, or a deadline passed (--max-time included); the proxy
+     failed or could not connect
   4  login refused (by the server or the proxy)
   5  the server refused a file command (the reply is printed)
   6  protocol error: the server broke the FTP protocol
@@ -64,7 +65,10 @@ pub fn for_error(error: &Error) -> Exit {
             phase: Phase::Local,
             ..
         } => Exit::Local,
-        Error::Io { .. } | Error::ConnectionClosed(_) | Error::Unusable => Exit::Network,
+        Error::Io { .. }
+        | Error::ConnectionClosed(_)
+        | Error::Unusable
+        | Error::Deadline { .. } => Exit::Network,
         Error::Incomplete { .. } | Error::Verification(_) => Exit::Incomplete,
         Error::Tls { .. } | Error::Certificate { .. } => Exit::Tls,
         Error::Proxy(ProxyError::AuthRefused(_)) => Exit::Login,

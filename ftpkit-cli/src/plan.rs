@@ -22,6 +22,10 @@ use crate::{
 pub struct Settings {
     /// The idle timeout (positive and finite).
     pub timeout: Duration,
+    /// `--max-time`: the deadline of each operation.
+    pub max_time: Option<Duration>,
+    /// `--keepalive`: TCP keepalive on the control connection (`None`: off).
+    pub keepalive: Option<Duration>,
     /// Active mode (PORT/EPRT) instead of passive.
     pub active: bool,
     /// `-v` count.
@@ -75,6 +79,20 @@ impl Settings {
                 "--timeout must be a positive number of seconds".into(),
             ));
         }
+        let max_time = match global.max_time {
+            Some(secs) if !(secs.is_finite() && secs > 0.0) => {
+                return Err(Failure::Usage(
+                    "--max-time must be a positive number of seconds".into(),
+                ));
+            }
+            other => other.map(Duration::from_secs_f64),
+        };
+        if !(global.keepalive.is_finite() && global.keepalive >= 0.0) {
+            return Err(Failure::Usage(
+                "--keepalive must be a number of seconds (0: off)".into(),
+            ));
+        }
+        let keepalive = (global.keepalive > 0.0).then(|| Duration::from_secs_f64(global.keepalive));
         let defaults = TransferArgs::default();
         let t = transfer.unwrap_or(&defaults);
         let mut options = TransferOptions {
@@ -87,6 +105,8 @@ impl Settings {
         }
         Ok(Settings {
             timeout: Duration::from_secs_f64(global.timeout),
+            max_time,
+            keepalive,
             active: global.active,
             verbose: global.verbose,
             quiet: global.quiet,
@@ -205,6 +225,7 @@ pub fn config(global: &Settings, target: &Target) -> Result<Config, Failure> {
     let mut config = Config::default()
         .timeout(timeout)
         .connect_timeout(timeout.min(Duration::from_secs(30)))
+        .keepalive(global.keepalive)
         .sendfile(global.sendfile)
         .mode(if global.active {
             DataMode::Active
@@ -214,6 +235,10 @@ pub fn config(global: &Settings, target: &Target) -> Result<Config, Failure> {
     config = global.reach.apply(config);
     if let Some(proxy) = proxy_for(global, &target.host)? {
         config = config.proxy(proxy);
+    }
+    if let Some(max) = global.max_time {
+        let connect = config.connect_timeout.min(max);
+        config = config.deadline(max).connect_timeout(connect);
     }
     if let Some(mode) = target.tls {
         config = config.tls(mode, Some(tls_config(global)?));

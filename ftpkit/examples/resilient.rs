@@ -1,7 +1,8 @@
 //! A download and an upload that survive a broken network: the embedded
 //! test server resets the first data connection of each halfway, and
 //! ftpkit reconnects, resumes from the last safe byte, and proves the
-//! result with the server's SHA-256.
+//! result with the server's SHA-256. Each call runs under an operation
+//! deadline: retries, reconnects and waits included, it ends within it.
 //!
 //! usage: cargo run --example resilient
 //!
@@ -11,7 +12,7 @@
 
 use std::time::Duration;
 
-use ftpkit::{Client, RetryPolicy};
+use ftpkit::{Client, Config, RetryPolicy};
 use ftpkit_testkit::{Content, Fault, MemoryServer, random_bytes, sha256_file, sha256_hex};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -21,7 +22,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // The next transfer breaks after 4 MiB.
     server.push_fault(Fault::ResetDataAt(4 << 20));
 
-    let mut ftp = Client::connect(&server.addr().to_string())?;
+    // Never longer than a minute per call, whatever the network does; a
+    // 226 lost after the last byte is confirmed, not fetched again.
+    let config = Config::default().deadline(Duration::from_secs(60));
+    let mut ftp = Client::connect_with(&server.addr().to_string(), config)?;
     ftp.login("demo", "demo")?;
     let quick = RetryPolicy {
         retries: 3,

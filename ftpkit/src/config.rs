@@ -27,8 +27,27 @@ pub struct Config {
     /// connections, and for waiting on an active-mode connection. A slow
     /// transfer that keeps moving never hits it. Default: 60 seconds.
     pub timeout: Duration,
-    /// Time allowed to open a connection. Default: 30 seconds.
+    /// Time allowed to open a connection: TCP, the TLS handshake and the
+    /// greeting together (a greeting dripped one byte at a time cannot
+    /// stretch it), and each data connection. Default: 30 seconds.
     pub connect_timeout: Duration,
+    /// Time allowed for one whole reply on the control connection, however
+    /// slowly its bytes arrive (the idle timeout restarts with every byte;
+    /// this does not). `None` (the default): the idle timeout, [`Config::timeout`].
+    pub reply_timeout: Option<Duration>,
+    /// Time allowed for one whole operation: a `download` or `upload` with
+    /// its retries, reconnects and backoff waits, a connect, a listing.
+    /// When it passes the operation ends with
+    /// [`Error::Deadline`](crate::Error::Deadline) naming
+    /// [`Deadline::Operation`](crate::Deadline::Operation), and no retry
+    /// starts that could not finish in time. Default: none (the CLI's
+    /// `--max-time`).
+    pub deadline: Option<Duration>,
+    /// TCP keepalive on the control connection: probes after this much
+    /// silence and then at this interval, so that a NAT or firewall does
+    /// not drop the connection while it sits idle during a long transfer.
+    /// `None` turns it off. Default: 15 seconds.
+    pub keepalive: Option<Duration>,
     /// Local address to bind before connecting (ftplib's `source_address`).
     /// Default: none, the system chooses.
     pub source_address: Option<IpAddr>,
@@ -166,6 +185,9 @@ impl Default for Config {
         Config {
             timeout: Duration::from_secs(60),
             connect_timeout: Duration::from_secs(30),
+            reply_timeout: None,
+            deadline: None,
+            keepalive: Some(Duration::from_secs(15)),
             source_address: None,
             mode: DataMode::Passive,
             trust_pasv_address: false,
@@ -197,6 +219,29 @@ impl Config {
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
         self
+    }
+
+    /// Sets [`Config::reply_timeout`].
+    pub fn reply_timeout(mut self, timeout: Duration) -> Self {
+        self.reply_timeout = Some(timeout);
+        self
+    }
+
+    /// Sets [`Config::deadline`]: the time allowed for one whole operation.
+    pub fn deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = Some(deadline);
+        self
+    }
+
+    /// Sets [`Config::keepalive`] (`None`: no TCP keepalive).
+    pub fn keepalive(mut self, interval: Option<Duration>) -> Self {
+        self.keepalive = interval;
+        self
+    }
+
+    /// The time allowed for one whole reply.
+    pub(crate) fn whole_reply_timeout(&self) -> Duration {
+        self.reply_timeout.unwrap_or(self.timeout)
     }
 
     /// Sets [`Config::source_address`].

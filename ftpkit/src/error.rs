@@ -92,6 +92,53 @@ pub enum Error {
     /// the client must reconnect.
     #[error("the control connection is unusable after an earlier failure; reconnect")]
     Unusable,
+    /// A deadline passed: opening the connection, receiving a whole reply,
+    /// or the whole operation ([`Config::deadline`](crate::Config::deadline)),
+    /// retries and their waits included. Unlike the idle timeout, a
+    /// deadline is not restarted by bytes that keep trickling in.
+    #[error("{}", deadline_message(*.deadline, *.phase, .last.as_deref()))]
+    Deadline {
+        /// Which deadline passed.
+        deadline: Deadline,
+        /// What the client was doing.
+        phase: Phase,
+        /// The failure that was being retried when the operation deadline
+        /// left no time for another attempt, if any.
+        #[source]
+        last: Option<Box<Error>>,
+    },
+}
+
+fn deadline_message(deadline: Deadline, phase: Phase, last: Option<&Error>) -> String {
+    match last {
+        Some(last) => format!("{deadline} passed {phase} (last failure: {last})"),
+        None => format!("{deadline} passed {phase}"),
+    }
+}
+
+/// Which deadline passed, in an [`Error::Deadline`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Deadline {
+    /// [`Config::connect_timeout`](crate::Config::connect_timeout): the
+    /// connection, its TLS handshake and the greeting, all together.
+    Connect,
+    /// [`Config::reply_timeout`](crate::Config::reply_timeout): one whole
+    /// reply, however slowly its bytes arrive.
+    Reply,
+    /// [`Config::deadline`](crate::Config::deadline): a whole operation,
+    /// retries, reconnects and waits included (the CLI's `--max-time`).
+    Operation,
+}
+
+impl fmt::Display for Deadline {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Deadline::Connect => "the connect deadline",
+            Deadline::Reply => "the reply deadline",
+            Deadline::Operation => "the operation deadline",
+        })
+    }
 }
 
 impl Error {
@@ -116,6 +163,9 @@ impl Error {
             Error::Reply { reply, .. } => reply.code().is_transient(),
             Error::Io { phase, .. } => *phase != Phase::Local,
             Error::ConnectionClosed(_) | Error::Incomplete { .. } | Error::Unusable => true,
+            // The operation's own deadline is final: another attempt would
+            // run past it.
+            Error::Deadline { deadline, .. } => *deadline != Deadline::Operation,
             _ => false,
         }
     }
@@ -125,10 +175,26 @@ impl Error {
         self.code().is_some_and(ReplyCode::is_permanent)
     }
 
-    /// Whether an idle timeout expired.
+    /// Whether an idle timeout or a deadline expired.
     pub fn is_timeout(&self) -> bool {
-        matches!(self, Error::Io { source, .. }
-            if matches!(source.kind(), io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock))
+        match self {
+            Error::Io { source, .. } => {
+                matches!(
+                    source.kind(),
+                    io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock
+                )
+            }
+            Error::Deadline { .. } => true,
+            _ => false,
+        }
+    }
+
+    /// The deadline that passed, if this error is one.
+    pub fn deadline(&self) -> Option<Deadline> {
+        match self {
+            Error::Deadline { deadline, .. } => Some(*deadline),
+            _ => None,
+        }
     }
 
     /// The certificate refusal, if this is one.
@@ -188,6 +254,8 @@ pub enum Phase {
     Data,
     /// Reading or writing the caller's side (a local file or stream).
     Local,
+    /// Waiting before another attempt of a transfer.
+    Retry,
 }
 
 impl fmt::Display for Phase {
@@ -199,6 +267,7 @@ impl fmt::Display for Phase {
             Phase::DataAccept => "waiting for the server's data connection",
             Phase::Data => "on the data connection",
             Phase::Local => "on the local side",
+            Phase::Retry => "before the next attempt",
         })
     }
 }
@@ -231,6 +300,12 @@ pub enum VerifyError {
     /// The local file changed while it was being uploaded.
     #[error("the local file changed during the upload")]
     LocalChanged,
+    /// Every byte moved but the server's final reply never came, and the
+    /// server tells neither the size nor a hash of its file to confirm it.
+    #[error(
+        "the transfer's final reply never came and the server offers no SIZE or hash to confirm the file"
+    )]
+    Unconfirmed,
 }
 
 /// Input that ftpkit refuses to send.
@@ -283,6 +358,14 @@ impl From<crate::charset::Unwritable> for InvalidInput {
 impl From<crate::charset::Unwritable> for Error {
     fn from(e: crate::charset::Unwritable) -> Error {
         Error::InvalidInput(e.into())
+    }
+}
+
+/// The error of an idle deadline that passed in `phase`.
+pub(crate) fn timed_out(phase: Phase) -> Error {
+    Error::Io {
+        phase,
+        source: io::Error::new(io::ErrorKind::TimedOut, "idle timeout expired"),
     }
 }
 

@@ -89,7 +89,7 @@ pub use blocking::{
 };
 pub use charset::{Charset, Unwritable};
 pub use config::{Config, ListTimeOffset};
-pub use error::{Error, InvalidInput, Phase, ProtocolError, Result};
+pub use error::{Deadline, Error, InvalidInput, Phase, ProtocolError, Result};
 pub use list::{Entry, EntryKind, MlsdEntry, TimePrecision};
 pub use name::Name;
 pub use proto::{

@@ -56,6 +56,7 @@ fn kind_of(e: &Error) -> &'static str {
         Error::InvalidInput(_) => "invalid",
         Error::Io { .. } if e.is_timeout() => "timeout",
         Error::Io { .. } => "io",
+        Error::Deadline { .. } => "timeout",
         Error::Tls { .. } | Error::Certificate { .. } => "tls",
         Error::ConnectionClosed(_) => "eof",
         Error::Incomplete { .. } => "incomplete",

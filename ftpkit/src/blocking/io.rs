@@ -83,6 +83,7 @@ impl Io {
                 target,
                 source,
                 deadline,
+                keepalive,
             } => {
                 let connected = match (&self.route, target) {
                     (Some(route), target) => {
@@ -103,6 +104,11 @@ impl Io {
                 match connected {
                     Ok((tcp, peer)) => {
                         let _ = tcp.set_nodelay(true);
+                        if let Some(every) = keepalive
+                            && let Err(e) = net::set_keepalive(socket2::SockRef::from(&tcp), every)
+                        {
+                            tracing::debug!(target: "ftpkit::control", %e, "TCP keepalive refused");
+                        }
                         self.control = Some(Stream::Plain(tcp));
                         Event::Connected(peer)
                     }

@@ -15,7 +15,7 @@ mod client;
 mod files;
 mod io;
 mod listing;
-mod net;
+pub(crate) mod net;
 mod pool;
 mod stream;
 mod transfer;

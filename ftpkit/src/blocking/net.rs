@@ -107,6 +107,18 @@ pub(crate) fn set_idle_timeout(stream: &TcpStream, timeout: Duration) -> io::Res
     stream.set_write_timeout(timeout)
 }
 
+/// Turns TCP keepalive on for a control connection: probes after `every`
+/// of silence, then every `every`, so that a NAT or firewall keeps the
+/// connection while it sits idle during a long transfer, and a dead peer
+/// is noticed. Shared by both drivers.
+pub(crate) fn set_keepalive(socket: SockRef<'_>, every: Duration) -> io::Result<()> {
+    let every = every.max(Duration::from_secs(1));
+    let keepalive = socket2::TcpKeepalive::new()
+        .with_time(every)
+        .with_interval(every);
+    socket.set_tcp_keepalive(&keepalive)
+}
+
 /// Makes the next close of `stream` a reset (RST), so the server sees an
 /// aborted upload instead of a clean end of file.
 pub(crate) fn reset_on_close(stream: &TcpStream) {
@@ -148,6 +160,28 @@ pub(crate) fn accept_from(
                 pause = (pause * 2).min(Duration::from_millis(20));
             }
             Err(e) => return Err(Error::io(Phase::DataAccept)(e)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keepalive_is_set_with_the_configured_interval() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let tcp = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        set_keepalive(SockRef::from(&tcp), Duration::from_secs(7)).unwrap();
+        let socket = SockRef::from(&tcp);
+        assert!(socket.keepalive().unwrap());
+        #[cfg(target_os = "linux")]
+        {
+            assert_eq!(socket.tcp_keepalive_time().unwrap(), Duration::from_secs(7));
+            assert_eq!(
+                socket.tcp_keepalive_interval().unwrap(),
+                Duration::from_secs(7)
+            );
         }
     }
 }

@@ -420,6 +420,22 @@ pub fn reconnect_needed(error: &Error) -> bool {
     error.is_timeout() || matches!(error, Error::Incomplete { .. })
 }
 
+/// Whether a transfer's final reply was lost rather than refused: the
+/// control connection went silent (the idle timeout or the reply deadline),
+/// was closed or failed. When every byte had moved, the transfer is
+/// confirmed (SIZE, a hash) on a new connection instead of being done again.
+pub fn final_reply_lost(error: &Error) -> bool {
+    match error {
+        Error::ConnectionClosed(crate::Phase::Control)
+        | Error::Io {
+            phase: crate::Phase::Control,
+            ..
+        } => true,
+        Error::Deadline { deadline, .. } => *deadline == crate::Deadline::Reply,
+        _ => false,
+    }
+}
+
 /// Whether an upload may resume what the server already holds under its
 /// target name: only ours is ever resumed (the temporary name, a file the
 /// caller said to resume, or an earlier attempt of this call).
@@ -479,6 +495,8 @@ pub struct TransferRun {
     from_start: bool,
     throttle: Option<Throttle>,
     known: Option<RemoteStat>,
+    /// The last refusal retried, and the bytes moved when it came.
+    last_refusal: Option<(String, u64)>,
 }
 
 impl TransferRun {
@@ -491,6 +509,7 @@ impl TransferRun {
             from_start: !options.resume,
             throttle: options.limit_rate.map(Throttle::new),
             known: None,
+            last_refusal: None,
         }
     }
 
@@ -506,10 +525,29 @@ impl TransferRun {
 
     /// After a failed attempt: gives up with the error, or says how long to
     /// wait and whether to reconnect.
+    #[cfg(test)]
     pub fn on_error(&mut self, error: Error) -> Result<Retry, Error> {
-        let Some(wait) = self.attempts.on_error(&error) else {
-            return Err(error);
-        };
+        self.retry_after(&error).ok_or(error)
+    }
+
+    /// After a failed attempt: how long to wait and whether to reconnect,
+    /// or `None` to give up. A refusal is not retried again when the same
+    /// reply (code and text) came back to a retry with nothing moved in
+    /// between: the state did not change, so neither would the outcome.
+    pub fn retry_after(&mut self, error: &Error) -> Option<Retry> {
+        let refusal = error
+            .reply()
+            .map(|reply| (reply.to_string(), self.report.transferred));
+        if refusal.is_some() && refusal == self.last_refusal {
+            tracing::warn!(
+                target: "ftpkit::transfer",
+                error = %error,
+                "the same reply again with nothing changed; not retrying"
+            );
+            return None;
+        }
+        self.last_refusal = refusal;
+        let wait = self.attempts.on_error(error)?;
         self.report.retries = self.attempts.retries();
         tracing::warn!(
             target: "ftpkit::transfer",
@@ -518,9 +556,9 @@ impl TransferRun {
             wait_ms = wait.as_millis() as u64,
             "transfer failed; retrying"
         );
-        Ok(Retry {
+        Some(Retry {
             wait,
-            reconnect: reconnect_needed(&error),
+            reconnect: reconnect_needed(error),
         })
     }
 
@@ -711,6 +749,51 @@ mod tests {
         assert_eq!(t.on_bytes(later, 500), Duration::ZERO);
         assert_eq!(Throttle::new(1 << 30).chunk_size(256 * 1024), 256 * 1024);
         assert_eq!(Throttle::new(100).chunk_size(256 * 1024), 1024);
+    }
+
+    #[test]
+    fn the_same_refusal_with_nothing_moved_is_not_retried_again() {
+        let options = TransferOptions {
+            retry: RetryPolicy {
+                retries: 10,
+                ..RetryPolicy::default()
+            },
+            ..TransferOptions::default()
+        };
+        let mut run = TransferRun::new(&options);
+        // A first 450, then a different reply: both retried, backing off.
+        assert_eq!(
+            run.retry_after(&reply_error(450)).unwrap().wait,
+            Duration::from_secs(1)
+        );
+        assert_eq!(
+            run.retry_after(&reply_error(451)).unwrap().wait,
+            Duration::from_secs(2)
+        );
+        // The same 451 again with no byte moved: the outcome cannot change.
+        assert!(run.retry_after(&reply_error(451)).is_none());
+        // Bytes moved since: the state changed, the same reply is retried.
+        let mut run = TransferRun::new(&options);
+        assert!(run.retry_after(&reply_error(451)).is_some());
+        run.report.transferred = 100;
+        assert!(run.retry_after(&reply_error(451)).is_some());
+        // A timeout carries no reply: retried up to the policy.
+        let timeout = Error::Io {
+            phase: crate::Phase::Data,
+            source: io::Error::new(io::ErrorKind::TimedOut, "t"),
+        };
+        assert!(run.retry_after(&timeout).is_some());
+        assert!(run.retry_after(&timeout).is_some());
+        // A lost final reply is told from a refusal.
+        assert!(final_reply_lost(&Error::ConnectionClosed(
+            crate::Phase::Control
+        )));
+        assert!(!final_reply_lost(&reply_error(451)));
+        assert!(!final_reply_lost(&Error::Deadline {
+            deadline: crate::Deadline::Operation,
+            phase: crate::Phase::Control,
+            last: None,
+        }));
     }
 
     #[test]

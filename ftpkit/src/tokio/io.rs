@@ -90,6 +90,7 @@ impl Io {
                 target,
                 source,
                 deadline,
+                keepalive,
             } => {
                 let wait = deadline.saturating_duration_since(Instant::now());
                 let connected = match (&self.route, target) {
@@ -114,6 +115,14 @@ impl Io {
                 };
                 match connected {
                     Ok((tcp, peer)) => {
+                        if let Some(every) = keepalive
+                            && let Err(e) = crate::blocking::net::set_keepalive(
+                                socket2::SockRef::from(&tcp),
+                                every,
+                            )
+                        {
+                            tracing::debug!(target: "ftpkit::control", %e, "TCP keepalive refused");
+                        }
                         self.control = Some(Stream::Plain(tcp));
                         Event::Connected(peer)
                     }

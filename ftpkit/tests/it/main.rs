@@ -27,6 +27,7 @@
 mod charset;
 #[macro_use]
 mod dialogue;
+mod deadlines;
 mod driver;
 mod fake;
 #[cfg(feature = "tokio")]

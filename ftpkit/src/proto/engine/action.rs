@@ -52,11 +52,13 @@ impl fmt::Debug for TlsParams {
 #[allow(dead_code)]
 pub(crate) enum Action {
     /// Open the control connection (resolving a host name) from `source`,
-    /// giving up at `deadline`. Report [`Event::Connected`].
+    /// giving up at `deadline`, with TCP keepalive probes after `keepalive`
+    /// of silence and at that interval if given. Report [`Event::Connected`].
     Connect {
         target: Target,
         source: Option<IpAddr>,
         deadline: Instant,
+        keepalive: Option<Duration>,
     },
     /// Write these control bytes, all of them, by `deadline`. Several sends
     /// may precede a read (commands in a batch). Report [`Event::Done`].

@@ -7,6 +7,13 @@
 //! moving the bulk of the data ([`Action::Pump`], where it may use
 //! `splice(2)` or `sendfile(2)`), and sleeping until an instant this
 //! module computes from [`Core::now`].
+//!
+//! Finished is finished: when every byte of a transfer moved (the count
+//! matches the size the server gave) but its final reply never came — the
+//! control connection went silent or died, as when a NAT drops it during a
+//! long transfer — the file is not moved again: a new connection confirms
+//! it (SIZE, and a hash where offered) and the call ends. Retry waits are
+//! spread by the core's jitter and never run past the operation deadline.
 
 use std::{
     path::{Path, PathBuf},
@@ -21,8 +28,9 @@ use crate::{
         hash::Timeval,
         resume::{
             Attempt, Overlap, RemoteStat, ResumePlan, TransferOptions, TransferReport, TransferRun,
-            Verified, Verify, VerifyError, appe_unsupported, check_hash, check_size, optional,
-            part_name, part_path, rename_over_refused, unless_refused, upload_may_resume,
+            Verified, Verify, VerifyError, appe_unsupported, check_hash, check_size,
+            final_reply_lost, optional, part_name, part_path, rename_over_refused, unless_refused,
+            upload_may_resume,
         },
         rules,
     },
@@ -32,7 +40,7 @@ use crate::{
 async fn local(core: &mut Core, op: LocalOp) -> Result<Event> {
     match core.perform(Action::Local(op)).await {
         Event::Failed(e) => Err(e),
-        Event::TimedOut => Err(ops::timed_out(Phase::Local)),
+        Event::TimedOut => Err(core.timed_out(Phase::Local)),
         event => Ok(event),
     }
 }
@@ -97,8 +105,22 @@ async fn on_error(core: &mut Core, run: &mut TransferRun, error: Error) -> Resul
     }
     let mut error = error;
     loop {
-        let retry = run.on_error(error)?;
-        sleep(core, retry.wait).await;
+        let Some(retry) = run.retry_after(&error) else {
+            return Err(error);
+        };
+        let wait = core.jitter.spread(retry.wait);
+        if let Some(by) = core.operation_by()
+            && core.now() + wait >= by
+        {
+            // No time left for another attempt: the deadline, naming the
+            // failure it cut short.
+            return Err(Error::Deadline {
+                deadline: crate::error::Deadline::Operation,
+                phase: Phase::Retry,
+                last: Some(Box::new(error)),
+            });
+        }
+        sleep(core, wait).await;
         if !(core.is_unusable() || retry.reconnect) {
             return Ok(());
         }
@@ -163,8 +185,13 @@ async fn download_all(
     let mut run = TransferRun::new(options);
     run.set_known(known);
     let mut first = true;
+    let mut unconfirmed = false;
     loop {
-        let result = download_once(core, remote, part, options, &mut run, first).await;
+        let attempt = Try {
+            first,
+            unconfirmed: &mut unconfirmed,
+        };
+        let result = download_once(core, remote, part, options, &mut run, attempt).await;
         first = false;
         match result {
             Ok(Attempt::Done) => break,
@@ -179,8 +206,19 @@ async fn download_all(
 enum Received {
     /// The re-fetched overlap differs from the bytes already here.
     Mismatch,
+    /// The data ended but the final reply was lost; `complete` if the
+    /// bytes received are the size the server announced.
+    Unconfirmed { error: Error, complete: bool },
     /// Any other failure.
     Failed(Error),
+}
+
+/// One attempt of a transfer: whether it is the first, and whether an
+/// earlier one moved every byte but could not confirm them (the next one
+/// confirms instead of moving them again).
+struct Try<'a> {
+    first: bool,
+    unconfirmed: &'a mut bool,
 }
 
 impl From<Error> for Received {
@@ -195,8 +233,9 @@ async fn download_once(
     part: &Path,
     options: &TransferOptions,
     run: &mut TransferRun,
-    first: bool,
+    attempt: Try<'_>,
 ) -> Result<Attempt> {
+    let Try { first, unconfirmed } = attempt;
     ops::remember_cwd(core).await?;
     let stat = match run.take_known() {
         Some(stat) => stat,
@@ -210,15 +249,113 @@ async fn download_once(
         return Ok(Attempt::Restart);
     }
     let (len, _) = local_stat(core, LocalOp::OpenPart(part.to_path_buf())).await?;
-    let have = if run.take_from_start() { 0 } else { len };
-    let plan = ResumePlan::new(have, stat.size);
-    if first {
-        run.report.resumed_from = plan.resume_point();
+    let from_start = run.take_from_start();
+    // Every byte is here from an attempt whose final reply was lost:
+    // confirm, do not fetch again.
+    let confirm = std::mem::take(unconfirmed) && stat.size == Some(len);
+    if !confirm {
+        let plan = ResumePlan::new(if from_start { 0 } else { len }, stat.size);
+        if first {
+            run.report.resumed_from = plan.resume_point();
+        }
+        match fetch_into_part(core, remote, plan, run, stat, unconfirmed).await? {
+            Attempt::Done => {}
+            restart => return Ok(restart),
+        }
     }
+    let confirm = confirm || *unconfirmed;
+    let (local_len, _) = local_stat(core, LocalOp::Stat).await?;
+    run.report.size = local_len;
+    if options.verify != Verify::Off || confirm {
+        // SIZE only: a file rewritten to the same size within the
+        // transfer is left to the content hash.
+        let after = RemoteStat {
+            modified: stat.modified,
+            ..remote_stat(core, remote.as_bytes(), false).await?
+        };
+        // A transfer to confirm is confirmed or fails: it is not started
+        // over on a size the server no longer tells.
+        if confirm {
+            confirmed(after.size, local_len, false)?;
+        }
+        if !run.check_unchanged(after) {
+            *unconfirmed = false;
+            return Ok(Attempt::Restart);
+        }
+        run.report.verified = if options.verify == Verify::Off {
+            Verified {
+                size: after.size,
+                hash: None,
+            }
+        } else {
+            verify(core, remote, local_len, after.size, options).await?
+        };
+    }
+    *unconfirmed = false;
+    // One order for every driver: the time first, then fsync, which makes
+    // the data and the time durable together.
+    if options.preserve_mtime
+        && let Some(modified) = stat.modified
+    {
+        run.report.mtime_preserved = local(core, LocalOp::SetModified(modified)).await.is_ok();
+    }
+    if options.sync {
+        local(core, LocalOp::Sync).await?;
+    }
+    Ok(Attempt::Done)
+}
+
+/// The check of a transfer whose final reply was lost: the server must
+/// hold exactly the bytes moved. A different size is an incomplete
+/// transfer, retried as any other (`upload`: the server holds fewer bytes
+/// than were sent); no size at all cannot be confirmed.
+fn confirmed(remote_size: Option<u64>, local_len: u64, upload: bool) -> Result<()> {
+    match remote_size {
+        Some(size) if size == local_len => {
+            tracing::info!(target: "ftpkit::transfer", size, "confirmed on a new connection");
+            Ok(())
+        }
+        Some(size) => {
+            let (expected, received) = if upload {
+                (local_len, size)
+            } else {
+                (size, local_len)
+            };
+            Err(Error::Incomplete { expected, received })
+        }
+        None => Err(VerifyError::Unconfirmed.into()),
+    }
+}
+
+/// Fetches `remote` into the `.part` file as `plan` says; `Done` once the
+/// data is in (the caller verifies), `Restart` to start over. A lost final
+/// reply after every byte arrived sets `unconfirmed` and reconnects.
+async fn fetch_into_part(
+    core: &mut Core,
+    remote: &Arg,
+    plan: ResumePlan,
+    run: &mut TransferRun,
+    stat: RemoteStat,
+    unconfirmed: &mut bool,
+) -> Result<Attempt> {
     let tail = read_at(core, plan.rest, plan.overlap).await?;
     local(core, LocalOp::Truncate(plan.resume_point())).await?;
     let mut overlap = Overlap::new(tail);
     match receive(core, remote, plan.rest, &mut overlap, run).await {
+        Err(Received::Unconfirmed { error, complete }) => {
+            let (local_len, _) = local_stat(core, LocalOp::Stat).await?;
+            if !(complete || stat.size == Some(local_len)) {
+                return Err(error);
+            }
+            tracing::warn!(
+                target: "ftpkit::transfer",
+                %error,
+                bytes = local_len,
+                "every byte arrived but the final reply did not; confirming on a new connection"
+            );
+            *unconfirmed = true;
+            ops::reconnect(core).await?;
+        }
         Err(Received::Mismatch) => {
             tracing::warn!(
                 target: "ftpkit::transfer",
@@ -235,30 +372,6 @@ async fn download_once(
             return Ok(Attempt::Restart);
         }
         Ok(()) => {}
-    }
-    let (local_len, _) = local_stat(core, LocalOp::Stat).await?;
-    run.report.size = local_len;
-    if options.verify != Verify::Off {
-        // SIZE only: a file rewritten to the same size within the
-        // transfer is left to the content hash.
-        let after = RemoteStat {
-            modified: stat.modified,
-            ..remote_stat(core, remote.as_bytes(), false).await?
-        };
-        if !run.check_unchanged(after) {
-            return Ok(Attempt::Restart);
-        }
-        run.report.verified = verify(core, remote, local_len, after.size, options).await?;
-    }
-    // One order for every driver: the time first, then fsync, which makes
-    // the data and the time durable together.
-    if options.preserve_mtime
-        && let Some(modified) = stat.modified
-    {
-        run.report.mtime_preserved = local(core, LocalOp::SetModified(modified)).await.is_ok();
-    }
-    if options.sync {
-        local(core, LocalOp::Sync).await?;
     }
     Ok(Attempt::Done)
 }
@@ -291,15 +404,19 @@ async fn receive(
     let announced = ops::open_data(core, request).await?;
     let expected = rules::expected_size(announced, TransferType::Binary, rest_arg);
     let paced = run.is_paced();
+    let deadline = core.operation_by().is_some();
     let mut received = 0u64;
     loop {
-        if overlap.is_complete() {
+        // Under an operation deadline the data comes through the core one
+        // read at a time, so that a trickle never idle long enough for the
+        // idle timeout still ends at the deadline.
+        if overlap.is_complete() && !deadline {
             let pump = Action::Pump {
                 direction: PumpDirection::Receive,
                 offset: rest + received,
                 max: paced.then_some(block as u64),
                 block,
-                idle: core.config.timeout,
+                idle: core.idle_for(),
             };
             match data_step(core, pump, false).await {
                 Event::Pumped { bytes, eof } => {
@@ -313,8 +430,9 @@ async fn receive(
                     }
                 }
                 event => {
+                    let error = pump_error(core, event);
                     abort_quietly(core, false).await;
-                    return Err(pump_error(event).into());
+                    return Err(error.into());
                 }
             }
             continue;
@@ -339,17 +457,30 @@ async fn receive(
                     pace(core, run, n).await;
                 }
                 core.perform(Action::Progress(rest + received)).await;
+                if let Err(e) = core.check_deadline(Phase::Data) {
+                    abort_quietly(core, false).await;
+                    return Err(e.into());
+                }
             }
             Event::Eof => break,
             event => {
+                let error = pump_error(core, event);
                 abort_quietly(core, false).await;
-                return Err(pump_error(event).into());
+                return Err(error.into());
             }
         }
     }
-    let reply = ops::final_reply(core).await?;
-    rules::finish_download(&command, reply, expected, received)?;
-    Ok(())
+    match ops::final_reply(core).await {
+        Ok(reply) => {
+            rules::finish_download(&command, reply, expected, received)?;
+            Ok(())
+        }
+        Err(error) if final_reply_lost(&error) => Err(Received::Unconfirmed {
+            error,
+            complete: expected == Some(received),
+        }),
+        Err(error) => Err(error.into()),
+    }
 }
 
 /// Performs a data action with the transfer marked as left to abort: if
@@ -366,10 +497,10 @@ async fn data_step(core: &mut Core, action: Action, reset: bool) -> Event {
 }
 
 /// The error of a data action that did not complete.
-fn pump_error(event: Event) -> Error {
+fn pump_error(core: &Core, event: Event) -> Error {
     match event {
         Event::Failed(e) => e,
-        Event::TimedOut => ops::timed_out(Phase::Data),
+        Event::TimedOut => core.timed_out(Phase::Data),
         other => ops::unexpected(&other),
     }
 }
@@ -393,8 +524,9 @@ async fn fetch(core: &mut Core, remote: &Arg, rest: u64) -> Result<Vec<u8>> {
             Event::Bytes(chunk) => data.extend_from_slice(&chunk),
             Event::Eof => break,
             event => {
+                let error = pump_error(core, event);
                 abort_quietly(core, false).await;
-                return Err(pump_error(event));
+                return Err(error);
             }
         }
     }
@@ -451,8 +583,13 @@ pub(crate) async fn upload(
     let before = local_stat(core, LocalOp::OpenRead(local_path)).await?;
     let mut run = TransferRun::new(&options);
     let mut first = true;
+    let mut unconfirmed = false;
     loop {
-        let result = upload_once(core, before, &target, &options, &mut run, first).await;
+        let attempt = Try {
+            first,
+            unconfirmed: &mut unconfirmed,
+        };
+        let result = upload_once(core, before, &target, &options, &mut run, attempt).await;
         first = false;
         match result {
             Ok(()) => break,
@@ -480,13 +617,56 @@ async fn upload_once(
     target: &Arg,
     options: &TransferOptions,
     run: &mut TransferRun,
-    first: bool,
+    attempt: Try<'_>,
 ) -> Result<()> {
+    let Try { first, unconfirmed } = attempt;
     if local_stat(core, LocalOp::Stat).await? != before {
         return Err(VerifyError::LocalChanged.into());
     }
     let local_len = before.0;
     ops::remember_cwd(core).await?;
+    // Every byte went out in an attempt whose final reply was lost: if the
+    // server holds them all, confirm, do not send them again.
+    let confirm = std::mem::take(unconfirmed)
+        && optional(ops::size(core, target.as_bytes()).await)? == Some(local_len);
+    if !confirm {
+        send_file(core, local_len, target, options, run, first, unconfirmed).await?;
+    }
+    let confirm = confirm || *unconfirmed;
+    run.report.size = local_len;
+    if local_stat(core, LocalOp::Stat).await? != before {
+        return Err(VerifyError::LocalChanged.into());
+    }
+    if options.verify != Verify::Off || confirm {
+        let remote_size = optional(ops::size(core, target.as_bytes()).await)?;
+        if confirm {
+            confirmed(remote_size, local_len, true)?;
+        }
+        run.report.verified = if options.verify == Verify::Off {
+            Verified {
+                size: remote_size,
+                hash: None,
+            }
+        } else {
+            verify(core, target, local_len, remote_size, options).await?
+        };
+    }
+    *unconfirmed = false;
+    Ok(())
+}
+
+/// Sends the local file to `target`, resuming what the server holds of
+/// ours. A lost final reply after every byte went out sets `unconfirmed`
+/// and reconnects.
+async fn send_file(
+    core: &mut Core,
+    local_len: u64,
+    target: &Arg,
+    options: &TransferOptions,
+    run: &mut TransferRun,
+    first: bool,
+    unconfirmed: &mut bool,
+) -> Result<()> {
     // What the server already holds: only ours (the temporary name, or an
     // earlier attempt of this call) is ever resumed.
     let from_start = run.take_from_start();
@@ -531,17 +711,29 @@ async fn upload_once(
                 other => other,
             }
         };
-        run.report.transferred += sent?;
-    }
-    run.report.size = local_len;
-    if local_stat(core, LocalOp::Stat).await? != before {
-        return Err(VerifyError::LocalChanged.into());
-    }
-    if options.verify != Verify::Off {
-        let remote_size = optional(ops::size(core, target.as_bytes()).await)?;
-        run.report.verified = verify(core, target, local_len, remote_size, options).await?;
+        match sent? {
+            Sent::Confirmed(bytes) => run.report.transferred += bytes,
+            Sent::Unconfirmed(bytes, error) => {
+                run.report.transferred += bytes;
+                tracing::warn!(
+                    target: "ftpkit::transfer",
+                    %error,
+                    bytes,
+                    "every byte went out but the final reply did not come; confirming on a new connection"
+                );
+                *unconfirmed = true;
+                ops::reconnect(core).await?;
+            }
+        }
     }
     Ok(())
+}
+
+/// What [`send`] moved: confirmed by the server's final reply, or with
+/// that reply lost (the error) after every byte went out.
+enum Sent {
+    Confirmed(u64),
+    Unconfirmed(u64, Error),
 }
 
 /// Sends the rest of the local file (from `base`, where it is positioned)
@@ -553,7 +745,7 @@ async fn send(
     rest: Option<u64>,
     base: u64,
     run: &mut TransferRun,
-) -> Result<u64> {
+) -> Result<Sent> {
     let block = run.block_size(core.config.block_size);
     let request = DataRequest {
         command: command.clone(),
@@ -562,16 +754,19 @@ async fn send(
     };
     ops::open_data(core, request).await?;
     let paced = run.is_paced();
+    // Under an operation deadline the data moves in blocks, so the core
+    // sees the time between them.
+    let chunked = paced || core.operation_by().is_some();
     let mut sent = 0u64;
     loop {
         let pump = Action::Pump {
             direction: PumpDirection::Send {
-                sendfile: !paced && core.config.sendfile,
+                sendfile: !chunked && core.config.sendfile,
             },
             offset: base + sent,
-            max: paced.then_some(block as u64),
+            max: chunked.then_some(block as u64),
             block,
-            idle: core.config.timeout,
+            idle: core.idle_for(),
         };
         match data_step(core, pump, true).await {
             Event::Pumped { bytes, eof } => {
@@ -582,10 +777,15 @@ async fn send(
                 if eof {
                     break;
                 }
+                if let Err(e) = core.check_deadline(Phase::Data) {
+                    abort_quietly(core, true).await;
+                    return Err(e);
+                }
             }
             event => {
+                let error = pump_error(core, event);
                 abort_quietly(core, true).await;
-                return Err(pump_error(event));
+                return Err(error);
             }
         }
     }
@@ -594,12 +794,17 @@ async fn send(
         Event::Done => {}
         event => {
             core.unusable = true;
-            return Err(pump_error(event));
+            return Err(pump_error(core, event));
         }
     }
-    let reply = ops::final_reply(core).await?;
-    finish_transfer(&command, reply)?;
-    Ok(sent)
+    match ops::final_reply(core).await {
+        Ok(reply) => {
+            finish_transfer(&command, reply)?;
+            Ok(Sent::Confirmed(sent))
+        }
+        Err(error) if final_reply_lost(&error) => Ok(Sent::Unconfirmed(sent, error)),
+        Err(error) => Err(error),
+    }
 }
 
 /// Makes the temporary upload visible under its final name, replacing a

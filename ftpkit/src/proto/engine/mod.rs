@@ -28,6 +28,15 @@
 //! given with the last event) and computes every deadline from it and the
 //! [`Config`], so tests step a fake clock and never sleep.
 //!
+//! Deadlines: every socket action gets the earliest of its own idle
+//! deadline and the deadlines in force — the whole reply being read
+//! ([`Config::reply_timeout`]), the connection being opened
+//! ([`Config::connect_timeout`]) and the whole operation
+//! ([`Config::deadline`], fixed at the operation's first step) — and the
+//! core remembers which one that was, so a timeout names it
+//! ([`Error::Deadline`]). Retry waits are spread by [`Jitter`], seeded per
+//! connection and injectable in tests.
+//!
 //! Cancellation: an operation marks the connection in flight while a
 //! command awaits its reply; if a driver drops an operation half-way (a
 //! dropped tokio future) the mark stays, and the next operation refuses
@@ -47,7 +56,7 @@ use std::{
     pin::Pin,
     sync::{Arc, Mutex, MutexGuard},
     task::{Context, Poll, Waker},
-    time::Instant,
+    time::{Duration, Instant},
 };
 
 pub(crate) use action::{Action, Event, LocalOp, PumpDirection, Target, TlsParams};
@@ -58,7 +67,7 @@ use super::{
 };
 use crate::{
     config::Config,
-    error::{Error, Result},
+    error::{Deadline, Error, Phase, Result},
     tls::TlsConfig,
 };
 
@@ -83,6 +92,10 @@ struct Slot {
     event: Option<Event>,
     /// The time given with the last event.
     now: Instant,
+    /// The deadline of the operation running, if it has one.
+    operation_by: Option<Instant>,
+    /// The named deadline that bounded the last action, if any.
+    binding: Option<Deadline>,
 }
 
 type SharedSlot = Arc<Mutex<Slot>>;
@@ -126,8 +139,50 @@ pub(crate) struct Core {
     pub(crate) list_offset_learned: Option<i32>,
     /// How many listings tried to learn it.
     pub(crate) list_offset_probes: u8,
+    /// While connecting: when the connection must be open and greeted.
+    pub(crate) connect_by: Option<Instant>,
+    /// While reading a reply: when it must be complete.
+    pub(crate) reply_by: Option<Instant>,
+    /// Spreads retry waits.
+    pub(crate) jitter: Jitter,
     reader: ReplyReader,
     slot: SharedSlot,
+}
+
+/// A small pseudo-random sequence (xorshift64) to spread retry waits, so
+/// that many clients refused at once do not come back at once. Seeded
+/// randomly per connection; tests seed it to know every wait exactly.
+#[derive(Debug, Clone)]
+pub(crate) struct Jitter(u64);
+
+impl Jitter {
+    /// A sequence from this seed.
+    pub(crate) fn seeded(seed: u64) -> Jitter {
+        Jitter(seed | 1)
+    }
+
+    /// A sequence from a random seed.
+    fn random() -> Jitter {
+        use std::hash::BuildHasher;
+        Jitter::seeded(std::collections::hash_map::RandomState::new().hash_one(0x6a17u16))
+    }
+
+    fn next(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0 = x;
+        x
+    }
+
+    /// A wait between half `wait` and `wait`, to the nanosecond.
+    pub(crate) fn spread(&mut self, wait: Duration) -> Duration {
+        let half = wait / 2;
+        let span = u64::try_from((wait - half).as_nanos()).unwrap_or(u64::MAX);
+        let extra = self.next() % span.saturating_add(1);
+        half + Duration::from_nanos(extra)
+    }
 }
 
 impl Core {
@@ -157,10 +212,15 @@ impl Core {
             tls_version: None,
             list_offset_learned: None,
             list_offset_probes: 0,
+            connect_by: None,
+            reply_by: None,
+            jitter: Jitter::random(),
             slot: Arc::new(Mutex::new(Slot {
                 action: None,
                 event: None,
                 now: Instant::now(),
+                operation_by: None,
+                binding: None,
             })),
         }
     }
@@ -172,12 +232,14 @@ impl Core {
         let memory = std::mem::take(&mut self.memory);
         let (learned, probes) = (self.list_offset_learned, self.list_offset_probes);
         let port = self.origin_port;
+        let jitter = self.jitter.clone();
         *self = Core::new(std::mem::take(&mut self.host), self.config.clone());
         self.origin_port = port;
         self.slot = slot;
         self.memory = memory;
         self.list_offset_learned = learned;
         self.list_offset_probes = probes;
+        self.jitter = jitter;
     }
 
     /// Wraps the operation `build` makes over this core, for a driver to run.
@@ -189,10 +251,12 @@ impl Core {
         F: Future<Output = Result<T>> + Send + 'a,
     {
         let slot = self.slot.clone();
+        let limit = self.config.deadline;
         Operation {
             fut: Box::pin(build(self)),
             slot,
             started: false,
+            limit,
         }
     }
 
@@ -201,9 +265,69 @@ impl Core {
         lock(&self.slot).now
     }
 
-    /// The idle deadline of a socket operation starting now.
+    /// The deadline of the operation running, if it has one.
+    pub(crate) fn operation_by(&self) -> Option<Instant> {
+        lock(&self.slot).operation_by
+    }
+
+    /// The earliest of `own` (an action's own idle deadline) and the
+    /// deadlines in force; remembers which named deadline that was, for
+    /// [`Core::timed_out`].
+    pub(crate) fn bound(&self, own: Instant) -> Instant {
+        let mut at = own;
+        let mut which = None;
+        for (by, name) in [
+            (self.operation_by(), Deadline::Operation),
+            (self.connect_by, Deadline::Connect),
+            (self.reply_by, Deadline::Reply),
+        ] {
+            if let Some(by) = by
+                && by < at
+            {
+                at = by;
+                which = Some(name);
+            }
+        }
+        lock(&self.slot).binding = which;
+        at
+    }
+
+    /// The idle deadline of a socket operation starting now, within the
+    /// deadlines in force.
     pub(crate) fn idle_deadline(&self) -> Instant {
-        self.now() + self.config.timeout
+        self.bound(self.now() + self.config.timeout)
+    }
+
+    /// The idle timeout of a data socket opened now, within the deadlines
+    /// in force.
+    pub(crate) fn idle_for(&self) -> Duration {
+        let now = self.now();
+        self.idle_deadline().saturating_duration_since(now)
+    }
+
+    /// The error of an action that timed out in `phase`: the named
+    /// deadline that bounded it, or the idle timeout.
+    pub(crate) fn timed_out(&self, phase: Phase) -> Error {
+        match lock(&self.slot).binding {
+            Some(deadline) => Error::Deadline {
+                deadline,
+                phase,
+                last: None,
+            },
+            None => crate::error::timed_out(phase),
+        }
+    }
+
+    /// Fails if the operation's deadline has passed.
+    pub(crate) fn check_deadline(&self, phase: Phase) -> Result<()> {
+        match self.operation_by() {
+            Some(by) if self.now() >= by => Err(Error::Deadline {
+                deadline: Deadline::Operation,
+                phase,
+                last: None,
+            }),
+            _ => Ok(()),
+        }
     }
 
     /// Asks the driver to perform `action` and returns what happened.
@@ -329,6 +453,8 @@ pub(crate) struct Operation<'a, T> {
     fut: Pin<Box<dyn Future<Output = Result<T>> + Send + 'a>>,
     slot: SharedSlot,
     started: bool,
+    /// [`Config::deadline`], counted from the first step.
+    limit: Option<Duration>,
 }
 
 impl<T> std::fmt::Debug for Operation<'_, T> {
@@ -347,6 +473,9 @@ impl<T> Operation<'_, T> {
             slot.now = now;
             slot.action = None;
             slot.event = self.started.then_some(event);
+            if !self.started {
+                slot.operation_by = self.limit.map(|limit| now + limit);
+            }
         }
         self.started = true;
         match self

@@ -20,13 +20,7 @@ use crate::{
     tls::TlsMode,
 };
 
-/// The error of a deadline that passed in `phase`.
-pub(crate) fn timed_out(phase: Phase) -> Error {
-    Error::Io {
-        phase,
-        source: io::Error::new(io::ErrorKind::TimedOut, "idle timeout expired"),
-    }
-}
+pub(crate) use crate::error::timed_out;
 
 /// An event that does not answer the action: a driver bug, never a server's.
 pub(crate) fn unexpected(event: &Event) -> Error {
@@ -37,10 +31,10 @@ pub(crate) fn unexpected(event: &Event) -> Error {
 }
 
 /// The outcome of an action that reports [`Event::Done`].
-fn done(event: Event, phase: Phase) -> Result<()> {
+pub(crate) fn done(core: &Core, event: Event, phase: Phase) -> Result<()> {
     match event {
         Event::Done => Ok(()),
-        Event::TimedOut => Err(timed_out(phase)),
+        Event::TimedOut => Err(core.timed_out(phase)),
         Event::Failed(e) => Err(e),
         Event::Eof => Err(Error::ConnectionClosed(phase)),
         other => Err(unexpected(&other)),
@@ -50,24 +44,44 @@ fn done(event: Event, phase: Phase) -> Result<()> {
 // ----- the control connection ---------------------------------------------
 
 /// Opens the control connection: TCP, TLS at once if implicit, the
-/// greeting, then `AUTH TLS` if explicit.
+/// greeting, then `AUTH TLS` if explicit, all within the connect deadline
+/// ([`Config::connect_timeout`](crate::Config::connect_timeout)).
 pub(crate) async fn connect(core: &mut Core, target: Target) -> Result<()> {
     if core.config.tls_mode.is_some() && core.config.proxy.as_ref().is_some_and(|p| !p.is_tunnel())
     {
         return Err(ProxyError::TlsThroughFtpProxy.into());
     }
-    let deadline = core.now() + core.config.connect_timeout;
+    core.connect_by = Some(core.now() + core.config.connect_timeout);
+    let result = connect_within(core, target).await;
+    core.connect_by = None;
+    result
+}
+
+async fn connect_within(core: &mut Core, target: Target) -> Result<()> {
+    let deadline = core.bound(core.now() + core.config.connect_timeout);
     let source = core.config.source_address;
+    let keepalive = core.config.keepalive;
     let peer = match core
         .perform(Action::Connect {
             target,
             source,
             deadline,
+            keepalive,
         })
         .await
     {
         Event::Connected(peer) => peer,
-        Event::TimedOut => return Err(timed_out(Phase::Connect)),
+        Event::TimedOut => {
+            return Err(match core.timed_out(Phase::Connect) {
+                // The TCP connect's own bound is the connect deadline.
+                Error::Io { .. } => Error::Deadline {
+                    deadline: crate::error::Deadline::Connect,
+                    phase: Phase::Connect,
+                    last: None,
+                },
+                other => other,
+            });
+        }
         Event::Failed(e) => return Err(e),
         other => return Err(unexpected(&other)),
     };
@@ -141,20 +155,29 @@ pub(crate) async fn send(core: &mut Core, command: &Command) -> Result<()> {
     core.in_flight = true;
     let deadline = core.idle_deadline();
     let event = core.perform(Action::Send { bytes, deadline }).await;
-    let result = done(event, Phase::Control);
+    let result = done(core, event, Phase::Control);
     if result.is_err() {
         core.unusable = true;
     }
     result
 }
 
-/// Reads one reply. An I/O or protocol failure, or a 421, leaves the
-/// connection unusable.
+/// Reads one reply, whole within the reply deadline
+/// ([`Config::reply_timeout`](crate::Config::reply_timeout)) and each
+/// read within the idle timeout. An I/O or protocol failure, or a 421,
+/// leaves the connection unusable.
 pub(crate) async fn read_reply(core: &mut Core) -> Result<Reply> {
     if core.unusable {
         return Err(Error::Unusable);
     }
     core.in_flight = true;
+    core.reply_by = Some(core.now() + core.config.whole_reply_timeout());
+    let result = read_whole_reply(core).await;
+    core.reply_by = None;
+    result
+}
+
+async fn read_whole_reply(core: &mut Core) -> Result<Reply> {
     loop {
         if let Some(reply) = core.next_reply()? {
             core.in_flight = false;
@@ -163,7 +186,7 @@ pub(crate) async fn read_reply(core: &mut Core) -> Result<Reply> {
         let deadline = core.idle_deadline();
         if !read_some(core, deadline).await? {
             core.unusable = true;
-            return Err(timed_out(Phase::Control));
+            return Err(core.timed_out(Phase::Control));
         }
     }
 }
@@ -189,7 +212,7 @@ async fn read_some(core: &mut Core, deadline: std::time::Instant) -> Result<bool
 /// reply that began is read to its end under the idle timeout (one rule
 /// for every driver).
 async fn read_reply_within(core: &mut Core, grace: std::time::Duration) -> Result<Option<Reply>> {
-    let deadline = core.now() + grace;
+    let deadline = core.bound(core.now() + grace);
     while !core.reader.has_pending() {
         if !read_some(core, deadline).await? {
             return Ok(None);
@@ -262,7 +285,7 @@ async fn start_tls(core: &mut Core) -> Result<()> {
             core.tls_version = version;
             Ok(())
         }
-        other => done(other, Phase::Control),
+        other => done(core, other, Phase::Control),
     };
     match result {
         Ok(()) => {
@@ -327,7 +350,7 @@ pub(crate) async fn ccc(core: &mut Core) -> Result<Reply> {
     core.in_flight = true;
     let deadline = core.idle_deadline();
     let event = core.perform(Action::StopTls { deadline }).await;
-    match done(event, Phase::Control) {
+    match done(core, event, Phase::Control) {
         Ok(()) => {
             core.secure = false;
             core.in_flight = false;
@@ -663,11 +686,12 @@ async fn setup_data(core: &mut Core, request: DataRequest) -> Result<Option<u64>
                 let action = Action::OpenData {
                     addr,
                     source: core.config.source_address,
-                    deadline: core.now() + core.config.connect_timeout,
-                    idle: core.config.timeout,
+                    idle: core.idle_for(),
+                    deadline: core.bound(core.now() + core.config.connect_timeout),
                     tls: tls.clone(),
                 };
-                done(core.perform(action).await, Phase::DataConnect)?;
+                let event = core.perform(action).await;
+                done(core, event, Phase::DataConnect)?;
                 setup.connected()
             }
             DataStep::Listen => {
@@ -700,17 +724,16 @@ async fn finish_data(
     if listening {
         let action = Action::Accept {
             from: DataSetup::server_ip(&core.session),
+            idle: core.idle_for(),
             deadline: core.idle_deadline(),
-            idle: core.config.timeout,
             tls,
         };
-        done(core.perform(action).await, Phase::DataAccept)?;
+        let event = core.perform(action).await;
+        done(core, event, Phase::DataAccept)?;
     }
     let deadline = core.idle_deadline();
-    done(
-        core.perform(Action::FinishData { deadline }).await,
-        Phase::DataConnect,
-    )
+    let event = core.perform(Action::FinishData { deadline }).await;
+    done(core, event, Phase::DataConnect)
 }
 
 /// Ends an interrupted transfer: `ABOR`, the data connection closed (reset
@@ -727,7 +750,8 @@ pub(crate) async fn abort_transfer(core: &mut Core, reset: bool) -> Result<()> {
 
 async fn abort_sequence(core: &mut Core, reset: bool) -> Result<()> {
     send(core, &Abort::COMMAND).await?;
-    done(core.perform(Action::CloseData { reset }).await, Phase::Data)?;
+    let event = core.perform(Action::CloseData { reset }).await;
+    done(core, event, Phase::Data)?;
     let mut abort = Abort::new();
     let mut step = AbortStep::Read;
     loop {

@@ -9,7 +9,7 @@ use std::{
 use super::{Action, Core, Event, Operation, Pending, Step, Target, ops};
 use crate::{
     config::Config,
-    error::Error,
+    error::{Deadline, Error, Phase},
     proto::{Command, DataMode, DataRequest, Session, TransferType, rules},
 };
 
@@ -71,9 +71,11 @@ fn cwd_sends_its_bytes_and_every_deadline_is_now_plus_the_idle_timeout() {
     assert_eq!(wire, b"CWD pub\r\n");
     assert_eq!(deadline, t0 + idle);
     assert_eq!(read_deadline(act(&mut op, Event::Done, t1)), t1 + idle);
-    // A reply split across reads: each read gets a fresh idle deadline.
+    // A reply split across reads: the idle deadline is fresh, but the
+    // whole reply stays within the reply deadline (the idle timeout by
+    // default) counted from its first read.
     let t2 = t1 + Duration::from_secs(5);
-    assert_eq!(read_deadline(act(&mut op, bytes("25"), t2)), t2 + idle);
+    assert_eq!(read_deadline(act(&mut op, bytes("25"), t2)), t1 + idle);
     let reply = end(&mut op, bytes("0 moved\r\n"), t2).unwrap();
     assert_eq!(reply.code().0, 250);
     drop(op);
@@ -277,4 +279,147 @@ fn a_421_leaves_the_connection_unusable() {
     assert!(end(&mut op, bytes("421 bye\r\n"), now).is_err());
     drop(op);
     assert!(core.is_unusable());
+}
+
+fn deadline_of(err: &Error) -> Option<(Deadline, Phase)> {
+    match err {
+        Error::Deadline {
+            deadline, phase, ..
+        } => Some((*deadline, *phase)),
+        _ => None,
+    }
+}
+
+#[test]
+fn a_dripping_reply_is_bounded_as_a_whole_and_the_error_names_the_reply_deadline() {
+    let config = Config::default()
+        .timeout(Duration::from_secs(10))
+        .reply_timeout(Duration::from_secs(30));
+    let mut core = Core::new("ftp.example.com".into(), config);
+    core.session = Session::new(PEER.parse().unwrap(), DataMode::Passive, false, true);
+    let t0 = Instant::now();
+    let mut op = core.op(ops::pwd);
+    act(&mut op, Event::Start, t0);
+    assert_eq!(
+        read_deadline(act(&mut op, Event::Done, t0)),
+        t0 + Duration::from_secs(10)
+    );
+    // One byte every 9 s: each read gets its idle timeout until the reply
+    // deadline, 30 s after the first read, comes first.
+    let mut now = t0;
+    for (i, b) in ["2", "5", "7"].into_iter().enumerate() {
+        now += Duration::from_secs(9);
+        let expected = if i < 2 {
+            now + Duration::from_secs(10)
+        } else {
+            t0 + Duration::from_secs(30)
+        };
+        assert_eq!(read_deadline(act(&mut op, bytes(b), now)), expected, "{i}");
+    }
+    let err = end(&mut op, Event::TimedOut, t0 + Duration::from_secs(30)).unwrap_err();
+    assert_eq!(deadline_of(&err), Some((Deadline::Reply, Phase::Control)));
+    assert!(err.is_timeout() && err.is_transient());
+    drop(op);
+    assert!(core.is_unusable());
+}
+
+#[test]
+fn the_connect_deadline_bounds_the_tcp_connect_and_a_dripping_greeting() {
+    let config = Config::default()
+        .timeout(Duration::from_secs(60))
+        .connect_timeout(Duration::from_secs(5))
+        .keepalive(Some(Duration::from_secs(7)));
+    let mut core = Core::new("ftp.example.com".into(), config);
+    let t0 = Instant::now();
+    let mut op = core.op(|c| ops::connect(c, Target::Addr(PEER.parse().unwrap())));
+    match act(&mut op, Event::Start, t0) {
+        Action::Connect {
+            deadline,
+            keepalive,
+            ..
+        } => {
+            assert_eq!(deadline, t0 + Duration::from_secs(5));
+            assert_eq!(keepalive, Some(Duration::from_secs(7)));
+        }
+        other => panic!("expected a connect, got {other:?}"),
+    }
+    let t1 = t0 + Duration::from_secs(1);
+    let peer = PEER.parse().unwrap();
+    assert_eq!(
+        read_deadline(act(&mut op, Event::Connected(peer), t1)),
+        t0 + Duration::from_secs(5)
+    );
+    let t2 = t0 + Duration::from_secs(4);
+    assert_eq!(
+        read_deadline(act(&mut op, bytes("2"), t2)),
+        t0 + Duration::from_secs(5)
+    );
+    let err = end(&mut op, Event::TimedOut, t0 + Duration::from_secs(5)).unwrap_err();
+    assert_eq!(deadline_of(&err), Some((Deadline::Connect, Phase::Control)));
+    drop(op);
+    // The connect deadline ends with the connect.
+    assert_eq!(core.connect_by, None);
+}
+
+#[test]
+fn a_tcp_connect_that_times_out_names_the_connect_deadline() {
+    let mut core = Core::new("ftp.example.com".into(), Config::default());
+    let t0 = Instant::now();
+    let mut op = core.op(|c| ops::connect(c, Target::Addr(PEER.parse().unwrap())));
+    act(&mut op, Event::Start, t0);
+    let err = end(&mut op, Event::TimedOut, t0 + Duration::from_secs(30)).unwrap_err();
+    assert_eq!(deadline_of(&err), Some((Deadline::Connect, Phase::Connect)));
+}
+
+#[test]
+fn the_operation_deadline_bounds_every_action_from_the_first_step_and_names_itself() {
+    let mut core = core();
+    core.config.deadline = Some(Duration::from_secs(2));
+    let t0 = Instant::now();
+    let mut op = core.op(ops::pwd);
+    let (wire, deadline) = sent(act(&mut op, Event::Start, t0));
+    assert_eq!(wire, b"PWD\r\n");
+    assert_eq!(deadline, t0 + Duration::from_secs(2));
+    let t1 = t0 + Duration::from_secs(1);
+    assert_eq!(
+        read_deadline(act(&mut op, Event::Done, t1)),
+        t0 + Duration::from_secs(2)
+    );
+    let err = end(&mut op, Event::TimedOut, t0 + Duration::from_secs(2)).unwrap_err();
+    assert_eq!(
+        deadline_of(&err),
+        Some((Deadline::Operation, Phase::Control))
+    );
+    // Never worth a retry: it would run past the deadline.
+    assert!(err.is_timeout() && !err.is_transient());
+    drop(op);
+    // The next operation has its own deadline, from its own first step.
+    core.unusable = false;
+    core.in_flight = false;
+    let t2 = t0 + Duration::from_secs(100);
+    let mut next = core.op(ops::cdup);
+    assert_eq!(
+        sent(act(&mut next, Event::Start, t2)).1,
+        t2 + Duration::from_secs(2)
+    );
+}
+
+#[test]
+fn jitter_spreads_a_wait_between_half_and_all_of_it_reproducibly() {
+    let wait = Duration::from_secs(4);
+    let mut a = super::Jitter::seeded(42);
+    let mut b = super::Jitter::seeded(42);
+    let mut seen = std::collections::HashSet::new();
+    for _ in 0..100 {
+        let w = a.spread(wait);
+        assert_eq!(w, b.spread(wait));
+        assert!(w >= wait / 2 && w <= wait, "{w:?}");
+        seen.insert(w);
+    }
+    // Spread, not constant.
+    assert!(seen.len() > 90);
+    assert_eq!(
+        super::Jitter::seeded(1).spread(Duration::ZERO),
+        Duration::ZERO
+    );
 }
