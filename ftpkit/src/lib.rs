@@ -37,11 +37,14 @@
 mod setters;
 #[macro_use]
 mod api;
+#[macro_use]
+mod driver;
 
 pub mod blocking;
 mod config;
 mod error;
 pub mod list;
+mod local;
 mod name;
 pub mod pool;
 pub mod proto;
