@@ -681,3 +681,157 @@ macro_rules! file_builders {
         }
     };
 }
+
+/// What the blocking and the async pool share around [`Slots`]
+/// (`crate::pool`, where every decision is): the state behind a pool
+/// (`Shared`, with `$freed` to wake waiters), the guard of a reserved slot,
+/// and the borrowed client `$pooled` that goes back to the pool when
+/// dropped. `$factory` is the type of the pool's connection factory.
+macro_rules! pool_half {
+    (
+        $pool:ident, $pooled:ident, $client:ident, $freed:ty, $factory:ty,
+        [$($async:ident)?], [$($aw:tt)*], $(#[$doc:meta])*
+    ) => {
+        struct Shared {
+            slots: std::sync::Mutex<$crate::pool::Slots<$client>>,
+            freed: $freed,
+            factory: Box<$factory>,
+            config: $crate::pool::PoolConfig,
+        }
+
+        impl Shared {
+            fn new(config: $crate::pool::PoolConfig, freed: $freed, factory: Box<$factory>) -> Shared {
+                Shared {
+                    slots: std::sync::Mutex::new($crate::pool::Slots::new(&config)),
+                    freed,
+                    factory,
+                    config,
+                }
+            }
+
+            fn lock(&self) -> std::sync::MutexGuard<'_, $crate::pool::Slots<$client>> {
+                // A thread that panicked while holding the lock left the
+                // counts consistent (no code between lock and unlock can
+                // panic).
+                self.slots
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+            }
+
+        }
+
+        impl std::fmt::Debug for $pool {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                let slots = self.shared.lock();
+                f.debug_struct(stringify!($pool))
+                    .field("in_use", &slots.in_use())
+                    .field("idle", &slots.idle())
+                    .finish_non_exhaustive()
+            }
+        }
+
+        impl $pool {
+            /// Connections handed out and idle.
+            pub fn status(&self) -> (usize, usize) {
+                let slots = self.shared.lock();
+                (slots.in_use(), slots.idle())
+            }
+
+            /// Hands out the client a checkout gave: an idle one (checked
+            /// with `NOOP` if it was idle long, replaced if that fails) or a
+            /// new one. The slot is ours from here on: a failure (or, async,
+            /// a drop) before the client is handed out gives it back.
+            $($async)? fn hand_out(&self, step: $crate::pool::Checkout<$client>) -> $crate::Result<$pooled> {
+                let mut slot = Slot {
+                    shared: &self.shared,
+                    armed: true,
+                };
+                let client = match step {
+                    $crate::pool::Checkout::Reuse { mut conn, check } => {
+                        if !check || conn.noop() $($aw)* .is_ok() {
+                            conn
+                        } else {
+                            tracing::debug!(target: "ftpkit::pool", "an idle connection failed its health check; reconnecting");
+                            (self.shared.factory)() $($aw)* ?
+                        }
+                    }
+                    _ => (self.shared.factory)() $($aw)* ?,
+                };
+                slot.armed = false;
+                Ok($pooled {
+                    client: Some(client),
+                    shared: self.shared.clone(),
+                })
+            }
+        }
+
+        /// A reserved slot that is given back unless disarmed.
+        struct Slot<'a> {
+            shared: &'a Shared,
+            armed: bool,
+        }
+
+        impl Drop for Slot<'_> {
+            fn drop(&mut self) {
+                if self.armed {
+                    self.shared.lock().discard();
+                    self.shared.freed.notify_one();
+                }
+            }
+        }
+
+        $(#[$doc])*
+        pub struct $pooled {
+            client: Option<$client>,
+            shared: std::sync::Arc<Shared>,
+        }
+
+        impl std::fmt::Debug for $pooled {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_tuple(stringify!($pooled)).field(&self.client).finish()
+            }
+        }
+
+        impl $pooled {
+            /// Closes this connection instead of returning it to the pool.
+            pub fn discard(mut self) {
+                self.client = None;
+            }
+        }
+
+        impl std::ops::Deref for $pooled {
+            type Target = $client;
+
+            fn deref(&self) -> &$client {
+                // Always `Some` until drop or discard, which consume the guard.
+                match &self.client {
+                    Some(client) => client,
+                    None => unreachable!("a pooled client is present until dropped"),
+                }
+            }
+        }
+
+        impl std::ops::DerefMut for $pooled {
+            fn deref_mut(&mut self) -> &mut $client {
+                match &mut self.client {
+                    Some(client) => client,
+                    None => unreachable!("a pooled client is present until dropped"),
+                }
+            }
+        }
+
+        impl Drop for $pooled {
+            fn drop(&mut self) {
+                let mut slots = self.shared.lock();
+                match self.client.take() {
+                    Some(client) if !client.is_unusable() => {
+                        slots.checkin(client, std::time::Instant::now())
+                    }
+                    _ => slots.discard(),
+                }
+                drop(slots);
+                self.shared.freed.notify_one();
+            }
+        }
+    };
+}
