@@ -530,15 +530,75 @@ macro_rules! transfer_builder {
     };
 }
 
-/// The `download`/`upload` builders of a driver (`$download`, `$upload`)
-/// and the client methods that make them; `$drive_files` runs a plan with
-/// the progress and size callbacks. `[$($send)*]` are the extra bounds of
-/// a callback (`+ Send` for tokio).
+/// The `download`/`upload` builders of a driver (`$download`, `$upload`),
+/// the client methods that make them, and `drive_files`, the loop that
+/// runs a plan: it performs the plan's progress and size reports and hands
+/// its local file operations to `Local::local_op`, its bulk data moves to
+/// `Local::pump` (the driver's own, with its `Buffers`), and every other
+/// action to the client's `$io`. `[$($send)*]` are the extra bounds of a
+/// callback (`+ Send` for tokio).
 macro_rules! file_builders {
     (
-        $client:ident, $download:ident, $upload:ident, $drive_files:path, [$($send:tt)*],
+        $client:ident, $download:ident, $upload:ident, $io:ty, [$($send:tt)*],
         [$($async:ident)?], [$($aw:tt)*]
     ) => {
+        /// The local side of a `download` or `upload`: its file, callbacks
+        /// and buffers, next to the client's sockets.
+        struct Local<'p> {
+            io: &'p mut $io,
+            file: $crate::local::LocalFile,
+            progress: Option<Progress<'p>>,
+            on_size: Option<SizeCallback<'p>>,
+            buffers: Buffers,
+        }
+
+        /// Runs a file plan, performing its local actions here and the
+        /// others on the client's sockets.
+        $($async)? fn drive_files<T>(
+            io: &mut $io,
+            mut op: $crate::proto::engine::Operation<'_, T>,
+            progress: Option<Progress<'_>>,
+            on_size: Option<SizeCallback<'_>>,
+        ) -> $crate::Result<T> {
+            use $crate::proto::engine::{Action, Event, Step};
+            let mut local = Local { io, file: Default::default(), progress, on_size, buffers: Default::default() };
+            let mut event = Event::Start;
+            loop {
+                let action = match op.resume(event, std::time::Instant::now()) {
+                    Step::Done(result) => return result,
+                    Step::Act(action) => action,
+                };
+                event = match action {
+                    Action::Local(op) => local.local_op(op) $($aw)*,
+                    Action::Progress(offset) => {
+                        local.report(offset);
+                        Event::Done
+                    }
+                    Action::RemoteSize(size) => {
+                        if let Some(f) = local.on_size.as_mut() {
+                            f(size);
+                        }
+                        Event::Done
+                    }
+                    Action::Pump { direction, offset, max, block, idle } => {
+                        match local.pump(direction, offset, max, block, idle) $($aw)* {
+                            Ok((bytes, eof)) => Event::Pumped { bytes, eof },
+                            Err(e) => Event::Failed(e),
+                        }
+                    }
+                    other => local.io.perform(other) $($aw)*,
+                };
+            }
+        }
+
+        impl Local<'_> {
+            fn report(&mut self, offset: u64) {
+                if let Some(progress) = self.progress.as_mut() {
+                    progress(offset);
+                }
+            }
+        }
+
         /// A progress callback: the file offset reached so far.
         type Progress<'c> = Box<dyn FnMut(u64) $($send)* + 'c>;
 
@@ -609,7 +669,7 @@ macro_rules! file_builders {
                 let op = client.core.op(|core| {
                     $crate::proto::engine::files::download(core, remote, local, options, known, adopt_local)
                 });
-                $drive_files(&mut client.io, op, progress, on_size) $($aw)*
+                drive_files(&mut client.io, op, progress, on_size) $($aw)*
             }
         }
 
@@ -629,7 +689,7 @@ macro_rules! file_builders {
                 let op = client
                     .core
                     .op(|core| $crate::proto::engine::files::upload(core, local, remote, options));
-                $drive_files(&mut client.io, op, progress, None) $($aw)*
+                drive_files(&mut client.io, op, progress, None) $($aw)*
             }
         }
 

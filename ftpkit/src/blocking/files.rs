@@ -10,93 +10,43 @@
 use std::{
     io::{self, Read, Write},
     net::Shutdown,
-    time::Instant,
+    time::Duration,
 };
 
 use super::{Client, io::Io, stream::Stream};
 use crate::{
     error::{Error, Phase, Result},
-    local::LocalFile,
-    proto::engine::{Action, Event, Operation, PumpDirection, Step},
+    proto::engine::{Event, LocalOp, PumpDirection},
 };
 
-file_builders!(Client, FileDownload, FileUpload, drive_files, [], [], []);
+file_builders!(Client, FileDownload, FileUpload, Io, [], [], []);
 
-/// The local side of a `download` or `upload`: its file and progress
-/// callback, next to the client's sockets.
-struct Local<'p> {
-    io: &'p mut Io,
-    file: LocalFile,
-    progress: Option<Progress<'p>>,
-    on_size: Option<SizeCallback<'p>>,
+/// The blocking data path's own state: a block buffer and, on Linux, the
+/// pipe `splice(2)` moves data through.
+#[derive(Default)]
+struct Buffers {
     buf: Vec<u8>,
     #[cfg(target_os = "linux")]
     pipe: Option<super::transfer::Pipe>,
 }
 
-/// Runs a file plan, performing its local actions here and the others on
-/// the client's sockets.
-fn drive_files<T>(
-    io: &mut Io,
-    mut op: Operation<'_, T>,
-    progress: Option<Progress<'_>>,
-    on_size: Option<SizeCallback<'_>>,
-) -> Result<T> {
-    let mut local = Local {
-        io,
-        file: LocalFile::default(),
-        progress,
-        on_size,
-        buf: Vec::new(),
-        #[cfg(target_os = "linux")]
-        pipe: None,
-    };
-    let mut event = Event::Start;
-    loop {
-        match op.resume(event, Instant::now()) {
-            Step::Done(result) => return result,
-            Step::Act(action) => event = local.perform(action),
-        }
-    }
-}
-
 impl Local<'_> {
-    fn perform(&mut self, action: Action) -> Event {
-        match action {
-            Action::Local(op) => self.file.perform(op),
-            Action::Progress(offset) => {
-                self.report(offset);
-                Event::Done
-            }
-            Action::RemoteSize(size) => {
-                if let Some(f) = self.on_size.as_mut() {
-                    f(size);
-                }
-                Event::Done
-            }
-            Action::Pump {
-                direction,
-                offset,
-                max,
-                block,
-                ..
-            } => {
-                let result = match direction {
-                    PumpDirection::Receive => self.receive(offset, max, block),
-                    PumpDirection::Send { sendfile } => self.send(offset, max, block, sendfile),
-                };
-                match result {
-                    Ok((bytes, eof)) => Event::Pumped { bytes, eof },
-                    Err(e) => Event::Failed(e),
-                }
-            }
-            other => self.io.perform(other),
-        }
+    fn local_op(&mut self, op: LocalOp) -> Event {
+        self.file.perform(op)
     }
 
-    fn report(&mut self, offset: u64) {
-        if let Some(progress) = self.progress.as_mut() {
-            progress(offset);
+    fn pump(
+        &mut self,
+        direction: PumpDirection,
+        offset: u64,
+        max: Option<u64>,
+        block: usize,
+        _idle: Duration,
+    ) -> Result<(u64, bool)> {
+        // The data socket's idle timeout bounds each chunk.
+        match direction {
+            PumpDirection::Receive => self.receive(offset, max, block),
+            PumpDirection::Send { sendfile } => self.send(offset, max, block, sendfile),
         }
     }
 
@@ -127,20 +77,20 @@ impl Local<'_> {
         let file = self.file.get().ok_or(Error::Unusable)?;
         #[cfg(target_os = "linux")]
         if bulk && let Stream::Plain(tcp) = stream {
-            if self.pipe.is_none() {
-                self.pipe = super::transfer::Pipe::new(1 << 20).ok();
+            if self.buffers.pipe.is_none() {
+                self.buffers.pipe = super::transfer::Pipe::new(1 << 20).ok();
             }
-            if let Some(pipe) = self.pipe.as_ref() {
+            if let Some(pipe) = self.buffers.pipe.as_ref() {
                 return pipe.splice(tcp, file, 1 << 20);
             }
         }
         #[cfg(not(target_os = "linux"))]
         let _ = bulk;
-        if self.buf.len() != block {
-            self.buf.resize(block, 0);
+        if self.buffers.buf.len() != block {
+            self.buffers.buf.resize(block, 0);
         }
         let n = loop {
-            match stream.read(&mut self.buf) {
+            match stream.read(&mut self.buffers.buf) {
                 Ok(n) => break n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) if e.kind() == io::ErrorKind::UnexpectedEof && stream.is_tls() => {
@@ -150,7 +100,7 @@ impl Local<'_> {
                 Err(e) => return Err(Error::io(Phase::Data)(e)),
             }
         };
-        file.write_all(self.buf.get(..n).unwrap_or_default())
+        file.write_all(self.buffers.buf.get(..n).unwrap_or_default())
             .map_err(Error::io(Phase::Local))?;
         Ok(n as u64)
     }
@@ -199,18 +149,18 @@ impl Local<'_> {
         }
         #[cfg(not(target_os = "linux"))]
         let _ = sendfile;
-        if self.buf.len() != block {
-            self.buf.resize(block, 0);
+        if self.buffers.buf.len() != block {
+            self.buffers.buf.resize(block, 0);
         }
         let n = loop {
-            match file.read(&mut self.buf) {
+            match file.read(&mut self.buffers.buf) {
                 Ok(n) => break n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(Error::io(Phase::Local)(e)),
             }
         };
         stream
-            .write_all(self.buf.get(..n).unwrap_or_default())
+            .write_all(self.buffers.buf.get(..n).unwrap_or_default())
             .map_err(Error::io(Phase::Data))?;
         Ok(n as u64)
     }

@@ -11,10 +11,7 @@
 //! (a later call resumes from it) and the client in the state its own
 //! rules give (a transfer left to abort, or unusable).
 
-use std::{
-    io,
-    time::{Duration, Instant},
-};
+use std::{io, time::Duration};
 
 use tokio::{
     fs::File,
@@ -25,130 +22,79 @@ use tokio::{
 use super::{AsyncClient, io::Io, stream::Stream};
 use crate::{
     error::{Error, Phase, Result},
-    local::LocalFile,
-    proto::engine::{Action, Event, Operation, PumpDirection, Step, ops::timed_out},
+    proto::engine::{Event, LocalOp, PumpDirection, ops::timed_out},
 };
 
 file_builders!(
     AsyncClient,
     AsyncFileDownload,
     AsyncFileUpload,
-    drive_files,
+    Io,
     [+ Send],
     [async],
     [.await]
 );
 
-/// The local side of a `download` or `upload`: its file and callbacks,
-/// next to the client's sockets.
-struct Local<'p> {
-    io: &'p mut Io,
-    file: LocalFile,
-    progress: Option<Progress<'p>>,
-    on_size: Option<SizeCallback<'p>>,
-}
-
-/// Runs a file plan, performing its local actions here and the others on
-/// the client's sockets.
-async fn drive_files<T>(
-    io: &mut Io,
-    mut op: Operation<'_, T>,
-    progress: Option<Progress<'_>>,
-    on_size: Option<SizeCallback<'_>>,
-) -> Result<T> {
-    let mut local = Local {
-        io,
-        file: LocalFile::default(),
-        progress,
-        on_size,
-    };
-    let mut event = Event::Start;
-    loop {
-        match op.resume(event, Instant::now()) {
-            Step::Done(result) => return result,
-            Step::Act(action) => event = local.perform(action).await,
-        }
-    }
+/// The async data path's own state: a block buffer, kept between moves.
+#[derive(Default)]
+struct Buffers {
+    buf: Vec<u8>,
 }
 
 impl Local<'_> {
-    async fn perform(&mut self, action: Action) -> Event {
-        match action {
-            Action::Local(op) => {
-                // The shared std::fs code, off the runtime's threads.
-                let mut file = std::mem::take(&mut self.file);
-                match tokio::task::spawn_blocking(move || (file.perform(op), file)).await {
-                    Ok((event, file)) => {
-                        self.file = file;
-                        event
-                    }
-                    Err(e) => Event::Failed(Error::io(Phase::Local)(io::Error::other(e))),
-                }
+    async fn local_op(&mut self, op: LocalOp) -> Event {
+        // The shared std::fs code, off the runtime's threads.
+        let mut file = std::mem::take(&mut self.file);
+        match tokio::task::spawn_blocking(move || (file.perform(op), file)).await {
+            Ok((event, file)) => {
+                self.file = file;
+                event
             }
-            Action::Progress(offset) => {
-                self.report(offset);
-                Event::Done
-            }
-            Action::RemoteSize(size) => {
-                if let Some(f) = self.on_size.as_mut() {
-                    f(size);
-                }
-                Event::Done
-            }
-            Action::Pump {
-                direction,
-                offset,
-                max,
-                block,
-                idle,
-            } => {
-                let idle = idle.max(Duration::from_millis(1));
-                let Some(std_file) = self.file.take() else {
-                    return Event::Failed(Error::Unusable);
-                };
-                let mut file = File::from_std(std_file);
-                let result = match direction {
-                    PumpDirection::Receive => {
-                        self.receive(&mut file, offset, max, block, idle).await
-                    }
-                    PumpDirection::Send { .. } => {
-                        self.send(&mut file, offset, max, block, idle).await
-                    }
-                };
-                self.file.put(file.into_std().await);
-                match result {
-                    Ok((bytes, eof)) => Event::Pumped { bytes, eof },
-                    Err(e) => Event::Failed(e),
-                }
-            }
-            other => self.io.perform(other).await,
+            Err(e) => Event::Failed(Error::io(Phase::Local)(io::Error::other(e))),
         }
     }
 
-    fn report(&mut self, offset: u64) {
-        if let Some(progress) = self.progress.as_mut() {
-            progress(offset);
-        }
+    async fn pump(
+        &mut self,
+        direction: PumpDirection,
+        offset: u64,
+        max: Option<u64>,
+        block: usize,
+        idle: Duration,
+    ) -> Result<(u64, bool)> {
+        let idle = idle.max(Duration::from_millis(1));
+        let Some(std_file) = self.file.take() else {
+            return Err(Error::Unusable);
+        };
+        let mut file = File::from_std(std_file);
+        let mut buf = std::mem::take(&mut self.buffers.buf);
+        buf.resize(block, 0);
+        let result = match direction {
+            PumpDirection::Receive => self.receive(&mut file, &mut buf, offset, max, idle).await,
+            PumpDirection::Send { .. } => self.send(&mut file, &mut buf, offset, max, idle).await,
+        };
+        self.buffers.buf = buf;
+        self.file.put(file.into_std().await);
+        result
     }
 
     /// Data connection to file, through a buffered writer.
     async fn receive(
         &mut self,
         file: &mut File,
+        buf: &mut [u8],
         mut offset: u64,
         max: Option<u64>,
-        block: usize,
         idle: Duration,
     ) -> Result<(u64, bool)> {
         let Some(stream) = self.io.data.as_mut() else {
             return Err(Error::Unusable);
         };
-        let mut out = BufWriter::with_capacity(block.max(64 * 1024), file);
-        let mut buf = vec![0u8; block];
+        let mut out = BufWriter::with_capacity(buf.len().max(64 * 1024), file);
         let mut moved = 0u64;
         let mut eof = false;
         while max.is_none_or(|max| moved < max) {
-            let n = match timeout(idle, stream.read(&mut buf)).await {
+            let n = match timeout(idle, stream.read(buf)).await {
                 Err(_) => return Err(timed_out(Phase::Data)),
                 Ok(Ok(n)) => n,
                 Ok(Err(e)) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -182,18 +128,17 @@ impl Local<'_> {
     async fn send(
         &mut self,
         file: &mut File,
+        buf: &mut [u8],
         mut offset: u64,
         max: Option<u64>,
-        block: usize,
         idle: Duration,
     ) -> Result<(u64, bool)> {
         let Some(stream) = self.io.data.as_mut() else {
             return Err(Error::Unusable);
         };
-        let mut buf = vec![0u8; block];
         let mut moved = 0u64;
         while max.is_none_or(|max| moved < max) {
-            let n = match file.read(&mut buf).await {
+            let n = match file.read(buf).await {
                 Ok(0) => return Ok((moved, true)),
                 Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
