@@ -9,13 +9,30 @@
 //! and `Write` or `AsyncRead` and `AsyncWrite` impls of its readers and
 //! writers, its sockets, its bulk data path).
 
-use std::time::SystemTime;
+use std::{io, time::SystemTime};
 
 use crate::{
-    error::{Error, Result},
+    error::{Error, Phase, Result},
     list::Entry,
     proto::{LineSplitter, rules::ListingFormat},
 };
+
+/// The error of a connection to `host` that failed at every address
+/// (`last`: the last address's error), or that has no address.
+pub(crate) fn unreachable_host(host: &str, last: Option<io::Error>) -> Error {
+    Error::io(Phase::Connect)(last.unwrap_or_else(|| {
+        io::Error::new(io::ErrorKind::NotFound, format!("{host} has no address"))
+    }))
+}
+
+/// The error of an active-mode data connection the server did not open in
+/// time.
+pub(crate) fn accept_timed_out() -> Error {
+    Error::io(Phase::DataAccept)(io::Error::new(
+        io::ErrorKind::TimedOut,
+        "the server did not open the data connection",
+    ))
+}
 
 /// What [`EntryLines::next`] found.
 #[derive(Debug)]

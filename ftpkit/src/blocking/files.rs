@@ -3,8 +3,9 @@
 //! that changed, verify sizes and hashes, keep modification times, and
 //! never leave a partial file under the final name.
 //!
-//! The plans are the core's (`proto::engine::files`); this module only
-//! performs their local file operations and moves the data in bulk
+//! The plans are the core's (`proto::engine::files`), the builders and the
+//! loop that runs a plan are `crate::driver`'s and the local file
+//! operations `crate::local`'s; this module only moves the data in bulk
 //! (`splice(2)` and `sendfile(2)` on Linux).
 
 use std::{

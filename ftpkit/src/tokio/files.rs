@@ -3,9 +3,10 @@
 //! counterparts of the blocking client's. Every decision (what to retry
 //! and how long to wait, where to resume, whether the remote file changed,
 //! how the overlap is compared, what counts as verified) is the core's
-//! [`TransferRun`], [`ResumePlan`], [`Overlap`] and check functions in
-//! [`crate::proto::resume`]; this module carries them out with tokio
-//! sockets and files.
+//! plans (`proto::engine::files`), the builders and the loop that runs a
+//! plan are `crate::driver`'s, and the local file operations are
+//! `crate::local`'s `std::fs` code, run under `spawn_blocking`; this
+//! module only moves the data between the data connection and the file.
 //!
 //! Cancellation: dropping a `run()` future leaves the local `.part` file
 //! (a later call resumes from it) and the client in the state its own

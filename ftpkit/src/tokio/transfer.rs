@@ -17,10 +17,10 @@ use tokio::{
     time::{Instant, Sleep, sleep, timeout},
 };
 
-use super::{client::AsyncClient, net::timed_out, stream::Stream};
+use super::{client::AsyncClient, stream::Stream};
 use crate::{
     error::{Error, Phase, Result},
-    proto::{Command, Reply, finish_transfer, rules},
+    proto::{Command, Reply, engine::ops::timed_out, finish_transfer, rules},
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
