@@ -65,6 +65,8 @@
 mod setters;
 #[macro_use]
 mod api;
+#[macro_use]
+mod driver;
 
 pub mod blocking;
 mod charset;
@@ -72,6 +74,7 @@ mod config;
 pub mod date;
 mod error;
 pub mod list;
+mod local;
 mod name;
 pub mod pool;
 pub mod proto;

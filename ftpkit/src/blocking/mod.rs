@@ -1,15 +1,16 @@
 //! The blocking driver: [`Client`] over `std::net`.
 //!
 //! It holds no protocol logic. Every operation (connect, TLS, login, every
-//! simple command, the setup of a transfer, abort) is the core's
-//! (`proto::engine`), and its public methods are the list both drivers
-//! share; this module performs what an operation asks (`io`: sockets, TLS,
-//! a socket timeout set from each deadline) and keeps what blocking I/O
-//! makes its own: `transfer` (readers, writers, builders; `splice(2)` and
-//! `sendfile(2)` on Linux), `listing` (typed entries), `files` (verified,
-//! resumable `download` and `upload`, whose decisions are the core's
-//! `proto::resume`), `pool` (the blocking half of
-//! [`pool`](crate::pool)), `net` and `stream` (sockets, plain or TLS).
+//! simple command, the setup of a transfer, abort, the `download` and
+//! `upload` plans) is the core's (`proto::engine`); its public methods and
+//! builders are the lists both drivers expand (`crate::api`,
+//! `crate::driver`). What is here is what blocking I/O makes its own: `io`
+//! (performing an operation's actions: sockets, TLS, a socket timeout set
+//! from each deadline), `transfer` (the `Read`/`Write` data reader and
+//! writer; `sendfile(2)` from a file), `files` (the bulk data path of a
+//! plan: `splice(2)` and `sendfile(2)` on Linux), `listing` (the entries
+//! iterator), `pool` (waiting on a condition variable), `net` and `stream`
+//! (sockets, plain or TLS).
 
 mod client;
 mod files;

@@ -81,9 +81,7 @@ pub(crate) fn connect_host(
             Err(e) => last = Some(e),
         }
     }
-    Err(Error::io(Phase::Connect)(last.unwrap_or_else(|| {
-        io::Error::new(io::ErrorKind::NotFound, format!("{host} has no address"))
-    })))
+    Err(crate::driver::unreachable_host(host, last))
 }
 
 /// Connects to `addr` within `timeout`, bound to `source` if given.
@@ -151,10 +149,7 @@ pub(crate) fn accept_from(
             }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                 if Instant::now() >= deadline {
-                    return Err(Error::io(Phase::DataAccept)(io::Error::new(
-                        io::ErrorKind::TimedOut,
-                        "the server did not open the data connection",
-                    )));
+                    return Err(crate::driver::accept_timed_out());
                 }
                 thread::sleep(pause);
                 pause = (pause * 2).min(Duration::from_millis(20));

@@ -9,8 +9,8 @@ use std::{
 
 use super::{Client, stream::Stream};
 use crate::{
-    error::{Error, InvalidInput, Phase, Result},
-    proto::{Arg, Command, Reply, TransferType, finish_transfer, rules},
+    error::{Error, Phase, Result},
+    proto::{Command, Reply, finish_transfer, rules},
 };
 
 /// The open data connection of a transfer, and the client it belongs to.
@@ -377,32 +377,11 @@ impl Drop for DataWriter<'_> {
     }
 }
 
-/// A progress callback: called with the file offset reached so far
-/// (restart offset included) after each block.
-type Progress<'c> = Box<dyn FnMut(u64) + 'c>;
-
-/// Marks a [`Transfer`] that downloads: see [`Retrieve`].
-#[derive(Debug)]
-pub struct Download;
-
-/// Marks a [`Transfer`] that uploads: see [`Store`].
-#[derive(Debug)]
-pub struct Upload {
-    append: bool,
-}
-
-/// A transfer being set up: the options both directions share, and the
-/// client and path. Built by [`Client::retrieve`] ([`Retrieve`]) and
-/// [`Client::store`] ([`Store`]).
-pub struct Transfer<'c, D> {
-    client: &'c mut Client,
-    path: std::result::Result<Arg, InvalidInput>,
-    rest: Option<u64>,
-    ty: TransferType,
-    block_size: usize,
-    progress: Option<Progress<'c>>,
-    direction: D,
-}
+transfer_builder!(
+    Transfer, Client, DataReader, DataWriter,
+    read: [std::io::Read], std::io::Read, [],
+    [], []
+);
 
 /// A download being set up: see [`Client::retrieve`].
 ///
@@ -431,165 +410,19 @@ pub type Retrieve<'c> = Transfer<'c, Download>;
 /// ```
 pub type Store<'c> = Transfer<'c, Upload>;
 
-impl<'c, D> Transfer<'c, D> {
-    pub(crate) fn new(
-        client: &'c mut Client,
-        path: std::result::Result<Arg, InvalidInput>,
-        direction: D,
-    ) -> Transfer<'c, D> {
-        let block_size = client.core.config.block_size;
-        Transfer {
-            client,
-            path,
-            rest: None,
-            ty: TransferType::Binary,
-            block_size,
-            progress: None,
-            direction,
-        }
-    }
-
-    /// Starts at byte `offset` of the remote file (`REST`); 0 means the
-    /// start. For an upload, the source must yield the file's bytes from
-    /// that offset on.
-    pub fn rest(mut self, offset: u64) -> Self {
-        self.rest = (offset > 0).then_some(offset);
-        self
-    }
-
-    /// Transfers in `TYPE A` (text) instead of binary. Bytes move as they
-    /// are: downloads keep the CRLF line ends of the wire; use
-    /// [`Client::retr_lines`] and [`Client::store_lines`] to convert.
-    pub fn ascii(mut self) -> Self {
-        self.ty = TransferType::Ascii;
-        self
-    }
-
-    /// Bytes per read (and per chunk given to `for_each_chunk`); default
-    /// from [`Config::block_size`](crate::Config::block_size).
-    pub fn block_size(mut self, size: usize) -> Self {
-        self.block_size = size.max(1);
-        self
-    }
-
-    /// Calls `f` with the offset reached after each block.
-    pub fn progress(mut self, f: impl FnMut(u64) + 'c) -> Self {
-        self.progress = Some(Box::new(f));
-        self
-    }
-}
-
-impl<'c> Transfer<'c, Download> {
-    /// Opens the transfer and returns a reader over its data.
-    pub fn reader(self) -> Result<DataReader<'c>> {
-        let path = self.path?;
-        self.client
-            .open_reader(Command::Retr(path), self.ty, self.rest)
-    }
-
+impl Transfer<'_, Download> {
     /// Downloads into `out`; returns the bytes received (not counting the
     /// restart offset). A failure writing `out` aborts the transfer.
     pub fn to_writer<W: Write + ?Sized>(self, out: &mut W) -> Result<u64> {
         self.for_each_chunk(|chunk| out.write_all(chunk))
     }
-
-    /// Downloads, calling `f` with each chunk of at most the block size
-    /// (ftplib's `retrbinary` callback); returns the bytes received.
-    pub fn for_each_chunk(self, mut f: impl FnMut(&[u8]) -> io::Result<()>) -> Result<u64> {
-        let Transfer {
-            client,
-            path,
-            rest,
-            ty,
-            block_size,
-            mut progress,
-            ..
-        } = self;
-        let offset = rest.unwrap_or(0);
-        let mut buf = vec![0u8; block_size];
-        let mut reader = client.open_reader(Command::Retr(path?), ty, rest)?;
-        loop {
-            let n = reader.read_data(&mut buf)?;
-            if n == 0 {
-                break;
-            }
-            if let Err(e) = f(buf.get(..n).unwrap_or_default()) {
-                reader.abort_quietly();
-                return Err(Error::io(Phase::Local)(e));
-            }
-            if let Some(progress) = progress.as_mut() {
-                progress(offset + reader.bytes_read());
-            }
-        }
-        Ok(reader.bytes_read())
-    }
 }
 
-impl<'c> Transfer<'c, Upload> {
-    pub(crate) fn upload(
-        client: &'c mut Client,
-        path: std::result::Result<Arg, InvalidInput>,
-    ) -> Store<'c> {
-        Transfer::new(client, path, Upload { append: false })
-    }
-
-    /// Appends to the remote file (`APPE`) instead of replacing it.
-    pub fn append(mut self) -> Self {
-        self.direction.append = true;
-        self
-    }
-
-    fn command(path: Arg, append: bool) -> Command {
-        if append {
-            Command::Appe(path)
-        } else {
-            Command::Stor(path)
-        }
-    }
-
-    /// Opens the transfer and returns a writer; call
-    /// [`DataWriter::finish`] when done.
-    pub fn writer(self) -> Result<DataWriter<'c>> {
-        let command = Store::command(self.path?, self.direction.append);
-        self.client.open_writer(command, self.ty, self.rest)
-    }
-
+impl Transfer<'_, Upload> {
     /// Uploads the rest of `file`, from its current position; returns the
     /// bytes sent, in block-sized writes, or with `sendfile(2)` where
     /// [`Config::sendfile`](crate::Config::sendfile) asks for it.
     pub fn from_file(self, file: &mut std::fs::File) -> Result<u64> {
-        let block = u64::try_from(self.block_size).unwrap_or(u64::MAX);
-        self.send_all(|writer, buf| writer.send_file(file, block, buf))
-    }
-
-    /// Uploads everything `input` yields; returns the bytes sent. A failure
-    /// reading `input` aborts the upload, so no partial file is left
-    /// looking complete.
-    pub fn from_reader<R: Read + ?Sized>(self, input: &mut R) -> Result<u64> {
-        self.send_all(|writer, buf| {
-            loop {
-                match input.read(buf) {
-                    Ok(n) => {
-                        writer.write_data(buf.get(..n).unwrap_or_default())?;
-                        return Ok(n as u64);
-                    }
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                    Err(e) => {
-                        writer.abort_quietly();
-                        return Err(Error::io(Phase::Local)(e));
-                    }
-                }
-            }
-        })
-    }
-
-    /// Opens the upload, calls `send` (with the writer and a block-sized
-    /// buffer) until it sends nothing more, reporting progress, then
-    /// finishes the transfer.
-    fn send_all(
-        self,
-        mut send: impl FnMut(&mut DataWriter<'c>, &mut [u8]) -> Result<u64>,
-    ) -> Result<u64> {
         let Transfer {
             client,
             path,
@@ -600,9 +433,11 @@ impl<'c> Transfer<'c, Upload> {
             direction,
         } = self;
         let offset = rest.unwrap_or(0);
+        let block = u64::try_from(block_size).unwrap_or(u64::MAX);
         let mut buf = vec![0u8; block_size];
-        let mut writer = client.open_writer(Store::command(path?, direction.append), ty, rest)?;
-        while send(&mut writer, &mut buf)? > 0 {
+        let command = Store::command(path?, direction.append);
+        let mut writer = client.open_writer(command, ty, rest)?;
+        while writer.send_file(file, block, &mut buf)? > 0 {
             if let Some(progress) = progress.as_mut() {
                 progress(offset + writer.bytes_written());
             }

@@ -2,16 +2,17 @@
 //! tokio-rustls, the twin of the blocking [`Client`](crate::Client).
 //!
 //! It holds no protocol logic. Every operation (connect, TLS, login, every
-//! simple command, the setup of a transfer, abort) is the core's
-//! (`proto::engine`), and its public methods are the list both drivers
-//! share; this module performs what an operation asks (`io`: sockets, TLS,
-//! deadlines through `tokio::time`) and keeps what async I/O makes its own:
-//! `transfer` (readers, writers, builders), `listing` (typed entries),
-//! `files` (verified, resumable `download` and `upload`, whose decisions
-//! are the core's `proto::resume`), `pool` (the
-//! async half of [`pool`](crate::pool)), `net` and `stream` (sockets, plain
-//! or TLS). What a dropped future leaves behind is described on
-//! [`AsyncClient`].
+//! simple command, the setup of a transfer, abort, the `download` and
+//! `upload` plans) is the core's (`proto::engine`); its public methods and
+//! builders are the lists both drivers expand (`crate::api`,
+//! `crate::driver`). What is here is what async I/O makes its own: `io`
+//! (performing an operation's actions, deadlines through `tokio::time`),
+//! `transfer` (the `AsyncRead`/`AsyncWrite` data reader and writer),
+//! `files` (the bulk data path of a plan; its local file operations run
+//! the shared `std::fs` code under `spawn_blocking`), `listing` (the
+//! entries stream), `pool` (waiting on a notifier), `net` and `stream`
+//! (sockets, plain or TLS). What a dropped future leaves behind is
+//! described on [`AsyncClient`].
 
 mod client;
 mod files;

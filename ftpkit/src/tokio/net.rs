@@ -16,7 +16,7 @@ use tokio::{
 };
 
 use crate::{
-    error::{Error, Phase, Result},
+    error::{Error, Phase, Result, timed_out},
     proto::rules,
     proxy::{Dest, Hop, Progress, ProxyError, Route},
 };
@@ -70,14 +70,6 @@ pub(crate) async fn connect_via(
     .map_err(|_| timed_out(phase))?
 }
 
-/// The error of an expired timeout in `phase`.
-pub(crate) fn timed_out(phase: Phase) -> Error {
-    Error::Io {
-        phase,
-        source: io::Error::new(io::ErrorKind::TimedOut, "idle timeout expired"),
-    }
-}
-
 /// Resolves `host:port` and connects to the first address that answers.
 pub(crate) async fn connect_host(
     host: &str,
@@ -97,9 +89,7 @@ pub(crate) async fn connect_host(
             Err(e) => last = Some(e),
         }
     }
-    Err(Error::io(Phase::Connect)(last.unwrap_or_else(|| {
-        io::Error::new(io::ErrorKind::NotFound, format!("{host} has no address"))
-    })))
+    Err(crate::driver::unreachable_host(host, last))
 }
 
 /// Connects to `addr` within `wait`, bound to `source` if given.
@@ -140,10 +130,7 @@ pub(crate) async fn accept_from(
     loop {
         match timeout_at(deadline, listener.accept()).await {
             Err(_) => {
-                return Err(Error::io(Phase::DataAccept)(io::Error::new(
-                    io::ErrorKind::TimedOut,
-                    "the server did not open the data connection",
-                )));
+                return Err(crate::driver::accept_timed_out());
             }
             Ok(Ok((stream, from))) if rules::accepts_data_from(from.ip(), server_ip) => {
                 return Ok(stream);

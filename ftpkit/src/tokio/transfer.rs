@@ -13,14 +13,14 @@ use std::{
 };
 
 use tokio::{
-    io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf},
+    io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf},
     time::{Instant, Sleep, sleep, timeout},
 };
 
-use super::{client::AsyncClient, net::timed_out, stream::Stream};
+use super::{client::AsyncClient, stream::Stream};
 use crate::{
-    error::{Error, InvalidInput, Phase, Result},
-    proto::{Arg, Command, Reply, TransferType, finish_transfer, rules},
+    error::{Error, Phase, Result},
+    proto::{Command, Reply, engine::ops::timed_out, finish_transfer, rules},
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -452,31 +452,11 @@ impl Drop for AsyncDataWriter<'_> {
     }
 }
 
-/// A progress callback: called with the file offset reached so far
-/// (restart offset included) after each block.
-type Progress<'c> = Box<dyn FnMut(u64) + Send + 'c>;
-
-/// Marks an [`AsyncTransfer`] that downloads: see [`AsyncRetrieve`].
-#[derive(Debug, Default)]
-pub struct Download;
-
-/// Marks an [`AsyncTransfer`] that uploads: see [`AsyncStore`].
-#[derive(Debug, Default)]
-pub struct Upload {
-    append: bool,
-}
-
-/// A transfer being set up: built by [`AsyncClient::retrieve`] and
-/// [`AsyncClient::store`].
-pub struct AsyncTransfer<'c, D> {
-    client: &'c mut AsyncClient,
-    path: std::result::Result<Arg, InvalidInput>,
-    rest: Option<u64>,
-    ty: TransferType,
-    block_size: usize,
-    progress: Option<Progress<'c>>,
-    direction: D,
-}
+transfer_builder!(
+    AsyncTransfer, AsyncClient, AsyncDataReader, AsyncDataWriter,
+    read: [AsyncRead + Unpin], tokio::io::AsyncReadExt, [+ Send],
+    [async], [.await]
+);
 
 /// A download being set up: see [`AsyncClient::retrieve`].
 ///
@@ -496,58 +476,7 @@ pub type AsyncRetrieve<'c> = AsyncTransfer<'c, Download>;
 /// An upload being set up: see [`AsyncClient::store`].
 pub type AsyncStore<'c> = AsyncTransfer<'c, Upload>;
 
-impl<'c, D> AsyncTransfer<'c, D> {
-    pub(crate) fn new(
-        client: &'c mut AsyncClient,
-        path: std::result::Result<Arg, InvalidInput>,
-        direction: D,
-    ) -> AsyncTransfer<'c, D> {
-        let block_size = client.core.config.block_size;
-        AsyncTransfer {
-            client,
-            path,
-            rest: None,
-            ty: TransferType::Binary,
-            block_size,
-            progress: None,
-            direction,
-        }
-    }
-
-    /// Starts at byte `offset` of the remote file (`REST`); 0 means the start.
-    pub fn rest(mut self, offset: u64) -> Self {
-        self.rest = (offset > 0).then_some(offset);
-        self
-    }
-
-    /// Transfers in `TYPE A` (text) instead of binary; bytes move as they are.
-    pub fn ascii(mut self) -> Self {
-        self.ty = TransferType::Ascii;
-        self
-    }
-
-    /// Bytes per read or write; default from [`Config::block_size`](crate::Config::block_size).
-    pub fn block_size(mut self, size: usize) -> Self {
-        self.block_size = size.max(1);
-        self
-    }
-
-    /// Calls `f` with the offset reached after each block.
-    pub fn progress(mut self, f: impl FnMut(u64) + Send + 'c) -> Self {
-        self.progress = Some(Box::new(f));
-        self
-    }
-}
-
-impl<'c> AsyncTransfer<'c, Download> {
-    /// Opens the transfer and returns a reader over its data.
-    pub async fn reader(self) -> Result<AsyncDataReader<'c>> {
-        let path = self.path?;
-        self.client
-            .open_reader(Command::Retr(path), self.ty, self.rest)
-            .await
-    }
-
+impl AsyncTransfer<'_, Download> {
     /// Downloads into `out` (flushed at the end); returns the bytes
     /// received, not counting the restart offset. A failure writing `out`
     /// aborts the transfer. Dropped mid-way: the next call aborts it.
@@ -579,96 +508,5 @@ impl<'c> AsyncTransfer<'c, Download> {
         }
         out.flush().await.map_err(Error::io(Phase::Local))?;
         Ok(reader.bytes_read())
-    }
-
-    /// Downloads, calling `f` with each chunk of at most the block size;
-    /// returns the bytes received. Dropped mid-way: the next call aborts it.
-    pub async fn for_each_chunk(self, mut f: impl FnMut(&[u8]) -> io::Result<()>) -> Result<u64> {
-        let AsyncTransfer {
-            client,
-            path,
-            rest,
-            ty,
-            block_size,
-            mut progress,
-            ..
-        } = self;
-        let offset = rest.unwrap_or(0);
-        let mut buf = vec![0u8; block_size];
-        let mut reader = client.open_reader(Command::Retr(path?), ty, rest).await?;
-        loop {
-            let n = reader.read_data(&mut buf).await?;
-            if n == 0 {
-                break;
-            }
-            if let Err(e) = f(buf.get(..n).unwrap_or_default()) {
-                let _ = reader.abort().await;
-                return Err(Error::io(Phase::Local)(e));
-            }
-            if let Some(progress) = progress.as_mut() {
-                progress(offset + reader.bytes_read());
-            }
-        }
-        Ok(reader.bytes_read())
-    }
-}
-
-impl<'c> AsyncTransfer<'c, Upload> {
-    /// Appends to the remote file (`APPE`) instead of replacing it.
-    pub fn append(mut self) -> Self {
-        self.direction.append = true;
-        self
-    }
-
-    fn command(path: Arg, append: bool) -> Command {
-        if append {
-            Command::Appe(path)
-        } else {
-            Command::Stor(path)
-        }
-    }
-
-    /// Opens the transfer and returns a writer; call
-    /// [`AsyncDataWriter::finish`] when done.
-    pub async fn writer(self) -> Result<AsyncDataWriter<'c>> {
-        let command = AsyncStore::command(self.path?, self.direction.append);
-        self.client.open_writer(command, self.ty, self.rest).await
-    }
-
-    /// Uploads everything `input` yields; returns the bytes sent. A failure
-    /// reading `input` aborts the upload. Dropped mid-way: the data
-    /// connection is reset and the next call aborts the transfer.
-    pub async fn from_reader<R: AsyncRead + Unpin + ?Sized>(self, input: &mut R) -> Result<u64> {
-        let AsyncTransfer {
-            client,
-            path,
-            rest,
-            ty,
-            block_size,
-            mut progress,
-            direction,
-        } = self;
-        let offset = rest.unwrap_or(0);
-        let mut buf = vec![0u8; block_size];
-        let command = AsyncStore::command(path?, direction.append);
-        let mut writer = client.open_writer(command, ty, rest).await?;
-        loop {
-            let n = match input.read(&mut buf).await {
-                Ok(0) => break,
-                Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    let _ = writer.abort().await;
-                    return Err(Error::io(Phase::Local)(e));
-                }
-            };
-            writer.write_data(buf.get(..n).unwrap_or_default()).await?;
-            if let Some(progress) = progress.as_mut() {
-                progress(offset + writer.bytes_written());
-            }
-        }
-        let sent = writer.bytes_written();
-        writer.finish().await?;
-        Ok(sent)
     }
 }

@@ -46,6 +46,13 @@
 //! [`ops::run`] with the expected reply class and a parse of the reply),
 //! unit-test it here with exact wire bytes, and add one method to the list
 //! in `crate::api`, which both drivers share.
+//!
+//! What a driver may do: perform an [`Action`] with its own sockets, TLS
+//! streams and bulk data path, and report the [`Event`]; nothing else. The
+//! rest of a driver is written once and expanded by both: `crate::api`
+//! (commands), `crate::driver` (streaming methods, builders, the loop that
+//! runs a `download` or `upload` plan, listing parser, pool halves) and
+//! `crate::local` (every [`LocalOp`], with `std::fs`).
 
 mod action;
 pub(crate) mod files;

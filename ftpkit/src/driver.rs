@@ -1,0 +1,928 @@
+//! What the blocking and the tokio driver share beyond `crate::api`,
+//! written once: the streaming methods of a client (listings, line
+//! transfers, raw reader and writer), the `retrieve`/`store` and
+//! `download`/`upload` builders, and the line-by-line parser of a typed
+//! listing.
+//!
+//! Each macro is expanded by both drivers, the async one with `async` and
+//! `.await`; a driver keeps only what its I/O makes its own (the `Read`
+//! and `Write` or `AsyncRead` and `AsyncWrite` impls of its readers and
+//! writers, its sockets, its bulk data path).
+
+use std::{io, time::SystemTime};
+
+use crate::{
+    error::{Error, Phase, Result},
+    list::Entry,
+    proto::{LineSplitter, rules::ListingFormat},
+};
+
+/// The error of a connection to `host` that failed at every address
+/// (`last`: the last address's error), or that has no address.
+pub(crate) fn unreachable_host(host: &str, last: Option<io::Error>) -> Error {
+    Error::io(Phase::Connect)(last.unwrap_or_else(|| {
+        io::Error::new(io::ErrorKind::NotFound, format!("{host} has no address"))
+    }))
+}
+
+/// The error of an active-mode data connection the server did not open in
+/// time.
+pub(crate) fn accept_timed_out() -> Error {
+    Error::io(Phase::DataAccept)(io::Error::new(
+        io::ErrorKind::TimedOut,
+        "the server did not open the data connection",
+    ))
+}
+
+/// What [`EntryLines::next`] found.
+#[derive(Debug)]
+pub(crate) enum Parsed {
+    /// An entry, an error (a line over the limit), or the end.
+    Item(Option<Result<Entry>>),
+    /// More data is needed: read into [`EntryLines::buf`] and call
+    /// [`EntryLines::fed`].
+    NeedData,
+}
+
+/// The typed entries of a listing, parsed line by line as its data arrives,
+/// so memory stays flat whatever the size of the directory. A line no
+/// parser recognises is an entry of unknown kind with its raw text; after
+/// an error the entries end.
+#[derive(Debug)]
+pub(crate) struct EntryLines {
+    splitter: LineSplitter,
+    buf: Vec<u8>,
+    format: ListingFormat,
+    now: SystemTime,
+    /// Seconds to subtract from `LIST` times (the server's time zone).
+    offset: i32,
+    ended: bool,
+    failed: bool,
+}
+
+impl EntryLines {
+    /// A parser for a listing in `format`, with lines of at most `max_line`
+    /// and `LIST` times read at the server's `offset` from UTC.
+    pub(crate) fn new(format: ListingFormat, max_line: usize, offset: i32) -> EntryLines {
+        EntryLines {
+            splitter: LineSplitter::new(max_line),
+            buf: vec![0u8; 64 * 1024],
+            format,
+            now: SystemTime::now(),
+            offset,
+            ended: false,
+            failed: false,
+        }
+    }
+
+    /// The command the entries come from.
+    pub(crate) fn format(&self) -> ListingFormat {
+        self.format
+    }
+
+    /// The next entry from the data fed so far, or a request for more.
+    pub(crate) fn next(&mut self) -> Parsed {
+        if self.failed {
+            return Parsed::Item(None);
+        }
+        let (format, now, offset) = (self.format, self.now, self.offset);
+        loop {
+            match self.splitter.next_line() {
+                Ok(Some(line)) => {
+                    if let Some(entry) = format.parse_with_offset(line, now, offset) {
+                        return Parsed::Item(Some(Ok(entry)));
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    self.failed = true;
+                    return Parsed::Item(Some(Err(e.into())));
+                }
+            }
+        }
+        if self.ended {
+            return Parsed::Item(
+                self.splitter
+                    .finish()
+                    .and_then(|line| format.parse_with_offset(line, now, offset))
+                    .map(Ok),
+            );
+        }
+        Parsed::NeedData
+    }
+
+    /// The buffer to read the listing's data into.
+    pub(crate) fn buf(&mut self) -> &mut [u8] {
+        &mut self.buf
+    }
+
+    /// Takes the result of a read into [`EntryLines::buf`] (0: the data
+    /// ended); a failed read is returned, and ends the entries.
+    pub(crate) fn fed(&mut self, read: Result<usize>) -> Option<Error> {
+        match read {
+            Ok(0) => self.ended = true,
+            Ok(n) => self.splitter.feed(self.buf.get(..n).unwrap_or_default()),
+            Err(e) => {
+                self.failed = true;
+                return Some(e);
+            }
+        }
+        None
+    }
+}
+
+/// The streaming methods of a client, for both drivers: `$client` has
+/// `open_data` (from `client_api!`), its reader and writer types have
+/// `new`, `read_data`/`write_data`, `finish` and `abort`, and its entries
+/// type is built from a reader and an [`EntryLines`]. The bracketed
+/// arguments are the bounds of the `get`, `put` and `store_lines` sources
+/// and sinks, with the extension traits their methods need.
+macro_rules! client_data_api {
+    (
+        $client:ident, $reader:ident, $writer:ident, $entries:ident, $retrieve:ident, $store:ident,
+        write: [$($write:tt)+], read: [$($read:tt)+], lines: [$($lines:tt)+], $lines_ext:path,
+        [$($async:ident)?], [$($aw:tt)*]
+    ) => {
+        impl $client {
+            /// Names in a directory (`NLST`; an empty path lists the working
+            /// directory). ftplib: `nlst()`.
+            pub $($async)? fn nlst(&mut self, path: impl AsRef<[u8]>) -> $crate::Result<Vec<$crate::name::Name>> {
+                let command = $crate::proto::Command::Nlst($crate::proto::rules::optional_path(path.as_ref())?);
+                let mut names = Vec::new();
+                self.lines_of(command, |line| names.push($crate::name::Name::from(line))) $($aw)* ?;
+                Ok(names)
+            }
+
+            /// The raw lines of a `LIST` (an empty path lists the working
+            /// directory). ftplib: `dir()`.
+            pub $($async)? fn list(&mut self, path: impl AsRef<[u8]>) -> $crate::Result<Vec<$crate::name::Name>> {
+                let command = $crate::proto::Command::List($crate::proto::rules::optional_path(path.as_ref())?);
+                let mut lines = Vec::new();
+                self.lines_of(command, |line| lines.push($crate::name::Name::from(line))) $($aw)* ?;
+                Ok(lines)
+            }
+
+            /// A machine listing (`MLSD`, RFC 3659): each entry's name and
+            /// facts. Lines that are not valid MLSD are skipped.
+            /// ftplib: `mlsd(path)`.
+            pub $($async)? fn mlsd(&mut self, path: impl AsRef<[u8]>) -> $crate::Result<Vec<$crate::MlsdEntry>> {
+                let command = $crate::proto::Command::Mlsd($crate::proto::rules::optional_path(path.as_ref())?);
+                let mut entries = Vec::new();
+                self.lines_of(command, |line| entries.extend($crate::list::parse_mlsd_line(line))) $($aw)* ?;
+                Ok(entries)
+            }
+
+            /// Runs a raw transfer command in `TYPE A` and calls `callback`
+            /// with each line, terminator removed (`"RETR notes.txt"`,
+            /// `"LIST -a"`). ftplib: `retrlines(cmd, callback)`.
+            pub $($async)? fn retr_lines(&mut self, command: &str, callback: impl FnMut(&[u8])) -> $crate::Result<$crate::Reply> {
+                self.lines_of($crate::proto::Command::raw(command)?, callback) $($aw)*
+            }
+
+            $($async)? fn lines_of(
+                &mut self,
+                command: $crate::proto::Command,
+                mut callback: impl FnMut(&[u8]),
+            ) -> $crate::Result<$crate::Reply> {
+                let max_line = self.core.config.max_data_line;
+                let mut reader = self.open_reader(command, $crate::proto::TransferType::Ascii, None) $($aw)* ?;
+                let mut splitter = $crate::proto::LineSplitter::new(max_line);
+                let mut buf = vec![0u8; 64 * 1024];
+                loop {
+                    let n = reader.read_data(&mut buf) $($aw)* ?;
+                    if n == 0 {
+                        break;
+                    }
+                    splitter.feed(buf.get(..n).unwrap_or_default());
+                    loop {
+                        match splitter.next_line() {
+                            Ok(Some(line)) => callback(line),
+                            Ok(None) => break,
+                            Err(e) => {
+                                let _ = reader.abort() $($aw)*;
+                                return Err(e.into());
+                            }
+                        }
+                    }
+                }
+                if let Some(line) = splitter.finish() {
+                    callback(line);
+                }
+                reader.finish() $($aw)*
+            }
+
+            /// Uploads lines in `TYPE A`, each line's end sent as CRLF.
+            /// ftplib: `storlines(cmd, fp)`.
+            pub $($async)? fn store_lines(
+                &mut self,
+                path: impl AsRef<[u8]>,
+                mut lines: impl $($lines)+,
+            ) -> $crate::Result<$crate::Reply> {
+                #[allow(unused_imports)]
+                use $lines_ext as _;
+                let command = $crate::proto::Command::Stor($crate::proto::Arg::path(path)?);
+                let mut writer = self.open_writer(command, $crate::proto::TransferType::Ascii, None) $($aw)* ?;
+                let mut line = Vec::new();
+                let mut out = Vec::new();
+                loop {
+                    line.clear();
+                    let n = match lines.read_until(b'\n', &mut line) $($aw)* {
+                        Ok(n) => n,
+                        Err(e) => {
+                            let _ = writer.abort() $($aw)*;
+                            return Err($crate::Error::io($crate::Phase::Local)(e));
+                        }
+                    };
+                    if n == 0 {
+                        break;
+                    }
+                    out.clear();
+                    $crate::proto::to_crlf_line(&line, &mut out);
+                    writer.write_data(&out) $($aw)* ?;
+                }
+                writer.finish() $($aw)*
+            }
+
+            /// Starts a download of `path` in binary mode; set options on
+            /// the returned builder and finish with `to_writer`,
+            /// `for_each_chunk` or `reader`. ftplib: `retrbinary("RETR path", ...)`.
+            pub fn retrieve(&mut self, path: impl AsRef<[u8]>) -> $retrieve<'_> {
+                $retrieve::new(self, $crate::proto::Arg::path(path), Download)
+            }
+
+            /// Starts an upload to `path` in binary mode; set options on the
+            /// returned builder and finish with `from_reader` or `writer`.
+            /// ftplib: `storbinary("STOR path", fp)`.
+            pub fn store(&mut self, path: impl AsRef<[u8]>) -> $store<'_> {
+                $store::new(self, $crate::proto::Arg::path(path), Upload::default())
+            }
+
+            /// Downloads `path` into `out` in binary mode and returns the
+            /// byte count. ftplib: `retrbinary("RETR path", out.write)`.
+            pub $($async)? fn get<W: $($write)+ + ?Sized>(&mut self, path: impl AsRef<[u8]>, out: &mut W) -> $crate::Result<u64> {
+                self.retrieve(path).to_writer(out) $($aw)*
+            }
+
+            /// Uploads everything `input` yields to `path` in binary mode
+            /// (`STOR`) and returns the byte count.
+            /// ftplib: `storbinary("STOR path", fp)`.
+            pub $($async)? fn put<R: $($read)+ + ?Sized>(&mut self, path: impl AsRef<[u8]>, input: &mut R) -> $crate::Result<u64> {
+                self.store(path).from_reader(input) $($aw)*
+            }
+
+            /// Appends everything `input` yields to `path` (`APPE`).
+            /// ftplib: `storbinary("APPE path", fp)`.
+            pub $($async)? fn append<R: $($read)+ + ?Sized>(&mut self, path: impl AsRef<[u8]>, input: &mut R) -> $crate::Result<u64> {
+                self.store(path).append().from_reader(input) $($aw)*
+            }
+
+            /// Opens a data connection for a raw transfer command that sends
+            /// data to the client, and returns a reader over it. ftplib:
+            /// `transfercmd(cmd, rest)` / `ntransfercmd`.
+            pub $($async)? fn transfer_reader(
+                &mut self,
+                command: &str,
+                ty: $crate::proto::TransferType,
+                rest: Option<u64>,
+            ) -> $crate::Result<$reader<'_>> {
+                self.open_reader($crate::proto::Command::raw(command)?, ty, rest) $($aw)*
+            }
+
+            /// Opens a data connection for a raw transfer command that
+            /// receives data from the client (`"STOU"`, `"APPE x"`), and
+            /// returns a writer.
+            pub $($async)? fn transfer_writer(
+                &mut self,
+                command: &str,
+                ty: $crate::proto::TransferType,
+                rest: Option<u64>,
+            ) -> $crate::Result<$writer<'_>> {
+                self.open_writer($crate::proto::Command::raw(command)?, ty, rest) $($aw)*
+            }
+
+            pub(crate) $($async)? fn open_reader(
+                &mut self,
+                command: $crate::proto::Command,
+                ty: $crate::proto::TransferType,
+                rest: Option<u64>,
+            ) -> $crate::Result<$reader<'_>> {
+                let request = $crate::proto::DataRequest { command: command.clone(), transfer_type: ty, rest };
+                let (stream, announced) = self.open_data(request) $($aw)* ?;
+                let expected = $crate::proto::rules::expected_size(announced, ty, rest);
+                Ok($reader::new(self, stream, command, announced, expected))
+            }
+
+            pub(crate) $($async)? fn open_writer(
+                &mut self,
+                command: $crate::proto::Command,
+                ty: $crate::proto::TransferType,
+                rest: Option<u64>,
+            ) -> $crate::Result<$writer<'_>> {
+                let request = $crate::proto::DataRequest { command: command.clone(), transfer_type: ty, rest };
+                let (stream, _) = self.open_data(request) $($aw)* ?;
+                Ok($writer::new(self, stream, command))
+            }
+
+            /// The entries of a directory (an empty path: the working
+            /// directory), typed and streamed. Uses `MLSD` when the
+            /// server's FEAT lists `MLST` (RFC 3659), `LIST` otherwise, with
+            /// every common `LIST` format recognised line by line. The
+            /// listed directory itself and its parent are left out.
+            pub $($async)? fn list_entries(&mut self, path: impl AsRef<[u8]>) -> $crate::Result<$entries<'_>> {
+                let arg = $crate::proto::rules::optional_path(path.as_ref())?;
+                let (format, command) = $crate::proto::rules::listing_command(self.features() $($aw)* ?, arg);
+                if format == $crate::list::ListingFormat::List && self.core.wants_offset_probe() {
+                    self.learn_list_time_offset(path.as_ref()) $($aw)* ?;
+                }
+                self.entries_from(command, format) $($aw)*
+            }
+
+            /// One entry, typed: from `MLST` (over the control connection)
+            /// when the server's FEAT lists it, else the first entry of a
+            /// `LIST` of the path. `None` when the listing names nothing.
+            pub $($async)? fn stat(&mut self, path: impl AsRef<[u8]>) -> $crate::Result<Option<$crate::Entry>> {
+                let arg = $crate::proto::rules::optional_path(path.as_ref())?;
+                if $crate::proto::rules::stat_uses_mlst(self.features() $($aw)* ?) {
+                    let command = $crate::proto::Command::Mlst(arg);
+                    let reply = self.exchange(&command) $($aw)* ?;
+                    let reply = $crate::proto::expect(&command, reply, $crate::proto::Expect::Completion)?;
+                    return Ok($crate::proto::rules::mlst_entry(&reply));
+                }
+                let list = $crate::proto::Command::List(arg);
+                let mut entries = self.entries_from(list, $crate::list::ListingFormat::List) $($aw)* ?;
+                let mut first = None;
+                // Read the rest so the transfer completes instead of being aborted.
+                while let Some(entry) = entries.next_entry() $($aw)* {
+                    let entry = entry?;
+                    first.get_or_insert(entry);
+                }
+                Ok(first)
+            }
+
+            /// The typed entries of a `LIST`, whatever the server's features
+            /// (useful when a server's MLSD is broken).
+            pub $($async)? fn list_entries_from_list(&mut self, path: impl AsRef<[u8]>) -> $crate::Result<$entries<'_>> {
+                let list = $crate::proto::Command::List($crate::proto::rules::optional_path(path.as_ref())?);
+                if self.core.wants_offset_probe() {
+                    self.learn_list_time_offset(path.as_ref()) $($aw)* ?;
+                }
+                self.entries_from(list, $crate::list::ListingFormat::List) $($aw)*
+            }
+
+            $($async)? fn entries_from(
+                &mut self,
+                command: $crate::proto::Command,
+                format: $crate::list::ListingFormat,
+            ) -> $crate::Result<$entries<'_>> {
+                let lines = $crate::driver::EntryLines::new(
+                    format,
+                    self.core.config.max_data_line,
+                    self.core.list_offset(),
+                );
+                let reader = self.open_reader(command, $crate::proto::TransferType::Ascii, None) $($aw)* ?;
+                Ok($entries { reader, lines })
+            }
+        }
+    };
+}
+
+/// The `retrieve`/`store` builder of a driver: the struct `$transfer` over
+/// `$client`, its markers `Download` and `Upload`, its options, and the
+/// ways to finish it that both drivers share. `[$($send)*]` are the extra
+/// bounds of a progress callback (`+ Send` for tokio); `$read_ext` the
+/// trait that gives `read` on an upload's source.
+macro_rules! transfer_builder {
+    (
+        $transfer:ident, $client:ident, $reader:ident, $writer:ident,
+        read: [$($read:tt)+], $read_ext:path, [$($send:tt)*],
+        [$($async:ident)?], [$($aw:tt)*]
+    ) => {
+        /// A progress callback: called with the file offset reached so far
+        /// (restart offset included) after each block.
+        type Progress<'c> = Box<dyn FnMut(u64) $($send)* + 'c>;
+
+        /// Marks a transfer builder that downloads (`RETR`).
+        #[derive(Debug, Default)]
+        pub struct Download;
+
+        /// Marks a transfer builder that uploads (`STOR`, or `APPE`).
+        #[derive(Debug, Default)]
+        pub struct Upload {
+            append: bool,
+        }
+
+        /// A transfer being set up: the options both directions share, and
+        /// the client and path. Built by the client's `retrieve` (to
+        /// download) and `store` (to upload).
+        pub struct $transfer<'c, D> {
+            client: &'c mut $client,
+            path: std::result::Result<$crate::proto::Arg, $crate::InvalidInput>,
+            rest: Option<u64>,
+            ty: $crate::proto::TransferType,
+            block_size: usize,
+            progress: Option<Progress<'c>>,
+            direction: D,
+        }
+
+        impl<'c, D> $transfer<'c, D> {
+            pub(crate) fn new(
+                client: &'c mut $client,
+                path: std::result::Result<$crate::proto::Arg, $crate::InvalidInput>,
+                direction: D,
+            ) -> $transfer<'c, D> {
+                let block_size = client.core.config.block_size;
+                $transfer {
+                    client,
+                    path,
+                    rest: None,
+                    ty: $crate::proto::TransferType::Binary,
+                    block_size,
+                    progress: None,
+                    direction,
+                }
+            }
+
+            /// Starts at byte `offset` of the remote file (`REST`); 0 means
+            /// the start. For an upload, the source must yield the file's
+            /// bytes from that offset on.
+            pub fn rest(mut self, offset: u64) -> Self {
+                self.rest = (offset > 0).then_some(offset);
+                self
+            }
+
+            /// Transfers in `TYPE A` (text) instead of binary. Bytes move as
+            /// they are: downloads keep the CRLF line ends of the wire; use
+            /// the client's `retr_lines` and `store_lines` to convert.
+            pub fn ascii(mut self) -> Self {
+                self.ty = $crate::proto::TransferType::Ascii;
+                self
+            }
+
+            /// Bytes per read (and per chunk given to `for_each_chunk`);
+            /// default from [`Config::block_size`]($crate::Config::block_size).
+            pub fn block_size(mut self, size: usize) -> Self {
+                self.block_size = size.max(1);
+                self
+            }
+
+            /// Calls `f` with the offset reached after each block.
+            pub fn progress(mut self, f: impl FnMut(u64) $($send)* + 'c) -> Self {
+                self.progress = Some(Box::new(f));
+                self
+            }
+        }
+
+        impl<'c> $transfer<'c, Download> {
+            /// Opens the transfer and returns a reader over its data.
+            pub $($async)? fn reader(self) -> $crate::Result<$reader<'c>> {
+                let path = self.path?;
+                self.client.open_reader($crate::proto::Command::Retr(path), self.ty, self.rest) $($aw)*
+            }
+
+            /// Downloads, calling `f` with each chunk of at most the block
+            /// size (ftplib's `retrbinary` callback); returns the bytes
+            /// received, not counting the restart offset. A failure of `f`
+            /// aborts the transfer.
+            pub $($async)? fn for_each_chunk(self, mut f: impl FnMut(&[u8]) -> std::io::Result<()>) -> $crate::Result<u64> {
+                let $transfer { client, path, rest, ty, block_size, mut progress, .. } = self;
+                let offset = rest.unwrap_or(0);
+                let mut buf = vec![0u8; block_size];
+                let mut reader = client.open_reader($crate::proto::Command::Retr(path?), ty, rest) $($aw)* ?;
+                loop {
+                    let n = reader.read_data(&mut buf) $($aw)* ?;
+                    if n == 0 {
+                        break;
+                    }
+                    if let Err(e) = f(buf.get(..n).unwrap_or_default()) {
+                        let _ = reader.abort() $($aw)*;
+                        return Err($crate::Error::io($crate::Phase::Local)(e));
+                    }
+                    if let Some(progress) = progress.as_mut() {
+                        progress(offset + reader.bytes_read());
+                    }
+                }
+                Ok(reader.bytes_read())
+            }
+        }
+
+        impl<'c> $transfer<'c, Upload> {
+            /// Appends to the remote file (`APPE`) instead of replacing it.
+            pub fn append(mut self) -> Self {
+                self.direction.append = true;
+                self
+            }
+
+            fn command(path: $crate::proto::Arg, append: bool) -> $crate::proto::Command {
+                if append {
+                    $crate::proto::Command::Appe(path)
+                } else {
+                    $crate::proto::Command::Stor(path)
+                }
+            }
+
+            /// Opens the transfer and returns a writer; call its `finish`
+            /// when done.
+            pub $($async)? fn writer(self) -> $crate::Result<$writer<'c>> {
+                let command = Self::command(self.path?, self.direction.append);
+                self.client.open_writer(command, self.ty, self.rest) $($aw)*
+            }
+
+            /// Uploads everything `input` yields; returns the bytes sent. A
+            /// failure reading `input` aborts the upload, so no partial file
+            /// is left looking complete.
+            pub $($async)? fn from_reader<R: $($read)+ + ?Sized>(self, input: &mut R) -> $crate::Result<u64> {
+                #[allow(unused_imports)]
+                use $read_ext as _;
+                let $transfer { client, path, rest, ty, block_size, mut progress, direction } = self;
+                let offset = rest.unwrap_or(0);
+                let mut buf = vec![0u8; block_size];
+                let command = Self::command(path?, direction.append);
+                let mut writer = client.open_writer(command, ty, rest) $($aw)* ?;
+                loop {
+                    let n = match input.read(&mut buf) $($aw)* {
+                        Ok(0) => break,
+                        Ok(n) => n,
+                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                        Err(e) => {
+                            let _ = writer.abort() $($aw)*;
+                            return Err($crate::Error::io($crate::Phase::Local)(e));
+                        }
+                    };
+                    writer.write_data(buf.get(..n).unwrap_or_default()) $($aw)* ?;
+                    if let Some(progress) = progress.as_mut() {
+                        progress(offset + writer.bytes_written());
+                    }
+                }
+                let sent = writer.bytes_written();
+                writer.finish() $($aw)* ?;
+                Ok(sent)
+            }
+        }
+    };
+}
+
+/// The `download`/`upload` builders of a driver (`$download`, `$upload`),
+/// the client methods that make them, and `drive_files`, the loop that
+/// runs a plan: it performs the plan's progress and size reports and hands
+/// its local file operations to `Local::local_op`, its bulk data moves to
+/// `Local::pump` (the driver's own, with its `Buffers`), and every other
+/// action to the client's `$io`. `[$($send)*]` are the extra bounds of a
+/// callback (`+ Send` for tokio).
+macro_rules! file_builders {
+    (
+        $client:ident, $download:ident, $upload:ident, $io:ty, [$($send:tt)*],
+        [$($async:ident)?], [$($aw:tt)*]
+    ) => {
+        /// The local side of a `download` or `upload`: its file, callbacks
+        /// and buffers, next to the client's sockets.
+        struct Local<'p> {
+            io: &'p mut $io,
+            file: $crate::local::LocalFile,
+            progress: Option<Progress<'p>>,
+            on_size: Option<SizeCallback<'p>>,
+            buffers: Buffers,
+        }
+
+        /// Runs a file plan, performing its local actions here and the
+        /// others on the client's sockets.
+        $($async)? fn drive_files<T>(
+            io: &mut $io,
+            mut op: $crate::proto::engine::Operation<'_, T>,
+            progress: Option<Progress<'_>>,
+            on_size: Option<SizeCallback<'_>>,
+        ) -> $crate::Result<T> {
+            use $crate::proto::engine::{Action, Event, Step};
+            let mut local = Local { io, file: Default::default(), progress, on_size, buffers: Default::default() };
+            let mut event = Event::Start;
+            loop {
+                let action = match op.resume(event, std::time::Instant::now()) {
+                    Step::Done(result) => return result,
+                    Step::Act(action) => action,
+                };
+                event = match action {
+                    Action::Local(op) => local.local_op(op) $($aw)*,
+                    Action::Progress(offset) => {
+                        local.report(offset);
+                        Event::Done
+                    }
+                    Action::RemoteSize(size) => {
+                        if let Some(f) = local.on_size.as_mut() {
+                            f(size);
+                        }
+                        Event::Done
+                    }
+                    Action::Pump { direction, offset, max, block, idle } => {
+                        match local.pump(direction, offset, max, block, idle) $($aw)* {
+                            Ok((bytes, eof)) => Event::Pumped { bytes, eof },
+                            Err(e) => Event::Failed(e),
+                        }
+                    }
+                    other => local.io.perform(other) $($aw)*,
+                };
+            }
+        }
+
+        impl Local<'_> {
+            fn report(&mut self, offset: u64) {
+                if let Some(progress) = self.progress.as_mut() {
+                    progress(offset);
+                }
+            }
+        }
+
+        /// A progress callback: the file offset reached so far.
+        type Progress<'c> = Box<dyn FnMut(u64) $($send)* + 'c>;
+
+        /// A callback told the remote size before the data flows.
+        type SizeCallback<'c> = Box<dyn FnMut(Option<u64>) $($send)* + 'c>;
+
+        /// A download being set up: see the client's `download`.
+        pub struct $download<'c> {
+            client: &'c mut $client,
+            remote: Vec<u8>,
+            local: std::path::PathBuf,
+            options: $crate::TransferOptions,
+            progress: Option<Progress<'c>>,
+            known: Option<$crate::RemoteStat>,
+            on_size: Option<SizeCallback<'c>>,
+            adopt_local: bool,
+        }
+
+        /// An upload being set up: see the client's `upload`.
+        pub struct $upload<'c> {
+            client: &'c mut $client,
+            local: std::path::PathBuf,
+            remote: Vec<u8>,
+            options: $crate::TransferOptions,
+            progress: Option<Progress<'c>>,
+        }
+
+        impl<'c> $download<'c> {
+            transfer_setters!(common $($send)*);
+            transfer_setters!(download);
+
+            /// Calls `f` with the remote file's size (`None` when the server
+            /// will not tell) before each attempt's data flows, from the
+            /// `SIZE` the download asks anyway (or the size given to
+            /// `known_stat`): what a progress bar needs for its total,
+            /// without asking the server again.
+            pub fn on_size(mut self, f: impl FnMut(Option<u64>) $($send)* + 'c) -> Self {
+                self.on_size = Some(Box::new(f));
+                self
+            }
+
+            /// Also resume from `LOCAL` itself when there is no
+            /// `LOCAL.part`: a partial file another tool left under the
+            /// final name is moved to `LOCAL.part` first, and its bytes are
+            /// checked like those of a `.part` (default: off; `LOCAL` is
+            /// then replaced, never read).
+            pub fn adopt_local(mut self, on: bool) -> Self {
+                self.adopt_local = on;
+                self
+            }
+
+            /// The path of the file the data goes to before it is verified
+            /// and renamed: `LOCAL.part`.
+            pub fn part_path(&self) -> std::path::PathBuf {
+                $crate::proto::resume::part_path(&self.local)
+            }
+
+            /// Downloads, retrying and resuming as set, and returns what
+            /// happened.
+            ///
+            /// The data goes to `LOCAL.part`, renamed to `LOCAL` only once
+            /// complete and verified; on failure the `.part` file stays if
+            /// it holds bytes (a later call resumes from it), an empty one
+            /// is removed, and `LOCAL` is untouched.
+            pub $($async)? fn run(self) -> $crate::Result<$crate::TransferReport> {
+                let $download { client, remote, local, options, progress, known, on_size, adopt_local } = self;
+                let remote = $crate::proto::Arg::path(remote)?;
+                let op = client.core.op(|core| {
+                    $crate::proto::engine::files::download(core, remote, local, options, known, adopt_local)
+                });
+                drive_files(&mut client.io, op, progress, on_size) $($aw)*
+            }
+        }
+
+        impl<'c> $upload<'c> {
+            transfer_setters!(common $($send)*);
+            transfer_setters!(upload);
+
+            /// Uploads, retrying and resuming as set, and returns what
+            /// happened.
+            ///
+            /// Within one call, a failed upload resumes from the size the
+            /// server reports (after comparing an overlap). A file already
+            /// on the server under the final name is replaced, never
+            /// appended to.
+            pub $($async)? fn run(self) -> $crate::Result<$crate::TransferReport> {
+                let $upload { client, local, remote, options, progress } = self;
+                let op = client
+                    .core
+                    .op(|core| $crate::proto::engine::files::upload(core, local, remote, options));
+                drive_files(&mut client.io, op, progress, None) $($aw)*
+            }
+        }
+
+        impl $client {
+            /// Downloads `remote` to the local file `local`: resumes from
+            /// `LOCAL.part` if one is there, retries transient failures
+            /// (reconnecting and logging in again when the connection was
+            /// lost), starts over if the remote file changed, verifies the
+            /// size and, where the server offers
+            /// `HASH`/`XSHA256`/`XSHA1`/`XMD5`/`XCRC`, a content hash, sets
+            /// the local modification time from `MDTM`, and renames
+            /// `LOCAL.part` to `LOCAL` only when all that succeeded.
+            pub fn download(
+                &mut self,
+                remote: impl AsRef<[u8]>,
+                local: impl AsRef<std::path::Path>,
+            ) -> $download<'_> {
+                $download {
+                    client: self,
+                    remote: remote.as_ref().to_vec(),
+                    local: local.as_ref().to_path_buf(),
+                    options: $crate::TransferOptions::default(),
+                    progress: None,
+                    known: None,
+                    on_size: None,
+                    adopt_local: false,
+                }
+            }
+
+            /// Uploads the local file `local` to `remote`, retrying and
+            /// resuming within the call, verifying the size and (where
+            /// offered) a content hash, and setting the remote modification
+            /// time with `MFMT` where offered. See the builder's
+            /// `temp_name` for an upload that appears under its final name
+            /// only when complete.
+            pub fn upload(
+                &mut self,
+                local: impl AsRef<std::path::Path>,
+                remote: impl AsRef<[u8]>,
+            ) -> $upload<'_> {
+                $upload {
+                    client: self,
+                    local: local.as_ref().to_path_buf(),
+                    remote: remote.as_ref().to_vec(),
+                    options: $crate::TransferOptions::default(),
+                    progress: None,
+                }
+            }
+        }
+    };
+}
+
+/// What the blocking and the async pool share around [`Slots`]
+/// (`crate::pool`, where every decision is): the state behind a pool
+/// (`Shared`, with `$freed` to wake waiters), the guard of a reserved slot,
+/// and the borrowed client `$pooled` that goes back to the pool when
+/// dropped. `$factory` is the type of the pool's connection factory.
+macro_rules! pool_half {
+    (
+        $pool:ident, $pooled:ident, $client:ident, $freed:ty, $factory:ty,
+        [$($async:ident)?], [$($aw:tt)*], $(#[$doc:meta])*
+    ) => {
+        struct Shared {
+            slots: std::sync::Mutex<$crate::pool::Slots<$client>>,
+            freed: $freed,
+            factory: Box<$factory>,
+            config: $crate::pool::PoolConfig,
+        }
+
+        impl Shared {
+            fn new(config: $crate::pool::PoolConfig, freed: $freed, factory: Box<$factory>) -> Shared {
+                Shared {
+                    slots: std::sync::Mutex::new($crate::pool::Slots::new(&config)),
+                    freed,
+                    factory,
+                    config,
+                }
+            }
+
+            fn lock(&self) -> std::sync::MutexGuard<'_, $crate::pool::Slots<$client>> {
+                // A thread that panicked while holding the lock left the
+                // counts consistent (no code between lock and unlock can
+                // panic).
+                self.slots
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+            }
+
+        }
+
+        impl std::fmt::Debug for $pool {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                let slots = self.shared.lock();
+                f.debug_struct(stringify!($pool))
+                    .field("in_use", &slots.in_use())
+                    .field("idle", &slots.idle())
+                    .finish_non_exhaustive()
+            }
+        }
+
+        impl $pool {
+            /// Connections handed out and idle.
+            pub fn status(&self) -> (usize, usize) {
+                let slots = self.shared.lock();
+                (slots.in_use(), slots.idle())
+            }
+
+            /// Hands out the client a checkout gave: an idle one (checked
+            /// with `NOOP` if it was idle long, replaced if that fails) or a
+            /// new one. The slot is ours from here on: a failure (or, async,
+            /// a drop) before the client is handed out gives it back.
+            $($async)? fn hand_out(&self, step: $crate::pool::Checkout<$client>) -> $crate::Result<$pooled> {
+                let mut slot = Slot {
+                    shared: &self.shared,
+                    armed: true,
+                };
+                let client = match step {
+                    $crate::pool::Checkout::Reuse { mut conn, check } => {
+                        if !check || conn.noop() $($aw)* .is_ok() {
+                            conn
+                        } else {
+                            tracing::debug!(target: "ftpkit::pool", "an idle connection failed its health check; reconnecting");
+                            (self.shared.factory)() $($aw)* ?
+                        }
+                    }
+                    _ => (self.shared.factory)() $($aw)* ?,
+                };
+                slot.armed = false;
+                Ok($pooled {
+                    client: Some(client),
+                    shared: self.shared.clone(),
+                })
+            }
+        }
+
+        /// A reserved slot that is given back unless disarmed.
+        struct Slot<'a> {
+            shared: &'a Shared,
+            armed: bool,
+        }
+
+        impl Drop for Slot<'_> {
+            fn drop(&mut self) {
+                if self.armed {
+                    self.shared.lock().discard();
+                    self.shared.freed.notify_one();
+                }
+            }
+        }
+
+        $(#[$doc])*
+        pub struct $pooled {
+            client: Option<$client>,
+            shared: std::sync::Arc<Shared>,
+        }
+
+        impl std::fmt::Debug for $pooled {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_tuple(stringify!($pooled)).field(&self.client).finish()
+            }
+        }
+
+        impl $pooled {
+            /// Closes this connection instead of returning it to the pool.
+            pub fn discard(mut self) {
+                self.client = None;
+            }
+        }
+
+        impl std::ops::Deref for $pooled {
+            type Target = $client;
+
+            fn deref(&self) -> &$client {
+                // Always `Some` until drop or discard, which consume the guard.
+                match &self.client {
+                    Some(client) => client,
+                    None => unreachable!("a pooled client is present until dropped"),
+                }
+            }
+        }
+
+        impl std::ops::DerefMut for $pooled {
+            fn deref_mut(&mut self) -> &mut $client {
+                match &mut self.client {
+                    Some(client) => client,
+                    None => unreachable!("a pooled client is present until dropped"),
+                }
+            }
+        }
+
+        impl Drop for $pooled {
+            fn drop(&mut self) {
+                let mut slots = self.shared.lock();
+                match self.client.take() {
+                    Some(client) if !client.is_unusable() => {
+                        slots.checkin(client, std::time::Instant::now())
+                    }
+                    _ => slots.discard(),
+                }
+                drop(slots);
+                self.shared.freed.notify_one();
+            }
+        }
+    };
+}
