@@ -115,7 +115,7 @@ impl ListingFormat {
     ///
     /// ```
     /// use std::time::{Duration, UNIX_EPOCH};
-    /// use ftpkit::proto::rules::ListingFormat;
+    /// use ftpkit::list::ListingFormat;
     /// let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000); // 2023-11-14
     /// let line = b"-rw-r--r-- 1 u g 5 Nov 10 14:30 f";
     /// let utc = ListingFormat::List.parse(line, now).unwrap().modified.unwrap();
