@@ -394,15 +394,7 @@ async fn receive(
     run: &mut TransferRun,
 ) -> std::result::Result<(), Received> {
     let block = run.block_size(core.config.block_size);
-    let command = Command::Retr(remote.clone());
-    let rest_arg = (rest > 0).then_some(rest);
-    let request = DataRequest {
-        command: command.clone(),
-        transfer_type: TransferType::Binary,
-        rest: rest_arg,
-    };
-    let announced = ops::open_data(core, request).await?;
-    let expected = rules::expected_size(announced, TransferType::Binary, rest_arg);
+    let (command, expected) = open_retr(core, remote, rest).await?;
     let paced = run.is_paced();
     let deadline = core.operation_by().is_some();
     let mut received = 0u64;
@@ -505,9 +497,9 @@ fn pump_error(core: &Core, event: Event) -> Error {
     }
 }
 
-/// Everything `remote` holds from `rest`, in memory (the overlap an upload
-/// compares).
-async fn fetch(core: &mut Core, remote: &Arg, rest: u64) -> Result<Vec<u8>> {
+/// Opens `RETR remote` in binary from `rest` (REST when not 0): the
+/// command, for its final reply, and the size its data should have.
+async fn open_retr(core: &mut Core, remote: &Arg, rest: u64) -> Result<(Command, Option<u64>)> {
     let command = Command::Retr(remote.clone());
     let rest_arg = (rest > 0).then_some(rest);
     let request = DataRequest {
@@ -517,6 +509,13 @@ async fn fetch(core: &mut Core, remote: &Arg, rest: u64) -> Result<Vec<u8>> {
     };
     let announced = ops::open_data(core, request).await?;
     let expected = rules::expected_size(announced, TransferType::Binary, rest_arg);
+    Ok((command, expected))
+}
+
+/// Everything `remote` holds from `rest`, in memory (the overlap an upload
+/// compares).
+async fn fetch(core: &mut Core, remote: &Arg, rest: u64) -> Result<Vec<u8>> {
+    let (command, expected) = open_retr(core, remote, rest).await?;
     let mut data = Vec::new();
     loop {
         let deadline = core.idle_deadline();
