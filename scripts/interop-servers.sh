@@ -32,7 +32,9 @@
 #   names localhost and 127.0.0.1), as the servers' guides make it; ca.pem
 #   is a copy, the file clients trust (--cacert).
 # - pure-ftpd: virtual users in a PureDB file made by pure-pw; no implicit TLS.
-# - pyftpdlib: DummyAuthorizer; TLS_FTPHandler for TLS; no implicit TLS.
+# - pyftpdlib: DummyAuthorizer; TLS_FTPHandler for TLS; no implicit TLS. pyftpd.py fixes
+#   pyftpdlib's ActiveDTP, whose stale close() stalled another session when two
+#   clients used active mode at once (scripts/pyftpd_selftest.py shows it).
 set -euo pipefail
 
 PREFIX="${FTPKIT_INTEROP_PREFIX:-/opt/ftpkit-interop}"

@@ -10,6 +10,26 @@ from pyftpdlib.handlers import FTPHandler
 from pyftpdlib.servers import FTPServer
 
 
+class HandOffActiveDTP(FTPHandler.active_dtp):
+    """pyftpdlib's ActiveDTP, done once its connection is handed over.
+
+    After PORT/EPRT, ActiveDTP connects to the client and hands its socket to
+    a DTPHandler, but stays open itself. The next PORT/EPRT closes it, and that
+    close unregisters the file descriptor *number* it once had from the
+    server's single event loop. By then the transfer has ended and the number
+    may belong to another session's new control or data connection, which
+    then never gets another event: that session stalls until the client
+    gives up (seen as a login, STOR, APPE or RETR that never answers when two
+    clients use active mode at once). Marking the dispatcher closed after the
+    hand-over makes that later close() a no-op; the DTPHandler owns the socket.
+    """
+
+    def handle_connect(self):
+        super().handle_connect()
+        self._fileno = None
+        self._closed = True
+
+
 def main():
     port, home, user, password, pasv_from, pasv_to = sys.argv[1:7]
     authorizer = DummyAuthorizer()
@@ -23,6 +43,7 @@ def main():
         handler.keyfile = sys.argv[8]
         handler.tls_control_required = True
         handler.tls_data_required = True
+    handler.active_dtp = HandOffActiveDTP
     handler.authorizer = authorizer
     handler.passive_ports = range(int(pasv_from), int(pasv_to) + 1)
     handler.masquerade_address = None
