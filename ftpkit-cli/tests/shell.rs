@@ -268,3 +268,71 @@ fn mget_skips_hostile_names_with_a_warning_and_fetches_the_rest() {
         "control characters are escaped: {err:?}"
     );
 }
+
+/// With `--encoding latin1`, the shell sends typed paths in Latin-1, shows
+/// the server's names in UTF-8, and `mget` writes the Latin-1 name it
+/// matched as a UTF-8 local name: exact bytes on the wire.
+#[test]
+fn shell_speaks_the_servers_charset() {
+    let old: &[u8] = b"r\xe9sum\xe9.pdf";
+    let new: &[u8] = b"vieux-r\xe9sum\xe9.pdf";
+    let with = |verb: &[u8], name: &[u8]| [verb, name].concat();
+    let server = FakeServer::start(vec![
+        Script::login_anonymous()
+            .expect("PWD")
+            .raw(b"257 \"/d\xe9p\xf4t\" is the current directory\r\n")
+            .expect_bytes(&with(b"RNFR ", old))
+            .reply("350 go on")
+            .expect_bytes(&with(b"RNTO ", new))
+            .reply("250 renamed")
+            .expect("TYPE A")
+            .reply("200 ok")
+            .expect("EPSV")
+            .epsv()
+            .expect("NLST")
+            .reply("150 here")
+            .send_data(&[new, b"\r\nautre.txt\r\n"].concat())
+            .reply("226 done")
+            .expect("TYPE I")
+            .reply("200 ok")
+            .expect_bytes(&with(b"SIZE ", new))
+            .reply("213 4")
+            .expect_bytes(&with(b"MDTM ", new))
+            .reply("550 no")
+            .expect("EPSV")
+            .epsv()
+            .expect_bytes(&with(b"RETR ", new))
+            .reply("150 go")
+            .send_data(b"data")
+            .reply("226 done")
+            .expect_bytes(&with(b"SIZE ", new))
+            .reply("213 4")
+            .expect("FEAT")
+            .reply("211 no features")
+            .expect_bytes(&with(b"DELE ", new))
+            .reply("250 gone")
+            .expect("QUIT")
+            .reply("221 bye"),
+    ]);
+    let work = tempfile::tempdir().unwrap();
+    let script = "pwd\nmv résumé.pdf vieux-résumé.pdf\nmget vieux*\nrm vieux-résumé.pdf\nbye\n";
+    let out = ftpkit_with_stdin(
+        &[
+            "-q",
+            "--encoding",
+            "latin1",
+            "shell",
+            &format!("ftp://{}/", server.addr()),
+        ],
+        work.path(),
+        script,
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "/dépôt\n");
+    assert_eq!(
+        fs::read(work.path().join("vieux-résumé.pdf")).unwrap(),
+        b"data"
+    );
+    server.finish();
+}

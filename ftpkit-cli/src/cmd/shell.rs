@@ -7,6 +7,10 @@
 //! the exit code is that of the last failure (0 when everything worked).
 //! Transfers go through the library's verified, resumable `download` and
 //! `upload`, with the shell's `--retries`, `--no-verify` and `--limit-rate`.
+//!
+//! With `--encoding`, every path typed is sent in the server's charset and
+//! every name shown (`ls`, `nls`, `pwd`, completion, `mget`'s local names)
+//! is read from it; names the server gave are passed back byte for byte.
 
 use std::{
     cell::RefCell,
@@ -16,7 +20,7 @@ use std::{
     rc::Rc,
 };
 
-use ftpkit::{Client, Entry, EntryKind};
+use ftpkit::{Charset, Client, Entry, EntryKind};
 use rustyline::{
     Context, Editor, Helper,
     completion::{Completer, Pair},
@@ -83,6 +87,7 @@ pub fn run(url: &str, settings: &Settings) -> Result<(), Failure> {
     }
     let session = Rc::new(RefCell::new(Session {
         client,
+        charset: settings.reach.charset(),
         settings: settings.clone(),
         listings: HashMap::new(),
         last_failure: None,
@@ -128,6 +133,8 @@ pub fn run(url: &str, settings: &Settings) -> Result<(), Failure> {
 
 struct Session {
     client: Client,
+    /// The server's charset for names (`--encoding`).
+    charset: Charset,
     settings: Settings,
     /// Remote directory listings for completion, by directory.
     listings: HashMap<String, Vec<(String, bool)>>,
@@ -161,30 +168,50 @@ impl Session {
         self.last_failure = Some(failure.exit());
     }
 
+    /// A path typed by the user, as the bytes of a name in the server's
+    /// charset.
+    fn wire(&self, text: &str) -> Result<Vec<u8>, Failure> {
+        Ok(self.client.encode_path(text)?)
+    }
+
+    /// A name read from the server, as text in its charset.
+    fn shown(&self, name: &[u8]) -> String {
+        self.charset.decode(name).into_owned()
+    }
+
     fn dispatch(&mut self, command: &str, args: &[String]) -> Result<(), Failure> {
         let arg = |i: usize| -> Result<&str, Failure> {
             args.get(i)
                 .map(String::as_str)
                 .ok_or_else(|| Failure::Usage(format!("{command}: missing argument; try help")))
         };
+        // The optional first argument (ls, nls), in the server's charset.
+        let first = match args.first() {
+            Some(text) => self.wire(text)?,
+            None => Vec::new(),
+        };
         let stdout = std::io::stdout();
         let mut out = stdout.lock();
         let local = |e: std::io::Error| Failure::Local("<stdout>".into(), e);
         match command {
             "ls" | "dir" => {
+                let charset = self.charset;
                 let entries: Vec<Entry> = self
                     .client
-                    .list_entries(args.first().map_or("", String::as_str))?
+                    .list_entries(&first)?
+                    .map(|entry| entry.map(|e| crate::reach::decoded(e, charset)))
                     .collect::<Result<_, _>>()?;
                 super::ls::write_long(&mut out, &entries).map_err(local)?;
             }
             "nls" => {
-                for name in self.client.nlst(args.first().map_or("", String::as_str))? {
-                    output::write_line(&mut out, name.as_bytes()).map_err(local)?;
+                for name in self.client.nlst(&first)? {
+                    output::write_line(&mut out, self.shown(name.as_bytes()).as_bytes())
+                        .map_err(local)?;
                 }
             }
             "cd" => {
-                self.client.cwd(arg(0)?)?;
+                let path = self.wire(arg(0)?)?;
+                self.client.cwd(path)?;
                 self.listings.clear();
             }
             "cdup" => {
@@ -193,7 +220,8 @@ impl Session {
             }
             "pwd" => {
                 let dir = self.client.pwd()?;
-                output::write_line(&mut out, dir.as_bytes()).map_err(local)?;
+                output::write_line(&mut out, self.shown(dir.as_bytes()).as_bytes())
+                    .map_err(local)?;
             }
             "lcd" => {
                 let dir = match args.first() {
@@ -212,7 +240,8 @@ impl Session {
                     Some(l) => PathBuf::from(l),
                     None => PathBuf::from(local_name(remote)?),
                 };
-                self.get(remote, &local_path)?;
+                let wire = self.wire(remote)?;
+                self.get(&wire, &local_path)?;
             }
             "put" => {
                 let local_path = PathBuf::from(arg(0)?);
@@ -224,7 +253,8 @@ impl Session {
                         .map(str::to_owned)
                         .ok_or_else(|| Failure::Usage("put: no usable file name".into()))?,
                 };
-                self.put(&local_path, &remote)?;
+                let wire = self.wire(&remote)?;
+                self.put(&local_path, &wire)?;
             }
             "mget" => {
                 if args.is_empty() {
@@ -235,16 +265,20 @@ impl Session {
                 let mut skipped = 0;
                 for pattern in args {
                     for remote in self.remote_matches(pattern)? {
-                        let (folder, base) = remote.rsplit_once('/').unwrap_or(("", &remote));
-                        if matches!(base, "." | "..") {
+                        let split = remote.iter().rposition(|&b| b == b'/');
+                        let (folder, base) = match split {
+                            Some(at) => (&remote[..at], &remote[at + 1..]),
+                            None => (&b""[..], &remote[..]),
+                        };
+                        if matches!(base, b"." | b"..") {
                             continue;
                         }
-                        match super::check_name(base.as_bytes()) {
+                        match super::check_name_in(base, self.charset) {
                             Ok(name) => self.get(&remote, Path::new(&name))?,
                             Err(why) => {
                                 super::warn(&format!(
                                     "skipping a server entry in {}: {why}",
-                                    super::shown_folder(folder.as_bytes())
+                                    super::shown_folder(&self.shown(folder).into_bytes())
                                 ));
                                 skipped += 1;
                             }
@@ -266,32 +300,43 @@ impl Session {
                             .and_then(|n| n.to_str())
                             .unwrap_or_default()
                             .to_owned();
-                        self.put(&path, &name)?;
+                        let wire = self.wire(&name)?;
+                        self.put(&path, &wire)?;
                     }
                 }
             }
             "mkdir" => {
-                self.client.mkd(arg(0)?)?;
+                let path = self.wire(arg(0)?)?;
+                self.client.mkd(path)?;
                 self.listings.clear();
             }
             "rmdir" => {
-                self.client.rmd(arg(0)?)?;
+                let path = self.wire(arg(0)?)?;
+                self.client.rmd(path)?;
                 self.listings.clear();
             }
             "rm" | "delete" => {
                 arg(0)?;
                 for path in args {
+                    let path = self.wire(path)?;
                     self.client.delete(path)?;
                 }
                 self.listings.clear();
             }
             "mv" | "rename" => {
-                self.client.rename(arg(0)?, arg(1)?)?;
+                let (from, to) = (self.wire(arg(0)?)?, self.wire(arg(1)?)?);
+                self.client.rename(from, to)?;
                 self.listings.clear();
             }
-            "size" => writeln!(out, "{}", self.client.size(arg(0)?)?).map_err(local)?,
-            "stat" => match self.client.stat(arg(0)?)? {
-                Some(entry) => super::ls::write_long(&mut out, &[entry]).map_err(local)?,
+            "size" => {
+                let path = self.wire(arg(0)?)?;
+                writeln!(out, "{}", self.client.size(path)?).map_err(local)?;
+            }
+            "stat" => match self.client.stat(self.wire(arg(0)?)?)? {
+                Some(entry) => {
+                    let entry = crate::reach::decoded(entry, self.charset);
+                    super::ls::write_long(&mut out, &[entry]).map_err(local)?;
+                }
                 None => return Err(Failure::Remote(format!("{}: not found", arg(0)?))),
             },
             "quote" => {
@@ -315,7 +360,7 @@ impl Session {
         out.flush().map_err(local)
     }
 
-    fn get(&mut self, remote: &str, local_path: &Path) -> Result<(), Failure> {
+    fn get(&mut self, remote: &[u8], local_path: &Path) -> Result<(), Failure> {
         let report = self
             .client
             .download(remote, local_path)
@@ -324,14 +369,14 @@ impl Session {
         output::report_transfer(
             &self.settings,
             "get",
-            remote,
+            &self.shown(remote),
             &local_path.display().to_string(),
             &report,
         );
         Ok(())
     }
 
-    fn put(&mut self, local_path: &Path, remote: &str) -> Result<(), Failure> {
+    fn put(&mut self, local_path: &Path, remote: &[u8]) -> Result<(), Failure> {
         let report = self
             .client
             .upload(local_path, remote)
@@ -342,30 +387,29 @@ impl Session {
         output::report_transfer(
             &self.settings,
             "put",
-            remote,
+            &self.shown(remote),
             &local_path.display().to_string(),
             &report,
         );
         Ok(())
     }
 
-    /// Remote paths matching `pattern` (a glob in the last component).
-    fn remote_matches(&mut self, pattern: &str) -> Result<Vec<String>, Failure> {
+    /// Remote paths matching `pattern` (a glob in the last component), as
+    /// the server's bytes; the pattern is written in the server's charset.
+    fn remote_matches(&mut self, pattern: &str) -> Result<Vec<Vec<u8>>, Failure> {
         let (dir, name) = match pattern.rsplit_once('/') {
             Some((dir, name)) => (format!("{dir}/"), name),
             None => (String::new(), pattern),
         };
-        let mut found: Vec<String> = self
+        let (dir, name) = (self.wire(&dir)?, self.wire(name)?);
+        let mut found: Vec<Vec<u8>> = self
             .client
             .nlst(&dir)?
             .into_iter()
             .filter_map(|n| {
-                let base = n.as_bytes().rsplit(|&b| b == b'/').next()?.to_vec();
-                glob::matches(name.as_bytes(), &base)
-                    .then(|| String::from_utf8(base).ok())
-                    .flatten()
+                let base = n.as_bytes().rsplit(|&b| b == b'/').next()?;
+                glob::matches(&name, base).then(|| [&dir[..], base].concat())
             })
-            .map(|base| format!("{dir}{base}"))
             .collect();
         found.sort();
         if found.is_empty() {
@@ -379,15 +423,22 @@ impl Session {
         if let Some(names) = self.listings.get(dir) {
             return names.clone();
         }
-        let names: Vec<(String, bool)> = match self.client.list_entries(dir) {
-            Ok(entries) => entries
+        let charset = self.charset;
+        let listing = self
+            .wire(dir)
+            .ok()
+            .and_then(|path| self.client.list_entries(path).ok());
+        let names: Vec<(String, bool)> = match listing {
+            Some(entries) => entries
                 .filter_map(Result::ok)
                 .filter_map(|e| {
                     let dir = matches!(e.kind, EntryKind::Directory);
-                    e.name.safe_component().map(|n| (n.to_owned(), dir))
+                    e.name
+                        .safe_component_in(charset)
+                        .map(|n| (n.into_owned(), dir))
                 })
                 .collect(),
-            Err(_) => Vec::new(),
+            None => Vec::new(),
         };
         self.listings.insert(dir.to_owned(), names.clone());
         names
