@@ -265,11 +265,9 @@ impl Session {
                 let mut skipped = 0;
                 for pattern in args {
                     for remote in self.remote_matches(pattern)? {
-                        let split = remote.iter().rposition(|&b| b == b'/');
-                        let (folder, base) = match split {
-                            Some(at) => (&remote[..at], &remote[at + 1..]),
-                            None => (&b""[..], &remote[..]),
-                        };
+                        let mut parts = remote.rsplitn(2, |&b| b == b'/');
+                        let base = parts.next().unwrap_or_default();
+                        let folder = parts.next().unwrap_or_default();
                         if matches!(base, b"." | b"..") {
                             continue;
                         }
