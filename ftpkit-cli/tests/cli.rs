@@ -2,18 +2,14 @@
 //! server and the scripted fake server.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-use std::{
-    fs,
-    path::Path,
-    process::{Command, Output},
-};
+use std::{fs, path::Path, process::Output};
 
 use ftpkit_testkit::{
     DataFault, FakeServer, MemoryServer, Script, UnftpServer, random_bytes, sha256_file, sha256_hex,
 };
 
 fn ftpkit(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ftpkit"))
+    ftpkit_testkit::command(env!("CARGO_BIN_EXE_ftpkit"))
         .args(["--timeout", "5", "-q"])
         .args(args)
         .current_dir(cwd)
@@ -25,7 +21,7 @@ fn ftpkit(args: &[&str], cwd: &Path) -> Output {
 /// Like `ftpkit`, without `-q`: the result lines show on stderr (no
 /// progress bar: stderr is a pipe).
 fn ftpkit_loud(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ftpkit"))
+    ftpkit_testkit::command(env!("CARGO_BIN_EXE_ftpkit"))
         .args(["--timeout", "5"])
         .args(args)
         .current_dir(cwd)
@@ -375,7 +371,7 @@ fn put_resume_compares_the_servers_bytes_then_appends() {
 fn verbose_traces_commands_with_the_password_hidden() {
     let server = UnftpServer::start();
     let dir = tempfile::tempdir().unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_ftpkit"))
+    let out = ftpkit_testkit::command(env!("CARGO_BIN_EXE_ftpkit"))
         .args([
             "-v",
             "ls",

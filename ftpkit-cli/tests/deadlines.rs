@@ -7,7 +7,7 @@
 use std::{
     fs,
     path::Path,
-    process::{Command, Output},
+    process::Output,
     time::{Duration, Instant},
 };
 
@@ -16,7 +16,7 @@ use ftpkit_testkit::{DataFault, FakeServer, Script};
 /// Runs `ftpkit` with `args` in `cwd`; returns its output and how long it took.
 fn ftpkit(args: &[&str], cwd: &Path) -> (Output, Duration) {
     let started = Instant::now();
-    let out = Command::new(env!("CARGO_BIN_EXE_ftpkit"))
+    let out = ftpkit_testkit::command(env!("CARGO_BIN_EXE_ftpkit"))
         .arg("-q")
         .args(args)
         .current_dir(cwd)

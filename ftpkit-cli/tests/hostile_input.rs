@@ -10,7 +10,7 @@
 
 use std::{
     path::Path,
-    process::{Command, Output},
+    process::Output,
     time::{Duration, Instant},
 };
 
@@ -18,7 +18,7 @@ use ftpkit_testkit::{FakeServer, Script};
 
 fn ftpkit(args: &[&str]) -> (Output, Duration) {
     let started = Instant::now();
-    let out = Command::new(env!("CARGO_BIN_EXE_ftpkit"))
+    let out = ftpkit_testkit::command(env!("CARGO_BIN_EXE_ftpkit"))
         .args(["--timeout", "2", "-q", "--no-netrc"])
         .args(args)
         .current_dir(std::env::temp_dir())
@@ -149,7 +149,7 @@ fn bad_options_are_usage_errors() {
         &["--limit-rate", "fast", "get", "ftp://h/x"],
         &["--insecure", "ls", "ftp://h/"],
     ] {
-        let out = Command::new(env!("CARGO_BIN_EXE_ftpkit"))
+        let out = ftpkit_testkit::command(env!("CARGO_BIN_EXE_ftpkit"))
             .args(args)
             .output()
             .unwrap();
@@ -249,7 +249,7 @@ fn a_line_break_in_the_password_variable_sends_no_command() {
             .sleep(Duration::from_millis(500)),
     ]);
     let started = Instant::now();
-    let out = Command::new(env!("CARGO_BIN_EXE_ftpkit"))
+    let out = ftpkit_testkit::command(env!("CARGO_BIN_EXE_ftpkit"))
         .args(["--timeout", "2", "-q", "--no-netrc", "ls"])
         .arg(format!("ftp://alice@{}/", server.addr()))
         .current_dir(std::env::temp_dir())
@@ -266,7 +266,7 @@ fn a_line_break_in_the_password_variable_sends_no_command() {
 #[test]
 fn a_non_utf8_argument_is_a_usage_error() {
     use std::os::unix::ffi::OsStrExt;
-    let out = Command::new(env!("CARGO_BIN_EXE_ftpkit"))
+    let out = ftpkit_testkit::command(env!("CARGO_BIN_EXE_ftpkit"))
         .arg("get")
         .arg(std::ffi::OsStr::from_bytes(b"ftp://127.0.0.1:9/\xff"))
         .output()

@@ -12,13 +12,13 @@ use std::{
     collections::BTreeMap,
     fs,
     path::{Path, PathBuf},
-    process::{Command, Output},
+    process::Output,
 };
 
 use ftpkit_testkit::{Behavior, MemoryServer, UnftpServer, random_bytes, sha256_file, sha256_hex};
 
 fn ftpkit(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ftpkit"))
+    ftpkit_testkit::command(env!("CARGO_BIN_EXE_ftpkit"))
         .args(["--timeout", "10"])
         .args(args)
         .current_dir(cwd)

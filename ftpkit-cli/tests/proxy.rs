@@ -3,12 +3,7 @@
 //! `no_proxy`/`--noproxy` bypassing them.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-use std::{
-    fs,
-    net::IpAddr,
-    path::Path,
-    process::{Command, Output},
-};
+use std::{fs, net::IpAddr, path::Path, process::Output};
 
 use ftpkit_testkit::{
     ProxyProtocol, ProxyServer, UnftpServer, random_bytes, sha256_file, sha256_hex,
@@ -20,7 +15,7 @@ const HIDDEN: &str = "ftp.behind-the-proxy.test";
 
 /// Runs `ftpkit` with exactly the proxy variables given.
 fn ftpkit(args: &[&str], cwd: &Path, env: &[(&str, &str)]) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_ftpkit"));
+    let mut command = ftpkit_testkit::command(env!("CARGO_BIN_EXE_ftpkit"));
     command
         .args(["--timeout", "5", "-q"])
         .args(args)

@@ -2,15 +2,12 @@
 //! scripted fake server: exact dialogues.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
-use std::{
-    net::TcpListener,
-    process::{Command, Output},
-};
+use std::{net::TcpListener, process::Output};
 
 use ftpkit_testkit::{FakeServer, Script};
 
 fn ftpkit(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ftpkit"))
+    ftpkit_testkit::command(env!("CARGO_BIN_EXE_ftpkit"))
         .args(["--timeout", "5", "-q", "--no-netrc"])
         .args(args)
         .env_remove("FTPKIT_PASSWORD")
@@ -156,7 +153,7 @@ fn get_writes_a_cp1251_name_as_utf8_and_sends_its_bytes() {
     ]);
     let dir = tempfile::tempdir().unwrap();
     let url = format!("ftp://{}/отчёт.txt", server.addr());
-    let out = Command::new(env!("CARGO_BIN_EXE_ftpkit"))
+    let out = ftpkit_testkit::command(env!("CARGO_BIN_EXE_ftpkit"))
         .args([
             "--timeout",
             "5",

@@ -12,7 +12,7 @@ use std::{
     fs,
     io::Write,
     path::Path,
-    process::{Command, Output, Stdio},
+    process::{Output, Stdio},
 };
 
 use ftpkit_testkit::{
@@ -20,7 +20,7 @@ use ftpkit_testkit::{
 };
 
 fn ftpkit_with_stdin(args: &[&str], cwd: &Path, stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ftpkit"))
+    let mut child = ftpkit_testkit::command(env!("CARGO_BIN_EXE_ftpkit"))
         .args(["--timeout", "10", "--no-netrc"])
         .args(args)
         .current_dir(cwd)
@@ -116,7 +116,7 @@ fn netrc_server(user: &str, pass: &str) -> FakeServer {
 }
 
 fn pwd_with(args: &[&str], url: &str, env: Option<&str>) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ftpkit"));
+    let mut cmd = ftpkit_testkit::command(env!("CARGO_BIN_EXE_ftpkit"));
     cmd.args(["--timeout", "5"])
         .args(args)
         .args(["quote", url, "PWD"])
@@ -215,7 +215,7 @@ fn credentials_come_from_netrc_then_env_then_url() {
 #[test]
 fn completions_and_man_page_cover_every_command() {
     for shell in ["bash", "zsh", "fish"] {
-        let out = Command::new(env!("CARGO_BIN_EXE_ftpkit"))
+        let out = ftpkit_testkit::command(env!("CARGO_BIN_EXE_ftpkit"))
             .args(["completions", shell])
             .output()
             .unwrap();
@@ -225,7 +225,7 @@ fn completions_and_man_page_cover_every_command() {
             assert!(text.contains(sub), "{shell}: {sub}");
         }
     }
-    let out = Command::new(env!("CARGO_BIN_EXE_ftpkit"))
+    let out = ftpkit_testkit::command(env!("CARGO_BIN_EXE_ftpkit"))
         .arg("man")
         .output()
         .unwrap();

@@ -7,7 +7,7 @@
 use std::{
     io::Write,
     path::Path,
-    process::{Command, Output, Stdio},
+    process::{Output, Stdio},
 };
 
 use ftpkit_testkit::{Shape, TestCerts, UnftpServer};
@@ -15,7 +15,7 @@ use ftpkit_testkit::{Shape, TestCerts, UnftpServer};
 /// Runs ftpkit with `config` as its configuration directory, `stdin` as
 /// its input.
 fn ftpkit(config: &Path, args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ftpkit"))
+    let mut child = ftpkit_testkit::command(env!("CARGO_BIN_EXE_ftpkit"))
         .args(["--timeout", "10", "-q"])
         .args(args)
         .env("XDG_CONFIG_HOME", config)

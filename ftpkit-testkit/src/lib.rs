@@ -50,3 +50,23 @@ pub use memory::{Behavior, Content, Fault, MemoryServer};
 pub use proxy::{ProxyProtocol, ProxyRequest, ProxyServer};
 pub use script::{DataFault, FakeServer, Script, Transcript};
 pub use unftp::UnftpServer;
+
+/// A command for a binary under test, without the environment variables
+/// that would send its connections elsewhere: the proxy variables the
+/// `ftpkit` binary reads (`ftp_proxy`, `all_proxy`, `no_proxy`, either case),
+/// so a machine behind a proxy runs the tests as any other. A test that
+/// wants one sets it again.
+pub fn command(program: impl AsRef<std::ffi::OsStr>) -> std::process::Command {
+    let mut command = std::process::Command::new(program);
+    for var in [
+        "ftp_proxy",
+        "FTP_PROXY",
+        "all_proxy",
+        "ALL_PROXY",
+        "no_proxy",
+        "NO_PROXY",
+    ] {
+        command.env_remove(var);
+    }
+    command
+}

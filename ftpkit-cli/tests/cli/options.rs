@@ -2,7 +2,7 @@
 //! `mirror --perms`, against the in-process libunftp server, the scripted
 //! fake server and, where they run, the interop servers.
 
-use std::{collections::BTreeMap, fs, os::unix::fs::PermissionsExt, path::Path, process::Command};
+use std::{collections::BTreeMap, fs, os::unix::fs::PermissionsExt, path::Path};
 
 use ftpkit_testkit::{FakeServer, Script, UnftpServer, random_bytes, sha256_file, sha256_hex};
 
@@ -70,7 +70,7 @@ fn a_failed_file_in_a_parallel_get_leaves_the_others_and_sets_the_exit_code() {
     let mut args = vec!["get", "--parallel", "4", "-o", "."];
     args.extend(urls.iter().map(String::as_str));
     // Loud: the result lines come in the order of the arguments.
-    let out = Command::new(env!("CARGO_BIN_EXE_ftpkit"))
+    let out = ftpkit_testkit::command(env!("CARGO_BIN_EXE_ftpkit"))
         .args(["--timeout", "10"])
         .args(&args)
         .current_dir(dir.path())
@@ -361,7 +361,7 @@ fn mirror_perms_is_skipped_with_a_warning_where_the_server_cannot() {
     let dir = tempfile::tempdir().unwrap();
     fs::create_dir(dir.path().join("up")).unwrap();
     fs::write(dir.path().join("up/a.txt"), b"a").unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_ftpkit"))
+    let out = ftpkit_testkit::command(env!("CARGO_BIN_EXE_ftpkit"))
         .args(["--timeout", "10", "mirror", "--reverse", "--perms", "up"])
         .arg(url(&server, "site/"))
         .current_dir(dir.path())
