@@ -431,16 +431,7 @@ fn ls_json_writes_entries_while_the_listing_is_still_arriving() {
         .flat_map(|i| format!("-rw-r--r-- 1 u g {i} 2024-01-01 00:00 f{i:05}\r\n").into_bytes())
         .collect();
     let server = FakeServer::start(vec![
-        Script::login_anonymous()
-            .expect("FEAT")
-            .reply("211-Features:\r\n SIZE\r\n211 End")
-            .expect("TYPE A")
-            .reply("200 ok")
-            .expect("PASV")
-            .pasv()
-            .expect("LIST")
-            .reply("150 here")
-            .send_data_then(&listing, DataFault::StallAt(listing.len() / 2)),
+        list_opened().send_data_then(&listing, DataFault::StallAt(listing.len() / 2)),
     ]);
     let dir = tempfile::tempdir().unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_ftpkit"))
@@ -490,18 +481,23 @@ fn ls_json_writes_entries_while_the_listing_is_still_arriving() {
     server.finish_allow_unplayed();
 }
 
+/// A server up to the `150` of a `LIST` of its root.
+fn list_opened() -> Script {
+    Script::login_anonymous()
+        .expect("FEAT")
+        .reply("211-Features:\r\n SIZE\r\n211 End")
+        .expect("TYPE A")
+        .reply("200 ok")
+        // FEAT lists neither EPSV nor MLST: PASV, then LIST.
+        .expect("PASV")
+        .pasv()
+        .expect("LIST")
+        .reply("150 here")
+}
+
 fn listing_server(listing: &[u8]) -> FakeServer {
     FakeServer::start(vec![
-        Script::login_anonymous()
-            .expect("FEAT")
-            .reply("211-Features:\r\n SIZE\r\n211 End")
-            .expect("TYPE A")
-            .reply("200 ok")
-            // FEAT lists neither EPSV nor MLST: PASV, then LIST.
-            .expect("PASV")
-            .pasv()
-            .expect("LIST")
-            .reply("150 here")
+        list_opened()
             .send_data(listing)
             .reply("226 done")
             .expect("QUIT")

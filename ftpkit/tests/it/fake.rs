@@ -636,15 +636,7 @@ fn list_entries_yields_entries_while_the_listing_is_still_arriving() {
     let half = listing.len() / 2;
     let complete = listing[..half].iter().filter(|&&b| b == b'\n').count();
     let (server, mut client) = logged_in(
-        Script::new()
-            .expect("FEAT")
-            .reply("211-Features:\r\n EPSV\r\n MLST type*;size*;\r\n211 End")
-            .expect("TYPE A")
-            .reply("200 ok")
-            .expect("EPSV")
-            .epsv()
-            .expect("MLSD d")
-            .reply("150 here")
+        crate::dialogue::mlsd_opened("MLSD d", "150 here")
             .send_data_then(&listing, DataFault::StallAt(half))
             .expect("ABOR")
             .reply("225 no transfer")
