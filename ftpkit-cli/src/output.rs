@@ -2,7 +2,6 @@
 //! able to drive the terminal with escape sequences.
 
 use std::{
-    fmt::Write as _,
     io::{self, Write},
     time::SystemTime,
 };
@@ -56,6 +55,14 @@ pub fn long_columns(entry: &Entry) -> [String; 5] {
 
 /// `2024-03-01 12:30` (or RFC 3339 `2024-03-01T12:30:00Z` for JSON), UTC.
 pub fn format_time(t: SystemTime, rfc3339: bool) -> String {
+    let mut out = Vec::with_capacity(20);
+    // Writing to a Vec cannot fail.
+    let _ = write_time(&mut out, t, rfc3339);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Writes `t` as [`format_time`] shows it, without building a string.
+fn write_time(out: &mut impl Write, t: SystemTime, rfc3339: bool) -> io::Result<()> {
     let (y, m, d) = ftpkit::date::civil_date(t);
     let secs = t
         .duration_since(SystemTime::UNIX_EPOCH)
@@ -63,9 +70,9 @@ pub fn format_time(t: SystemTime, rfc3339: bool) -> String {
         .unwrap_or(0);
     let (hh, mm, ss) = (secs / 3600, secs % 3600 / 60, secs % 60);
     if rfc3339 {
-        format!("{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}Z")
+        write!(out, "{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}Z")
     } else {
-        format!("{y:04}-{m:02}-{d:02} {hh:02}:{mm:02}")
+        write!(out, "{y:04}-{m:02}-{d:02} {hh:02}:{mm:02}")
     }
 }
 
@@ -81,6 +88,16 @@ pub fn escape(text: &str) -> String {
 /// modified, time_precision (`second`, `minute`, `day`, or null),
 /// permissions, owner, group, target, raw.
 pub fn entry_json(entry: &Entry) -> String {
+    let mut out = Vec::with_capacity(160);
+    // Writing to a Vec cannot fail.
+    let _ = write_entry_json(&mut out, entry);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Writes [`entry_json`]'s object straight to `out` (no newline), without
+/// building strings on the way: `ls --json` writes one per entry as the
+/// listing streams in.
+pub fn write_entry_json(out: &mut impl Write, entry: &Entry) -> io::Result<()> {
     let (kind, target) = match &entry.kind {
         EntryKind::File => ("file", None),
         EntryKind::Directory => ("dir", None),
@@ -88,50 +105,89 @@ pub fn entry_json(entry: &Entry) -> String {
         EntryKind::Other => ("other", None),
         EntryKind::Unknown => ("unknown", None),
     };
-    let string = |s: Option<&str>| s.map_or_else(|| "null".to_owned(), json_string);
-    let raw = (entry.kind == EntryKind::Unknown)
-        .then(|| String::from_utf8_lossy(&entry.raw).into_owned());
-    format!(
-        "{{\"name\":{},\"type\":\"{kind}\",\"size\":{},\"modified\":{},\"time_precision\":{},\"permissions\":{},\"owner\":{},\"group\":{},\"target\":{},\"raw\":{}}}",
-        json_string(&entry.name.to_string_lossy()),
-        entry
-            .size
-            .map_or_else(|| "null".to_owned(), |s| s.to_string()),
-        string(entry.modified.map(|t| format_time(t, true)).as_deref()),
-        string(match entry.time_precision {
-            TimePrecision::Second => Some("second"),
-            TimePrecision::Minute => Some("minute"),
-            TimePrecision::Day => Some("day"),
-            _ => None,
-        }),
-        string(entry.permissions.map(|p| format!("{p:04o}")).as_deref()),
-        string(entry.owner.as_deref()),
-        string(entry.group.as_deref()),
-        string(target.map(|t| t.to_string_lossy().into_owned()).as_deref()),
-        string(raw.as_deref()),
-    )
+    out.write_all(b"{\"name\":")?;
+    write_json_string(out, &entry.name.to_string_lossy())?;
+    write!(out, ",\"type\":\"{kind}\",\"size\":")?;
+    match entry.size {
+        Some(size) => write!(out, "{size}")?,
+        None => out.write_all(b"null")?,
+    }
+    out.write_all(b",\"modified\":")?;
+    match entry.modified {
+        Some(t) => {
+            out.write_all(b"\"")?;
+            write_time(out, t, true)?;
+            out.write_all(b"\"")?;
+        }
+        None => out.write_all(b"null")?,
+    }
+    out.write_all(match entry.time_precision {
+        TimePrecision::Second => b",\"time_precision\":\"second\"".as_slice(),
+        TimePrecision::Minute => b",\"time_precision\":\"minute\"",
+        TimePrecision::Day => b",\"time_precision\":\"day\"",
+        _ => b",\"time_precision\":null",
+    })?;
+    match entry.permissions {
+        Some(p) => write!(out, ",\"permissions\":\"{p:04o}\"")?,
+        None => out.write_all(b",\"permissions\":null")?,
+    }
+    out.write_all(b",\"owner\":")?;
+    write_json_option(out, entry.owner.as_deref())?;
+    out.write_all(b",\"group\":")?;
+    write_json_option(out, entry.group.as_deref())?;
+    out.write_all(b",\"target\":")?;
+    write_json_option(out, target.map(|t| t.to_string_lossy()).as_deref())?;
+    out.write_all(b",\"raw\":")?;
+    let raw = (entry.kind == EntryKind::Unknown).then(|| String::from_utf8_lossy(&entry.raw));
+    write_json_option(out, raw.as_deref())?;
+    out.write_all(b"}")
+}
+
+/// A JSON string literal, or `null`.
+fn write_json_option(out: &mut impl Write, text: Option<&str>) -> io::Result<()> {
+    match text {
+        Some(text) => write_json_string(out, text),
+        None => out.write_all(b"null"),
+    }
 }
 
 /// A JSON string literal (RFC 8259): quotes, backslashes and control
 /// characters escaped.
 pub fn json_string(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if u32::from(c) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", u32::from(c));
+    let mut out = Vec::with_capacity(text.len() + 2);
+    // Writing to a Vec cannot fail.
+    let _ = write_json_string(&mut out, text);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Writes [`json_string`]'s literal to `out`: runs that need no escape
+/// go out whole.
+fn write_json_string(out: &mut impl Write, text: &str) -> io::Result<()> {
+    let bytes = text.as_bytes();
+    out.write_all(b"\"")?;
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let escaped: &[u8] = match b {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            // Every byte of a multi-byte UTF-8 character is 0x80 or more.
+            b if b < 0x20 => {
+                out.write_all(bytes.get(start..i).unwrap_or_default())?;
+                write!(out, "\\u{b:04x}")?;
+                start = i + 1;
+                continue;
             }
-            c => out.push(c),
-        }
+            _ => continue,
+        };
+        out.write_all(bytes.get(start..i).unwrap_or_default())?;
+        out.write_all(escaped)?;
+        start = i + 1;
     }
-    out.push('"');
-    out
+    out.write_all(bytes.get(start..).unwrap_or_default())?;
+    out.write_all(b"\"")
 }
 
 /// The result line of a transfer on stderr: what moved and what was checked.

@@ -411,18 +411,89 @@ fn hostile_names_are_printed_without_control_characters() {
     server.finish();
 }
 
+#[test]
+fn ls_json_writes_entries_while_the_listing_is_still_arriving() {
+    use std::{
+        io::BufRead,
+        process::Stdio,
+        sync::mpsc,
+        time::{Duration, Instant},
+    };
+    // Half of a long listing, then the server goes silent without ending
+    // it: the entries already received must be on stdout by then, since
+    // `ls --json` writes them as they are parsed instead of holding the
+    // listing whole.
+    let listing: Vec<u8> = (0..4000)
+        .flat_map(|i| format!("-rw-r--r-- 1 u g {i} 2024-01-01 00:00 f{i:05}\r\n").into_bytes())
+        .collect();
+    let server = FakeServer::start(vec![
+        list_opened().send_data_then(&listing, DataFault::StallAt(listing.len() / 2)),
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ftpkit"))
+        .args(["--timeout", "20", "-q", "ls", "--json"])
+        .arg(format!("ftp://{}/", server.addr()))
+        .current_dir(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let mut lines = Vec::new();
+    while lines.len() < 1000 {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(line) => lines.push(line),
+            Err(_) => break,
+        }
+    }
+    let still_listing = child.try_wait().unwrap().is_none();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(still_listing, "the listing ended early");
+    assert_eq!(
+        lines.len(),
+        1000,
+        "entries printed before the listing ended"
+    );
+    for (i, line) in lines.iter().enumerate() {
+        assert!(
+            line.starts_with(&format!(
+                "{{\"name\":\"f{i:05}\",\"type\":\"file\",\"size\":{i},"
+            )),
+            "{line}"
+        );
+    }
+    server.finish_allow_unplayed();
+}
+
+/// A server up to the `150` of a `LIST` of its root.
+fn list_opened() -> Script {
+    Script::login_anonymous()
+        .expect("FEAT")
+        .reply("211-Features:\r\n SIZE\r\n211 End")
+        .expect("TYPE A")
+        .reply("200 ok")
+        // FEAT lists neither EPSV nor MLST: PASV, then LIST.
+        .expect("PASV")
+        .pasv()
+        .expect("LIST")
+        .reply("150 here")
+}
+
 fn listing_server(listing: &[u8]) -> FakeServer {
     FakeServer::start(vec![
-        Script::login_anonymous()
-            .expect("FEAT")
-            .reply("211-Features:\r\n SIZE\r\n211 End")
-            .expect("TYPE A")
-            .reply("200 ok")
-            // FEAT lists neither EPSV nor MLST: PASV, then LIST.
-            .expect("PASV")
-            .pasv()
-            .expect("LIST")
-            .reply("150 here")
+        list_opened()
             .send_data(listing)
             .reply("226 done")
             .expect("QUIT")

@@ -6,11 +6,14 @@
 //! With `CA_PEM`, the connection uses explicit FTPS (`AUTH TLS`, `PROT P`)
 //! and trusts that CA. `getdir` downloads every file of the directory
 //! `REMOTE` into the directory `LOCAL` over one connection; `nlst` prints
-//! the number of names.
+//! the number of names. `get` and `put` move the file with the whole-file
+//! `download` and `upload`, without the final verification: the same
+//! path as the blocking `ftpkit get --no-verify` and `put --no-verify`
+//! they are compared with.
 
 use std::path::Path;
 
-use ftpkit::{AsyncClient, Config, TlsConfig, TlsMode};
+use ftpkit::{AsyncClient, Config, TlsConfig, TlsMode, TransferOptions, Verify};
 use tokio::{fs::File, io::BufWriter};
 
 #[tokio::main(flavor = "current_thread")]
@@ -36,12 +39,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     ftp.login(user, pass).await?;
     match op.as_str() {
         "get" => {
-            let mut out = File::create(local).await?;
-            ftp.get(remote, &mut out).await?;
+            ftp.download(remote, local)
+                .options(unverified())
+                .run()
+                .await?;
         }
         "put" => {
-            let mut input = File::open(local).await?;
-            ftp.put(remote, &mut input).await?;
+            ftp.upload(local, remote)
+                .options(unverified())
+                .run()
+                .await?;
         }
         "getdir" => {
             ftp.cwd(remote).await?;
@@ -62,4 +69,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     ftp.quit().await?;
     Ok(())
+}
+
+/// Like its peers, trust the server's final reply.
+fn unverified() -> TransferOptions {
+    TransferOptions {
+        verify: Verify::Off,
+        ..TransferOptions::default()
+    }
 }

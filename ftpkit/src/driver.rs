@@ -51,7 +51,7 @@ pub(crate) enum Parsed {
 #[derive(Debug)]
 pub(crate) struct EntryLines {
     splitter: LineSplitter,
-    buf: Vec<u8>,
+    buf: crate::block::Block,
     format: ListingFormat,
     now: SystemTime,
     /// Seconds to subtract from `LIST` times (the server's time zone).
@@ -66,7 +66,7 @@ impl EntryLines {
     pub(crate) fn new(format: ListingFormat, max_line: usize, offset: i32) -> EntryLines {
         EntryLines {
             splitter: LineSplitter::new(max_line),
-            buf: vec![0u8; 64 * 1024],
+            buf: crate::block::Block::new(64 * 1024),
             format,
             now: SystemTime::now(),
             offset,
@@ -113,7 +113,7 @@ impl EntryLines {
 
     /// The buffer to read the listing's data into.
     pub(crate) fn buf(&mut self) -> &mut [u8] {
-        &mut self.buf
+        self.buf.as_mut()
     }
 
     /// Takes the result of a read into [`EntryLines::buf`] (0: the data
@@ -121,7 +121,7 @@ impl EntryLines {
     pub(crate) fn fed(&mut self, read: Result<usize>) -> Option<Error> {
         match read {
             Ok(0) => self.ended = true,
-            Ok(n) => self.splitter.feed(self.buf.get(..n).unwrap_or_default()),
+            Ok(n) => self.splitter.feed(self.buf.filled(n)),
             Err(e) => {
                 self.failed = true;
                 return Some(e);
@@ -187,9 +187,10 @@ macro_rules! client_data_api {
                 let max_line = self.core.config.max_data_line;
                 let mut reader = self.open_reader(command, $crate::proto::TransferType::Ascii, None) $($aw)* ?;
                 let mut splitter = $crate::proto::LineSplitter::new(max_line);
-                let mut buf = vec![0u8; 64 * 1024];
+                let mut block = $crate::block::Block::new(64 * 1024);
+                let buf = block.as_mut();
                 loop {
-                    let n = reader.read_data(&mut buf) $($aw)* ?;
+                    let n = reader.read_data(buf) $($aw)* ?;
                     if n == 0 {
                         break;
                     }
@@ -486,10 +487,11 @@ macro_rules! transfer_builder {
             pub $($async)? fn for_each_chunk(self, mut f: impl FnMut(&[u8]) -> std::io::Result<()>) -> $crate::Result<u64> {
                 let $transfer { client, path, rest, ty, block_size, mut progress, .. } = self;
                 let offset = rest.unwrap_or(0);
-                let mut buf = vec![0u8; block_size];
+                let mut block = $crate::block::Block::new(block_size);
+                let buf = block.as_mut();
                 let mut reader = client.open_reader($crate::proto::Command::Retr(path?), ty, rest) $($aw)* ?;
                 loop {
-                    let n = reader.read_data(&mut buf) $($aw)* ?;
+                    let n = reader.read_data(buf) $($aw)* ?;
                     if n == 0 {
                         break;
                     }
@@ -535,11 +537,12 @@ macro_rules! transfer_builder {
                 use $read_ext as _;
                 let $transfer { client, path, rest, ty, block_size, mut progress, direction } = self;
                 let offset = rest.unwrap_or(0);
-                let mut buf = vec![0u8; block_size];
+                let mut block = $crate::block::Block::new(block_size);
+                let buf = block.as_mut();
                 let command = Self::command(path?, direction.append);
                 let mut writer = client.open_writer(command, ty, rest) $($aw)* ?;
                 loop {
-                    let n = match input.read(&mut buf) $($aw)* {
+                    let n = match input.read(buf) $($aw)* {
                         Ok(0) => break,
                         Ok(n) => n,
                         Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,

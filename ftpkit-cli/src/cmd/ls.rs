@@ -20,24 +20,32 @@ pub enum Style {
 /// Lists `target` in the given style.
 pub fn run(target: &Target, style: Style, settings: &Settings) -> Result<(), Failure> {
     let mut client = super::connect(target, settings)?;
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
+    // Stdout alone flushes at every newline: one write per entry.
+    let mut out = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
     let local = |e: std::io::Error| Failure::Local("<stdout>".into(), e);
     let charset = settings.reach.charset();
-    if style == Style::Names {
-        for name in client.nlst(&target.path)? {
-            output::write_line(&mut out, name.decode(charset).as_bytes()).map_err(local)?;
-        }
-    } else {
-        let entries: Vec<Entry> = client
-            .list_entries(&target.path)?
-            .map(|entry| entry.map(|e| crate::reach::decoded(e, charset)))
-            .collect::<Result<_, _>>()?;
-        if style == Style::Json {
-            for entry in &entries {
-                writeln!(out, "{}", output::entry_json(entry)).map_err(local)?;
+    match style {
+        Style::Names => {
+            for name in client.nlst(&target.path)? {
+                output::write_line(&mut out, name.decode(charset).as_bytes()).map_err(local)?;
             }
-        } else {
+        }
+        // Each entry is written as it is parsed, so memory stays flat
+        // however long the listing.
+        Style::Json => {
+            for entry in client.list_entries(&target.path)? {
+                let entry = crate::reach::decoded(entry?, charset);
+                output::write_entry_json(&mut out, &entry)
+                    .and_then(|()| out.write_all(b"\n"))
+                    .map_err(local)?;
+            }
+        }
+        // The columns' widths need every entry.
+        Style::Long => {
+            let entries: Vec<Entry> = client
+                .list_entries(&target.path)?
+                .map(|entry| entry.map(|e| crate::reach::decoded(e, charset)))
+                .collect::<Result<_, _>>()?;
             write_long(&mut out, &entries).map_err(local)?;
         }
     }

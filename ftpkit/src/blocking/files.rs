@@ -26,7 +26,7 @@ file_builders!(Client, FileDownload, FileUpload, Io, [], [], []);
 /// pipe `splice(2)` moves data through.
 #[derive(Default)]
 struct Buffers {
-    buf: Vec<u8>,
+    buf: crate::block::Block,
     #[cfg(target_os = "linux")]
     pipe: Option<super::transfer::Pipe>,
 }
@@ -87,11 +87,9 @@ impl Local<'_> {
         }
         #[cfg(not(target_os = "linux"))]
         let _ = bulk;
-        if self.buffers.buf.len() != block {
-            self.buffers.buf.resize(block, 0);
-        }
+        self.buffers.buf.resize(block);
         let n = loop {
-            match stream.read(&mut self.buffers.buf) {
+            match stream.read(self.buffers.buf.as_mut()) {
                 Ok(n) => break n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) if e.kind() == io::ErrorKind::UnexpectedEof && stream.is_tls() => {
@@ -101,7 +99,7 @@ impl Local<'_> {
                 Err(e) => return Err(Error::io(Phase::Data)(e)),
             }
         };
-        file.write_all(self.buffers.buf.get(..n).unwrap_or_default())
+        file.write_all(self.buffers.buf.filled(n))
             .map_err(Error::io(Phase::Local))?;
         Ok(n as u64)
     }
@@ -150,18 +148,16 @@ impl Local<'_> {
         }
         #[cfg(not(target_os = "linux"))]
         let _ = sendfile;
-        if self.buffers.buf.len() != block {
-            self.buffers.buf.resize(block, 0);
-        }
+        self.buffers.buf.resize(block);
         let n = loop {
-            match file.read(&mut self.buffers.buf) {
+            match file.read(self.buffers.buf.as_mut()) {
                 Ok(n) => break n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(Error::io(Phase::Local)(e)),
             }
         };
         stream
-            .write_all(self.buffers.buf.get(..n).unwrap_or_default())
+            .write_all(self.buffers.buf.filled(n))
             .map_err(Error::io(Phase::Data))?;
         Ok(n as u64)
     }

@@ -434,10 +434,10 @@ impl Transfer<'_, Upload> {
         } = self;
         let offset = rest.unwrap_or(0);
         let block = u64::try_from(block_size).unwrap_or(u64::MAX);
-        let mut buf = vec![0u8; block_size];
+        let mut buf = crate::block::Block::new(block_size);
         let command = Store::command(path?, direction.append);
         let mut writer = client.open_writer(command, ty, rest)?;
-        while writer.send_file(file, block, &mut buf)? > 0 {
+        while writer.send_file(file, block, buf.as_mut())? > 0 {
             if let Some(progress) = progress.as_mut() {
                 progress(offset + writer.bytes_written());
             }

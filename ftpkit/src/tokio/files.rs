@@ -14,14 +14,16 @@
 
 use std::{io, time::Duration};
 
+use std::io::{Read as _, Write as _};
+
 use tokio::{
-    fs::File,
-    io::{AsyncReadExt, AsyncWriteExt, BufWriter},
+    io::{AsyncReadExt, AsyncWriteExt},
     time::timeout,
 };
 
 use super::{AsyncClient, io::Io, stream::Stream};
 use crate::{
+    block::Block,
     error::{Error, Phase, Result},
     proto::engine::{Event, LocalOp, PumpDirection, ops::timed_out},
 };
@@ -36,10 +38,10 @@ file_builders!(
     [.await]
 );
 
-/// The async data path's own state: a block buffer, kept between moves.
+/// The async data path's own state: the block buffers, kept between moves.
 #[derive(Default)]
 struct Buffers {
-    buf: Vec<u8>,
+    spare: Vec<Block>,
 }
 
 impl Local<'_> {
@@ -64,26 +66,36 @@ impl Local<'_> {
         idle: Duration,
     ) -> Result<(u64, bool)> {
         let idle = idle.max(Duration::from_millis(1));
-        let Some(std_file) = self.file.take() else {
+        let Some(file) = self.file.take() else {
             return Err(Error::Unusable);
         };
-        let mut file = File::from_std(std_file);
-        let mut buf = std::mem::take(&mut self.buffers.buf);
-        buf.resize(block, 0);
-        let result = match direction {
-            PumpDirection::Receive => self.receive(&mut file, &mut buf, offset, max, idle).await,
-            PumpDirection::Send { .. } => self.send(&mut file, &mut buf, offset, max, idle).await,
+        let mut side = FileSide {
+            file: Some(file),
+            job: None,
+            spare: std::mem::take(&mut self.buffers.spare),
         };
-        self.buffers.buf = buf;
-        self.file.put(file.into_std().await);
+        let result = match direction {
+            PumpDirection::Receive => self.receive(&mut side, block, offset, max, idle).await,
+            PumpDirection::Send { .. } => self.send(&mut side, block, offset, max, idle).await,
+        };
+        let (file, spare) = side.finish().await;
+        self.buffers.spare = spare;
+        match file {
+            Some(file) => self.file.put(file),
+            // The job that had the file was lost (the runtime is shutting
+            // down): nothing more can be done with it.
+            None => return Err(Error::Unusable),
+        }
         result
     }
 
-    /// Data connection to file, through a buffered writer.
+    /// Data connection to file. Each block is written on the blocking pool
+    /// while the next one is read from the socket: no copy into
+    /// `tokio::fs::File`'s own buffer, and both cores at work.
     async fn receive(
         &mut self,
-        file: &mut File,
-        buf: &mut [u8],
+        side: &mut FileSide,
+        block: usize,
         mut offset: u64,
         max: Option<u64>,
         idle: Duration,
@@ -91,11 +103,11 @@ impl Local<'_> {
         let Some(stream) = self.io.data.as_mut() else {
             return Err(Error::Unusable);
         };
-        let mut out = BufWriter::with_capacity(buf.len().max(64 * 1024), file);
+        let mut buf = side.buf(block);
         let mut moved = 0u64;
         let mut eof = false;
         while max.is_none_or(|max| moved < max) {
-            let n = match timeout(idle, stream.read(buf)).await {
+            let n = match timeout(idle, stream.read(buf.as_mut())).await {
                 Err(_) => return Err(timed_out(Phase::Data)),
                 Ok(Ok(n)) => n,
                 Ok(Err(e)) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -109,27 +121,36 @@ impl Local<'_> {
                 eof = true;
                 break;
             }
-            out.write_all(buf.get(..n).unwrap_or_default())
-                .await
-                .map_err(Error::io(Phase::Local))?;
+            if let Some((done, written)) = side.wait().await? {
+                side.keep(done);
+                offset += written as u64;
+                if let Some(progress) = self.progress.as_mut() {
+                    progress(offset);
+                }
+            }
+            side.write(buf, n);
+            buf = side.buf(block);
             moved += n as u64;
-            offset += n as u64;
+        }
+        side.keep(buf);
+        if let Some((done, written)) = side.wait().await? {
+            side.keep(done);
             if let Some(progress) = self.progress.as_mut() {
-                progress(offset);
+                progress(offset + written as u64);
             }
         }
-        out.flush().await.map_err(Error::io(Phase::Local))?;
         if eof {
             self.io.data = None;
         }
         Ok((moved, eof))
     }
 
-    /// File to data connection, block by block.
+    /// File to data connection. The next block is read from the file on
+    /// the blocking pool while this one goes out; never past `max`.
     async fn send(
         &mut self,
-        file: &mut File,
-        buf: &mut [u8],
+        side: &mut FileSide,
+        block: usize,
         mut offset: u64,
         max: Option<u64>,
         idle: Duration,
@@ -137,15 +158,32 @@ impl Local<'_> {
         let Some(stream) = self.io.data.as_mut() else {
             return Err(Error::Unusable);
         };
+        // How much the next read may take, `read` bytes having been read.
+        let limit = |read: u64| {
+            max.map_or(block, |max| {
+                usize::try_from(max.saturating_sub(read)).map_or(block, |left| left.min(block))
+            })
+        };
+        let mut read = 0u64;
         let mut moved = 0u64;
-        while max.is_none_or(|max| moved < max) {
-            let n = match file.read(buf).await {
-                Ok(0) => return Ok((moved, true)),
-                Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(Error::io(Phase::Local)(e)),
+        let first = side.buf(block);
+        side.read(first, limit(read));
+        loop {
+            let Some((buf, n)) = side.wait().await? else {
+                return Ok((moved, true));
             };
-            match timeout(idle, stream.write_all(buf.get(..n).unwrap_or_default())).await {
+            if n == 0 {
+                side.keep(buf);
+                return Ok((moved, true));
+            }
+            read += n as u64;
+            if max.is_none_or(|max| read < max) {
+                let next = side.buf(block);
+                side.read(next, limit(read));
+            }
+            let sent = timeout(idle, stream.write_all(buf.filled(n))).await;
+            side.keep(buf);
+            match sent {
                 Err(_) => return Err(timed_out(Phase::Data)),
                 Ok(Err(e)) => return Err(Error::io(Phase::Data)(e)),
                 Ok(Ok(())) => {}
@@ -155,8 +193,89 @@ impl Local<'_> {
             if let Some(progress) = self.progress.as_mut() {
                 progress(offset);
             }
+            if max.is_some_and(|max| moved >= max) {
+                return Ok((moved, false));
+            }
         }
-        Ok((moved, false))
+    }
+}
+
+/// A file job on the blocking pool; it hands back the file, its buffer
+/// and the bytes it moved.
+type Job = tokio::task::JoinHandle<(std::fs::File, Block, io::Result<usize>)>;
+
+/// The local file of a bulk move, lent to at most one job on the blocking
+/// pool at a time, and the buffers kept between blocks.
+struct FileSide {
+    file: Option<std::fs::File>,
+    job: Option<Job>,
+    spare: Vec<Block>,
+}
+
+impl FileSide {
+    /// A buffer of `block` bytes: a kept one if any.
+    fn buf(&mut self, block: usize) -> Block {
+        let mut buf = self.spare.pop().unwrap_or_default();
+        buf.resize(block);
+        buf
+    }
+
+    /// Keeps a buffer for the next block (two at most: one moving on each
+    /// side).
+    fn keep(&mut self, buf: Block) {
+        if self.spare.len() < 2 {
+            self.spare.push(buf);
+        }
+    }
+
+    /// Starts writing `buf[..n]` to the file; the previous job must be
+    /// done.
+    fn write(&mut self, buf: Block, n: usize) {
+        if let Some(mut file) = self.file.take() {
+            self.job = Some(tokio::task::spawn_blocking(move || {
+                let result = file.write_all(buf.filled(n));
+                (file, buf, result.map(|()| n))
+            }));
+        }
+    }
+
+    /// Starts reading up to `len` bytes of the file into `buf`; the
+    /// previous job must be done.
+    fn read(&mut self, mut buf: Block, len: usize) {
+        if let Some(mut file) = self.file.take() {
+            self.job = Some(tokio::task::spawn_blocking(move || {
+                let result = loop {
+                    match file.read(buf.as_mut().get_mut(..len).unwrap_or_default()) {
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                        other => break other,
+                    }
+                };
+                (file, buf, result)
+            }));
+        }
+    }
+
+    /// Waits for the pending job, if any: its buffer and the bytes it
+    /// moved. The file is back either way, unless the job was lost.
+    async fn wait(&mut self) -> Result<Option<(Block, usize)>> {
+        let Some(job) = self.job.take() else {
+            return Ok(None);
+        };
+        let (file, buf, result) = job
+            .await
+            .map_err(|e| Error::io(Phase::Local)(io::Error::other(e)))?;
+        self.file = Some(file);
+        let n = result.map_err(Error::io(Phase::Local))?;
+        Ok(Some((buf, n)))
+    }
+
+    /// Ends the move: waits for the pending job, and returns the file
+    /// (`None` if it was lost) and the buffers to keep.
+    async fn finish(mut self) -> (Option<std::fs::File>, Vec<Block>) {
+        if let Ok(Some((buf, _))) = self.wait().await {
+            self.keep(buf);
+        }
+        (self.file, self.spare)
     }
 }
 

@@ -491,10 +491,11 @@ impl AsyncTransfer<'_, Download> {
             ..
         } = self;
         let offset = rest.unwrap_or(0);
-        let mut buf = vec![0u8; block_size];
+        let mut block = crate::block::Block::new(block_size);
+        let buf = block.as_mut();
         let mut reader = client.open_reader(Command::Retr(path?), ty, rest).await?;
         loop {
-            let n = reader.read_data(&mut buf).await?;
+            let n = reader.read_data(buf).await?;
             if n == 0 {
                 break;
             }

@@ -118,6 +118,20 @@ pub(crate) fn binary_epsv() -> Script {
         .epsv()
 }
 
+/// A server whose FEAT offers MLST up to the `150` of `command` (an
+/// `MLSD`), in `TYPE A` over `EPSV`.
+pub(crate) fn mlsd_opened(command: &str, opened: &str) -> Script {
+    Script::new()
+        .expect("FEAT")
+        .reply("211-Features:\r\n EPSV\r\n MLST type*;size*;\r\n211 End")
+        .expect("TYPE A")
+        .reply("200 ok")
+        .expect("EPSV")
+        .epsv()
+        .expect(command)
+        .reply(opened)
+}
+
 dialogue! {
     fn connect_reads_the_greeting_and_waits_through_120() {
         let server = FakeServer::start(vec![

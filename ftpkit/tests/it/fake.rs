@@ -625,6 +625,39 @@ fn the_mlst_facts_a_server_offers_but_does_not_send_are_asked_for() {
     server.finish();
 }
 
+#[test]
+fn list_entries_yields_entries_while_the_listing_is_still_arriving() {
+    // Half the listing, then the server goes silent without ending it: the
+    // entries of every complete line must come out of the iterator all the
+    // same, so that a long listing is never held whole in memory.
+    let listing: Vec<u8> = (0..4000)
+        .flat_map(|i| format!("type=file;size={i}; f{i:05}\r\n").into_bytes())
+        .collect();
+    let half = listing.len() / 2;
+    let complete = listing[..half].iter().filter(|&&b| b == b'\n').count();
+    let (server, mut client) = logged_in(
+        crate::dialogue::mlsd_opened("MLSD d", "150 here")
+            .send_data_then(&listing, DataFault::StallAt(half))
+            .expect("ABOR")
+            .reply("225 no transfer")
+            .expect("NOOP")
+            .reply("200 ok")
+            .expect("NOOP")
+            .reply("200 next"),
+    );
+    {
+        let mut entries = client.list_entries("d").unwrap();
+        for i in 0..complete {
+            let entry = entries.next().unwrap().unwrap();
+            assert_eq!(entry.name.as_bytes(), format!("f{i:05}").as_bytes());
+            assert_eq!(entry.size, Some(i as u64));
+        }
+        // Dropped before the end: the transfer is aborted.
+    }
+    assert_eq!(client.noop().unwrap().message(), "next");
+    server.finish();
+}
+
 // ----- faults ---------------------------------------------------------------
 
 #[test]

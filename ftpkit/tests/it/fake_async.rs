@@ -315,7 +315,7 @@ fn listings_typed_entries_and_store_lines() {
 mod files {
     use std::time::Duration;
 
-    use ftpkit::{AsyncClient, Config, HashAlgorithm, RetryPolicy};
+    use ftpkit::{AsyncClient, Config, HashAlgorithm, RetryPolicy, TransferOptions};
     use ftpkit_testkit::{Content, Fault, MemoryServer, random_bytes, sha256_file, sha256_hex};
 
     use crate::driver::asynchronous::runtime;
@@ -384,6 +384,58 @@ mod files {
                     commands[relogin..].iter().any(|c| c == "CWD /"),
                     "{commands:?}"
                 );
+            }
+        }
+    }
+
+    #[test]
+    fn small_blocks_and_a_rate_limit_move_every_byte_in_order() {
+        // Hundreds of blocks: the file's side (on the blocking pool) and the
+        // socket's overlap; under a rate limit the data moves a block at a
+        // time, and no read of the file may run ahead of what was sent.
+        for limit in [None, Some(40_000_000)] {
+            let server = MemoryServer::start();
+            let data = random_bytes(SIZE, 43);
+            server.put_file("f.bin", data.clone());
+            let dir = tempfile::tempdir().unwrap();
+            let local = dir.path().join("f.bin");
+            let (mut down, mut up) = (Vec::new(), Vec::new());
+            runtime().block_on(async {
+                let config = Config::default()
+                    .timeout(Duration::from_secs(3))
+                    .connect_timeout(Duration::from_secs(3))
+                    .block_size(4096);
+                let mut c = AsyncClient::connect_with(&server.addr().to_string(), config)
+                    .await
+                    .unwrap();
+                c.login("tester", "pw").await.unwrap();
+                let options = TransferOptions {
+                    limit_rate: limit,
+                    ..TransferOptions::default()
+                };
+                c.download("f.bin", &local)
+                    .options(options.clone())
+                    .progress(|n| down.push(n))
+                    .run()
+                    .await
+                    .unwrap();
+                c.upload(&local, "g.bin")
+                    .options(options)
+                    .progress(|n| up.push(n))
+                    .run()
+                    .await
+                    .unwrap();
+            });
+            assert_eq!(sha256_file(&local), sha256_hex(&data), "{limit:?}");
+            assert_eq!(
+                server.file("g.bin"),
+                Some(Content::Bytes(data)),
+                "{limit:?}"
+            );
+            for offsets in [&down, &up] {
+                assert!(offsets.windows(2).all(|w| w[0] <= w[1]), "{offsets:?}");
+                assert_eq!(offsets.last(), Some(&(SIZE as u64)), "{limit:?}");
+                assert!(offsets.len() >= SIZE / 4096, "{} reports", offsets.len());
             }
         }
     }

@@ -4,11 +4,17 @@
 //!        suppaftp-bench HOST:PORT USER PASS put LOCAL REMOTE
 //!        suppaftp-bench HOST:PORT USER PASS getdir REMOTE_DIR LOCAL_DIR
 //!        suppaftp-bench HOST:PORT USER PASS nlst REMOTE_DIR
+//!        suppaftp-bench HOST:PORT USER PASS list|mlsd REMOTE_DIR
+//!
+//! `list` and `mlsd` parse every line with suppaftp's parser and print each
+//! entry's name and size, the typed listing `ftpkit ls --json` is compared with.
 use std::{
     fs::File,
     io::{self, BufWriter, Write},
     path::Path,
 };
+
+use std::str::FromStr;
 
 use suppaftp::{FtpStream, types::FileType};
 
@@ -39,10 +45,28 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let names = ftp.nlst(Some(dir.as_str()))?;
             println!("{}", names.len());
         }
+        ("list", [dir]) => {
+            let lines = ftp.list(Some(dir.as_str()))?;
+            print_entries(lines.iter().map(|l| suppaftp::list::File::from_str(l)))?;
+        }
+        ("mlsd", [dir]) => {
+            let lines = ftp.mlsd(Some(dir.as_str()))?;
+            print_entries(lines.iter().map(|l| suppaftp::list::ListParser::parse_mlsd(l)))?;
+        }
         _ => return Err(format!("unknown operation {op}").into()),
     }
     ftp.quit()?;
     Ok(())
+}
+
+fn print_entries<E>(
+    entries: impl Iterator<Item = Result<suppaftp::list::File, E>>,
+) -> io::Result<()> {
+    let mut out = BufWriter::with_capacity(64 * 1024, io::stdout().lock());
+    for file in entries.flatten() {
+        writeln!(out, "{}\t{}", file.name(), file.size())?;
+    }
+    out.flush()
 }
 
 fn get(ftp: &mut FtpStream, remote: &str, local: &Path) -> Result<(), Box<dyn std::error::Error>> {

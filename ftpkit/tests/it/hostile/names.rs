@@ -24,15 +24,7 @@ fn mlsd_traversal_names_are_reported_and_flagged_unsafe() {
         listing.push_str(&format!("type=file;size=1; {name}\r\n"));
     }
     let (entries, t) = against(
-        Script::new()
-            .expect("FEAT")
-            .reply("211-Features:\r\n EPSV\r\n MLST type*;size*;\r\n211 End")
-            .expect("TYPE A")
-            .reply("200 ok")
-            .expect("EPSV")
-            .epsv()
-            .expect("MLSD")
-            .reply("150 listing")
+        crate::dialogue::mlsd_opened("MLSD", "150 listing")
             .send_data(listing.as_bytes())
             .reply("226 done"),
         BOUND,
