@@ -430,7 +430,7 @@ fn ls_json_writes_entries_while_the_listing_is_still_arriving() {
         list_opened().send_data_then(&listing, DataFault::StallAt(listing.len() / 2)),
     ]);
     let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ftpkit"))
+    let mut child = ftpkit_testkit::command(env!("CARGO_BIN_EXE_ftpkit"))
         .args(["--timeout", "20", "-q", "ls", "--json"])
         .arg(format!("ftp://{}/", server.addr()))
         .current_dir(dir.path())
