@@ -17,10 +17,11 @@ use std::{
 };
 
 use ftpkit::{
-    Client, Config, DataMode, EntryKind, Error, Protection, Reply, TlsConfig, TlsMode,
-    TransferReport, TransferType, Verify,
+    Charset, Client, Config, DataMode, EntryKind, Error, ListTimeOffset, Protection, Reply,
+    TlsConfig, TlsMode, TransferReport, TransferType, Verify,
     pool::{Pool, PoolConfig, PooledClient},
     proto::ReplyLimits,
+    proxy::Proxy,
 };
 use pyo3::{
     create_exception,
@@ -280,41 +281,137 @@ struct Settings {
     config: Config,
 }
 
-/// Builds the ftpkit configuration from the Python arguments.
-#[allow(clippy::too_many_arguments)]
-fn settings(
-    timeout: Option<f64>,
-    source_address: Option<&str>,
-    tls: &str,
+/// TLS as the Python arguments ask: `"none"`, `"capable"` (TLS on request,
+/// ftplib's `FTP_TLS.auth()`), `"explicit"` or `"implicit"`; the CA
+/// certificates to trust beside the system's; verification on or off.
+struct TlsArgs<'a> {
+    mode: &'a str,
     ca_der: Vec<Vec<u8>>,
-    ca_file: Option<&str>,
+    ca_file: Option<&'a str>,
     verify: bool,
-    trust_pasv: bool,
-    passive: bool,
-    max_line: usize,
+}
+
+/// Seconds as a duration: `None` for anything not finite and positive.
+fn seconds(value: Option<f64>) -> Option<Duration> {
+    value
+        .filter(|t| t.is_finite() && *t > 0.0)
+        .map(Duration::from_secs_f64)
+}
+
+/// An IP address argument.
+fn ip_arg(what: &str, addr: &str) -> PyResult<IpAddr> {
+    addr.parse()
+        .map_err(|_| local_err("invalid", format!("bad {what} {addr:?}")))
+}
+
+/// Applies the options beyond TLS that `FTP(...)`, `Client(...)` and
+/// `Pool(...)` take as keywords, given as a dict: `timeout`,
+/// `connect_timeout`, `reply_timeout`, `deadline`, `keepalive` (seconds;
+/// `None` or 0: off), `source_address`, `passive`, `trust_pasv`,
+/// `use_epsv`, `max_line`, `active_ports` (`(first, last)`),
+/// `active_address`, `list_time_offset` (`"auto"`, `"+02:00"` or seconds
+/// east of UTC), `encoding` (a charset label; the engine keeps UTF-8 for
+/// labels it does not know: the Python layer encodes and decodes names with
+/// Python's codec either way), `proxy` (a URL: `socks5://`, `socks5h://`,
+/// `http://`, `ftp://`). An unknown key is an error, a `None` value leaves
+/// the default.
+fn apply_options(mut config: Config, options: Option<&Bound<'_, PyDict>>) -> PyResult<Config> {
+    let Some(options) = options else {
+        return Ok(config);
+    };
+    for (key, value) in options.iter() {
+        let key: String = key.extract()?;
+        if value.is_none() && key != "keepalive" {
+            continue;
+        }
+        config = match key.as_str() {
+            "timeout" => match seconds(value.extract()?) {
+                Some(d) => config.timeout(d).connect_timeout(d),
+                None => config,
+            },
+            "connect_timeout" => match seconds(value.extract()?) {
+                Some(d) => config.connect_timeout(d),
+                None => config,
+            },
+            "reply_timeout" => match seconds(value.extract()?) {
+                Some(d) => config.reply_timeout(d),
+                None => config,
+            },
+            "deadline" => match seconds(value.extract()?) {
+                Some(d) => config.deadline(d),
+                None => config,
+            },
+            "keepalive" => config.keepalive(seconds(value.extract()?)),
+            "source_address" => {
+                let addr: String = value.extract()?;
+                if addr.is_empty() {
+                    config
+                } else {
+                    config.source_address(ip_arg("source address", &addr)?)
+                }
+            }
+            "passive" => config.mode(if value.extract()? {
+                DataMode::Passive
+            } else {
+                DataMode::Active
+            }),
+            "trust_pasv" => config.trust_pasv_address(value.extract()?),
+            "use_epsv" => config.use_epsv(value.extract()?),
+            "max_line" => config.reply_limits(ReplyLimits {
+                max_line: value.extract()?,
+                ..ReplyLimits::default()
+            }),
+            "active_ports" => {
+                let (first, last): (u16, u16) = value.extract()?;
+                if first == 0 || first > last {
+                    return Err(local_err(
+                        "invalid",
+                        format!("bad active port range ({first}, {last})"),
+                    ));
+                }
+                config.active_ports(first..=last)
+            }
+            "active_address" => {
+                let addr: String = value.extract()?;
+                config.active_address(ip_arg("active address", &addr)?)
+            }
+            "list_time_offset" => {
+                let offset = match value.extract::<i32>() {
+                    Ok(secs) => ListTimeOffset::Fixed(secs),
+                    Err(_) => {
+                        let text: String = value.extract()?;
+                        text.parse().map_err(|e: String| local_err("invalid", e))?
+                    }
+                };
+                config.list_time_offset(offset)
+            }
+            "encoding" => {
+                let label: String = value.extract()?;
+                match Charset::for_label(&label) {
+                    Some(charset) => config.encoding(charset),
+                    None => config,
+                }
+            }
+            "proxy" => {
+                let url: String = value.extract()?;
+                config.proxy(Proxy::parse(&url).map_err(to_py)?)
+            }
+            other => {
+                return Err(local_err("invalid", format!("unknown option {other:?}")));
+            }
+        };
+    }
+    Ok(config)
+}
+
+/// Builds the ftpkit configuration from the Python arguments.
+fn settings(
+    tls: TlsArgs<'_>,
     protect_data: bool,
+    options: Option<&Bound<'_, PyDict>>,
 ) -> PyResult<Settings> {
-    let mut config = Config::default().trust_pasv_address(trust_pasv);
-    if let Some(t) = timeout.filter(|t| t.is_finite() && *t > 0.0) {
-        let d = Duration::from_secs_f64(t);
-        config = config.timeout(d).connect_timeout(d);
-    }
-    if let Some(addr) = source_address.filter(|a| !a.is_empty()) {
-        let ip: IpAddr = addr
-            .parse()
-            .map_err(|_| local_err("invalid", format!("bad source address {addr:?}")))?;
-        config = config.source_address(ip);
-    }
-    config = config.mode(if passive {
-        DataMode::Passive
-    } else {
-        DataMode::Active
-    });
-    config = config.reply_limits(ReplyLimits {
-        max_line,
-        ..ReplyLimits::default()
-    });
-    if tls != "none" {
+    let mut config = apply_options(Config::default(), options)?;
+    if tls.mode != "none" {
         // TLS 1.2 at most: ftplib's streaming calls (transfercmd, storbinary)
         // open many data connections, and servers that require TLS session
         // reuse run out of TLS 1.3 tickets for them (vsftpd's
@@ -322,17 +419,17 @@ fn settings(
         // hide from a stream already handed to the caller. A TLS 1.2
         // session serves every data connection.
         let mut builder = TlsConfig::builder().max_version(ftpkit::TlsVersion::Tls12);
-        for der in ca_der {
+        for der in tls.ca_der {
             builder = builder.add_ca_der(der);
         }
-        if let Some(path) = ca_file {
+        if let Some(path) = tls.ca_file {
             builder = builder.add_ca_pem_file(path).map_err(to_py)?;
         }
-        if !verify {
+        if !tls.verify {
             builder = builder.danger_accept_invalid_certs();
         }
         let tls_config = builder.build().map_err(to_py)?;
-        config = match tls {
+        config = match tls.mode {
             "implicit" => config.tls(TlsMode::Implicit, Some(tls_config)),
             "explicit" => config.tls(TlsMode::Explicit, Some(tls_config)),
             _ => {
@@ -415,37 +512,29 @@ macro_rules! reply_call {
 
 #[pymethods]
 impl Conn {
-    /// Connects to `host:port`, reads the greeting (and runs TLS as asked).
+    /// Connects to `host:port`, reads the greeting (and runs TLS as
+    /// asked); `options` as [`apply_options`] reads them.
     #[staticmethod]
-    #[pyo3(signature = (host, port, timeout=None, source_address=None, tls="none", ca_der=Vec::new(), ca_file=None, verify=true, trust_pasv=false, passive=true, max_line=8192, protect_data=false))]
+    #[pyo3(signature = (host, port, tls="none", ca_der=Vec::new(), ca_file=None, verify=true, protect_data=false, options=None))]
     #[allow(clippy::too_many_arguments)]
     fn connect(
         py: Python<'_>,
         host: &str,
         port: u16,
-        timeout: Option<f64>,
-        source_address: Option<&str>,
         tls: &str,
         ca_der: Vec<Vec<u8>>,
         ca_file: Option<&str>,
         verify: bool,
-        trust_pasv: bool,
-        passive: bool,
-        max_line: usize,
         protect_data: bool,
+        options: Option<Bound<'_, PyDict>>,
     ) -> PyResult<Conn> {
-        let s = settings(
-            timeout,
-            source_address,
-            tls,
+        let tls = TlsArgs {
+            mode: tls,
             ca_der,
             ca_file,
             verify,
-            trust_pasv,
-            passive,
-            max_line,
-            protect_data,
-        )?;
+        };
+        let s = settings(tls, protect_data, options.as_ref())?;
         let addr = join_host_port(host, port);
         let client = py
             .allow_threads(|| Client::connect_with(&addr, s.config))
@@ -489,12 +578,12 @@ impl Conn {
     }
 
     /// Sends a raw command; 4xx/5xx raise. Returns `(code, lines)`.
-    fn sendcmd(&mut self, py: Python<'_>, line: &str) -> PyResult<PyObject> {
+    fn sendcmd(&mut self, py: Python<'_>, line: &[u8]) -> PyResult<PyObject> {
         reply_call!(self, py, |c| c.sendcmd(line))
     }
 
     /// Sends a raw command without reading its reply.
-    fn putcmd(&mut self, py: Python<'_>, line: &str) -> PyResult<()> {
+    fn putcmd(&mut self, py: Python<'_>, line: &[u8]) -> PyResult<()> {
         let c = self.client()?;
         py.allow_threads(|| c.putcmd(line)).map_err(to_py)
     }
@@ -509,7 +598,7 @@ impl Conn {
     }
 
     /// Sends a raw command and requires 2xx.
-    fn voidcmd(&mut self, py: Python<'_>, line: &str) -> PyResult<PyObject> {
+    fn voidcmd(&mut self, py: Python<'_>, line: &[u8]) -> PyResult<PyObject> {
         reply_call!(self, py, |c| c.voidcmd(line))
     }
 
@@ -584,7 +673,7 @@ impl Conn {
     fn retrbinary(
         &mut self,
         py: Python<'_>,
-        cmd: &str,
+        cmd: &[u8],
         callback: PyObject,
         blocksize: usize,
         rest: Option<u64>,
@@ -625,7 +714,7 @@ impl Conn {
     fn retr_to_fd(
         &mut self,
         py: Python<'_>,
-        cmd: &str,
+        cmd: &[u8],
         fd: i32,
         rest: Option<u64>,
     ) -> PyResult<PyObject> {
@@ -654,7 +743,7 @@ impl Conn {
     fn stor_from_fd(
         &mut self,
         py: Python<'_>,
-        cmd: &str,
+        cmd: &[u8],
         fd: i32,
         offset: u64,
         rest: Option<u64>,
@@ -682,7 +771,7 @@ impl Conn {
     fn retrlines(
         &mut self,
         py: Python<'_>,
-        cmd: &str,
+        cmd: &[u8],
         callback: PyObject,
         maxline: usize,
     ) -> PyResult<PyObject> {
@@ -748,7 +837,7 @@ impl Conn {
     fn storbinary(
         &mut self,
         py: Python<'_>,
-        cmd: &str,
+        cmd: &[u8],
         fp: PyObject,
         blocksize: usize,
         callback: Option<PyObject>,
@@ -793,7 +882,7 @@ impl Conn {
     fn storlines(
         &mut self,
         py: Python<'_>,
-        cmd: &str,
+        cmd: &[u8],
         fp: PyObject,
         maxline: usize,
         callback: Option<PyObject>,
@@ -850,7 +939,7 @@ impl Conn {
     #[pyo3(signature = (cmd, rest=None, binary=true))]
     fn open_data(
         slf: Bound<'_, Conn>,
-        cmd: String,
+        cmd: Vec<u8>,
         rest: Option<u64>,
         binary: bool,
     ) -> PyResult<DataConn> {
@@ -861,11 +950,11 @@ impl Conn {
             .take()
             .ok_or_else(|| local_err("busy", "a data connection is already open"))?;
         let verb = cmd
-            .split_whitespace()
-            .next()
+            .split(|b| b.is_ascii_whitespace())
+            .find(|word| !word.is_empty())
             .unwrap_or_default()
             .to_ascii_uppercase();
-        let writing = matches!(verb.as_str(), "STOR" | "STOU" | "APPE");
+        let writing = matches!(verb.as_slice(), b"STOR" | b"STOU" | b"APPE");
         let ty = if binary {
             TransferType::Binary
         } else {
@@ -1047,7 +1136,7 @@ fn join_host_port(host: &str, port: u16) -> String {
 /// by `&mut`, which a Python object cannot hold across calls).
 fn data_worker(
     mut holder: Holder,
-    cmd: String,
+    cmd: Vec<u8>,
     ty: TransferType,
     rest: Option<u64>,
     writing: bool,
@@ -1215,9 +1304,10 @@ struct NativePool {
 
 #[pymethods]
 impl NativePool {
-    /// Connections to `host:port`, logged in as `user`, at most `max_size`.
+    /// Connections to `host:port`, logged in as `user`, at most
+    /// `max_size`; `options` as [`apply_options`] reads them.
     #[new]
-    #[pyo3(signature = (host, port, user, passwd, max_size=4, timeout=None, tls="none", ca_der=Vec::new(), ca_file=None, verify=true))]
+    #[pyo3(signature = (host, port, user, passwd, max_size=4, tls="none", ca_der=Vec::new(), ca_file=None, verify=true, options=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         host: &str,
@@ -1225,15 +1315,19 @@ impl NativePool {
         user: String,
         passwd: String,
         max_size: usize,
-        timeout: Option<f64>,
         tls: &str,
         ca_der: Vec<Vec<u8>>,
         ca_file: Option<&str>,
         verify: bool,
+        options: Option<Bound<'_, PyDict>>,
     ) -> PyResult<NativePool> {
-        let s = settings(
-            timeout, None, tls, ca_der, ca_file, verify, false, true, 8192, true,
-        )?;
+        let tls = TlsArgs {
+            mode: tls,
+            ca_der,
+            ca_file,
+            verify,
+        };
+        let s = settings(tls, true, options.as_ref())?;
         let addr = join_host_port(host, port);
         let pool = Pool::new(PoolConfig::default().max_size(max_size), move || {
             let mut c = Client::connect_with(&addr, s.config.clone())?;
