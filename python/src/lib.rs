@@ -1145,7 +1145,7 @@ fn data_worker(
 ) -> WorkerEnd {
     let client = holder.get();
     let end = if writing {
-        match client.transfer_writer(&cmd, ty, rest) {
+        match client.transfer_writer(cmd.as_slice(), ty, rest) {
             Ok(mut w) => {
                 let _ = answers.send(Answer::Opened(Ok(None)));
                 loop {
@@ -1168,7 +1168,7 @@ fn data_worker(
             }
         }
     } else {
-        match client.transfer_reader(&cmd, ty, rest) {
+        match client.transfer_reader(cmd.as_slice(), ty, rest) {
             Ok(mut r) => {
                 let _ = answers.send(Answer::Opened(Ok(r.announced_size())));
                 loop {
