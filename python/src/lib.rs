@@ -147,7 +147,7 @@ fn read_block(reader: &mut impl Read, buf: &mut [u8]) -> Result<usize, Error> {
     Ok(filled)
 }
 
-/// Bytes per read and write on the file-descriptor paths.
+/// Bytes per read and write on the download-to-file path.
 #[cfg(unix)]
 const FD_BLOCK: usize = 1 << 20;
 
@@ -750,10 +750,14 @@ impl Conn {
     ) -> PyResult<PyObject> {
         let input = dup_fd(fd)?;
         let c = self.client()?;
+        // Blocks of the engine's block size (256 KiB by default), as its
+        // own uploads send: one read and one write per block, the same
+        // system calls as `ftpkit put`.
+        let block = c.config().block_size;
         let mut writer = py
             .allow_threads(|| c.transfer_writer(cmd, TransferType::Binary, rest))
             .map_err(to_py)?;
-        let mut buf = vec![0u8; FD_BLOCK];
+        let mut buf = vec![0u8; block.max(1)];
         let mut at = offset;
         if let Err(e) = in_slices(py, || {
             pump_from_file(&input, &mut at, &mut writer, &mut buf)
