@@ -88,15 +88,6 @@ class TransferReport:
     """Whether the modification time was carried over."""
 
 
-def _tls_args(tls: str, cafile: Optional[str], context: Optional[ssl.SSLContext], verify: bool) -> dict:
-    ca_der: list = []
-    if context is not None:
-        ca_der = list(context.get_ca_certs(binary_form=True))
-        if context.verify_mode == ssl.CERT_NONE:
-            verify = False
-    return {"tls": tls, "ca_der": ca_der, "ca_file": cafile, "verify": verify}
-
-
 def _options(encoding: str, timeout: Optional[float], options: dict) -> dict:
     """The engine's options from :class:`Client`'s keyword arguments."""
     codecs.lookup(encoding)  # an unknown codec fails here, not at the first name
@@ -207,7 +198,7 @@ class Client:
             port,
             protect_data=True,
             options=options,
-            **_tls_args(mode, cafile, context, verify),
+            tls=ftplib._tls_args(mode, cafile, context, verify),
         )
         self._call(self._conn.login, user, passwd, acct)
 
@@ -397,7 +388,7 @@ class Pool:
             passwd,
             max_size,
             options=_options(encoding, timeout, options),
-            **_tls_args(mode, cafile, context, verify),
+            tls=ftplib._tls_args(mode, cafile, context, verify),
         )
 
     def get(self) -> Client:

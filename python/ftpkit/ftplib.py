@@ -156,6 +156,22 @@ def _fd_of(fp: Any, writing: bool) -> Optional[int]:
         return None
 
 
+def _tls_args(mode: str, cafile: Optional[str], context: Optional[ssl.SSLContext], verify: bool) -> tuple:
+    """TLS as the engine takes it: ``(mode, CA certificates in DER, CA
+    file, verify)``, trusting the CA certificates loaded in ``context``; a
+    context that verifies nothing (``CERT_NONE``) turns verification off, as
+    its caller built it to."""
+    ca_der: list = []
+    if context is not None:
+        try:
+            ca_der = list(context.get_ca_certs(binary_form=True))
+        except Exception:
+            ca_der = []
+        if context.verify_mode == ssl.CERT_NONE:
+            verify = False
+    return (mode, ca_der, cafile, verify)
+
+
 def _charset_label(encoding: str) -> str:
     """The label the engine knows a Python codec by (``iso8859-1`` for
     ``latin-1``, ``cp1251``...); the engine keeps UTF-8 for a label it does
@@ -416,8 +432,9 @@ class FTP:
 
     # -- connection ------------------------------------------------------
 
-    def _connect_args(self) -> dict:
-        return {}
+    def _tls(self) -> Optional[tuple]:
+        """TLS as the engine takes it; plain FTP here."""
+        return None
 
     def connect(self, host: str = "", port: int = 0, timeout: Any = -999, source_address: Optional[tuple] = None) -> str:
         """Connects to ``host`` (port 21 by default) and returns the greeting."""
@@ -446,13 +463,7 @@ class FTP:
                 max_line=self.maxline,
                 encoding=_charset_label(self.encoding),
             )
-            self._conn = _native.Conn.connect(
-                self.host,
-                self.port,
-                tls=self._tls_mode,
-                options=options,
-                **self._connect_args(),
-            )
+            self._conn = _native.Conn.connect(self.host, self.port, tls=self._tls(), options=options)
         except _native.NativeError as e:
             raise _convert(e, self.encoding) from None
         peer = tuple(self._conn.peer())
@@ -950,19 +961,8 @@ class FTP_TLS(FTP):
         self._prot_p = False
         FTP.__init__(self, host, user, passwd, acct, timeout, source_address, encoding=encoding, **extras)
 
-    def _connect_args(self) -> dict:
-        ca_der: list = []
-        verify = True
-        ctx = self.context
-        if ctx is not None:
-            try:
-                ca_der = list(ctx.get_ca_certs(binary_form=True))
-            except Exception:
-                ca_der = []
-            if ctx.verify_mode == ssl.CERT_NONE:
-                # The caller built a context that verifies nothing on purpose.
-                verify = False
-        return {"ca_der": ca_der, "verify": verify}
+    def _tls(self) -> Optional[tuple]:
+        return _tls_args(self._tls_mode, None, self.context, True)
 
     def login(self, user: str = "", passwd: str = "", acct: str = "", secure: bool = True) -> str:
         """Secures the connection (``AUTH TLS``) first unless it is, then logs in."""

@@ -281,15 +281,12 @@ struct Settings {
     config: Config,
 }
 
-/// TLS as the Python arguments ask: `"none"`, `"capable"` (TLS on request,
-/// ftplib's `FTP_TLS.auth()`), `"explicit"` or `"implicit"`; the CA
-/// certificates to trust beside the system's; verification on or off.
-struct TlsArgs<'a> {
-    mode: &'a str,
-    ca_der: Vec<Vec<u8>>,
-    ca_file: Option<&'a str>,
-    verify: bool,
-}
+/// TLS as the Python layer asks for it, a tuple `(mode, ca_der, ca_file,
+/// verify)`: the mode `"none"`, `"capable"` (TLS on request, ftplib's
+/// `FTP_TLS.auth()`), `"explicit"` or `"implicit"`; CA certificates (DER)
+/// and a CA file (PEM) to trust beside the system's; verification on or off.
+#[derive(FromPyObject)]
+struct TlsArgs(String, Vec<Vec<u8>>, Option<String>, bool);
 
 /// Seconds as a duration: `None` for anything not finite and positive.
 fn seconds(value: Option<f64>) -> Option<Duration> {
@@ -406,12 +403,12 @@ fn apply_options(mut config: Config, options: Option<&Bound<'_, PyDict>>) -> PyR
 
 /// Builds the ftpkit configuration from the Python arguments.
 fn settings(
-    tls: TlsArgs<'_>,
+    tls: Option<TlsArgs>,
     protect_data: bool,
     options: Option<&Bound<'_, PyDict>>,
 ) -> PyResult<Settings> {
     let mut config = apply_options(Config::default(), options)?;
-    if tls.mode != "none" {
+    if let Some(TlsArgs(mode, ca_der, ca_file, verify)) = tls.filter(|t| t.0 != "none") {
         // TLS 1.2 at most: ftplib's streaming calls (transfercmd, storbinary)
         // open many data connections, and servers that require TLS session
         // reuse run out of TLS 1.3 tickets for them (vsftpd's
@@ -419,17 +416,17 @@ fn settings(
         // hide from a stream already handed to the caller. A TLS 1.2
         // session serves every data connection.
         let mut builder = TlsConfig::builder().max_version(ftpkit::TlsVersion::Tls12);
-        for der in tls.ca_der {
+        for der in ca_der {
             builder = builder.add_ca_der(der);
         }
-        if let Some(path) = tls.ca_file {
+        if let Some(path) = ca_file {
             builder = builder.add_ca_pem_file(path).map_err(to_py)?;
         }
-        if !tls.verify {
+        if !verify {
             builder = builder.danger_accept_invalid_certs();
         }
         let tls_config = builder.build().map_err(to_py)?;
-        config = match tls.mode {
+        config = match mode.as_str() {
             "implicit" => config.tls(TlsMode::Implicit, Some(tls_config)),
             "explicit" => config.tls(TlsMode::Explicit, Some(tls_config)),
             _ => {
@@ -515,25 +512,15 @@ impl Conn {
     /// Connects to `host:port`, reads the greeting (and runs TLS as
     /// asked); `options` as [`apply_options`] reads them.
     #[staticmethod]
-    #[pyo3(signature = (host, port, tls="none", ca_der=Vec::new(), ca_file=None, verify=true, protect_data=false, options=None))]
-    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (host, port, tls=None, protect_data=false, options=None))]
     fn connect(
         py: Python<'_>,
         host: &str,
         port: u16,
-        tls: &str,
-        ca_der: Vec<Vec<u8>>,
-        ca_file: Option<&str>,
-        verify: bool,
+        tls: Option<TlsArgs>,
         protect_data: bool,
         options: Option<Bound<'_, PyDict>>,
     ) -> PyResult<Conn> {
-        let tls = TlsArgs {
-            mode: tls,
-            ca_der,
-            ca_file,
-            verify,
-        };
         let s = settings(tls, protect_data, options.as_ref())?;
         let addr = join_host_port(host, port);
         let client = py
@@ -1311,26 +1298,16 @@ impl NativePool {
     /// Connections to `host:port`, logged in as `user`, at most
     /// `max_size`; `options` as [`apply_options`] reads them.
     #[new]
-    #[pyo3(signature = (host, port, user, passwd, max_size=4, tls="none", ca_der=Vec::new(), ca_file=None, verify=true, options=None))]
-    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (host, port, user, passwd, max_size=4, tls=None, options=None))]
     fn new(
         host: &str,
         port: u16,
         user: String,
         passwd: String,
         max_size: usize,
-        tls: &str,
-        ca_der: Vec<Vec<u8>>,
-        ca_file: Option<&str>,
-        verify: bool,
+        tls: Option<TlsArgs>,
         options: Option<Bound<'_, PyDict>>,
     ) -> PyResult<NativePool> {
-        let tls = TlsArgs {
-            mode: tls,
-            ca_der,
-            ca_file,
-            verify,
-        };
         let s = settings(tls, true, options.as_ref())?;
         let addr = join_host_port(host, port);
         let pool = Pool::new(PoolConfig::default().max_size(max_size), move || {
