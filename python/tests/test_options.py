@@ -413,3 +413,22 @@ def test_pool_takes_the_same_options(socks5, latin1_server):
         assert [e.name for e in c.list("")] == ["ü"]
     assert (latin1_server.home / "ü").is_dir()
     assert socks5.targets and socks5.targets[0] == (latin1_server.host, latin1_server.port)
+
+
+def test_trust_pasv_address(tmp_path):
+    """A server whose 227 reply names another address (pyftpdlib's
+    masquerade_address): ignored by default, the data connection goes to the
+    control connection's peer; trusted on request, the connection goes
+    there, where nothing listens."""
+    (tmp_path / "m.bin").write_bytes(b"m" * 1000)
+    server, _ = _start_pyftpdlib(tmp_path, tls=False, masquerade_address="127.0.0.3")
+    try:
+        kw = dict(user=USER, passwd=PASS, use_epsv=False, timeout=5)
+        with ftpkit.Client("127.0.0.1", server.address[1], **kw) as c:
+            assert c.download("m.bin", tmp_path / "ok.bin", retries=0).size == 1000
+        with ftpkit.Client("127.0.0.1", server.address[1], trust_pasv_address=True, **kw) as c:
+            with pytest.raises(ftplib.all_errors):
+                c.download("m.bin", tmp_path / "no.bin", retries=0)
+        assert not (tmp_path / "no.bin").exists()
+    finally:
+        server.close_all()
