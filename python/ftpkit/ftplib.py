@@ -458,8 +458,8 @@ class FTP:
                 self._extras,
                 timeout=t,
                 source_address=src or None,
-                trust_pasv=self.trust_server_pasv_ipv4_address,
-                passive=self.passiveserver,
+                trust_pasv=bool(self.trust_server_pasv_ipv4_address),
+                passive=bool(self.passiveserver),
                 max_line=self.maxline,
                 encoding=_charset_label(self.encoding),
             )

@@ -374,7 +374,16 @@ fn apply_options(mut config: Config, options: Option<&Bound<'_, PyDict>>) -> PyR
             }
             "list_time_offset" => {
                 let offset = match value.extract::<i32>() {
-                    Ok(secs) => ListTimeOffset::Fixed(secs),
+                    // At most 14 hours either way, as the text form allows.
+                    Ok(secs) if (-14 * 3600..=14 * 3600).contains(&secs) => {
+                        ListTimeOffset::Fixed(secs)
+                    }
+                    Ok(secs) => {
+                        return Err(local_err(
+                            "invalid",
+                            format!("list_time_offset {secs} s is more than 14 hours"),
+                        ));
+                    }
                     Err(_) => {
                         let text: String = value.extract()?;
                         text.parse().map_err(|e: String| local_err("invalid", e))?

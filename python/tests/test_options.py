@@ -397,6 +397,7 @@ def test_deadline_ends_a_slow_download(local_slow, tmp_path):
         {"active_ports": (2000, 1000)},
         {"active_address": "not-an-ip"},
         {"list_time_offset": "+25:00"},
+        {"list_time_offset": 15 * 3600},
         {"no_such_option": 1},
     ],
 )
@@ -432,3 +433,19 @@ def test_trust_pasv_address(tmp_path):
         assert not (tmp_path / "no.bin").exists()
     finally:
         server.close_all()
+
+
+def test_ftplib_attributes_set_before_connect(recording_server):
+    """ftplib scripts set ``passiveserver`` to a plain 0 before connecting:
+    the connection is then active from the first transfer."""
+    (recording_server.home / "c.bin").write_bytes(b"c" * 100)
+    ftp = ftplib.FTP()
+    ftp.passiveserver = 0
+    ftp.connect(recording_server.host, recording_server.port)
+    ftp.login(USER, PASS)
+    out: list = []
+    ftp.retrbinary("RETR c.bin", out.append)
+    ftp.quit()
+    assert b"".join(out) == b"c" * 100
+    verbs = [c.split(" ")[0] for c in recording_server.commands]
+    assert ("PORT" in verbs or "EPRT" in verbs) and "PASV" not in verbs and "EPSV" not in verbs, verbs
