@@ -139,9 +139,12 @@ macro_rules! client_api {
 
             /// Sends a raw command line and returns the reply; 4xx and 5xx
             /// replies are errors. The line must not contain CR, LF or NUL:
-            /// such a line is refused before anything is sent.
+            /// such a line is refused before anything is sent. The line goes
+            /// on the wire as given: a `&str` as UTF-8, bytes as they are
+            /// (a name in the server's charset, ftplib's `encoding`).
             /// ftplib: `sendcmd(cmd)`.
-            pub $($async)? fn sendcmd(&mut self, line: &str) -> $crate::Result<$crate::Reply> {
+            pub $($async)? fn sendcmd(&mut self, line: impl AsRef<[u8]>) -> $crate::Result<$crate::Reply> {
+                let line = line.as_ref();
                 $drive(&mut self.io, self.core.op(|core| ops::raw(core, line, false))) $($aw)*
             }
 
@@ -151,7 +154,8 @@ macro_rules! client_api {
             /// sent to one server, `RETR` to another, then each final
             /// reply). The line is checked as for `sendcmd`.
             /// ftplib: `putcmd(line)`.
-            pub $($async)? fn putcmd(&mut self, line: &str) -> $crate::Result<()> {
+            pub $($async)? fn putcmd(&mut self, line: impl AsRef<[u8]>) -> $crate::Result<()> {
+                let line = line.as_ref();
                 $drive(&mut self.io, self.core.op(|core| ops::put_raw(core, line))) $($aw)*
             }
 
@@ -163,9 +167,10 @@ macro_rules! client_api {
                 $drive(&mut self.io, self.core.op(ops::get_reply)) $($aw)*
             }
 
-            /// Sends a raw command line and requires a 2xx reply.
-            /// ftplib: `voidcmd(cmd)`.
-            pub $($async)? fn voidcmd(&mut self, line: &str) -> $crate::Result<$crate::Reply> {
+            /// Sends a raw command line (as for `sendcmd`) and requires a
+            /// 2xx reply. ftplib: `voidcmd(cmd)`.
+            pub $($async)? fn voidcmd(&mut self, line: impl AsRef<[u8]>) -> $crate::Result<$crate::Reply> {
+                let line = line.as_ref();
                 $drive(&mut self.io, self.core.op(|core| ops::raw(core, line, true))) $($aw)*
             }
 

@@ -282,11 +282,11 @@ macro_rules! client_data_api {
             /// `transfercmd(cmd, rest)` / `ntransfercmd`.
             pub $($async)? fn transfer_reader(
                 &mut self,
-                command: &str,
+                command: impl AsRef<[u8]>,
                 ty: $crate::proto::TransferType,
                 rest: Option<u64>,
             ) -> $crate::Result<$reader<'_>> {
-                self.open_reader($crate::proto::Command::raw(command)?, ty, rest) $($aw)*
+                self.open_reader($crate::proto::Command::raw(command.as_ref())?, ty, rest) $($aw)*
             }
 
             /// Opens a data connection for a raw transfer command that
@@ -294,11 +294,11 @@ macro_rules! client_data_api {
             /// returns a writer.
             pub $($async)? fn transfer_writer(
                 &mut self,
-                command: &str,
+                command: impl AsRef<[u8]>,
                 ty: $crate::proto::TransferType,
                 rest: Option<u64>,
             ) -> $crate::Result<$writer<'_>> {
-                self.open_writer($crate::proto::Command::raw(command)?, ty, rest) $($aw)*
+                self.open_writer($crate::proto::Command::raw(command.as_ref())?, ty, rest) $($aw)*
             }
 
             pub(crate) $($async)? fn open_reader(

@@ -2,7 +2,10 @@
 
 usage: python examples/quickstart.py HOST PORT USER PASSWORD [CAFILE]
 With CAFILE the connection uses explicit TLS, verified against that CA.
+FTPKIT_PROXY (a socks5://, socks5h://, http:// or ftp:// URL) sends every
+connection through that proxy.
 """
+import os
 import io
 import sys
 import tempfile
@@ -13,14 +16,15 @@ from ftpkit import ftplib  # the only change an ftplib script needs
 
 host, port, user, password = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
 cafile = sys.argv[5] if len(sys.argv) > 5 else None
+proxy = os.environ.get("FTPKIT_PROXY")
 
 # 1. An ftplib script, unchanged.
 if cafile:
     import ssl
 
-    ftp = ftplib.FTP_TLS(context=ssl.create_default_context(cafile=cafile))
+    ftp = ftplib.FTP_TLS(context=ssl.create_default_context(cafile=cafile), proxy=proxy)
 else:
-    ftp = ftplib.FTP()
+    ftp = ftplib.FTP(proxy=proxy)  # proxy: an extra beside ftplib's arguments
 with ftp:
     print(ftp.connect(host, port))
     print(ftp.login(user, password))
@@ -30,9 +34,11 @@ with ftp:
     print("size:", ftp.size("quickstart.txt"))
     ftp.retrlines("LIST")
 
-# 2. The Pythonic client: verified, resumable transfers and typed listings.
+# 2. The Pythonic client: verified, resumable transfers and typed listings
+# (LIST times read in the server's time zone, learned from one MDTM).
 tls = "explicit" if cafile else None
-with ftpkit.Client(host, port, user=user, passwd=password, tls=tls, cafile=cafile) as client, tempfile.TemporaryDirectory() as tmp:
+options = dict(user=user, passwd=password, tls=tls, cafile=cafile, proxy=proxy)
+with ftpkit.Client(host, port, list_time_offset="auto", deadline=600, **options) as client, tempfile.TemporaryDirectory() as tmp:
     report = client.download("quickstart.txt", Path(tmp) / "copy.txt", progress=lambda n: print("at", n))
     print(report.size, "bytes;", report.verified)
     for entry in client.list("/"):
@@ -47,7 +53,7 @@ from ftpkit import aio
 
 async def both():
     async def one(name):
-        async with await aio.Client.connect(host, port, user=user, passwd=password, tls=tls, cafile=cafile) as c:
+        async with await aio.Client.connect(host, port, **options) as c:
             with tempfile.TemporaryDirectory() as tmp:
                 src = Path(tmp) / name
                 src.write_bytes(name.encode() * 1000)
@@ -57,6 +63,15 @@ async def both():
             return size
 
     print("aio sizes:", await asyncio.gather(one("a.txt"), one("b.txt")))
+
+    # A pool: three tasks share two logged-in connections.
+    pool = aio.Pool(host, port, max_size=2, **options)
+
+    async def where(i):
+        async with pool.get() as c:
+            return i, await c.pwd()
+
+    print("pooled:", await asyncio.gather(*(where(i) for i in range(3))), "connections (in use, idle):", pool.status())
 
 
 asyncio.run(both())

@@ -16,6 +16,15 @@ the disk, so the event loop and other clients go on meanwhile::
 
     asyncio.run(main())
 
+:class:`Pool` lends pooled connections to tasks, at most ``max_size`` at
+once::
+
+    pool = aio.Pool("ftp.example.com", user="me", passwd="secret", max_size=4)
+    async def fetch(name):
+        async with pool.get() as ftp:
+            await ftp.download(name, name)
+    await asyncio.gather(*(fetch(n) for n in names))
+
 Cancelling a task that awaits a call stops the wait, not the call: the
 call finishes (or fails) on the worker thread, and the next call waits for
 it. Progress callbacks run on the worker thread: hand results to the loop
@@ -31,8 +40,9 @@ from typing import Any, Callable, List, Optional, Tuple, TypeVar
 
 from . import Client as _SyncClient
 from . import Entry, TransferReport
+from . import Pool as _SyncPool
 
-__all__ = ["Client"]
+__all__ = ["Client", "Pool"]
 
 T = TypeVar("T")
 
@@ -55,6 +65,21 @@ class Client:
         loop = asyncio.get_running_loop()
         try:
             client = await loop.run_in_executor(worker, functools.partial(_SyncClient, host, port, **kwargs))
+            welcome = await loop.run_in_executor(worker, lambda: client.welcome)
+        except BaseException:
+            worker.shutdown(wait=False)
+            raise
+        return cls(client, welcome, worker)
+
+    @classmethod
+    async def _lend(cls, pool: _SyncPool) -> "Client":
+        """A connection from ``pool``, on a worker thread of its own."""
+        worker = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="ftpkit-aio")
+        loop = asyncio.get_running_loop()
+        try:
+            # The wait for a free connection happens on the worker: the
+            # loop goes on meanwhile.
+            client = await loop.run_in_executor(worker, pool.get)
             welcome = await loop.run_in_executor(worker, lambda: client.welcome)
         except BaseException:
             worker.shutdown(wait=False)
@@ -143,3 +168,46 @@ class Client:
             await self._run(fn)
         finally:
             self._worker.shutdown(wait=False)
+
+
+class _Lease:
+    """What :meth:`Pool.get` returns: await it for a :class:`Client`, or use
+    it as ``async with`` to give the connection back at the block's end."""
+
+    def __init__(self, pool: _SyncPool) -> None:
+        self._pool = pool
+        self._client: Optional[Client] = None
+
+    def __await__(self) -> Any:
+        return Client._lend(self._pool).__await__()
+
+    async def __aenter__(self) -> Client:
+        self._client = await Client._lend(self._pool)
+        return self._client
+
+    async def __aexit__(self, *args: Any) -> None:
+        if self._client is not None:
+            await self._client.close()
+
+
+class Pool:
+    """A pool of logged-in connections to one server for asyncio, at most
+    ``max_size`` at once; the arguments are :class:`ftpkit.Pool`'s (and so
+    :class:`ftpkit.Client`'s). Connections are opened as tasks ask for them
+    and kept for the next; a task that asks while all are in use waits
+    (without holding up the event loop).
+
+    ``async with pool.get() as ftp:`` lends one for the block;
+    ``ftp = await pool.get()`` lends one until ``await ftp.close()`` (a
+    pooled connection goes back to the pool instead of closing)."""
+
+    def __init__(self, host: str, port: Optional[int] = None, **kwargs: Any) -> None:
+        self._pool = _SyncPool(host, port, **kwargs)
+
+    def get(self) -> _Lease:
+        """A connection, as an awaitable and an async context manager."""
+        return _Lease(self._pool)
+
+    def status(self) -> Tuple[int, int]:
+        """``(in use, idle)`` connection counts."""
+        return self._pool.status()

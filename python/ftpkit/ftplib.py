@@ -21,12 +21,13 @@ Other differences are listed in the README's Python section.
 
 from __future__ import annotations
 
+import codecs
 import io
 import re
 import socket
 import ssl
 import sys
-from typing import Any, Callable, Iterator, Optional
+from typing import Any, Callable, Iterator, Optional, Tuple
 
 from . import _native
 
@@ -56,6 +57,8 @@ FTP_PORT = 21
 MAXLINE = 8192
 CRLF = "\r\n"
 B_CRLF = b"\r\n"
+KEEPALIVE = 15.0
+"""The default TCP keepalive interval on the control connection, in seconds."""
 
 
 class Error(Exception):
@@ -151,6 +154,32 @@ def _fd_of(fp: Any, writing: bool) -> Optional[int]:
         return fd
     except (OSError, ValueError):
         return None
+
+
+def _tls_args(mode: str, cafile: Optional[str], context: Optional[ssl.SSLContext], verify: bool) -> tuple:
+    """TLS as the engine takes it: ``(mode, CA certificates in DER, CA
+    file, verify)``, trusting the CA certificates loaded in ``context``; a
+    context that verifies nothing (``CERT_NONE``) turns verification off, as
+    its caller built it to."""
+    ca_der: list = []
+    if context is not None:
+        try:
+            ca_der = list(context.get_ca_certs(binary_form=True))
+        except Exception:
+            ca_der = []
+        if context.verify_mode == ssl.CERT_NONE:
+            verify = False
+    return (mode, ca_der, cafile, verify)
+
+
+def _charset_label(encoding: str) -> str:
+    """The label the engine knows a Python codec by (``iso8859-1`` for
+    ``latin-1``, ``cp1251``...); the engine keeps UTF-8 for a label it does
+    not know, since the names are encoded and decoded here either way."""
+    try:
+        return codecs.lookup(encoding).name.replace("_", "-")
+    except LookupError:
+        return encoding
 
 
 def _join(lines: list, encoding: str) -> str:
@@ -313,7 +342,29 @@ class _DataSocket:
 
 
 class FTP:
-    """An FTP client with ftplib's API (see :class:`ftplib.FTP`)."""
+    """An FTP client with ftplib's API (see :class:`ftplib.FTP`).
+
+    ``encoding`` (ftplib's) encodes every command line, paths included, and
+    decodes every reply and listed name: ``encoding="latin-1"`` reaches a
+    server whose names are in Latin-1, byte for byte. Keyword-only extras,
+    which ftplib does not have (``FTP_TLS`` takes them too):
+
+    * ``proxy``: a proxy URL for the control and every data connection,
+      ``socks5://[user:pass@]host:port`` (``socks5h://`` lets the proxy
+      resolve the name), ``http://host:port`` (HTTP ``CONNECT``) or
+      ``ftp://host:port?login=user|site|open`` (an FTP proxy);
+    * ``use_epsv``: try ``EPSV`` before ``PASV`` on IPv4 (default ``True``;
+      ``False`` sends ``PASV`` only, for firewalls that break ``EPSV``);
+    * ``active_ports``: ``(first, last)``, the local ports active mode
+      (``set_pasv(False)``) may listen on; ``active_address``: the address
+      ``PORT``/``EPRT`` advertise (a NAT's public one);
+    * ``deadline``: seconds allowed for one whole operation (a transfer
+      included); ``reply_timeout``: seconds allowed for one whole reply;
+      ``keepalive``: TCP keepalive interval on the control connection
+      (default 15 s, ``None`` turns it off).
+
+    ``timeout`` is the idle timeout of every read and write, as in ftplib;
+    ``trust_server_pasv_ipv4_address`` keeps its meaning."""
 
     debugging = 0
     host = ""
@@ -336,9 +387,25 @@ class FTP:
         source_address: Optional[tuple] = None,
         *,
         encoding: str = "utf-8",
+        proxy: Optional[str] = None,
+        use_epsv: bool = True,
+        active_ports: Optional[Tuple[int, int]] = None,
+        active_address: Optional[str] = None,
+        deadline: Optional[float] = None,
+        reply_timeout: Optional[float] = None,
+        keepalive: Optional[float] = KEEPALIVE,
     ) -> None:
         self.encoding = encoding
         self.source_address = source_address
+        self._extras = {
+            "proxy": proxy,
+            "use_epsv": use_epsv,
+            "active_ports": active_ports,
+            "active_address": active_address,
+            "deadline": deadline,
+            "reply_timeout": reply_timeout,
+            "keepalive": keepalive,
+        }
         self.timeout = timeout
         self._conn: Any = None
         self._native = _Native(self)
@@ -365,8 +432,9 @@ class FTP:
 
     # -- connection ------------------------------------------------------
 
-    def _connect_args(self) -> dict:
-        return {}
+    def _tls(self) -> Optional[tuple]:
+        """TLS as the engine takes it; plain FTP here."""
+        return None
 
     def connect(self, host: str = "", port: int = 0, timeout: Any = -999, source_address: Optional[tuple] = None) -> str:
         """Connects to ``host`` (port 21 by default) and returns the greeting."""
@@ -386,17 +454,16 @@ class FTP:
             t = socket.getdefaulttimeout()
         src = self.source_address[0] if self.source_address else None
         try:
-            self._conn = _native.Conn.connect(
-                self.host,
-                self.port,
+            options = dict(
+                self._extras,
                 timeout=t,
                 source_address=src or None,
-                tls=self._tls_mode,
-                trust_pasv=self.trust_server_pasv_ipv4_address,
-                passive=self.passiveserver,
+                trust_pasv=bool(self.trust_server_pasv_ipv4_address),
+                passive=bool(self.passiveserver),
                 max_line=self.maxline,
-                **self._connect_args(),
+                encoding=_charset_label(self.encoding),
             )
+            self._conn = _native.Conn.connect(self.host, self.port, tls=self._tls(), options=options)
         except _native.NativeError as e:
             raise _convert(e, self.encoding) from None
         peer = tuple(self._conn.peer())
@@ -432,6 +499,10 @@ class FTP:
 
     def _text(self, lines: list) -> str:
         return _join(lines, self.encoding)
+
+    def _wire(self, line: str) -> bytes:
+        """A command line as sent: encoded with ``self.encoding``, as ftplib does."""
+        return line.encode(self.encoding)
 
     def sanitize(self, s: str) -> str:
         """``repr(s)`` with a ``PASS`` argument masked."""
@@ -490,7 +561,7 @@ class FTP:
         sys.audit("ftplib.sendcmd", self, line)
         if self.debugging > 1:
             print("*put*", self.sanitize(line))
-        self._native.putcmd(line)
+        self._native.putcmd(self._wire(line))
 
     def putcmd(self, line: str) -> None:
         """Sends a command (the reply is read by getresp())."""
@@ -498,7 +569,7 @@ class FTP:
         sys.audit("ftplib.sendcmd", self, line)
         if self.debugging:
             print("*cmd*", self.sanitize(line))
-        self._native.putcmd(line)
+        self._native.putcmd(self._wire(line))
 
     def getline(self) -> str:
         """One reply, as text (multi-line replies joined with newlines)."""
@@ -540,7 +611,7 @@ class FTP:
         special = self._special(cmd)
         if special is not None:
             return special
-        resp = self._call_reply("sendcmd", cmd)
+        resp = self._call_reply("sendcmd", self._wire(cmd))
         self._note_type(cmd)
         return resp
 
@@ -640,7 +711,7 @@ class FTP:
 
     def _open_data(self, cmd: str, rest: Optional[int]) -> Any:
         try:
-            return _native.Conn.open_data(self._require(), cmd, None if rest is None else int(rest), self._type != "A")
+            return _native.Conn.open_data(self._require(), self._wire(cmd), None if rest is None else int(rest), self._type != "A")
         except _native.NativeError as e:
             kind, _m, _c, lines = e.args
             if kind == "reply" and lines is not None:
@@ -692,12 +763,12 @@ class FTP:
             # A real file's write(): the engine writes the file itself,
             # with the GIL released (the file gets the same bytes).
             try:
-                return self._call_reply("retr_to_fd", cmd, fd, rest)
+                return self._call_reply("retr_to_fd", self._wire(cmd), fd, rest)
             finally:
                 if owner.seekable():
                     owner.seek(0, io.SEEK_CUR)  # the file object learns its new position
         blocksize = _file_block(callback, blocksize)
-        return self._call_reply("retrbinary", cmd, callback, blocksize, rest)
+        return self._call_reply("retrbinary", self._wire(cmd), callback, blocksize, rest)
 
     def retrlines(self, cmd: str, callback: Optional[Callable[[str], Any]] = None) -> str:
         """Downloads in ASCII, calling ``callback`` with each line (default:
@@ -717,7 +788,7 @@ class FTP:
                 print("*retr*", repr(line))
             callback(line)
 
-        return self._call_reply("retrlines", cmd, on_line, self.maxline)
+        return self._call_reply("retrlines", self._wire(cmd), on_line, self.maxline)
 
     def storbinary(self, cmd: str, fp: Any, blocksize: int = 8192, callback: Optional[Callable[[bytes], Any]] = None, rest: Optional[int] = None) -> str:
         """Uploads ``fp`` in binary, calling ``callback`` after each block.
@@ -735,13 +806,13 @@ class FTP:
             # Nobody sees the blocks: the engine reads the file itself from
             # its current position, with the GIL released, then the file is
             # left at its end as reading it through would.
-            reply = self._call_reply("stor_from_fd", cmd, fd, fp.tell(), rest)
+            reply = self._call_reply("stor_from_fd", self._wire(cmd), fd, fp.tell(), rest)
             fp.seek(0, io.SEEK_END)
             return reply
         if callback is None and type(fp) in _FILE_TYPES:
             # Nobody sees the blocks: read the file in large ones.
             blocksize = max(blocksize, _BIG_BLOCK)
-        return self._call_reply("storbinary", cmd, fp, blocksize, callback, rest)
+        return self._call_reply("storbinary", self._wire(cmd), fp, blocksize, callback, rest)
 
     def storlines(self, cmd: str, fp: Any, callback: Optional[Callable[[bytes], Any]] = None) -> str:
         """Uploads ``fp`` line by line in ASCII (line ends sent as CRLF)."""
@@ -749,7 +820,7 @@ class FTP:
         self._debug_cmd("TYPE A")
         self._debug_cmd(cmd)
         self._type = "A"
-        return self._call_reply("storlines", cmd, fp, self.maxline, callback)
+        return self._call_reply("storlines", self._wire(cmd), fp, self.maxline, callback)
 
     # -- commands ---------------------------------------------------------------
 
@@ -880,6 +951,7 @@ class FTP_TLS(FTP):
         source_address: Optional[tuple] = None,
         *,
         encoding: str = "utf-8",
+        **extras: Any,
     ) -> None:
         if keyfile is not None or certfile is not None:
             raise ValueError("client certificates (keyfile, certfile) are not supported by ftpkit")
@@ -887,21 +959,10 @@ class FTP_TLS(FTP):
             raise ValueError("client certificates are not supported by ftpkit")
         self.context = context
         self._prot_p = False
-        FTP.__init__(self, host, user, passwd, acct, timeout, source_address, encoding=encoding)
+        FTP.__init__(self, host, user, passwd, acct, timeout, source_address, encoding=encoding, **extras)
 
-    def _connect_args(self) -> dict:
-        ca_der: list = []
-        verify = True
-        ctx = self.context
-        if ctx is not None:
-            try:
-                ca_der = list(ctx.get_ca_certs(binary_form=True))
-            except Exception:
-                ca_der = []
-            if ctx.verify_mode == ssl.CERT_NONE:
-                # The caller built a context that verifies nothing on purpose.
-                verify = False
-        return {"ca_der": ca_der, "verify": verify}
+    def _tls(self) -> Optional[tuple]:
+        return _tls_args(self._tls_mode, None, self.context, True)
 
     def login(self, user: str = "", passwd: str = "", acct: str = "", secure: bool = True) -> str:
         """Secures the connection (``AUTH TLS``) first unless it is, then logs in."""

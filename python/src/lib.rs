@@ -17,10 +17,11 @@ use std::{
 };
 
 use ftpkit::{
-    Client, Config, DataMode, EntryKind, Error, Protection, Reply, TlsConfig, TlsMode,
-    TransferReport, TransferType, Verify,
+    Charset, Client, Config, DataMode, EntryKind, Error, ListTimeOffset, Protection, Reply,
+    TlsConfig, TlsMode, TransferReport, TransferType, Verify,
     pool::{Pool, PoolConfig, PooledClient},
     proto::ReplyLimits,
+    proxy::Proxy,
 };
 use pyo3::{
     create_exception,
@@ -146,7 +147,7 @@ fn read_block(reader: &mut impl Read, buf: &mut [u8]) -> Result<usize, Error> {
     Ok(filled)
 }
 
-/// Bytes per read and write on the file-descriptor paths.
+/// Bytes per read and write on the download-to-file path.
 #[cfg(unix)]
 const FD_BLOCK: usize = 1 << 20;
 
@@ -280,41 +281,143 @@ struct Settings {
     config: Config,
 }
 
+/// TLS as the Python layer asks for it, a tuple `(mode, ca_der, ca_file,
+/// verify)`: the mode `"none"`, `"capable"` (TLS on request, ftplib's
+/// `FTP_TLS.auth()`), `"explicit"` or `"implicit"`; CA certificates (DER)
+/// and a CA file (PEM) to trust beside the system's; verification on or off.
+#[derive(FromPyObject)]
+struct TlsArgs(String, Vec<Vec<u8>>, Option<String>, bool);
+
+/// Seconds as a duration: `None` for anything not finite and positive.
+fn seconds(value: Option<f64>) -> Option<Duration> {
+    value
+        .filter(|t| t.is_finite() && *t > 0.0)
+        .map(Duration::from_secs_f64)
+}
+
+/// An IP address argument.
+fn ip_arg(what: &str, addr: &str) -> PyResult<IpAddr> {
+    addr.parse()
+        .map_err(|_| local_err("invalid", format!("bad {what} {addr:?}")))
+}
+
+/// Applies the options beyond TLS that `FTP(...)`, `Client(...)` and
+/// `Pool(...)` take as keywords, given as a dict: `timeout`,
+/// `connect_timeout`, `reply_timeout`, `deadline`, `keepalive` (seconds;
+/// `None` or 0: off), `source_address`, `passive`, `trust_pasv`,
+/// `use_epsv`, `max_line`, `active_ports` (`(first, last)`),
+/// `active_address`, `list_time_offset` (`"auto"`, `"+02:00"` or seconds
+/// east of UTC), `encoding` (a charset label; the engine keeps UTF-8 for
+/// labels it does not know: the Python layer encodes and decodes names with
+/// Python's codec either way), `proxy` (a URL: `socks5://`, `socks5h://`,
+/// `http://`, `ftp://`). An unknown key is an error, a `None` value leaves
+/// the default.
+fn apply_options(mut config: Config, options: Option<&Bound<'_, PyDict>>) -> PyResult<Config> {
+    let Some(options) = options else {
+        return Ok(config);
+    };
+    for (key, value) in options.iter() {
+        let key: String = key.extract()?;
+        if value.is_none() && key != "keepalive" {
+            continue;
+        }
+        config = match key.as_str() {
+            "timeout" => match seconds(value.extract()?) {
+                Some(d) => config.timeout(d).connect_timeout(d),
+                None => config,
+            },
+            "connect_timeout" => match seconds(value.extract()?) {
+                Some(d) => config.connect_timeout(d),
+                None => config,
+            },
+            "reply_timeout" => match seconds(value.extract()?) {
+                Some(d) => config.reply_timeout(d),
+                None => config,
+            },
+            "deadline" => match seconds(value.extract()?) {
+                Some(d) => config.deadline(d),
+                None => config,
+            },
+            "keepalive" => config.keepalive(seconds(value.extract()?)),
+            "source_address" => {
+                let addr: String = value.extract()?;
+                if addr.is_empty() {
+                    config
+                } else {
+                    config.source_address(ip_arg("source address", &addr)?)
+                }
+            }
+            "passive" => config.mode(if value.extract()? {
+                DataMode::Passive
+            } else {
+                DataMode::Active
+            }),
+            "trust_pasv" => config.trust_pasv_address(value.extract()?),
+            "use_epsv" => config.use_epsv(value.extract()?),
+            "max_line" => config.reply_limits(ReplyLimits {
+                max_line: value.extract()?,
+                ..ReplyLimits::default()
+            }),
+            "active_ports" => {
+                let (first, last): (u16, u16) = value.extract()?;
+                if first == 0 || first > last {
+                    return Err(local_err(
+                        "invalid",
+                        format!("bad active port range ({first}, {last})"),
+                    ));
+                }
+                config.active_ports(first..=last)
+            }
+            "active_address" => {
+                let addr: String = value.extract()?;
+                config.active_address(ip_arg("active address", &addr)?)
+            }
+            "list_time_offset" => {
+                let offset = match value.extract::<i32>() {
+                    // At most 14 hours either way, as the text form allows.
+                    Ok(secs) if (-14 * 3600..=14 * 3600).contains(&secs) => {
+                        ListTimeOffset::Fixed(secs)
+                    }
+                    Ok(secs) => {
+                        return Err(local_err(
+                            "invalid",
+                            format!("list_time_offset {secs} s is more than 14 hours"),
+                        ));
+                    }
+                    Err(_) => {
+                        let text: String = value.extract()?;
+                        text.parse().map_err(|e: String| local_err("invalid", e))?
+                    }
+                };
+                config.list_time_offset(offset)
+            }
+            "encoding" => {
+                let label: String = value.extract()?;
+                match Charset::for_label(&label) {
+                    Some(charset) => config.encoding(charset),
+                    None => config,
+                }
+            }
+            "proxy" => {
+                let url: String = value.extract()?;
+                config.proxy(Proxy::parse(&url).map_err(to_py)?)
+            }
+            other => {
+                return Err(local_err("invalid", format!("unknown option {other:?}")));
+            }
+        };
+    }
+    Ok(config)
+}
+
 /// Builds the ftpkit configuration from the Python arguments.
-#[allow(clippy::too_many_arguments)]
 fn settings(
-    timeout: Option<f64>,
-    source_address: Option<&str>,
-    tls: &str,
-    ca_der: Vec<Vec<u8>>,
-    ca_file: Option<&str>,
-    verify: bool,
-    trust_pasv: bool,
-    passive: bool,
-    max_line: usize,
+    tls: Option<TlsArgs>,
     protect_data: bool,
+    options: Option<&Bound<'_, PyDict>>,
 ) -> PyResult<Settings> {
-    let mut config = Config::default().trust_pasv_address(trust_pasv);
-    if let Some(t) = timeout.filter(|t| t.is_finite() && *t > 0.0) {
-        let d = Duration::from_secs_f64(t);
-        config = config.timeout(d).connect_timeout(d);
-    }
-    if let Some(addr) = source_address.filter(|a| !a.is_empty()) {
-        let ip: IpAddr = addr
-            .parse()
-            .map_err(|_| local_err("invalid", format!("bad source address {addr:?}")))?;
-        config = config.source_address(ip);
-    }
-    config = config.mode(if passive {
-        DataMode::Passive
-    } else {
-        DataMode::Active
-    });
-    config = config.reply_limits(ReplyLimits {
-        max_line,
-        ..ReplyLimits::default()
-    });
-    if tls != "none" {
+    let mut config = apply_options(Config::default(), options)?;
+    if let Some(TlsArgs(mode, ca_der, ca_file, verify)) = tls.filter(|t| t.0 != "none") {
         // TLS 1.2 at most: ftplib's streaming calls (transfercmd, storbinary)
         // open many data connections, and servers that require TLS session
         // reuse run out of TLS 1.3 tickets for them (vsftpd's
@@ -332,7 +435,7 @@ fn settings(
             builder = builder.danger_accept_invalid_certs();
         }
         let tls_config = builder.build().map_err(to_py)?;
-        config = match tls {
+        config = match mode.as_str() {
             "implicit" => config.tls(TlsMode::Implicit, Some(tls_config)),
             "explicit" => config.tls(TlsMode::Explicit, Some(tls_config)),
             _ => {
@@ -415,37 +518,19 @@ macro_rules! reply_call {
 
 #[pymethods]
 impl Conn {
-    /// Connects to `host:port`, reads the greeting (and runs TLS as asked).
+    /// Connects to `host:port`, reads the greeting (and runs TLS as
+    /// asked); `options` as [`apply_options`] reads them.
     #[staticmethod]
-    #[pyo3(signature = (host, port, timeout=None, source_address=None, tls="none", ca_der=Vec::new(), ca_file=None, verify=true, trust_pasv=false, passive=true, max_line=8192, protect_data=false))]
-    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (host, port, tls=None, protect_data=false, options=None))]
     fn connect(
         py: Python<'_>,
         host: &str,
         port: u16,
-        timeout: Option<f64>,
-        source_address: Option<&str>,
-        tls: &str,
-        ca_der: Vec<Vec<u8>>,
-        ca_file: Option<&str>,
-        verify: bool,
-        trust_pasv: bool,
-        passive: bool,
-        max_line: usize,
+        tls: Option<TlsArgs>,
         protect_data: bool,
+        options: Option<Bound<'_, PyDict>>,
     ) -> PyResult<Conn> {
-        let s = settings(
-            timeout,
-            source_address,
-            tls,
-            ca_der,
-            ca_file,
-            verify,
-            trust_pasv,
-            passive,
-            max_line,
-            protect_data,
-        )?;
+        let s = settings(tls, protect_data, options.as_ref())?;
         let addr = join_host_port(host, port);
         let client = py
             .allow_threads(|| Client::connect_with(&addr, s.config))
@@ -489,12 +574,12 @@ impl Conn {
     }
 
     /// Sends a raw command; 4xx/5xx raise. Returns `(code, lines)`.
-    fn sendcmd(&mut self, py: Python<'_>, line: &str) -> PyResult<PyObject> {
+    fn sendcmd(&mut self, py: Python<'_>, line: &[u8]) -> PyResult<PyObject> {
         reply_call!(self, py, |c| c.sendcmd(line))
     }
 
     /// Sends a raw command without reading its reply.
-    fn putcmd(&mut self, py: Python<'_>, line: &str) -> PyResult<()> {
+    fn putcmd(&mut self, py: Python<'_>, line: &[u8]) -> PyResult<()> {
         let c = self.client()?;
         py.allow_threads(|| c.putcmd(line)).map_err(to_py)
     }
@@ -509,7 +594,7 @@ impl Conn {
     }
 
     /// Sends a raw command and requires 2xx.
-    fn voidcmd(&mut self, py: Python<'_>, line: &str) -> PyResult<PyObject> {
+    fn voidcmd(&mut self, py: Python<'_>, line: &[u8]) -> PyResult<PyObject> {
         reply_call!(self, py, |c| c.voidcmd(line))
     }
 
@@ -584,7 +669,7 @@ impl Conn {
     fn retrbinary(
         &mut self,
         py: Python<'_>,
-        cmd: &str,
+        cmd: &[u8],
         callback: PyObject,
         blocksize: usize,
         rest: Option<u64>,
@@ -625,7 +710,7 @@ impl Conn {
     fn retr_to_fd(
         &mut self,
         py: Python<'_>,
-        cmd: &str,
+        cmd: &[u8],
         fd: i32,
         rest: Option<u64>,
     ) -> PyResult<PyObject> {
@@ -654,17 +739,21 @@ impl Conn {
     fn stor_from_fd(
         &mut self,
         py: Python<'_>,
-        cmd: &str,
+        cmd: &[u8],
         fd: i32,
         offset: u64,
         rest: Option<u64>,
     ) -> PyResult<PyObject> {
         let input = dup_fd(fd)?;
         let c = self.client()?;
+        // Blocks of the engine's block size (256 KiB by default), as its
+        // own uploads send: one read and one write per block, the same
+        // system calls as `ftpkit put`.
+        let block = c.config().block_size;
         let mut writer = py
             .allow_threads(|| c.transfer_writer(cmd, TransferType::Binary, rest))
             .map_err(to_py)?;
-        let mut buf = vec![0u8; FD_BLOCK];
+        let mut buf = vec![0u8; block.max(1)];
         let mut at = offset;
         if let Err(e) = in_slices(py, || {
             pump_from_file(&input, &mut at, &mut writer, &mut buf)
@@ -682,7 +771,7 @@ impl Conn {
     fn retrlines(
         &mut self,
         py: Python<'_>,
-        cmd: &str,
+        cmd: &[u8],
         callback: PyObject,
         maxline: usize,
     ) -> PyResult<PyObject> {
@@ -748,7 +837,7 @@ impl Conn {
     fn storbinary(
         &mut self,
         py: Python<'_>,
-        cmd: &str,
+        cmd: &[u8],
         fp: PyObject,
         blocksize: usize,
         callback: Option<PyObject>,
@@ -793,7 +882,7 @@ impl Conn {
     fn storlines(
         &mut self,
         py: Python<'_>,
-        cmd: &str,
+        cmd: &[u8],
         fp: PyObject,
         maxline: usize,
         callback: Option<PyObject>,
@@ -850,7 +939,7 @@ impl Conn {
     #[pyo3(signature = (cmd, rest=None, binary=true))]
     fn open_data(
         slf: Bound<'_, Conn>,
-        cmd: String,
+        cmd: Vec<u8>,
         rest: Option<u64>,
         binary: bool,
     ) -> PyResult<DataConn> {
@@ -861,11 +950,11 @@ impl Conn {
             .take()
             .ok_or_else(|| local_err("busy", "a data connection is already open"))?;
         let verb = cmd
-            .split_whitespace()
-            .next()
+            .split(|b| b.is_ascii_whitespace())
+            .find(|word| !word.is_empty())
             .unwrap_or_default()
             .to_ascii_uppercase();
-        let writing = matches!(verb.as_str(), "STOR" | "STOU" | "APPE");
+        let writing = matches!(verb.as_slice(), b"STOR" | b"STOU" | b"APPE");
         let ty = if binary {
             TransferType::Binary
         } else {
@@ -1047,7 +1136,7 @@ fn join_host_port(host: &str, port: u16) -> String {
 /// by `&mut`, which a Python object cannot hold across calls).
 fn data_worker(
     mut holder: Holder,
-    cmd: String,
+    cmd: Vec<u8>,
     ty: TransferType,
     rest: Option<u64>,
     writing: bool,
@@ -1056,7 +1145,7 @@ fn data_worker(
 ) -> WorkerEnd {
     let client = holder.get();
     let end = if writing {
-        match client.transfer_writer(&cmd, ty, rest) {
+        match client.transfer_writer(cmd.as_slice(), ty, rest) {
             Ok(mut w) => {
                 let _ = answers.send(Answer::Opened(Ok(None)));
                 loop {
@@ -1079,7 +1168,7 @@ fn data_worker(
             }
         }
     } else {
-        match client.transfer_reader(&cmd, ty, rest) {
+        match client.transfer_reader(cmd.as_slice(), ty, rest) {
             Ok(mut r) => {
                 let _ = answers.send(Answer::Opened(Ok(r.announced_size())));
                 loop {
@@ -1215,25 +1304,20 @@ struct NativePool {
 
 #[pymethods]
 impl NativePool {
-    /// Connections to `host:port`, logged in as `user`, at most `max_size`.
+    /// Connections to `host:port`, logged in as `user`, at most
+    /// `max_size`; `options` as [`apply_options`] reads them.
     #[new]
-    #[pyo3(signature = (host, port, user, passwd, max_size=4, timeout=None, tls="none", ca_der=Vec::new(), ca_file=None, verify=true))]
-    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (host, port, user, passwd, max_size=4, tls=None, options=None))]
     fn new(
         host: &str,
         port: u16,
         user: String,
         passwd: String,
         max_size: usize,
-        timeout: Option<f64>,
-        tls: &str,
-        ca_der: Vec<Vec<u8>>,
-        ca_file: Option<&str>,
-        verify: bool,
+        tls: Option<TlsArgs>,
+        options: Option<Bound<'_, PyDict>>,
     ) -> PyResult<NativePool> {
-        let s = settings(
-            timeout, None, tls, ca_der, ca_file, verify, false, true, 8192, true,
-        )?;
+        let s = settings(tls, true, options.as_ref())?;
         let addr = join_host_port(host, port);
         let pool = Pool::new(PoolConfig::default().max_size(max_size), move || {
             let mut c = Client::connect_with(&addr, s.config.clone())?;

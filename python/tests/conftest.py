@@ -91,7 +91,9 @@ def _make_ca(tmp: Path):
     return str(ca_pem), str(server_pem)
 
 
-def _start_pyftpdlib(home: Path, tls: bool, certfile=None, rate=None):
+def _start_pyftpdlib(home: Path, tls: bool, certfile=None, rate=None, **handler):
+    """A pyftpdlib server on a loopback port; `handler` sets attributes of
+    its handler class (encoding, proto_cmds, methods...)."""
     from pyftpdlib.authorizers import DummyAuthorizer
     from pyftpdlib.handlers import FTPHandler, ThrottledDTPHandler, TLS_FTPHandler
     from pyftpdlib.servers import FTPServer
@@ -122,6 +124,8 @@ def _start_pyftpdlib(home: Path, tls: bool, certfile=None, rate=None):
 
         Handler.dtp_handler = Slow
     Handler.banner = "ftpkit test server ready."
+    for key, value in handler.items():
+        setattr(Handler, key, value)
     from pyftpdlib.ioloop import IOLoop
 
     # Each server its own loop: two servers on the shared default loop,

@@ -92,3 +92,38 @@ def test_connect_failure_raises(tmp_path):
             await aio.Client.connect("127.0.0.1", 1, user=USER, passwd=PASS, timeout=5)
 
     asyncio.run(main())
+
+
+def test_pool_lends_at_most_max_size_connections(local_slow, tmp_path):
+    """Six tasks share a pool of two: each gets a working connection, never
+    more than two are open, and they are kept for reuse afterwards (at the
+    server's 1 MiB/s each download takes 0.2 s: the first two overlap)."""
+    blobs = [os.urandom(200_000 + i) for i in range(6)]
+    for i, blob in enumerate(blobs):
+        (local_slow.home / ("pool-%d.bin" % i)).write_bytes(blob)
+    pool = aio.Pool(local_slow.host, local_slow.port, user=USER, passwd=PASS, max_size=2)
+    peak = 0
+
+    async def fetch(i):
+        nonlocal peak
+        async with pool.get() as ftp:
+            peak = max(peak, pool.status()[0])
+            await ftp.cwd("/")
+            return await ftp.download("pool-%d.bin" % i, tmp_path / ("pool-%d.bin" % i))
+
+    async def main():
+        reports = await asyncio.gather(*(fetch(i) for i in range(6)))
+        # Awaited rather than entered: lent until closed.
+        ftp = await pool.get()
+        assert pool.status() == (1, 1)
+        assert await ftp.size("pool-0.bin") == len(blobs[0])
+        await ftp.close()
+        return reports
+
+    reports = asyncio.run(main())
+    assert [r.size for r in reports] == [len(b) for b in blobs]
+    for i, blob in enumerate(blobs):
+        assert (tmp_path / ("pool-%d.bin" % i)).read_bytes() == blob
+        (local_slow.home / ("pool-%d.bin" % i)).unlink()
+    assert peak == 2
+    assert pool.status() == (0, 2)

@@ -148,9 +148,9 @@ pub fn sendcmd_result(command: &Command, reply: Reply) -> Result<Reply> {
 
 /// Whether a raw command line changes the transfer type (`TYPE ...`), so
 /// the session must forget the type it knew.
-pub fn changes_type(line: &str) -> bool {
+pub fn changes_type(line: &[u8]) -> bool {
     line.get(..4)
-        .is_some_and(|v| v.eq_ignore_ascii_case("TYPE"))
+        .is_some_and(|v| v.eq_ignore_ascii_case(b"TYPE"))
 }
 
 /// The command to send after `FEAT`, if any: `OPTS UTF8 ON` when the server
@@ -508,8 +508,8 @@ mod tests {
         assert_eq!(cwd_commands(b"").unwrap().1.to_string(), "CWD .");
         let feats = Features::parse(&reply("211 none"));
         assert_eq!(listing_command(&feats, None).0, ListingFormat::List);
-        assert!(changes_type("type a"));
-        assert!(!changes_type("TY"));
+        assert!(changes_type(b"type a"));
+        assert!(!changes_type(b"TY"));
         assert!(abort_result(reply("426 gone")).is_ok());
         assert!(abort_result(reply("500 what")).is_err());
     }

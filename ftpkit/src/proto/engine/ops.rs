@@ -528,7 +528,7 @@ pub(crate) async fn features(core: &mut Core) -> Result<()> {
 
 /// Sends a raw command line without reading its reply: the caller reads
 /// it with [`get_reply`] (ftplib's `putcmd`/`getresp`).
-pub(crate) async fn put_raw(core: &mut Core, line: &str) -> Result<()> {
+pub(crate) async fn put_raw(core: &mut Core, line: &[u8]) -> Result<()> {
     let command = Command::raw(line)?;
     settle(core).await?;
     core.memory.on_raw(&command);
@@ -550,7 +550,7 @@ pub(crate) async fn get_reply(core: &mut Core) -> Result<Reply> {
 
 /// A raw command line: `require` a 2xx (`voidcmd`) or take any reply but
 /// 4xx and 5xx (`sendcmd`).
-pub(crate) async fn raw(core: &mut Core, line: &str, require_completion: bool) -> Result<Reply> {
+pub(crate) async fn raw(core: &mut Core, line: &[u8], require_completion: bool) -> Result<Reply> {
     let command = Command::raw(line)?;
     core.memory.on_raw(&command);
     let reply = exchange(core, &command).await?;
