@@ -197,6 +197,30 @@ fn ls_decodes_latin1_names() {
 }
 
 #[test]
+fn quote_sends_its_line_in_the_servers_charset() {
+    let server = FakeServer::start(vec![
+        Script::login_anonymous()
+            .expect_bytes(b"SITE CHMOD 644 r\xe9sum\xe9.pdf")
+            .reply("200 done")
+            .expect("QUIT")
+            .reply("221 bye"),
+    ]);
+    let url = format!("ftp://{}/", server.addr());
+    let text = check(&ftpkit(&[
+        "quote",
+        "--encoding",
+        "latin1",
+        &url,
+        "SITE",
+        "CHMOD",
+        "644",
+        "résumé.pdf",
+    ]));
+    assert_eq!(text, "200 done\n");
+    server.finish();
+}
+
+#[test]
 fn mirror_copies_cp1251_names_to_utf8_local_names() {
     let name: &[u8] = b"\xef\xe8\xf1\xfc\xec\xee.txt"; // "письмо.txt" in CP1251
     let listing = [b"-rw-r--r-- 1 ftp ftp 5 Jan 15  2024 ", name, b"\r\n"].concat();

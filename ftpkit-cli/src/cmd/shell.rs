@@ -339,7 +339,7 @@ impl Session {
             },
             "quote" => {
                 arg(0)?;
-                let reply = self.client.sendcmd(args.join(" "))?;
+                let reply = self.client.sendcmd(self.wire(&args.join(" "))?)?;
                 for line in reply.lines() {
                     output::write_line(&mut out, line).map_err(local)?;
                 }

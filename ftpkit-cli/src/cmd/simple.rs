@@ -187,7 +187,9 @@ pub fn quote(target: &Target, command: &[String], settings: &Settings) -> Result
     // Refuse a line break or NUL before connecting at all.
     ftpkit::proto::Command::raw(line.as_str()).map_err(ftpkit::Error::from)?;
     let mut client = super::connect(target, settings)?;
-    let (reply, result) = match client.sendcmd(line.as_str()) {
+    // In the server's charset (`--encoding`), as every path.
+    let wire = client.encode_path(&line)?;
+    let (reply, result) = match client.sendcmd(wire) {
         Ok(reply) => (reply, Ok(())),
         Err(Error::Reply { reply, .. }) => (reply, Err(Failure::Reported(Exit::Remote))),
         Err(e) => return Err(e.into()),
