@@ -184,7 +184,7 @@ pub(crate) async fn prepare_retr(
 /// setup ([`Core::answered`]). Nothing when pipelining is off, in active
 /// mode, or when the type is already right.
 pub(crate) async fn type_and_passive(core: &mut Core, ty: TransferType) -> Result<()> {
-    if !enabled(core) || core.answered.is_some() {
+    if !enabled(core) {
         return Ok(());
     }
     let (Some(type_command), Some(passive)) = (
