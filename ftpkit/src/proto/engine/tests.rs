@@ -10,7 +10,10 @@ use super::{Action, Core, Event, Operation, Pending, Step, Target, batch, ops};
 use crate::{
     config::Config,
     error::{Deadline, Error, Phase},
-    proto::{Arg, Command, DataMode, DataRequest, Reply, ReplyCode, Session, TransferType, rules},
+    proto::{
+        Arg, Command, DataMode, DataRequest, Reply, ReplyCode, Session, TransferType,
+        resume::RemoteStat, rules,
+    },
 };
 
 const PEER: &str = "192.0.2.1:21";
@@ -441,17 +444,27 @@ fn retr_request(rest: Option<u64>) -> DataRequest {
     }
 }
 
+/// Starts `prepare_retr` of `remote` (with MDTM if `mdtm`) and sends its
+/// batch: the operation, waiting for the replies, and its one write.
+fn batch_sent<'a>(
+    core: &'a mut Core,
+    remote: &'a Arg,
+    mdtm: bool,
+    now: Instant,
+) -> (Operation<'a, Option<RemoteStat>>, Vec<u8>) {
+    let mut op = core.op(move |c| batch::prepare_retr(c, remote, mdtm, None));
+    let wire = sent(act(&mut op, Event::Start, now)).0;
+    act(&mut op, Event::Done, now);
+    (op, wire)
+}
+
 #[test]
 fn a_download_batch_goes_out_in_one_write_and_its_epsv_reply_opens_the_data_connection() {
     let mut core = core();
     let t0 = Instant::now();
     let remote = Arg::path("f").unwrap();
-    let mut op = core.op(|c| batch::prepare_retr(c, &remote, true, None));
-    assert_eq!(
-        sent(act(&mut op, Event::Start, t0)).0,
-        b"TYPE I\r\nSIZE f\r\nMDTM f\r\nEPSV\r\n"
-    );
-    act(&mut op, Event::Done, t0);
+    let (mut op, wire) = batch_sent(&mut core, &remote, true, t0);
+    assert_eq!(wire, b"TYPE I\r\nSIZE f\r\nMDTM f\r\nEPSV\r\n");
     // Every reply in one read.
     let replies = "200 ok\r\n213 12\r\n213 20240102030405\r\n229 ok (|||4242|)\r\n";
     let stat = end(&mut op, bytes(replies), t0).unwrap().unwrap();
@@ -473,12 +486,8 @@ fn a_refused_size_in_a_batch_is_unknown_and_the_rest_still_answers() {
     let mut core = core();
     let t0 = Instant::now();
     let remote = Arg::path("f").unwrap();
-    let mut op = core.op(|c| batch::prepare_retr(c, &remote, false, None));
-    assert_eq!(
-        sent(act(&mut op, Event::Start, t0)).0,
-        b"TYPE I\r\nSIZE f\r\nEPSV\r\n"
-    );
-    act(&mut op, Event::Done, t0);
+    let (mut op, wire) = batch_sent(&mut core, &remote, false, t0);
+    assert_eq!(wire, b"TYPE I\r\nSIZE f\r\nEPSV\r\n");
     let replies = "200 ok\r\n550 no size here\r\n229 ok (|||4242|)\r\n";
     let stat = end(&mut op, bytes(replies), t0).unwrap().unwrap();
     drop(op);
@@ -496,9 +505,7 @@ fn a_batch_whose_second_reply_never_comes_turns_pipelining_off_and_reconnects() 
     let mut core = core();
     let t0 = Instant::now();
     let remote = Arg::path("f").unwrap();
-    let mut op = core.op(|c| batch::prepare_retr(c, &remote, false, None));
-    act(&mut op, Event::Start, t0);
-    act(&mut op, Event::Done, t0);
+    let (mut op, _) = batch_sent(&mut core, &remote, false, t0);
     // The first reply took 400 ms: the next may take four times that.
     let t1 = t0 + Duration::from_millis(400);
     let wait = read_deadline(act(&mut op, bytes("200 ok\r\n"), t1));
@@ -527,9 +534,7 @@ fn a_batch_answered_out_of_order_turns_pipelining_off() {
     let mut core = core();
     let t0 = Instant::now();
     let remote = Arg::path("f").unwrap();
-    let mut op = core.op(|c| batch::prepare_retr(c, &remote, false, None));
-    act(&mut op, Event::Start, t0);
-    act(&mut op, Event::Done, t0);
+    let (mut op, _) = batch_sent(&mut core, &remote, false, t0);
     // The EPSV reply where TYPE's belongs.
     assert!(matches!(
         act(
