@@ -303,6 +303,12 @@ pub struct Global {
     /// Active mode: the server connects to us (PORT/EPRT). Passive is the default.
     #[arg(long, global = true)]
     pub active: bool,
+    /// Send one command at a time. By default the commands of a download
+    /// whose replies do not change what comes next (TYPE, SIZE, MDTM,
+    /// EPSV/PASV) go out together, one round trip instead of four, and a
+    /// server seen to mishandle that gets one command at a time anyway.
+    #[arg(long = "no-pipelining", global = true)]
+    pub no_pipelining: bool,
     /// Protocol trace on stderr (-vv for more); passwords show as ****.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,

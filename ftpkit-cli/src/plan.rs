@@ -28,6 +28,8 @@ pub struct Settings {
     pub keepalive: Option<Duration>,
     /// Active mode (PORT/EPRT) instead of passive.
     pub active: bool,
+    /// Pipelined commands (off with `--no-pipelining`).
+    pub pipelining: bool,
     /// `-v` count.
     pub verbose: u8,
     /// No progress bar, no result lines.
@@ -108,6 +110,7 @@ impl Settings {
             max_time,
             keepalive,
             active: global.active,
+            pipelining: !global.no_pipelining,
             verbose: global.verbose,
             quiet: global.quiet,
             tls: global.tls,
@@ -227,6 +230,7 @@ pub fn config(global: &Settings, target: &Target) -> Result<Config, Failure> {
         .connect_timeout(timeout.min(Duration::from_secs(30)))
         .keepalive(global.keepalive)
         .sendfile(global.sendfile)
+        .pipelining(global.pipelining)
         .mode(if global.active {
             DataMode::Active
         } else {

@@ -180,8 +180,6 @@ fn get_resumes_a_part_file_after_comparing_an_overlap() {
             .reply("150 go")
             .send_data(&data[7232..])
             .reply("226 done")
-            .expect("SIZE f")
-            .reply("213 50000")
             .expect("FEAT")
             .reply("211 no features")
             .expect("QUIT")
@@ -210,6 +208,44 @@ fn get_resumes_a_part_file_after_comparing_an_overlap() {
         stderr(&out)
     );
     server.finish();
+}
+
+#[test]
+fn no_pipelining_sends_one_command_at_a_time_and_asks_the_size_again() {
+    // The server drops whatever arrives beyond the command it reads: a
+    // client that sent ahead would lose commands and hang.
+    let one = |script: Script, command: &str, reply: &str| {
+        script.expect(command).drop_pending().reply(reply)
+    };
+    let mut script = Script::login_anonymous();
+    script = one(script, "TYPE I", "200 ok");
+    script = one(script, "SIZE f", "213 4");
+    script = one(script, "MDTM f", "550 not available");
+    script = script
+        .expect("EPSV")
+        .drop_pending()
+        .epsv()
+        .expect("RETR f")
+        .reply("150 go")
+        .send_data(b"data")
+        .reply("226 done");
+    script = one(script, "SIZE f", "213 4");
+    script = one(script, "FEAT", "211 no features");
+    script = one(script, "QUIT", "221 bye");
+    let server = FakeServer::start(vec![script]);
+    let dir = tempfile::tempdir().unwrap();
+    let out = ftpkit(
+        &[
+            "get",
+            "--no-pipelining",
+            &format!("ftp://{}/f", server.addr()),
+        ],
+        dir.path(),
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(fs::read(dir.path().join("f")).unwrap(), b"data");
+    let transcript = server.finish();
+    assert!(transcript.dropped.is_empty(), "{:?}", transcript.dropped);
 }
 
 #[test]

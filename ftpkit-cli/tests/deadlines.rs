@@ -50,9 +50,16 @@ fn help_documents_max_time_and_keepalive() {
 /// the operation deadline and the last refusal.
 #[test]
 fn max_time_bounds_a_server_that_answers_4xx_forever() {
+    // Each attempt's pipelined SIZE, MDTM and EPSV, each refused.
     let script = (0..40).fold(
         Script::login_anonymous().expect("TYPE I").reply("200 ok"),
-        |script, n| script.expect("SIZE f").reply(&format!("451 busy ({n})")),
+        |script, n| {
+            ["SIZE f", "MDTM f", "EPSV"]
+                .iter()
+                .fold(script, |script, command| {
+                    script.expect(command).reply(&format!("451 busy ({n})"))
+                })
+        },
     );
     let server = FakeServer::start(vec![script]);
     let dir = tempfile::tempdir().unwrap();

@@ -72,6 +72,7 @@ enum Step {
     EndlessMultiline(u16),
     EndlessReplies(Vec<u8>),
     Sleep(Duration),
+    DropPending,
     End,
 }
 
@@ -228,6 +229,14 @@ impl Script {
         self.push(Step::EndlessReplies(format!("{text}\r\n").into_bytes()))
     }
 
+    /// Drops every command line received but not read yet, and whatever
+    /// arrives within a moment (100 ms): a server that takes one command
+    /// per packet and loses the rest of a pipelined batch. The dropped
+    /// lines are recorded in [`Transcript::dropped`].
+    pub fn drop_pending(self) -> Script {
+        self.push(Step::DropPending)
+    }
+
     /// Pauses (cut short if the server is stopped).
     pub fn sleep(self, duration: Duration) -> Script {
         self.push(Step::Sleep(duration))
@@ -244,6 +253,8 @@ impl Script {
 pub struct Transcript {
     /// Every command line received, in order, over all connections.
     pub commands: Vec<String>,
+    /// The command lines a [`Script::drop_pending`] step dropped, in order.
+    pub dropped: Vec<String>,
     /// The bytes of each `recv_data` step, in order.
     pub uploads: Vec<Vec<u8>>,
     /// For each `recv_data` step: whether the client reset the connection
@@ -480,6 +491,24 @@ impl Player {
                         "expected a line starting {prefix:?}, received {got:?}"
                     ))
                 }
+            }
+            Step::DropPending => {
+                let end = Instant::now() + Duration::from_millis(100);
+                let mut buf = [0u8; 4096];
+                while Instant::now() < end && !self.stopped() {
+                    match conn.control.read(&mut buf) {
+                        Ok(0) => break,
+                        Ok(n) => conn.inbuf.extend_from_slice(&buf[..n]),
+                        Err(e) if is_timeout(&e) => {}
+                        Err(e) => return Err(format!("read: {e}")),
+                    }
+                }
+                let text = String::from_utf8_lossy(&conn.inbuf).into_owned();
+                conn.inbuf.clear();
+                if let Ok(mut t) = self.transcript.lock() {
+                    t.dropped.extend(text.lines().map(str::to_owned));
+                }
+                Ok(())
             }
             Step::Epsv => {
                 let port = self.listen(conn)?;

@@ -74,6 +74,17 @@ pub struct Config {
     /// MB/s); on a real network the CPU saving usually wins. Downloads
     /// always use `splice(2)` where they can: it was the fastest there.
     pub sendfile: bool,
+    /// Pipelining: the commands of a download whose replies do not change
+    /// what is sent next (`TYPE`, `SIZE`, `MDTM`, `EPSV`/`PASV`) go out
+    /// together and are answered in one round trip, and the size the
+    /// server gave before the transfer verifies it instead of a second
+    /// `SIZE` (RFC 959 lets a client send commands before the replies).
+    /// A server seen to mishandle a batch (a reply missing or not
+    /// answering its command) gets a new connection and one command at a
+    /// time for the rest of the client's life. Default: on (vsftpd,
+    /// proftpd, pure-ftpd and pyftpdlib answer batches in order, plain
+    /// and over TLS).
+    pub pipelining: bool,
     /// FTPS: explicit (`AUTH TLS`) or implicit TLS. Default: none, plain FTP.
     /// When set, credentials are never sent in clear.
     pub tls_mode: Option<TlsMode>,
@@ -196,6 +207,7 @@ impl Default for Config {
             max_data_line: 64 * 1024,
             block_size: 256 * 1024,
             sendfile: false,
+            pipelining: true,
             tls_mode: None,
             tls: None,
             data_protection: Protection::Private,
@@ -284,6 +296,12 @@ impl Config {
     /// Sets [`Config::sendfile`].
     pub fn sendfile(mut self, on: bool) -> Self {
         self.sendfile = on;
+        self
+    }
+
+    /// Sets [`Config::pipelining`].
+    pub fn pipelining(mut self, on: bool) -> Self {
+        self.pipelining = on;
         self
     }
 

@@ -209,6 +209,19 @@ impl Session {
         self.transfer_type = Some(ty);
     }
 
+    /// The command that asks for a passive data connection next (`EPSV`,
+    /// or `PASV` once EPSV was refused), as [`DataSetup`] sends it once
+    /// the type is set; `None` in active mode or when the server wants
+    /// `PRET` first.
+    pub(crate) fn passive_command(&self) -> Option<Command> {
+        let pret = self.features().is_some_and(|f| f.supports("PRET"));
+        match self.mode {
+            DataMode::Passive if !pret && self.epsv == EpsvState::Refused => Some(Command::Pasv),
+            DataMode::Passive if !pret => Some(Command::Epsv),
+            _ => None,
+        }
+    }
+
     /// Forgets the transfer type (after a reconnect or a raw `TYPE` command).
     pub fn forget_type(&mut self) {
         self.transfer_type = None;

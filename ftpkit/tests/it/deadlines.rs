@@ -337,12 +337,19 @@ fn quick_retries(retries: u32) -> RetryPolicy {
     }
 }
 
-/// A server that answers `SIZE f` with `reply(n)` for attempt `n`, up to
-/// `attempts` of them.
+/// A server that answers the batch of attempt `n` (`SIZE f`, `MDTM f`,
+/// `EPSV`, pipelined) with `reply(n)` to each command, up to `attempts` of
+/// them.
 fn busy(attempts: u32, reply: impl Fn(u32) -> String) -> Script {
     (0..attempts).fold(
         Script::login_anonymous().expect("TYPE I").reply("200 ok"),
-        |script, n| script.expect("SIZE f").reply(&reply(n)),
+        |script, n| {
+            ["SIZE f", "MDTM f", "EPSV"]
+                .iter()
+                .fold(script, |script, command| {
+                    script.expect(command).reply(&reply(n))
+                })
+        },
     )
 }
 

@@ -13,6 +13,8 @@
 //!   cancellation, and its own transfer paths;
 //! - `hostile`: the hostile-server suite, grouped by attack class
 //!   (replies, addresses, transfers, TLS, names);
+//! - `pipelining`: batched commands, their wire order and the fallback
+//!   for servers that mishandle them, on both drivers;
 //! - `pool`: the connection pools, blocking and async;
 //! - `properties`: parsers never panic; format then parse is the identity;
 //! - `tls`: FTPS verification, pinning, implicit TLS, session reuse.
@@ -34,6 +36,7 @@ mod fake;
 mod fake_async;
 mod hostile;
 mod interop;
+mod pipelining;
 mod pool;
 mod properties;
 mod proxy;

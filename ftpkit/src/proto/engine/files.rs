@@ -20,7 +20,7 @@ use std::{
     time::{Duration, SystemTime},
 };
 
-use super::{Action, Core, Event, LocalOp, PumpDirection, ops};
+use super::{Action, Core, Event, LocalOp, PumpDirection, batch, ops};
 use crate::{
     error::{Error, Phase, Result},
     proto::{
@@ -95,6 +95,28 @@ pub(crate) async fn remote_stat(core: &mut Core, path: &[u8], mdtm: bool) -> Res
     Ok(RemoteStat { size, modified })
 }
 
+/// What an attempt knows of the remote file: `known` (given by the
+/// caller), or `SIZE` and `MDTM` (`mdtm`). Pipelined, they go out in one
+/// batch with the data setup's first commands (`true` then); one at a time
+/// otherwise, or once the server mishandled a batch.
+async fn attempt_stat(
+    core: &mut Core,
+    remote: &Arg,
+    mdtm: bool,
+    known: Option<RemoteStat>,
+) -> Result<(RemoteStat, bool)> {
+    if batch::enabled(core)
+        && let Some(stat) = batch::prepare_retr(core, remote, mdtm, known).await?
+    {
+        return Ok((stat, true));
+    }
+    let stat = match known {
+        Some(stat) => stat,
+        None => remote_stat(core, remote.as_bytes(), mdtm).await?,
+    };
+    Ok((stat, false))
+}
+
 /// After a failed attempt: gives up with the error, or waits, reconnects
 /// if the connection is gone (a failed reconnect is one more failure),
 /// and lets the caller go on.
@@ -154,6 +176,8 @@ pub(crate) async fn download(
         local(core, adopt).await?;
     }
     let result = download_all(core, &remote, &part, &options, known).await;
+    // A passive reply read ahead for a transfer that did not happen.
+    core.answered = None;
     let report = match result {
         Ok(report) => report,
         Err(e) => {
@@ -237,13 +261,8 @@ async fn download_once(
 ) -> Result<Attempt> {
     let Try { first, unconfirmed } = attempt;
     ops::remember_cwd(core).await?;
-    let stat = match run.take_known() {
-        Some(stat) => stat,
-        None => {
-            let mdtm = options.preserve_mtime || options.resume;
-            remote_stat(core, remote.as_bytes(), mdtm).await?
-        }
-    };
+    let mdtm = options.preserve_mtime || options.resume;
+    let (stat, pipelined) = attempt_stat(core, remote, mdtm, run.take_known()).await?;
     let _ = core.perform(Action::RemoteSize(stat.size)).await;
     if !run.check_unchanged(stat) {
         return Ok(Attempt::Restart);
@@ -268,10 +287,16 @@ async fn download_once(
     run.report.size = local_len;
     if options.verify != Verify::Off || confirm {
         // SIZE only: a file rewritten to the same size within the
-        // transfer is left to the content hash.
-        let after = RemoteStat {
-            modified: stat.modified,
-            ..remote_stat(core, remote.as_bytes(), false).await?
+        // transfer is left to the content hash. Pipelined, the size given
+        // before the transfer verifies the bytes that match it without
+        // asking again; any other count asks, to tell a file that changed.
+        let after = if pipelined && !confirm && stat.size == Some(local_len) {
+            stat
+        } else {
+            RemoteStat {
+                modified: stat.modified,
+                ..remote_stat(core, remote.as_bytes(), false).await?
+            }
         };
         // A transfer to confirm is confirmed or fails: it is not started
         // over on a size the server no longer tells.

@@ -55,6 +55,7 @@
 //! `crate::local` (every [`LocalOp`], with `std::fs`).
 
 mod action;
+pub(crate) mod batch;
 pub(crate) mod files;
 pub(crate) mod ops;
 
@@ -70,7 +71,8 @@ pub(crate) use action::{Action, Event, LocalOp, PumpDirection, Target, TlsParams
 use rustls_pki_types::ServerName;
 
 use super::{
-    Protection, Reply, ReplyCode, ReplyReader, Session, hash::HashCommand, rules::SessionMemory,
+    Command, Protection, Reply, ReplyCode, ReplyReader, Session, hash::HashCommand,
+    rules::SessionMemory,
 };
 use crate::{
     config::Config,
@@ -152,6 +154,13 @@ pub(crate) struct Core {
     pub(crate) reply_by: Option<Instant>,
     /// Spreads retry waits.
     pub(crate) jitter: Jitter,
+    /// The server mishandled a batch of commands: one at a time from now
+    /// on; kept across reconnections.
+    pub(crate) pipelining_refused: bool,
+    /// A reply already read, in a batch, for the command that the next
+    /// data setup sends first (its `EPSV`/`PASV`); dropped as soon as any
+    /// other command is sent.
+    pub(crate) answered: Option<(Command, Reply)>,
     reader: ReplyReader,
     slot: SharedSlot,
 }
@@ -222,6 +231,8 @@ impl Core {
             connect_by: None,
             reply_by: None,
             jitter: Jitter::random(),
+            pipelining_refused: false,
+            answered: None,
             slot: Arc::new(Mutex::new(Slot {
                 action: None,
                 event: None,
@@ -240,6 +251,7 @@ impl Core {
         let (learned, probes) = (self.list_offset_learned, self.list_offset_probes);
         let port = self.origin_port;
         let jitter = self.jitter.clone();
+        let pipelining_refused = self.pipelining_refused;
         *self = Core::new(std::mem::take(&mut self.host), self.config.clone());
         self.origin_port = port;
         self.slot = slot;
@@ -247,6 +259,7 @@ impl Core {
         self.list_offset_learned = learned;
         self.list_offset_probes = probes;
         self.jitter = jitter;
+        self.pipelining_refused = pipelining_refused;
     }
 
     /// Wraps the operation `build` makes over this core, for a driver to run.

@@ -146,12 +146,22 @@ pub(crate) async fn settle(core: &mut Core) -> Result<()> {
 
 /// Sends one command; the connection is in flight until its reply is read.
 pub(crate) async fn send(core: &mut Core, command: &Command) -> Result<()> {
+    send_all(core, std::slice::from_ref(command)).await
+}
+
+/// Sends commands in one write (a batch, when more than one); the
+/// connection is in flight until their replies are read.
+pub(crate) async fn send_all(core: &mut Core, commands: &[Command]) -> Result<()> {
     if core.unusable {
         return Err(Error::Unusable);
     }
-    tracing::debug!(target: "ftpkit::control", "> {command}");
-    let mut bytes = Vec::with_capacity(64);
-    command.encode(&mut bytes);
+    let mut bytes = Vec::with_capacity(64 * commands.len());
+    for command in commands {
+        tracing::debug!(target: "ftpkit::control", "> {command}");
+        command.encode(&mut bytes);
+    }
+    // A reply read ahead in a batch answers nothing once another command went out.
+    core.answered = None;
     core.in_flight = true;
     let deadline = core.idle_deadline();
     let event = core.perform(Action::Send { bytes, deadline }).await;
@@ -211,7 +221,10 @@ async fn read_some(core: &mut Core, deadline: std::time::Instant) -> Result<bool
 /// Reads a reply if one begins within `grace`; `None` if none began. A
 /// reply that began is read to its end under the idle timeout (one rule
 /// for every driver).
-async fn read_reply_within(core: &mut Core, grace: std::time::Duration) -> Result<Option<Reply>> {
+pub(crate) async fn read_reply_within(
+    core: &mut Core,
+    grace: std::time::Duration,
+) -> Result<Option<Reply>> {
     let deadline = core.bound(core.now() + grace);
     while !core.reader.has_pending() {
         if !read_some(core, deadline).await? {
@@ -260,10 +273,21 @@ pub(crate) async fn exchange(core: &mut Core, command: &Command) -> Result<Reply
 /// to a command that opens no transfer leaves the connection unusable.
 pub(crate) async fn run(core: &mut Core, command: Command, expected: Expect) -> Result<Reply> {
     let reply = exchange(core, &command).await?;
+    answer(core, &command, reply, expected)
+}
+
+/// Requires `reply` to `command` to be of the `expected` class, as
+/// [`run`] does.
+pub(crate) fn answer(
+    core: &mut Core,
+    command: &Command,
+    reply: Reply,
+    expected: Expect,
+) -> Result<Reply> {
     if rules::is_stray_preliminary(&reply, expected) {
         core.unusable = true;
     }
-    expect(&command, reply, expected)
+    expect(command, reply, expected)
 }
 
 // ----- TLS --------------------------------------------------------------
@@ -336,7 +360,7 @@ pub(crate) async fn set_protection(core: &mut Core, level: Protection) -> Result
 
 /// Negotiates the data protection level asked for, once, before the first
 /// transfer.
-async fn ensure_protection(core: &mut Core) -> Result<()> {
+pub(crate) async fn ensure_protection(core: &mut Core) -> Result<()> {
     if core.secure && core.protection != core.config.data_protection {
         set_protection(core, core.config.data_protection).await?;
     }
@@ -664,6 +688,9 @@ async fn listen(core: &mut Core) -> Result<std::net::SocketAddr> {
 async fn setup_data(core: &mut Core, request: DataRequest) -> Result<Option<u64>> {
     settle(core).await?;
     ensure_protection(core).await?;
+    super::batch::type_and_passive(core, request.transfer_type).await?;
+    // The reply to the first command, if a batch read it already.
+    let mut answered = core.answered.take();
     let tls = match core.protection {
         Protection::Private => Some(core.tls_params()?),
         Protection::Clear => None,
@@ -674,7 +701,10 @@ async fn setup_data(core: &mut Core, request: DataRequest) -> Result<Option<u64>
     loop {
         step = match step {
             DataStep::Send(command) => {
-                let reply = exchange(core, &command).await?;
+                let reply = match answered.take() {
+                    Some((sent, reply)) if sent == command => reply,
+                    _ => exchange(core, &command).await?,
+                };
                 setup.on_reply(&mut core.session, reply)?
             }
             DataStep::ReadReply => {

@@ -6,11 +6,14 @@ use std::{
     time::{Duration, Instant},
 };
 
-use super::{Action, Core, Event, Operation, Pending, Step, Target, ops};
+use super::{Action, Core, Event, Operation, Pending, Step, Target, batch, ops};
 use crate::{
     config::Config,
     error::{Deadline, Error, Phase},
-    proto::{Command, DataMode, DataRequest, Session, TransferType, rules},
+    proto::{
+        Arg, Command, DataMode, DataRequest, Reply, ReplyCode, Session, TransferType,
+        resume::RemoteStat, rules,
+    },
 };
 
 const PEER: &str = "192.0.2.1:21";
@@ -182,10 +185,17 @@ fn a_passive_setup_connects_to_the_control_peer_and_finishes_tls_after_the_150()
         rest: Some(5),
     };
     let mut op = core.op(|c| ops::open_data(c, request));
-    assert_eq!(sent(act(&mut op, Event::Start, t0)).0, b"TYPE I\r\n");
+    // TYPE and EPSV in one batch; the second reply is awaited for the
+    // pipelining grace after the first.
+    assert_eq!(
+        sent(act(&mut op, Event::Start, t0)).0,
+        b"TYPE I\r\nEPSV\r\n"
+    );
     act(&mut op, Event::Done, t0);
-    assert_eq!(sent(act(&mut op, bytes("200 ok\r\n"), t0)).0, b"EPSV\r\n");
-    act(&mut op, Event::Done, t0);
+    assert_eq!(
+        read_deadline(act(&mut op, bytes("200 ok\r\n"), t0)),
+        t0 + Duration::from_secs(1)
+    );
     match act(&mut op, bytes("229 ok (|||4242|)\r\n"), t0) {
         Action::OpenData {
             addr,
@@ -422,4 +432,155 @@ fn jitter_spreads_a_wait_between_half_and_all_of_it_reproducibly() {
         super::Jitter::seeded(1).spread(Duration::ZERO),
         Duration::ZERO
     );
+}
+
+// ----- pipelining -------------------------------------------------------
+
+fn retr_request(rest: Option<u64>) -> DataRequest {
+    DataRequest {
+        command: Command::Retr(Arg::path("f").unwrap()),
+        transfer_type: TransferType::Binary,
+        rest,
+    }
+}
+
+/// Starts `prepare_retr` of `remote` (with MDTM if `mdtm`) and sends its
+/// batch: the operation, waiting for the replies, and its one write.
+fn batch_sent<'a>(
+    core: &'a mut Core,
+    remote: &'a Arg,
+    mdtm: bool,
+    now: Instant,
+) -> (Operation<'a, Option<RemoteStat>>, Vec<u8>) {
+    let mut op = core.op(move |c| batch::prepare_retr(c, remote, mdtm, None));
+    let wire = sent(act(&mut op, Event::Start, now)).0;
+    act(&mut op, Event::Done, now);
+    (op, wire)
+}
+
+#[test]
+fn a_download_batch_goes_out_in_one_write_and_its_epsv_reply_opens_the_data_connection() {
+    let mut core = core();
+    let t0 = Instant::now();
+    let remote = Arg::path("f").unwrap();
+    let (mut op, wire) = batch_sent(&mut core, &remote, true, t0);
+    assert_eq!(wire, b"TYPE I\r\nSIZE f\r\nMDTM f\r\nEPSV\r\n");
+    // Every reply in one read.
+    let replies = "200 ok\r\n213 12\r\n213 20240102030405\r\n229 ok (|||4242|)\r\n";
+    let stat = end(&mut op, bytes(replies), t0).unwrap().unwrap();
+    drop(op);
+    assert_eq!(stat.size, Some(12));
+    assert!(stat.modified.is_some());
+    assert!(!core.in_flight);
+    // The setup sends nothing before the data connection: EPSV was answered.
+    let mut op = core.op(|c| ops::open_data(c, retr_request(None)));
+    match act(&mut op, Event::Start, t0) {
+        Action::OpenData { addr, .. } => assert_eq!(addr, "192.0.2.1:4242".parse().unwrap()),
+        other => panic!("expected a data connection, got {other:?}"),
+    }
+    assert_eq!(sent(act(&mut op, Event::Done, t0)).0, b"RETR f\r\n");
+}
+
+#[test]
+fn a_refused_size_in_a_batch_is_unknown_and_the_rest_still_answers() {
+    let mut core = core();
+    let t0 = Instant::now();
+    let remote = Arg::path("f").unwrap();
+    let (mut op, wire) = batch_sent(&mut core, &remote, false, t0);
+    assert_eq!(wire, b"TYPE I\r\nSIZE f\r\nEPSV\r\n");
+    let replies = "200 ok\r\n550 no size here\r\n229 ok (|||4242|)\r\n";
+    let stat = end(&mut op, bytes(replies), t0).unwrap().unwrap();
+    drop(op);
+    assert_eq!(stat.size, None);
+    assert!(matches!(&core.answered, Some((Command::Epsv, r)) if r.code().0 == 229));
+    // Any other command makes the read-ahead reply stale.
+    let mut op = core.op(ops::pwd);
+    act(&mut op, Event::Start, t0);
+    drop(op);
+    assert!(core.answered.is_none());
+}
+
+#[test]
+fn a_batch_whose_second_reply_never_comes_turns_pipelining_off_and_reconnects() {
+    let mut core = core();
+    let t0 = Instant::now();
+    let remote = Arg::path("f").unwrap();
+    let (mut op, _) = batch_sent(&mut core, &remote, false, t0);
+    // The first reply took 400 ms: the next may take four times that.
+    let t1 = t0 + Duration::from_millis(400);
+    let wait = read_deadline(act(&mut op, bytes("200 ok\r\n"), t1));
+    assert_eq!(wait, t1 + Duration::from_millis(1600));
+    match act(&mut op, Event::TimedOut, wait) {
+        Action::Connect { target, .. } => {
+            assert_eq!(target, Target::Addr(PEER.parse().unwrap()));
+        }
+        other => panic!("expected a reconnect, got {other:?}"),
+    }
+    act(&mut op, Event::Connected(PEER.parse().unwrap()), wait);
+    assert_eq!(end(&mut op, bytes("220 hi again\r\n"), wait).unwrap(), None);
+    drop(op);
+    assert!(core.pipelining_refused);
+    assert!(!core.is_unusable());
+    assert!(!batch::enabled(&core));
+    // One command at a time from now on, after a reset too.
+    core.reset();
+    assert!(core.pipelining_refused);
+    let mut op = core.op(|c| ops::open_data(c, retr_request(None)));
+    assert_eq!(sent(act(&mut op, Event::Start, wait)).0, b"TYPE I\r\n");
+}
+
+#[test]
+fn a_batch_answered_out_of_order_turns_pipelining_off() {
+    let mut core = core();
+    let t0 = Instant::now();
+    let remote = Arg::path("f").unwrap();
+    let (mut op, _) = batch_sent(&mut core, &remote, false, t0);
+    // The EPSV reply where TYPE's belongs.
+    assert!(matches!(
+        act(
+            &mut op,
+            bytes("229 ok (|||4242|)\r\n200 ok\r\n213 5\r\n"),
+            t0
+        ),
+        Action::Connect { .. }
+    ));
+    drop(op);
+    assert!(core.pipelining_refused);
+}
+
+#[test]
+fn with_pipelining_off_a_setup_sends_one_command_at_a_time() {
+    let mut core = Core::new(
+        "ftp.example.com".into(),
+        Config::default().pipelining(false),
+    );
+    core.session = Session::new(PEER.parse().unwrap(), DataMode::Passive, false, true);
+    let t0 = Instant::now();
+    let mut op = core.op(|c| ops::open_data(c, retr_request(None)));
+    assert_eq!(sent(act(&mut op, Event::Start, t0)).0, b"TYPE I\r\n");
+    act(&mut op, Event::Done, t0);
+    assert_eq!(sent(act(&mut op, bytes("200 ok\r\n"), t0)).0, b"EPSV\r\n");
+}
+
+#[test]
+fn only_the_reply_a_command_gets_answers_it_in_a_batch() {
+    let reply = |code: u16| Reply::new(ReplyCode(code), Vec::new());
+    let size = Command::Size(Arg::path("f").unwrap());
+    let ty = Command::Type(TransferType::Binary);
+    assert!(batch::answers(&size, &reply(213)));
+    assert!(batch::answers(&size, &reply(550)));
+    assert!(batch::answers(&size, &reply(450)));
+    assert!(!batch::answers(&size, &reply(229)));
+    assert!(!batch::answers(&size, &reply(200)));
+    assert!(batch::answers(&Command::Epsv, &reply(229)));
+    assert!(!batch::answers(&Command::Epsv, &reply(227)));
+    assert!(batch::answers(&Command::Pasv, &reply(227)));
+    assert!(batch::answers(&ty, &reply(200)));
+    assert!(!batch::answers(&ty, &reply(213)));
+    assert!(!batch::answers(&ty, &reply(150)));
+    assert!(!batch::answers(&ty, &reply(350)));
+    let second = Duration::from_secs(1);
+    assert_eq!(batch::grace(Duration::ZERO, 60 * second), second);
+    assert_eq!(batch::grace(second, 60 * second), 4 * second);
+    assert_eq!(batch::grace(60 * second, 10 * second), 10 * second);
 }

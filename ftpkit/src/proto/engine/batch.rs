@@ -1,0 +1,208 @@
+//! Pipelining (RFC 959 lets a client send commands before the replies):
+//! the commands whose replies do not change what is sent next go out in
+//! one write and are answered in one round trip.
+//!
+//! A download sends `TYPE I` (when the session is in another type),
+//! `SIZE`, `MDTM` and `EPSV`/`PASV` together; `RETR` follows once the
+//! data address is known. The replies are matched to the commands in
+//! order, and each must be one its command can get: a refusal answers
+//! anything, but a `229` answers only `EPSV`, a `213` only `SIZE` or
+//! `MDTM`. A server that answers out of order, merges replies or drops
+//! the rest of a batch (a reply that does not come within
+//! [`grace`] of the one before) is given a new connection and one command
+//! at a time for the rest of the client's life
+//! ([`Core::pipelining_refused`]); the operation goes on there.
+
+use std::time::{Duration, Instant};
+
+use super::{Core, ops};
+use crate::{
+    error::{Error, Result},
+    proto::{
+        Arg, Command, Expect, Reply, ReplyCode, TransferType, parse,
+        resume::{RemoteStat, unless_refused},
+        rules,
+    },
+};
+
+/// The least time allowed between two replies of a batch.
+const MIN_GRACE: Duration = Duration::from_secs(1);
+
+/// Whether this connection sends batches: [`Config::pipelining`] and no
+/// server seen to mishandle one.
+///
+/// [`Config::pipelining`]: crate::Config::pipelining
+pub(crate) fn enabled(core: &Core) -> bool {
+    core.config.pipelining && !core.pipelining_refused
+}
+
+/// How long the later replies of a batch may take, each after the one
+/// before: they come right behind the first, which took a round trip and
+/// the server's time (`first`); four times that, at least [`MIN_GRACE`]
+/// and at most the idle timeout.
+pub(crate) fn grace(first: Duration, idle: Duration) -> Duration {
+    first.saturating_mul(4).max(MIN_GRACE).min(idle)
+}
+
+/// Whether `reply` can answer `command`: a refusal answers any command; a
+/// positive reply must be the one the command gets. Another one means the
+/// server answered out of order or merged replies.
+pub(crate) fn answers(command: &Command, reply: &Reply) -> bool {
+    let code = reply.code();
+    if code.is_negative() {
+        return true;
+    }
+    let others = [
+        ReplyCode::FILE_STATUS,
+        ReplyCode::PASSIVE,
+        ReplyCode::EXTENDED_PASSIVE,
+    ];
+    match command {
+        Command::Size(_) | Command::Mdtm(_) => code == ReplyCode::FILE_STATUS,
+        Command::Epsv => code == ReplyCode::EXTENDED_PASSIVE,
+        Command::Pasv => code == ReplyCode::PASSIVE,
+        _ => code.is_completion() && !others.contains(&code),
+    }
+}
+
+/// Sends `commands` in one write and reads their replies in order; `None`
+/// when the server mishandled the batch: pipelining is then off for good
+/// and the connection was replaced (logged in again, back in its
+/// directory), for the caller to go on one command at a time.
+pub(crate) async fn exchange(core: &mut Core, commands: &[Command]) -> Result<Option<Vec<Reply>>> {
+    ops::settle(core).await?;
+    ops::send_all(core, commands).await?;
+    let sent = core.now();
+    let mut replies = Vec::with_capacity(commands.len());
+    let mut within = None;
+    for (n, command) in commands.iter().enumerate() {
+        let reply = match within {
+            None => Some(ops::read_reply(core).await?),
+            Some(grace) => ops::read_reply_within(core, grace).await?,
+        };
+        let Some(reply) = reply.filter(|reply| answers(command, reply)) else {
+            refused(core, command).await?;
+            return Ok(None);
+        };
+        if rules::closes_connection(&reply) {
+            return Err(Error::Reply {
+                command: command.to_string(),
+                reply,
+            });
+        }
+        within.get_or_insert_with(|| grace(since(core, sent), core.config.timeout));
+        replies.push(reply);
+        // The rest of the batch still awaits its replies.
+        core.in_flight = n + 1 < commands.len();
+    }
+    Ok(Some(replies))
+}
+
+fn since(core: &Core, then: Instant) -> Duration {
+    core.now().saturating_duration_since(then)
+}
+
+/// The server mishandled a batch at `command`: no more batches, and a new
+/// connection in place of this one, whose replies can no longer be told
+/// apart.
+async fn refused(core: &mut Core, command: &Command) -> Result<()> {
+    tracing::warn!(
+        target: "ftpkit::control",
+        %command,
+        "the server mishandled pipelined commands; one at a time from now on, on a new connection"
+    );
+    core.pipelining_refused = true;
+    core.unusable = true;
+    ops::reconnect(core).await
+}
+
+/// Sends in one batch what a binary transfer needs before its transfer
+/// command: `TYPE I` if the session is in another type, `SIZE` and `MDTM`
+/// of `remote` unless `known` (`MDTM` if `mdtm`), and the passive
+/// mode's `EPSV`/`PASV`, whose reply the data setup then uses
+/// ([`Core::answered`]). Returns what the server told of the file
+/// (`None` for a refused `SIZE` or `MDTM`, as [`super::files::remote_stat`]),
+/// or `None` if the server mishandled the batch: the caller goes on one
+/// command at a time on the new connection.
+pub(crate) async fn prepare_retr(
+    core: &mut Core,
+    remote: &Arg,
+    mdtm: bool,
+    known: Option<RemoteStat>,
+) -> Result<Option<RemoteStat>> {
+    ops::settle(core).await?;
+    ops::ensure_protection(core).await?;
+    let ty = core.session.type_command(TransferType::Binary);
+    let passive = core.session.passive_command();
+    let mut commands: Vec<Command> = ty.iter().cloned().collect();
+    if known.is_none() {
+        commands.push(Command::Size(remote.clone()));
+        if mdtm {
+            commands.push(Command::Mdtm(remote.clone()));
+        }
+    }
+    commands.extend(passive.iter().cloned());
+    if commands.is_empty() {
+        return Ok(known);
+    }
+    let Some(replies) = exchange(core, &commands).await? else {
+        return Ok(None);
+    };
+    let mut pairs = commands.into_iter().zip(replies);
+    if ty.is_some()
+        && let Some((command, reply)) = pairs.next()
+    {
+        ops::answer(core, &command, reply, Expect::Completion)?;
+        core.session.type_set(TransferType::Binary);
+    }
+    let stat = match known {
+        Some(stat) => stat,
+        None => {
+            let size = match pairs.next() {
+                Some((command, reply)) => unless_refused(
+                    ops::answer(core, &command, reply, Expect::Completion)
+                        .and_then(|reply| Ok(parse::parse_size(&reply)?)),
+                )?,
+                None => None,
+            };
+            let modified = match mdtm.then(|| pairs.next()).flatten() {
+                Some((command, reply)) => unless_refused(
+                    ops::answer(core, &command, reply, Expect::Completion)
+                        .and_then(|reply| Ok(parse::parse_mdtm(&reply)?)),
+                )?,
+                None => None,
+            };
+            RemoteStat { size, modified }
+        }
+    };
+    core.answered = pairs.next();
+    Ok(Some(stat))
+}
+
+/// Before a data setup that must change the type: `TYPE` and the passive
+/// mode's `EPSV`/`PASV` in one batch, the second's reply kept for the
+/// setup ([`Core::answered`]). Nothing when pipelining is off, in active
+/// mode, or when the type is already right.
+pub(crate) async fn type_and_passive(core: &mut Core, ty: TransferType) -> Result<()> {
+    if !enabled(core) {
+        return Ok(());
+    }
+    let (Some(type_command), Some(passive)) = (
+        core.session.type_command(ty),
+        core.session.passive_command(),
+    ) else {
+        return Ok(());
+    };
+    let commands = [type_command, passive];
+    let Some(replies) = exchange(core, &commands).await? else {
+        return Ok(());
+    };
+    let [first, second] = commands;
+    let mut replies = replies.into_iter();
+    if let Some(reply) = replies.next() {
+        ops::answer(core, &first, reply, Expect::Completion)?;
+        core.session.type_set(ty);
+    }
+    core.answered = replies.next().map(|reply| (second, reply));
+    Ok(())
+}

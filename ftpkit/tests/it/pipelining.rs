@@ -1,0 +1,195 @@
+//! Pipelining, on both drivers: the commands of a download whose replies
+//! do not change what is sent next arrive at the server as one batch,
+//! before any reply; verification reuses the size given before; a server
+//! that drops the rest of a batch gets a new connection and one command
+//! at a time for good, and the file is still byte-exact.
+
+use std::fs;
+
+use ftpkit::{Client, Config, Verify};
+use ftpkit_testkit::{FakeServer, Script};
+
+use crate::dialogue::quick;
+
+const MDTM: &str = "213 20240102030405";
+
+/// The file's commands, then its replies: a server that waits for the
+/// whole batch before answering (a client that waited for each reply
+/// would time the script out).
+fn batched_download(name: &str, data: &[u8]) -> Script {
+    Script::new()
+        .expect(&format!("SIZE {name}"))
+        .expect(&format!("MDTM {name}"))
+        .expect("EPSV")
+        .reply(&format!("213 {}", data.len()))
+        .reply(MDTM)
+        .epsv()
+        .expect(&format!("RETR {name}"))
+        .reply("150 here it comes")
+        .send_data(data)
+        .reply("226 done")
+}
+
+dialogue! {
+    fn a_download_sends_type_size_mdtm_and_epsv_in_one_batch_and_asks_no_second_size() {
+        let (a, b) = (b"first file".as_slice(), b"the second, longer file".as_slice());
+        let script = Script::new()
+            .expect("TYPE I")
+            .expect("SIZE a")
+            .expect("MDTM a")
+            .expect("EPSV")
+            .reply("200 binary")
+            .reply(&format!("213 {}", a.len()))
+            .reply(MDTM)
+            .epsv()
+            .expect("RETR a")
+            .reply("150 here it comes")
+            .send_data(a)
+            .reply("226 done")
+            .then(batched_download("b", b));
+        let (server, mut client) = logged_in!(script);
+        let dir = tempfile::tempdir().unwrap();
+        for (name, data) in [("a", a), ("b", b)] {
+            let report = w!(client
+                .download(name, dir.path().join(name))
+                .verify(Verify::SizeOnly)
+                .run())
+            .unwrap();
+            assert_eq!(report.verified.size, Some(data.len() as u64));
+            assert_eq!(fs::read(dir.path().join(name)).unwrap(), data);
+        }
+        let t = server.finish();
+        // Two round trips a file: the batch, then RETR.
+        assert_eq!(
+            t.commands[2..],
+            ["TYPE I", "SIZE a", "MDTM a", "EPSV", "RETR a", "SIZE b", "MDTM b", "EPSV", "RETR b"]
+        );
+        assert!(t.dropped.is_empty());
+    }
+}
+
+dialogue! {
+    fn without_pipelining_every_command_waits_for_its_reply() {
+        // Each expect is followed by a drop of anything else received: a
+        // client that sent ahead would lose commands and time out.
+        let one = |script: Script, command: &str, reply: &str| {
+            script.expect(command).drop_pending().reply(reply)
+        };
+        let mut script = Script::login_anonymous();
+        script = one(script, "TYPE I", "200 binary");
+        script = one(script, "SIZE f", "213 4");
+        script = one(script, "MDTM f", MDTM);
+        script = script.expect("EPSV").drop_pending().epsv();
+        script = script
+            .expect("RETR f")
+            .reply("150 go")
+            .send_data(b"data")
+            .reply("226 done");
+        script = one(script, "SIZE f", "213 4");
+        let server = FakeServer::start(vec![script]);
+        let config = quick().pipelining(false);
+        let mut client = connect!(&server.addr().to_string(), config).unwrap();
+        w!(client.login_anonymous()).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("f");
+        w!(client.download("f", &dest).verify(Verify::SizeOnly).run()).unwrap();
+        assert_eq!(fs::read(&dest).unwrap(), b"data");
+        let t = server.finish();
+        assert!(t.dropped.is_empty(), "sent ahead: {:?}", t.dropped);
+    }
+}
+
+dialogue! {
+    fn a_server_that_drops_the_rest_of_a_batch_gets_one_command_at_a_time() {
+        let data = b"byte-exact after the fallback".as_slice();
+        // The first connection answers the first command of the batch and
+        // loses the rest.
+        let dropping = Script::login_anonymous()
+            .expect("TYPE I")
+            .drop_pending()
+            .reply("200 binary")
+            .never_reply();
+        // The second, after the reconnect: one command at a time (anything
+        // sent ahead would be dropped, and the client would hang).
+        let one = |script: Script, command: &str, reply: &str| {
+            script.expect(command).drop_pending().reply(reply)
+        };
+        let mut sequential = Script::login_anonymous();
+        for name in ["f", "g"] {
+            if name == "f" {
+                sequential = one(sequential, "TYPE I", "200 binary");
+            }
+            sequential = one(sequential, &format!("SIZE {name}"), &format!("213 {}", data.len()));
+            sequential = one(sequential, &format!("MDTM {name}"), MDTM);
+            sequential = sequential
+                .expect("EPSV")
+                .drop_pending()
+                .epsv()
+                .expect(&format!("RETR {name}"))
+                .reply("150 go")
+                .send_data(data)
+                .reply("226 done");
+            sequential = one(sequential, &format!("SIZE {name}"), &format!("213 {}", data.len()));
+        }
+        let server = FakeServer::start(vec![dropping, sequential]);
+        let mut client = connect!(&server.addr().to_string(), quick()).unwrap();
+        w!(client.login_anonymous()).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["f", "g"] {
+            let dest = dir.path().join(name);
+            let report = w!(client.download(name, &dest).verify(Verify::SizeOnly).run()).unwrap();
+            assert_eq!(fs::read(&dest).unwrap(), data, "{name}");
+            assert_eq!(report.retries, 0, "the fallback is not a retry");
+        }
+        let t = server.finish();
+        assert_eq!(t.dropped, ["SIZE f", "MDTM f", "EPSV"], "only the first batch");
+    }
+}
+
+/// A server that answers a batch out of order (the `EPSV` reply first):
+/// the client notices the reply that cannot answer `TYPE`, reconnects and
+/// goes on one command at a time.
+#[test]
+fn a_server_that_answers_a_batch_out_of_order_is_not_trusted_with_another() {
+    let out_of_order = Script::login_anonymous()
+        .expect("TYPE I")
+        .expect("SIZE f")
+        .expect("MDTM f")
+        .expect("EPSV")
+        .epsv()
+        .never_reply();
+    let sequential = Script::login_anonymous()
+        .expect("TYPE I")
+        .reply("200 binary")
+        .expect("SIZE f")
+        .reply("213 2")
+        .expect("MDTM f")
+        .reply(MDTM)
+        .expect("EPSV")
+        .epsv()
+        .expect("RETR f")
+        .reply("150 go")
+        .send_data(b"ok")
+        .reply("226 done")
+        .expect("SIZE f")
+        .reply("213 2");
+    let server = FakeServer::start(vec![out_of_order, sequential]);
+    let mut client = Client::connect_with(&server.addr().to_string(), quick()).unwrap();
+    client.login_anonymous().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let dest = dir.path().join("f");
+    client
+        .download("f", &dest)
+        .verify(Verify::SizeOnly)
+        .run()
+        .unwrap();
+    assert_eq!(fs::read(&dest).unwrap(), b"ok");
+    server.finish();
+}
+
+/// The switch is on by default.
+#[test]
+fn pipelining_is_on_by_default() {
+    assert!(Config::default().pipelining);
+    assert!(!Config::default().pipelining(false).pipelining);
+}
