@@ -305,8 +305,6 @@ fn shell_speaks_the_servers_charset() {
             .reply("150 go")
             .send_data(b"data")
             .reply("226 done")
-            .expect_bytes(&with(b"SIZE ", new))
-            .reply("213 4")
             .expect("FEAT")
             .reply("211 no features")
             .expect_bytes(&with(b"DELE ", new))
