@@ -57,8 +57,11 @@ HOST = "127.0.0.1"
 # TLS: a proftpd instance that does not require TLS session reuse, so that
 # every peer can run (Python's ftplib cannot reuse sessions); pure-ftpd's TLS
 # was the bottleneck at about 25 MB/s for every client.
-PLAIN = dict(port=2121, home=f"{ENV_DIR}/vsftpd/home", tls=False, server="vsftpd")
-TLS = dict(port=2135, home=f"{ENV_DIR}/proftpd-bench/home", tls=True, server="proftpd, explicit TLS")
+# FTPKIT_INTEROP_PORT_OFFSET moves every port (as in interop-servers.sh), so
+# the bench's servers can run beside the interop suite's.
+OFFSET = int(os.environ.get("FTPKIT_INTEROP_PORT_OFFSET", "0"))
+PLAIN = dict(port=2121 + OFFSET, home=f"{ENV_DIR}/vsftpd/home", tls=False, server="vsftpd")
+TLS = dict(port=2135 + OFFSET, home=f"{ENV_DIR}/proftpd-bench/home", tls=True, server="proftpd, explicit TLS")
 CA = f"{ENV_DIR}/ca.pem"
 
 FTPLIB = r"""

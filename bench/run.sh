@@ -19,7 +19,11 @@ cargo build --release -q --manifest-path bench/peers/Cargo.toml
 # the figures are the protocol's and the clients', not the disk's.
 BENCH_DIR="${BENCH_DIR:-/dev/shm/ftpkit-bench}"
 bash scripts/interop-servers.sh install
-bash scripts/interop-servers.sh stop >/dev/null 2>&1 || true
+# The interop servers hold the same ports unless BENCH's are moved with
+# FTPKIT_INTEROP_PORT_OFFSET (e.g. 1000): then both sets run side by side.
+if [ "${FTPKIT_INTEROP_PORT_OFFSET:-0}" = 0 ]; then
+    bash scripts/interop-servers.sh stop >/dev/null 2>&1 || true
+fi
 FTPKIT_INTEROP_DIR="$BENCH_DIR" bash scripts/interop-servers.sh stop >/dev/null 2>&1 || true
 export FTPKIT_INTEROP_DIR="$BENCH_DIR"
 bash scripts/interop-servers.sh start
