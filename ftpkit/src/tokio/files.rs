@@ -36,6 +36,8 @@ file_builders!(
     [.await]
 );
 
+mod segments;
+
 /// The async data path's own state: a block buffer, kept between moves.
 #[derive(Default)]
 struct Buffers {

@@ -40,6 +40,7 @@ mod proxy;
 mod reach;
 mod resume;
 mod scenarios;
+mod segments;
 mod tls;
 mod trust;
 mod unftp;

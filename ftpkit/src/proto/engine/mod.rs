@@ -56,6 +56,7 @@
 
 mod action;
 pub(crate) mod files;
+pub(crate) mod segments;
 pub(crate) mod ops;
 
 use std::{
