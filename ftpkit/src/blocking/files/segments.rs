@@ -10,8 +10,9 @@ use super::{Client, Io, Progress, SizeCallback, drive_files};
 use crate::{
     error::{Error, Result},
     proto::{
+        Command, Expect,
         engine::{
-            Core, files,
+            Core, files, ops,
             segments::{self, Prepared, time_left},
         },
         resume::TransferReport,
@@ -30,6 +31,18 @@ fn within<T>(
     let result = run(&mut client.core, &mut client.io);
     client.core.config.deadline = limit;
     result
+}
+
+/// Says goodbye on an extra connection that is open and in step; one
+/// that is not is closed as it is when dropped.
+fn goodbye(other: &mut Client) {
+    if !other.core.is_unusable() && other.io.control.is_some() {
+        let op = other
+            .core
+            .op(|core| ops::run(core, Command::Quit, Expect::Completion));
+        let _ = crate::blocking::io::drive(&mut other.io, op);
+    }
+    other.io.control = None;
 }
 
 /// Downloads over several connections (see the builder's `segments`).
@@ -87,7 +100,9 @@ pub(super) fn download(
                 let job = job.clone();
                 scope.spawn(move || {
                     let op = other.core.op(|core| segments::worker(core, job, i + 1));
-                    drive_files(&mut other.io, op, None, None)
+                    let result = drive_files(&mut other.io, op, None, None);
+                    goodbye(other);
+                    result
                 })
             })
             .collect();
@@ -104,11 +119,7 @@ pub(super) fn download(
             .collect();
         (mine, theirs)
     });
-    for other in others {
-        if !other.core.is_unusable() && other.io.control.is_some() {
-            let _ = other.quit();
-        }
-    }
+    drop(others);
     mine?;
     theirs.into_iter().collect::<Result<Vec<()>>>()?;
     within(client, left(), |core, io| {

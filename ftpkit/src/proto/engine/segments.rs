@@ -250,6 +250,17 @@ impl Job {
         }
     }
 
+    /// Whether a range is left that no connection holds.
+    fn claimable(&self) -> bool {
+        let state = self.lock();
+        state
+            .table
+            .ranges
+            .iter()
+            .zip(&state.taken)
+            .any(|(r, taken)| !taken && r.next < r.end)
+    }
+
     fn done(&self) -> u64 {
         self.lock().table.done()
     }
@@ -474,6 +485,12 @@ async fn fetch_range(
     let mut at = from;
     let mut unsaved = 0u64;
     loop {
+        if at >= end && !last && worker > 0 && !job.claimable() {
+            // Nothing left for this connection: tell the server and hang
+            // up, without waiting for the abort's replies.
+            leave(core).await;
+            return Ok(());
+        }
         if (at >= end && !last) || job.stopped() {
             files::abort_quietly(core, false).await;
             return Ok(());
@@ -533,6 +550,16 @@ async fn fetch_range(
         });
     }
     Ok(())
+}
+
+/// Ends an extra connection in the middle of a transfer it no longer
+/// needs: `ABOR`, the data connection closed, and the connection left
+/// unusable, for the driver to close (as lftp's `pget` does). Waiting for
+/// the abort's replies would only delay the end of the download.
+async fn leave(core: &mut Core) {
+    let _ = ops::send(core, &crate::proto::Command::Abor).await;
+    let _ = core.perform(Action::CloseData { reset: false }).await;
+    core.unusable = true;
 }
 
 /// Step 3, on the client's connection: checks every range is complete,
