@@ -16,6 +16,11 @@
 //!    place with positional writes, stops at the range's end (`ABOR`,
 //!    leaving the connection usable, or reconnecting if the abort failed)
 //!    and records its progress in the sidecar every [`SAVE_EVERY`] bytes.
+//!    A connection with no range left to take splits the range with the
+//!    most bytes left and takes its second half (at least a
+//!    [`MIN_SEGMENT`] each), so that the connections end together however
+//!    late each started or slowly it runs; one with nothing left to split
+//!    hangs up (`ABOR`, then closed without waiting for the replies).
 //!    A range that fails retries on its connection within the transfer's
 //!    retry policy and deadline, from where it stopped. A new connection
 //!    the server refuses (a per-address connection limit) is done without:
@@ -118,7 +123,9 @@ impl Table {
             .modified
             .map_or_else(|| "-".to_owned(), |t| t.to_string());
         let mut text = format!("{HEADER}\nsize {}\nmodified {modified}\n", self.size);
-        for r in &self.ranges {
+        let mut ranges = self.ranges.clone();
+        ranges.sort_by_key(|r| r.start);
+        for r in &ranges {
             text.push_str(&format!("range {} {} {}\n", r.start, r.end, r.next));
         }
         text.into_bytes()
@@ -139,16 +146,19 @@ impl Table {
             t => Some(t.parse().ok()?),
         };
         let mut ranges = Vec::new();
-        let mut at = 0u64;
         for line in lines {
             let mut fields = line.strip_prefix("range ")?.split(' ');
             let mut number = || fields.next().and_then(|f| f.parse::<u64>().ok());
             let (start, end, next) = (number()?, number()?, number()?);
+            ranges.push(Range { start, end, next });
+        }
+        ranges.sort_by_key(|r| r.start);
+        let mut at = 0u64;
+        for &Range { start, end, next } in &ranges {
             if start != at || end <= start || next < start || next > end {
                 return None;
             }
             at = end;
-            ranges.push(Range { start, end, next });
         }
         (at == size && !ranges.is_empty()).then_some(Table {
             size,
@@ -230,8 +240,22 @@ impl Job {
         };
         if let Some(slot) = found.and_then(|i| taken.get_mut(i)) {
             *slot = true;
+            return found;
         }
-        found
+        // None free: the second half of the range with the most left, if
+        // that is worth a connection of its own.
+        let (_, index) = stealable(table)?;
+        let range = table.ranges.get_mut(index)?;
+        let middle = range.next + (range.end - range.next) / 2;
+        let half = Range {
+            start: middle,
+            end: range.end,
+            next: middle,
+        };
+        range.end = middle;
+        table.ranges.push(half);
+        taken.push(true);
+        Some(table.ranges.len() - 1)
     }
 
     /// Where range `index` stands and where it ends.
@@ -250,15 +274,17 @@ impl Job {
         }
     }
 
-    /// Whether a range is left that no connection holds.
+    /// Whether [`Job::claim`] would find work: a range left that no
+    /// connection holds, or one with enough left to split.
     fn claimable(&self) -> bool {
         let state = self.lock();
-        state
+        let free = state
             .table
             .ranges
             .iter()
             .zip(&state.taken)
-            .any(|(r, taken)| !taken && r.next < r.end)
+            .any(|(r, taken)| !taken && r.next < r.end);
+        free || stealable(&state.table).is_some()
     }
 
     fn done(&self) -> u64 {
@@ -268,6 +294,20 @@ impl Job {
     fn stopped(&self) -> bool {
         self.stop.load(Ordering::Relaxed)
     }
+}
+
+/// The range with the most bytes left, and their count, if at least two
+/// [`MIN_SEGMENT`]s are left: a connection that finished its own takes
+/// the second half (the connections end together however fast each
+/// started or runs).
+fn stealable(table: &Table) -> Option<(u64, usize)> {
+    table
+        .ranges
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.end - r.next, i))
+        .filter(|&(left, _)| left >= 2 * MIN_SEGMENT)
+        .max()
 }
 
 /// What a segmented download was asked for, as the builder holds it.
@@ -481,10 +521,12 @@ async fn fetch_range(
         ops::reconnect(core).await?;
     }
     let (command, expected) = files::open_retr(core, &job.remote, from).await?;
-    let last = end == job.size;
     let mut at = from;
     let mut unsaved = 0u64;
     loop {
+        // Another connection may have taken the second half meanwhile.
+        let end = job.position(index).map_or(end, |(_, end)| end);
+        let last = end == job.size;
         if at >= end && !last && worker > 0 && !job.claimable() {
             // Nothing left for this connection: tell the server and hang
             // up, without waiting for the abort's replies.
@@ -541,6 +583,7 @@ async fn fetch_range(
     }
     let reply = ops::final_reply(core).await?;
     rules::finish_download(&command, reply, expected, at - from)?;
+    let end = job.position(index).map_or(end, |(_, end)| end);
     if at < end {
         // The data ended early with a success reply: what is missing is
         // fetched again, from where it stopped.
@@ -685,33 +728,61 @@ mod tests {
         }
     }
 
-    #[test]
-    fn the_client_connection_takes_ranges_from_the_end_the_others_from_the_start() {
-        let table = Table::split(4 * MIN_SEGMENT, None, 4);
-        let job = Job {
+    fn job_of(table: Table) -> Job {
+        Job {
             remote: Arg::path("f").unwrap(),
             local_path: PathBuf::from("f"),
             part: PathBuf::from("f.part"),
             sidecar: PathBuf::from("f.part.segments"),
             options: TransferOptions::default(),
             stat: RemoteStat::default(),
-            size: 4 * MIN_SEGMENT,
+            size: table.size,
             resumed_from: 0,
-            connections: 4,
+            connections: table.ranges.len(),
             state: Mutex::new(State {
-                taken: vec![false; 4],
+                taken: vec![false; table.ranges.len()],
                 table,
             }),
             stop: AtomicBool::new(false),
             retries: AtomicU32::new(0),
             transferred: AtomicU64::new(0),
-        };
+        }
+    }
+
+    #[test]
+    fn the_client_connection_takes_ranges_from_the_end_the_others_from_the_start() {
+        let job = job_of(Table::split(4 * MIN_SEGMENT, None, 4));
         // A complete range is never handed out.
         job.advance(1, 2 * MIN_SEGMENT);
         assert_eq!(job.claim(true), Some(3));
         assert_eq!(job.claim(false), Some(0));
         assert_eq!(job.claim(false), Some(2));
         assert_eq!(job.claim(true), None);
+        assert!(!job.claimable());
         assert_eq!(job.done(), MIN_SEGMENT);
+    }
+
+    #[test]
+    fn a_connection_with_nothing_left_takes_half_of_the_biggest_range() {
+        let size = 8 * MIN_SEGMENT;
+        let job = job_of(Table::split(size, None, 2));
+        assert_eq!(job.claim(true), Some(1));
+        assert_eq!(job.claim(false), Some(0));
+        job.advance(0, 3 * MIN_SEGMENT);
+        job.advance(1, 5 * MIN_SEGMENT);
+        assert!(job.claimable());
+        // Range 0 has 1 MiB left, range 1 has 3: its second half is taken.
+        let taken = job.claim(false);
+        assert_eq!(taken, Some(2));
+        assert_eq!(job.position(1), Some((5 * MIN_SEGMENT, 6_815_744)));
+        assert_eq!(job.position(2), Some((6_815_744, size)));
+        // Written out in file order, read back whole.
+        let table = job.lock().table.clone();
+        let back = Table::decode(&table.encode()).unwrap();
+        let starts: Vec<u64> = back.ranges.iter().map(|r| r.start).collect();
+        assert_eq!(starts, vec![0, 4 * MIN_SEGMENT, 6_815_744]);
+        assert_eq!(back.done(), table.done());
+        // 1.5 MiB and 1 MiB left: nothing worth splitting.
+        assert_eq!(job.claim(true), None);
     }
 }
