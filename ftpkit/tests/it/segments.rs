@@ -7,7 +7,7 @@
 
 use std::{fs, path::Path, time::Duration};
 
-use ftpkit::{Client, Config, HashAlgorithm, RetryPolicy};
+use ftpkit::{Client, Config, Error, HashAlgorithm, RetryPolicy, VerifyError};
 use ftpkit_testkit::{Behavior, Fault, MemoryServer, random_bytes, sha256_file, sha256_hex};
 
 /// Four ranges of 1 MiB, and a few bytes the last one takes.
@@ -203,4 +203,31 @@ fn async_a_range_whose_data_connection_fails_resumes_and_the_file_is_exact() {
     });
     assert_complete(dir.path(), &data);
     assert_one_range_resumed(&server, &report);
+}
+
+#[test]
+fn a_server_that_ignores_rest_is_caught_without_a_hash() {
+    // 350 to REST, then the file from its first byte: the range that ends
+    // with the file gets more data than the file's size.
+    let server = MemoryServer::with_behavior(Behavior {
+        ignore_rest: true,
+        hashes: vec![],
+        ..Behavior::default()
+    });
+    let data = random_bytes(SIZE, 6);
+    server.put_file("big.bin", data);
+    let dir = tempfile::tempdir().unwrap();
+    let err = client(&server)
+        .download("big.bin", dir.path().join("big.bin"))
+        .retry(quick_retries())
+        .segments(4)
+        .run()
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Verification(VerifyError::Size { .. })),
+        "{err:?}"
+    );
+    assert!(!dir.path().join("big.bin").exists());
+    // Nothing to resume from: the next run starts over.
+    assert!(!dir.path().join("big.bin.part.segments").exists());
 }

@@ -120,10 +120,9 @@ pub(super) fn download(
         (mine, theirs)
     });
     drop(others);
-    mine?;
-    theirs.into_iter().collect::<Result<Vec<()>>>()?;
+    let workers = mine.and(theirs.into_iter().collect::<Result<Vec<()>>>().map(drop));
     within(client, left(), |core, io| {
-        let op = core.op(|core| segments::finish(core, job));
+        let op = core.op(|core| segments::finish(core, job, workers));
         drive_files(io, op, progress, None)
     })
 }

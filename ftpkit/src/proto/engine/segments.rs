@@ -206,6 +206,8 @@ pub(crate) struct Job {
     state: Mutex<State>,
     /// A range failed for good: the others stop.
     stop: AtomicBool,
+    /// The bytes written are not the file's: no record to resume from.
+    discard: AtomicBool,
     retries: AtomicU32,
     transferred: AtomicU64,
 }
@@ -421,6 +423,7 @@ pub(crate) async fn prepare(
         connections,
         state: Mutex::new(State { table, taken }),
         stop: AtomicBool::new(false),
+        discard: AtomicBool::new(false),
         retries: AtomicU32::new(0),
         transferred: AtomicU64::new(0),
     };
@@ -466,6 +469,11 @@ pub(crate) async fn worker(core: &mut Core, job: Arc<Job>, worker: usize) -> Res
     let result = work(core, &job, worker).await;
     if result.is_err() {
         job.stop.store(true, Ordering::Relaxed);
+    }
+    if let Err(Error::Verification(_)) = &result {
+        // Bytes that are not the file's: nothing to resume from (`finish`
+        // removes the record once every connection is done).
+        job.discard.store(true, Ordering::Relaxed);
     }
     let saved = save(core, &job, worker).await;
     files::local(core, LocalOp::Close).await?;
@@ -548,10 +556,20 @@ async fn fetch_range(
             }
         };
         if at >= end {
-            // More than the size SIZE gave: the file grew. The check of
-            // the whole file at the end says so.
+            // More data than SIZE gave: the file grew, or the server sent
+            // from its start whatever REST said (what the overlap check of
+            // a one-connection resume catches). Either way these bytes
+            // are not the file's.
+            tracing::warn!(
+                target: "ftpkit::transfer",
+                "more data than the file's size after REST: the server ignored REST or the file grew"
+            );
             files::abort_quietly(core, false).await;
-            return Ok(());
+            return Err(VerifyError::Size {
+                remote: job.size,
+                local: at + chunk.len() as u64,
+            }
+            .into());
         }
         let mut bytes = chunk;
         let take = (end - at).min(bytes.len() as u64);
@@ -605,9 +623,22 @@ async fn leave(core: &mut Core) {
     core.unusable = true;
 }
 
-/// Step 3, on the client's connection: checks every range is complete,
-/// verifies the whole file, sets its time and renames it into place.
-pub(crate) async fn finish(core: &mut Core, job: Arc<Job>) -> Result<TransferReport> {
+/// Step 3, on the client's connection, once every [`worker`] ended with
+/// `workers` (the first failure, if any): on a failure, removes the record
+/// if the bytes are not the file's and returns it; else checks every range
+/// is complete, verifies the whole file, sets its time and renames it into
+/// place.
+pub(crate) async fn finish(
+    core: &mut Core,
+    job: Arc<Job>,
+    workers: Result<()>,
+) -> Result<TransferReport> {
+    if let Err(error) = workers {
+        if job.discard.load(Ordering::Relaxed) {
+            let _ = files::local(core, LocalOp::Remove(job.sidecar.clone())).await;
+        }
+        return Err(error);
+    }
     let done = job.done();
     if done < job.size {
         return Err(Error::Incomplete {
@@ -744,6 +775,7 @@ mod tests {
                 table,
             }),
             stop: AtomicBool::new(false),
+            discard: AtomicBool::new(false),
             retries: AtomicU32::new(0),
             transferred: AtomicU64::new(0),
         }

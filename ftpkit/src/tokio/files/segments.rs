@@ -113,10 +113,11 @@ pub(super) async fn download(
             .unwrap_or_else(|e| Err(Error::io(Phase::Local)(std::io::Error::other(e))));
         theirs = theirs.and(result);
     }
-    mine?;
-    theirs?;
+    let workers = mine.and(theirs);
     let saved = limit(client, left());
-    let op = client.core.op(|core| segments::finish(core, job));
+    let op = client
+        .core
+        .op(|core| segments::finish(core, job, workers));
     let result = drive_files(&mut client.io, op, progress, None).await;
     limit(client, saved);
     result
