@@ -392,7 +392,12 @@ pub fn segmented_download(target: &Target, driver: Driver) {
     exact(&dst, "segmented download");
     assert_eq!(report.size, SIZE as u64, "{}", target.name);
     assert_eq!(report.verified.size, Some(SIZE as u64), "{}", target.name);
-    assert_eq!(report.verified.hash.is_some(), hash_offered, "{}", target.name);
+    assert_eq!(
+        report.verified.hash.is_some(),
+        hash_offered,
+        "{}",
+        target.name
+    );
     assert!(!local.path().join("s.bin.part.segments").exists());
 
     // An earlier run's leftovers: the first DONE bytes of each range in a
@@ -423,7 +428,12 @@ pub fn segmented_download(target: &Target, driver: Driver) {
         .unwrap_or_else(|e| panic!("{} {driver:?}: resumed segments: {e}", target.name));
     exact(&again, "resumed segmented download");
     assert_eq!(resumed.resumed_from, 4 * DONE, "{}", target.name);
-    assert_eq!(resumed.transferred, SIZE as u64 - 4 * DONE, "{}", target.name);
+    assert_eq!(
+        resumed.transferred,
+        SIZE as u64 - 4 * DONE,
+        "{}",
+        target.name
+    );
 
     c.delete("s.bin").unwrap();
     c.cdup().unwrap();

@@ -116,10 +116,17 @@ fn an_interrupted_run_resumes_each_range_from_the_sidecar() {
     assert!(err.is_transient(), "{err}");
     assert!(!target.exists());
     let part = dir.path().join("big.bin.part");
-    assert_eq!(fs::metadata(&part).unwrap().len(), SIZE as u64, "full length");
+    assert_eq!(
+        fs::metadata(&part).unwrap().len(),
+        SIZE as u64,
+        "full length"
+    );
     let sidecar = fs::read_to_string(dir.path().join("big.bin.part.segments")).unwrap();
     assert!(sidecar.starts_with("ftpkit segments 1\n"), "{sidecar}");
-    assert_eq!(sidecar.lines().filter(|l| l.starts_with("range ")).count(), 4);
+    assert_eq!(
+        sidecar.lines().filter(|l| l.starts_with("range ")).count(),
+        4
+    );
 
     let before = rest_offsets(&server).len();
     let mut done = 0;

@@ -62,9 +62,7 @@ pub(super) fn download(
     let started = Instant::now();
     let limit = client.core.config.deadline;
     let left = || time_left(limit, started, Instant::now());
-    let sizes = on_size
-        .as_mut()
-        .map(|f| Box::new(move |size| f(size)) as SizeCallback<'_>);
+    let sizes = on_size.as_mut().map(|f| Box::new(f) as SizeCallback<'_>);
     let prepared = within(client, left(), |core, io| {
         let op = core.op(|core| {
             segments::prepare(core, remote.clone(), local.clone(), options.clone(), known)
@@ -106,9 +104,7 @@ pub(super) fn download(
                 })
             })
             .collect();
-        let reports = progress
-            .as_mut()
-            .map(|f| Box::new(move |done| f(done)) as Progress<'_>);
+        let reports = progress.as_mut().map(|f| Box::new(f) as Progress<'_>);
         let mine = within(client, left(), |core, io| {
             let op = core.op(|core| segments::worker(core, job.clone(), 0));
             drive_files(io, op, reports, None)

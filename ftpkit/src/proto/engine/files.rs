@@ -499,7 +499,11 @@ pub(super) fn pump_error(core: &Core, event: Event) -> Error {
 
 /// Opens `RETR remote` in binary from `rest` (REST when not 0): the
 /// command, for its final reply, and the size its data should have.
-pub(super) async fn open_retr(core: &mut Core, remote: &Arg, rest: u64) -> Result<(Command, Option<u64>)> {
+pub(super) async fn open_retr(
+    core: &mut Core,
+    remote: &Arg,
+    rest: u64,
+) -> Result<(Command, Option<u64>)> {
     let command = Command::Retr(remote.clone());
     let rest_arg = (rest > 0).then_some(rest);
     let request = DataRequest {

@@ -56,8 +56,8 @@
 
 mod action;
 pub(crate) mod files;
-pub(crate) mod segments;
 pub(crate) mod ops;
+pub(crate) mod segments;
 
 use std::{
     future::Future,

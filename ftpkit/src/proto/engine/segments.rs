@@ -262,11 +262,7 @@ impl Job {
 
     /// Where range `index` stands and where it ends.
     fn position(&self, index: usize) -> Option<(u64, u64)> {
-        self.lock()
-            .table
-            .ranges
-            .get(index)
-            .map(|r| (r.next, r.end))
+        self.lock().table.ranges.get(index).map(|r| (r.next, r.end))
     }
 
     /// Range `index` is written up to `next`.
@@ -706,16 +702,17 @@ mod tests {
 
     #[test]
     fn split_covers_the_file_in_order_and_keeps_ranges_big_enough() {
-        let t = Table::split(10 * MIN_SEGMENT + 3, Some(7), 4);
+        let total = 10 * MIN_SEGMENT + 3;
+        let t = Table::split(total, Some(7), 4);
         let bounds: Vec<(u64, u64)> = t.ranges.iter().map(|r| (r.start, r.end)).collect();
-        let step = (10 * MIN_SEGMENT + 3) / 4;
+        let step = total / 4;
         assert_eq!(
             bounds,
             vec![
                 (0, step),
                 (step, 2 * step),
                 (2 * step, 3 * step),
-                (3 * step, 10 * MIN_SEGMENT + 3)
+                (3 * step, total)
             ]
         );
         assert!(t.ranges.iter().all(|r| r.next == r.start));

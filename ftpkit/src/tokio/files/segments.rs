@@ -58,22 +58,20 @@ pub(super) async fn download(
     let started = Instant::now();
     let configured = client.core.config.deadline;
     let left = || time_left(configured, started, Instant::now());
-    let sizes = on_size
-        .as_mut()
-        .map(|f| Box::new(move |size| f(size)) as SizeCallback<'_>);
+    let sizes = on_size.as_mut().map(|f| Box::new(f) as SizeCallback<'_>);
     let saved = limit(client, left());
-    let op = client.core.op(|core| {
-        segments::prepare(core, remote.clone(), local.clone(), options.clone(), known)
-    });
+    let op = client
+        .core
+        .op(|core| segments::prepare(core, remote.clone(), local.clone(), options.clone(), known));
     let prepared = drive_files(&mut client.io, op, None, sizes).await;
     limit(client, saved);
     let job = match prepared? {
         Prepared::Segments(job) => job,
         Prepared::Single(stat) => {
             let saved = limit(client, left());
-            let op = client.core.op(|core| {
-                files::download(core, remote, local, options, Some(stat), adopt_local)
-            });
+            let op = client
+                .core
+                .op(|core| files::download(core, remote, local, options, Some(stat), adopt_local));
             let result = drive_files(&mut client.io, op, progress, on_size).await;
             limit(client, saved);
             return result;
@@ -101,9 +99,7 @@ pub(super) async fn download(
     let op = client
         .core
         .op(|core| segments::worker(core, job.clone(), 0));
-    let reports = progress
-        .as_mut()
-        .map(|f| Box::new(move |done| f(done)) as Progress<'_>);
+    let reports = progress.as_mut().map(|f| Box::new(f) as Progress<'_>);
     let mine = drive_files(&mut client.io, op, reports, None).await;
     limit(client, saved);
     let mut theirs = Ok(());
@@ -115,9 +111,7 @@ pub(super) async fn download(
     }
     let workers = mine.and(theirs);
     let saved = limit(client, left());
-    let op = client
-        .core
-        .op(|core| segments::finish(core, job, workers));
+    let op = client.core.op(|core| segments::finish(core, job, workers));
     let result = drive_files(&mut client.io, op, progress, None).await;
     limit(client, saved);
     result
