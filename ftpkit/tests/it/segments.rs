@@ -7,20 +7,14 @@
 
 use std::{fs, path::Path, time::Duration};
 
-use ftpkit::{Client, Config, Error, HashAlgorithm, RetryPolicy, VerifyError};
+use ftpkit::{Config, Error, HashAlgorithm, VerifyError};
 use ftpkit_testkit::{Behavior, Fault, MemoryServer, random_bytes, sha256_file, sha256_hex};
+
+use crate::resume::{client, quick_retries, rest_offsets};
 
 /// Four ranges of 1 MiB, and a few bytes the last one takes.
 const SIZE: usize = 4 * (1 << 20) + 1000;
 const STEP: u64 = SIZE as u64 / 4;
-
-fn quick_retries() -> RetryPolicy {
-    RetryPolicy {
-        retries: 3,
-        initial_delay: Duration::from_millis(10),
-        max_delay: Duration::from_millis(50),
-    }
-}
 
 fn config() -> Config {
     Config::default()
@@ -28,18 +22,13 @@ fn config() -> Config {
         .connect_timeout(Duration::from_secs(5))
 }
 
-fn client(server: &MemoryServer) -> Client {
-    let mut c = Client::connect_with(&server.addr().to_string(), config()).unwrap();
-    c.login("tester", "pw").unwrap();
-    c
-}
-
-fn rest_offsets(server: &MemoryServer) -> Vec<u64> {
-    server
-        .commands()
-        .iter()
-        .filter_map(|c| c.strip_prefix("REST ").and_then(|n| n.parse().ok()))
-        .collect()
+/// `big.bin` into `dir` in 4 segments, retrying quickly.
+fn fetch(server: &MemoryServer, dir: &Path) -> ftpkit::Result<ftpkit::TransferReport> {
+    client(server)
+        .download("big.bin", dir.join("big.bin"))
+        .retry(quick_retries())
+        .segments(4)
+        .run()
 }
 
 fn retrs(server: &MemoryServer) -> usize {
@@ -90,12 +79,7 @@ fn a_range_whose_data_connection_fails_resumes_and_the_file_is_exact() {
     let (server, data) = serve(1);
     server.push_fault(Fault::ResetDataAt(300_000));
     let dir = tempfile::tempdir().unwrap();
-    let report = client(&server)
-        .download("big.bin", dir.path().join("big.bin"))
-        .retry(quick_retries())
-        .segments(4)
-        .run()
-        .unwrap();
+    let report = fetch(&server, dir.path()).unwrap();
     assert_complete(dir.path(), &data);
     assert_one_range_resumed(&server, &report);
 }
@@ -159,12 +143,7 @@ fn a_server_that_refuses_more_connections_gets_the_file_over_one() {
     let data = random_bytes(SIZE, 3);
     server.put_file("big.bin", data.clone());
     let dir = tempfile::tempdir().unwrap();
-    let report = client(&server)
-        .download("big.bin", dir.path().join("big.bin"))
-        .retry(quick_retries())
-        .segments(4)
-        .run()
-        .unwrap();
+    let report = fetch(&server, dir.path()).unwrap();
     assert_complete(dir.path(), &data);
     assert_eq!(report.retries, 0);
     // Every range over the one connection that was let in.
@@ -224,12 +203,7 @@ fn a_server_that_ignores_rest_is_caught_without_a_hash() {
     let data = random_bytes(SIZE, 6);
     server.put_file("big.bin", data);
     let dir = tempfile::tempdir().unwrap();
-    let err = client(&server)
-        .download("big.bin", dir.path().join("big.bin"))
-        .retry(quick_retries())
-        .segments(4)
-        .run()
-        .unwrap_err();
+    let err = fetch(&server, dir.path()).unwrap_err();
     assert!(
         matches!(err, Error::Verification(VerifyError::Size { .. })),
         "{err:?}"

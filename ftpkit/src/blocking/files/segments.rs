@@ -4,8 +4,6 @@
 //! the caller's thread, each with its own sockets and its own handle on
 //! the `.part` file (positional writes, so they never share a position).
 
-use std::time::Instant;
-
 use super::{Client, Io, Progress, SizeCallback, drive_files};
 use crate::{
     error::{Error, Result},
@@ -13,7 +11,7 @@ use crate::{
         Command, Expect,
         engine::{
             Core, files, ops,
-            segments::{self, Prepared, time_left},
+            segments::{self, Clock, Prepared},
         },
         resume::TransferReport,
     },
@@ -52,20 +50,13 @@ pub(super) fn download(
     mut progress: Option<Progress<'_>>,
     mut on_size: Option<SizeCallback<'_>>,
 ) -> Result<TransferReport> {
-    let Parts {
-        remote,
-        local,
-        options,
-        known,
-        adopt_local,
-    } = parts;
-    let started = Instant::now();
-    let limit = client.core.config.deadline;
-    let left = || time_left(limit, started, Instant::now());
+    let clock = Clock::start(client.core.config.deadline);
+    let left = || clock.left();
     let sizes = on_size.as_mut().map(|f| Box::new(f) as SizeCallback<'_>);
     let prepared = within(client, left(), |core, io| {
         let op = core.op(|core| {
-            segments::prepare(core, remote.clone(), local.clone(), options.clone(), known)
+            let (remote, local) = (parts.remote.clone(), parts.local.clone());
+            segments::prepare(core, remote, local, parts.options.clone(), parts.known)
         });
         drive_files(io, op, None, sizes)
     })?;
@@ -73,6 +64,13 @@ pub(super) fn download(
         Prepared::Segments(job) => job,
         Prepared::Single(stat) => {
             return within(client, left(), |core, io| {
+                let Parts {
+                    remote,
+                    local,
+                    options,
+                    adopt_local,
+                    ..
+                } = parts;
                 let op = core.op(|core| {
                     files::download(core, remote, local, options, Some(stat), adopt_local)
                 });

@@ -319,15 +319,31 @@ pub(crate) struct Parts {
     pub(crate) adopt_local: bool,
 }
 
-/// The time left of a download's deadline (`limit`, counted from
-/// `started`) at `now`: each of its operations is given what is left, so
-/// the whole download, all connections, ends by the one deadline.
-pub(crate) fn time_left(
-    limit: Option<Duration>,
+/// The one deadline of a segmented download ([`Config::deadline`],
+/// counted from its start): each of its operations, on every connection,
+/// is given what is left of it.
+///
+/// [`Config::deadline`]: crate::Config::deadline
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Clock {
     started: std::time::Instant,
-    now: std::time::Instant,
-) -> Option<Duration> {
-    limit.map(|limit| limit.saturating_sub(now.saturating_duration_since(started)))
+    limit: Option<Duration>,
+}
+
+impl Clock {
+    /// A deadline of `limit` from now (none if `None`).
+    pub(crate) fn start(limit: Option<Duration>) -> Clock {
+        Clock {
+            started: std::time::Instant::now(),
+            limit,
+        }
+    }
+
+    /// What is left of it now.
+    pub(crate) fn left(&self) -> Option<Duration> {
+        self.limit
+            .map(|limit| limit.saturating_sub(self.started.elapsed()))
+    }
 }
 
 /// What [`prepare`] decided.

@@ -5,7 +5,7 @@
 //! `.part` file (positional writes under `spawn_blocking`, as every local
 //! operation). Dropping the download's future aborts the tasks.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tokio::task::JoinHandle;
 
@@ -15,7 +15,7 @@ use crate::{
     proto::{
         engine::{
             files,
-            segments::{self, Prepared, time_left},
+            segments::{self, Clock, Prepared},
         },
         resume::TransferReport,
     },
@@ -48,27 +48,27 @@ pub(super) async fn download(
     mut progress: Option<Progress<'_>>,
     mut on_size: Option<SizeCallback<'_>>,
 ) -> Result<TransferReport> {
-    let Parts {
-        remote,
-        local,
-        options,
-        known,
-        adopt_local,
-    } = parts;
-    let started = Instant::now();
-    let configured = client.core.config.deadline;
-    let left = || time_left(configured, started, Instant::now());
+    let clock = Clock::start(client.core.config.deadline);
+    let left = || clock.left();
     let sizes = on_size.as_mut().map(|f| Box::new(f) as SizeCallback<'_>);
     let saved = limit(client, left());
+    let (remote, local) = (parts.remote.clone(), parts.local.clone());
     let op = client
         .core
-        .op(|core| segments::prepare(core, remote.clone(), local.clone(), options.clone(), known));
+        .op(|core| segments::prepare(core, remote, local, parts.options.clone(), parts.known));
     let prepared = drive_files(&mut client.io, op, None, sizes).await;
     limit(client, saved);
     let job = match prepared? {
         Prepared::Segments(job) => job,
         Prepared::Single(stat) => {
             let saved = limit(client, left());
+            let Parts {
+                remote,
+                local,
+                options,
+                adopt_local,
+                ..
+            } = parts;
             let op = client
                 .core
                 .op(|core| files::download(core, remote, local, options, Some(stat), adopt_local));
