@@ -436,6 +436,20 @@ def latency(srv):
     def big_cmds(psrv):
         return clients(psrv, "get", "bench-lat-big.bin", out)
 
+    def segmented_cmds(psrv):
+        # Four connections for one file: ftpkit's ranges against lftp's pget;
+        # ftpkit over one connection too, for the gain the segments bring.
+        # Like the big-file row, "ftpkit" trusts the 226s as the peer does.
+        ftpkit = [os.path.join(TARGET, "ftpkit"), "-q", "get"]
+        src = url(psrv, "bench-lat-big.bin")
+        return {
+            "ftpkit": ftpkit + ["--segments", "4", "--no-verify", "-o", out, src],
+            "ftpkit (verified)": ftpkit + ["--segments", "4", "-o", out, src],
+            "ftpkit (1 connection)": ftpkit + ["--no-verify", "-o", out, src],
+            "lftp pget -n 4": ["lftp", "-p", str(psrv["port"]), "-u", f"{USER},{PASS}", "-e",
+                               f"set ftp:ssl-allow no; pget -n 4 bench-lat-big.bin -o {out}; bye", HOST],
+        }
+
     workloads = [
         (f"{LAT_FILES} files of 4 KiB in one session", small_cmds, None, prepare_dir, check_dir(small_want),
          LAT_FILES, LAT_FILES, "files/s"),
@@ -443,6 +457,8 @@ def latency(srv):
          mirror_cmds, None, lambda: None, check_dir(tree_want), LAT_TREE, LAT_TREE, "files/s"),
         (f"one file of {LAT_BIG_MB} MiB, {LAT_MBIT:g} Mbit/s per connection", big_cmds, rate, lambda: None,
          check_big, LAT_BIG_MB * 1.048576, 1, "MB/s"),
+        (f"one file of {LAT_BIG_MB} MiB over 4 connections (segments), {LAT_MBIT:g} Mbit/s per connection",
+         segmented_cmds, rate, lambda: None, check_big, LAT_BIG_MB * 1.048576, 1, "MB/s"),
     ]
     print(f"\n## Latency: vsftpd behind bench/latency_proxy.py, round trip of {', '.join(map(str, LAT_RTTS))} ms")
     print("Round trips per file: the client's flights of commands on its control connections "

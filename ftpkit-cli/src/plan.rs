@@ -66,8 +66,14 @@ pub struct Settings {
     pub sendfile: bool,
     /// A JSON Lines summary of each transfer on stdout.
     pub json_summary: bool,
-    /// Retries, verification and rate for the library's transfers.
+    /// Retries, verification and rate for the library's transfers, and
+    /// the segments a `get` asks for.
     pub transfer: TransferOptions,
+    /// `--segments`, if given.
+    pub segments: Option<u16>,
+    /// `--segment-threshold`: the smallest file `mirror` downloads in
+    /// segments.
+    pub segment_threshold: u64,
     /// NAT, firewall and time zone options.
     pub reach: crate::reach::ReachArgs,
 }
@@ -102,6 +108,7 @@ impl Settings {
             ..TransferOptions::default()
         };
         options.retry.retries = t.retries;
+        options.segments = t.segments.unwrap_or(1);
         if t.no_verify {
             options.verify = Verify::Off;
         }
@@ -130,6 +137,8 @@ impl Settings {
             sendfile: t.sendfile,
             json_summary: t.json_summary,
             transfer: options,
+            segments: t.segments,
+            segment_threshold: t.segment_threshold,
             reach: global.reach.clone(),
         })
     }

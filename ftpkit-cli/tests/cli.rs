@@ -906,3 +906,38 @@ fn get_glob_skips_hostile_names_and_fetches_the_rest() {
         server.commands()
     );
 }
+
+#[test]
+fn get_with_segments_fetches_one_file_over_that_many_connections() {
+    let server = MemoryServer::start();
+    let data = random_bytes((5 << 20) + 17, 1);
+    server.put_file("big.bin", data.clone());
+    let work = tempfile::tempdir().unwrap();
+    let src = format!("ftp://u:p@{}/big.bin", server.addr());
+    let out = ftpkit_loud(&["get", "--segments", "4", &src], work.path());
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("SHA-256 verified"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(sha256_file(work.path().join("big.bin")), sha256_hex(&data));
+    assert!(!work.path().join("big.bin.part").exists());
+    assert!(!work.path().join("big.bin.part.segments").exists());
+    let commands = server.commands();
+    let retrs = commands.iter().filter(|c| c.starts_with("RETR ")).count();
+    assert_eq!(retrs, 4, "{commands:?}");
+    assert_eq!(server.logins(), 4);
+}
+
+#[test]
+fn segments_out_of_range_are_a_usage_error() {
+    let work = tempfile::tempdir().unwrap();
+    for n in ["0", "17"] {
+        let out = ftpkit(
+            &["get", "--segments", n, "ftp://127.0.0.1:9/f"],
+            work.path(),
+        );
+        assert_eq!(code(&out), 2, "--segments {n}");
+    }
+}

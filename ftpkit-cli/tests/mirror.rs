@@ -316,3 +316,46 @@ fn an_unchanged_mirror_from_a_list_only_server_transfers_nothing_the_second_time
         b"bravo, changed"
     );
 }
+
+#[test]
+fn mirror_splits_the_files_over_the_segment_threshold_only() {
+    let server = UnftpServer::start();
+    let src = server.root().join("tree");
+    fs::create_dir_all(src.join("d")).unwrap();
+    let big = random_bytes((3 << 20) + 5, 2);
+    let small = random_bytes(100_000, 3);
+    fs::write(src.join("d/big.bin"), &big).unwrap();
+    fs::write(src.join("small.bin"), &small).unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let url = format!("ftp://{}/tree/", server.addr());
+    let err = ok(&ftpkit(
+        &["-v", "mirror", "--segment-threshold", "2M", &url, "down"],
+        work.path(),
+    ));
+    let down = work.path().join("down");
+    assert_eq!(sha256_file(down.join("d/big.bin")), sha256_hex(&big));
+    assert_eq!(sha256_file(down.join("small.bin")), sha256_hex(&small));
+    assert!(!down.join("d/big.bin.part.segments").exists());
+    // Three ranges of at least 1 MiB, each fetched from its start: REST
+    // for all but the first.
+    let rests = err.lines().filter(|l| l.contains("> REST ")).count();
+    assert_eq!(rests, 2, "{err}");
+
+    // --segments 1: no ranges at all.
+    fs::remove_dir_all(&down).unwrap();
+    let err = ok(&ftpkit(
+        &[
+            "-v",
+            "mirror",
+            "--segments",
+            "1",
+            "--segment-threshold",
+            "2M",
+            &url,
+            "down",
+        ],
+        work.path(),
+    ));
+    assert_eq!(sha256_file(down.join("d/big.bin")), sha256_hex(&big));
+    assert!(!err.contains("> REST "), "{err}");
+}

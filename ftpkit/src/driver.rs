@@ -700,6 +700,12 @@ macro_rules! file_builders {
             pub $($async)? fn run(self) -> $crate::Result<$crate::TransferReport> {
                 let $download { client, remote, local, options, progress, known, on_size, adopt_local } = self;
                 let remote = $crate::proto::Arg::path(remote)?;
+                if options.segments > 1 {
+                    // Over several connections: the driver's own glue
+                    // (threads or tasks), the plan the core's.
+                    let parts = segments::Parts { remote, local, options, known, adopt_local };
+                    return segments::download(client, parts, progress, on_size) $($aw)*;
+                }
                 let op = client.core.op(|core| {
                     $crate::proto::engine::files::download(core, remote, local, options, known, adopt_local)
                 });

@@ -51,6 +51,20 @@ fn hash(file: &mut File, mut hasher: Hasher) -> io::Result<Vec<u8>> {
     }
 }
 
+/// Writes all of `bytes` at `offset` of `file`, leaving its position alone
+/// where the system allows (`pwrite(2)`).
+#[cfg(unix)]
+fn write_at(file: &File, offset: u64, bytes: &[u8]) -> io::Result<()> {
+    std::os::unix::fs::FileExt::write_all_at(file, bytes, offset)
+}
+
+/// Writes all of `bytes` at `offset` of `file`.
+#[cfg(not(unix))]
+fn write_at(mut file: &File, offset: u64, bytes: &[u8]) -> io::Result<()> {
+    file.seek(SeekFrom::Start(offset))?;
+    file.write_all(bytes)
+}
+
 impl LocalFile {
     /// The open file, for the driver's bulk data path.
     pub(crate) fn get(&mut self) -> Option<&mut File> {
@@ -112,6 +126,25 @@ impl LocalFile {
                     Event::Done
                 })
             }
+            LocalOp::WriteAt { offset, bytes } => on_local(
+                self.file().and_then(|f| write_at(f, offset, &bytes)),
+                |()| Event::Done,
+            ),
+            LocalOp::ReadWhole(path) => match fs::read(path) {
+                Ok(bytes) => Event::Bytes(bytes),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => Event::Done,
+                Err(e) => Event::Failed(Error::io(Phase::Local)(e)),
+            },
+            LocalOp::Replace { path, temp, bytes } => on_local(
+                fs::write(&temp, bytes).and_then(|()| fs::rename(&temp, path)),
+                |()| Event::Done,
+            ),
+            LocalOp::Remove(path) => match fs::remove_file(path) {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => {
+                    Event::Failed(Error::io(Phase::Local)(e))
+                }
+                _ => Event::Done,
+            },
             LocalOp::Truncate(len) => on_local(
                 self.file()
                     .and_then(|f| f.set_len(len).and_then(|()| f.seek(SeekFrom::Start(len)))),

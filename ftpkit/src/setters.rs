@@ -70,6 +70,24 @@ macro_rules! transfer_setters {
             self.options.sync = on;
             self
         }
+
+        /// Downloads a big file over `n` connections at once (default 1):
+        /// the file is split into `n` ranges, each fetched on its own
+        /// connection (`REST` to the range's start, then `RETR`, stopped at
+        /// the range's end) and written in place into `LOCAL.part`, created
+        /// at full length. The client's own connection takes one range; the
+        /// others open new connections with the same settings and login. A
+        /// connection the server refuses is done without: its ranges go to
+        /// the others. Each range retries on its own; progress is recorded
+        /// in `LOCAL.part.segments`, so an interrupted download resumes each
+        /// range where it stopped. The file is verified whole at the end
+        /// (size, and a hash where offered). Used only when the server tells
+        /// the size and each range would hold at least 1 MiB; otherwise (and
+        /// for `n` of 0 or 1) the download runs over one connection.
+        pub fn segments(mut self, n: u16) -> Self {
+            self.options.segments = n;
+            self
+        }
     };
     (upload) => {
         /// Uploads to `REMOTE.part` and renames it to `REMOTE` (`RNFR`/`RNTO`)

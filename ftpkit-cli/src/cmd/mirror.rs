@@ -44,6 +44,21 @@ pub struct MirrorOptions {
     pub perms: bool,
 }
 
+/// Connections a download of `size` bytes is split over: `--segments`
+/// (default [`MIRROR_SEGMENTS`]) for a file of at least
+/// `--segment-threshold`, else one.
+fn segments_for(size: Option<u64>, settings: &Settings) -> u16 {
+    match size {
+        Some(size) if size >= settings.segment_threshold => {
+            settings.segments.unwrap_or(MIRROR_SEGMENTS)
+        }
+        _ => 1,
+    }
+}
+
+/// The connections `mirror` splits a large file over by default.
+pub const MIRROR_SEGMENTS: u16 = 4;
+
 /// A relative path inside the tree, as checked components.
 type Rel = Vec<String>;
 
@@ -662,7 +677,8 @@ fn copy_one(
     } else {
         let download = c
             .download(&remote, &path)
-            .options(settings.transfer.clone());
+            .options(settings.transfer.clone())
+            .segments(segments_for(info.size, settings));
         // A time known only to the minute or the day must not become the
         // local file's time (the next run would find it older than MDTM's
         // second): then the library asks SIZE and MDTM itself.

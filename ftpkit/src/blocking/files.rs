@@ -22,6 +22,8 @@ use crate::{
 
 file_builders!(Client, FileDownload, FileUpload, Io, [], [], []);
 
+mod segments;
+
 /// The blocking data path's own state: a block buffer and, on Linux, the
 /// pipe `splice(2)` moves data through.
 #[derive(Default)]

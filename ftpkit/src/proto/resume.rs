@@ -332,6 +332,11 @@ pub struct TransferOptions {
     /// Download: flush the file to disk (fsync) before giving it its final
     /// name, so a power loss cannot leave a short file under that name.
     pub sync: bool,
+    /// Download: split the file into this many ranges, each fetched over
+    /// its own connection (`REST` to its start, written in place), when
+    /// the server tells the size and the file is big enough (default 1:
+    /// one connection). See the download builder's `segments`.
+    pub segments: u16,
 }
 
 impl Default for TransferOptions {
@@ -345,6 +350,7 @@ impl Default for TransferOptions {
             temp_name: false,
             resume_existing: false,
             sync: false,
+            segments: 1,
         }
     }
 }

@@ -38,6 +38,8 @@ file_builders!(
     [.await]
 );
 
+mod segments;
+
 /// The async data path's own state: the block buffers, kept between moves.
 #[derive(Default)]
 struct Buffers {

@@ -70,6 +70,8 @@ pub trait Ftp {
     fn upload_via_temp_name(&mut self, local: &Path, remote: &str) -> Result<TransferReport>;
     /// `download(remote, local).run()`.
     fn download(&mut self, local: &Path, remote: &str) -> Result<TransferReport>;
+    /// `download` over `n` connections (`segments(n)`).
+    fn download_segments(&mut self, local: &Path, remote: &str, n: u16) -> Result<TransferReport>;
 }
 
 fn io_error(e: std::io::Error) -> ftpkit::Error {
@@ -173,6 +175,9 @@ impl Ftp for Client {
     }
     fn download(&mut self, local: &Path, remote: &str) -> Result<TransferReport> {
         Client::download(self, remote, local).run()
+    }
+    fn download_segments(&mut self, local: &Path, remote: &str, n: u16) -> Result<TransferReport> {
+        Client::download(self, remote, local).segments(n).run()
     }
 }
 
@@ -317,6 +322,15 @@ pub mod asynchronous {
         }
         fn download(&mut self, local: &Path, remote: &str) -> Result<TransferReport> {
             self.rt.block_on(self.client.download(remote, local).run())
+        }
+        fn download_segments(
+            &mut self,
+            local: &Path,
+            remote: &str,
+            n: u16,
+        ) -> Result<TransferReport> {
+            self.rt
+                .block_on(self.client.download(remote, local).segments(n).run())
         }
     }
 }

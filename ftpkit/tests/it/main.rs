@@ -43,6 +43,7 @@ mod proxy;
 mod reach;
 mod resume;
 mod scenarios;
+mod segments;
 mod tls;
 mod trust;
 mod unftp;

@@ -18,7 +18,7 @@ use ftpkit_testkit::{
 
 const SIZE: usize = 1_000_000;
 
-fn quick_retries() -> RetryPolicy {
+pub(crate) fn quick_retries() -> RetryPolicy {
     RetryPolicy {
         retries: 3,
         initial_delay: Duration::from_millis(10),
@@ -26,7 +26,7 @@ fn quick_retries() -> RetryPolicy {
     }
 }
 
-fn client(server: &MemoryServer) -> Client {
+pub(crate) fn client(server: &MemoryServer) -> Client {
     let config = Config::default()
         .timeout(Duration::from_secs(3))
         .connect_timeout(Duration::from_secs(3));
@@ -42,7 +42,7 @@ fn download(server: &MemoryServer, dir: &Path) -> ftpkit::Result<TransferReport>
         .run()
 }
 
-fn rest_offsets(server: &MemoryServer) -> Vec<u64> {
+pub(crate) fn rest_offsets(server: &MemoryServer) -> Vec<u64> {
     server
         .commands()
         .iter()

@@ -65,6 +65,7 @@ pub fn run_all(target: &Target, driver: Driver) {
     typed_listing(target, driver);
     big_transfer(target, driver);
     verified_files(target, driver);
+    segmented_download(target, driver);
 }
 
 /// Login, pwd, mkdir, cwd, rename, delete, rmdir, and errors keep their codes.
@@ -357,6 +358,84 @@ pub fn verified_files(target: &Target, driver: Driver) {
         assert!(down.mtime_preserved, "{}", target.name);
     }
     c.delete("v.bin").unwrap();
+    c.cdup().unwrap();
+    c.rmd(&dir).unwrap();
+}
+
+/// `download(..).segments(4)`: four ranges over four connections, the file
+/// byte-exact and verified whole; then a run that finds an earlier run's
+/// sidecar fetches only what its ranges miss (`REST` inside each range).
+pub fn segmented_download(target: &Target, driver: Driver) {
+    const SIZE: usize = (6 << 20) + 12_345;
+    const DONE: u64 = 100_000;
+    let mut c = target.connect(driver, DataMode::Passive);
+    let dir = unique("segments");
+    c.mkd(&dir).unwrap();
+    c.cwd(&dir).unwrap();
+    let hash_offered = c.hash_offered().unwrap();
+    let data = random_bytes(SIZE, 41);
+    c.put("s.bin", &data).unwrap();
+    let local = tempfile::tempdir().unwrap();
+
+    let dst = local.path().join("s.bin");
+    let report = c
+        .download_segments(&dst, "s.bin", 4)
+        .unwrap_or_else(|e| panic!("{} {driver:?}: segmented download: {e}", target.name));
+    let exact = |path: &std::path::Path, what: &str| {
+        assert_eq!(
+            ftpkit_testkit::sha256_file(path),
+            sha256_hex(&data),
+            "{} {driver:?}: {what}",
+            target.name
+        );
+    };
+    exact(&dst, "segmented download");
+    assert_eq!(report.size, SIZE as u64, "{}", target.name);
+    assert_eq!(report.verified.size, Some(SIZE as u64), "{}", target.name);
+    assert_eq!(
+        report.verified.hash.is_some(),
+        hash_offered,
+        "{}",
+        target.name
+    );
+    assert!(!local.path().join("s.bin.part.segments").exists());
+
+    // An earlier run's leftovers: the first DONE bytes of each range in a
+    // full-length .part (the rest zeros), and the sidecar saying so.
+    let step = SIZE as u64 / 4;
+    let mut part = vec![0u8; SIZE];
+    let mut sidecar = String::from("ftpkit segments 1\n");
+    sidecar.push_str(&format!("size {SIZE}\n"));
+    let modified = if target.mdtm {
+        let t = c.mdtm("s.bin").unwrap();
+        t.duration_since(UNIX_EPOCH).unwrap().as_secs().to_string()
+    } else {
+        "-".to_owned()
+    };
+    sidecar.push_str(&format!("modified {modified}\n"));
+    for i in 0..4u64 {
+        let start = i * step;
+        let end = if i == 3 { SIZE as u64 } else { start + step };
+        let (a, b) = (start as usize, (start + DONE) as usize);
+        part[a..b].copy_from_slice(&data[a..b]);
+        sidecar.push_str(&format!("range {start} {end} {}\n", start + DONE));
+    }
+    let again = local.path().join("again.bin");
+    std::fs::write(local.path().join("again.bin.part"), &part).unwrap();
+    std::fs::write(local.path().join("again.bin.part.segments"), sidecar).unwrap();
+    let resumed = c
+        .download_segments(&again, "s.bin", 4)
+        .unwrap_or_else(|e| panic!("{} {driver:?}: resumed segments: {e}", target.name));
+    exact(&again, "resumed segmented download");
+    assert_eq!(resumed.resumed_from, 4 * DONE, "{}", target.name);
+    assert_eq!(
+        resumed.transferred,
+        SIZE as u64 - 4 * DONE,
+        "{}",
+        target.name
+    );
+
+    c.delete("s.bin").unwrap();
     c.cdup().unwrap();
     c.rmd(&dir).unwrap();
 }

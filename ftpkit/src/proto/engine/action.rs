@@ -153,6 +153,22 @@ pub(crate) enum LocalOp {
     ReadAt { offset: u64, len: u64 },
     /// Write these bytes at the position. Report [`Event::Done`].
     Write(Vec<u8>),
+    /// Write these bytes at `offset` without moving the position (a
+    /// positional write: several connections fill one file). Report
+    /// [`Event::Done`].
+    WriteAt { offset: u64, bytes: Vec<u8> },
+    /// Read a small file whole (a segmented download's progress record).
+    /// Report [`Event::Bytes`], or [`Event::Done`] if there is no such file.
+    ReadWhole(PathBuf),
+    /// Write `bytes` to `temp`, then rename it over `path`, so that `path`
+    /// holds the old or the new bytes, never a mix. Report [`Event::Done`].
+    Replace {
+        path: PathBuf,
+        temp: PathBuf,
+        bytes: Vec<u8>,
+    },
+    /// Remove a file if it exists. Report [`Event::Done`].
+    Remove(PathBuf),
     /// Cut (or extend) the file to this length and move there.
     Truncate(u64),
     /// Move to this offset.

@@ -37,7 +37,7 @@ use crate::{
 };
 
 /// The outcome of a local file action.
-async fn local(core: &mut Core, op: LocalOp) -> Result<Event> {
+pub(super) async fn local(core: &mut Core, op: LocalOp) -> Result<Event> {
     match core.perform(Action::Local(op)).await {
         Event::Failed(e) => Err(e),
         Event::TimedOut => Err(core.timed_out(Phase::Local)),
@@ -47,7 +47,7 @@ async fn local(core: &mut Core, op: LocalOp) -> Result<Event> {
 
 /// Size and modification time of the local file (opening it first if
 /// `open` says so).
-async fn local_stat(core: &mut Core, op: LocalOp) -> Result<(u64, SystemTime)> {
+pub(super) async fn local_stat(core: &mut Core, op: LocalOp) -> Result<(u64, SystemTime)> {
     match local(core, op).await? {
         Event::File { len, modified } => Ok((len, modified)),
         other => Err(ops::unexpected(&other)),
@@ -77,7 +77,7 @@ async fn sleep(core: &mut Core, wait: Duration) {
 }
 
 /// Waits as the rate limit asks after `bytes` moved.
-async fn pace(core: &mut Core, run: &mut TransferRun, bytes: u64) {
+pub(super) async fn pace(core: &mut Core, run: &mut TransferRun, bytes: u64) {
     let pause = run.pause(core.now(), usize::try_from(bytes).unwrap_or(usize::MAX));
     sleep(core, pause).await;
 }
@@ -120,7 +120,7 @@ async fn attempt_stat(
 /// After a failed attempt: gives up with the error, or waits, reconnects
 /// if the connection is gone (a failed reconnect is one more failure),
 /// and lets the caller go on.
-async fn on_error(core: &mut Core, run: &mut TransferRun, error: Error) -> Result<()> {
+pub(super) async fn on_error(core: &mut Core, run: &mut TransferRun, error: Error) -> Result<()> {
     if core.fall_back_to_tls12(&error) {
         // The same attempt again over TLS 1.2, once: not a retry.
         return ops::reconnect(core).await;
@@ -403,7 +403,7 @@ async fn fetch_into_part(
 
 /// Aborts the transfer in progress, its error left aside: the caller has
 /// a better one to report.
-async fn abort_quietly(core: &mut Core, reset: bool) {
+pub(super) async fn abort_quietly(core: &mut Core, reset: bool) {
     let _ = ops::abort_transfer(core, reset).await;
 }
 
@@ -504,7 +504,7 @@ async fn receive(
 /// the operation is dropped meanwhile (a dropped tokio future), the next
 /// one aborts the transfer and the client stays usable, as with a dropped
 /// reader or writer.
-async fn data_step(core: &mut Core, action: Action, reset: bool) -> Event {
+pub(super) async fn data_step(core: &mut Core, action: Action, reset: bool) -> Event {
     core.pending = Some(super::Pending::Abort { reset });
     core.in_flight = false;
     let event = core.perform(action).await;
@@ -514,7 +514,7 @@ async fn data_step(core: &mut Core, action: Action, reset: bool) -> Event {
 }
 
 /// The error of a data action that did not complete.
-fn pump_error(core: &Core, event: Event) -> Error {
+pub(super) fn pump_error(core: &Core, event: Event) -> Error {
     match event {
         Event::Failed(e) => e,
         Event::TimedOut => core.timed_out(Phase::Data),
@@ -524,7 +524,11 @@ fn pump_error(core: &Core, event: Event) -> Error {
 
 /// Opens `RETR remote` in binary from `rest` (REST when not 0): the
 /// command, for its final reply, and the size its data should have.
-async fn open_retr(core: &mut Core, remote: &Arg, rest: u64) -> Result<(Command, Option<u64>)> {
+pub(super) async fn open_retr(
+    core: &mut Core,
+    remote: &Arg,
+    rest: u64,
+) -> Result<(Command, Option<u64>)> {
     let command = Command::Retr(remote.clone());
     let rest_arg = (rest > 0).then_some(rest);
     let request = DataRequest {
@@ -561,7 +565,7 @@ async fn fetch(core: &mut Core, remote: &Arg, rest: u64) -> Result<Vec<u8>> {
 
 /// Compares sizes, then a content hash if the server offers one and the
 /// options ask for it.
-async fn verify(
+pub(super) async fn verify(
     core: &mut Core,
     remote: &Arg,
     local_len: u64,

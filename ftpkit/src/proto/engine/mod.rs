@@ -58,6 +58,7 @@ mod action;
 pub(crate) mod batch;
 pub(crate) mod files;
 pub(crate) mod ops;
+pub(crate) mod segments;
 
 use std::{
     future::Future,
