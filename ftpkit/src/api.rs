@@ -403,6 +403,13 @@ macro_rules! client_api {
                 $drive(&mut self.io, self.core.op(ops::settle)) $($aw)*
             }
 
+            /// Ends a streaming transfer as the core's `flow::conclude`
+            /// directs, and returns its judged final reply.
+            #[allow(dead_code)]
+            pub(crate) $($async)? fn conclude(&mut self, flow: &mut $crate::proto::engine::flow::Flow) -> $crate::Result<$crate::Reply> {
+                $drive(&mut self.io, self.core.op(|core| $crate::proto::engine::flow::conclude(core, flow))) $($aw)*
+            }
+
             /// Reads one reply (a transfer's final reply).
             #[allow(dead_code)]
             pub(crate) $($async)? fn read_reply(&mut self) -> $crate::Result<$crate::Reply> {

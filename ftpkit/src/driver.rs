@@ -308,8 +308,8 @@ macro_rules! client_data_api {
             ) -> $crate::Result<$reader<'_>> {
                 let request = $crate::proto::DataRequest { command: command.clone(), transfer_type: ty, rest };
                 let (stream, announced) = self.open_data(request) $($aw)* ?;
-                let expected = $crate::proto::rules::expected_size(announced, ty, rest);
-                Ok($reader::new(self, stream, command, announced, expected))
+                let flow = $crate::proto::engine::flow::Flow::download(command, announced, ty, rest);
+                Ok($reader::new(self, stream, flow))
             }
 
             pub(crate) $($async)? fn open_writer(
@@ -320,7 +320,7 @@ macro_rules! client_data_api {
             ) -> $crate::Result<$writer<'_>> {
                 let request = $crate::proto::DataRequest { command: command.clone(), transfer_type: ty, rest };
                 let (stream, _) = self.open_data(request) $($aw)* ?;
-                Ok($writer::new(self, stream, command))
+                Ok($writer::new(self, stream, $crate::proto::engine::flow::Flow::upload(command)))
             }
 
             /// The entries of a directory (an empty path: the working
@@ -381,6 +381,150 @@ macro_rules! client_data_api {
                 );
                 let reader = self.open_reader(command, $crate::proto::TransferType::Ascii, None) $($aw)* ?;
                 Ok($entries { reader, lines })
+            }
+        }
+    };
+}
+
+/// The idle timer of an async reader or writer, armed for its client's
+/// idle timeout.
+#[cfg_attr(not(feature = "tokio"), allow(unused_macros))]
+macro_rules! idle_timer {
+    (async, $client:ident) => {
+        Box::pin(tokio::time::sleep($client.idle()))
+    };
+}
+
+/// The methods a driver's streaming data reader (`$reader`) and writer
+/// (`$writer`) share, both structs with a `client: &mut $client`, the data
+/// `stream: Option<$stream>` and the core's `flow`
+/// (`proto::engine::flow::Flow`). The driver adds `new`, the reader's
+/// `read_data` and the writer's `write_some` (one write, as the core
+/// judges it), its `Read`/`Write` glue, and what its `Drop` does with what
+/// is left (the blocking driver aborts at once, tokio leaves it to the
+/// client's next call).
+macro_rules! data_ends {
+    ($client:ident, $reader:ident, $writer:ident, $stream:ident, [$($async:ident)?], [$($aw:tt)*]) => {
+        impl<'c> $reader<'c> {
+            pub(crate) fn new(
+                client: &'c mut $client,
+                stream: $stream,
+                flow: $crate::proto::engine::flow::Flow,
+            ) -> $reader<'c> {
+                $reader {
+                    // tokio's idle timer; the blocking driver's sockets time out.
+                    $(idle: idle_timer!($async, client),)?
+                    client,
+                    stream: Some(stream),
+                    flow,
+                }
+            }
+
+            /// The size the server announced in its 150 reply, if it did.
+            pub fn announced_size(&self) -> Option<u64> {
+                self.flow.announced()
+            }
+
+            /// Bytes read so far.
+            pub fn bytes_read(&self) -> u64 {
+                self.flow.moved()
+            }
+
+            /// Reads whatever is left, then returns the server's final
+            /// reply. To stop early, use `abort` instead.
+            pub $($async)? fn finish(mut self) -> $crate::Result<$crate::Reply> {
+                let mut sink = vec![0u8; 16 * 1024];
+                while self.flow.is_open() {
+                    self.read_data(&mut sink) $($aw)* ?;
+                }
+                self.flow.take_reply()
+            }
+
+            /// Stops the transfer: `ABOR`, close the data connection, and
+            /// consume the server's replies. The client stays usable.
+            pub $($async)? fn abort(mut self) -> $crate::Result<()> {
+                use $crate::proto::engine::flow::Stage;
+                match self.flow.stage() {
+                    Stage::Data => {
+                        self.abandon();
+                        self.client.settle() $($aw)*
+                    }
+                    Stage::FinalReply => self.finish() $($aw)* .map(drop),
+                    Stage::Done | Stage::Failed => Ok(()),
+                }
+            }
+
+            /// Gives the transfer up, leaving the core what to settle and
+            /// the client the data connection it needs for that.
+            fn abandon(&mut self) {
+                let stream = self.stream.take();
+                let hand_over = self.flow.abandon(&mut self.client.core);
+                self.client.io.data = if hand_over { stream } else { None };
+            }
+        }
+
+        impl<'c> $writer<'c> {
+            pub(crate) fn new(
+                client: &'c mut $client,
+                stream: $stream,
+                flow: $crate::proto::engine::flow::Flow,
+            ) -> $writer<'c> {
+                $writer {
+                    // tokio's idle timer; the blocking driver's sockets time out.
+                    $(idle: idle_timer!($async, client),)?
+                    client,
+                    stream: Some(stream),
+                    flow,
+                }
+            }
+
+            /// Bytes written so far.
+            pub fn bytes_written(&self) -> u64 {
+                self.flow.moved()
+            }
+
+            /// Writes all of `data`. A failure aborts the transfer before
+            /// it is returned.
+            pub(crate) $($async)? fn write_data(&mut self, mut data: &[u8]) -> $crate::Result<()> {
+                use $crate::proto::engine::flow::Moved;
+                while !data.is_empty() {
+                    match self.write_some(data) $($aw)* {
+                        Moved::Bytes(n) => data = data.get(n..).unwrap_or_default(),
+                        Moved::Again | Moved::End => {}
+                        Moved::Failed(e) => {
+                            self.abandon();
+                            let _ = self.client.settle() $($aw)*;
+                            return Err(e);
+                        }
+                    }
+                }
+                Ok(())
+            }
+
+            /// Ends the upload: flushes, ends TLS with close_notify and
+            /// reads the server's, closes the data connection, and returns
+            /// the server's final reply (2xx), or the error it sent.
+            pub $($async)? fn finish(mut self) -> $crate::Result<$crate::Reply> {
+                if !self.flow.close() {
+                    return Err($crate::Error::Unusable);
+                }
+                self.client.io.data = self.stream.take();
+                self.client.conclude(&mut self.flow) $($aw)*
+            }
+
+            /// Stops the upload: resets the data connection, sends `ABOR`
+            /// and consumes the server's replies. The client stays usable.
+            pub $($async)? fn abort(mut self) -> $crate::Result<()> {
+                self.abandon();
+                self.client.settle() $($aw)*
+            }
+
+            /// Gives the transfer up, leaving the core what to settle and
+            /// the client the data connection it needs for that.
+            fn abandon(&mut self) {
+                let stream = self.stream.take();
+                let hand_over = self.flow.abandon(&mut self.client.core);
+                self.client.io.data = if hand_over { stream } else { None };
             }
         }
     };

@@ -11,7 +11,7 @@ use std::{
 use super::{net, stream::Stream};
 use crate::{
     error::{Error, Phase, Result},
-    proto::engine::{Action, Event, Operation, Step, Target, TlsParams},
+    proto::engine::{Action, Event, Operation, Step, Target, TlsParams, flow::read_outcome},
     proxy::Route,
 };
 
@@ -213,29 +213,23 @@ impl Io {
                     return Event::Failed(Error::Unusable);
                 };
                 let mut buf = vec![0u8; 64 * 1024];
-                loop {
-                    match stream.read(&mut buf) {
-                        Ok(0) => break,
-                        Ok(n) => {
-                            buf.truncate(n);
-                            return Event::Bytes(buf);
-                        }
-                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                        Err(e)
-                            if e.kind() == std::io::ErrorKind::UnexpectedEof && stream.is_tls() =>
-                        {
-                            tracing::warn!(target: "ftpkit::tls", "data connection closed without TLS close_notify");
-                            break;
-                        }
-                        Err(e) => return Event::Failed(Error::io(Phase::Data)(e)),
+                let event = loop {
+                    let read = read_outcome(stream.read(&mut buf), stream.is_tls());
+                    if let Some(event) = Event::of_data_read(read, &mut buf) {
+                        break event;
                     }
+                };
+                if matches!(event, Event::Eof) {
+                    self.data = None;
                 }
-                self.data = None;
-                Event::Eof
+                event
             }
-            Action::FinishUpload { deadline: _ } => {
-                event(super::files::finish_upload(self.data.take()))
-            }
+            Action::FinishUpload { deadline: _ } => event(
+                self.data
+                    .take()
+                    .ok_or(Error::Unusable)
+                    .and_then(Stream::finish_upload),
+            ),
             Action::Sleep { until } => {
                 std::thread::sleep(until.saturating_duration_since(Instant::now()));
                 Event::Done

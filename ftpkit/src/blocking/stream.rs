@@ -124,6 +124,26 @@ impl Stream {
     /// the tickets feed the next data connection's resumption and closing
     /// our socket does not reset the server's shutdown. Errors are ignored:
     /// the upload's fate is in the server's reply, not here.
+    /// Ends an upload's data connection: a TLS upload ends with
+    /// close_notify, so the server can tell a complete upload from a cut
+    /// one; then reads until the server closes.
+    pub(crate) fn finish_upload(mut self) -> crate::Result<()> {
+        let shutdown = self
+            .flush()
+            .and_then(|()| self.close_notify())
+            .and_then(|()| self.tcp().shutdown(std::net::Shutdown::Write));
+        if shutdown.is_ok() {
+            self.drain_until_closed();
+        }
+        drop(self);
+        match shutdown {
+            Err(e) if e.kind() != io::ErrorKind::NotConnected => {
+                Err(crate::Error::io(crate::Phase::Data)(e))
+            }
+            _ => Ok(()),
+        }
+    }
+
     pub(crate) fn drain_until_closed(&mut self) {
         if let Stream::Tls(tls) = self {
             let mut sink = [0u8; 4096];

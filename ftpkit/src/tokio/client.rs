@@ -19,7 +19,7 @@ use super::{
 };
 use crate::{
     error::{Error, Phase, Result},
-    proto::{Reply, engine::Pending},
+    proto::Reply,
 };
 
 /// An async FTP client on tokio: one control connection, one command at a
@@ -66,16 +66,6 @@ impl AsyncClient {
     /// The idle timeout of one socket operation.
     pub(crate) fn idle(&self) -> Duration {
         self.core.config.timeout.max(Duration::from_millis(1))
-    }
-
-    /// Leaves a transfer's open data connection for the next call to abort.
-    pub(crate) fn leave_abort(&mut self, stream: Stream, reset: bool) {
-        self.io.data = Some(stream);
-        self.core.pending = Some(Pending::Abort { reset });
-    }
-
-    pub(crate) fn set_in_flight(&mut self, on: bool) {
-        self.core.in_flight = on;
     }
 
     /// Polls for the next complete reply on the control connection (a

@@ -20,7 +20,7 @@ use tokio::{
     time::timeout,
 };
 
-use super::{AsyncClient, io::Io, stream::Stream};
+use super::{AsyncClient, io::Io};
 use crate::{
     error::{Error, Phase, Result},
     proto::engine::{Event, LocalOp, PumpDirection, ops::timed_out},
@@ -157,28 +157,5 @@ impl Local<'_> {
             }
         }
         Ok((moved, false))
-    }
-}
-
-/// Ends an upload's data connection: flush and close (TLS close_notify),
-/// then read until the server closes, each step within `idle`.
-pub(crate) async fn finish_upload(data: Option<Stream>, idle: Duration) -> Result<()> {
-    let Some(mut stream) = data else {
-        return Err(Error::Unusable);
-    };
-    let shutdown = match timeout(idle, stream.close_write()).await {
-        Ok(result) => result,
-        Err(_) => Err(io::Error::new(
-            io::ErrorKind::TimedOut,
-            "idle timeout expired",
-        )),
-    };
-    if shutdown.is_ok() {
-        let _ = timeout(idle, stream.drain_until_closed()).await;
-    }
-    drop(stream);
-    match shutdown {
-        Err(e) if e.kind() != io::ErrorKind::NotConnected => Err(Error::io(Phase::Data)(e)),
-        _ => Ok(()),
     }
 }

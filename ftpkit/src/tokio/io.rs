@@ -20,7 +20,7 @@ use super::{
 };
 use crate::{
     error::{Error, Phase, Result},
-    proto::engine::{Action, Event, Operation, Step, Target, TlsParams},
+    proto::engine::{Action, Event, Operation, Step, Target, TlsParams, flow::read_outcome},
     proxy::Route,
 };
 
@@ -260,21 +260,9 @@ impl Io {
                     let stream = self.data.as_mut().ok_or(Error::Unusable)?;
                     let mut buf = vec![0u8; 64 * 1024];
                     loop {
-                        match stream.read(&mut buf).await {
-                            Ok(0) => return Ok(Event::Eof),
-                            Ok(n) => {
-                                buf.truncate(n);
-                                return Ok(Event::Bytes(buf));
-                            }
-                            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                            Err(e)
-                                if e.kind() == std::io::ErrorKind::UnexpectedEof
-                                    && stream.is_tls() =>
-                            {
-                                tracing::warn!(target: "ftpkit::tls", "data connection closed without TLS close_notify");
-                                return Ok(Event::Eof);
-                            }
-                            Err(e) => return Err(Error::io(Phase::Data)(e)),
+                        let read = read_outcome(stream.read(&mut buf).await, stream.is_tls());
+                        if let Some(event) = Event::of_data_read(read, &mut buf) {
+                            return Ok(event);
                         }
                     }
                 })
@@ -288,9 +276,12 @@ impl Io {
                 let idle = deadline
                     .saturating_duration_since(Instant::now())
                     .max(Duration::from_millis(1));
-                match super::files::finish_upload(self.data.take(), idle).await {
-                    Ok(()) => Event::Done,
-                    Err(e) => Event::Failed(e),
+                match self.data.take() {
+                    Some(stream) => match stream.finish_upload(idle).await {
+                        Ok(()) => Event::Done,
+                        Err(e) => Event::Failed(e),
+                    },
+                    None => Event::Failed(Error::Unusable),
                 }
             }
             Action::Sleep { until } => {

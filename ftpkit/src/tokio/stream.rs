@@ -151,6 +151,30 @@ impl Stream {
     /// the tickets feed the next data connection's resumption and closing
     /// our socket does not reset the server's shutdown. Errors are ignored:
     /// the upload's fate is in the server's reply, not here.
+    /// Ends an upload's data connection: flush and close (TLS
+    /// close_notify), then read until the server closes, each step within
+    /// `idle`.
+    pub(crate) async fn finish_upload(mut self, idle: std::time::Duration) -> crate::Result<()> {
+        use tokio::time::timeout;
+        let shutdown = match timeout(idle, self.close_write()).await {
+            Ok(result) => result,
+            Err(_) => Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "idle timeout expired",
+            )),
+        };
+        if shutdown.is_ok() {
+            let _ = timeout(idle, self.drain_until_closed()).await;
+        }
+        drop(self);
+        match shutdown {
+            Err(e) if e.kind() != io::ErrorKind::NotConnected => {
+                Err(crate::Error::io(crate::Phase::Data)(e))
+            }
+            _ => Ok(()),
+        }
+    }
+
     pub(crate) async fn drain_until_closed(&mut self) {
         if let Stream::Tls(tls) = self {
             let mut sink = [0u8; 4096];

@@ -56,6 +56,7 @@
 
 mod action;
 pub(crate) mod files;
+pub(crate) mod flow;
 pub(crate) mod ops;
 
 use std::{
@@ -86,7 +87,6 @@ pub(crate) enum Pending {
     Abort { reset: bool },
     /// The data connection is closed but the final reply was not read:
     /// read and discard it.
-    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
     FinalReply,
 }
 
