@@ -386,6 +386,141 @@ macro_rules! client_data_api {
     };
 }
 
+/// Asks the kernel to reset, rather than close, a connection when it is
+/// dropped (an aborted upload: the server must not take it for complete).
+pub(crate) fn reset_on_close(socket: socket2::SockRef<'_>) {
+    let _ = socket.set_linger(Some(std::time::Duration::ZERO));
+}
+
+/// Turns on TCP keepalive probes every `every` (at least a second).
+pub(crate) fn set_keepalive(
+    socket: socket2::SockRef<'_>,
+    every: std::time::Duration,
+) -> io::Result<()> {
+    let every = every.max(std::time::Duration::from_secs(1));
+    let keepalive = socket2::TcpKeepalive::new()
+        .with_time(every)
+        .with_interval(every);
+    socket.set_tcp_keepalive(&keepalive)
+}
+
+/// A TCP socket for `addr`, bound to `source` if given, not connected yet.
+pub(crate) fn socket_for(
+    addr: std::net::SocketAddr,
+    source: Option<std::net::IpAddr>,
+) -> io::Result<socket2::Socket> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    if let Some(ip) = source {
+        socket.bind(&std::net::SocketAddr::new(ip, 0).into())?;
+    }
+    Ok(socket)
+}
+
+/// The connectors both drivers share, written over the driver's own
+/// `resolve(host, port, wait, phase)` (a name to its addresses),
+/// `connect_addr(addr, wait, source)` (one TCP connection) and
+/// `connect_via(route, hop, wait, source, phase)` (a proxy hop, which
+/// runs `tunnel`): a host by name, the control connection to a target
+/// and a data connection, each through the proxy route when one applies.
+macro_rules! connectors {
+    ($tcp:ty, [$($async:ident)?], [$($aw:tt)*]) => {
+        /// Connects to `host`: every address it resolves to, in order.
+        pub(crate) $($async)? fn connect_host(
+            host: &str,
+            port: u16,
+            wait: std::time::Duration,
+            source: Option<std::net::IpAddr>,
+        ) -> $crate::Result<$tcp> {
+            let addrs = resolve(host, port, wait, $crate::Phase::Connect) $($aw)* ?;
+            let mut last = None;
+            for addr in addrs {
+                match connect_addr(addr, wait, source) $($aw)* {
+                    Ok(stream) => return Ok(stream),
+                    Err(e) => last = Some(e),
+                }
+            }
+            Err($crate::driver::unreachable_host(host, last))
+        }
+
+        /// Runs the proxy's tunnel handshake to `dest` on `tcp` (the name
+        /// resolved here first if the proxy wants an address); returns
+        /// the destination as the proxy was told it.
+        $($async)? fn tunnel(
+            route: &$crate::proxy::Route,
+            tcp: &mut $tcp,
+            mut dest: $crate::proxy::Dest,
+            resolve_locally: bool,
+            wait: std::time::Duration,
+            phase: $crate::Phase,
+        ) -> $crate::Result<$crate::proxy::Dest> {
+            use $crate::{Error, proxy::{Dest, Progress, ProxyError}};
+            if resolve_locally && let Dest::Name(host, port) = &dest {
+                let addrs = resolve(host, *port, wait, phase) $($aw)* ?;
+                dest = Dest::resolved(host, addrs, phase)?;
+            }
+            let mut tunnel = route.tunnel(dest.clone());
+            tcp.write_all(&tunnel.start()) $($aw)* .map_err(Error::io(phase))?;
+            let mut buf = [0u8; 512];
+            loop {
+                let want = tunnel.wanted().min(buf.len());
+                let got = tcp
+                    .read(buf.get_mut(..want).unwrap_or_default()) $($aw)*
+                    .map_err(Error::io(phase))?;
+                if got == 0 {
+                    return Err(ProxyError::Protocol("the proxy closed the connection".into()).into());
+                }
+                match tunnel.feed(buf.get(..got).unwrap_or_default())? {
+                    Progress::More => {}
+                    Progress::Send(bytes) => tcp.write_all(&bytes) $($aw)* .map_err(Error::io(phase))?,
+                    Progress::Done => return Ok(dest),
+                }
+            }
+        }
+
+        /// The control connection to `target`, through `route` if any:
+        /// the stream and the server's address.
+        pub(crate) $($async)? fn connect_control(
+            route: Option<&$crate::proxy::Route>,
+            target: $crate::proto::engine::Target,
+            wait: std::time::Duration,
+            source: Option<std::net::IpAddr>,
+        ) -> $crate::Result<($tcp, std::net::SocketAddr)> {
+            use $crate::{Error, Phase, proto::engine::Target, proxy::Route};
+            let (tcp, dest) = match (route, target) {
+                (Some(route), target) => {
+                    let hop = route.control(&target);
+                    connect_via(route, hop, wait, source, Phase::Connect) $($aw)* ?
+                }
+                (None, Target::Host(host, port)) => (connect_host(&host, port, wait, source) $($aw)* ?, None),
+                (None, Target::Addr(addr)) => (
+                    connect_addr(addr, wait, source) $($aw)* .map_err(Error::io(Phase::Connect))?,
+                    None,
+                ),
+            };
+            let peer = tcp.peer_addr().map_err(Error::io(Phase::Connect))?;
+            let _ = tcp.set_nodelay(true);
+            Ok((tcp, Route::peer(dest.as_ref(), peer)))
+        }
+
+        /// A data connection to `addr`, through `route` if it covers data
+        /// connections.
+        pub(crate) $($async)? fn connect_data(
+            route: Option<&$crate::proxy::Route>,
+            addr: std::net::SocketAddr,
+            wait: std::time::Duration,
+            source: Option<std::net::IpAddr>,
+        ) -> $crate::Result<$tcp> {
+            use $crate::{Error, Phase};
+            match route.map(|route| (route, route.data(addr))) {
+                Some((route, Some(hop))) => connect_via(route, hop, wait, source, Phase::DataConnect) $($aw)*
+                    .map(|(tcp, _)| tcp),
+                _ => connect_addr(addr, wait, source) $($aw)* .map_err(Error::io(Phase::DataConnect)),
+            }
+        }
+    };
+}
+
 /// The idle timer of an async reader or writer, armed for its client's
 /// idle timeout.
 #[cfg_attr(not(feature = "tokio"), allow(unused_macros))]

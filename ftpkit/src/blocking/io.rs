@@ -10,8 +10,9 @@ use std::{
 
 use super::{net, stream::Stream};
 use crate::{
+    driver::{reset_on_close, set_keepalive},
     error::{Error, Phase, Result},
-    proto::engine::{Action, Event, Operation, Step, Target, TlsParams, flow::read_outcome},
+    proto::engine::{Action, Event, Operation, Step, TlsParams, flow::read_outcome},
     proxy::Route,
 };
 
@@ -25,12 +26,6 @@ pub(crate) struct Io {
     listener: Option<TcpListener>,
     /// The proxy connections go through, if any.
     pub(crate) route: Option<Route>,
-}
-
-/// The stream with its peer address.
-fn with_peer(tcp: TcpStream) -> Result<(TcpStream, SocketAddr)> {
-    let peer = tcp.peer_addr().map_err(Error::io(Phase::Connect))?;
-    Ok((tcp, peer))
 }
 
 /// Runs an operation to its end, performing each action it asks for.
@@ -84,37 +79,18 @@ impl Io {
                 source,
                 deadline,
                 keepalive,
-            } => {
-                let connected = match (&self.route, target) {
-                    (Some(route), target) => {
-                        let hop = route.control(&target);
-                        net::connect_via(route, hop, left(deadline), source, Phase::Connect)
-                            .and_then(|(tcp, dest)| {
-                                let peer = tcp.peer_addr().map_err(Error::io(Phase::Connect))?;
-                                Ok((tcp, Route::peer(dest.as_ref(), peer)))
-                            })
+            } => match net::connect_control(self.route.as_ref(), target, left(deadline), source) {
+                Ok((tcp, peer)) => {
+                    if let Some(every) = keepalive
+                        && let Err(e) = set_keepalive(socket2::SockRef::from(&tcp), every)
+                    {
+                        tracing::debug!(target: "ftpkit::control", %e, "TCP keepalive refused");
                     }
-                    (None, Target::Host(host, port)) => {
-                        net::connect_host(&host, port, left(deadline), source).and_then(with_peer)
-                    }
-                    (None, Target::Addr(addr)) => net::connect_addr(addr, left(deadline), source)
-                        .map_err(Error::io(Phase::Connect))
-                        .and_then(with_peer),
-                };
-                match connected {
-                    Ok((tcp, peer)) => {
-                        let _ = tcp.set_nodelay(true);
-                        if let Some(every) = keepalive
-                            && let Err(e) = net::set_keepalive(socket2::SockRef::from(&tcp), every)
-                        {
-                            tracing::debug!(target: "ftpkit::control", %e, "TCP keepalive refused");
-                        }
-                        self.control = Some(Stream::Plain(tcp));
-                        Event::Connected(peer)
-                    }
-                    Err(e) => Event::Failed(e),
+                    self.control = Some(Stream::Plain(tcp));
+                    Event::Connected(peer)
                 }
-            }
+                Err(e) => Event::Failed(e),
+            },
             Action::Send { bytes, deadline } => event(
                 self.control(deadline)
                     .and_then(|s| s.write_all(&bytes).map_err(Error::io(Phase::Control))),
@@ -149,16 +125,9 @@ impl Io {
                 idle,
                 tls,
             } => event(
-                match self.route.as_ref().map(|route| (route, route.data(addr))) {
-                    Some((route, Some(hop))) => {
-                        net::connect_via(route, hop, left(deadline), source, Phase::DataConnect)
-                            .map(|(tcp, _)| tcp)
-                    }
-                    _ => net::connect_addr(addr, left(deadline), source)
-                        .map_err(Error::io(Phase::DataConnect)),
-                }
-                .and_then(|tcp| wrap(tcp, idle, tls))
-                .map(|stream| self.data = Some(stream)),
+                net::connect_data(self.route.as_ref(), addr, left(deadline), source)
+                    .and_then(|tcp| wrap(tcp, idle, tls))
+                    .map(|stream| self.data = Some(stream)),
             ),
             Action::Listen { port } => {
                 let bound = self
@@ -243,7 +212,7 @@ impl Io {
                 if let Some(data) = self.data.take()
                     && reset
                 {
-                    net::reset_on_close(data.tcp());
+                    reset_on_close(socket2::SockRef::from(data.tcp()));
                 }
                 Event::Done
             }

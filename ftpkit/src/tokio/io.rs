@@ -19,8 +19,9 @@ use super::{
     stream::{Handshake, Stream, begin_tls},
 };
 use crate::{
+    driver::{reset_on_close, set_keepalive},
     error::{Error, Phase, Result},
-    proto::engine::{Action, Event, Operation, Step, Target, TlsParams, flow::read_outcome},
+    proto::engine::{Action, Event, Operation, Step, TlsParams, flow::read_outcome},
     proxy::Route,
 };
 
@@ -36,12 +37,6 @@ pub(crate) struct Io {
     listener: Option<TcpListener>,
     /// The proxy connections go through, if any.
     pub(crate) route: Option<Route>,
-}
-
-/// The stream with its peer address.
-fn with_peer(tcp: TcpStream) -> Result<(TcpStream, SocketAddr)> {
-    let peer = tcp.peer_addr().map_err(Error::io(Phase::Connect))?;
-    Ok((tcp, peer))
 }
 
 /// Runs an operation to its end, performing each action it asks for.
@@ -93,33 +88,10 @@ impl Io {
                 keepalive,
             } => {
                 let wait = deadline.saturating_duration_since(Instant::now());
-                let connected = match (&self.route, target) {
-                    (Some(route), target) => {
-                        let hop = route.control(&target);
-                        net::connect_via(route, hop, wait, source, Phase::Connect)
-                            .await
-                            .and_then(|(tcp, dest)| {
-                                let peer = tcp.peer_addr().map_err(Error::io(Phase::Connect))?;
-                                Ok((tcp, Route::peer(dest.as_ref(), peer)))
-                            })
-                    }
-                    (None, Target::Host(host, port)) => {
-                        net::connect_host(&host, port, wait, source)
-                            .await
-                            .and_then(with_peer)
-                    }
-                    (None, Target::Addr(addr)) => net::connect_addr(addr, wait, source)
-                        .await
-                        .map_err(Error::io(Phase::Connect))
-                        .and_then(with_peer),
-                };
-                match connected {
+                match net::connect_control(self.route.as_ref(), target, wait, source).await {
                     Ok((tcp, peer)) => {
                         if let Some(every) = keepalive
-                            && let Err(e) = crate::blocking::net::set_keepalive(
-                                socket2::SockRef::from(&tcp),
-                                every,
-                            )
+                            && let Err(e) = set_keepalive(socket2::SockRef::from(&tcp), every)
                         {
                             tracing::debug!(target: "ftpkit::control", %e, "TCP keepalive refused");
                         }
@@ -184,16 +156,7 @@ impl Io {
                 tls,
             } => {
                 let wait = deadline.saturating_duration_since(Instant::now());
-                let connected = match self.route.as_ref().map(|route| (route, route.data(addr))) {
-                    Some((route, Some(hop))) => {
-                        net::connect_via(route, hop, wait, source, Phase::DataConnect)
-                            .await
-                            .map(|(tcp, _)| tcp)
-                    }
-                    _ => net::connect_addr(addr, wait, source)
-                        .await
-                        .map_err(Error::io(Phase::DataConnect)),
-                };
+                let connected = net::connect_data(self.route.as_ref(), addr, wait, source).await;
                 within(Instant::now() + idle.max(Duration::from_millis(1)), async {
                     self.handshake = Some(wrap(connected?, tls).await?);
                     Ok(Event::Done)
@@ -298,7 +261,7 @@ impl Io {
                     && reset
                     && let Ok(tcp) = data.tcp()
                 {
-                    net::reset_on_close(tcp);
+                    reset_on_close(socket2::SockRef::from(tcp));
                 }
                 Event::Done
             }
