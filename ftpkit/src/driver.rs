@@ -521,6 +521,141 @@ macro_rules! connectors {
     };
 }
 
+/// `Io::perform`, the one match over the core's actions both drivers
+/// run, written over the driver's own `Io` (its `control(deadline)`,
+/// `open_data(tcp, idle, tls)` and `finish_data()`), its `Stream`, its
+/// `net` connectors, its `TcpListener`, `pause(until)` and `within!`
+/// (how an action is bounded by its deadline: tokio awaits it with a
+/// timer, the blocking driver has set the socket's timeout).
+macro_rules! perform_actions {
+    ([$($async:ident)?], [$($aw:tt)*]) => {
+        impl Io {
+            /// Performs one action and returns the event that answers it.
+            pub(crate) $($async)? fn perform(&mut self, action: $crate::proto::engine::Action) -> $crate::proto::engine::Event {
+                use $crate::{Error, Phase, proto::engine::{Action, Event, flow::read_outcome}};
+                match action {
+                    Action::Connect { target, source, deadline, keepalive } => within!(deadline, {
+                        let (tcp, peer) =
+                            net::connect_control(self.route.as_ref(), target, left(deadline), source) $($aw)* ?;
+                        if let Some(every) = keepalive
+                            && let Err(e) = $crate::driver::set_keepalive(socket2::SockRef::from(&tcp), every)
+                        {
+                            tracing::debug!(target: "ftpkit::control", %e, "TCP keepalive refused");
+                        }
+                        self.control = Some(Stream::Plain(tcp));
+                        Ok(Event::Connected(peer))
+                    }),
+                    Action::Send { bytes, deadline } => within!(deadline, {
+                        let stream = self.control(deadline)?;
+                        stream.write_all(&bytes) $($aw)* .map_err(Error::io(Phase::Control))?;
+                        stream.flush() $($aw)* .map_err(Error::io(Phase::Control))?;
+                        Ok(Event::Done)
+                    }),
+                    Action::Read { deadline } => within!(deadline, {
+                        let mut buf = [0u8; 4096];
+                        match self.control(deadline)?.read(&mut buf) $($aw)* {
+                            Ok(n) => Ok(match buf.get(..n) {
+                                Some([]) | None => Event::Eof,
+                                Some(bytes) => Event::Bytes(bytes.to_vec()),
+                            }),
+                            // A socket timeout (the blocking driver's bound).
+                            Err(e) => match Error::io(Phase::Control)(e) {
+                                e if e.is_timeout() => Ok(Event::TimedOut),
+                                e => Err(e),
+                            },
+                        }
+                    }),
+                    Action::StartTls { tls, deadline } => within!(deadline, {
+                        let version = self.control(deadline)?
+                            .upgrade(tls.config, tls.name) $($aw)*
+                            .map_err(Error::io(Phase::Control))?;
+                        Ok(Event::Secured(version))
+                    }),
+                    Action::StopTls { deadline } => within!(deadline, {
+                        self.control(deadline)?.downgrade() $($aw)* .map_err(Error::io(Phase::Control))?;
+                        Ok(Event::Done)
+                    }),
+                    Action::OpenData { addr, source, deadline, idle, tls } => within!(deadline, {
+                        let tcp = net::connect_data(self.route.as_ref(), addr, left(deadline), source) $($aw)* ?;
+                        self.open_data(tcp, idle, tls) $($aw)* ?;
+                        Ok(Event::Done)
+                    }),
+                    Action::Listen { port } => match self.listen(port) $($aw)* {
+                        Ok(addr) => Event::Listening(addr),
+                        Err(e) => Event::Failed(e),
+                    },
+                    Action::Accept { from, deadline, idle, tls } => within!(deadline, {
+                        let listener = self.listener.take().ok_or(Error::Unusable)?;
+                        let tcp = net::accept_from(&listener, from, left(deadline)) $($aw)* ?;
+                        self.open_data(tcp, idle, tls) $($aw)* ?;
+                        Ok(Event::Done)
+                    }),
+                    Action::FinishData { deadline } => within!(deadline, {
+                        self.finish_data() $($aw)* ?;
+                        Ok(Event::Done)
+                    }),
+                    Action::ReadData { deadline } => within!(deadline, {
+                        let stream = self.data.as_mut().ok_or(Error::Unusable)?;
+                        let mut buf = vec![0u8; 64 * 1024];
+                        let event = loop {
+                            let read = read_outcome(stream.read(&mut buf) $($aw)*, stream.is_tls());
+                            if let Some(event) = Event::of_data_read(read, &mut buf) {
+                                break event;
+                            }
+                        };
+                        if matches!(event, Event::Eof) {
+                            self.data = None;
+                        }
+                        Ok(event)
+                    }),
+                    Action::FinishUpload { deadline } => match self.data.take() {
+                        Some(stream) => match stream.finish_upload(left(deadline)) $($aw)* {
+                            Ok(()) => Event::Done,
+                            Err(e) => Event::Failed(e),
+                        },
+                        None => Event::Failed(Error::Unusable),
+                    },
+                    Action::Sleep { until } => {
+                        pause(until) $($aw)*;
+                        Event::Done
+                    }
+                    // Nobody here asked for the size.
+                    Action::RemoteSize(_) => Event::Done,
+                    // The plans' actions: `drive_files` performs them.
+                    Action::Pump { .. } | Action::Progress(_) | Action::Local(_) => {
+                        Event::Failed(Error::Unusable)
+                    }
+                    Action::CloseData { reset } => {
+                        if let Some(data) = self.data.take()
+                            && reset
+                            && let Some(socket) = data.socket()
+                        {
+                            $crate::driver::reset_on_close(socket);
+                        }
+                        Event::Done
+                    }
+                }
+            }
+
+            /// Binds the active-mode listener on the control connection's
+            /// local address (refused through a proxy tunnel).
+            $($async)? fn listen(&mut self, port: u16) -> $crate::Result<std::net::SocketAddr> {
+                use $crate::{Error, Phase};
+                if let Some(route) = &self.route {
+                    route.refuse_active()?;
+                }
+                let control = self.control.as_ref().ok_or(Error::Unusable)?;
+                let local = control.local_addr().map_err(Error::io(Phase::DataAccept))?;
+                let listener = TcpListener::bind(std::net::SocketAddr::new(local.ip(), port)) $($aw)*
+                    .map_err(Error::io(Phase::DataAccept))?;
+                let addr = listener.local_addr().map_err(Error::io(Phase::DataAccept))?;
+                self.listener = Some(listener);
+                Ok(addr)
+            }
+        }
+    };
+}
+
 /// The idle timer of an async reader or writer, armed for its client's
 /// idle timeout.
 #[cfg_attr(not(feature = "tokio"), allow(unused_macros))]

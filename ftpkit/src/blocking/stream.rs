@@ -19,11 +19,23 @@ pub(crate) enum Stream {
 
 impl Stream {
     /// The TCP socket underneath.
-    pub(crate) fn tcp(&self) -> &TcpStream {
+    pub(crate) fn tcp(&self) -> Option<&TcpStream> {
         match self {
-            Stream::Plain(tcp) => tcp,
-            Stream::Tls(tls) => &tls.sock,
+            Stream::Plain(tcp) => Some(tcp),
+            Stream::Tls(tls) => Some(&tls.sock),
         }
+    }
+
+    /// The socket, for its options.
+    pub(crate) fn socket(&self) -> Option<socket2::SockRef<'_>> {
+        self.tcp().map(socket2::SockRef::from)
+    }
+
+    /// The local address of the connection.
+    pub(crate) fn local_addr(&self) -> io::Result<std::net::SocketAddr> {
+        self.tcp()
+            .ok_or_else(|| io::Error::other("not a TCP connection"))?
+            .local_addr()
     }
 
     /// The TLS version negotiated, if TLS is in use.
@@ -127,11 +139,15 @@ impl Stream {
     /// Ends an upload's data connection: a TLS upload ends with
     /// close_notify, so the server can tell a complete upload from a cut
     /// one; then reads until the server closes.
-    pub(crate) fn finish_upload(mut self) -> crate::Result<()> {
+    /// (Each step is bounded by the socket's idle timeout.)
+    pub(crate) fn finish_upload(mut self, _idle: std::time::Duration) -> crate::Result<()> {
         let shutdown = self
             .flush()
             .and_then(|()| self.close_notify())
-            .and_then(|()| self.tcp().shutdown(std::net::Shutdown::Write));
+            .and_then(|()| {
+                self.tcp()
+                    .map_or(Ok(()), |tcp| tcp.shutdown(std::net::Shutdown::Write))
+            });
         if shutdown.is_ok() {
             self.drain_until_closed();
         }

@@ -88,6 +88,16 @@ impl Stream {
         }
     }
 
+    /// The socket, for its options.
+    pub(crate) fn socket(&self) -> Option<socket2::SockRef<'_>> {
+        self.tcp().ok().map(socket2::SockRef::from)
+    }
+
+    /// The local address of the connection.
+    pub(crate) fn local_addr(&self) -> io::Result<std::net::SocketAddr> {
+        self.tcp()?.local_addr()
+    }
+
     /// The TLS version negotiated, if TLS is in use.
     pub(crate) fn tls_version(&self) -> Option<rustls::ProtocolVersion> {
         match self {
