@@ -47,15 +47,9 @@ macro_rules! client_api {
             /// `upload` after a failure; also useful after
             /// [`Error::Unusable`](crate::Error::Unusable).
             pub $($async)? fn reconnect(&mut self) -> $crate::Result<()> {
-                let replay = self.core.memory.replay()?;
-                let target = Target::Addr(self.peer_addr());
-                let mut fresh =
-                    $client::open(target, self.core.host.clone(), self.core.config.clone()) $($aw)* ?;
-                fresh.core.origin_port = self.core.origin_port;
-                fresh.core.session.set_mode(self.mode());
-                $drive(&mut fresh.io, fresh.core.op(|core| ops::replay(core, replay))) $($aw)* ?;
-                fresh.core.memory = self.core.memory.clone();
-                tracing::info!(target: "ftpkit::control", host = %self.core.host, "reconnected");
+                let mut fresh = $client { core: self.core.successor(), io: Default::default() };
+                fresh.io.route = $crate::proxy::Route::new(&fresh.core.config, &fresh.core.host);
+                $drive(&mut fresh.io, fresh.core.op(ops::reconnect)) $($aw)* ?;
                 *self = fresh;
                 Ok(())
             }

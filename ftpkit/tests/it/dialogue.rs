@@ -351,3 +351,45 @@ dialogue! {
         server.finish();
     }
 }
+
+dialogue! {
+    fn reconnect_keeps_the_old_connection_on_failure_then_replays_login_and_directory() {
+        // The fake server serves one connection after the other.
+        let server = FakeServer::start(vec![
+            Script::login_anonymous()
+                .expect("CWD /pub")
+                .reply("250 ok")
+                .expect("PWD")
+                .reply("257 \"/pub\" is the current directory")
+                .end(),
+            // The first reconnect is refused at login.
+            Script::new()
+                .reply("220 second")
+                .expect("USER anonymous")
+                .reply("530 not now"),
+            // The second logs in and returns to the directory.
+            Script::new()
+                .reply("220 third")
+                .expect("USER anonymous")
+                .reply("331 password please")
+                .expect("PASS anonymous@")
+                .reply("230 logged in")
+                .expect("CWD /pub")
+                .reply("250 back")
+                .expect("NOOP")
+                .reply("200 new connection"),
+        ]);
+        let mut client = connect!(&server.addr().to_string(), quick()).unwrap();
+        w!(client.login_anonymous()).unwrap();
+        w!(client.cwd("/pub")).unwrap();
+        w!(client.pwd()).unwrap();
+        let err = w!(client.reconnect()).unwrap_err();
+        assert!(matches!(&err, Error::LoginRefused(r) if r.code() == ReplyCode(530)), "{err:?}");
+        // The client is the old connection still.
+        assert_eq!(client.welcome().message(), "fake server ready");
+        w!(client.reconnect()).unwrap();
+        assert_eq!(client.welcome().message(), "third");
+        assert_eq!(w!(client.noop()).unwrap().message(), "new connection");
+        server.finish();
+    }
+}

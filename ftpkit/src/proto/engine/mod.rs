@@ -236,17 +236,29 @@ impl Core {
     /// host and what a reconnect replays: the state of a new connection.
     pub(crate) fn reset(&mut self) {
         let slot = self.slot.clone();
-        let memory = std::mem::take(&mut self.memory);
-        let (learned, probes) = (self.list_offset_learned, self.list_offset_probes);
-        let port = self.origin_port;
-        let jitter = self.jitter.clone();
-        *self = Core::new(std::mem::take(&mut self.host), self.config.clone());
-        self.origin_port = port;
+        *self = self.successor();
         self.slot = slot;
-        self.memory = memory;
-        self.list_offset_learned = learned;
-        self.list_offset_probes = probes;
-        self.jitter = jitter;
+    }
+
+    /// The state of a new connection to the same server: the
+    /// configuration, the host, what a reconnect replays, the learned
+    /// `LIST` offset, the retry jitter, and the server's address and data
+    /// mode. The public `reconnect` runs [`ops::reconnect`] on it, so the
+    /// old connection stays as it was until the new one is ready.
+    pub(crate) fn successor(&self) -> Core {
+        let mut next = Core::new(self.host.clone(), self.config.clone());
+        next.origin_port = self.origin_port;
+        next.memory = self.memory.clone();
+        next.list_offset_learned = self.list_offset_learned;
+        next.list_offset_probes = self.list_offset_probes;
+        next.jitter = self.jitter.clone();
+        next.session = Session::new(
+            self.session.peer(),
+            self.session.mode(),
+            self.config.trust_pasv_address,
+            self.config.use_epsv,
+        );
+        next
     }
 
     /// Wraps the operation `build` makes over this core, for a driver to run.
