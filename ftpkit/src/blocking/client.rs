@@ -4,9 +4,7 @@
 
 use super::{
     io::{Io, drive},
-    listing::Entries,
     stream::Stream,
-    transfer::{DataReader, DataWriter, Download, Retrieve, Store, Upload},
 };
 
 pub use crate::proto::rules::DEFAULT_PORT;
@@ -23,8 +21,3 @@ pub struct Client {
 }
 
 client_api!(Client, drive, [], []);
-client_data_api!(
-    Client, DataReader, DataWriter, Entries, Retrieve, Store,
-    write: [std::io::Write], read: [std::io::Read], lines: [std::io::BufRead], std::io::BufRead,
-    [], []
-);

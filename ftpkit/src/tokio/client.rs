@@ -13,9 +13,7 @@ use tokio::io::{AsyncRead, ReadBuf};
 
 use super::{
     io::{Io, drive},
-    listing::AsyncEntries,
     stream::Stream,
-    transfer::{AsyncDataReader, AsyncDataWriter, AsyncRetrieve, AsyncStore, Download, Upload},
 };
 use crate::{
     error::{Error, Phase, Result},
@@ -32,7 +30,8 @@ use crate::{
 ///
 /// Any future of this client may be dropped before it completes:
 ///
-/// - dropping an [`AsyncDataReader`], an [`AsyncDataWriter`], an
+/// - dropping an [`AsyncDataReader`](super::AsyncDataReader), an
+///   [`AsyncDataWriter`](super::AsyncDataWriter), an
 ///   [`AsyncEntries`](super::AsyncEntries) or a transfer future
 ///   (`get`, `put`, `to_writer`, `from_reader`, `nlst`, ...) while its data
 ///   connection is open leaves the transfer to be aborted: the next call on
@@ -55,12 +54,6 @@ pub struct AsyncClient {
 }
 
 client_api!(AsyncClient, drive, [async], [.await]);
-client_data_api!(
-    AsyncClient, AsyncDataReader, AsyncDataWriter, AsyncEntries, AsyncRetrieve, AsyncStore,
-    write: [tokio::io::AsyncWrite + Unpin], read: [tokio::io::AsyncRead + Unpin],
-    lines: [tokio::io::AsyncBufRead + Unpin], tokio::io::AsyncBufReadExt,
-    [async], [.await]
-);
 
 impl AsyncClient {
     /// The idle timeout of one socket operation.
