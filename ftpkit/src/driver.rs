@@ -503,6 +503,22 @@ macro_rules! connectors {
             Ok((tcp, Route::peer(dest.as_ref(), peer)))
         }
 
+        /// The server's address for a control connection the caller
+        /// supplied: the target's, resolved if a name.
+        pub(crate) $($async)? fn target_addr(
+            target: $crate::proto::engine::Target,
+            wait: std::time::Duration,
+        ) -> $crate::Result<std::net::SocketAddr> {
+            use $crate::proto::engine::Target;
+            match target {
+                Target::Addr(addr) => Ok(addr),
+                Target::Host(host, port) => resolve(&host, port, wait, $crate::Phase::Connect) $($aw)* ?
+                    .into_iter()
+                    .next()
+                    .ok_or_else(|| $crate::driver::unreachable_host(&host, None)),
+            }
+        }
+
         /// A data connection to `addr`, through `route` if it covers data
         /// connections.
         pub(crate) $($async)? fn connect_data(
@@ -535,14 +551,23 @@ macro_rules! perform_actions {
                 use $crate::{Error, Phase, proto::engine::{Action, Event, flow::read_outcome}};
                 match action {
                     Action::Connect { target, source, deadline, keepalive } => within!(deadline, {
-                        let (tcp, peer) =
-                            net::connect_control(self.route.as_ref(), target, left(deadline), source) $($aw)* ?;
-                        if let Some(every) = keepalive
-                            && let Err(e) = $crate::driver::set_keepalive(socket2::SockRef::from(&tcp), every)
-                        {
-                            tracing::debug!(target: "ftpkit::control", %e, "TCP keepalive refused");
-                        }
-                        self.control = Some(Stream::Plain(tcp));
+                        let (socket, peer) = match self.supplied.take() {
+                            // The caller's own control connection: the
+                            // server's address is the target's.
+                            Some(socket) => (socket, net::target_addr(target, left(deadline)) $($aw)* ?),
+                            None => {
+                                let (tcp, peer) = net::connect_control(
+                                    self.route.as_ref(), target, left(deadline), source,
+                                ) $($aw)* ?;
+                                if let Some(every) = keepalive
+                                    && let Err(e) = $crate::driver::set_keepalive(socket2::SockRef::from(&tcp), every)
+                                {
+                                    tracing::debug!(target: "ftpkit::control", %e, "TCP keepalive refused");
+                                }
+                                (Socket::Tcp(tcp), peer)
+                            }
+                        };
+                        self.control = Some(Stream::Plain(socket));
                         Ok(Event::Connected(peer))
                     }),
                     Action::Send { bytes, deadline } => within!(deadline, {

@@ -4,7 +4,7 @@
 
 use super::{
     io::{Io, drive},
-    stream::Stream,
+    stream::{Socket, Stream},
 };
 
 pub use crate::proto::rules::DEFAULT_PORT;
@@ -20,4 +20,4 @@ pub struct Client {
     pub(crate) io: Io,
 }
 
-client_api!(Client, drive, [], []);
+client_api!(Client, drive, over: [std::io::Read + std::io::Write + Send + 'static], [], []);

@@ -13,7 +13,11 @@ use std::{
     time::Duration,
 };
 
-use super::{Client, io::Io, stream::Stream};
+use super::{
+    Client,
+    io::Io,
+    stream::{Socket, Stream},
+};
 use crate::{
     error::{Error, Phase, Result},
     proto::engine::{Event, LocalOp, PumpDirection},
@@ -76,7 +80,7 @@ impl Local<'_> {
         };
         let file = self.file.get().ok_or(Error::Unusable)?;
         #[cfg(target_os = "linux")]
-        if bulk && let Stream::Plain(tcp) = stream {
+        if bulk && let Stream::Plain(Socket::Tcp(tcp)) = stream {
             if self.buffers.pipe.is_none() {
                 self.buffers.pipe = Pipe::new(1 << 20).ok();
             }
@@ -135,7 +139,7 @@ impl Local<'_> {
         };
         let file = self.file.get().ok_or(Error::Unusable)?;
         #[cfg(target_os = "linux")]
-        if sendfile && let Stream::Plain(tcp) = stream {
+        if sendfile && let Stream::Plain(Socket::Tcp(tcp)) = stream {
             loop {
                 // `None`: from the file's own offset, which advances.
                 match rustix::fs::sendfile(&*tcp, &*file, None, block) {

@@ -8,7 +8,10 @@ use std::{
     time::{Duration, Instant},
 };
 
-use super::{net, stream::Stream};
+use super::{
+    net,
+    stream::{Socket, Stream},
+};
 use crate::{
     error::{Error, Phase, Result},
     proto::engine::{Event, Operation, Step, TlsParams},
@@ -25,6 +28,8 @@ pub(crate) struct Io {
     listener: Option<TcpListener>,
     /// The proxy connections go through, if any.
     pub(crate) route: Option<Route>,
+    /// A control connection the caller supplied, until `Connect` takes it.
+    pub(crate) supplied: Option<Socket>,
 }
 
 /// Runs an operation to its end, performing each action it asks for.
@@ -76,9 +81,9 @@ impl Io {
     fn open_data(&mut self, tcp: TcpStream, idle: Duration, tls: Option<TlsParams>) -> Result<()> {
         net::set_idle_timeout(&tcp, idle).map_err(Error::io(Phase::DataConnect))?;
         self.data = Some(match tls {
-            Some(tls) => Stream::begin_tls(tcp, tls.config, tls.name)
+            Some(tls) => Stream::begin_tls(Socket::Tcp(tcp), tls.config, tls.name)
                 .map_err(Error::io(Phase::DataConnect))?,
-            None => Stream::Plain(tcp),
+            None => Stream::Plain(Socket::Tcp(tcp)),
         });
         Ok(())
     }

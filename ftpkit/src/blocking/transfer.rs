@@ -8,7 +8,10 @@
 
 use std::io::{self, Read, Write};
 
-use super::{Client, stream::Stream};
+use super::{
+    Client,
+    stream::{Socket, Stream},
+};
 use crate::{
     error::{Error, Phase, Result},
     proto::engine::flow::{Flow, Moved, Stage},
@@ -110,7 +113,7 @@ impl DataWriter<'_> {
         buf: &mut [u8],
     ) -> Result<u64> {
         #[cfg(target_os = "linux")]
-        if let Some(Stream::Plain(tcp)) = self.stream.as_ref()
+        if let Some(Stream::Plain(Socket::Tcp(tcp))) = self.stream.as_ref()
             && self.client.core.config.sendfile
         {
             let count = usize::try_from(max).unwrap_or(usize::MAX);

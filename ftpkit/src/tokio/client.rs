@@ -13,7 +13,7 @@ use tokio::io::{AsyncRead, ReadBuf};
 
 use super::{
     io::{Io, drive},
-    stream::Stream,
+    stream::{Socket, Stream},
 };
 use crate::{
     error::{Error, Phase, Result},
@@ -53,7 +53,7 @@ pub struct AsyncClient {
     pub(crate) io: Io,
 }
 
-client_api!(AsyncClient, drive, [async], [.await]);
+client_api!(AsyncClient, drive, over: [tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin + 'static], [async], [.await]);
 
 impl AsyncClient {
     /// The idle timeout of one socket operation.

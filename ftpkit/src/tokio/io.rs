@@ -15,7 +15,7 @@ use tokio::{
 
 use super::{
     net,
-    stream::{Handshake, Stream, begin_tls},
+    stream::{Handshake, Socket, Stream, begin_tls},
 };
 use crate::{
     error::{Error, Phase, Result, timed_out},
@@ -35,6 +35,8 @@ pub(crate) struct Io {
     listener: Option<TcpListener>,
     /// The proxy connections go through, if any.
     pub(crate) route: Option<Route>,
+    /// A control connection the caller supplied, until `Connect` takes it.
+    pub(crate) supplied: Option<Socket>,
 }
 
 /// Runs an operation to its end, performing each action it asks for.
@@ -95,7 +97,7 @@ impl Io {
         let begun = match tls {
             Some(tls) => timeout(
                 idle.max(Duration::from_millis(1)),
-                begin_tls(tcp, tls.config, tls.name),
+                begin_tls(Socket::Tcp(tcp), tls.config, tls.name),
             )
             .await
             .map_err(|_| timed_out(Phase::DataConnect))?

@@ -6,7 +6,9 @@
 //! `nonblocking` (the [`AsyncClient`] on a tokio runtime). In the body,
 //! `w!(call)` is a client call (awaited on the async driver),
 //! `logged_in!(script)` starts the fake server and logs in anonymously,
-//! and `connect!(addr, config)` opens a client. Hostile dialogues live with
+//! `connect!(addr, config)` opens a client, and `connect_over!(to, addr,
+//! config)` opens a TCP stream of the test's own to `to` and connects over
+//! it to the server named `addr`. Hostile dialogues live with
 //! their attack class in `hostile`.
 
 use std::time::{Duration, Instant};
@@ -42,6 +44,12 @@ macro_rules! dialogue {
                         Client::connect_with($addr, $c)
                     };
                 }
+                #[allow(unused_macros)]
+                macro_rules! connect_over {
+                    ($to:expr, $addr:expr, $c:expr) => {
+                        ftpkit::Client::connect_over(std::net::TcpStream::connect($to).unwrap(), $addr, $c)
+                    };
+                }
                 $body
             }
 
@@ -65,6 +73,17 @@ macro_rules! dialogue {
                     macro_rules! connect {
                         ($addr:expr, $c:expr) => {
                             ftpkit::AsyncClient::connect_with($addr, $c).await
+                        };
+                    }
+                    #[allow(unused_macros)]
+                    macro_rules! connect_over {
+                        ($to:expr, $addr:expr, $c:expr) => {
+                            ftpkit::AsyncClient::connect_over(
+                                tokio::net::TcpStream::connect($to).await.unwrap(),
+                                $addr,
+                                $c,
+                            )
+                            .await
                         };
                     }
                     $body

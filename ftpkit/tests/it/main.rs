@@ -15,6 +15,7 @@
 //!   (replies, addresses, transfers, TLS, names);
 //! - `pool`: the connection pools, blocking and async;
 //! - `properties`: parsers never panic; format then parse is the identity;
+//! - `over`: connecting over a control connection the caller supplies;
 //! - `tls`: FTPS verification, pinning, implicit TLS, session reuse.
 
 #![allow(
@@ -34,6 +35,7 @@ mod fake;
 mod fake_async;
 mod hostile;
 mod interop;
+mod over;
 mod pool;
 mod properties;
 mod proxy;

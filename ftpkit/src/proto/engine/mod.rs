@@ -136,6 +136,8 @@ pub(crate) struct Core {
     pub(crate) hash_selected: Option<HashCommand>,
     /// What a dropped transfer left behind.
     pub(crate) pending: Option<Pending>,
+    /// The control connection is one the caller supplied: no reconnect.
+    pub(crate) supplied: bool,
     /// TLS settings, built on first need.
     tls: Option<(TlsConfig, ServerName<'static>)>,
     /// The TLS version the control connection negotiated.
@@ -215,6 +217,7 @@ impl Core {
             memory: SessionMemory::default(),
             hash_selected: None,
             pending: None,
+            supplied: false,
             tls: None,
             tls_version: None,
             list_offset_learned: None,
@@ -252,6 +255,7 @@ impl Core {
         next.list_offset_learned = self.list_offset_learned;
         next.list_offset_probes = self.list_offset_probes;
         next.jitter = self.jitter.clone();
+        next.supplied = self.supplied;
         next.session = Session::new(
             self.session.peer(),
             self.session.mode(),

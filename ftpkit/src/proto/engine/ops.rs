@@ -851,6 +851,12 @@ pub(crate) async fn learn_list_offset(
 /// the plans run it in place, the public `reconnect` on a
 /// [`Core::successor`].
 pub(crate) async fn reconnect(core: &mut Core) -> Result<()> {
+    if core.supplied {
+        core.unusable = true;
+        return Err(Error::InvalidInput(InvalidInput::Address(
+            "a connection over a supplied stream cannot reconnect".into(),
+        )));
+    }
     let memory_replay = core.memory.replay()?;
     let mode = core.session.mode();
     let peer = core.session.peer();
