@@ -753,8 +753,11 @@ macro_rules! data_ends {
             /// the client the data connection it needs for that.
             fn abandon(&mut self) {
                 let stream = self.stream.take();
-                let hand_over = self.flow.abandon(&mut self.client.core);
-                self.client.io.data = if hand_over { stream } else { None };
+                match self.flow.abandon(&mut self.client.core) {
+                    Some(true) => self.client.io.data = stream,
+                    Some(false) => self.client.io.data = None,
+                    None => {}
+                }
             }
         }
 
@@ -818,8 +821,11 @@ macro_rules! data_ends {
             /// the client the data connection it needs for that.
             fn abandon(&mut self) {
                 let stream = self.stream.take();
-                let hand_over = self.flow.abandon(&mut self.client.core);
-                self.client.io.data = if hand_over { stream } else { None };
+                match self.flow.abandon(&mut self.client.core) {
+                    Some(true) => self.client.io.data = stream,
+                    Some(false) => self.client.io.data = None,
+                    None => {}
+                }
             }
         }
     };

@@ -203,6 +203,9 @@ impl AsyncWrite for AsyncDataWriter<'_> {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
+        if buf.is_empty() {
+            return Poll::Ready(Ok(0));
+        }
         loop {
             return match this.poll_write_some(cx, buf) {
                 Poll::Pending => Poll::Pending,

@@ -180,19 +180,24 @@ impl Flow {
     }
 
     /// The transfer is given up (an error, an abort, a drop, an idle
-    /// timeout): leaves the next operation what it must settle. `true` if
-    /// the data connection is still open and the driver must hand it over
-    /// (`Io::data`) for that abort; otherwise the driver drops it.
-    pub(crate) fn abandon(&mut self, core: &mut Core) -> bool {
+    /// timeout): leaves the next operation what it must settle. `None` if
+    /// it had already ended (nothing to do); `Some(true)` if the data
+    /// connection is still open and the driver must hand it over
+    /// (`Io::data`) for that abort; `Some(false)` if the driver must drop
+    /// it, wherever it is (only the final reply is left).
+    pub(crate) fn abandon(&mut self, core: &mut Core) -> Option<bool> {
         let stage = std::mem::replace(&mut self.stage, Stage::Failed);
         let pending = match stage {
             Stage::Data => Pending::Abort { reset: self.upload },
             Stage::FinalReply => Pending::FinalReply,
-            Stage::Done | Stage::Failed => return false,
+            Stage::Done | Stage::Failed => {
+                self.stage = stage;
+                return None;
+            }
         };
         core.pending = Some(pending);
         core.in_flight = false;
-        stage == Stage::Data
+        Some(stage == Stage::Data)
     }
 
     /// The idle timeout passed while the data or the final reply was
@@ -206,7 +211,10 @@ impl Flow {
             self.stage = Stage::Failed;
             return (false, ops::timed_out(Phase::Control));
         }
-        (self.abandon(core), ops::timed_out(Phase::Data))
+        (
+            self.abandon(core) == Some(true),
+            ops::timed_out(Phase::Data),
+        )
     }
 }
 
