@@ -252,3 +252,78 @@ impl Event {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic)]
+
+    use super::*;
+    use crate::{
+        Config,
+        proto::{Arg, ReplyCode},
+    };
+
+    fn reply(code: u16) -> Reply {
+        Reply::new(ReplyCode(code), vec![format!("{code} x").into_bytes()])
+    }
+
+    fn retr(announced: Option<u64>) -> Flow {
+        let command = Command::Retr(Arg::path("f").unwrap());
+        Flow::download(command, announced, TransferType::Binary, None)
+    }
+
+    #[test]
+    fn a_download_counts_its_bytes_and_ends_on_eof_or_tls_without_close_notify() {
+        let mut flow = retr(Some(10));
+        assert!(matches!(flow.on_read(Ok(4), false), Moved::Bytes(4)));
+        let eof = io::Error::from(io::ErrorKind::UnexpectedEof);
+        assert!(matches!(flow.on_read(Err(eof), true), Moved::End));
+        assert_eq!((flow.moved(), flow.stage()), (4, Stage::FinalReply));
+        let plain_eof = io::Error::from(io::ErrorKind::UnexpectedEof);
+        assert!(matches!(
+            retr(None).on_read(Err(plain_eof), false),
+            Moved::Failed(_)
+        ));
+    }
+
+    #[test]
+    fn fewer_bytes_than_announced_is_incomplete_even_with_226() {
+        let mut core = Core::new("h".into(), Config::default());
+        let mut flow = retr(Some(10));
+        flow.on_read(Ok(4), false);
+        flow.on_read(Ok(0), false);
+        let err = flow.conclude(&mut core, Ok(reply(226))).unwrap_err();
+        assert!(matches!(
+            err,
+            Error::Incomplete {
+                expected: 10,
+                received: 4
+            }
+        ));
+        assert!(!core.in_flight && !core.unusable);
+    }
+
+    #[test]
+    fn what_a_given_up_transfer_leaves_depends_on_where_it_stood() {
+        let mut core = Core::new("h".into(), Config::default());
+        core.in_flight = true;
+        let mut upload = Flow::upload(Command::Stor(Arg::path("f").unwrap()));
+        assert_eq!(upload.abandon(&mut core), Some(true));
+        assert_eq!(core.pending, Some(Pending::Abort { reset: true }));
+        assert!(!core.in_flight);
+        assert_eq!(upload.abandon(&mut core), None);
+
+        let mut closing = Flow::upload(Command::Stor(Arg::path("f").unwrap()));
+        assert!(closing.close());
+        assert_eq!(closing.abandon(&mut core), Some(false));
+        assert_eq!(core.pending, Some(Pending::FinalReply));
+
+        let mut done = retr(None);
+        done.on_read(Ok(0), false);
+        done.conclude(&mut core, Ok(reply(226))).unwrap();
+        core.pending = None;
+        assert_eq!(done.abandon(&mut core), None);
+        assert_eq!(core.pending, None);
+        assert_eq!(done.take_reply().unwrap().code(), ReplyCode(226));
+    }
+}
