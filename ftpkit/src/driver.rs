@@ -690,6 +690,38 @@ macro_rules! idle_timer {
     };
 }
 
+/// What a driver's streaming reader and writer (`$end`) share: `new`,
+/// and `abandon`, which gives the transfer up, leaving the core what to
+/// settle and the client the data connection it needs for that.
+macro_rules! data_end {
+    ($client:ident, $end:ident, $stream:ident, [$($async:ident)?]) => {
+        impl<'c> $end<'c> {
+            pub(crate) fn new(
+                client: &'c mut $client,
+                stream: $stream,
+                flow: $crate::proto::engine::flow::Flow,
+            ) -> $end<'c> {
+                $end {
+                    // tokio's idle timer; the blocking driver's sockets time out.
+                    $(idle: idle_timer!($async, client),)?
+                    client,
+                    stream: Some(stream),
+                    flow,
+                }
+            }
+
+            fn abandon(&mut self) {
+                let stream = self.stream.take();
+                match self.flow.abandon(&mut self.client.core) {
+                    Some(true) => self.client.io.data = stream,
+                    Some(false) => self.client.io.data = None,
+                    None => {}
+                }
+            }
+        }
+    };
+}
+
 /// The methods a driver's streaming data reader (`$reader`) and writer
 /// (`$writer`) share, both structs with a `client: &mut $client`, the data
 /// `stream: Option<$stream>` and the core's `flow`
@@ -700,21 +732,10 @@ macro_rules! idle_timer {
 /// client's next call).
 macro_rules! data_ends {
     ($client:ident, $reader:ident, $writer:ident, $stream:ident, [$($async:ident)?], [$($aw:tt)*]) => {
-        impl<'c> $reader<'c> {
-            pub(crate) fn new(
-                client: &'c mut $client,
-                stream: $stream,
-                flow: $crate::proto::engine::flow::Flow,
-            ) -> $reader<'c> {
-                $reader {
-                    // tokio's idle timer; the blocking driver's sockets time out.
-                    $(idle: idle_timer!($async, client),)?
-                    client,
-                    stream: Some(stream),
-                    flow,
-                }
-            }
+        data_end!($client, $reader, $stream, [$($async)?]);
+        data_end!($client, $writer, $stream, [$($async)?]);
 
+        impl<'c> $reader<'c> {
             /// The size the server announced in its 150 reply, if it did.
             pub fn announced_size(&self) -> Option<u64> {
                 self.flow.announced()
@@ -748,34 +769,9 @@ macro_rules! data_ends {
                     Stage::Done | Stage::Failed => Ok(()),
                 }
             }
-
-            /// Gives the transfer up, leaving the core what to settle and
-            /// the client the data connection it needs for that.
-            fn abandon(&mut self) {
-                let stream = self.stream.take();
-                match self.flow.abandon(&mut self.client.core) {
-                    Some(true) => self.client.io.data = stream,
-                    Some(false) => self.client.io.data = None,
-                    None => {}
-                }
-            }
         }
 
         impl<'c> $writer<'c> {
-            pub(crate) fn new(
-                client: &'c mut $client,
-                stream: $stream,
-                flow: $crate::proto::engine::flow::Flow,
-            ) -> $writer<'c> {
-                $writer {
-                    // tokio's idle timer; the blocking driver's sockets time out.
-                    $(idle: idle_timer!($async, client),)?
-                    client,
-                    stream: Some(stream),
-                    flow,
-                }
-            }
-
             /// Bytes written so far.
             pub fn bytes_written(&self) -> u64 {
                 self.flow.moved()
@@ -815,17 +811,6 @@ macro_rules! data_ends {
             pub $($async)? fn abort(mut self) -> $crate::Result<()> {
                 self.abandon();
                 self.client.settle() $($aw)*
-            }
-
-            /// Gives the transfer up, leaving the core what to settle and
-            /// the client the data connection it needs for that.
-            fn abandon(&mut self) {
-                let stream = self.stream.take();
-                match self.flow.abandon(&mut self.client.core) {
-                    Some(true) => self.client.io.data = stream,
-                    Some(false) => self.client.io.data = None,
-                    None => {}
-                }
             }
         }
     };
