@@ -8,7 +8,6 @@ cd "$(dirname "$0")/.."
 async_dir=ftpkit/src/tokio
 [ -d "$async_dir" ] || async_dir=ftpkit/src/nonblocking
 python3 scripts/shape.py ftpkit/src/blocking "$async_dir" "$@"
-# No import circle among the library's files (see scripts/imports.py). The
-# drivers' own folders are still allowed circles among their files while
-# their logic moves into the core.
-python3 scripts/imports.py ftpkit/src --allow ftpkit/src/blocking --allow "$async_dir"
+# No import circle among the library's files, the drivers' folders
+# included (see scripts/imports.py): any circle fails.
+python3 scripts/imports.py ftpkit/src

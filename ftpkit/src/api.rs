@@ -6,7 +6,7 @@
 /// Defines the shared methods on `$client`, a struct with a `core: Core`
 /// and an `io` that `$drive(&mut io, operation)` runs operations on.
 macro_rules! client_api {
-    ($client:ident, $drive:path, [$($async:ident)?], [$($aw:tt)*]) => {
+    ($client:ident, $drive:path, over: [$($over:tt)+], [$($async:ident)?], [$($aw:tt)*]) => {
         use $crate::proto::engine::{Core, Target, ops};
 
         impl $client {
@@ -26,11 +26,44 @@ macro_rules! client_api {
             pub $($async)? fn connect_with(addr: &str, config: $crate::Config) -> $crate::Result<$client> {
                 let default = $crate::proto::rules::default_port(config.tls_mode);
                 let (host, port) = $crate::proto::rules::split_host_port(addr, default)?;
-                $client::open(Target::Host(host.clone(), port), host, config) $($aw)*
+                $client::open(Target::Host(host.clone(), port), host, config, None) $($aw)*
             }
 
-            $($async)? fn open(target: Target, host: String, config: $crate::Config) -> $crate::Result<$client> {
+            /// Connects over `stream`, a control connection the caller
+            /// opened (an SSH channel, a socket set up by other means, a
+            /// tunnel ftpkit does not know), then reads the greeting and
+            /// starts TLS as `config` asks, as [`connect_with`](Self::connect_with)
+            /// does. `addr` (`host[:port]`) names the server: its host is
+            /// the name TLS verifies, and it is resolved for the address
+            /// passive data connections go to (`EPSV`, and `PASV` unless
+            /// [`Config::trust_pasv_address`](crate::Config::trust_pasv_address)).
+            /// Data connections are opened as usual: directly, or through
+            /// [`Config::proxy`](crate::Config::proxy). Active mode needs a
+            /// TCP control connection, and a client over a supplied stream
+            /// cannot reconnect (the download and upload plans then fail
+            /// instead of retrying on a new connection). Deadlines bound
+            /// each read and write of the stream on tokio; a blocking
+            /// stream keeps its own timeouts.
+            pub $($async)? fn connect_over(
+                stream: impl $($over)+,
+                addr: &str,
+                config: $crate::Config,
+            ) -> $crate::Result<$client> {
+                let default = $crate::proto::rules::default_port(config.tls_mode);
+                let (host, port) = $crate::proto::rules::split_host_port(addr, default)?;
+                let supplied = Socket::supplied(stream);
+                $client::open(Target::Host(host.clone(), port), host, config, Some(supplied)) $($aw)*
+            }
+
+            $($async)? fn open(
+                target: Target,
+                host: String,
+                config: $crate::Config,
+                supplied: Option<Socket>,
+            ) -> $crate::Result<$client> {
                 let mut client = $client { core: Core::new(host, config), io: Default::default() };
+                client.core.supplied = supplied.is_some();
+                client.io.supplied = supplied;
                 client.io.route = $crate::proxy::Route::new(&client.core.config, &client.core.host);
                 if let Target::Host(_, port) = &target {
                     client.core.origin_port = *port;
@@ -47,15 +80,9 @@ macro_rules! client_api {
             /// `upload` after a failure; also useful after
             /// [`Error::Unusable`](crate::Error::Unusable).
             pub $($async)? fn reconnect(&mut self) -> $crate::Result<()> {
-                let replay = self.core.memory.replay()?;
-                let target = Target::Addr(self.peer_addr());
-                let mut fresh =
-                    $client::open(target, self.core.host.clone(), self.core.config.clone()) $($aw)* ?;
-                fresh.core.origin_port = self.core.origin_port;
-                fresh.core.session.set_mode(self.mode());
-                $drive(&mut fresh.io, fresh.core.op(|core| ops::replay(core, replay))) $($aw)* ?;
-                fresh.core.memory = self.core.memory.clone();
-                tracing::info!(target: "ftpkit::control", host = %self.core.host, "reconnected");
+                let mut fresh = $client { core: self.core.successor(), io: Default::default() };
+                fresh.io.route = $crate::proxy::Route::new(&fresh.core.config, &fresh.core.host);
+                $drive(&mut fresh.io, fresh.core.op(ops::reconnect)) $($aw)* ?;
                 *self = fresh;
                 Ok(())
             }
@@ -406,6 +433,13 @@ macro_rules! client_api {
             #[allow(dead_code)]
             pub(crate) $($async)? fn settle(&mut self) -> $crate::Result<()> {
                 $drive(&mut self.io, self.core.op(ops::settle)) $($aw)*
+            }
+
+            /// Ends a streaming transfer as the core's `flow::conclude`
+            /// directs, and returns its judged final reply.
+            #[allow(dead_code)]
+            pub(crate) $($async)? fn conclude(&mut self, flow: &mut $crate::proto::engine::flow::Flow) -> $crate::Result<$crate::Reply> {
+                $drive(&mut self.io, self.core.op(|core| $crate::proto::engine::flow::conclude(core, flow))) $($aw)*
             }
 
             /// Reads one reply (a transfer's final reply).

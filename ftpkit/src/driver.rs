@@ -309,8 +309,8 @@ macro_rules! client_data_api {
             ) -> $crate::Result<$reader<'_>> {
                 let request = $crate::proto::DataRequest { command: command.clone(), transfer_type: ty, rest };
                 let (stream, announced) = self.open_data(request) $($aw)* ?;
-                let expected = $crate::proto::rules::expected_size(announced, ty, rest);
-                Ok($reader::new(self, stream, command, announced, expected))
+                let flow = $crate::proto::engine::flow::Flow::download(command, announced, ty, rest);
+                Ok($reader::new(self, stream, flow))
             }
 
             pub(crate) $($async)? fn open_writer(
@@ -321,7 +321,7 @@ macro_rules! client_data_api {
             ) -> $crate::Result<$writer<'_>> {
                 let request = $crate::proto::DataRequest { command: command.clone(), transfer_type: ty, rest };
                 let (stream, _) = self.open_data(request) $($aw)* ?;
-                Ok($writer::new(self, stream, command))
+                Ok($writer::new(self, stream, $crate::proto::engine::flow::Flow::upload(command)))
             }
 
             /// The entries of a directory (an empty path: the working
@@ -382,6 +382,436 @@ macro_rules! client_data_api {
                 );
                 let reader = self.open_reader(command, $crate::proto::TransferType::Ascii, None) $($aw)* ?;
                 Ok($entries { reader, lines })
+            }
+        }
+    };
+}
+
+/// Asks the kernel to reset, rather than close, a connection when it is
+/// dropped (an aborted upload: the server must not take it for complete).
+pub(crate) fn reset_on_close(socket: socket2::SockRef<'_>) {
+    let _ = socket.set_linger(Some(std::time::Duration::ZERO));
+}
+
+/// Turns on TCP keepalive probes every `every` (at least a second).
+pub(crate) fn set_keepalive(
+    socket: socket2::SockRef<'_>,
+    every: std::time::Duration,
+) -> io::Result<()> {
+    let every = every.max(std::time::Duration::from_secs(1));
+    let keepalive = socket2::TcpKeepalive::new()
+        .with_time(every)
+        .with_interval(every);
+    socket.set_tcp_keepalive(&keepalive)
+}
+
+/// A TCP socket for `addr`, bound to `source` if given, not connected yet.
+pub(crate) fn socket_for(
+    addr: std::net::SocketAddr,
+    source: Option<std::net::IpAddr>,
+) -> io::Result<socket2::Socket> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    if let Some(ip) = source {
+        socket.bind(&std::net::SocketAddr::new(ip, 0).into())?;
+    }
+    Ok(socket)
+}
+
+/// The connectors both drivers share, written over the driver's own
+/// `resolve(host, port, wait, phase)` (a name to its addresses),
+/// `connect_addr(addr, wait, source)` (one TCP connection) and
+/// `connect_via(route, hop, wait, source, phase)` (a proxy hop, which
+/// runs `tunnel`): a host by name, the control connection to a target
+/// and a data connection, each through the proxy route when one applies.
+macro_rules! connectors {
+    ($tcp:ty, [$($async:ident)?], [$($aw:tt)*]) => {
+        /// Connects to `host`: every address it resolves to, in order.
+        pub(crate) $($async)? fn connect_host(
+            host: &str,
+            port: u16,
+            wait: std::time::Duration,
+            source: Option<std::net::IpAddr>,
+        ) -> $crate::Result<$tcp> {
+            let addrs = resolve(host, port, wait, $crate::Phase::Connect) $($aw)* ?;
+            let mut last = None;
+            for addr in addrs {
+                match connect_addr(addr, wait, source) $($aw)* {
+                    Ok(stream) => return Ok(stream),
+                    Err(e) => last = Some(e),
+                }
+            }
+            Err($crate::driver::unreachable_host(host, last))
+        }
+
+        /// Runs the proxy's tunnel handshake to `dest` on `tcp` (the name
+        /// resolved here first if the proxy wants an address); returns
+        /// the destination as the proxy was told it.
+        $($async)? fn tunnel(
+            route: &$crate::proxy::Route,
+            tcp: &mut $tcp,
+            mut dest: $crate::proxy::Dest,
+            resolve_locally: bool,
+            wait: std::time::Duration,
+            phase: $crate::Phase,
+        ) -> $crate::Result<$crate::proxy::Dest> {
+            use $crate::{Error, proxy::{Dest, Progress, ProxyError}};
+            if resolve_locally && let Dest::Name(host, port) = &dest {
+                let addrs = resolve(host, *port, wait, phase) $($aw)* ?;
+                dest = Dest::resolved(host, addrs, phase)?;
+            }
+            let mut tunnel = route.tunnel(dest.clone());
+            tcp.write_all(&tunnel.start()) $($aw)* .map_err(Error::io(phase))?;
+            let mut buf = [0u8; 512];
+            loop {
+                let want = tunnel.wanted().min(buf.len());
+                let got = tcp
+                    .read(buf.get_mut(..want).unwrap_or_default()) $($aw)*
+                    .map_err(Error::io(phase))?;
+                if got == 0 {
+                    return Err(ProxyError::Protocol("the proxy closed the connection".into()).into());
+                }
+                match tunnel.feed(buf.get(..got).unwrap_or_default())? {
+                    Progress::More => {}
+                    Progress::Send(bytes) => tcp.write_all(&bytes) $($aw)* .map_err(Error::io(phase))?,
+                    Progress::Done => return Ok(dest),
+                }
+            }
+        }
+
+        /// The control connection to `target`, through `route` if any:
+        /// the stream and the server's address.
+        pub(crate) $($async)? fn connect_control(
+            route: Option<&$crate::proxy::Route>,
+            target: $crate::proto::engine::Target,
+            wait: std::time::Duration,
+            source: Option<std::net::IpAddr>,
+        ) -> $crate::Result<($tcp, std::net::SocketAddr)> {
+            use $crate::{Error, Phase, proto::engine::Target, proxy::Route};
+            let (tcp, dest) = match (route, target) {
+                (Some(route), target) => {
+                    let hop = route.control(&target);
+                    connect_via(route, hop, wait, source, Phase::Connect) $($aw)* ?
+                }
+                (None, Target::Host(host, port)) => (connect_host(&host, port, wait, source) $($aw)* ?, None),
+                (None, Target::Addr(addr)) => (
+                    connect_addr(addr, wait, source) $($aw)* .map_err(Error::io(Phase::Connect))?,
+                    None,
+                ),
+            };
+            let peer = tcp.peer_addr().map_err(Error::io(Phase::Connect))?;
+            let _ = tcp.set_nodelay(true);
+            Ok((tcp, Route::peer(dest.as_ref(), peer)))
+        }
+
+        /// The server's address for a control connection the caller
+        /// supplied: the target's, resolved if a name.
+        pub(crate) $($async)? fn target_addr(
+            target: $crate::proto::engine::Target,
+            wait: std::time::Duration,
+        ) -> $crate::Result<std::net::SocketAddr> {
+            use $crate::proto::engine::Target;
+            match target {
+                Target::Addr(addr) => Ok(addr),
+                Target::Host(host, port) => resolve(&host, port, wait, $crate::Phase::Connect) $($aw)* ?
+                    .into_iter()
+                    .next()
+                    .ok_or_else(|| $crate::driver::unreachable_host(&host, None)),
+            }
+        }
+
+        /// A data connection to `addr`, through `route` if it covers data
+        /// connections.
+        pub(crate) $($async)? fn connect_data(
+            route: Option<&$crate::proxy::Route>,
+            addr: std::net::SocketAddr,
+            wait: std::time::Duration,
+            source: Option<std::net::IpAddr>,
+        ) -> $crate::Result<$tcp> {
+            use $crate::{Error, Phase};
+            match route.map(|route| (route, route.data(addr))) {
+                Some((route, Some(hop))) => connect_via(route, hop, wait, source, Phase::DataConnect) $($aw)*
+                    .map(|(tcp, _)| tcp),
+                _ => connect_addr(addr, wait, source) $($aw)* .map_err(Error::io(Phase::DataConnect)),
+            }
+        }
+    };
+}
+
+/// `Io::perform`, the one match over the core's actions both drivers
+/// run, written over the driver's own `Io` (its `control(deadline)`,
+/// `open_data(tcp, idle, tls)` and `finish_data()`), its `Stream`, its
+/// `net` connectors, its `TcpListener`, `pause(until)` and `within!`
+/// (how an action is bounded by its deadline: tokio awaits it with a
+/// timer, the blocking driver has set the socket's timeout).
+macro_rules! perform_actions {
+    ([$($async:ident)?], [$($aw:tt)*]) => {
+        impl Io {
+            /// Performs one action and returns the event that answers it.
+            pub(crate) $($async)? fn perform(&mut self, action: $crate::proto::engine::Action) -> $crate::proto::engine::Event {
+                use $crate::{Error, Phase, proto::engine::{Action, Event, flow::read_outcome}};
+                match action {
+                    Action::Connect { target, source, deadline, keepalive } => within!(deadline, {
+                        let (socket, peer) = match self.supplied.take() {
+                            // The caller's own control connection: the
+                            // server's address is the target's.
+                            Some(socket) => (socket, net::target_addr(target, left(deadline)) $($aw)* ?),
+                            None => {
+                                let (tcp, peer) = net::connect_control(
+                                    self.route.as_ref(), target, left(deadline), source,
+                                ) $($aw)* ?;
+                                if let Some(every) = keepalive
+                                    && let Err(e) = $crate::driver::set_keepalive(socket2::SockRef::from(&tcp), every)
+                                {
+                                    tracing::debug!(target: "ftpkit::control", %e, "TCP keepalive refused");
+                                }
+                                (Socket::Tcp(tcp), peer)
+                            }
+                        };
+                        self.control = Some(Stream::Plain(socket));
+                        Ok(Event::Connected(peer))
+                    }),
+                    Action::Send { bytes, deadline } => within!(deadline, {
+                        let stream = self.control(deadline)?;
+                        stream.write_all(&bytes) $($aw)* .map_err(Error::io(Phase::Control))?;
+                        stream.flush() $($aw)* .map_err(Error::io(Phase::Control))?;
+                        Ok(Event::Done)
+                    }),
+                    Action::Read { deadline } => within!(deadline, {
+                        let mut buf = [0u8; 4096];
+                        match self.control(deadline)?.read(&mut buf) $($aw)* {
+                            Ok(n) => Ok(match buf.get(..n) {
+                                Some([]) | None => Event::Eof,
+                                Some(bytes) => Event::Bytes(bytes.to_vec()),
+                            }),
+                            // A socket timeout (the blocking driver's bound).
+                            Err(e) => match Error::io(Phase::Control)(e) {
+                                e if e.is_timeout() => Ok(Event::TimedOut),
+                                e => Err(e),
+                            },
+                        }
+                    }),
+                    Action::StartTls { tls, deadline } => within!(deadline, {
+                        let version = self.control(deadline)?
+                            .upgrade(tls.config, tls.name) $($aw)*
+                            .map_err(Error::io(Phase::Control))?;
+                        Ok(Event::Secured(version))
+                    }),
+                    Action::StopTls { deadline } => within!(deadline, {
+                        self.control(deadline)?.downgrade() $($aw)* .map_err(Error::io(Phase::Control))?;
+                        Ok(Event::Done)
+                    }),
+                    Action::OpenData { addr, source, deadline, idle, tls } => within!(deadline, {
+                        let tcp = net::connect_data(self.route.as_ref(), addr, left(deadline), source) $($aw)* ?;
+                        self.open_data(tcp, idle, tls) $($aw)* ?;
+                        Ok(Event::Done)
+                    }),
+                    Action::Listen { port } => match self.listen(port) $($aw)* {
+                        Ok(addr) => Event::Listening(addr),
+                        Err(e) => Event::Failed(e),
+                    },
+                    Action::Accept { from, deadline, idle, tls } => within!(deadline, {
+                        let listener = self.listener.take().ok_or(Error::Unusable)?;
+                        let tcp = net::accept_from(&listener, from, left(deadline)) $($aw)* ?;
+                        self.open_data(tcp, idle, tls) $($aw)* ?;
+                        Ok(Event::Done)
+                    }),
+                    Action::FinishData { deadline } => within!(deadline, {
+                        self.finish_data() $($aw)* ?;
+                        Ok(Event::Done)
+                    }),
+                    Action::ReadData { deadline } => within!(deadline, {
+                        let stream = self.data.as_mut().ok_or(Error::Unusable)?;
+                        let mut buf = vec![0u8; 64 * 1024];
+                        let event = loop {
+                            let read = read_outcome(stream.read(&mut buf) $($aw)*, stream.is_tls());
+                            if let Some(event) = Event::of_data_read(read, &mut buf) {
+                                break event;
+                            }
+                        };
+                        if matches!(event, Event::Eof) {
+                            self.data = None;
+                        }
+                        Ok(event)
+                    }),
+                    Action::FinishUpload { deadline } => match self.data.take() {
+                        Some(stream) => match stream.finish_upload(left(deadline)) $($aw)* {
+                            Ok(()) => Event::Done,
+                            Err(e) => Event::Failed(e),
+                        },
+                        None => Event::Failed(Error::Unusable),
+                    },
+                    Action::Sleep { until } => {
+                        pause(until) $($aw)*;
+                        Event::Done
+                    }
+                    // Nobody here asked for the size.
+                    Action::RemoteSize(_) => Event::Done,
+                    // The plans' actions: `drive_files` performs them.
+                    Action::Pump { .. } | Action::Progress(_) | Action::Local(_) => {
+                        Event::Failed(Error::Unusable)
+                    }
+                    Action::CloseData { reset } => {
+                        if let Some(data) = self.data.take()
+                            && reset
+                            && let Some(socket) = data.socket()
+                        {
+                            $crate::driver::reset_on_close(socket);
+                        }
+                        Event::Done
+                    }
+                }
+            }
+
+            /// Binds the active-mode listener on the control connection's
+            /// local address (refused through a proxy tunnel).
+            $($async)? fn listen(&mut self, port: u16) -> $crate::Result<std::net::SocketAddr> {
+                use $crate::{Error, Phase};
+                if let Some(route) = &self.route {
+                    route.refuse_active()?;
+                }
+                let control = self.control.as_ref().ok_or(Error::Unusable)?;
+                let local = control.local_addr().map_err(Error::io(Phase::DataAccept))?;
+                let listener = TcpListener::bind(std::net::SocketAddr::new(local.ip(), port)) $($aw)*
+                    .map_err(Error::io(Phase::DataAccept))?;
+                let addr = listener.local_addr().map_err(Error::io(Phase::DataAccept))?;
+                self.listener = Some(listener);
+                Ok(addr)
+            }
+        }
+    };
+}
+
+/// The idle timer of an async reader or writer, armed for its client's
+/// idle timeout.
+#[cfg_attr(not(feature = "tokio"), allow(unused_macros))]
+macro_rules! idle_timer {
+    (async, $client:ident) => {
+        Box::pin(tokio::time::sleep($client.idle()))
+    };
+}
+
+/// What a driver's streaming reader and writer (`$end`) share: `new`,
+/// and `abandon`, which gives the transfer up, leaving the core what to
+/// settle and the client the data connection it needs for that.
+macro_rules! data_end {
+    ($client:ident, $end:ident, $stream:ident, [$($async:ident)?]) => {
+        impl<'c> $end<'c> {
+            pub(crate) fn new(
+                client: &'c mut $client,
+                stream: $stream,
+                flow: $crate::proto::engine::flow::Flow,
+            ) -> $end<'c> {
+                $end {
+                    // tokio's idle timer; the blocking driver's sockets time out.
+                    $(idle: idle_timer!($async, client),)?
+                    client,
+                    stream: Some(stream),
+                    flow,
+                }
+            }
+
+            fn abandon(&mut self) {
+                let stream = self.stream.take();
+                match self.flow.abandon(&mut self.client.core) {
+                    Some(true) => self.client.io.data = stream,
+                    Some(false) => self.client.io.data = None,
+                    None => {}
+                }
+            }
+        }
+    };
+}
+
+/// The methods a driver's streaming data reader (`$reader`) and writer
+/// (`$writer`) share, both structs with a `client: &mut $client`, the data
+/// `stream: Option<$stream>` and the core's `flow`
+/// (`proto::engine::flow::Flow`). The driver adds `new`, the reader's
+/// `read_data` and the writer's `write_some` (one write, as the core
+/// judges it), its `Read`/`Write` glue, and what its `Drop` does with what
+/// is left (the blocking driver aborts at once, tokio leaves it to the
+/// client's next call).
+macro_rules! data_ends {
+    ($client:ident, $reader:ident, $writer:ident, $stream:ident, [$($async:ident)?], [$($aw:tt)*]) => {
+        data_end!($client, $reader, $stream, [$($async)?]);
+        data_end!($client, $writer, $stream, [$($async)?]);
+
+        impl<'c> $reader<'c> {
+            /// The size the server announced in its 150 reply, if it did.
+            pub fn announced_size(&self) -> Option<u64> {
+                self.flow.announced()
+            }
+
+            /// Bytes read so far.
+            pub fn bytes_read(&self) -> u64 {
+                self.flow.moved()
+            }
+
+            /// Reads whatever is left, then returns the server's final
+            /// reply. To stop early, use `abort` instead.
+            pub $($async)? fn finish(mut self) -> $crate::Result<$crate::Reply> {
+                let mut sink = vec![0u8; 16 * 1024];
+                while self.flow.is_open() {
+                    self.read_data(&mut sink) $($aw)* ?;
+                }
+                self.flow.take_reply()
+            }
+
+            /// Stops the transfer: `ABOR`, close the data connection, and
+            /// consume the server's replies. The client stays usable.
+            pub $($async)? fn abort(mut self) -> $crate::Result<()> {
+                use $crate::proto::engine::flow::Stage;
+                match self.flow.stage() {
+                    Stage::Data => {
+                        self.abandon();
+                        self.client.settle() $($aw)*
+                    }
+                    Stage::FinalReply => self.finish() $($aw)* .map(drop),
+                    Stage::Done | Stage::Failed => Ok(()),
+                }
+            }
+        }
+
+        impl<'c> $writer<'c> {
+            /// Bytes written so far.
+            pub fn bytes_written(&self) -> u64 {
+                self.flow.moved()
+            }
+
+            /// Writes all of `data`. A failure aborts the transfer before
+            /// it is returned.
+            pub(crate) $($async)? fn write_data(&mut self, mut data: &[u8]) -> $crate::Result<()> {
+                use $crate::proto::engine::flow::Moved;
+                while !data.is_empty() {
+                    match self.write_some(data) $($aw)* {
+                        Moved::Bytes(n) => data = data.get(n..).unwrap_or_default(),
+                        Moved::Again | Moved::End => {}
+                        Moved::Failed(e) => {
+                            self.abandon();
+                            let _ = self.client.settle() $($aw)*;
+                            return Err(e);
+                        }
+                    }
+                }
+                Ok(())
+            }
+
+            /// Ends the upload: flushes, ends TLS with close_notify and
+            /// reads the server's, closes the data connection, and returns
+            /// the server's final reply (2xx), or the error it sent.
+            pub $($async)? fn finish(mut self) -> $crate::Result<$crate::Reply> {
+                if !self.flow.close() {
+                    return Err($crate::Error::Unusable);
+                }
+                self.client.io.data = self.stream.take();
+                self.client.conclude(&mut self.flow) $($aw)*
+            }
+
+            /// Stops the upload: resets the data connection, sends `ABOR`
+            /// and consumes the server's replies. The client stays usable.
+            pub $($async)? fn abort(mut self) -> $crate::Result<()> {
+                self.abandon();
+                self.client.settle() $($aw)*
             }
         }
     };

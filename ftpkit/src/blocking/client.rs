@@ -4,9 +4,7 @@
 
 use super::{
     io::{Io, drive},
-    listing::Entries,
-    stream::Stream,
-    transfer::{DataReader, DataWriter, Download, Retrieve, Store, Upload},
+    stream::{Socket, Stream},
 };
 
 pub use crate::proto::rules::DEFAULT_PORT;
@@ -22,9 +20,4 @@ pub struct Client {
     pub(crate) io: Io,
 }
 
-client_api!(Client, drive, [], []);
-client_data_api!(
-    Client, DataReader, DataWriter, Entries, Retrieve, Store,
-    write: [std::io::Write], read: [std::io::Read], lines: [std::io::BufRead], std::io::BufRead,
-    [], []
-);
+client_api!(Client, drive, over: [std::io::Read + std::io::Write + Send + 'static], [], []);

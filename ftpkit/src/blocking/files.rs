@@ -10,11 +10,14 @@
 
 use std::{
     io::{self, Read, Write},
-    net::Shutdown,
     time::Duration,
 };
 
-use super::{Client, io::Io, stream::Stream};
+use super::{
+    Client,
+    io::Io,
+    stream::{Socket, Stream},
+};
 use crate::{
     error::{Error, Phase, Result},
     proto::engine::{Event, LocalOp, PumpDirection},
@@ -30,7 +33,7 @@ mod segments;
 struct Buffers {
     buf: crate::block::Block,
     #[cfg(target_os = "linux")]
-    pipe: Option<super::transfer::Pipe>,
+    pipe: Option<Pipe>,
 }
 
 impl Local<'_> {
@@ -79,9 +82,9 @@ impl Local<'_> {
         };
         let file = self.file.get().ok_or(Error::Unusable)?;
         #[cfg(target_os = "linux")]
-        if bulk && let Stream::Plain(tcp) = stream {
+        if bulk && let Stream::Plain(Socket::Tcp(tcp)) = stream {
             if self.buffers.pipe.is_none() {
-                self.buffers.pipe = super::transfer::Pipe::new(1 << 20).ok();
+                self.buffers.pipe = Pipe::new(1 << 20).ok();
             }
             if let Some(pipe) = self.buffers.pipe.as_ref() {
                 return pipe.splice(tcp, file, 1 << 20);
@@ -136,7 +139,7 @@ impl Local<'_> {
         };
         let file = self.file.get().ok_or(Error::Unusable)?;
         #[cfg(target_os = "linux")]
-        if sendfile && let Stream::Plain(tcp) = stream {
+        if sendfile && let Stream::Plain(Socket::Tcp(tcp)) = stream {
             loop {
                 // `None`: from the file's own offset, which advances.
                 match rustix::fs::sendfile(&*tcp, &*file, None, block) {
@@ -165,22 +168,55 @@ impl Local<'_> {
     }
 }
 
-/// Ends an upload's data connection: a TLS upload ends with close_notify,
-/// so the server can tell a complete upload from a cut one.
-pub(crate) fn finish_upload(data: Option<Stream>) -> Result<()> {
-    let Some(mut stream) = data else {
-        return Err(Error::Unusable);
-    };
-    let shutdown = stream
-        .flush()
-        .and_then(|()| stream.close_notify())
-        .and_then(|()| stream.tcp().shutdown(Shutdown::Write));
-    if shutdown.is_ok() {
-        stream.drain_until_closed();
+/// A pipe for `splice(2)`, sized for large moves.
+#[cfg(target_os = "linux")]
+#[derive(Debug)]
+pub(crate) struct Pipe {
+    read: std::os::fd::OwnedFd,
+    write: std::os::fd::OwnedFd,
+}
+
+#[cfg(target_os = "linux")]
+impl Pipe {
+    /// A pipe of up to `size` bytes (the kernel may give less).
+    pub(crate) fn new(size: usize) -> io::Result<Pipe> {
+        let (read, write) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)?;
+        // Larger pipes move more per call; unprivileged limits may refuse.
+        let _ = rustix::pipe::fcntl_setpipe_size(&write, size);
+        Ok(Pipe { read, write })
     }
-    drop(stream);
-    match shutdown {
-        Err(e) if e.kind() != io::ErrorKind::NotConnected => Err(Error::io(Phase::Data)(e)),
-        _ => Ok(()),
+
+    /// Moves up to `max` bytes from `tcp` into `file` at its position
+    /// through this pipe, without copying them through user space; 0 at
+    /// the end of the data.
+    pub(crate) fn splice(
+        &self,
+        tcp: &std::net::TcpStream,
+        file: &std::fs::File,
+        max: usize,
+    ) -> Result<u64> {
+        use rustix::pipe::{SpliceFlags, splice};
+        let moved = loop {
+            match splice(tcp, None, &self.write, None, max, SpliceFlags::MOVE) {
+                Ok(n) => break n,
+                Err(rustix::io::Errno::INTR) => continue,
+                Err(e) => return Err(Error::io(Phase::Data)(e.into())),
+            }
+        };
+        let mut left = moved;
+        while left > 0 {
+            match splice(&self.read, None, file, None, left, SpliceFlags::MOVE) {
+                Ok(0) => {
+                    return Err(Error::io(Phase::Local)(io::Error::new(
+                        io::ErrorKind::WriteZero,
+                        "the file accepted no more bytes",
+                    )));
+                }
+                Ok(n) => left -= n,
+                Err(rustix::io::Errno::INTR) => continue,
+                Err(e) => return Err(Error::io(Phase::Local)(e.into())),
+            }
+        }
+        Ok(moved as u64)
     }
 }

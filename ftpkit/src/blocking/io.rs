@@ -4,14 +4,17 @@
 
 use std::{
     io::{Read, Write},
-    net::{SocketAddr, TcpListener, TcpStream},
+    net::{TcpListener, TcpStream},
     time::{Duration, Instant},
 };
 
-use super::{net, stream::Stream};
+use super::{
+    net,
+    stream::{Socket, Stream},
+};
 use crate::{
     error::{Error, Phase, Result},
-    proto::engine::{Action, Event, Operation, Step, Target, TlsParams},
+    proto::engine::{Event, Operation, Step, TlsParams},
     proxy::Route,
 };
 
@@ -25,12 +28,8 @@ pub(crate) struct Io {
     listener: Option<TcpListener>,
     /// The proxy connections go through, if any.
     pub(crate) route: Option<Route>,
-}
-
-/// The stream with its peer address.
-fn with_peer(tcp: TcpStream) -> Result<(TcpStream, SocketAddr)> {
-    let peer = tcp.peer_addr().map_err(Error::io(Phase::Connect))?;
-    Ok((tcp, peer))
+    /// A control connection the caller supplied, until `Connect` takes it.
+    pub(crate) supplied: Option<Socket>,
 }
 
 /// Runs an operation to its end, performing each action it asks for.
@@ -52,207 +51,49 @@ fn left(deadline: Instant) -> Duration {
         .max(Duration::from_millis(1))
 }
 
-fn event(result: Result<()>) -> Event {
-    match result {
-        Ok(()) => Event::Done,
-        Err(e) => Event::Failed(e),
-    }
+/// Runs `work`, already bounded by the socket timeouts it set from its
+/// deadline, and reports its event.
+fn within(_deadline: Instant, work: impl FnOnce() -> Result<Event>) -> Event {
+    work().unwrap_or_else(Event::Failed)
 }
 
-fn wrap(tcp: TcpStream, idle: Duration, tls: Option<TlsParams>) -> Result<Stream> {
-    net::set_idle_timeout(&tcp, idle).map_err(Error::io(Phase::DataConnect))?;
-    match tls {
-        Some(tls) => {
-            Stream::begin_tls(tcp, tls.config, tls.name).map_err(Error::io(Phase::DataConnect))
-        }
-        None => Ok(Stream::Plain(tcp)),
-    }
+macro_rules! within {
+    ($deadline:expr, $body:block) => {
+        within($deadline, || $body)
+    };
+}
+
+fn pause(until: Instant) {
+    std::thread::sleep(until.saturating_duration_since(Instant::now()));
 }
 
 impl Io {
     fn control(&mut self, deadline: Instant) -> Result<&mut Stream> {
         let stream = self.control.as_mut().ok_or(Error::Unusable)?;
-        net::set_idle_timeout(stream.tcp(), left(deadline)).map_err(Error::io(Phase::Control))?;
+        if let Some(tcp) = stream.tcp() {
+            net::set_idle_timeout(tcp, left(deadline)).map_err(Error::io(Phase::Control))?;
+        }
         Ok(stream)
     }
 
-    /// Performs one action.
-    pub(crate) fn perform(&mut self, action: Action) -> Event {
-        match action {
-            Action::Connect {
-                target,
-                source,
-                deadline,
-                keepalive,
-            } => {
-                let connected = match (&self.route, target) {
-                    (Some(route), target) => {
-                        let hop = route.control(&target);
-                        net::connect_via(route, hop, left(deadline), source, Phase::Connect)
-                            .and_then(|(tcp, dest)| {
-                                let peer = tcp.peer_addr().map_err(Error::io(Phase::Connect))?;
-                                Ok((tcp, Route::peer(dest.as_ref(), peer)))
-                            })
-                    }
-                    (None, Target::Host(host, port)) => {
-                        net::connect_host(&host, port, left(deadline), source).and_then(with_peer)
-                    }
-                    (None, Target::Addr(addr)) => net::connect_addr(addr, left(deadline), source)
-                        .map_err(Error::io(Phase::Connect))
-                        .and_then(with_peer),
-                };
-                match connected {
-                    Ok((tcp, peer)) => {
-                        let _ = tcp.set_nodelay(true);
-                        if let Some(every) = keepalive
-                            && let Err(e) = net::set_keepalive(socket2::SockRef::from(&tcp), every)
-                        {
-                            tracing::debug!(target: "ftpkit::control", %e, "TCP keepalive refused");
-                        }
-                        self.control = Some(Stream::Plain(tcp));
-                        Event::Connected(peer)
-                    }
-                    Err(e) => Event::Failed(e),
-                }
-            }
-            Action::Send { bytes, deadline } => event(
-                self.control(deadline)
-                    .and_then(|s| s.write_all(&bytes).map_err(Error::io(Phase::Control))),
-            ),
-            Action::Read { deadline } => {
-                let mut buf = [0u8; 4096];
-                match self
-                    .control(deadline)
-                    .and_then(|s| s.read(&mut buf).map_err(Error::io(Phase::Control)))
-                {
-                    Ok(0) => Event::Eof,
-                    Ok(n) => Event::Bytes(buf.get(..n).unwrap_or_default().to_vec()),
-                    Err(e) if e.is_timeout() => Event::TimedOut,
-                    Err(e) => Event::Failed(e),
-                }
-            }
-            Action::StartTls { tls, deadline } => match self.control(deadline).and_then(|s| {
-                s.upgrade(tls.config, tls.name)
-                    .map_err(Error::io(Phase::Control))
-            }) {
-                Ok(version) => Event::Secured(version),
-                Err(e) => Event::Failed(e),
-            },
-            Action::StopTls { deadline } => event(
-                self.control(deadline)
-                    .and_then(|s| s.downgrade().map_err(Error::io(Phase::Control))),
-            ),
-            Action::OpenData {
-                addr,
-                source,
-                deadline,
-                idle,
-                tls,
-            } => event(
-                match self.route.as_ref().map(|route| (route, route.data(addr))) {
-                    Some((route, Some(hop))) => {
-                        net::connect_via(route, hop, left(deadline), source, Phase::DataConnect)
-                            .map(|(tcp, _)| tcp)
-                    }
-                    _ => net::connect_addr(addr, left(deadline), source)
-                        .map_err(Error::io(Phase::DataConnect)),
-                }
-                .and_then(|tcp| wrap(tcp, idle, tls))
-                .map(|stream| self.data = Some(stream)),
-            ),
-            Action::Listen { port } => {
-                let bound = self
-                    .route
-                    .as_ref()
-                    .map_or(Ok(()), Route::refuse_active)
-                    .and_then(|()| self.control.as_ref().ok_or(Error::Unusable))
-                    .and_then(|s| s.tcp().local_addr().map_err(Error::io(Phase::DataAccept)))
-                    .and_then(|local| {
-                        TcpListener::bind(SocketAddr::new(local.ip(), port))
-                            .map_err(Error::io(Phase::DataAccept))
-                    })
-                    .and_then(|l| {
-                        l.local_addr()
-                            .map(|a| (l, a))
-                            .map_err(Error::io(Phase::DataAccept))
-                    });
-                match bound {
-                    Ok((listener, addr)) => {
-                        self.listener = Some(listener);
-                        Event::Listening(addr)
-                    }
-                    Err(e) => Event::Failed(e),
-                }
-            }
-            Action::Accept {
-                from,
-                deadline,
-                idle,
-                tls,
-            } => {
-                let Some(listener) = self.listener.take() else {
-                    return Event::Failed(Error::Unusable);
-                };
-                event(
-                    net::accept_from(&listener, from, left(deadline))
-                        .and_then(|tcp| wrap(tcp, idle, tls))
-                        .map(|stream| self.data = Some(stream)),
-                )
-            }
-            Action::FinishData { deadline: _ } => match self.data.as_mut() {
-                Some(stream) => event(
-                    stream
-                        .finish_handshake()
-                        .map_err(Error::io(Phase::DataConnect)),
-                ),
-                None => Event::Failed(Error::Unusable),
-            },
-            Action::ReadData { deadline: _ } => {
-                // The data socket's idle timeout bounds the read.
-                let Some(stream) = self.data.as_mut() else {
-                    return Event::Failed(Error::Unusable);
-                };
-                let mut buf = vec![0u8; 64 * 1024];
-                loop {
-                    match stream.read(&mut buf) {
-                        Ok(0) => break,
-                        Ok(n) => {
-                            buf.truncate(n);
-                            return Event::Bytes(buf);
-                        }
-                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                        Err(e)
-                            if e.kind() == std::io::ErrorKind::UnexpectedEof && stream.is_tls() =>
-                        {
-                            tracing::warn!(target: "ftpkit::tls", "data connection closed without TLS close_notify");
-                            break;
-                        }
-                        Err(e) => return Event::Failed(Error::io(Phase::Data)(e)),
-                    }
-                }
-                self.data = None;
-                Event::Eof
-            }
-            Action::FinishUpload { deadline: _ } => {
-                event(super::files::finish_upload(self.data.take()))
-            }
-            Action::Sleep { until } => {
-                std::thread::sleep(until.saturating_duration_since(Instant::now()));
-                Event::Done
-            }
-            // Nobody here asked for the size.
-            Action::RemoteSize(_) => Event::Done,
-            Action::Pump { .. } | Action::Progress(_) | Action::Local(_) => {
-                Event::Failed(Error::Unusable)
-            }
-            Action::CloseData { reset } => {
-                if let Some(data) = self.data.take()
-                    && reset
-                {
-                    net::reset_on_close(data.tcp());
-                }
-                Event::Done
-            }
-        }
+    /// Takes a new data connection, its idle timeout set and its TLS
+    /// handshake begun.
+    fn open_data(&mut self, tcp: TcpStream, idle: Duration, tls: Option<TlsParams>) -> Result<()> {
+        net::set_idle_timeout(&tcp, idle).map_err(Error::io(Phase::DataConnect))?;
+        self.data = Some(match tls {
+            Some(tls) => Stream::begin_tls(Socket::Tcp(tcp), tls.config, tls.name)
+                .map_err(Error::io(Phase::DataConnect))?,
+            None => Stream::Plain(Socket::Tcp(tcp)),
+        });
+        Ok(())
+    }
+
+    /// Completes the data connection's TLS handshake.
+    fn finish_data(&mut self) -> Result<()> {
+        let data = self.data.as_mut().ok_or(Error::Unusable)?;
+        data.finish_handshake()
+            .map_err(Error::io(Phase::DataConnect))
     }
 }
+
+perform_actions!([], []);

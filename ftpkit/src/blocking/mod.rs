@@ -4,10 +4,12 @@
 //! simple command, the setup of a transfer, abort, the `download` and
 //! `upload` plans) is the core's (`proto::engine`); its public methods and
 //! builders are the lists both drivers expand (`crate::api`,
-//! `crate::driver`). What is here is what blocking I/O makes its own: `io`
-//! (performing an operation's actions: sockets, TLS, a socket timeout set
-//! from each deadline), `transfer` (the `Read`/`Write` data reader and
-//! writer; `sendfile(2)` from a file), `files` (the bulk data path of a
+//! `crate::driver`; `streaming` expands the streaming methods over this
+//! driver's types, `io` the one `perform` over its sockets). What is here
+//! is what blocking I/O makes its own: `io` (a socket timeout set from
+//! each deadline, TLS over `std::net`), `transfer` (the `Read`/`Write`
+//! glue of the data reader and writer, whose decisions are the core's
+//! `flow`; `sendfile(2)` from a file), `files` (the bulk data path of a
 //! plan: `splice(2)` and `sendfile(2)` on Linux), `listing` (the entries
 //! iterator), `pool` (waiting on a condition variable), `net` and `stream`
 //! (sockets, plain or TLS).
@@ -19,6 +21,7 @@ mod listing;
 pub(crate) mod net;
 mod pool;
 mod stream;
+mod streaming;
 mod transfer;
 
 pub use client::{Client, DEFAULT_PORT};

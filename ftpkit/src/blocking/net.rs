@@ -9,19 +9,27 @@ use std::{
     time::{Duration, Instant},
 };
 
-use socket2::{Domain, Protocol, SockRef, Socket, Type};
-
 use crate::{
     error::{Error, Phase, Result},
     proto::rules,
-    proxy::{Dest, Hop, Progress, ProxyError, Route},
+    proxy::{Dest, Hop, Route},
 };
+
+connectors!(TcpStream, [], []);
+
+/// Resolves `host:port` (the system resolver has its own timeout).
+fn resolve(host: &str, port: u16, _wait: Duration, phase: Phase) -> Result<Vec<SocketAddr>> {
+    Ok((host, port)
+        .to_socket_addrs()
+        .map_err(Error::io(phase))?
+        .collect())
+}
 
 /// Connects to the proxy of `hop` and, for a tunnel, runs its handshake to
 /// the destination within `timeout`. Returns the stream, ready for the
 /// server's bytes, and the destination it leads to (its address once
 /// resolved locally).
-pub(crate) fn connect_via(
+fn connect_via(
     route: &Route,
     hop: Hop,
     timeout: Duration,
@@ -31,69 +39,22 @@ pub(crate) fn connect_via(
     let deadline = Instant::now() + timeout;
     let mut tcp = connect_host(&hop.proxy_host, hop.proxy_port, timeout, source)?;
     let _ = tcp.set_nodelay(true);
-    let Some(mut dest) = hop.dest else {
+    let Some(dest) = hop.dest else {
         return Ok((tcp, None));
     };
-    if hop.resolve_locally
-        && let Dest::Name(host, port) = &dest
-    {
-        let addrs = (host.as_str(), *port)
-            .to_socket_addrs()
-            .map_err(Error::io(phase))?;
-        dest = Dest::resolved(host, addrs, phase)?;
-    }
     let left = deadline.saturating_duration_since(Instant::now());
     set_idle_timeout(&tcp, left).map_err(Error::io(phase))?;
-    let mut tunnel = route.tunnel(dest.clone());
-    tcp.write_all(&tunnel.start()).map_err(Error::io(phase))?;
-    let mut buf = [0u8; 512];
-    loop {
-        let want = tunnel.wanted().min(buf.len());
-        let got = tcp
-            .read(buf.get_mut(..want).unwrap_or_default())
-            .map_err(Error::io(phase))?;
-        if got == 0 {
-            return Err(ProxyError::Protocol("the proxy closed the connection".into()).into());
-        }
-        match tunnel.feed(buf.get(..got).unwrap_or_default())? {
-            Progress::More => {}
-            Progress::Send(bytes) => tcp.write_all(&bytes).map_err(Error::io(phase))?,
-            Progress::Done => return Ok((tcp, Some(dest))),
-        }
-    }
-}
-
-/// Resolves `host:port` and connects to the first address that answers.
-pub(crate) fn connect_host(
-    host: &str,
-    port: u16,
-    timeout: Duration,
-    source: Option<IpAddr>,
-) -> Result<TcpStream> {
-    let addrs: Vec<SocketAddr> = (host, port)
-        .to_socket_addrs()
-        .map_err(Error::io(Phase::Connect))?
-        .collect();
-    let mut last = None;
-    for addr in addrs {
-        match connect_addr(addr, timeout, source) {
-            Ok(stream) => return Ok(stream),
-            Err(e) => last = Some(e),
-        }
-    }
-    Err(crate::driver::unreachable_host(host, last))
+    let dest = tunnel(route, &mut tcp, dest, hop.resolve_locally, left, phase)?;
+    Ok((tcp, Some(dest)))
 }
 
 /// Connects to `addr` within `timeout`, bound to `source` if given.
-pub(crate) fn connect_addr(
+fn connect_addr(
     addr: SocketAddr,
     timeout: Duration,
     source: Option<IpAddr>,
 ) -> io::Result<TcpStream> {
-    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
-    if let Some(ip) = source {
-        socket.bind(&SocketAddr::new(ip, 0).into())?;
-    }
+    let socket = crate::driver::socket_for(addr, source)?;
     socket.connect_timeout(&addr.into(), timeout)?;
     Ok(socket.into())
 }
@@ -103,24 +64,6 @@ pub(crate) fn set_idle_timeout(stream: &TcpStream, timeout: Duration) -> io::Res
     let timeout = Some(timeout.max(Duration::from_millis(1)));
     stream.set_read_timeout(timeout)?;
     stream.set_write_timeout(timeout)
-}
-
-/// Turns TCP keepalive on for a control connection: probes after `every`
-/// of silence, then every `every`, so that a NAT or firewall keeps the
-/// connection while it sits idle during a long transfer, and a dead peer
-/// is noticed. Shared by both drivers.
-pub(crate) fn set_keepalive(socket: SockRef<'_>, every: Duration) -> io::Result<()> {
-    let every = every.max(Duration::from_secs(1));
-    let keepalive = socket2::TcpKeepalive::new()
-        .with_time(every)
-        .with_interval(every);
-    socket.set_tcp_keepalive(&keepalive)
-}
-
-/// Makes the next close of `stream` a reset (RST), so the server sees an
-/// aborted upload instead of a clean end of file.
-pub(crate) fn reset_on_close(stream: &TcpStream) {
-    let _ = SockRef::from(stream).set_linger(Some(Duration::ZERO));
 }
 
 /// Waits up to `timeout` for a connection from `server_ip`; connections from
@@ -161,7 +104,10 @@ pub(crate) fn accept_from(
 
 #[cfg(test)]
 mod tests {
+    use socket2::SockRef;
+
     use super::*;
+    use crate::driver::set_keepalive;
 
     #[test]
     fn keepalive_is_set_with_the_configured_interval() {

@@ -1,39 +1,21 @@
 //! Data transfers: the streaming [`DataReader`] and [`DataWriter`], and the
 //! [`Retrieve`] and [`Store`] builders that set block size, restart offset
-//! and progress.
+//! and progress. What each read or write means, the final reply and what
+//! an unfinished transfer leaves behind are the core's
+//! (`proto::engine::flow`); the methods both drivers share are
+//! `crate::driver`'s (`data_ends!`). Here: the `Read`/`Write` glue, and
+//! `sendfile(2)` from a file.
 
-use std::{
-    io::{self, Read, Write},
-    net::Shutdown,
+use std::io::{self, Read, Write};
+
+use super::{
+    Client,
+    stream::{Socket, Stream},
 };
-
-use super::{Client, stream::Stream};
 use crate::{
     error::{Error, Phase, Result},
-    proto::{Command, Reply, finish_transfer, rules},
+    proto::engine::flow::{Flow, Moved, Stage},
 };
-
-/// The open data connection of a transfer, and the client it belongs to.
-#[derive(Debug)]
-struct Open<'c> {
-    client: &'c mut Client,
-    /// `None` once the transfer ended or was aborted.
-    stream: Option<Stream>,
-    /// Reset, rather than close, the data connection on abort (uploads: so
-    /// the server cannot take a partial file for a complete one).
-    reset_on_abort: bool,
-}
-
-impl Open<'_> {
-    /// `ABOR` and resynchronise the control connection; nothing if the
-    /// data connection is already closed.
-    fn abort(&mut self) -> Result<()> {
-        match self.stream.take() {
-            Some(stream) => self.client.abort_transfer(stream, self.reset_on_abort),
-            None => Ok(()),
-        }
-    }
-}
 
 /// Reads a transfer's data as it arrives (ftplib's `transfercmd` socket).
 ///
@@ -46,109 +28,55 @@ impl Open<'_> {
 /// (`into_inner()` and downcast to get it back).
 #[derive(Debug)]
 pub struct DataReader<'c> {
-    open: Open<'c>,
-    command: Command,
-    announced: Option<u64>,
-    expected: Option<u64>,
-    received: u64,
-    done: Option<Reply>,
+    client: &'c mut Client,
+    stream: Option<Stream>,
+    flow: Flow,
 }
 
-impl<'c> DataReader<'c> {
-    pub(crate) fn new(
-        client: &'c mut Client,
-        stream: Stream,
-        command: Command,
-        announced: Option<u64>,
-        expected: Option<u64>,
-    ) -> DataReader<'c> {
-        DataReader {
-            open: Open {
-                client,
-                stream: Some(stream),
-                reset_on_abort: false,
-            },
-            command,
-            announced,
-            expected,
-            received: 0,
-            done: None,
-        }
-    }
+/// Writes a transfer's data (ftplib's `transfercmd` socket for uploads).
+///
+/// Call [`DataWriter::finish`] to end the upload: it closes the data
+/// connection and checks the server's final reply. Dropping the writer
+/// without `finish` resets the data connection and aborts the transfer, so
+/// the server never mistakes a partial upload for a complete one.
+#[derive(Debug)]
+pub struct DataWriter<'c> {
+    client: &'c mut Client,
+    stream: Option<Stream>,
+    flow: Flow,
+}
 
-    /// The size the server announced in its 150 reply, if it did.
-    pub fn announced_size(&self) -> Option<u64> {
-        self.announced
-    }
+data_ends!(Client, DataReader, DataWriter, Stream, [], []);
 
-    /// Bytes read so far.
-    pub fn bytes_read(&self) -> u64 {
-        self.received
-    }
-
-    /// Reads data; 0 means the transfer is complete and the server confirmed it.
+impl DataReader<'_> {
+    /// Reads data; 0 means the transfer is complete and the server
+    /// confirmed it. A failure aborts the transfer before it is returned.
     pub(crate) fn read_data(&mut self, buf: &mut [u8]) -> Result<usize> {
         loop {
-            let Some(stream) = self.open.stream.as_mut() else {
-                return Ok(0);
+            let stream = match (self.flow.stage(), self.stream.as_mut()) {
+                (Stage::Data, Some(stream)) => stream,
+                (Stage::Data | Stage::FinalReply, _) => {
+                    return self.client.conclude(&mut self.flow).map(|_| 0);
+                }
+                (Stage::Done | Stage::Failed, _) => return Ok(0),
             };
-            match stream.read(buf) {
-                Ok(0) => return self.end_of_data(),
-                Ok(n) => {
-                    self.received += n as u64;
-                    return Ok(n);
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof && stream.is_tls() => {
-                    // TLS ended without close_notify: the data may be cut
-                    // short, so only the server's final reply and the size
-                    // check can vouch for it.
-                    tracing::warn!(target: "ftpkit::tls", "data connection closed without TLS close_notify");
-                    return self.end_of_data();
-                }
-                Err(e) => {
-                    let err = Error::io(Phase::Data)(e);
-                    let _ = self.open.abort();
-                    return Err(err);
+            let tls = stream.is_tls();
+            match self.flow.on_read(stream.read(buf), tls) {
+                Moved::Bytes(n) => return Ok(n),
+                Moved::End => self.stream = None,
+                Moved::Again => {}
+                Moved::Failed(e) => {
+                    self.abort_quietly();
+                    return Err(e);
                 }
             }
         }
     }
 
-    fn end_of_data(&mut self) -> Result<usize> {
-        self.open.stream = None;
-        self.complete()?;
-        Ok(0)
-    }
-
-    fn complete(&mut self) -> Result<()> {
-        let reply = self.open.client.read_reply()?;
-        let reply = rules::finish_download(&self.command, reply, self.expected, self.received)?;
-        self.done = Some(reply);
-        Ok(())
-    }
-
-    /// Reads whatever is left, then returns the server's final reply.
-    /// To stop early, use [`DataReader::abort`] instead.
-    pub fn finish(mut self) -> Result<Reply> {
-        let mut sink = [0u8; 16 * 1024];
-        while self.open.stream.is_some() {
-            self.read_data(&mut sink)?;
-        }
-        match self.done.take() {
-            Some(reply) => Ok(reply),
-            None => Err(Error::Unusable),
-        }
-    }
-
-    /// Stops the transfer: `ABOR`, close the data connection, and consume
-    /// the server's replies. The client stays usable.
-    pub fn abort(mut self) -> Result<()> {
-        self.open.abort()
-    }
-
+    /// Gives the transfer up and aborts it at once.
     pub(crate) fn abort_quietly(&mut self) {
-        let _ = self.open.abort();
+        self.abandon();
+        let _ = self.client.settle();
     }
 }
 
@@ -164,88 +92,12 @@ impl Drop for DataReader<'_> {
     }
 }
 
-/// A pipe for `splice(2)`, sized for large moves.
-#[cfg(target_os = "linux")]
-#[derive(Debug)]
-pub(crate) struct Pipe {
-    read: std::os::fd::OwnedFd,
-    write: std::os::fd::OwnedFd,
-}
-
-#[cfg(target_os = "linux")]
-impl Pipe {
-    /// A pipe of up to `size` bytes (the kernel may give less).
-    pub(crate) fn new(size: usize) -> io::Result<Pipe> {
-        let (read, write) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)?;
-        // Larger pipes move more per call; unprivileged limits may refuse.
-        let _ = rustix::pipe::fcntl_setpipe_size(&write, size);
-        Ok(Pipe { read, write })
-    }
-
-    /// Moves up to `max` bytes from `tcp` into `file` at its position
-    /// through this pipe, without copying them through user space; 0 at
-    /// the end of the data.
-    pub(crate) fn splice(
-        &self,
-        tcp: &std::net::TcpStream,
-        file: &std::fs::File,
-        max: usize,
-    ) -> Result<u64> {
-        use rustix::pipe::{SpliceFlags, splice};
-        let moved = loop {
-            match splice(tcp, None, &self.write, None, max, SpliceFlags::MOVE) {
-                Ok(n) => break n,
-                Err(rustix::io::Errno::INTR) => continue,
-                Err(e) => return Err(Error::io(Phase::Data)(e.into())),
-            }
-        };
-        let mut left = moved;
-        while left > 0 {
-            match splice(&self.read, None, file, None, left, SpliceFlags::MOVE) {
-                Ok(0) => {
-                    return Err(Error::io(Phase::Local)(io::Error::new(
-                        io::ErrorKind::WriteZero,
-                        "the file accepted no more bytes",
-                    )));
-                }
-                Ok(n) => left -= n,
-                Err(rustix::io::Errno::INTR) => continue,
-                Err(e) => return Err(Error::io(Phase::Local)(e.into())),
-            }
+impl DataWriter<'_> {
+    fn write_some(&mut self, data: &[u8]) -> Moved {
+        match self.stream.as_mut() {
+            Some(stream) => self.flow.on_write(stream.write(data)),
+            None => Moved::Failed(Error::Unusable),
         }
-        Ok(moved as u64)
-    }
-}
-
-/// Writes a transfer's data (ftplib's `transfercmd` socket for uploads).
-///
-/// Call [`DataWriter::finish`] to end the upload: it closes the data
-/// connection and checks the server's final reply. Dropping the writer
-/// without `finish` resets the data connection and aborts the transfer, so
-/// the server never mistakes a partial upload for a complete one.
-#[derive(Debug)]
-pub struct DataWriter<'c> {
-    open: Open<'c>,
-    command: Command,
-    sent: u64,
-}
-
-impl<'c> DataWriter<'c> {
-    pub(crate) fn new(client: &'c mut Client, stream: Stream, command: Command) -> DataWriter<'c> {
-        DataWriter {
-            open: Open {
-                client,
-                stream: Some(stream),
-                reset_on_abort: true,
-            },
-            command,
-            sent: 0,
-        }
-    }
-
-    /// Bytes written so far.
-    pub fn bytes_written(&self) -> u64 {
-        self.sent
     }
 
     /// Sends up to `max` bytes of `file` from its current position; 0 at
@@ -260,28 +112,26 @@ impl<'c> DataWriter<'c> {
         max: u64,
         buf: &mut [u8],
     ) -> Result<u64> {
-        let Some(stream) = self.open.stream.as_mut() else {
-            return Err(Error::Unusable);
-        };
         #[cfg(target_os = "linux")]
-        if let Stream::Plain(tcp) = stream
-            && self.open.client.core.config.sendfile
+        if let Some(Stream::Plain(Socket::Tcp(tcp))) = self.stream.as_ref()
+            && self.client.core.config.sendfile
         {
             let count = usize::try_from(max).unwrap_or(usize::MAX);
             loop {
                 // `None`: from the file's own offset, which advances.
-                match rustix::fs::sendfile(&*tcp, file, None, count) {
-                    Ok(n) => {
-                        self.sent += n as u64;
-                        return Ok(n as u64);
-                    }
-                    Err(rustix::io::Errno::INTR) => continue,
+                let sent = match rustix::fs::sendfile(tcp, file, None, count) {
+                    // The file's end.
+                    Ok(0) => return Ok(0),
                     // Not a file sendfile can read (a pipe, say): copy.
                     Err(rustix::io::Errno::INVAL | rustix::io::Errno::NOSYS) => break,
-                    Err(e) => {
-                        let err = Error::io(Phase::Data)(e.into());
+                    sent => sent.map_err(io::Error::from),
+                };
+                match self.flow.on_write(sent) {
+                    Moved::Bytes(n) => return Ok(n as u64),
+                    Moved::Again | Moved::End => {}
+                    Moved::Failed(e) => {
                         self.abort_quietly();
-                        return Err(err);
+                        return Err(e);
                     }
                 }
             }
@@ -301,59 +151,10 @@ impl<'c> DataWriter<'c> {
             .map(|()| n as u64)
     }
 
-    pub(crate) fn write_data(&mut self, data: &[u8]) -> Result<()> {
-        let Some(stream) = self.open.stream.as_mut() else {
-            return Err(Error::Unusable);
-        };
-        match stream.write_all(data) {
-            Ok(()) => {
-                self.sent += data.len() as u64;
-                Ok(())
-            }
-            Err(e) => {
-                let err = Error::io(Phase::Data)(e);
-                self.abort_quietly();
-                // The server's own reply (426, 451, 552...) says more than
-                // the broken pipe: prefer it when the abort consumed one.
-                Err(err)
-            }
-        }
-    }
-
-    /// Ends the upload: closes the data connection and returns the server's
-    /// final reply (2xx), or the error it sent.
-    pub fn finish(mut self) -> Result<Reply> {
-        let Some(mut stream) = self.open.stream.take() else {
-            return Err(Error::Unusable);
-        };
-        // A TLS upload ends with close_notify, so the server can tell a
-        // complete upload from a cut one.
-        let shutdown = stream
-            .flush()
-            .and_then(|()| stream.close_notify())
-            .and_then(|()| stream.tcp().shutdown(Shutdown::Write));
-        if shutdown.is_ok() {
-            stream.drain_until_closed();
-        }
-        drop(stream);
-        if let Err(e) = shutdown
-            && e.kind() != io::ErrorKind::NotConnected
-        {
-            self.open.client.mark_unusable();
-            return Err(Error::io(Phase::Data)(e));
-        }
-        let reply = self.open.client.read_reply()?;
-        finish_transfer(&self.command, reply)
-    }
-
-    /// Stops the upload: resets the data connection, sends `ABOR` and
-    /// consumes the server's replies. The client stays usable.
-    pub fn abort(mut self) -> Result<()> {
-        self.open.abort()
-    }
-
+    /// Gives the transfer up and aborts it at once.
     pub(crate) fn abort_quietly(&mut self) {
-        let _ = self.open.abort();
+        self.abandon();
+        let _ = self.client.settle();
     }
 }
 
@@ -364,7 +165,7 @@ impl Write for DataWriter<'_> {
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        match self.open.stream.as_mut() {
+        match self.stream.as_mut() {
             Some(stream) => stream.flush(),
             None => Ok(()),
         }

@@ -13,13 +13,11 @@ use tokio::io::{AsyncRead, ReadBuf};
 
 use super::{
     io::{Io, drive},
-    listing::AsyncEntries,
-    stream::Stream,
-    transfer::{AsyncDataReader, AsyncDataWriter, AsyncRetrieve, AsyncStore, Download, Upload},
+    stream::{Socket, Stream},
 };
 use crate::{
     error::{Error, Phase, Result},
-    proto::{Reply, engine::Pending},
+    proto::Reply,
 };
 
 /// An async FTP client on tokio: one control connection, one command at a
@@ -32,7 +30,8 @@ use crate::{
 ///
 /// Any future of this client may be dropped before it completes:
 ///
-/// - dropping an [`AsyncDataReader`], an [`AsyncDataWriter`], an
+/// - dropping an [`AsyncDataReader`](super::AsyncDataReader), an
+///   [`AsyncDataWriter`](super::AsyncDataWriter), an
 ///   [`AsyncEntries`](super::AsyncEntries) or a transfer future
 ///   (`get`, `put`, `to_writer`, `from_reader`, `nlst`, ...) while its data
 ///   connection is open leaves the transfer to be aborted: the next call on
@@ -54,28 +53,12 @@ pub struct AsyncClient {
     pub(crate) io: Io,
 }
 
-client_api!(AsyncClient, drive, [async], [.await]);
-client_data_api!(
-    AsyncClient, AsyncDataReader, AsyncDataWriter, AsyncEntries, AsyncRetrieve, AsyncStore,
-    write: [tokio::io::AsyncWrite + Unpin], read: [tokio::io::AsyncRead + Unpin],
-    lines: [tokio::io::AsyncBufRead + Unpin], tokio::io::AsyncBufReadExt,
-    [async], [.await]
-);
+client_api!(AsyncClient, drive, over: [tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin + 'static], [async], [.await]);
 
 impl AsyncClient {
     /// The idle timeout of one socket operation.
     pub(crate) fn idle(&self) -> Duration {
         self.core.config.timeout.max(Duration::from_millis(1))
-    }
-
-    /// Leaves a transfer's open data connection for the next call to abort.
-    pub(crate) fn leave_abort(&mut self, stream: Stream, reset: bool) {
-        self.io.data = Some(stream);
-        self.core.pending = Some(Pending::Abort { reset });
-    }
-
-    pub(crate) fn set_in_flight(&mut self, on: bool) {
-        self.core.in_flight = on;
     }
 
     /// Polls for the next complete reply on the control connection (a

@@ -21,7 +21,7 @@ use tokio::{
     time::timeout,
 };
 
-use super::{AsyncClient, io::Io, stream::Stream};
+use super::{AsyncClient, io::Io};
 use crate::{
     block::Block,
     error::{Error, Phase, Result},
@@ -278,28 +278,5 @@ impl FileSide {
             self.keep(buf);
         }
         (self.file, self.spare)
-    }
-}
-
-/// Ends an upload's data connection: flush and close (TLS close_notify),
-/// then read until the server closes, each step within `idle`.
-pub(crate) async fn finish_upload(data: Option<Stream>, idle: Duration) -> Result<()> {
-    let Some(mut stream) = data else {
-        return Err(Error::Unusable);
-    };
-    let shutdown = match timeout(idle, stream.close_write()).await {
-        Ok(result) => result,
-        Err(_) => Err(io::Error::new(
-            io::ErrorKind::TimedOut,
-            "idle timeout expired",
-        )),
-    };
-    if shutdown.is_ok() {
-        let _ = timeout(idle, stream.drain_until_closed()).await;
-    }
-    drop(stream);
-    match shutdown {
-        Err(e) if e.kind() != io::ErrorKind::NotConnected => Err(Error::io(Phase::Data)(e)),
-        _ => Ok(()),
     }
 }

@@ -4,23 +4,22 @@
 
 use std::{
     future::Future,
-    net::SocketAddr,
     time::{Duration, Instant},
 };
 
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
     net::{TcpListener, TcpStream},
-    time::timeout_at,
+    time::{timeout, timeout_at},
 };
 
 use super::{
     net,
-    stream::{Handshake, Stream, begin_tls},
+    stream::{Handshake, Socket, Stream, begin_tls},
 };
 use crate::{
-    error::{Error, Phase, Result},
-    proto::engine::{Action, Event, Operation, Step, Target, TlsParams},
+    error::{Error, Phase, Result, timed_out},
+    proto::engine::{Event, Operation, Step, TlsParams},
     proxy::Route,
 };
 
@@ -36,12 +35,8 @@ pub(crate) struct Io {
     listener: Option<TcpListener>,
     /// The proxy connections go through, if any.
     pub(crate) route: Option<Route>,
-}
-
-/// The stream with its peer address.
-fn with_peer(tcp: TcpStream) -> Result<(TcpStream, SocketAddr)> {
-    let peer = tcp.peer_addr().map_err(Error::io(Phase::Connect))?;
-    Ok((tcp, peer))
+    /// A control connection the caller supplied, until `Connect` takes it.
+    pub(crate) supplied: Option<Socket>,
 }
 
 /// Runs an operation to its end, performing each action it asks for.
@@ -69,248 +64,60 @@ where
     }
 }
 
-async fn wrap(tcp: TcpStream, tls: Option<TlsParams>) -> Result<Handshake> {
-    match tls {
-        Some(tls) => begin_tls(tcp, tls.config, tls.name)
-            .await
-            .map_err(Error::io(Phase::DataConnect)),
-        None => Ok(Handshake::plain(tcp)),
-    }
+macro_rules! within {
+    ($deadline:expr, $body:block) => {
+        within($deadline, async $body).await
+    };
+}
+
+/// The time left until `deadline`, at least a millisecond.
+fn left(deadline: Instant) -> Duration {
+    deadline
+        .saturating_duration_since(Instant::now())
+        .max(Duration::from_millis(1))
+}
+
+async fn pause(until: Instant) {
+    tokio::time::sleep_until(until.into()).await;
 }
 
 impl Io {
-    fn control(&mut self) -> Result<&mut Stream> {
+    /// The control connection (`within!` bounds each action on it).
+    fn control(&mut self, _deadline: Instant) -> Result<&mut Stream> {
         self.control.as_mut().ok_or(Error::Unusable)
     }
 
-    /// Performs one action.
-    pub(crate) async fn perform(&mut self, action: Action) -> Event {
-        match action {
-            Action::Connect {
-                target,
-                source,
-                deadline,
-                keepalive,
-            } => {
-                let wait = deadline.saturating_duration_since(Instant::now());
-                let connected = match (&self.route, target) {
-                    (Some(route), target) => {
-                        let hop = route.control(&target);
-                        net::connect_via(route, hop, wait, source, Phase::Connect)
-                            .await
-                            .and_then(|(tcp, dest)| {
-                                let peer = tcp.peer_addr().map_err(Error::io(Phase::Connect))?;
-                                Ok((tcp, Route::peer(dest.as_ref(), peer)))
-                            })
-                    }
-                    (None, Target::Host(host, port)) => {
-                        net::connect_host(&host, port, wait, source)
-                            .await
-                            .and_then(with_peer)
-                    }
-                    (None, Target::Addr(addr)) => net::connect_addr(addr, wait, source)
-                        .await
-                        .map_err(Error::io(Phase::Connect))
-                        .and_then(with_peer),
-                };
-                match connected {
-                    Ok((tcp, peer)) => {
-                        if let Some(every) = keepalive
-                            && let Err(e) = crate::blocking::net::set_keepalive(
-                                socket2::SockRef::from(&tcp),
-                                every,
-                            )
-                        {
-                            tracing::debug!(target: "ftpkit::control", %e, "TCP keepalive refused");
-                        }
-                        self.control = Some(Stream::Plain(tcp));
-                        Event::Connected(peer)
-                    }
-                    Err(e) => Event::Failed(e),
-                }
-            }
-            Action::Send { bytes, deadline } => {
-                within(deadline, async {
-                    let stream = self.control()?;
-                    stream
-                        .write_all(&bytes)
-                        .await
-                        .map_err(Error::io(Phase::Control))?;
-                    stream.flush().await.map_err(Error::io(Phase::Control))?;
-                    Ok(Event::Done)
-                })
-                .await
-            }
-            Action::Read { deadline } => {
-                within(deadline, async {
-                    let mut buf = [0u8; 4096];
-                    let n = self
-                        .control()?
-                        .read(&mut buf)
-                        .await
-                        .map_err(Error::io(Phase::Control))?;
-                    Ok(match buf.get(..n) {
-                        Some([]) | None => Event::Eof,
-                        Some(bytes) => Event::Bytes(bytes.to_vec()),
-                    })
-                })
-                .await
-            }
-            Action::StartTls { tls, deadline } => {
-                within(deadline, async {
-                    self.control()?
-                        .upgrade(tls.config, tls.name)
-                        .await
-                        .map_err(Error::io(Phase::Control))
-                        .map(Event::Secured)
-                })
-                .await
-            }
-            Action::StopTls { deadline } => {
-                within(deadline, async {
-                    self.control()?
-                        .downgrade()
-                        .await
-                        .map_err(Error::io(Phase::Control))?;
-                    Ok(Event::Done)
-                })
-                .await
-            }
-            Action::OpenData {
-                addr,
-                source,
-                deadline,
-                idle,
-                tls,
-            } => {
-                let wait = deadline.saturating_duration_since(Instant::now());
-                let connected = match self.route.as_ref().map(|route| (route, route.data(addr))) {
-                    Some((route, Some(hop))) => {
-                        net::connect_via(route, hop, wait, source, Phase::DataConnect)
-                            .await
-                            .map(|(tcp, _)| tcp)
-                    }
-                    _ => net::connect_addr(addr, wait, source)
-                        .await
-                        .map_err(Error::io(Phase::DataConnect)),
-                };
-                within(Instant::now() + idle.max(Duration::from_millis(1)), async {
-                    self.handshake = Some(wrap(connected?, tls).await?);
-                    Ok(Event::Done)
-                })
-                .await
-            }
-            Action::Listen { port } => {
-                let bound = async {
-                    if let Some(route) = &self.route {
-                        route.refuse_active()?;
-                    }
-                    let local = self
-                        .control()?
-                        .tcp()
-                        .and_then(|tcp| tcp.local_addr())
-                        .map_err(Error::io(Phase::DataAccept))?;
-                    let listener = TcpListener::bind(SocketAddr::new(local.ip(), port))
-                        .await
-                        .map_err(Error::io(Phase::DataAccept))?;
-                    let addr = listener
-                        .local_addr()
-                        .map_err(Error::io(Phase::DataAccept))?;
-                    self.listener = Some(listener);
-                    Ok::<_, Error>(addr)
-                };
-                match bound.await {
-                    Ok(addr) => Event::Listening(addr),
-                    Err(e) => Event::Failed(e),
-                }
-            }
-            Action::Accept {
-                from,
-                deadline,
-                idle,
-                tls,
-            } => {
-                let Some(listener) = self.listener.take() else {
-                    return Event::Failed(Error::Unusable);
-                };
-                let wait = deadline.saturating_duration_since(Instant::now());
-                let accepted = net::accept_from(&listener, from, wait).await;
-                within(Instant::now() + idle.max(Duration::from_millis(1)), async {
-                    self.handshake = Some(wrap(accepted?, tls).await?);
-                    Ok(Event::Done)
-                })
-                .await
-            }
-            Action::FinishData { deadline } => {
-                let Some(handshake) = self.handshake.take() else {
-                    return Event::Failed(Error::Unusable);
-                };
-                within(deadline, async {
-                    let stream = handshake
-                        .finish()
-                        .await
-                        .map_err(Error::io(Phase::DataConnect))?;
-                    self.data = Some(stream);
-                    Ok(Event::Done)
-                })
-                .await
-            }
-            Action::ReadData { deadline } => {
-                let read = within(deadline, async {
-                    let stream = self.data.as_mut().ok_or(Error::Unusable)?;
-                    let mut buf = vec![0u8; 64 * 1024];
-                    loop {
-                        match stream.read(&mut buf).await {
-                            Ok(0) => return Ok(Event::Eof),
-                            Ok(n) => {
-                                buf.truncate(n);
-                                return Ok(Event::Bytes(buf));
-                            }
-                            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                            Err(e)
-                                if e.kind() == std::io::ErrorKind::UnexpectedEof
-                                    && stream.is_tls() =>
-                            {
-                                tracing::warn!(target: "ftpkit::tls", "data connection closed without TLS close_notify");
-                                return Ok(Event::Eof);
-                            }
-                            Err(e) => return Err(Error::io(Phase::Data)(e)),
-                        }
-                    }
-                })
-                .await;
-                if matches!(read, Event::Eof) {
-                    self.data = None;
-                }
-                read
-            }
-            Action::FinishUpload { deadline } => {
-                let idle = deadline
-                    .saturating_duration_since(Instant::now())
-                    .max(Duration::from_millis(1));
-                match super::files::finish_upload(self.data.take(), idle).await {
-                    Ok(()) => Event::Done,
-                    Err(e) => Event::Failed(e),
-                }
-            }
-            Action::Sleep { until } => {
-                tokio::time::sleep_until(until.into()).await;
-                Event::Done
-            }
-            // Nobody here asked for the size.
-            Action::RemoteSize(_) => Event::Done,
-            Action::Pump { .. } | Action::Progress(_) | Action::Local(_) => {
-                Event::Failed(Error::Unusable)
-            }
-            Action::CloseData { reset } => {
-                if let Some(data) = self.data.take()
-                    && reset
-                    && let Ok(tcp) = data.tcp()
-                {
-                    net::reset_on_close(tcp);
-                }
-                Event::Done
-            }
-        }
+    /// Takes a new data connection, its TLS handshake begun within `idle`.
+    async fn open_data(
+        &mut self,
+        tcp: TcpStream,
+        idle: Duration,
+        tls: Option<TlsParams>,
+    ) -> Result<()> {
+        let begun = match tls {
+            Some(tls) => timeout(
+                idle.max(Duration::from_millis(1)),
+                begin_tls(Socket::Tcp(tcp), tls.config, tls.name),
+            )
+            .await
+            .map_err(|_| timed_out(Phase::DataConnect))?
+            .map_err(Error::io(Phase::DataConnect))?,
+            None => Handshake::plain(tcp),
+        };
+        self.handshake = Some(begun);
+        Ok(())
+    }
+
+    /// Completes the data connection's TLS handshake.
+    async fn finish_data(&mut self) -> Result<()> {
+        let handshake = self.handshake.take().ok_or(Error::Unusable)?;
+        let stream = handshake
+            .finish()
+            .await
+            .map_err(Error::io(Phase::DataConnect))?;
+        self.data = Some(stream);
+        Ok(())
     }
 }
+
+perform_actions!([async], [.await]);

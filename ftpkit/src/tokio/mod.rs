@@ -5,9 +5,11 @@
 //! simple command, the setup of a transfer, abort, the `download` and
 //! `upload` plans) is the core's (`proto::engine`); its public methods and
 //! builders are the lists both drivers expand (`crate::api`,
-//! `crate::driver`). What is here is what async I/O makes its own: `io`
-//! (performing an operation's actions, deadlines through `tokio::time`),
-//! `transfer` (the `AsyncRead`/`AsyncWrite` data reader and writer),
+//! `crate::driver`; `streaming` expands the streaming methods over this
+//! driver's types, `io` the one `perform` over its sockets). What is here
+//! is what async I/O makes its own: `io` (deadlines through
+//! `tokio::time`), `transfer` (the `AsyncRead`/`AsyncWrite` polling glue
+//! of the data reader and writer, whose decisions are the core's `flow`),
 //! `files` (the bulk data path of a plan; its local file operations run
 //! the shared `std::fs` code under `spawn_blocking`), `listing` (the
 //! entries stream), `pool` (waiting on a notifier), `net` and `stream`
@@ -21,6 +23,7 @@ mod listing;
 mod net;
 mod pool;
 mod stream;
+mod streaming;
 mod transfer;
 
 pub use client::AsyncClient;

@@ -8,7 +8,6 @@ use std::{
     time::Duration,
 };
 
-use socket2::SockRef;
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
     net::{TcpListener, TcpSocket, TcpStream},
@@ -18,14 +17,25 @@ use tokio::{
 use crate::{
     error::{Error, Phase, Result, timed_out},
     proto::rules,
-    proxy::{Dest, Hop, Progress, ProxyError, Route},
+    proxy::{Dest, Hop, Route},
 };
+
+connectors!(TcpStream, [async], [.await]);
+
+/// Resolves `host:port` within `wait`.
+async fn resolve(host: &str, port: u16, wait: Duration, phase: Phase) -> Result<Vec<SocketAddr>> {
+    Ok(timeout(wait, tokio::net::lookup_host((host, port)))
+        .await
+        .map_err(|_| timed_out(phase))?
+        .map_err(Error::io(phase))?
+        .collect())
+}
 
 /// Connects to the proxy of `hop` and, for a tunnel, runs its handshake to
 /// the destination, all within `wait`. Returns the stream, ready for the
 /// server's bytes, and the destination it leads to (its address once
 /// resolved locally).
-pub(crate) async fn connect_via(
+async fn connect_via(
     route: &Route,
     hop: Hop,
     wait: Duration,
@@ -34,89 +44,30 @@ pub(crate) async fn connect_via(
 ) -> Result<(TcpStream, Option<Dest>)> {
     timeout(wait, async {
         let mut tcp = connect_host(&hop.proxy_host, hop.proxy_port, wait, source).await?;
-        let Some(mut dest) = hop.dest else {
+        let Some(dest) = hop.dest else {
             return Ok((tcp, None));
         };
-        if hop.resolve_locally
-            && let Dest::Name(host, port) = &dest
-        {
-            let addrs = tokio::net::lookup_host((host.as_str(), *port))
-                .await
-                .map_err(Error::io(phase))?;
-            dest = Dest::resolved(host, addrs, phase)?;
-        }
-        let mut tunnel = route.tunnel(dest.clone());
-        tcp.write_all(&tunnel.start())
-            .await
-            .map_err(Error::io(phase))?;
-        let mut buf = [0u8; 512];
-        loop {
-            let want = tunnel.wanted().min(buf.len());
-            let got = tcp
-                .read(buf.get_mut(..want).unwrap_or_default())
-                .await
-                .map_err(Error::io(phase))?;
-            if got == 0 {
-                return Err(ProxyError::Protocol("the proxy closed the connection".into()).into());
-            }
-            match tunnel.feed(buf.get(..got).unwrap_or_default())? {
-                Progress::More => {}
-                Progress::Send(bytes) => tcp.write_all(&bytes).await.map_err(Error::io(phase))?,
-                Progress::Done => return Ok((tcp, Some(dest))),
-            }
-        }
+        let dest = tunnel(route, &mut tcp, dest, hop.resolve_locally, wait, phase).await?;
+        Ok((tcp, Some(dest)))
     })
     .await
     .map_err(|_| timed_out(phase))?
 }
 
-/// Resolves `host:port` and connects to the first address that answers.
-pub(crate) async fn connect_host(
-    host: &str,
-    port: u16,
-    wait: Duration,
-    source: Option<IpAddr>,
-) -> Result<TcpStream> {
-    let addrs: Vec<SocketAddr> = timeout(wait, tokio::net::lookup_host((host, port)))
-        .await
-        .map_err(|_| timed_out(Phase::Connect))?
-        .map_err(Error::io(Phase::Connect))?
-        .collect();
-    let mut last = None;
-    for addr in addrs {
-        match connect_addr(addr, wait, source).await {
-            Ok(stream) => return Ok(stream),
-            Err(e) => last = Some(e),
-        }
-    }
-    Err(crate::driver::unreachable_host(host, last))
-}
-
 /// Connects to `addr` within `wait`, bound to `source` if given.
-pub(crate) async fn connect_addr(
+async fn connect_addr(
     addr: SocketAddr,
     wait: Duration,
     source: Option<IpAddr>,
 ) -> io::Result<TcpStream> {
-    let socket = if addr.is_ipv4() {
-        TcpSocket::new_v4()?
-    } else {
-        TcpSocket::new_v6()?
-    };
-    if let Some(ip) = source {
-        socket.bind(SocketAddr::new(ip, 0))?;
-    }
+    let socket = crate::driver::socket_for(addr, source)?;
+    socket.set_nonblocking(true)?;
+    let socket = TcpSocket::from_std_stream(socket.into());
     let stream = timeout(wait, socket.connect(addr))
         .await
         .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "connect timed out"))??;
     let _ = stream.set_nodelay(true);
     Ok(stream)
-}
-
-/// Makes the next close of `stream` a reset (RST), so the server sees an
-/// aborted upload instead of a clean end of file.
-pub(crate) fn reset_on_close(stream: &TcpStream) {
-    let _ = SockRef::from(stream).set_linger(Some(Duration::ZERO));
 }
 
 /// Waits up to `wait` for a connection from `server_ip`; connections from

@@ -22,17 +22,114 @@ use tokio_rustls::{Connect, TlsConnector, client::TlsStream};
 /// Plain TCP, or TLS over TCP.
 #[derive(Debug)]
 pub(crate) enum Stream {
-    Plain(TcpStream),
-    Tls(Box<TlsStream<TcpStream>>),
+    Plain(Socket),
+    Tls(Box<TlsStream<Socket>>),
     /// The connection was handed to a TLS handshake that failed.
     Detached,
+}
+
+/// A control connection the caller supplied
+/// ([`AsyncClient::connect_over`](crate::AsyncClient::connect_over)).
+pub(crate) trait Supplied: AsyncRead + AsyncWrite + Send + Unpin {}
+
+impl<T: AsyncRead + AsyncWrite + Send + Unpin> Supplied for T {}
+
+/// The bytes under a [`Stream`]: TCP, or a control connection the caller
+/// supplied.
+pub(crate) enum Socket {
+    Tcp(TcpStream),
+    /// Behind a mutex only so the client stays `Sync` over a stream that
+    /// is merely `Send`; reached through `get_mut`, never locked.
+    Supplied(std::sync::Mutex<Box<dyn Supplied>>),
+}
+
+impl Socket {
+    /// A control connection the caller supplied.
+    pub(crate) fn supplied(stream: impl Supplied + 'static) -> Socket {
+        Socket::Supplied(std::sync::Mutex::new(Box::new(stream)))
+    }
+}
+
+fn supplied(cell: &mut std::sync::Mutex<Box<dyn Supplied>>) -> Pin<&mut dyn Supplied> {
+    Pin::new(
+        cell.get_mut()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .as_mut(),
+    )
+}
+
+impl std::fmt::Debug for Socket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Socket::Tcp(tcp) => f.debug_tuple("Tcp").field(tcp).finish(),
+            Socket::Supplied(_) => f.write_str("Supplied"),
+        }
+    }
+}
+
+impl AsyncRead for Socket {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Socket::Tcp(tcp) => Pin::new(tcp).poll_read(cx, buf),
+            Socket::Supplied(s) => supplied(s).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for Socket {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            Socket::Tcp(tcp) => Pin::new(tcp).poll_write(cx, buf),
+            Socket::Supplied(s) => supplied(s).poll_write(cx, buf),
+        }
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            Socket::Tcp(tcp) => Pin::new(tcp).poll_write_vectored(cx, bufs),
+            Socket::Supplied(s) => supplied(s).poll_write_vectored(cx, bufs),
+        }
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        match self {
+            Socket::Tcp(tcp) => tcp.is_write_vectored(),
+            Socket::Supplied(_) => false,
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Socket::Tcp(tcp) => Pin::new(tcp).poll_flush(cx),
+            Socket::Supplied(s) => supplied(s).poll_flush(cx),
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Socket::Tcp(tcp) => Pin::new(tcp).poll_shutdown(cx),
+            Socket::Supplied(s) => supplied(s).poll_shutdown(cx),
+        }
+    }
 }
 
 /// A TLS handshake whose ClientHello is sent and whose end is awaited later
 /// (see [`begin_tls`]).
 pub(crate) enum Handshake {
     Done(Stream),
-    Pending(Pin<Box<Connect<TcpStream>>>),
+    Pending(Pin<Box<Connect<Socket>>>),
 }
 
 impl std::fmt::Debug for Handshake {
@@ -49,7 +146,7 @@ impl std::fmt::Debug for Handshake {
 /// connection thus starts its handshake before the server has read the
 /// transfer command, whatever order the server expects.
 pub(crate) async fn begin_tls(
-    tcp: TcpStream,
+    tcp: Socket,
     config: Arc<ClientConfig>,
     name: ServerName<'static>,
 ) -> io::Result<Handshake> {
@@ -66,7 +163,7 @@ pub(crate) async fn begin_tls(
 impl Handshake {
     /// A plain connection: nothing to finish.
     pub(crate) fn plain(tcp: TcpStream) -> Handshake {
-        Handshake::Done(Stream::Plain(tcp))
+        Handshake::Done(Stream::Plain(Socket::Tcp(tcp)))
     }
 
     /// Completes the handshake.
@@ -82,10 +179,24 @@ impl Stream {
     /// The TCP socket underneath.
     pub(crate) fn tcp(&self) -> io::Result<&TcpStream> {
         match self {
-            Stream::Plain(tcp) => Ok(tcp),
-            Stream::Tls(tls) => Ok(tls.get_ref().0),
+            Stream::Plain(Socket::Tcp(tcp)) => Ok(tcp),
+            Stream::Tls(tls) => match tls.get_ref().0 {
+                Socket::Tcp(tcp) => Ok(tcp),
+                Socket::Supplied(_) => Err(io::Error::other("not a TCP connection")),
+            },
+            Stream::Plain(Socket::Supplied(_)) => Err(io::Error::other("not a TCP connection")),
             Stream::Detached => Err(detached()),
         }
+    }
+
+    /// The socket, for its options.
+    pub(crate) fn socket(&self) -> Option<socket2::SockRef<'_>> {
+        self.tcp().ok().map(socket2::SockRef::from)
+    }
+
+    /// The local address of the connection.
+    pub(crate) fn local_addr(&self) -> io::Result<std::net::SocketAddr> {
+        self.tcp()?.local_addr()
     }
 
     /// The TLS version negotiated, if TLS is in use.
@@ -146,6 +257,30 @@ impl Stream {
         self.shutdown().await
     }
 
+    /// Ends an upload's data connection: flush and close (TLS
+    /// close_notify), then read until the server closes, each step within
+    /// `idle`.
+    pub(crate) async fn finish_upload(mut self, idle: std::time::Duration) -> crate::Result<()> {
+        use tokio::time::timeout;
+        let shutdown = match timeout(idle, self.close_write()).await {
+            Ok(result) => result,
+            Err(_) => Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "idle timeout expired",
+            )),
+        };
+        if shutdown.is_ok() {
+            let _ = timeout(idle, self.drain_until_closed()).await;
+        }
+        drop(self);
+        match shutdown {
+            Err(e) if e.kind() != io::ErrorKind::NotConnected => {
+                Err(crate::Error::io(crate::Phase::Data)(e))
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// After our close_notify on an upload: reads what the server still
     /// sends (its session tickets and its close_notify) until it closes, so
     /// the tickets feed the next data connection's resumption and closing
@@ -173,7 +308,7 @@ impl AsyncRead for Stream {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         match self.get_mut() {
-            Stream::Plain(tcp) => Pin::new(tcp).poll_read(cx, buf),
+            Stream::Plain(socket) => Pin::new(socket).poll_read(cx, buf),
             Stream::Tls(tls) => Pin::new(tls.as_mut()).poll_read(cx, buf),
             Stream::Detached => Poll::Ready(Err(detached())),
         }
@@ -187,7 +322,7 @@ impl AsyncWrite for Stream {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         match self.get_mut() {
-            Stream::Plain(tcp) => Pin::new(tcp).poll_write(cx, buf),
+            Stream::Plain(socket) => Pin::new(socket).poll_write(cx, buf),
             Stream::Tls(tls) => Pin::new(tls.as_mut()).poll_write(cx, buf),
             Stream::Detached => Poll::Ready(Err(detached())),
         }
@@ -195,7 +330,7 @@ impl AsyncWrite for Stream {
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         match self.get_mut() {
-            Stream::Plain(tcp) => Pin::new(tcp).poll_flush(cx),
+            Stream::Plain(socket) => Pin::new(socket).poll_flush(cx),
             Stream::Tls(tls) => Pin::new(tls.as_mut()).poll_flush(cx),
             Stream::Detached => Poll::Ready(Err(detached())),
         }
@@ -203,7 +338,7 @@ impl AsyncWrite for Stream {
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         match self.get_mut() {
-            Stream::Plain(tcp) => Pin::new(tcp).poll_shutdown(cx),
+            Stream::Plain(socket) => Pin::new(socket).poll_shutdown(cx),
             Stream::Tls(tls) => Pin::new(tls.as_mut()).poll_shutdown(cx),
             Stream::Detached => Poll::Ready(Err(detached())),
         }

@@ -1,9 +1,13 @@
 //! Async data transfers: the streaming [`AsyncDataReader`]
 //! ([`AsyncRead`]) and [`AsyncDataWriter`] ([`AsyncWrite`]), and the
 //! [`AsyncRetrieve`] and [`AsyncStore`] builders that set block size,
-//! restart offset and progress. The idle timeout runs on every read and
-//! write; what a dropped reader or writer leaves behind is settled by the
-//! client's next call (see [`AsyncClient`]'s cancellation rules).
+//! restart offset and progress. What each read or write means, the final
+//! reply and what an unfinished transfer leaves behind are the core's
+//! (`proto::engine::flow`); the methods both drivers share are
+//! `crate::driver`'s (`data_ends!`). Here: the polling glue, with the idle
+//! timeout on every read and write; what a dropped reader or writer leaves
+//! behind is settled by the client's next call (see [`AsyncClient`]'s
+//! cancellation rules).
 
 use std::{
     future::Future,
@@ -14,26 +18,14 @@ use std::{
 
 use tokio::{
     io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf},
-    time::{Instant, Sleep, sleep, timeout},
+    time::{Instant, Sleep},
 };
 
 use super::{client::AsyncClient, stream::Stream};
 use crate::{
     error::{Error, Phase, Result},
-    proto::{Command, Reply, engine::ops::timed_out, finish_transfer, rules},
+    proto::engine::flow::{Flow, Moved, Stage},
 };
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum ReadState {
-    /// Data is flowing.
-    Data,
-    /// The data connection closed; the final reply is awaited.
-    FinalReply,
-    /// The server confirmed the transfer (or refused it).
-    Done,
-    /// An error ended the transfer; an abort is left to the client.
-    Failed,
-}
 
 /// Reads a transfer's data as it arrives.
 ///
@@ -50,62 +42,46 @@ enum ReadState {
 pub struct AsyncDataReader<'c> {
     client: &'c mut AsyncClient,
     stream: Option<Stream>,
-    command: Command,
-    announced: Option<u64>,
-    expected: Option<u64>,
-    received: u64,
-    state: ReadState,
-    done: Option<Reply>,
+    flow: Flow,
     idle: Pin<Box<Sleep>>,
 }
 
-impl<'c> AsyncDataReader<'c> {
-    pub(crate) fn new(
-        client: &'c mut AsyncClient,
-        stream: Stream,
-        command: Command,
-        announced: Option<u64>,
-        expected: Option<u64>,
-    ) -> AsyncDataReader<'c> {
-        let idle = Box::pin(sleep(client.idle()));
-        AsyncDataReader {
-            client,
-            stream: Some(stream),
-            command,
-            announced,
-            expected,
-            received: 0,
-            state: ReadState::Data,
-            done: None,
-            idle,
-        }
-    }
+/// Writes a transfer's data.
+///
+/// Call [`AsyncDataWriter::finish`] to end the upload: it ends the data
+/// connection (TLS close_notify, then reading the server's) and checks the
+/// server's final reply; `shutdown` from [`AsyncWriteExt`] only flushes.
+/// Dropped without `finish`, the data connection is reset and the client's
+/// next call aborts the transfer, so the server never mistakes a partial
+/// upload for a complete one; dropped during `finish`, the next call reads
+/// the final reply.
+#[derive(Debug)]
+pub struct AsyncDataWriter<'c> {
+    client: &'c mut AsyncClient,
+    stream: Option<Stream>,
+    flow: Flow,
+    idle: Pin<Box<Sleep>>,
+}
 
-    /// The size the server announced in its 150 reply, if it did.
-    pub fn announced_size(&self) -> Option<u64> {
-        self.announced
-    }
+data_ends!(AsyncClient, AsyncDataReader, AsyncDataWriter, Stream, [async], [.await]);
 
-    /// Bytes read so far.
-    pub fn bytes_read(&self) -> u64 {
-        self.received
-    }
+/// Restarts an idle timer.
+fn rearm(idle: &mut Pin<Box<Sleep>>, client: &AsyncClient) {
+    idle.as_mut().reset(Instant::now() + client.idle());
+}
 
-    fn rearm(&mut self) {
-        let deadline = Instant::now() + self.client.idle();
-        self.idle.as_mut().reset(deadline);
+/// A transfer whose idle timer ran out: what the core says, and the data
+/// connection handed over or dropped as it says.
+fn expired(client: &mut AsyncClient, stream: &mut Option<Stream>, flow: &mut Flow) -> Error {
+    let (hand_over, error) = flow.idle_expired(&mut client.core);
+    let stream = stream.take();
+    if hand_over {
+        client.io.data = stream;
     }
+    error
+}
 
-    /// Leaves the open data connection to the client, which aborts the
-    /// transfer on its next call.
-    fn abandon(&mut self) {
-        if let Some(stream) = self.stream.take() {
-            self.client.leave_abort(stream, false);
-        }
-        self.client.set_in_flight(false);
-        self.state = ReadState::Failed;
-    }
-
+impl AsyncDataReader<'_> {
     /// Polls for data; 0 means the transfer is complete and the server
     /// confirmed it.
     pub(crate) fn poll_read_data(
@@ -114,116 +90,56 @@ impl<'c> AsyncDataReader<'c> {
         out: &mut [u8],
     ) -> Poll<Result<usize>> {
         loop {
-            match self.state {
-                ReadState::Done | ReadState::Failed => return Poll::Ready(Ok(0)),
-                ReadState::Data => {
-                    let Some(stream) = self.stream.as_mut() else {
-                        self.state = ReadState::FinalReply;
-                        continue;
-                    };
+            let polled = match (self.flow.stage(), self.stream.as_mut()) {
+                (Stage::Data, Some(stream)) => {
                     let mut buf = ReadBuf::new(out);
-                    match Pin::new(&mut *stream).poll_read(cx, &mut buf) {
-                        Poll::Pending => {
-                            if self.idle.as_mut().poll(cx).is_ready() {
-                                self.abandon();
-                                return Poll::Ready(Err(timed_out(Phase::Data)));
-                            }
-                            return Poll::Pending;
-                        }
-                        Poll::Ready(Ok(())) => {
-                            let n = buf.filled().len();
-                            self.rearm();
-                            if n > 0 {
-                                self.received += n as u64;
-                                return Poll::Ready(Ok(n));
-                            }
-                            self.stream = None;
-                            self.state = ReadState::FinalReply;
-                        }
-                        Poll::Ready(Err(e))
-                            if e.kind() == io::ErrorKind::UnexpectedEof && stream.is_tls() =>
-                        {
-                            // TLS ended without close_notify: only the final
-                            // reply and the size check can vouch for the data.
-                            tracing::warn!(target: "ftpkit::tls", "data connection closed without TLS close_notify");
-                            self.rearm();
-                            self.stream = None;
-                            self.state = ReadState::FinalReply;
-                        }
-                        Poll::Ready(Err(e)) => {
-                            self.abandon();
-                            return Poll::Ready(Err(Error::io(Phase::Data)(e)));
-                        }
-                    }
+                    let tls = stream.is_tls();
+                    Pin::new(stream)
+                        .poll_read(cx, &mut buf)
+                        .map(|read| self.flow.on_read(read.map(|()| buf.filled().len()), tls))
                 }
-                ReadState::FinalReply => match self.client.poll_read_reply(cx) {
-                    Poll::Pending => {
-                        if self.idle.as_mut().poll(cx).is_ready() {
-                            self.client.mark_unusable();
-                            self.state = ReadState::Failed;
-                            return Poll::Ready(Err(timed_out(Phase::Control)));
-                        }
-                        return Poll::Pending;
+                (Stage::Data | Stage::FinalReply, _) => match self.client.poll_read_reply(cx) {
+                    Poll::Ready(reply) => {
+                        let reply = self.flow.conclude(&mut self.client.core, reply);
+                        return Poll::Ready(reply.map(|_| 0));
                     }
-                    Poll::Ready(Err(e)) => {
-                        self.client.mark_unusable();
-                        self.state = ReadState::Failed;
-                        return Poll::Ready(Err(e));
-                    }
-                    Poll::Ready(Ok(reply)) => {
-                        if rules::closes_connection(&reply) {
-                            self.client.mark_unusable();
-                        }
-                        self.client.set_in_flight(false);
-                        self.state = ReadState::Done;
-                        let reply = rules::finish_download(
-                            &self.command,
-                            reply,
-                            self.expected,
-                            self.received,
-                        )?;
-                        self.done = Some(reply);
-                        return Poll::Ready(Ok(0));
-                    }
+                    Poll::Pending => Poll::Pending,
                 },
+                (Stage::Done | Stage::Failed, _) => return Poll::Ready(Ok(0)),
+            };
+            match polled {
+                Poll::Pending => {
+                    if self.idle.as_mut().poll(cx).is_ready() {
+                        let error = expired(self.client, &mut self.stream, &mut self.flow);
+                        return Poll::Ready(Err(error));
+                    }
+                    return Poll::Pending;
+                }
+                Poll::Ready(Moved::Bytes(n)) => {
+                    rearm(&mut self.idle, self.client);
+                    return Poll::Ready(Ok(n));
+                }
+                Poll::Ready(Moved::End) => {
+                    rearm(&mut self.idle, self.client);
+                    self.stream = None;
+                }
+                Poll::Ready(Moved::Again) => {}
+                Poll::Ready(Moved::Failed(e)) => {
+                    self.abandon();
+                    return Poll::Ready(Err(e));
+                }
             }
         }
     }
 
     /// Reads data; 0 at the confirmed end. A failure aborts the transfer
     /// before it is returned, as the blocking reader does.
-    pub async fn read_data(&mut self, out: &mut [u8]) -> Result<usize> {
+    pub(crate) async fn read_data(&mut self, out: &mut [u8]) -> Result<usize> {
         let result = std::future::poll_fn(|cx| self.poll_read_data(cx, out)).await;
         if result.is_err() && self.client.core.pending.is_some() {
             let _ = self.client.settle().await;
         }
         result
-    }
-
-    /// Reads whatever is left, then returns the server's final reply.
-    pub async fn finish(mut self) -> Result<Reply> {
-        let mut sink = vec![0u8; 16 * 1024];
-        while self.state == ReadState::Data || self.state == ReadState::FinalReply {
-            self.read_data(&mut sink).await?;
-        }
-        match self.done.take() {
-            Some(reply) => Ok(reply),
-            None => Err(Error::Unusable),
-        }
-    }
-
-    /// Stops the transfer: `ABOR`, close the data connection, and consume
-    /// the server's replies. The client stays usable. Dropped mid-way: the
-    /// client is unusable.
-    pub async fn abort(mut self) -> Result<()> {
-        match self.state {
-            ReadState::Data => {
-                self.abandon();
-                self.client.settle().await
-            }
-            ReadState::FinalReply => self.finish().await.map(drop),
-            ReadState::Done | ReadState::Failed => Ok(()),
-        }
     }
 }
 
@@ -247,170 +163,36 @@ impl AsyncRead for AsyncDataReader<'_> {
 
 impl Drop for AsyncDataReader<'_> {
     fn drop(&mut self) {
-        match self.state {
-            ReadState::Data => self.abandon(),
-            ReadState::FinalReply => {
-                self.client.core.pending = Some(crate::proto::engine::Pending::FinalReply);
-                self.client.set_in_flight(false);
-            }
-            ReadState::Done | ReadState::Failed => {}
-        }
+        self.abandon();
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum WriteState {
-    Data,
-    Finishing,
-    Done,
-}
-
-/// Writes a transfer's data.
-///
-/// Call [`AsyncDataWriter::finish`] to end the upload: it ends the data
-/// connection (TLS close_notify, then reading the server's) and checks the
-/// server's final reply; `shutdown` from [`AsyncWriteExt`] only flushes.
-/// Dropped without `finish`, the data connection is reset and the client's
-/// next call aborts the transfer, so the server never mistakes a partial
-/// upload for a complete one; dropped during `finish`, the next call reads
-/// the final reply.
-#[derive(Debug)]
-pub struct AsyncDataWriter<'c> {
-    client: &'c mut AsyncClient,
-    stream: Option<Stream>,
-    command: Command,
-    sent: u64,
-    state: WriteState,
-    idle: Pin<Box<Sleep>>,
-}
-
-impl<'c> AsyncDataWriter<'c> {
-    pub(crate) fn new(
-        client: &'c mut AsyncClient,
-        stream: Stream,
-        command: Command,
-    ) -> AsyncDataWriter<'c> {
-        let idle = Box::pin(sleep(client.idle()));
-        AsyncDataWriter {
-            client,
-            stream: Some(stream),
-            command,
-            sent: 0,
-            state: WriteState::Data,
-            idle,
-        }
-    }
-
-    /// Bytes written so far.
-    pub fn bytes_written(&self) -> u64 {
-        self.sent
-    }
-
-    fn rearm(&mut self) {
-        let deadline = Instant::now() + self.client.idle();
-        self.idle.as_mut().reset(deadline);
-    }
-
-    fn abandon(&mut self) {
-        if let Some(stream) = self.stream.take() {
-            self.client.leave_abort(stream, true);
-        }
-        self.client.set_in_flight(false);
-        self.state = WriteState::Done;
-    }
-
-    fn poll_write_data(&mut self, cx: &mut Context<'_>, data: &[u8]) -> Poll<Result<usize>> {
+impl AsyncDataWriter<'_> {
+    fn poll_write_some(&mut self, cx: &mut Context<'_>, data: &[u8]) -> Poll<Moved> {
         let Some(stream) = self
             .stream
             .as_mut()
-            .filter(|_| self.state == WriteState::Data)
+            .filter(|_| self.flow.stage() == Stage::Data)
         else {
-            return Poll::Ready(Err(Error::Unusable));
+            return Poll::Ready(Moved::Failed(Error::Unusable));
         };
         match Pin::new(stream).poll_write(cx, data) {
             Poll::Pending => {
                 if self.idle.as_mut().poll(cx).is_ready() {
-                    self.abandon();
-                    return Poll::Ready(Err(timed_out(Phase::Data)));
+                    let error = expired(self.client, &mut self.stream, &mut self.flow);
+                    return Poll::Ready(Moved::Failed(error));
                 }
                 Poll::Pending
             }
-            Poll::Ready(Ok(n)) => {
-                self.rearm();
-                self.sent += n as u64;
-                Poll::Ready(Ok(n))
-            }
-            Poll::Ready(Err(e)) => {
-                self.abandon();
-                Poll::Ready(Err(Error::io(Phase::Data)(e)))
+            Poll::Ready(written) => {
+                rearm(&mut self.idle, self.client);
+                Poll::Ready(self.flow.on_write(written))
             }
         }
     }
 
-    /// Writes all of `data`. A failure aborts the transfer before it is
-    /// returned, as the blocking writer does.
-    pub async fn write_data(&mut self, mut data: &[u8]) -> Result<()> {
-        while !data.is_empty() {
-            let result = std::future::poll_fn(|cx| self.poll_write_data(cx, data)).await;
-            match result {
-                Ok(0) => {
-                    self.abandon();
-                    let _ = self.client.settle().await;
-                    return Err(Error::io(Phase::Data)(io::ErrorKind::WriteZero.into()));
-                }
-                Ok(n) => data = data.get(n..).unwrap_or_default(),
-                Err(e) => {
-                    if self.client.core.pending.is_some() {
-                        let _ = self.client.settle().await;
-                    }
-                    return Err(e);
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// Ends the upload: flushes, ends TLS with close_notify and reads the
-    /// server's, closes the data connection, and returns the server's final
-    /// reply (2xx), or the error it sent.
-    pub async fn finish(mut self) -> Result<Reply> {
-        if self.state != WriteState::Data {
-            return Err(Error::Unusable);
-        }
-        let Some(stream) = self.stream.as_mut() else {
-            return Err(Error::Unusable);
-        };
-        self.state = WriteState::Finishing;
-        let idle = self.client.idle();
-        let shutdown = match timeout(idle, stream.close_write()).await {
-            Ok(result) => result,
-            Err(_) => Err(io::Error::new(
-                io::ErrorKind::TimedOut,
-                "idle timeout expired",
-            )),
-        };
-        if shutdown.is_ok() {
-            let _ = timeout(idle, stream.drain_until_closed()).await;
-        }
-        self.stream = None;
-        if let Err(e) = shutdown
-            && e.kind() != io::ErrorKind::NotConnected
-        {
-            self.client.mark_unusable();
-            self.state = WriteState::Done;
-            return Err(Error::io(Phase::Data)(e));
-        }
-        let reply = self.client.read_reply().await;
-        self.state = WriteState::Done;
-        finish_transfer(&self.command, reply?)
-    }
-
-    /// Stops the upload: resets the data connection, sends `ABOR` and
-    /// consumes the server's replies. The client stays usable. Dropped
-    /// mid-way: the client is unusable.
-    pub async fn abort(mut self) -> Result<()> {
-        self.abandon();
-        self.client.settle().await
+    async fn write_some(&mut self, data: &[u8]) -> Moved {
+        std::future::poll_fn(|cx| self.poll_write_some(cx, data)).await
     }
 }
 
@@ -420,9 +202,21 @@ impl AsyncWrite for AsyncDataWriter<'_> {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        self.get_mut()
-            .poll_write_data(cx, buf)
-            .map_err(io::Error::other)
+        let this = self.get_mut();
+        if buf.is_empty() {
+            return Poll::Ready(Ok(0));
+        }
+        loop {
+            return match this.poll_write_some(cx, buf) {
+                Poll::Pending => Poll::Pending,
+                Poll::Ready(Moved::Bytes(n)) => Poll::Ready(Ok(n)),
+                Poll::Ready(Moved::Again | Moved::End) => continue,
+                Poll::Ready(Moved::Failed(e)) => {
+                    this.abandon();
+                    Poll::Ready(Err(io::Error::other(e)))
+                }
+            };
+        }
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -440,15 +234,7 @@ impl AsyncWrite for AsyncDataWriter<'_> {
 
 impl Drop for AsyncDataWriter<'_> {
     fn drop(&mut self) {
-        match self.state {
-            WriteState::Data => self.abandon(),
-            WriteState::Finishing => {
-                self.stream = None;
-                self.client.core.pending = Some(crate::proto::engine::Pending::FinalReply);
-                self.client.set_in_flight(false);
-            }
-            WriteState::Done => {}
-        }
+        self.abandon();
     }
 }
 
@@ -493,7 +279,9 @@ impl AsyncTransfer<'_, Download> {
         let offset = rest.unwrap_or(0);
         let mut block = crate::block::Block::new(block_size);
         let buf = block.as_mut();
-        let mut reader = client.open_reader(Command::Retr(path?), ty, rest).await?;
+        let mut reader = client
+            .open_reader(crate::proto::Command::Retr(path?), ty, rest)
+            .await?;
         loop {
             let n = reader.read_data(buf).await?;
             if n == 0 {

@@ -6,7 +6,9 @@
 //! `nonblocking` (the [`AsyncClient`] on a tokio runtime). In the body,
 //! `w!(call)` is a client call (awaited on the async driver),
 //! `logged_in!(script)` starts the fake server and logs in anonymously,
-//! and `connect!(addr, config)` opens a client. Hostile dialogues live with
+//! `connect!(addr, config)` opens a client, and `connect_over!(to, addr,
+//! config)` opens a TCP stream of the test's own to `to` and connects over
+//! it to the server named `addr`. Hostile dialogues live with
 //! their attack class in `hostile`.
 
 use std::time::{Duration, Instant};
@@ -42,6 +44,12 @@ macro_rules! dialogue {
                         Client::connect_with($addr, $c)
                     };
                 }
+                #[allow(unused_macros)]
+                macro_rules! connect_over {
+                    ($to:expr, $addr:expr, $c:expr) => {
+                        ftpkit::Client::connect_over(std::net::TcpStream::connect($to).unwrap(), $addr, $c)
+                    };
+                }
                 $body
             }
 
@@ -65,6 +73,17 @@ macro_rules! dialogue {
                     macro_rules! connect {
                         ($addr:expr, $c:expr) => {
                             ftpkit::AsyncClient::connect_with($addr, $c).await
+                        };
+                    }
+                    #[allow(unused_macros)]
+                    macro_rules! connect_over {
+                        ($to:expr, $addr:expr, $c:expr) => {
+                            ftpkit::AsyncClient::connect_over(
+                                tokio::net::TcpStream::connect($to).await.unwrap(),
+                                $addr,
+                                $c,
+                            )
+                            .await
                         };
                     }
                     $body
@@ -362,6 +381,48 @@ dialogue! {
         assert_eq!(w!(client.noop()).unwrap_err().code(), Some(ReplyCode(421)));
         assert!(client.is_unusable());
         assert!(matches!(w!(client.pwd()), Err(Error::Unusable)));
+        server.finish();
+    }
+}
+
+dialogue! {
+    fn reconnect_keeps_the_old_connection_on_failure_then_replays_login_and_directory() {
+        // The fake server serves one connection after the other.
+        let server = FakeServer::start(vec![
+            Script::login_anonymous()
+                .expect("CWD /pub")
+                .reply("250 ok")
+                .expect("PWD")
+                .reply("257 \"/pub\" is the current directory")
+                .end(),
+            // The first reconnect is refused at login.
+            Script::new()
+                .reply("220 second")
+                .expect("USER anonymous")
+                .reply("530 not now"),
+            // The second logs in and returns to the directory.
+            Script::new()
+                .reply("220 third")
+                .expect("USER anonymous")
+                .reply("331 password please")
+                .expect("PASS anonymous@")
+                .reply("230 logged in")
+                .expect("CWD /pub")
+                .reply("250 back")
+                .expect("NOOP")
+                .reply("200 new connection"),
+        ]);
+        let mut client = connect!(&server.addr().to_string(), quick()).unwrap();
+        w!(client.login_anonymous()).unwrap();
+        w!(client.cwd("/pub")).unwrap();
+        w!(client.pwd()).unwrap();
+        let err = w!(client.reconnect()).unwrap_err();
+        assert!(matches!(&err, Error::LoginRefused(r) if r.code() == ReplyCode(530)), "{err:?}");
+        // The client is the old connection still.
+        assert_eq!(client.welcome().message(), "fake server ready");
+        w!(client.reconnect()).unwrap();
+        assert_eq!(client.welcome().message(), "third");
+        assert_eq!(w!(client.noop()).unwrap().message(), "new connection");
         server.finish();
     }
 }

@@ -17,6 +17,7 @@
 //!   for servers that mishandle them, on both drivers;
 //! - `pool`: the connection pools, blocking and async;
 //! - `properties`: parsers never panic; format then parse is the identity;
+//! - `over`: connecting over a control connection the caller supplies;
 //! - `tls`: FTPS verification, pinning, implicit TLS, session reuse.
 
 #![allow(
@@ -36,6 +37,7 @@ mod fake;
 mod fake_async;
 mod hostile;
 mod interop;
+mod over;
 mod pipelining;
 mod pool;
 mod properties;

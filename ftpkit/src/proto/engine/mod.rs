@@ -57,6 +57,7 @@
 mod action;
 pub(crate) mod batch;
 pub(crate) mod files;
+pub(crate) mod flow;
 pub(crate) mod ops;
 pub(crate) mod segments;
 
@@ -89,7 +90,6 @@ pub(crate) enum Pending {
     Abort { reset: bool },
     /// The data connection is closed but the final reply was not read:
     /// read and discard it.
-    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
     FinalReply,
 }
 
@@ -139,6 +139,8 @@ pub(crate) struct Core {
     pub(crate) hash_selected: Option<HashCommand>,
     /// What a dropped transfer left behind.
     pub(crate) pending: Option<Pending>,
+    /// The control connection is one the caller supplied: no reconnect.
+    pub(crate) supplied: bool,
     /// TLS settings, built on first need.
     tls: Option<(TlsConfig, ServerName<'static>)>,
     /// The TLS version the control connection negotiated.
@@ -225,6 +227,7 @@ impl Core {
             memory: SessionMemory::default(),
             hash_selected: None,
             pending: None,
+            supplied: false,
             tls: None,
             tls_version: None,
             list_offset_learned: None,
@@ -248,19 +251,31 @@ impl Core {
     /// host and what a reconnect replays: the state of a new connection.
     pub(crate) fn reset(&mut self) {
         let slot = self.slot.clone();
-        let memory = std::mem::take(&mut self.memory);
-        let (learned, probes) = (self.list_offset_learned, self.list_offset_probes);
-        let port = self.origin_port;
-        let jitter = self.jitter.clone();
-        let pipelining_refused = self.pipelining_refused;
-        *self = Core::new(std::mem::take(&mut self.host), self.config.clone());
-        self.origin_port = port;
+        *self = self.successor();
         self.slot = slot;
-        self.memory = memory;
-        self.list_offset_learned = learned;
-        self.list_offset_probes = probes;
-        self.jitter = jitter;
-        self.pipelining_refused = pipelining_refused;
+    }
+
+    /// The state of a new connection to the same server: the
+    /// configuration, the host, what a reconnect replays, the learned
+    /// `LIST` offset, the retry jitter, and the server's address and data
+    /// mode. The public `reconnect` runs [`ops::reconnect`] on it, so the
+    /// old connection stays as it was until the new one is ready.
+    pub(crate) fn successor(&self) -> Core {
+        let mut next = Core::new(self.host.clone(), self.config.clone());
+        next.origin_port = self.origin_port;
+        next.memory = self.memory.clone();
+        next.list_offset_learned = self.list_offset_learned;
+        next.list_offset_probes = self.list_offset_probes;
+        next.jitter = self.jitter.clone();
+        next.pipelining_refused = self.pipelining_refused;
+        next.supplied = self.supplied;
+        next.session = Session::new(
+            self.session.peer(),
+            self.session.mode(),
+            self.config.trust_pasv_address,
+            self.config.use_epsv,
+        );
+        next
     }
 
     /// Wraps the operation `build` makes over this core, for a driver to run.

@@ -469,14 +469,16 @@ pub(crate) async fn cdup(core: &mut Core) -> Result<Reply> {
 /// `PWD`.
 pub(crate) async fn pwd(core: &mut Core) -> Result<Name> {
     let reply = run(core, Command::Pwd, Expect::Completion).await?;
-    Ok(parse::parse_257(&reply)?)
+    let dir = parse::parse_257(&reply)?;
+    // What a reconnect returns to.
+    core.memory.set_dir(dir.clone());
+    Ok(dir)
 }
 
 /// One `PWD` if a `CWD` made the directory unknown, for a reconnect.
 pub(crate) async fn remember_cwd(core: &mut Core) -> Result<()> {
     if core.memory.needs_pwd() {
-        let dir = pwd(core).await?;
-        core.memory.set_dir(dir);
+        pwd(core).await?;
     }
     Ok(())
 }
@@ -875,13 +877,21 @@ pub(crate) async fn learn_list_offset(
 
 /// Opens a new control connection to the same server address in place of
 /// the old one, runs TLS as configured, logs in again and returns to the
-/// directory. A failure leaves the connection unusable.
+/// directory. A failure leaves the connection unusable. The one reconnect:
+/// the plans run it in place, the public `reconnect` on a
+/// [`Core::successor`].
 pub(crate) async fn reconnect(core: &mut Core) -> Result<()> {
+    if core.supplied {
+        core.unusable = true;
+        return Err(Error::InvalidInput(InvalidInput::Address(
+            "a connection over a supplied stream cannot reconnect".into(),
+        )));
+    }
     let memory_replay = core.memory.replay()?;
-    let memory = core.memory.clone();
     let mode = core.session.mode();
     let peer = core.session.peer();
     core.reset();
+    let memory = core.memory.clone();
     let mut result = connect(core, Target::Addr(peer)).await;
     if result.is_ok() {
         core.session.set_mode(mode);
