@@ -7,7 +7,7 @@
 /// and an `io` that `$drive(&mut io, operation)` runs operations on.
 macro_rules! client_api {
     ($client:ident, $drive:path, over: [$($over:tt)+], [$($async:ident)?], [$($aw:tt)*]) => {
-        use $crate::proto::engine::{Core, Target, ops};
+        use $crate::proto::engine::{Core, Target, data, ops};
 
         impl $client {
             /// Connects to `addr` (`host`, `host:port`, `[v6addr]:port`;
@@ -351,7 +351,7 @@ macro_rules! client_api {
             pub $($async)? fn learn_list_time_offset(&mut self, dir: impl AsRef<[u8]>) -> $crate::Result<Option<i32>> {
                 let dir = $crate::proto::rules::optional_path(dir.as_ref())?;
                 let now = std::time::SystemTime::now();
-                let op = self.core.op(|core| ops::learn_list_offset(core, dir, now));
+                let op = self.core.op(|core| data::learn_list_offset(core, dir, now));
                 $drive(&mut self.io, op) $($aw)*
             }
 
@@ -468,7 +468,7 @@ macro_rules! client_api {
                 request: $crate::proto::DataRequest,
             ) -> $crate::Result<(Stream, Option<u64>)> {
                 let announced =
-                    $drive(&mut self.io, self.core.op(|core| ops::open_data(core, request))) $($aw)* ?;
+                    $drive(&mut self.io, self.core.op(|core| data::open_data(core, request))) $($aw)* ?;
                 match self.io.data.take() {
                     Some(stream) => Ok((stream, announced)),
                     None => {

@@ -20,7 +20,7 @@ use std::{
     time::{Duration, SystemTime},
 };
 
-use super::{Action, Core, Event, LocalOp, PumpDirection, batch, ops};
+use super::{Action, Core, Event, LocalOp, PumpDirection, batch, data, ops};
 use crate::{
     error::{Error, Phase, Result},
     proto::{
@@ -536,7 +536,7 @@ pub(super) async fn open_retr(
         transfer_type: TransferType::Binary,
         rest: rest_arg,
     };
-    let announced = ops::open_data(core, request).await?;
+    let announced = data::open_data(core, request).await?;
     let expected = rules::expected_size(announced, TransferType::Binary, rest_arg);
     Ok((command, expected))
 }
@@ -780,7 +780,7 @@ async fn send(
         transfer_type: TransferType::Binary,
         rest,
     };
-    ops::open_data(core, request).await?;
+    data::open_data(core, request).await?;
     let paced = run.is_paced();
     // Under an operation deadline the data moves in blocks, so the core
     // sees the time between them.

@@ -56,6 +56,7 @@
 
 mod action;
 pub(crate) mod batch;
+pub(crate) mod data;
 pub(crate) mod files;
 pub(crate) mod flow;
 pub(crate) mod ops;

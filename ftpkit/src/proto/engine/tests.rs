@@ -6,7 +6,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use super::{Action, Core, Event, Operation, Pending, Step, Target, batch, ops};
+use super::{Action, Core, Event, Operation, Pending, Step, Target, batch, data, ops};
 use crate::{
     config::Config,
     error::{Deadline, Error, Phase},
@@ -184,7 +184,7 @@ fn a_passive_setup_connects_to_the_control_peer_and_finishes_tls_after_the_150()
         transfer_type: TransferType::Binary,
         rest: Some(5),
     };
-    let mut op = core.op(|c| ops::open_data(c, request));
+    let mut op = core.op(|c| data::open_data(c, request));
     // TYPE and EPSV in one batch; the second reply is awaited for the
     // pipelining grace after the first.
     assert_eq!(
@@ -473,7 +473,7 @@ fn a_download_batch_goes_out_in_one_write_and_its_epsv_reply_opens_the_data_conn
     assert!(stat.modified.is_some());
     assert!(!core.in_flight);
     // The setup sends nothing before the data connection: EPSV was answered.
-    let mut op = core.op(|c| ops::open_data(c, retr_request(None)));
+    let mut op = core.op(|c| data::open_data(c, retr_request(None)));
     match act(&mut op, Event::Start, t0) {
         Action::OpenData { addr, .. } => assert_eq!(addr, "192.0.2.1:4242".parse().unwrap()),
         other => panic!("expected a data connection, got {other:?}"),
@@ -525,7 +525,7 @@ fn a_batch_whose_second_reply_never_comes_turns_pipelining_off_and_reconnects() 
     // One command at a time from now on, after a reset too.
     core.reset();
     assert!(core.pipelining_refused);
-    let mut op = core.op(|c| ops::open_data(c, retr_request(None)));
+    let mut op = core.op(|c| data::open_data(c, retr_request(None)));
     assert_eq!(sent(act(&mut op, Event::Start, wait)).0, b"TYPE I\r\n");
 }
 
@@ -556,7 +556,7 @@ fn with_pipelining_off_a_setup_sends_one_command_at_a_time() {
     );
     core.session = Session::new(PEER.parse().unwrap(), DataMode::Passive, false, true);
     let t0 = Instant::now();
-    let mut op = core.op(|c| ops::open_data(c, retr_request(None)));
+    let mut op = core.op(|c| data::open_data(c, retr_request(None)));
     assert_eq!(sent(act(&mut op, Event::Start, t0)).0, b"TYPE I\r\n");
     act(&mut op, Event::Done, t0);
     assert_eq!(sent(act(&mut op, bytes("200 ok\r\n"), t0)).0, b"EPSV\r\n");
