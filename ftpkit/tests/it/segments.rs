@@ -5,9 +5,9 @@
 //! a server that refuses the extra connections gets the file over one;
 //! a file too small to split goes over one connection.
 
-use std::{fs, path::Path, time::Duration};
+use std::{fs, path::Path};
 
-use ftpkit::{Config, Error, HashAlgorithm, VerifyError};
+use ftpkit::{Error, HashAlgorithm, VerifyError};
 use ftpkit_testkit::{Behavior, Fault, MemoryServer, random_bytes, sha256_file, sha256_hex};
 
 use crate::resume::{client, quick_retries, rest_offsets};
@@ -16,8 +16,10 @@ use crate::resume::{client, quick_retries, rest_offsets};
 const SIZE: usize = 4 * (1 << 20) + 1000;
 const STEP: u64 = SIZE as u64 / 4;
 
-fn config() -> Config {
-    Config::default()
+#[cfg(feature = "tokio")]
+fn config() -> ftpkit::Config {
+    use std::time::Duration;
+    ftpkit::Config::default()
         .timeout(Duration::from_secs(5))
         .connect_timeout(Duration::from_secs(5))
 }
