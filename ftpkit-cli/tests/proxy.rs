@@ -21,16 +21,8 @@ fn ftpkit(args: &[&str], cwd: &Path, env: &[(&str, &str)]) -> Output {
         .args(args)
         .current_dir(cwd)
         .env_remove("FTPKIT_PASSWORD");
-    for name in [
-        "ftp_proxy",
-        "FTP_PROXY",
-        "all_proxy",
-        "ALL_PROXY",
-        "no_proxy",
-        "NO_PROXY",
-    ] {
-        command.env_remove(name);
-    }
+    // ftpkit_testkit::command cleared the proxy variables; the test's own
+    // come back here.
     command.envs(env.iter().copied());
     command.output().expect("run ftpkit")
 }
