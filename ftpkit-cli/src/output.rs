@@ -204,11 +204,16 @@ pub fn report_transfer(
     if settings.quiet {
         return;
     }
+    // Verification turned off says so, rather than blaming the server.
+    let verified = if settings.transfer.verify == ftpkit::Verify::Off {
+        "not verified (--no-verify)".to_owned()
+    } else {
+        report.verified.describe()
+    };
     let mut line = format!(
-        "{}: {} bytes, {}",
+        "{}: {} bytes, {verified}",
         if op == "put" { remote } else { local },
         report.size,
-        report.verified.describe()
     );
     if report.resumed_from > 0 {
         line.push_str(&format!(", resumed at byte {}", report.resumed_from));

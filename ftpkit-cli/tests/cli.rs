@@ -843,7 +843,11 @@ fn get_and_put_retry_resume_and_say_what_was_verified() {
     assert!(dir.path().join("g.bin.part").exists());
     let out = ftpkit_loud(&["get", "--no-verify", &url], dir.path());
     assert_eq!(code(&out), 0, "{}", stderr(&out));
-    assert!(stderr(&out).contains("not verified"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("not verified (--no-verify)"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 /// A glob over a listing with hostile names: each is skipped with one

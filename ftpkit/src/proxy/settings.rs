@@ -140,7 +140,7 @@ impl Proxy {
         self
     }
 
-    /// Parses a proxy URL (see the [module documentation](self) for the
+    /// Parses a proxy URL (see the [module documentation](crate::proxy) for the
     /// schemes). User and password are percent-decoded. Refused: another
     /// scheme, a missing host, a path, a query other than `login=` on
     /// `ftp://`, and CR, LF or NUL in any part.
