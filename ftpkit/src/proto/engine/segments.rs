@@ -50,7 +50,7 @@ use super::{Action, Core, Event, LocalOp, files, ops};
 use crate::{
     error::{Error, Phase, Result},
     proto::{
-        Arg, Session,
+        Arg,
         resume::{
             RemoteStat, TransferOptions, TransferReport, TransferRun, Verified, Verify,
             VerifyError, part_path,
@@ -446,19 +446,12 @@ pub(crate) async fn prepare(
 /// A connection for a [`worker`], not opened yet: the client's settings
 /// (with `deadline` as the operation deadline), server address, login and
 /// directory. The worker opens it.
+/// [`Core::successor`], with a retry jitter of its own so that the
+/// connections do not retry in step.
 pub(crate) fn sibling(core: &Core, deadline: Option<Duration>) -> Core {
-    let mut config = core.config.clone();
-    config.deadline = deadline;
-    let mut other = Core::new(core.host.clone(), config);
-    other.origin_port = core.origin_port;
-    other.memory = core.memory.clone();
-    other.list_offset_learned = core.list_offset_learned;
-    other.session = Session::new(
-        core.session.peer(),
-        core.session.mode(),
-        core.config.trust_pasv_address,
-        core.config.use_epsv,
-    );
+    let mut other = core.successor();
+    other.config.deadline = deadline;
+    other.jitter = super::Jitter::random();
     other
 }
 
