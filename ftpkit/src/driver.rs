@@ -1055,6 +1055,8 @@ macro_rules! file_builders {
             }
         }
 
+        segmented_download!($client, [$($async)?], [$($aw)*]);
+
         impl Local<'_> {
             fn report(&mut self, offset: u64) {
                 if let Some(progress) = self.progress.as_mut() {
@@ -1131,10 +1133,10 @@ macro_rules! file_builders {
                 let $download { client, remote, local, options, progress, known, on_size, adopt_local } = self;
                 let remote = $crate::proto::Arg::path(remote)?;
                 if options.segments > 1 {
-                    // Over several connections: the driver's own glue
-                    // (threads or tasks), the plan the core's.
-                    let parts = segments::Parts { remote, local, options, known, adopt_local };
-                    return segments::download(client, parts, progress, on_size) $($aw)*;
+                    // Over several connections: the plan is the core's,
+                    // the threads or tasks the driver's.
+                    let parts = $crate::proto::engine::segments::Parts { remote, local, options, known, adopt_local };
+                    return segmented(client, parts, progress, on_size) $($aw)*;
                 }
                 let op = client.core.op(|core| {
                     $crate::proto::engine::files::download(core, remote, local, options, known, adopt_local)
@@ -1208,6 +1210,95 @@ macro_rules! file_builders {
                     progress: None,
                 }
             }
+        }
+    };
+}
+
+/// A segmented download (the `download` builder's `segments`), for both
+/// drivers: the plan is the core's (`proto::engine::segments`). The
+/// client's own connection runs worker 0 in the caller's thread or task;
+/// each extra connection runs `run_worker` on a thread or in a task the
+/// driver starts with its `spawn(other, job, i)` and waits for with its
+/// `joined(worker)`. Each connection has its own sockets and its own handle
+/// on the `.part` file (positional writes, so they never share a position).
+macro_rules! segmented_download {
+    ($client:ident, [$($async:ident)?], [$($aw:tt)*]) => {
+        /// Sets the operation deadline of the client's next operation to
+        /// `left`, returning the one it had.
+        fn limit(client: &mut $client, left: Option<std::time::Duration>) -> Option<std::time::Duration> {
+            std::mem::replace(&mut client.core.config.deadline, left)
+        }
+
+        /// Runs worker `i` of `job` on an extra connection, then says
+        /// goodbye on it if it is open and in step (one that is not is
+        /// closed as it is when dropped).
+        $($async)? fn run_worker(
+            mut other: $client,
+            job: std::sync::Arc<$crate::proto::engine::segments::Job>,
+            i: usize,
+        ) -> $crate::Result<()> {
+            let op = other.core.op(|core| $crate::proto::engine::segments::worker(core, job, i));
+            let result = drive_files(&mut other.io, op, None, None) $($aw)*;
+            if !other.core.is_unusable() && other.io.control.is_some() {
+                let _ = other.quit() $($aw)*;
+            }
+            result
+        }
+
+        /// Downloads over several connections (see the builder's `segments`).
+        $($async)? fn segmented(
+            client: &mut $client,
+            parts: $crate::proto::engine::segments::Parts,
+            mut progress: Option<Progress<'_>>,
+            mut on_size: Option<SizeCallback<'_>>,
+        ) -> $crate::Result<$crate::TransferReport> {
+            use $crate::proto::engine::{files, segments::{self, Clock, Parts, Prepared}};
+            let clock = Clock::start(client.core.config.deadline);
+            let sizes = on_size.as_mut().map(|f| Box::new(f) as SizeCallback<'_>);
+            let saved = limit(client, clock.left());
+            let (remote, local) = (parts.remote.clone(), parts.local.clone());
+            let op = client
+                .core
+                .op(|core| segments::prepare(core, remote, local, parts.options.clone(), parts.known));
+            let prepared = drive_files(&mut client.io, op, None, sizes) $($aw)*;
+            limit(client, saved);
+            let job = match prepared? {
+                Prepared::Segments(job) => job,
+                Prepared::Single(stat) => {
+                    let Parts { remote, local, options, adopt_local, .. } = parts;
+                    let saved = limit(client, clock.left());
+                    let op = client
+                        .core
+                        .op(|core| files::download(core, remote, local, options, Some(stat), adopt_local));
+                    let result = drive_files(&mut client.io, op, progress, on_size) $($aw)*;
+                    limit(client, saved);
+                    return result;
+                }
+            };
+            let workers: Vec<Worker> = (1..job.connections())
+                .map(|i| {
+                    let mut io = Io::default();
+                    io.route = client.io.route.clone();
+                    let core = segments::sibling(&client.core, clock.left());
+                    spawn($client { core, io }, job.clone(), i)
+                })
+                .collect();
+            let saved = limit(client, clock.left());
+            let op = client.core.op(|core| segments::worker(core, job.clone(), 0));
+            let reports = progress.as_mut().map(|f| Box::new(f) as Progress<'_>);
+            let mine = drive_files(&mut client.io, op, reports, None) $($aw)*;
+            limit(client, saved);
+            // Every worker is waited for, whatever the others gave.
+            let mut theirs = Ok(());
+            for worker in workers {
+                theirs = theirs.and(joined(worker) $($aw)*);
+            }
+            let workers = mine.and(theirs);
+            let saved = limit(client, clock.left());
+            let op = client.core.op(|core| segments::finish(core, job, workers));
+            let result = drive_files(&mut client.io, op, progress, None) $($aw)*;
+            limit(client, saved);
+            result
         }
     };
 }

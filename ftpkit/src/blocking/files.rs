@@ -3,13 +3,16 @@
 //! that changed, verify sizes and hashes, keep modification times, and
 //! never leave a partial file under the final name.
 //!
-//! The plans are the core's (`proto::engine::files`), the builders and the
-//! loop that runs a plan are `crate::driver`'s and the local file
-//! operations `crate::local`'s; this module only moves the data in bulk
-//! (`splice(2)` and `sendfile(2)` on Linux).
+//! The plans are the core's (`proto::engine::files`, `segments`), the
+//! builders, the loop that runs a plan and the segmented download are
+//! `crate::driver`'s and the local file operations `crate::local`'s; this
+//! module only moves the data in bulk (`splice(2)` and `sendfile(2)` on
+//! Linux) and runs each extra connection of a segmented download on a
+//! thread of its own.
 
 use std::{
     io::{self, Read, Write},
+    sync::Arc,
     time::Duration,
 };
 
@@ -20,12 +23,23 @@ use super::{
 };
 use crate::{
     error::{Error, Phase, Result},
-    proto::engine::{Event, LocalOp, PumpDirection},
+    proto::engine::{Event, LocalOp, PumpDirection, segments},
 };
 
 file_builders!(Client, FileDownload, FileUpload, Io, [], [], []);
 
-mod segments;
+/// An extra connection of a segmented download, on a thread of its own.
+type Worker = std::thread::JoinHandle<Result<()>>;
+
+/// Starts worker `i` of `job` on `other`'s connection.
+fn spawn(other: Client, job: Arc<segments::Job>, i: usize) -> Worker {
+    std::thread::spawn(move || run_worker(other, job, i))
+}
+
+/// What a worker's thread gave (a panic: the client is unusable).
+fn joined(worker: Worker) -> Result<()> {
+    worker.join().unwrap_or(Err(Error::Unusable))
+}
 
 /// The blocking data path's own state: a block buffer and, on Linux, the
 /// pipe `splice(2)` moves data through.
