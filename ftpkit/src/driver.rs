@@ -683,19 +683,38 @@ macro_rules! perform_actions {
 }
 
 /// The idle timer of an async reader or writer, armed for its client's
-/// idle timeout.
+/// idle timeout (`async, client`), and its type (`async`).
 #[cfg_attr(not(feature = "tokio"), allow(unused_macros))]
 macro_rules! idle_timer {
     (async, $client:ident) => {
         Box::pin(tokio::time::sleep($client.idle()))
     };
+    (async) => {
+        std::pin::Pin<Box<tokio::time::Sleep>>
+    };
 }
 
-/// What a driver's streaming reader and writer (`$end`) share: `new`,
-/// and `abandon`, which gives the transfer up, leaving the core what to
-/// settle and the client the data connection it needs for that.
+/// What a driver's streaming reader and writer (`$end`) share: the struct
+/// (documented by `$doc`), `new`, `abandon`, which gives the transfer up,
+/// leaving the core what to settle and the client the data connection it
+/// needs for that, and what a drop does: the blocking driver (`$settle`,
+/// the client's method that settles at once) aborts the transfer there and
+/// then, in `abort_quietly`; tokio leaves it to the client's next call.
 macro_rules! data_end {
-    ($client:ident, $end:ident, $stream:ident, [$($async:ident)?]) => {
+    (
+        $client:ident, $(#[$doc:meta])* $end:ident, $stream:ident,
+        [$($async:ident)?], [$($settle:ident)?]
+    ) => {
+        $(#[$doc])*
+        #[derive(Debug)]
+        pub struct $end<'c> {
+            client: &'c mut $client,
+            stream: Option<$stream>,
+            flow: $crate::proto::engine::flow::Flow,
+            // tokio's idle timer; the blocking driver's sockets time out.
+            $(idle: idle_timer!($async),)?
+        }
+
         impl<'c> $end<'c> {
             pub(crate) fn new(
                 client: &'c mut $client,
@@ -703,7 +722,6 @@ macro_rules! data_end {
                 flow: $crate::proto::engine::flow::Flow,
             ) -> $end<'c> {
                 $end {
-                    // tokio's idle timer; the blocking driver's sockets time out.
                     $(idle: idle_timer!($async, client),)?
                     client,
                     stream: Some(stream),
@@ -719,22 +737,41 @@ macro_rules! data_end {
                     None => {}
                 }
             }
+
+            $(
+                /// Gives the transfer up and aborts it at once.
+                pub(crate) fn abort_quietly(&mut self) {
+                    self.abandon();
+                    let _ = self.client.$settle();
+                }
+            )?
+        }
+
+        impl Drop for $end<'_> {
+            fn drop(&mut self) {
+                self.abandon();
+                $(let _ = self.client.$settle();)?
+            }
         }
     };
 }
 
 /// The methods a driver's streaming data reader (`$reader`) and writer
-/// (`$writer`) share, both structs with a `client: &mut $client`, the data
-/// `stream: Option<$stream>` and the core's `flow`
-/// (`proto::engine::flow::Flow`). The driver adds `new`, the reader's
-/// `read_data` and the writer's `write_some` (one write, as the core
-/// judges it), its `Read`/`Write` glue, and what its `Drop` does with what
-/// is left (the blocking driver aborts at once, tokio leaves it to the
-/// client's next call).
+/// (`$writer`) share, both structs (`data_end!`) with a `client: &mut
+/// $client`, the data `stream: Option<$stream>` and the core's `flow`
+/// (`proto::engine::flow::Flow`). The driver adds the reader's `read_data`
+/// and the writer's `write_some` (one write, as the core judges it) and
+/// its `Read`/`Write` glue; `[$($settle)?]` is what a drop does (see
+/// `data_end!`).
 macro_rules! data_ends {
-    ($client:ident, $reader:ident, $writer:ident, $stream:ident, [$($async:ident)?], [$($aw:tt)*]) => {
-        data_end!($client, $reader, $stream, [$($async)?]);
-        data_end!($client, $writer, $stream, [$($async)?]);
+    (
+        $client:ident, $stream:ident,
+        $(#[$rdoc:meta])* reader: $reader:ident,
+        $(#[$wdoc:meta])* writer: $writer:ident,
+        [$($async:ident)?], [$($aw:tt)*], [$($settle:ident)?]
+    ) => {
+        data_end!($client, $(#[$rdoc])* $reader, $stream, [$($async)?], [$($settle)?]);
+        data_end!($client, $(#[$wdoc])* $writer, $stream, [$($async)?], [$($settle)?]);
 
         impl<'c> $reader<'c> {
             /// The size the server announced in its 150 reply, if it did.
@@ -821,11 +858,15 @@ macro_rules! data_ends {
 /// `$client`, its markers `Download` and `Upload`, its options, and the
 /// ways to finish it that both drivers share. `[$($send)*]` are the extra
 /// bounds of a progress callback (`+ Send` for tokio); `$read_ext` the
-/// trait that gives `read` on an upload's source.
+/// trait that gives `read` on an upload's source, `$write_ext` the one that
+/// gives `write_all` on a download's sink, and `$flushed` what is done
+/// with that sink at the end (tokio flushes it; the blocking driver leaves
+/// that to the caller).
 macro_rules! transfer_builder {
     (
         $transfer:ident, $client:ident, $reader:ident, $writer:ident,
-        read: [$($read:tt)+], $read_ext:path, [$($send:tt)*],
+        read: [$($read:tt)+], $read_ext:path,
+        write: [$($write:tt)+], $write_ext:path, $flushed:path, [$($send:tt)*],
         [$($async:ident)?], [$($aw:tt)*]
     ) => {
         /// A progress callback: called with the file offset reached so far
@@ -914,7 +955,28 @@ macro_rules! transfer_builder {
             /// size (ftplib's `retrbinary` callback); returns the bytes
             /// received, not counting the restart offset. A failure of `f`
             /// aborts the transfer.
-            pub $($async)? fn for_each_chunk(self, mut f: impl FnMut(&[u8]) -> std::io::Result<()>) -> $crate::Result<u64> {
+            pub $($async)? fn for_each_chunk(self, f: impl FnMut(&[u8]) -> std::io::Result<()>) -> $crate::Result<u64> {
+                // No sink: every chunk goes to `f`.
+                self.download_into(None::<&mut Vec<u8>>, f) $($aw)*
+            }
+
+            /// Downloads into `out`; returns the bytes received, not
+            /// counting the restart offset. A failure writing `out` aborts
+            /// the transfer. The async client flushes `out` at the end;
+            /// its future dropped mid-way, the client's next call aborts
+            /// the transfer.
+            pub $($async)? fn to_writer<W: $($write)+ + ?Sized>(self, out: &mut W) -> $crate::Result<u64> {
+                self.download_into(Some(out), |_| Ok(())) $($aw)*
+            }
+
+            /// Downloads each block into `out` if given, else to `f`.
+            $($async)? fn download_into<W: $($write)+ + ?Sized>(
+                self,
+                mut out: Option<&mut W>,
+                mut f: impl FnMut(&[u8]) -> std::io::Result<()>,
+            ) -> $crate::Result<u64> {
+                #[allow(unused_imports)]
+                use $write_ext as _;
                 let $transfer { client, path, rest, ty, block_size, mut progress, .. } = self;
                 let offset = rest.unwrap_or(0);
                 let mut block = $crate::block::Block::new(block_size);
@@ -925,13 +987,21 @@ macro_rules! transfer_builder {
                     if n == 0 {
                         break;
                     }
-                    if let Err(e) = f(buf.get(..n).unwrap_or_default()) {
+                    let chunk = buf.get(..n).unwrap_or_default();
+                    let written = match out.as_mut() {
+                        Some(out) => out.write_all(chunk) $($aw)*,
+                        None => f(chunk),
+                    };
+                    if let Err(e) = written {
                         let _ = reader.abort() $($aw)*;
                         return Err($crate::Error::io($crate::Phase::Local)(e));
                     }
                     if let Some(progress) = progress.as_mut() {
                         progress(offset + reader.bytes_read());
                     }
+                }
+                if let Some(out) = out {
+                    $flushed(out) $($aw)* .map_err($crate::Error::io($crate::Phase::Local))?;
                 }
                 Ok(reader.bytes_read())
             }
