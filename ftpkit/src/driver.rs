@@ -1375,14 +1375,23 @@ macro_rules! segmented_download {
 
 /// What the blocking and the async pool share around [`Slots`]
 /// (`crate::pool`, where every decision is): the state behind a pool
-/// (`Shared`, with `$freed` to wake waiters), the guard of a reserved slot,
-/// and the borrowed client `$pooled` that goes back to the pool when
-/// dropped. `$factory` is the type of the pool's connection factory.
+/// (the pool `$pool` over its `Shared` state, with `$freed` to wake
+/// waiters), the guard of a reserved slot, and the borrowed client
+/// `$pooled` that goes back to the pool when dropped. `$factory` is the
+/// type of the pool's connection factory.
 macro_rules! pool_half {
     (
-        $pool:ident, $pooled:ident, $client:ident, $freed:ty, $factory:ty,
-        [$($async:ident)?], [$($aw:tt)*], $(#[$doc:meta])*
+        $(#[$pool_doc:meta])* pool: $pool:ident,
+        $(#[$doc:meta])* pooled: $pooled:ident,
+        $client:ident, $freed:ty, $factory:ty,
+        [$($async:ident)?], [$($aw:tt)*]
     ) => {
+        $(#[$pool_doc])*
+        #[derive(Clone)]
+        pub struct $pool {
+            shared: std::sync::Arc<Shared>,
+        }
+
         struct Shared {
             slots: std::sync::Mutex<$crate::pool::Slots<$client>>,
             freed: $freed,
@@ -1391,15 +1400,6 @@ macro_rules! pool_half {
         }
 
         impl Shared {
-            fn new(config: $crate::pool::PoolConfig, freed: $freed, factory: Box<$factory>) -> Shared {
-                Shared {
-                    slots: std::sync::Mutex::new($crate::pool::Slots::new(&config)),
-                    freed,
-                    factory,
-                    config,
-                }
-            }
-
             fn lock(&self) -> std::sync::MutexGuard<'_, $crate::pool::Slots<$client>> {
                 // A thread that panicked while holding the lock left the
                 // counts consistent (no code between lock and unlock can
@@ -1422,6 +1422,17 @@ macro_rules! pool_half {
         }
 
         impl $pool {
+            /// A pool whose connections come from `factory`.
+            fn with(config: $crate::pool::PoolConfig, factory: Box<$factory>) -> $pool {
+                let shared = Shared {
+                    slots: std::sync::Mutex::new($crate::pool::Slots::new(&config)),
+                    freed: <$freed>::new(),
+                    factory,
+                    config,
+                };
+                $pool { shared: std::sync::Arc::new(shared) }
+            }
+
             /// Connections handed out and idle.
             pub fn status(&self) -> (usize, usize) {
                 let slots = self.shared.lock();
