@@ -131,6 +131,27 @@ impl EntryLines {
     }
 }
 
+/// A driver's listing entries (`$entries`, documented by `$doc`): the
+/// struct over its data `$reader` and the shared [`EntryLines`], and the
+/// command they come from. The driver adds its iterator or stream.
+macro_rules! entries {
+    ($(#[$doc:meta])* $entries:ident, $reader:ident) => {
+        $(#[$doc])*
+        #[derive(Debug)]
+        pub struct $entries<'c> {
+            pub(crate) reader: $reader<'c>,
+            pub(crate) lines: $crate::driver::EntryLines,
+        }
+
+        impl $entries<'_> {
+            /// The command the entries come from.
+            pub fn format(&self) -> $crate::list::ListingFormat {
+                self.lines.format()
+            }
+        }
+    };
+}
+
 /// The streaming methods of a client, for both drivers: `$client` has
 /// `open_data` (from `client_api!`), its reader and writer types have
 /// `new`, `read_data`/`write_data`, `finish` and `abort`, and its entries
