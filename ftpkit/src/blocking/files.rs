@@ -23,7 +23,11 @@ use super::{
 };
 use crate::{
     error::{Error, Phase, Result},
-    proto::engine::{Event, LocalOp, PumpDirection, segments},
+    proto::engine::{
+        Event, LocalOp, PumpDirection,
+        flow::{Moved, read_outcome},
+        segments,
+    },
 };
 
 file_builders!(Client, FileDownload, FileUpload, Io, [], [], []);
@@ -55,41 +59,40 @@ impl Local<'_> {
         self.file.perform(op)
     }
 
+    /// Moves data chunk by chunk until the data or the file ends, or
+    /// `max` bytes moved, reporting the offset reached after each chunk.
     fn pump(
         &mut self,
         direction: PumpDirection,
-        offset: u64,
+        mut offset: u64,
         max: Option<u64>,
         block: usize,
         _idle: Duration,
     ) -> Result<(u64, bool)> {
         // The data socket's idle timeout bounds each chunk.
-        match direction {
-            PumpDirection::Receive => self.receive(offset, max, block),
-            PumpDirection::Send { sendfile } => self.send(offset, max, block, sendfile),
-        }
-    }
-
-    /// Data connection to file: `splice(2)` on a plain connection under
-    /// Linux when unpaced (no copy through user space), else through a
-    /// block-sized buffer.
-    fn receive(&mut self, mut offset: u64, max: Option<u64>, block: usize) -> Result<(u64, bool)> {
         let mut moved = 0u64;
-        loop {
-            if max.is_some_and(|max| moved >= max) {
-                return Ok((moved, false));
-            }
-            let n = self.receive_chunk(max.is_none(), block)?;
+        while max.is_none_or(|max| moved < max) {
+            let n = match direction {
+                PumpDirection::Receive => self.receive_chunk(max.is_none(), block)?,
+                PumpDirection::Send { sendfile } => self.send_chunk(block, sendfile)?,
+            };
             if n == 0 {
-                self.io.data = None;
+                if matches!(direction, PumpDirection::Receive) {
+                    // The data ended: its connection is done with.
+                    self.io.data = None;
+                }
                 return Ok((moved, true));
             }
             moved += n;
             offset += n;
             self.report(offset);
         }
+        Ok((moved, false))
     }
 
+    /// Data connection to file: `splice(2)` on a plain connection under
+    /// Linux when unpaced (no copy through user space), else through a
+    /// block-sized buffer.
     fn receive_chunk(&mut self, bulk: bool, block: usize) -> Result<u64> {
         let Some(stream) = self.io.data.as_mut() else {
             return Err(Error::Unusable);
@@ -108,14 +111,11 @@ impl Local<'_> {
         let _ = bulk;
         self.buffers.buf.resize(block);
         let n = loop {
-            match stream.read(self.buffers.buf.as_mut()) {
-                Ok(n) => break n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof && stream.is_tls() => {
-                    tracing::warn!(target: "ftpkit::tls", "data connection closed without TLS close_notify");
-                    break 0;
-                }
-                Err(e) => return Err(Error::io(Phase::Data)(e)),
+            match read_outcome(stream.read(self.buffers.buf.as_mut()), stream.is_tls()) {
+                Moved::Bytes(n) => break n,
+                Moved::End => break 0,
+                Moved::Again => {}
+                Moved::Failed(e) => return Err(e),
             }
         };
         file.write_all(self.buffers.buf.filled(n))
@@ -125,28 +125,6 @@ impl Local<'_> {
 
     /// File to data connection: `sendfile(2)` on a plain connection under
     /// Linux where allowed, else through a block-sized buffer.
-    fn send(
-        &mut self,
-        mut offset: u64,
-        max: Option<u64>,
-        block: usize,
-        sendfile: bool,
-    ) -> Result<(u64, bool)> {
-        let mut moved = 0u64;
-        loop {
-            if max.is_some_and(|max| moved >= max) {
-                return Ok((moved, false));
-            }
-            let n = self.send_chunk(block, sendfile)?;
-            if n == 0 {
-                return Ok((moved, true));
-            }
-            moved += n;
-            offset += n;
-            self.report(offset);
-        }
-    }
-
     fn send_chunk(&mut self, block: usize, sendfile: bool) -> Result<u64> {
         let Some(stream) = self.io.data.as_mut() else {
             return Err(Error::Unusable);

@@ -27,7 +27,12 @@ use super::{AsyncClient, io::Io};
 use crate::{
     block::Block,
     error::{Error, Phase, Result},
-    proto::engine::{Event, LocalOp, PumpDirection, ops::timed_out, segments},
+    proto::engine::{
+        Event, LocalOp, PumpDirection,
+        flow::{Moved, read_outcome},
+        ops::timed_out,
+        segments,
+    },
 };
 
 file_builders!(
@@ -131,15 +136,13 @@ impl Local<'_> {
         let mut moved = 0u64;
         let mut eof = false;
         while max.is_none_or(|max| moved < max) {
-            let n = match timeout(idle, stream.read(buf.as_mut())).await {
+            let read = timeout(idle, stream.read(buf.as_mut())).await;
+            let n = match read.map(|read| read_outcome(read, stream.is_tls())) {
                 Err(_) => return Err(timed_out(Phase::Data)),
-                Ok(Ok(n)) => n,
-                Ok(Err(e)) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Ok(Err(e)) if e.kind() == io::ErrorKind::UnexpectedEof && stream.is_tls() => {
-                    tracing::warn!(target: "ftpkit::tls", "data connection closed without TLS close_notify");
-                    0
-                }
-                Ok(Err(e)) => return Err(Error::io(Phase::Data)(e)),
+                Ok(Moved::Bytes(n)) => n,
+                Ok(Moved::End) => 0,
+                Ok(Moved::Again) => continue,
+                Ok(Moved::Failed(e)) => return Err(e),
             };
             if n == 0 {
                 eof = true;
