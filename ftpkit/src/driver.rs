@@ -1,13 +1,15 @@
 //! What the blocking and the tokio driver share beyond `crate::api`,
 //! written once: the streaming methods of a client (listings, line
-//! transfers, raw reader and writer), the `retrieve`/`store` and
-//! `download`/`upload` builders, and the line-by-line parser of a typed
-//! listing.
+//! transfers, raw reader and writer), the readers and writers themselves,
+//! the `retrieve`/`store` and `download`/`upload` builders, the segmented
+//! download, the line-by-line parser of a typed listing and its entries,
+//! and the pools' shared half.
 //!
 //! Each macro is expanded by both drivers, the async one with `async` and
 //! `.await`; a driver keeps only what its I/O makes its own (the `Read`
 //! and `Write` or `AsyncRead` and `AsyncWrite` impls of its readers and
-//! writers, its sockets, its bulk data path).
+//! writers, its sockets, its bulk data path, how it starts and joins the
+//! extra connections of a segmented download, how a pool waits).
 
 use std::{io, time::SystemTime};
 

@@ -50,8 +50,9 @@
 //! What a driver may do: perform an [`Action`] with its own sockets, TLS
 //! streams and bulk data path, and report the [`Event`]; nothing else. The
 //! rest of a driver is written once and expanded by both: `crate::api`
-//! (commands), `crate::driver` (streaming methods, builders, the loop that
-//! runs a `download` or `upload` plan, listing parser, pool halves) and
+//! (commands), `crate::driver` (streaming methods, readers and writers,
+//! builders, the loop that runs a `download` or `upload` plan, the
+//! segmented download, listing parser, pool halves) and
 //! `crate::local` (every [`LocalOp`], with `std::fs`).
 
 mod action;
