@@ -89,6 +89,8 @@ elif op == "getdir":
     import os
     for name in ftp.nlst(remote):
         base = name.rsplit("/", 1)[-1]
+        if base in (".", ".."):  # pure-ftpd lists them
+            continue
         with open(os.path.join(local, base), "wb") as f:
             ftp.retrbinary("RETR " + remote + "/" + base, f.write, blocksize=block)
 elif op == "nlst":
