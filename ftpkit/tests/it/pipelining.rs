@@ -42,6 +42,23 @@ fn one_at_a_time(script: Script, name: &str, data: &[u8], ty: bool) -> Script {
     one(script, &format!("SIZE {name}"), &size)
 }
 
+/// Downloads `f` and `g` with `$client` into a new directory: each
+/// byte-exact, verified by the size, without a retry (a fallback is not
+/// one). A macro, for the dialogue's `w!`, which awaits on the async
+/// driver.
+macro_rules! download_f_and_g {
+    ($client:ident, $data:expr) => {{
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["f", "g"] {
+            let dest = dir.path().join(name);
+            let report = w!($client.download(name, &dest).verify(Verify::SizeOnly).run()).unwrap();
+            assert_eq!(fs::read(&dest).unwrap(), $data, "{name}");
+            assert_eq!(report.retries, 0, "{name}");
+            assert_eq!(report.verified.size, Some($data.len() as u64), "{name}");
+        }
+    }};
+}
+
 /// The file's commands, then its replies: a server that waits for the
 /// whole batch before answering (a client that waited for each reply
 /// would time the script out).
@@ -132,13 +149,7 @@ dialogue! {
         let server = FakeServer::start(vec![dropping, sequential]);
         let mut client = connect!(&server.addr().to_string(), quick()).unwrap();
         w!(client.login_anonymous()).unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        for name in ["f", "g"] {
-            let dest = dir.path().join(name);
-            let report = w!(client.download(name, &dest).verify(Verify::SizeOnly).run()).unwrap();
-            assert_eq!(fs::read(&dest).unwrap(), data, "{name}");
-            assert_eq!(report.retries, 0, "the fallback is not a retry");
-        }
+        download_f_and_g!(client, data);
         let t = server.finish();
         assert_eq!(t.dropped, ["SIZE f", "MDTM f", "EPSV"], "only the first batch");
     }
@@ -174,14 +185,7 @@ dialogue! {
             let server = FakeServer::start(vec![one_at_a_time(script, "g", data, false)]);
             let mut client = connect!(&server.addr().to_string(), quick()).unwrap();
             w!(client.login_anonymous()).unwrap();
-            let dir = tempfile::tempdir().unwrap();
-            for name in ["f", "g"] {
-                let dest = dir.path().join(name);
-                let report = w!(client.download(name, &dest).verify(Verify::SizeOnly).run()).unwrap();
-                assert_eq!(fs::read(&dest).unwrap(), data, "{name}, swapped: {swapped}");
-                assert_eq!(report.retries, 0);
-                assert_eq!(report.verified.size, Some(data.len() as u64));
-            }
+            download_f_and_g!(client, data);
             let t = server.finish();
             assert!(t.dropped.is_empty(), "sent ahead: {:?}", t.dropped);
         }
