@@ -346,7 +346,7 @@ def listing_json():
                 out = subprocess.run(cmds[client], capture_output=True, text=True)
                 got = len(out.stdout.splitlines())
                 if got != LSJSON:
-                    print(f"  {client}: listed {got} entries, not {LSJSON}", file=sys.stderr)
+                    print(f"  {client} ({op.upper()}): listed {got} entries, not {LSJSON}", file=sys.stderr)
         runs = {c: (lambda cmd=cmd: timed(cmd)) for c, cmd in cmds.items()}
         report(f"`ls --json` of {LSJSON} entries with {op.upper()} ({srv['server']})",
                measure("lsjson", runs, lambda c: None), LSJSON, "entries/s")
