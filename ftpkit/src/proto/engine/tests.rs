@@ -6,13 +6,17 @@ use std::{
     time::{Duration, Instant},
 };
 
-use super::{Action, Core, Event, Operation, Pending, Step, Target, batch, data, ops};
+use super::{
+    Action, Core, Event, LocalOp, Operation, Pending, Step, Target, batch, data, files, ops,
+};
 use crate::{
     config::Config,
     error::{Deadline, Error, Phase},
     proto::{
         Arg, Command, DataMode, DataRequest, Reply, ReplyCode, Session, TransferType,
-        resume::RemoteStat, rules,
+        hash::HashAlgorithm,
+        resume::{RemoteStat, TransferOptions},
+        rules,
     },
 };
 
@@ -583,4 +587,74 @@ fn only_the_reply_a_command_gets_answers_it_in_a_batch() {
     assert_eq!(batch::grace(Duration::ZERO, 60 * second), second);
     assert_eq!(batch::grace(second, 60 * second), 4 * second);
     assert_eq!(batch::grace(60 * second, 10 * second), 10 * second);
+}
+
+/// Drives [`files::verify`] of `f.bin` (5 bytes on both sides) to the
+/// point where the server's `XSHA256` went out, and returns the action
+/// that follows it.
+fn verify_until_the_checksum_is_sent<'a>(
+    op: &mut Operation<'a, crate::proto::resume::Verified>,
+    now: Instant,
+) -> Action {
+    assert_eq!(sent(act(op, Event::Start, now)).0, b"FEAT\r\n");
+    read_deadline(act(op, Event::Done, now));
+    let feat = bytes("211-Features:\r\n SIZE\r\n XSHA256\r\n211 End\r\n");
+    assert_eq!(sent(act(op, feat, now)).0, b"XSHA256 f.bin\r\n");
+    act(op, Event::Done, now)
+}
+
+#[test]
+fn verification_hashes_the_local_file_while_the_server_computes_its_digest() {
+    let mut core = core();
+    let now = Instant::now();
+    let remote = Arg::path(b"f.bin").unwrap();
+    let options = TransferOptions::default();
+    let mut op = core.op(|c| files::verify(c, &remote, 5, Some(5), &options));
+    // The local file is read once the command is out and before its reply
+    // is awaited: both sides hash at the same time.
+    let hash = verify_until_the_checksum_is_sent(&mut op, now);
+    assert!(
+        matches!(hash, Action::Local(LocalOp::Hash(HashAlgorithm::Sha256))),
+        "{hash:?}"
+    );
+    read_deadline(act(&mut op, Event::Bytes(vec![0xab; 32]), now));
+    let reply = format!("213 {}\r\n", "ab".repeat(32));
+    let verified = end(&mut op, bytes(&reply), now).unwrap();
+    assert_eq!(verified.hash, Some(HashAlgorithm::Sha256));
+    assert_eq!(verified.size, Some(5));
+    drop(op);
+
+    // A digest that differs is still caught.
+    let mut op = core.op(|c| files::verify(c, &remote, 5, Some(5), &options));
+    act(&mut op, Event::Start, now);
+    act(&mut op, Event::Done, now);
+    act(&mut op, Event::Bytes(vec![0xab; 32]), now);
+    let reply = format!("213 {}\r\n", "cd".repeat(32));
+    let err = end(&mut op, bytes(&reply), now).unwrap_err();
+    assert!(err.to_string().contains("SHA-256"), "{err}");
+}
+
+#[test]
+fn a_local_hash_that_fails_still_reads_the_servers_reply() {
+    let mut core = core();
+    let now = Instant::now();
+    let remote = Arg::path(b"f.bin").unwrap();
+    let options = TransferOptions::default();
+    let mut op = core.op(|c| files::verify(c, &remote, 5, Some(5), &options));
+    let hash = verify_until_the_checksum_is_sent(&mut op, now);
+    assert!(matches!(hash, Action::Local(LocalOp::Hash(_))), "{hash:?}");
+    let failed = Event::Failed(Error::io(Phase::Local)(std::io::Error::other("disk gone")));
+    // The reply to XSHA256 is read before the local error is returned.
+    read_deadline(act(&mut op, failed, now));
+    let reply = format!("213 {}\r\n", "ab".repeat(32));
+    let err = end(&mut op, bytes(&reply), now).unwrap_err();
+    assert!(err.to_string().contains("disk gone"), "{err}");
+    drop(op);
+    assert!(!core.is_unusable());
+    // The next command's reply is its own.
+    let mut next = core.op(ops::pwd);
+    assert_eq!(sent(act(&mut next, Event::Start, now)).0, b"PWD\r\n");
+    act(&mut next, Event::Done, now);
+    let dir = end(&mut next, bytes("257 \"/pub\"\r\n"), now).unwrap();
+    assert_eq!(dir.as_bytes(), b"/pub");
 }
