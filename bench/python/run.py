@@ -71,7 +71,11 @@ def main():
                     assert a.read(1 << 20) == b.read(1 << 20)
                 os.unlink(out)
                 times[impl, "up"].append(run(impl, "upload", local, tag + ".up-" + impl))
-                assert os.path.getsize(os.path.join(home, tag + ".up-" + impl)) == size
+                uploaded = os.path.join(home, tag + ".up-" + impl)
+                assert os.path.getsize(uploaded) == size
+                # Every upload writes a new file: replacing one would add the
+                # server's truncation of the old 1 GiB to the next run.
+                os.unlink(uploaded)
                 times[impl, "small"].append(run(impl, "small", str(small), tag + "-s"))
     finally:
         os.unlink(local)

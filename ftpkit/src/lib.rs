@@ -68,7 +68,7 @@ mod api;
 #[macro_use]
 mod driver;
 
-mod block;
+pub mod block;
 pub mod blocking;
 mod charset;
 mod config;

@@ -10,6 +10,7 @@ use std::{
 };
 
 use crate::{
+    block::Block,
     error::{Error, Phase},
     proto::{
         engine::{Event, LocalOp},
@@ -38,13 +39,16 @@ fn stat(file: &File) -> io::Result<Event> {
     })
 }
 
+/// The file's digest, read from its start in page-aligned blocks (see
+/// [`Block`]: into a buffer from the allocator, 16 bytes past a page,
+/// reading ran at a third of the speed).
 fn hash(file: &mut File, mut hasher: Hasher) -> io::Result<Vec<u8>> {
     file.seek(SeekFrom::Start(0))?;
-    let mut buf = vec![0u8; 256 * 1024];
+    let mut buf = Block::new(256 * 1024);
     loop {
-        match file.read(&mut buf) {
+        match file.read(buf.as_mut()) {
             Ok(0) => return Ok(hasher.finish()),
-            Ok(n) => hasher.update(buf.get(..n).unwrap_or_default()),
+            Ok(n) => hasher.update(buf.filled(n)),
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(e),
         }

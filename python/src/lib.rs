@@ -19,6 +19,7 @@ use std::{
 use ftpkit::{
     Charset, Client, Config, DataMode, EntryKind, Error, ListTimeOffset, Protection, Reply,
     TlsConfig, TlsMode, TransferReport, TransferType, Verify,
+    block::Block,
     pool::{Pool, PoolConfig, PooledClient},
     proto::ReplyLimits,
     proxy::Proxy,
@@ -232,12 +233,13 @@ fn in_slices(
 /// A buffer for a download of blocks of at most `block` bytes: no larger
 /// than the size the server announced (plus one byte, to see the end in
 /// the same read), so that many small files do not each clear a large
-/// buffer.
-fn block_buffer(block: usize, announced: Option<u64>) -> Vec<u8> {
+/// buffer. Page-aligned, as the engine's own blocks (`ftpkit::block`):
+/// the kernel copies file data fastest to and from such a buffer.
+fn block_buffer(block: usize, announced: Option<u64>) -> Block {
     let len = announced
         .and_then(|size| usize::try_from(size.saturating_add(1)).ok())
         .map_or(block, |size| size.min(block));
-    vec![0u8; len.max(1)]
+    Block::new(len.max(1))
 }
 
 /// Moves bytes of `input` from offset `*at` into `writer` for up to
@@ -681,11 +683,12 @@ impl Conn {
         let mut buf = block_buffer(blocksize, reader.announced_size());
         loop {
             let n = py
-                .allow_threads(|| read_block(&mut reader, &mut buf))
+                .allow_threads(|| read_block(&mut reader, buf.as_mut()))
                 .map_err(to_py)?;
-            let Some(block) = buf.get(..n).filter(|b| !b.is_empty()) else {
+            let block = buf.filled(n);
+            if block.is_empty() {
                 break;
-            };
+            }
             let called = callback
                 .call1(py, (PyBytes::new(py, block),))
                 .and_then(|_| py.check_signals());
@@ -720,7 +723,7 @@ impl Conn {
             .allow_threads(|| c.transfer_reader(cmd, TransferType::Binary, rest))
             .map_err(to_py)?;
         let mut buf = block_buffer(FD_BLOCK, reader.announced_size());
-        if let Err(e) = in_slices(py, || pump_to_file(&mut reader, &mut out, &mut buf)) {
+        if let Err(e) = in_slices(py, || pump_to_file(&mut reader, &mut out, buf.as_mut())) {
             let _ = py.allow_threads(|| reader.abort());
             return Err(e);
         }
@@ -748,15 +751,17 @@ impl Conn {
         let c = self.client()?;
         // Blocks of the engine's block size (256 KiB by default), as its
         // own uploads send: one read and one write per block, the same
-        // system calls as `ftpkit put`.
+        // system calls as `ftpkit put`, into a page-aligned block as there
+        // (into one from the allocator, reading the file took three times
+        // as long).
         let block = c.config().block_size;
         let mut writer = py
             .allow_threads(|| c.transfer_writer(cmd, TransferType::Binary, rest))
             .map_err(to_py)?;
-        let mut buf = vec![0u8; block.max(1)];
+        let mut buf = Block::new(block.max(1));
         let mut at = offset;
         if let Err(e) = in_slices(py, || {
-            pump_from_file(&input, &mut at, &mut writer, &mut buf)
+            pump_from_file(&input, &mut at, &mut writer, buf.as_mut())
         }) {
             let _ = py.allow_threads(|| writer.abort());
             return Err(e);

@@ -25,7 +25,7 @@ use crate::{
     error::{Error, Phase, Result},
     proto::{
         Arg, Command, DataRequest, Expect, TransferType, finish_transfer,
-        hash::Timeval,
+        hash::{HashAlgorithm, Timeval},
         resume::{
             Attempt, Overlap, RemoteStat, ResumePlan, TransferOptions, TransferReport, TransferRun,
             Verified, Verify, VerifyError, appe_unsupported, check_hash, check_size,
@@ -577,18 +577,37 @@ pub(super) async fn verify(
         hash: None,
     };
     if options.verify == Verify::Auto
-        && let Some((command, remote_digest)) =
-            optional(ops::remote_hash(core, remote.as_bytes()).await)?.flatten()
+        && let Some((algorithm, remote_digest, local_digest)) =
+            optional(both_hashes(core, remote).await)?.flatten()
     {
-        let algorithm = command.algorithm();
-        let local_digest = match local(core, LocalOp::Hash(algorithm)).await? {
-            Event::Bytes(digest) => digest,
-            other => return Err(ops::unexpected(&other)),
-        };
         check_hash(algorithm, &remote_digest, &local_digest)?;
         verified.hash = Some(algorithm);
     }
     Ok(verified)
+}
+
+/// The server's digest of `remote` and the local file's, with the same
+/// algorithm; `None` if the server offers no checksum command. The local
+/// file is read while the server reads its copy: the command goes out
+/// first and its reply is read after (each side takes about as long, so
+/// a 512 MiB verification no longer waits for both in turn).
+async fn both_hashes(
+    core: &mut Core,
+    remote: &Arg,
+) -> Result<Option<(HashAlgorithm, Vec<u8>, Vec<u8>)>> {
+    let Some(asked) = ops::ask_remote_hash(core, remote.as_bytes()).await? else {
+        return Ok(None);
+    };
+    let algorithm = asked.algorithm();
+    let local_digest = local(core, LocalOp::Hash(algorithm)).await;
+    // The reply is read whatever became of the local hash, so that the
+    // control connection stays in step.
+    let (command, remote_digest) = ops::remote_hash_reply(core, asked).await?;
+    let local_digest = match local_digest? {
+        Event::Bytes(digest) => digest,
+        other => return Err(ops::unexpected(&other)),
+    };
+    Ok(Some((command.algorithm(), remote_digest, local_digest)))
 }
 
 // ----- upload -----------------------------------------------------------

@@ -604,13 +604,37 @@ pub(crate) async fn remote_hash(
     core: &mut Core,
     path: &[u8],
 ) -> Result<Option<(HashCommand, Vec<u8>)>> {
+    match ask_remote_hash(core, path).await? {
+        Some(asked) => remote_hash_reply(core, asked).await.map(Some),
+        None => Ok(None),
+    }
+}
+
+/// A checksum command sent, its reply not read yet: the client may do
+/// its own work (hash the local file) while the server computes.
+pub(crate) struct HashAsked {
+    kind: HashCommand,
+    command: Command,
+}
+
+impl HashAsked {
+    /// The algorithm the server was asked for.
+    pub(crate) fn algorithm(&self) -> crate::proto::hash::HashAlgorithm {
+        self.kind.algorithm()
+    }
+}
+
+/// The first half of [`remote_hash`]: chooses the command (`OPTS HASH`
+/// first if needed) and sends it; `None` if the server advertises none.
+/// [`remote_hash_reply`] must follow.
+pub(crate) async fn ask_remote_hash(core: &mut Core, path: &[u8]) -> Result<Option<HashAsked>> {
     features(core).await?;
-    let Some(command) = core.session.features().and_then(HashCommand::choose) else {
+    let Some(kind) = core.session.features().and_then(HashCommand::choose) else {
         return Ok(None);
     };
     let path = Arg::path(path)?;
-    if let Some(opts) = command.opts_argument()
-        && core.hash_selected != Some(command)
+    if let Some(opts) = kind.opts_argument()
+        && core.hash_selected != Some(kind)
     {
         run(
             core,
@@ -618,10 +642,22 @@ pub(crate) async fn remote_hash(
             Expect::Completion,
         )
         .await?;
-        core.hash_selected = Some(command);
+        core.hash_selected = Some(kind);
     }
-    let reply = run(core, Command::Checksum(command, path), Expect::Completion).await?;
-    Ok(Some((command, command.parse_reply(&reply)?)))
+    let command = Command::Checksum(kind, path);
+    settle(core).await?;
+    send(core, &command).await?;
+    Ok(Some(HashAsked { kind, command }))
+}
+
+/// The second half of [`remote_hash`]: reads the checksum's reply.
+pub(crate) async fn remote_hash_reply(
+    core: &mut Core,
+    asked: HashAsked,
+) -> Result<(HashCommand, Vec<u8>)> {
+    let reply = read_reply(core).await?;
+    let reply = answer(core, &asked.command, reply, Expect::Completion)?;
+    Ok((asked.kind, asked.kind.parse_reply(&reply)?))
 }
 
 /// Ends an interrupted transfer: `ABOR`, the data connection closed (reset

@@ -6,13 +6,17 @@ use std::{
     time::{Duration, Instant},
 };
 
-use super::{Action, Core, Event, Operation, Pending, Step, Target, batch, data, ops};
+use super::{
+    Action, Core, Event, LocalOp, Operation, Pending, Step, Target, batch, data, files, ops,
+};
 use crate::{
     config::Config,
     error::{Deadline, Error, Phase},
     proto::{
         Arg, Command, DataMode, DataRequest, Reply, ReplyCode, Session, TransferType,
-        resume::RemoteStat, rules,
+        hash::HashAlgorithm,
+        resume::{RemoteStat, TransferOptions, Verified},
+        rules,
     },
 };
 
@@ -661,4 +665,64 @@ fn only_the_reply_a_command_gets_answers_it_in_a_batch() {
     assert_eq!(batch::grace(Duration::ZERO, 60 * second), second);
     assert_eq!(batch::grace(second, 60 * second), 4 * second);
     assert_eq!(batch::grace(60 * second, 10 * second), 10 * second);
+}
+
+/// Runs [`files::verify`] of `f.bin` (5 bytes on both sides) against a
+/// server that offers `XSHA256`, with `local` as the local hash's outcome
+/// and `reply` as the server's: the action asked for right after the
+/// command went out, the result, and the core afterwards.
+fn verify_xsha256(local: Event, reply: &str) -> (Action, crate::Result<Verified>, Core) {
+    let mut core = core();
+    let now = Instant::now();
+    let remote = Arg::path(b"f.bin").unwrap();
+    let options = TransferOptions::default();
+    let mut op = core.op(|c| files::verify(c, &remote, 5, Some(5), &options));
+    assert_eq!(sent(act(&mut op, Event::Start, now)).0, b"FEAT\r\n");
+    read_deadline(act(&mut op, Event::Done, now));
+    let feat = bytes("211-Features:\r\n SIZE\r\n XSHA256\r\n211 End\r\n");
+    assert_eq!(sent(act(&mut op, feat, now)).0, b"XSHA256 f.bin\r\n");
+    let after_send = act(&mut op, Event::Done, now);
+    // The reply is read whatever became of the local hash.
+    read_deadline(act(&mut op, local, now));
+    let result = end(&mut op, bytes(reply), now);
+    drop(op);
+    (after_send, result, core)
+}
+
+#[test]
+fn verification_hashes_the_local_file_while_the_server_computes_its_digest() {
+    let digest = || Event::Bytes(vec![0xab; 32]);
+    let (after_send, result, _) = verify_xsha256(digest(), &format!("213 {}\r\n", "ab".repeat(32)));
+    // The local file is read once the command is out and before its reply
+    // is awaited: both sides hash at the same time.
+    assert!(
+        matches!(
+            after_send,
+            Action::Local(LocalOp::Hash(HashAlgorithm::Sha256))
+        ),
+        "{after_send:?}"
+    );
+    let verified = result.unwrap();
+    assert_eq!(verified.hash, Some(HashAlgorithm::Sha256));
+    assert_eq!(verified.size, Some(5));
+    // A digest that differs is still caught.
+    let (_, result, _) = verify_xsha256(digest(), &format!("213 {}\r\n", "cd".repeat(32)));
+    let err = result.unwrap_err();
+    assert!(err.to_string().contains("SHA-256"), "{err}");
+}
+
+#[test]
+fn a_local_hash_that_fails_still_reads_the_servers_reply() {
+    let failed = Event::Failed(Error::io(Phase::Local)(std::io::Error::other("disk gone")));
+    let (_, result, mut core) = verify_xsha256(failed, &format!("213 {}\r\n", "ab".repeat(32)));
+    let err = result.unwrap_err();
+    assert!(err.to_string().contains("disk gone"), "{err}");
+    assert!(!core.is_unusable());
+    // The next command's reply is its own.
+    let now = Instant::now();
+    let mut next = core.op(ops::pwd);
+    assert_eq!(sent(act(&mut next, Event::Start, now)).0, b"PWD\r\n");
+    act(&mut next, Event::Done, now);
+    let dir = end(&mut next, bytes("257 \"/pub\"\r\n"), now).unwrap();
+    assert_eq!(dir.as_bytes(), b"/pub");
 }
