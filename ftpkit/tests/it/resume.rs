@@ -660,3 +660,134 @@ fn a_failed_download_leaves_no_empty_part_file() {
     );
     assert!(!dir.path().join("f.bin").exists());
 }
+
+// ----- on both drivers --------------------------------------------------------
+
+dialogue! {
+    fn download_resumes_after_a_reset_and_after_a_dropped_connection() {
+        for fault in [Fault::ResetDataAt(500_000), Fault::DropAllAt(400_000)] {
+            let server = MemoryServer::start();
+            let data = random_bytes(SIZE, 41);
+            server.put_file("f.bin", data.clone());
+            let drop_all = matches!(fault, Fault::DropAllAt(_));
+            server.push_fault(fault);
+            let dir = tempfile::tempdir().unwrap();
+            let config = Config::default()
+                .timeout(Duration::from_secs(3))
+                .connect_timeout(Duration::from_secs(3));
+            let mut c = connect!(&server.addr().to_string(), config).unwrap();
+            w!(c.login("tester", "pw")).unwrap();
+            w!(c.cwd("/")).unwrap();
+            let report = w!(c
+                .download("f.bin", dir.path().join("f.bin"))
+                .retry(quick_retries())
+                .run())
+            .unwrap();
+            assert_eq!(sha256_file(dir.path().join("f.bin")), sha256_hex(&data));
+            assert!(!dir.path().join("f.bin.part").exists());
+            assert_eq!(report.retries, 1);
+            assert_eq!(report.size, SIZE as u64);
+            assert_eq!(report.verified.size, Some(SIZE as u64));
+            assert_eq!(report.verified.hash, Some(HashAlgorithm::Sha256));
+            let rests = rest_offsets(&server);
+            assert_eq!(rests.len(), 1, "{rests:?}");
+            assert!(rests[0] > 0, "resumed, not restarted: {rests:?}");
+            if drop_all {
+                assert_eq!(server.logins(), 2, "logged in again after the drop");
+                let commands = server.commands();
+                let relogin = commands.iter().rposition(|c| c == "PASS pw").unwrap();
+                assert!(
+                    commands[relogin..].iter().any(|c| c == "CWD /"),
+                    "{commands:?}"
+                );
+            }
+        }
+    }
+}
+
+dialogue! {
+    fn small_blocks_and_a_rate_limit_move_every_byte_in_order() {
+        // Hundreds of blocks: the file's side and the socket's overlap;
+        // under a rate limit the data moves a block at a time, and no read
+        // of the file may run ahead of what was sent.
+        for limit in [None, Some(40_000_000)] {
+            let server = MemoryServer::start();
+            let data = random_bytes(SIZE, 43);
+            server.put_file("f.bin", data.clone());
+            let dir = tempfile::tempdir().unwrap();
+            let local = dir.path().join("f.bin");
+            let (mut down, mut up) = (Vec::new(), Vec::new());
+            let config = Config::default()
+                .timeout(Duration::from_secs(3))
+                .connect_timeout(Duration::from_secs(3))
+                .block_size(4096);
+            let mut c = connect!(&server.addr().to_string(), config).unwrap();
+            w!(c.login("tester", "pw")).unwrap();
+            let options = ftpkit::TransferOptions {
+                limit_rate: limit,
+                ..ftpkit::TransferOptions::default()
+            };
+            w!(c
+                .download("f.bin", &local)
+                .options(options.clone())
+                .progress(|n| down.push(n))
+                .run())
+            .unwrap();
+            w!(c.upload(&local, "g.bin").options(options).progress(|n| up.push(n)).run()).unwrap();
+            assert_eq!(sha256_file(&local), sha256_hex(&data), "{limit:?}");
+            assert_eq!(
+                server.file("g.bin"),
+                Some(Content::Bytes(data)),
+                "{limit:?}"
+            );
+            // An unpaced blocking download on Linux moves its data with
+            // `splice(2)` in chunks of up to 1 MiB (see `Config::sendfile`)
+            // and reports each chunk, not each block.
+            let spliced = driver!() == crate::driver::Driver::Blocking
+                && limit.is_none()
+                && cfg!(target_os = "linux");
+            for (offsets, spliced) in [(&down, spliced), (&up, false)] {
+                assert!(offsets.windows(2).all(|w| w[0] <= w[1]), "{offsets:?}");
+                assert_eq!(offsets.last(), Some(&(SIZE as u64)), "{limit:?}");
+                if !spliced {
+                    assert!(offsets.len() >= SIZE / 4096, "{} reports", offsets.len());
+                }
+            }
+        }
+    }
+}
+
+dialogue! {
+    fn upload_resumes_after_a_reset_through_a_temporary_name() {
+        let server = MemoryServer::start();
+        let data = random_bytes(SIZE, 42);
+        let dir = tempfile::tempdir().unwrap();
+        let local = dir.path().join("up.bin");
+        std::fs::write(&local, &data).unwrap();
+        server.push_fault(Fault::ResetDataAt(SIZE as u64 / 2));
+        let mut offsets = Vec::new();
+        let config = Config::default()
+            .timeout(Duration::from_secs(3))
+            .connect_timeout(Duration::from_secs(3));
+        let mut c = connect!(&server.addr().to_string(), config).unwrap();
+        w!(c.login("tester", "pw")).unwrap();
+        let report = w!(c
+            .upload(&local, "up.bin")
+            .temp_name(true)
+            .retry(quick_retries())
+            .progress(|n| offsets.push(n))
+            .run())
+        .unwrap();
+        assert_eq!(server.file("up.bin"), Some(Content::Bytes(data)));
+        assert_eq!(server.file("up.bin.part"), None);
+        assert_eq!(report.retries, 1);
+        assert_eq!(report.verified.hash, Some(HashAlgorithm::Sha256));
+        assert_eq!(offsets.last(), Some(&(SIZE as u64)));
+        let commands = server.commands();
+        assert!(
+            commands.iter().any(|c| c == "APPE up.bin.part"),
+            "resumed with APPE: {commands:?}"
+        );
+        assert!(commands.iter().any(|c| c == "RNTO up.bin"), "{commands:?}");
+    }
+}

@@ -373,45 +373,43 @@ fn implicit_ftps_reports_an_untrusted_certificate_the_same_way() {
     mini.finish();
 }
 
-/// A server that refuses TLS 1.3 data connections, as proftpd does when
-/// the client has no ticket left: a download over TLS 1.3 falls back once
-/// to TLS 1.2, and the client keeps TLS 1.2.
-#[test]
-fn a_refused_tls13_data_connection_falls_back_to_tls12_once() {
-    let certs = TestCerts::generate();
-    let mini = MiniTls::start_with(MiniOptions {
-        config: Arc::new(server_config(&certs.cert_pem, &certs.key_pem)),
-        mode: Mode::Implicit,
-        connections: 2,
-        refuse_tls13_data: true,
-    });
-    let config = Config::default()
-        .timeout(Duration::from_secs(10))
-        .tls(TlsMode::Implicit, Some(trusting(&certs.ca_pem)));
-    let mut c = Client::connect_with(&format!("localhost:{}", mini.addr.port()), config).unwrap();
-    c.login("alice", "pw").unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let local = dir.path().join("f");
-    let mut options = ftpkit::TransferOptions::default();
-    options.retry.retries = 0;
-    options.verify = ftpkit::Verify::Off;
-    c.download("f", &local)
-        .options(options.clone())
-        .run()
-        .unwrap();
-    assert_eq!(std::fs::read(&local).unwrap(), random_bytes(300_000, 9));
-    // The client kept TLS 1.2: the next transfers need no fallback.
-    let mut back = Vec::new();
-    c.get("f", &mut back).unwrap();
-    c.get("f", &mut back).unwrap();
-    c.quit().unwrap();
-    let log = mini.finish();
-    use rustls::ProtocolVersion::{TLSv1_2, TLSv1_3};
-    assert_eq!(
-        log.versions,
-        [Some(TLSv1_3), Some(TLSv1_2), Some(TLSv1_2), Some(TLSv1_2)]
-    );
-    assert_eq!(log.resumed, [true, true, true, true]);
+dialogue! {
+    /// A server that refuses TLS 1.3 data connections, as proftpd does when
+    /// the client has no ticket left: a download over TLS 1.3 falls back
+    /// once to TLS 1.2, and the client keeps TLS 1.2.
+    fn a_refused_tls13_data_connection_falls_back_to_tls12_once() {
+        let certs = TestCerts::generate();
+        let mini = MiniTls::start_with(MiniOptions {
+            config: Arc::new(server_config(&certs.cert_pem, &certs.key_pem)),
+            mode: Mode::Implicit,
+            connections: 2,
+            refuse_tls13_data: true,
+        });
+        let config = Config::default()
+            .timeout(Duration::from_secs(10))
+            .tls(TlsMode::Implicit, Some(trusting(&certs.ca_pem)));
+        let mut c = connect!(&format!("localhost:{}", mini.addr.port()), config).unwrap();
+        w!(c.login("alice", "pw")).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let local = dir.path().join("f");
+        let mut options = ftpkit::TransferOptions::default();
+        options.retry.retries = 0;
+        options.verify = ftpkit::Verify::Off;
+        w!(c.download("f", &local).options(options.clone()).run()).unwrap();
+        assert_eq!(std::fs::read(&local).unwrap(), random_bytes(300_000, 9));
+        // The client kept TLS 1.2: the next transfers need no fallback.
+        let mut back = Vec::new();
+        w!(c.get("f", &mut back)).unwrap();
+        w!(c.get("f", &mut back)).unwrap();
+        w!(c.quit()).unwrap();
+        let log = mini.finish();
+        use rustls::ProtocolVersion::{TLSv1_2, TLSv1_3};
+        assert_eq!(
+            log.versions,
+            [Some(TLSv1_3), Some(TLSv1_2), Some(TLSv1_2), Some(TLSv1_2)]
+        );
+        assert_eq!(log.resumed, [true, true, true, true]);
+    }
 }
 
 #[test]
@@ -439,43 +437,4 @@ fn tls_max_12_never_offers_tls13() {
     c.quit().unwrap();
     let log = mini.finish();
     assert_eq!(log.versions, [Some(rustls::ProtocolVersion::TLSv1_2)]);
-}
-
-/// The same fallback in the async client.
-#[cfg(feature = "tokio")]
-#[test]
-fn the_async_client_falls_back_to_tls12_once_too() {
-    let certs = TestCerts::generate();
-    let mini = MiniTls::start_with(MiniOptions {
-        config: Arc::new(server_config(&certs.cert_pem, &certs.key_pem)),
-        mode: Mode::Implicit,
-        connections: 2,
-        refuse_tls13_data: true,
-    });
-    let config = Config::default()
-        .timeout(Duration::from_secs(10))
-        .tls(TlsMode::Implicit, Some(trusting(&certs.ca_pem)));
-    let addr = format!("localhost:{}", mini.addr.port());
-    let dir = tempfile::tempdir().unwrap();
-    let local = dir.path().join("f");
-    let rt = crate::driver::asynchronous::runtime();
-    rt.block_on(async {
-        let mut c = ftpkit::AsyncClient::connect_with(&addr, config)
-            .await
-            .unwrap();
-        c.login("alice", "pw").await.unwrap();
-        let mut options = ftpkit::TransferOptions::default();
-        options.retry.retries = 0;
-        options.verify = ftpkit::Verify::Off;
-        c.download("f", &local)
-            .options(options)
-            .run()
-            .await
-            .unwrap();
-        c.quit().await.unwrap();
-    });
-    assert_eq!(std::fs::read(&local).unwrap(), random_bytes(300_000, 9));
-    let log = mini.finish();
-    use rustls::ProtocolVersion::{TLSv1_2, TLSv1_3};
-    assert_eq!(log.versions, [Some(TLSv1_3), Some(TLSv1_2)]);
 }
