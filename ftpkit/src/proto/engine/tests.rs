@@ -16,6 +16,8 @@ use crate::{
     },
 };
 
+mod operations;
+
 const PEER: &str = "192.0.2.1:21";
 
 fn core() -> Core {
