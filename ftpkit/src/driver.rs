@@ -1,13 +1,27 @@
-//! What the blocking and the tokio driver share beyond `crate::api`,
-//! written once: the streaming methods of a client (listings, line
-//! transfers, raw reader and writer), the `retrieve`/`store` and
-//! `download`/`upload` builders, and the line-by-line parser of a typed
-//! listing.
+//! What the blocking and the tokio driver share beyond `crate::api` (the
+//! command methods), written once. Each macro is expanded by both drivers,
+//! the async one with `async` and `.await`:
 //!
-//! Each macro is expanded by both drivers, the async one with `async` and
-//! `.await`; a driver keeps only what its I/O makes its own (the `Read`
-//! and `Write` or `AsyncRead` and `AsyncWrite` impls of its readers and
-//! writers, its sockets, its bulk data path).
+//! - `perform_actions!` (in each `io.rs`): the one `perform`, the match
+//!   over every [`Action`](crate::proto::engine::Action) of the core;
+//! - `connectors!` (`net.rs`): host, control and data connections, proxy
+//!   tunnels;
+//! - `client_data_api!` (`streaming.rs`): the streaming methods (listings,
+//!   line transfers, `get`/`put`, the raw reader and writer, typed
+//!   entries, `stat`) and [`EntryLines`], the line-by-line parser of a
+//!   typed listing;
+//! - `data_ends!` (`transfer.rs`): what a data reader and writer share
+//!   (counts, `finish`, `abort`, what a dropped one leaves), their
+//!   decisions being the core's `flow`; `transfer_builder!`: the
+//!   `retrieve`/`store` builders;
+//! - `file_builders!` (`files.rs`): the `download`/`upload` builders and
+//!   the loop that runs their plan;
+//! - `pool_half!` (`pool.rs`): the pools' bookkeeping around `pool::Slots`.
+//!
+//! A driver keeps only what its I/O makes its own: the `Read` and `Write`
+//! or `AsyncRead` and `AsyncWrite` impls of its readers and writers, how a
+//! deadline bounds an action (socket timeouts or tokio timers), its sockets
+//! and TLS streams, its bulk data path, and how a pool waits.
 
 use std::{io, time::SystemTime};
 
