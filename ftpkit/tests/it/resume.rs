@@ -25,12 +25,6 @@ pub(crate) fn quick_retries() -> RetryPolicy {
     }
 }
 
-pub(crate) fn client(server: &MemoryServer) -> Client {
-    let mut c = Client::connect_with(&server.addr().to_string(), config()).unwrap();
-    c.login("tester", "pw").unwrap();
-    c
-}
-
 /// The client configuration of these tests.
 fn config() -> Config {
     Config::default()
@@ -38,8 +32,8 @@ fn config() -> Config {
         .connect_timeout(Duration::from_secs(3))
 }
 
-/// A client of `server` on the dialogue's driver, logged in as
-/// [`client`] logs in the blocking one.
+/// A client of `server`, logged in, on the driver of the `dialogue!` body
+/// it is used in.
 macro_rules! client {
     ($server:expr) => {{
         let mut c = connect!(&$server.addr().to_string(), crate::resume::config()).unwrap();
