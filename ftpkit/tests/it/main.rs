@@ -60,6 +60,7 @@ mod pool;
 mod properties;
 mod proxy;
 mod reach;
+#[macro_use]
 mod resume;
 mod scenarios;
 mod segments;

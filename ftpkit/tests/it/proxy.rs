@@ -2,7 +2,8 @@
 //! control and every passive data connection to libunftp (plain and
 //! explicit TLS, both drivers, content hashes compared), with remote DNS,
 //! authentication and its refusal; the FTP proxy logins against the
-//! scripted fake server, with exact wire bytes.
+//! scripted fake server, with exact wire bytes. Every case runs on both
+//! drivers.
 
 use std::{net::IpAddr, time::Duration};
 

@@ -26,7 +26,7 @@ pub(crate) fn quick_retries() -> RetryPolicy {
 }
 
 /// The client configuration of these tests.
-fn config() -> Config {
+pub(crate) fn config() -> Config {
     Config::default()
         .timeout(Duration::from_secs(3))
         .connect_timeout(Duration::from_secs(3))

@@ -17,24 +17,8 @@ use crate::resume::{quick_retries, rest_offsets};
 const SIZE: usize = 4 * (1 << 20) + 1000;
 const STEP: u64 = SIZE as u64 / 4;
 
-fn config() -> ftpkit::Config {
-    use std::time::Duration;
-    ftpkit::Config::default()
-        .timeout(Duration::from_secs(5))
-        .connect_timeout(Duration::from_secs(5))
-}
-
-/// A client of `server`, logged in, on the driver of the `dialogue!` body
-/// it is used in.
-macro_rules! client {
-    ($server:expr) => {{
-        let mut c = connect!(&$server.addr().to_string(), config()).unwrap();
-        w!(c.login("tester", "pw")).unwrap();
-        c
-    }};
-}
-
-/// `big.bin` into `dir` in 4 segments, retrying quickly.
+/// `big.bin` into `dir` in 4 segments, retrying quickly (`client!` is
+/// `resume.rs`'s).
 macro_rules! fetch {
     ($server:expr, $dir:expr) => {
         w!(client!($server)

@@ -351,6 +351,15 @@ fn tls(mode: TlsMode) -> Config {
     Config::default().tls(mode, Some(tls))
 }
 
+/// `command` in binary, from the start.
+fn binary(command: Command) -> DataRequest {
+    DataRequest {
+        command,
+        transfer_type: TransferType::Binary,
+        rest: None,
+    }
+}
+
 fn host() -> Target {
     Target::Host("ftp.example.com".into(), 21)
 }
@@ -497,12 +506,9 @@ fn an_active_store_advertises_the_listener_and_accepts_the_server_only() {
         ("PORT 192,0,2,100,156,64", "200 port ok"),
         ("STOR up.bin", "150 go"),
     ]);
-    let stor = DataRequest {
-        command: Command::Stor(Arg::path("up.bin").unwrap()),
-        transfer_type: TransferType::Binary,
-        rest: None,
-    };
-    wire.run(core.op(|c| data::open_data(c, stor))).unwrap();
+    let stor = Command::Stor(Arg::path("up.bin").unwrap());
+    wire.run(core.op(|c| data::open_data(c, binary(stor))))
+        .unwrap();
     assert_eq!(
         wire.log,
         [
@@ -838,12 +844,8 @@ fn a_peer_address_is_where_every_passive_connection_goes() {
         ("PASV", "227 Entering Passive Mode (10,0,0,7,16,146)"),
         ("RETR f", "150 go"),
     ]);
-    let retr = DataRequest {
-        command: Command::Retr(Arg::path("f").unwrap()),
-        transfer_type: TransferType::Binary,
-        rest: None,
-    };
-    wire.run(core.op(|c| data::open_data(c, retr))).unwrap();
+    wire.run(core.op(|c| data::open_data(c, super::retr_request(None))))
+        .unwrap();
     let peer: SocketAddr = PEER.parse().unwrap();
     assert!(
         wire.log.contains(&format!("data to {}:4242", peer.ip())),
