@@ -10,8 +10,9 @@ Settings from the environment:
   BENCH_LIST      entries in the listing directory (default 100000)
   BENCH_RSS_MB    size of the file for the flat-memory check (default 4096)
   BENCH_WORK      where clients write (default /dev/shm: the disk is not measured)
-  BENCH_ONLY      comma-separated workloads to run: big, small, mirror, list, tls, rss,
-                  parse, latency (default: all)
+  BENCH_LSJSON    entries listed by `ls --json` with LIST and with MLSD (default 50000)
+  BENCH_ONLY      comma-separated workloads to run: big, small, mirror, list, lsjson, tls,
+                  rss, parse, latency (default: all)
   The latency table (plain FTP through bench/latency_proxy.py):
   BENCH_LAT_RTTS  round trips to add, in ms (default 0,20,80)
   BENCH_LAT_FILES 4 KiB files downloaded in one session (default 100)
@@ -42,6 +43,7 @@ SIZE_MB = int(os.environ.get("BENCH_SIZE_MB", "1024"))
 REPS = int(os.environ.get("BENCH_REPS", "3"))
 SMALL = int(os.environ.get("BENCH_SMALL", "2000"))
 LISTING = int(os.environ.get("BENCH_LIST", "100000"))
+LSJSON = int(os.environ.get("BENCH_LSJSON", "50000"))
 ONLY = [w for w in os.environ.get("BENCH_ONLY", "").split(",") if w]
 RSS_MB = int(os.environ.get("BENCH_RSS_MB", "4096"))
 WORK = os.environ.get("BENCH_WORK", "/dev/shm" if os.path.isdir("/dev/shm") else None)
@@ -61,6 +63,8 @@ HOST = "127.0.0.1"
 # the bench's servers can run beside the interop suite's.
 OFFSET = int(os.environ.get("FTPKIT_INTEROP_PORT_OFFSET", "0"))
 PLAIN = dict(port=2121 + OFFSET, home=f"{ENV_DIR}/vsftpd/home", tls=False, server="vsftpd")
+# MLSD: proftpd (vsftpd has none), plain.
+MLSD = dict(port=2122 + OFFSET, home=f"{ENV_DIR}/proftpd/home", tls=False, server="proftpd")
 TLS = dict(port=2135 + OFFSET, home=f"{ENV_DIR}/proftpd-bench/home", tls=True, server="proftpd, explicit TLS")
 CA = f"{ENV_DIR}/ca.pem"
 
@@ -85,6 +89,8 @@ elif op == "getdir":
     import os
     for name in ftp.nlst(remote):
         base = name.rsplit("/", 1)[-1]
+        if base in (".", ".."):  # pure-ftpd lists them
+            continue
         with open(os.path.join(local, base), "wb") as f:
             ftp.retrbinary("RETR " + remote + "/" + base, f.write, blocksize=block)
 elif op == "nlst":
@@ -162,6 +168,16 @@ def clients(srv, op, remote, local, count=SMALL):
                      "-o", f"{local}/f#1.bin"]
         c["lftp"] = lftp + [lftp_tls + f"mirror {remote} {local}; bye", HOST]
         c["suppaftp"] = supp + ["getdir", remote, local]
+    elif op in ("list", "mlsd"):
+        # Parsed listings: ftpkit's `ls --json` (MLSD where the server has
+        # it, LIST otherwise), suppaftp's parsers; curl prints LIST's lines
+        # unparsed, lftp's `cls -l` parses (MLSD where offered).
+        c = {"ftpkit": ftpkit + ["ls", "--json", url(srv, remote + "/")],
+             "suppaftp": supp + [op, remote],
+             "lftp": lftp + [lftp_tls + f"cls -l {remote}/; bye", HOST]}
+        if op == "list":
+            c["curl (LIST, unparsed)"] = ["curl", "-s", "-S", f"ftp://{USER}:{PASS}@{HOST}:{port}/{remote}/"]
+        return c
     elif op == "nlst":
         c["ftpkit"] = ftpkit + ["ls", url(srv, remote)]
         c["ftpkit async"] = asynk(remote, local)
@@ -306,6 +322,34 @@ def listing(srv):
         shutil.chown(d, USER, USER)
     runs = {c: (lambda cmd=cmd: timed(cmd)) for c, cmd in clients(srv, "nlst", "bench-list", "-").items()}
     report(f"NLST of {LISTING} entries ({srv['server']})", measure("list", runs, lambda c: None), LISTING, "entries/s")
+
+
+def listing_json():
+    """`ls --json` of LSJSON entries, with LIST (vsftpd) and with MLSD
+    (proftpd): entries/s and the peak memory of the listing."""
+    for srv, op in ((PLAIN, "list"), (MLSD, "mlsd")):
+        d = os.path.join(srv["home"], "bench-lsjson")
+        if not os.path.isdir(d) or len(os.listdir(d)) != LSJSON:
+            shutil.rmtree(d, ignore_errors=True)
+            os.makedirs(d)
+            for i in range(LSJSON):
+                with open(os.path.join(d, f"entry-{i:06d}.txt"), "w") as f:
+                    f.write("x" * (i % 100))
+            for n in os.listdir(d):
+                shutil.chown(os.path.join(d, n), USER, USER)
+            shutil.chown(d, USER, USER)
+        cmds = clients(srv, op, "bench-lsjson", "-")
+        # Every entry arrives (outside the timing): ftpkit prints one line
+        # an entry, suppaftp one an entry it parsed.
+        for client in ("ftpkit", "suppaftp"):
+            if os.path.exists(cmds[client][0]):
+                out = subprocess.run(cmds[client], capture_output=True, text=True)
+                got = len(out.stdout.splitlines())
+                if got != LSJSON:
+                    print(f"  {client} ({op.upper()}): listed {got} entries, not {LSJSON}", file=sys.stderr)
+        runs = {c: (lambda cmd=cmd: timed(cmd)) for c, cmd in cmds.items()}
+        report(f"`ls --json` of {LSJSON} entries with {op.upper()} ({srv['server']})",
+               measure("lsjson", runs, lambda c: None), LSJSON, "entries/s")
 
 
 def small_tree(srv, name="bench-small", count=SMALL):
@@ -564,6 +608,7 @@ def main():
         "small": lambda: small(PLAIN),
         "mirror": lambda: mirror(PLAIN),
         "list": lambda: listing(PLAIN),
+        "lsjson": listing_json,
         "tls": lambda: big(TLS, "explicit TLS"),
         "rss": lambda: flat_memory(PLAIN),
         "parse": parse_rate,

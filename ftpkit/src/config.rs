@@ -80,8 +80,9 @@ pub struct Config {
     /// server gave before the transfer verifies it instead of a second
     /// `SIZE` (RFC 959 lets a client send commands before the replies).
     /// A server seen to mishandle a batch (a reply missing or not
-    /// answering its command) gets a new connection and one command at a
-    /// time for the rest of the client's life. Default: on (vsftpd,
+    /// answering its command) gets one command at a time for the rest of
+    /// the client's life, on a new connection unless it only reordered
+    /// replies that can be told apart (libunftp). Default: on (vsftpd,
     /// proftpd, pure-ftpd and pyftpdlib answer batches in order, plain
     /// and over TLS).
     pub pipelining: bool,

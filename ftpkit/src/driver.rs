@@ -8,20 +8,23 @@
 //!   tunnels;
 //! - `client_data_api!` (`streaming.rs`): the streaming methods (listings,
 //!   line transfers, `get`/`put`, the raw reader and writer, typed
-//!   entries, `stat`) and [`EntryLines`], the line-by-line parser of a
-//!   typed listing;
-//! - `data_ends!` (`transfer.rs`): what a data reader and writer share
-//!   (counts, `finish`, `abort`, what a dropped one leaves), their
-//!   decisions being the core's `flow`; `transfer_builder!`: the
-//!   `retrieve`/`store` builders;
+//!   entries, `stat`); `entries!` (`listing.rs`): the typed entries of a
+//!   listing over [`EntryLines`], the line-by-line parser;
+//! - `data_end!` and `data_ends!` (`transfer.rs`): the data readers and
+//!   writers themselves (their structs, counts, `finish`, `abort`, what a
+//!   dropped one leaves), their decisions being the core's `flow`;
+//!   `transfer_builder!`: the `retrieve`/`store` builders;
 //! - `file_builders!` (`files.rs`): the `download`/`upload` builders and
-//!   the loop that runs their plan;
-//! - `pool_half!` (`pool.rs`): the pools' bookkeeping around `pool::Slots`.
+//!   the loop that runs their plan; `segmented_download!`: the segmented
+//!   download's prepare, workers and finish;
+//! - `pool_half!` (`pool.rs`): the pools' struct and bookkeeping around
+//!   `pool::Slots`.
 //!
 //! A driver keeps only what its I/O makes its own: the `Read` and `Write`
 //! or `AsyncRead` and `AsyncWrite` impls of its readers and writers, how a
 //! deadline bounds an action (socket timeouts or tokio timers), its sockets
-//! and TLS streams, its bulk data path, and how a pool waits.
+//! and TLS streams, its bulk data path, how it starts and joins the extra
+//! connections of a segmented download, and how a pool waits.
 
 use std::{io, time::SystemTime};
 
@@ -143,6 +146,27 @@ impl EntryLines {
         }
         None
     }
+}
+
+/// A driver's listing entries (`$entries`, documented by `$doc`): the
+/// struct over its data `$reader` and the shared [`EntryLines`], and the
+/// command they come from. The driver adds its iterator or stream.
+macro_rules! entries {
+    ($(#[$doc:meta])* $entries:ident, $reader:ident) => {
+        $(#[$doc])*
+        #[derive(Debug)]
+        pub struct $entries<'c> {
+            pub(crate) reader: $reader<'c>,
+            pub(crate) lines: $crate::driver::EntryLines,
+        }
+
+        impl $entries<'_> {
+            /// The command the entries come from.
+            pub fn format(&self) -> $crate::list::ListingFormat {
+                self.lines.format()
+            }
+        }
+    };
 }
 
 /// The streaming methods of a client, for both drivers: `$client` has
@@ -697,19 +721,38 @@ macro_rules! perform_actions {
 }
 
 /// The idle timer of an async reader or writer, armed for its client's
-/// idle timeout.
+/// idle timeout (`async, client`), and its type (`async`).
 #[cfg_attr(not(feature = "tokio"), allow(unused_macros))]
 macro_rules! idle_timer {
     (async, $client:ident) => {
         Box::pin(tokio::time::sleep($client.idle()))
     };
+    (async) => {
+        std::pin::Pin<Box<tokio::time::Sleep>>
+    };
 }
 
-/// What a driver's streaming reader and writer (`$end`) share: `new`,
-/// and `abandon`, which gives the transfer up, leaving the core what to
-/// settle and the client the data connection it needs for that.
+/// What a driver's streaming reader and writer (`$end`) share: the struct
+/// (documented by `$doc`), `new`, `abandon`, which gives the transfer up,
+/// leaving the core what to settle and the client the data connection it
+/// needs for that, and what a drop does: the blocking driver (`$settle`,
+/// the client's method that settles at once) aborts the transfer there and
+/// then, in `abort_quietly`; tokio leaves it to the client's next call.
 macro_rules! data_end {
-    ($client:ident, $end:ident, $stream:ident, [$($async:ident)?]) => {
+    (
+        $client:ident, $(#[$doc:meta])* $end:ident, $stream:ident,
+        [$($async:ident)?], [$($settle:ident)?]
+    ) => {
+        $(#[$doc])*
+        #[derive(Debug)]
+        pub struct $end<'c> {
+            client: &'c mut $client,
+            stream: Option<$stream>,
+            flow: $crate::proto::engine::flow::Flow,
+            // tokio's idle timer; the blocking driver's sockets time out.
+            $(idle: idle_timer!($async),)?
+        }
+
         impl<'c> $end<'c> {
             pub(crate) fn new(
                 client: &'c mut $client,
@@ -717,7 +760,6 @@ macro_rules! data_end {
                 flow: $crate::proto::engine::flow::Flow,
             ) -> $end<'c> {
                 $end {
-                    // tokio's idle timer; the blocking driver's sockets time out.
                     $(idle: idle_timer!($async, client),)?
                     client,
                     stream: Some(stream),
@@ -733,22 +775,41 @@ macro_rules! data_end {
                     None => {}
                 }
             }
+
+            $(
+                /// Gives the transfer up and aborts it at once.
+                pub(crate) fn abort_quietly(&mut self) {
+                    self.abandon();
+                    let _ = self.client.$settle();
+                }
+            )?
+        }
+
+        impl Drop for $end<'_> {
+            fn drop(&mut self) {
+                self.abandon();
+                $(let _ = self.client.$settle();)?
+            }
         }
     };
 }
 
 /// The methods a driver's streaming data reader (`$reader`) and writer
-/// (`$writer`) share, both structs with a `client: &mut $client`, the data
-/// `stream: Option<$stream>` and the core's `flow`
-/// (`proto::engine::flow::Flow`). The driver adds `new`, the reader's
-/// `read_data` and the writer's `write_some` (one write, as the core
-/// judges it), its `Read`/`Write` glue, and what its `Drop` does with what
-/// is left (the blocking driver aborts at once, tokio leaves it to the
-/// client's next call).
+/// (`$writer`) share, both structs (`data_end!`) with a `client: &mut
+/// $client`, the data `stream: Option<$stream>` and the core's `flow`
+/// (`proto::engine::flow::Flow`). The driver adds the reader's `read_data`
+/// and the writer's `write_some` (one write, as the core judges it) and
+/// its `Read`/`Write` glue; `[$($settle)?]` is what a drop does (see
+/// `data_end!`).
 macro_rules! data_ends {
-    ($client:ident, $reader:ident, $writer:ident, $stream:ident, [$($async:ident)?], [$($aw:tt)*]) => {
-        data_end!($client, $reader, $stream, [$($async)?]);
-        data_end!($client, $writer, $stream, [$($async)?]);
+    (
+        $client:ident, $stream:ident,
+        $(#[$rdoc:meta])* reader: $reader:ident,
+        $(#[$wdoc:meta])* writer: $writer:ident,
+        [$($async:ident)?], [$($aw:tt)*], [$($settle:ident)?]
+    ) => {
+        data_end!($client, $(#[$rdoc])* $reader, $stream, [$($async)?], [$($settle)?]);
+        data_end!($client, $(#[$wdoc])* $writer, $stream, [$($async)?], [$($settle)?]);
 
         impl<'c> $reader<'c> {
             /// The size the server announced in its 150 reply, if it did.
@@ -835,11 +896,15 @@ macro_rules! data_ends {
 /// `$client`, its markers `Download` and `Upload`, its options, and the
 /// ways to finish it that both drivers share. `[$($send)*]` are the extra
 /// bounds of a progress callback (`+ Send` for tokio); `$read_ext` the
-/// trait that gives `read` on an upload's source.
+/// trait that gives `read` on an upload's source, `$write_ext` the one that
+/// gives `write_all` on a download's sink, and `$flushed` what is done
+/// with that sink at the end (tokio flushes it; the blocking driver leaves
+/// that to the caller).
 macro_rules! transfer_builder {
     (
         $transfer:ident, $client:ident, $reader:ident, $writer:ident,
-        read: [$($read:tt)+], $read_ext:path, [$($send:tt)*],
+        read: [$($read:tt)+], $read_ext:path,
+        write: [$($write:tt)+], $write_ext:path, $flushed:path, [$($send:tt)*],
         [$($async:ident)?], [$($aw:tt)*]
     ) => {
         /// A progress callback: called with the file offset reached so far
@@ -928,7 +993,28 @@ macro_rules! transfer_builder {
             /// size (ftplib's `retrbinary` callback); returns the bytes
             /// received, not counting the restart offset. A failure of `f`
             /// aborts the transfer.
-            pub $($async)? fn for_each_chunk(self, mut f: impl FnMut(&[u8]) -> std::io::Result<()>) -> $crate::Result<u64> {
+            pub $($async)? fn for_each_chunk(self, f: impl FnMut(&[u8]) -> std::io::Result<()>) -> $crate::Result<u64> {
+                // No sink: every chunk goes to `f`.
+                self.download_into(None::<&mut Vec<u8>>, f) $($aw)*
+            }
+
+            /// Downloads into `out`; returns the bytes received, not
+            /// counting the restart offset. A failure writing `out` aborts
+            /// the transfer. The async client flushes `out` at the end;
+            /// its future dropped mid-way, the client's next call aborts
+            /// the transfer.
+            pub $($async)? fn to_writer<W: $($write)+ + ?Sized>(self, out: &mut W) -> $crate::Result<u64> {
+                self.download_into(Some(out), |_| Ok(())) $($aw)*
+            }
+
+            /// Downloads each block into `out` if given, else to `f`.
+            $($async)? fn download_into<W: $($write)+ + ?Sized>(
+                self,
+                mut out: Option<&mut W>,
+                mut f: impl FnMut(&[u8]) -> std::io::Result<()>,
+            ) -> $crate::Result<u64> {
+                #[allow(unused_imports)]
+                use $write_ext as _;
                 let $transfer { client, path, rest, ty, block_size, mut progress, .. } = self;
                 let offset = rest.unwrap_or(0);
                 let mut block = $crate::block::Block::new(block_size);
@@ -939,13 +1025,21 @@ macro_rules! transfer_builder {
                     if n == 0 {
                         break;
                     }
-                    if let Err(e) = f(buf.get(..n).unwrap_or_default()) {
+                    let chunk = buf.get(..n).unwrap_or_default();
+                    let written = match out.as_mut() {
+                        Some(out) => out.write_all(chunk) $($aw)*,
+                        None => f(chunk),
+                    };
+                    if let Err(e) = written {
                         let _ = reader.abort() $($aw)*;
                         return Err($crate::Error::io($crate::Phase::Local)(e));
                     }
                     if let Some(progress) = progress.as_mut() {
                         progress(offset + reader.bytes_read());
                     }
+                }
+                if let Some(out) = out {
+                    $flushed(out) $($aw)* .map_err($crate::Error::io($crate::Phase::Local))?;
                 }
                 Ok(reader.bytes_read())
             }
@@ -1069,6 +1163,8 @@ macro_rules! file_builders {
             }
         }
 
+        segmented_download!($client, [$($async)?], [$($aw)*]);
+
         impl Local<'_> {
             fn report(&mut self, offset: u64) {
                 if let Some(progress) = self.progress.as_mut() {
@@ -1145,10 +1241,10 @@ macro_rules! file_builders {
                 let $download { client, remote, local, options, progress, known, on_size, adopt_local } = self;
                 let remote = $crate::proto::Arg::path(remote)?;
                 if options.segments > 1 {
-                    // Over several connections: the driver's own glue
-                    // (threads or tasks), the plan the core's.
-                    let parts = segments::Parts { remote, local, options, known, adopt_local };
-                    return segments::download(client, parts, progress, on_size) $($aw)*;
+                    // Over several connections: the plan is the core's,
+                    // the threads or tasks the driver's.
+                    let parts = $crate::proto::engine::segments::Parts { remote, local, options, known, adopt_local };
+                    return segmented(client, parts, progress, on_size) $($aw)*;
                 }
                 let op = client.core.op(|core| {
                     $crate::proto::engine::files::download(core, remote, local, options, known, adopt_local)
@@ -1226,16 +1322,114 @@ macro_rules! file_builders {
     };
 }
 
+/// A segmented download (the `download` builder's `segments`), for both
+/// drivers: the plan is the core's (`proto::engine::segments`). The
+/// client's own connection runs worker 0 in the caller's thread or task;
+/// each extra connection runs `run_worker` on a thread or in a task the
+/// driver starts with its `spawn(other, job, i)` and waits for with its
+/// `joined(worker)`. Each connection has its own sockets and its own handle
+/// on the `.part` file (positional writes, so they never share a position).
+macro_rules! segmented_download {
+    ($client:ident, [$($async:ident)?], [$($aw:tt)*]) => {
+        /// Sets the operation deadline of the client's next operation to
+        /// `left`, returning the one it had.
+        fn limit(client: &mut $client, left: Option<std::time::Duration>) -> Option<std::time::Duration> {
+            std::mem::replace(&mut client.core.config.deadline, left)
+        }
+
+        /// Runs worker `i` of `job` on an extra connection, then says
+        /// goodbye on it if it is open and in step (one that is not is
+        /// closed as it is when dropped).
+        $($async)? fn run_worker(
+            mut other: $client,
+            job: std::sync::Arc<$crate::proto::engine::segments::Job>,
+            i: usize,
+        ) -> $crate::Result<()> {
+            let op = other.core.op(|core| $crate::proto::engine::segments::worker(core, job, i));
+            let result = drive_files(&mut other.io, op, None, None) $($aw)*;
+            if !other.core.is_unusable() && other.io.control.is_some() {
+                let _ = other.quit() $($aw)*;
+            }
+            result
+        }
+
+        /// Downloads over several connections (see the builder's `segments`).
+        $($async)? fn segmented(
+            client: &mut $client,
+            parts: $crate::proto::engine::segments::Parts,
+            mut progress: Option<Progress<'_>>,
+            mut on_size: Option<SizeCallback<'_>>,
+        ) -> $crate::Result<$crate::TransferReport> {
+            use $crate::proto::engine::{files, segments::{self, Clock, Parts, Prepared}};
+            let clock = Clock::start(client.core.config.deadline);
+            let sizes = on_size.as_mut().map(|f| Box::new(f) as SizeCallback<'_>);
+            let saved = limit(client, clock.left());
+            let (remote, local) = (parts.remote.clone(), parts.local.clone());
+            let op = client
+                .core
+                .op(|core| segments::prepare(core, remote, local, parts.options.clone(), parts.known));
+            let prepared = drive_files(&mut client.io, op, None, sizes) $($aw)*;
+            limit(client, saved);
+            let job = match prepared? {
+                Prepared::Segments(job) => job,
+                Prepared::Single(stat) => {
+                    let Parts { remote, local, options, adopt_local, .. } = parts;
+                    let saved = limit(client, clock.left());
+                    let op = client
+                        .core
+                        .op(|core| files::download(core, remote, local, options, Some(stat), adopt_local));
+                    let result = drive_files(&mut client.io, op, progress, on_size) $($aw)*;
+                    limit(client, saved);
+                    return result;
+                }
+            };
+            let workers: Vec<Worker> = (1..job.connections())
+                .map(|i| {
+                    let mut io = Io::default();
+                    io.route = client.io.route.clone();
+                    let core = segments::sibling(&client.core, clock.left());
+                    spawn($client { core, io }, job.clone(), i)
+                })
+                .collect();
+            let saved = limit(client, clock.left());
+            let op = client.core.op(|core| segments::worker(core, job.clone(), 0));
+            let reports = progress.as_mut().map(|f| Box::new(f) as Progress<'_>);
+            let mine = drive_files(&mut client.io, op, reports, None) $($aw)*;
+            limit(client, saved);
+            // Every worker is waited for, whatever the others gave.
+            let mut theirs = Ok(());
+            for worker in workers {
+                theirs = theirs.and(joined(worker) $($aw)*);
+            }
+            let workers = mine.and(theirs);
+            let saved = limit(client, clock.left());
+            let op = client.core.op(|core| segments::finish(core, job, workers));
+            let result = drive_files(&mut client.io, op, progress, None) $($aw)*;
+            limit(client, saved);
+            result
+        }
+    };
+}
+
 /// What the blocking and the async pool share around [`Slots`]
 /// (`crate::pool`, where every decision is): the state behind a pool
-/// (`Shared`, with `$freed` to wake waiters), the guard of a reserved slot,
-/// and the borrowed client `$pooled` that goes back to the pool when
-/// dropped. `$factory` is the type of the pool's connection factory.
+/// (the pool `$pool` over its `Shared` state, with `$freed` to wake
+/// waiters), the guard of a reserved slot, and the borrowed client
+/// `$pooled` that goes back to the pool when dropped. `$factory` is the
+/// type of the pool's connection factory.
 macro_rules! pool_half {
     (
-        $pool:ident, $pooled:ident, $client:ident, $freed:ty, $factory:ty,
-        [$($async:ident)?], [$($aw:tt)*], $(#[$doc:meta])*
+        $(#[$pool_doc:meta])* pool: $pool:ident,
+        $(#[$doc:meta])* pooled: $pooled:ident,
+        $client:ident, $freed:ty, $factory:ty,
+        [$($async:ident)?], [$($aw:tt)*]
     ) => {
+        $(#[$pool_doc])*
+        #[derive(Clone)]
+        pub struct $pool {
+            shared: std::sync::Arc<Shared>,
+        }
+
         struct Shared {
             slots: std::sync::Mutex<$crate::pool::Slots<$client>>,
             freed: $freed,
@@ -1244,15 +1438,6 @@ macro_rules! pool_half {
         }
 
         impl Shared {
-            fn new(config: $crate::pool::PoolConfig, freed: $freed, factory: Box<$factory>) -> Shared {
-                Shared {
-                    slots: std::sync::Mutex::new($crate::pool::Slots::new(&config)),
-                    freed,
-                    factory,
-                    config,
-                }
-            }
-
             fn lock(&self) -> std::sync::MutexGuard<'_, $crate::pool::Slots<$client>> {
                 // A thread that panicked while holding the lock left the
                 // counts consistent (no code between lock and unlock can
@@ -1275,6 +1460,17 @@ macro_rules! pool_half {
         }
 
         impl $pool {
+            /// A pool whose connections come from `factory`.
+            fn with(config: $crate::pool::PoolConfig, factory: Box<$factory>) -> $pool {
+                let shared = Shared {
+                    slots: std::sync::Mutex::new($crate::pool::Slots::new(&config)),
+                    freed: <$freed>::new(),
+                    factory,
+                    config,
+                };
+                $pool { shared: std::sync::Arc::new(shared) }
+            }
+
             /// Connections handed out and idle.
             pub fn status(&self) -> (usize, usize) {
                 let slots = self.shared.lock();

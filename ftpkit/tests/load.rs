@@ -59,13 +59,7 @@ fn rss_kib() -> u64 {
 fn session(addr: &str, id: usize, transfers: usize) -> Result<(usize, u32), String> {
     let config = Config::default()
         .timeout(Duration::from_secs(30))
-        .connect_timeout(Duration::from_secs(10))
-        // Pipelined downloads: with 64 sessions at once, libunftp answers
-        // the batch's EPSV with 425 and the retries end on the same
-        // refusal (every session failed at its first transfer); with 4
-        // sessions they pass. Not understood yet: this test is about
-        // leaks under load, so it sends one command at a time.
-        .pipelining(false);
+        .connect_timeout(Duration::from_secs(10));
     let retry = RetryPolicy {
         retries: 5,
         initial_delay: Duration::from_millis(20),

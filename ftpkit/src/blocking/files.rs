@@ -3,13 +3,16 @@
 //! that changed, verify sizes and hashes, keep modification times, and
 //! never leave a partial file under the final name.
 //!
-//! The plans are the core's (`proto::engine::files`), the builders and the
-//! loop that runs a plan are `crate::driver`'s and the local file
-//! operations `crate::local`'s; this module only moves the data in bulk
-//! (`splice(2)` and `sendfile(2)` on Linux).
+//! The plans are the core's (`proto::engine::files`, `segments`), the
+//! builders, the loop that runs a plan and the segmented download are
+//! `crate::driver`'s and the local file operations `crate::local`'s; this
+//! module only moves the data in bulk (`splice(2)` and `sendfile(2)` on
+//! Linux) and runs each extra connection of a segmented download on a
+//! thread of its own.
 
 use std::{
     io::{self, Read, Write},
+    sync::Arc,
     time::Duration,
 };
 
@@ -20,12 +23,27 @@ use super::{
 };
 use crate::{
     error::{Error, Phase, Result},
-    proto::engine::{Event, LocalOp, PumpDirection},
+    proto::engine::{
+        Event, LocalOp, PumpDirection,
+        flow::{Moved, read_outcome},
+        segments,
+    },
 };
 
 file_builders!(Client, FileDownload, FileUpload, Io, [], [], []);
 
-mod segments;
+/// An extra connection of a segmented download, on a thread of its own.
+type Worker = std::thread::JoinHandle<Result<()>>;
+
+/// Starts worker `i` of `job` on `other`'s connection.
+fn spawn(other: Client, job: Arc<segments::Job>, i: usize) -> Worker {
+    std::thread::spawn(move || run_worker(other, job, i))
+}
+
+/// What a worker's thread gave (a panic: the client is unusable).
+fn joined(worker: Worker) -> Result<()> {
+    worker.join().unwrap_or(Err(Error::Unusable))
+}
 
 /// The blocking data path's own state: a block buffer and, on Linux, the
 /// pipe `splice(2)` moves data through.
@@ -41,41 +59,40 @@ impl Local<'_> {
         self.file.perform(op)
     }
 
+    /// Moves data chunk by chunk until the data or the file ends, or
+    /// `max` bytes moved, reporting the offset reached after each chunk.
     fn pump(
         &mut self,
         direction: PumpDirection,
-        offset: u64,
+        mut offset: u64,
         max: Option<u64>,
         block: usize,
         _idle: Duration,
     ) -> Result<(u64, bool)> {
         // The data socket's idle timeout bounds each chunk.
-        match direction {
-            PumpDirection::Receive => self.receive(offset, max, block),
-            PumpDirection::Send { sendfile } => self.send(offset, max, block, sendfile),
-        }
-    }
-
-    /// Data connection to file: `splice(2)` on a plain connection under
-    /// Linux when unpaced (no copy through user space), else through a
-    /// block-sized buffer.
-    fn receive(&mut self, mut offset: u64, max: Option<u64>, block: usize) -> Result<(u64, bool)> {
         let mut moved = 0u64;
-        loop {
-            if max.is_some_and(|max| moved >= max) {
-                return Ok((moved, false));
-            }
-            let n = self.receive_chunk(max.is_none(), block)?;
+        while max.is_none_or(|max| moved < max) {
+            let n = match direction {
+                PumpDirection::Receive => self.receive_chunk(max.is_none(), block)?,
+                PumpDirection::Send { sendfile } => self.send_chunk(block, sendfile)?,
+            };
             if n == 0 {
-                self.io.data = None;
+                if matches!(direction, PumpDirection::Receive) {
+                    // The data ended: its connection is done with.
+                    self.io.data = None;
+                }
                 return Ok((moved, true));
             }
             moved += n;
             offset += n;
             self.report(offset);
         }
+        Ok((moved, false))
     }
 
+    /// Data connection to file: `splice(2)` on a plain connection under
+    /// Linux when unpaced (no copy through user space), else through a
+    /// block-sized buffer.
     fn receive_chunk(&mut self, bulk: bool, block: usize) -> Result<u64> {
         let Some(stream) = self.io.data.as_mut() else {
             return Err(Error::Unusable);
@@ -94,14 +111,11 @@ impl Local<'_> {
         let _ = bulk;
         self.buffers.buf.resize(block);
         let n = loop {
-            match stream.read(self.buffers.buf.as_mut()) {
-                Ok(n) => break n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof && stream.is_tls() => {
-                    tracing::warn!(target: "ftpkit::tls", "data connection closed without TLS close_notify");
-                    break 0;
-                }
-                Err(e) => return Err(Error::io(Phase::Data)(e)),
+            match read_outcome(stream.read(self.buffers.buf.as_mut()), stream.is_tls()) {
+                Moved::Bytes(n) => break n,
+                Moved::End => break 0,
+                Moved::Again => {}
+                Moved::Failed(e) => return Err(e),
             }
         };
         file.write_all(self.buffers.buf.filled(n))
@@ -111,28 +125,6 @@ impl Local<'_> {
 
     /// File to data connection: `sendfile(2)` on a plain connection under
     /// Linux where allowed, else through a block-sized buffer.
-    fn send(
-        &mut self,
-        mut offset: u64,
-        max: Option<u64>,
-        block: usize,
-        sendfile: bool,
-    ) -> Result<(u64, bool)> {
-        let mut moved = 0u64;
-        loop {
-            if max.is_some_and(|max| moved >= max) {
-                return Ok((moved, false));
-            }
-            let n = self.send_chunk(block, sendfile)?;
-            if n == 0 {
-                return Ok((moved, true));
-            }
-            moved += n;
-            offset += n;
-            self.report(offset);
-        }
-    }
-
     fn send_chunk(&mut self, block: usize, sendfile: bool) -> Result<u64> {
         let Some(stream) = self.io.data.as_mut() else {
             return Err(Error::Unusable);

@@ -1,41 +1,33 @@
 //! Listings as an iterator of typed entries, parsed line by line as the
-//! data arrives by the shared [`EntryLines`].
+//! data arrives by the shared `EntryLines` (`crate::driver`, where the
+//! struct and its `format` are written once).
 
 use super::transfer::DataReader;
-use crate::{
-    driver::{EntryLines, Parsed},
-    error::Result,
-    list::Entry,
-};
+use crate::{driver::Parsed, error::Result, list::Entry};
 
 pub use crate::proto::rules::ListingFormat;
 
-/// An iterator over the entries of a directory listing; see
-/// [`Client::list_entries`](super::Client::list_entries). The transfer
-/// completes (the server's final reply is read) when the iterator ends;
-/// dropping it early aborts the transfer. A line no parser recognises is
-/// an entry of unknown kind with its raw text, never an error. After an
-/// error the iterator ends.
-///
-/// ```no_run
-/// # let mut ftp = ftpkit::Client::connect("localhost")?;
-/// for entry in ftp.list_entries("pub")? {
-///     let entry = entry?;
-///     println!("{} {:?} {:?}", entry.name, entry.kind, entry.size);
-/// }
-/// # Ok::<(), ftpkit::Error>(())
-/// ```
-pub struct Entries<'c> {
-    pub(crate) reader: DataReader<'c>,
-    pub(crate) lines: EntryLines,
-}
+entries!(
+    /// An iterator over the entries of a directory listing; see
+    /// [`Client::list_entries`](super::Client::list_entries). The transfer
+    /// completes (the server's final reply is read) when the iterator ends;
+    /// dropping it early aborts the transfer. A line no parser recognises is
+    /// an entry of unknown kind with its raw text, never an error. After an
+    /// error the iterator ends.
+    ///
+    /// ```no_run
+    /// # let mut ftp = ftpkit::Client::connect("localhost")?;
+    /// for entry in ftp.list_entries("pub")? {
+    ///     let entry = entry?;
+    ///     println!("{} {:?} {:?}", entry.name, entry.kind, entry.size);
+    /// }
+    /// # Ok::<(), ftpkit::Error>(())
+    /// ```
+    Entries,
+    DataReader
+);
 
 impl Entries<'_> {
-    /// The command the entries come from.
-    pub fn format(&self) -> ListingFormat {
-        self.lines.format()
-    }
-
     pub(crate) fn next_entry(&mut self) -> Option<Result<Entry>> {
         self.next()
     }

@@ -10,7 +10,8 @@
 //! each deadline, TLS over `std::net`), `transfer` (the `Read`/`Write`
 //! glue of the data reader and writer, whose decisions are the core's
 //! `flow`; `sendfile(2)` from a file), `files` (the bulk data path of a
-//! plan: `splice(2)` and `sendfile(2)` on Linux), `listing` (the entries
+//! plan: `splice(2)` and `sendfile(2)` on Linux; a thread per extra
+//! connection of a segmented download), `listing` (the entries
 //! iterator), `pool` (waiting on a condition variable), `net` and `stream`
 //! (sockets, plain or TLS).
 

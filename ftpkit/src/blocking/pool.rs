@@ -2,10 +2,7 @@
 //! [`Slots`](crate::pool::Slots), the rest is written once in
 //! `crate::driver`.
 
-use std::{
-    sync::{Arc, Condvar},
-    time::Instant,
-};
+use std::{sync::Condvar, time::Instant};
 
 use super::Client;
 use crate::{
@@ -16,44 +13,39 @@ use crate::{
 type Factory = dyn Fn() -> Result<Client> + Send + Sync;
 
 pool_half!(
-    Pool,
-    PooledClient,
-    Client,
-    Condvar,
-    Factory,
-    [], [],
+    /// A pool of blocking clients, cheap to clone and shared between threads.
+    ///
+    /// ```no_run
+    /// use ftpkit::{Client, pool::{Pool, PoolConfig}};
+    ///
+    /// let pool = Pool::new(PoolConfig::default().max_size(4), || {
+    ///     let mut ftp = Client::connect("ftp.example.com")?;
+    ///     ftp.login("user", "password")?;
+    ///     ftp.cwd("/pub")?;
+    ///     Ok(ftp)
+    /// });
+    /// std::thread::scope(|s| {
+    ///     for name in ["a.bin", "b.bin", "c.bin"] {
+    ///         let pool = &pool;
+    ///         s.spawn(move || -> ftpkit::Result<u64> {
+    ///             let mut ftp = pool.get()?;
+    ///             ftp.get(name, &mut std::io::sink())
+    ///         });
+    ///     }
+    /// });
+    /// # Ok::<(), ftpkit::Error>(())
+    /// ```
+    pool: Pool,
     /// A client borrowed from a [`Pool`]; use it as a [`Client`]. Dropped,
     /// it goes back to the pool, unless an earlier failure left it unusable
     /// (then it is closed and its slot freed). `Send`: it can move between
     /// threads.
+    pooled: PooledClient,
+    Client,
+    Condvar,
+    Factory,
+    [], []
 );
-
-/// A pool of blocking clients, cheap to clone and shared between threads.
-///
-/// ```no_run
-/// use ftpkit::{Client, pool::{Pool, PoolConfig}};
-///
-/// let pool = Pool::new(PoolConfig::default().max_size(4), || {
-///     let mut ftp = Client::connect("ftp.example.com")?;
-///     ftp.login("user", "password")?;
-///     ftp.cwd("/pub")?;
-///     Ok(ftp)
-/// });
-/// std::thread::scope(|s| {
-///     for name in ["a.bin", "b.bin", "c.bin"] {
-///         let pool = &pool;
-///         s.spawn(move || -> ftpkit::Result<u64> {
-///             let mut ftp = pool.get()?;
-///             ftp.get(name, &mut std::io::sink())
-///         });
-///     }
-/// });
-/// # Ok::<(), ftpkit::Error>(())
-/// ```
-#[derive(Clone)]
-pub struct Pool {
-    shared: Arc<Shared>,
-}
 
 impl Pool {
     /// A pool whose connections come from `factory` (connect, log in,
@@ -62,9 +54,7 @@ impl Pool {
         config: PoolConfig,
         factory: impl Fn() -> Result<Client> + Send + Sync + 'static,
     ) -> Pool {
-        Pool {
-            shared: Arc::new(Shared::new(config, Condvar::new(), Box::new(factory))),
-        }
+        Pool::with(config, Box::new(factory))
     }
 
     /// A connection: an idle one (checked with `NOOP` if it was idle long,

@@ -14,39 +14,30 @@ use super::{
 };
 use crate::{
     error::{Error, Phase, Result},
-    proto::engine::flow::{Flow, Moved, Stage},
+    proto::engine::flow::{Moved, Stage},
 };
 
-/// Reads a transfer's data as it arrives (ftplib's `transfercmd` socket).
-///
-/// When the server closes the data connection, the reader reads the
-/// server's final reply: a 4xx or 5xx, or fewer bytes than a binary `RETR`
-/// announced, is an error from `read`. Dropping the reader before the end
-/// aborts the transfer (`ABOR`); the client stays usable.
-///
-/// Errors from [`Read::read`] are `io::Error`s that wrap an [`Error`]
-/// (`into_inner()` and downcast to get it back).
-#[derive(Debug)]
-pub struct DataReader<'c> {
-    client: &'c mut Client,
-    stream: Option<Stream>,
-    flow: Flow,
-}
-
-/// Writes a transfer's data (ftplib's `transfercmd` socket for uploads).
-///
-/// Call [`DataWriter::finish`] to end the upload: it closes the data
-/// connection and checks the server's final reply. Dropping the writer
-/// without `finish` resets the data connection and aborts the transfer, so
-/// the server never mistakes a partial upload for a complete one.
-#[derive(Debug)]
-pub struct DataWriter<'c> {
-    client: &'c mut Client,
-    stream: Option<Stream>,
-    flow: Flow,
-}
-
-data_ends!(Client, DataReader, DataWriter, Stream, [], []);
+data_ends!(
+    Client, Stream,
+    /// Reads a transfer's data as it arrives (ftplib's `transfercmd` socket).
+    ///
+    /// When the server closes the data connection, the reader reads the
+    /// server's final reply: a 4xx or 5xx, or fewer bytes than a binary `RETR`
+    /// announced, is an error from `read`. Dropping the reader before the end
+    /// aborts the transfer (`ABOR`); the client stays usable.
+    ///
+    /// Errors from [`Read::read`] are `io::Error`s that wrap an [`Error`]
+    /// (`into_inner()` and downcast to get it back).
+    reader: DataReader,
+    /// Writes a transfer's data (ftplib's `transfercmd` socket for uploads).
+    ///
+    /// Call [`DataWriter::finish`] to end the upload: it closes the data
+    /// connection and checks the server's final reply. Dropping the writer
+    /// without `finish` resets the data connection and aborts the transfer, so
+    /// the server never mistakes a partial upload for a complete one.
+    writer: DataWriter,
+    [], [], [settle]
+);
 
 impl DataReader<'_> {
     /// Reads data; 0 means the transfer is complete and the server
@@ -72,23 +63,11 @@ impl DataReader<'_> {
             }
         }
     }
-
-    /// Gives the transfer up and aborts it at once.
-    pub(crate) fn abort_quietly(&mut self) {
-        self.abandon();
-        let _ = self.client.settle();
-    }
 }
 
 impl Read for DataReader<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         self.read_data(buf).map_err(io::Error::other)
-    }
-}
-
-impl Drop for DataReader<'_> {
-    fn drop(&mut self) {
-        self.abort_quietly();
     }
 }
 
@@ -150,12 +129,6 @@ impl DataWriter<'_> {
         self.write_data(buf.get(..n).unwrap_or_default())
             .map(|()| n as u64)
     }
-
-    /// Gives the transfer up and aborts it at once.
-    pub(crate) fn abort_quietly(&mut self) {
-        self.abandon();
-        let _ = self.client.settle();
-    }
 }
 
 impl Write for DataWriter<'_> {
@@ -172,17 +145,18 @@ impl Write for DataWriter<'_> {
     }
 }
 
-impl Drop for DataWriter<'_> {
-    fn drop(&mut self) {
-        self.abort_quietly();
-    }
-}
-
 transfer_builder!(
     Transfer, Client, DataReader, DataWriter,
-    read: [std::io::Read], std::io::Read, [],
+    read: [std::io::Read], std::io::Read,
+    write: [std::io::Write], std::io::Write, unflushed, [],
     [], []
 );
+
+/// What `to_writer` does with its sink at the end: nothing (flushing it is
+/// the caller's).
+fn unflushed<W: Write + ?Sized>(_: &mut W) -> io::Result<()> {
+    Ok(())
+}
 
 /// A download being set up: see [`Client::retrieve`].
 ///
@@ -210,14 +184,6 @@ pub type Retrieve<'c> = Transfer<'c, Download>;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub type Store<'c> = Transfer<'c, Upload>;
-
-impl Transfer<'_, Download> {
-    /// Downloads into `out`; returns the bytes received (not counting the
-    /// restart offset). A failure writing `out` aborts the transfer.
-    pub fn to_writer<W: Write + ?Sized>(self, out: &mut W) -> Result<u64> {
-        self.for_each_chunk(|chunk| out.write_all(chunk))
-    }
-}
 
 impl Transfer<'_, Upload> {
     /// Uploads the rest of `file`, from its current position; returns the

@@ -6,13 +6,15 @@
 //! plans (`proto::engine::files`), the builders and the loop that runs a
 //! plan are `crate::driver`'s, and the local file operations are
 //! `crate::local`'s `std::fs` code, run under `spawn_blocking`; this
-//! module only moves the data between the data connection and the file.
+//! module only moves the data between the data connection and the file,
+//! and runs each extra connection of a segmented download (written once
+//! in `crate::driver`) in a task of its own.
 //!
 //! Cancellation: dropping a `run()` future leaves the local `.part` file
 //! (a later call resumes from it) and the client in the state its own
 //! rules give (a transfer left to abort, or unusable).
 
-use std::{io, time::Duration};
+use std::{io, sync::Arc, time::Duration};
 
 use std::io::{Read as _, Write as _};
 
@@ -25,7 +27,12 @@ use super::{AsyncClient, io::Io};
 use crate::{
     block::Block,
     error::{Error, Phase, Result},
-    proto::engine::{Event, LocalOp, PumpDirection, ops::timed_out},
+    proto::engine::{
+        Event, LocalOp, PumpDirection,
+        flow::{Moved, read_outcome},
+        ops::timed_out,
+        segments,
+    },
 };
 
 file_builders!(
@@ -38,7 +45,27 @@ file_builders!(
     [.await]
 );
 
-mod segments;
+/// An extra connection of a segmented download, in a task of its own;
+/// aborted if dropped before it ends (the download's future dropped).
+struct Worker(tokio::task::JoinHandle<Result<()>>);
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Starts worker `i` of `job` on `other`'s connection.
+fn spawn(other: AsyncClient, job: Arc<segments::Job>, i: usize) -> Worker {
+    Worker(tokio::spawn(run_worker(other, job, i)))
+}
+
+/// What a worker's task gave.
+async fn joined(mut worker: Worker) -> Result<()> {
+    (&mut worker.0)
+        .await
+        .unwrap_or_else(|e| Err(Error::io(Phase::Local)(io::Error::other(e))))
+}
 
 /// The async data path's own state: the block buffers, kept between moves.
 #[derive(Default)]
@@ -109,15 +136,13 @@ impl Local<'_> {
         let mut moved = 0u64;
         let mut eof = false;
         while max.is_none_or(|max| moved < max) {
-            let n = match timeout(idle, stream.read(buf.as_mut())).await {
+            let read = timeout(idle, stream.read(buf.as_mut())).await;
+            let n = match read.map(|read| read_outcome(read, stream.is_tls())) {
                 Err(_) => return Err(timed_out(Phase::Data)),
-                Ok(Ok(n)) => n,
-                Ok(Err(e)) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Ok(Err(e)) if e.kind() == io::ErrorKind::UnexpectedEof && stream.is_tls() => {
-                    tracing::warn!(target: "ftpkit::tls", "data connection closed without TLS close_notify");
-                    0
-                }
-                Ok(Err(e)) => return Err(Error::io(Phase::Data)(e)),
+                Ok(Moved::Bytes(n)) => n,
+                Ok(Moved::End) => 0,
+                Ok(Moved::Again) => continue,
+                Ok(Moved::Failed(e)) => return Err(e),
             };
             if n == 0 {
                 eof = true;

@@ -1,5 +1,6 @@
 //! Listings as a [`Stream`] of typed entries, parsed line by line as the
-//! data arrives by the shared [`EntryLines`].
+//! data arrives by the shared `EntryLines` (`crate::driver`, where the
+//! struct and its `format` are written once).
 
 use std::{
     pin::Pin,
@@ -9,41 +10,30 @@ use std::{
 use futures_core::Stream;
 
 use super::transfer::AsyncDataReader;
-use crate::{
-    driver::{EntryLines, Parsed},
-    error::Result,
-    list::Entry,
-    proto::rules::ListingFormat,
-};
+use crate::{driver::Parsed, error::Result, list::Entry};
 
-/// A stream of the entries of a directory listing; see
-/// [`AsyncClient::list_entries`](super::AsyncClient::list_entries). The
-/// transfer completes (the server's final reply is read) when the stream
-/// ends. Dropped early, the client's next call aborts the transfer. A line
-/// no parser recognises is an entry of unknown kind with its raw text;
-/// after an error the stream ends.
-///
-/// ```no_run
-/// # async fn run(ftp: &mut ftpkit::AsyncClient) -> ftpkit::Result<()> {
-/// let mut entries = ftp.list_entries("pub").await?;
-/// while let Some(entry) = entries.next_entry().await {
-///     let entry = entry?;
-///     println!("{} {:?} {:?}", entry.name, entry.kind, entry.size);
-/// }
-/// # Ok(()) }
-/// ```
-#[derive(Debug)]
-pub struct AsyncEntries<'c> {
-    pub(crate) reader: AsyncDataReader<'c>,
-    pub(crate) lines: EntryLines,
-}
+entries!(
+    /// A stream of the entries of a directory listing; see
+    /// [`AsyncClient::list_entries`](super::AsyncClient::list_entries). The
+    /// transfer completes (the server's final reply is read) when the stream
+    /// ends. Dropped early, the client's next call aborts the transfer. A line
+    /// no parser recognises is an entry of unknown kind with its raw text;
+    /// after an error the stream ends.
+    ///
+    /// ```no_run
+    /// # async fn run(ftp: &mut ftpkit::AsyncClient) -> ftpkit::Result<()> {
+    /// let mut entries = ftp.list_entries("pub").await?;
+    /// while let Some(entry) = entries.next_entry().await {
+    ///     let entry = entry?;
+    ///     println!("{} {:?} {:?}", entry.name, entry.kind, entry.size);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    AsyncEntries,
+    AsyncDataReader
+);
 
 impl AsyncEntries<'_> {
-    /// The command the entries come from.
-    pub fn format(&self) -> ListingFormat {
-        self.lines.format()
-    }
-
     /// The next entry, or `None` at the end (without a `StreamExt` import).
     pub async fn next_entry(&mut self) -> Option<Result<Entry>> {
         std::future::poll_fn(|cx| Pin::new(&mut *self).poll_next(cx)).await

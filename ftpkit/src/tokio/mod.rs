@@ -11,7 +11,8 @@
 //! `tokio::time`), `transfer` (the `AsyncRead`/`AsyncWrite` polling glue
 //! of the data reader and writer, whose decisions are the core's `flow`),
 //! `files` (the bulk data path of a plan; its local file operations run
-//! the shared `std::fs` code under `spawn_blocking`), `listing` (the
+//! the shared `std::fs` code under `spawn_blocking`; a task per extra
+//! connection of a segmented download), `listing` (the
 //! entries stream), `pool` (waiting on a notifier), `net` and `stream`
 //! (sockets, plain or TLS). What a dropped future leaves behind is
 //! described on [`AsyncClient`].

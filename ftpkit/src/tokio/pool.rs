@@ -2,7 +2,7 @@
 //! [`Slots`](crate::pool::Slots), the rest is written once in
 //! `crate::driver`.
 
-use std::{future::Future, pin::Pin, sync::Arc, time::Instant};
+use std::{future::Future, pin::Pin, time::Instant};
 
 use tokio::sync::Notify;
 
@@ -16,37 +16,32 @@ type Connecting = Pin<Box<dyn Future<Output = Result<AsyncClient>> + Send>>;
 type Factory = dyn Fn() -> Connecting + Send + Sync;
 
 pool_half!(
-    AsyncPool,
-    PooledAsyncClient,
-    AsyncClient,
-    Notify,
-    Factory,
-    [async], [.await],
+    /// A pool of async clients, cheap to clone and shared between tasks.
+    ///
+    /// ```no_run
+    /// use ftpkit::{AsyncClient, pool::{AsyncPool, PoolConfig}};
+    ///
+    /// # async fn run() -> ftpkit::Result<()> {
+    /// let pool = AsyncPool::new(PoolConfig::default().max_size(8), || async {
+    ///     let mut ftp = AsyncClient::connect("ftp.example.com").await?;
+    ///     ftp.login("user", "password").await?;
+    ///     Ok(ftp)
+    /// });
+    /// let mut ftp = pool.get().await?;
+    /// ftp.get("a.bin", &mut tokio::io::sink()).await?;
+    /// # Ok(()) }
+    /// ```
+    pool: AsyncPool,
     /// An async client borrowed from an [`AsyncPool`]; use it as an
     /// [`AsyncClient`]. Dropped, it goes back to the pool unless it is
     /// unusable; a transfer it left to abort is aborted by its next user's
     /// first call, as on any [`AsyncClient`].
+    pooled: PooledAsyncClient,
+    AsyncClient,
+    Notify,
+    Factory,
+    [async], [.await]
 );
-
-/// A pool of async clients, cheap to clone and shared between tasks.
-///
-/// ```no_run
-/// use ftpkit::{AsyncClient, pool::{AsyncPool, PoolConfig}};
-///
-/// # async fn run() -> ftpkit::Result<()> {
-/// let pool = AsyncPool::new(PoolConfig::default().max_size(8), || async {
-///     let mut ftp = AsyncClient::connect("ftp.example.com").await?;
-///     ftp.login("user", "password").await?;
-///     Ok(ftp)
-/// });
-/// let mut ftp = pool.get().await?;
-/// ftp.get("a.bin", &mut tokio::io::sink()).await?;
-/// # Ok(()) }
-/// ```
-#[derive(Clone)]
-pub struct AsyncPool {
-    shared: Arc<Shared>,
-}
 
 impl AsyncPool {
     /// A pool whose connections come from `factory` (connect, log in,
@@ -57,9 +52,7 @@ impl AsyncPool {
         Fut: Future<Output = Result<AsyncClient>> + Send + 'static,
     {
         let factory: Box<Factory> = Box::new(move || Box::pin(factory()));
-        AsyncPool {
-            shared: Arc::new(Shared::new(config, Notify::new(), factory)),
-        }
+        AsyncPool::with(config, factory)
     }
 
     /// A connection: an idle one (checked with `NOOP` if it was idle long,

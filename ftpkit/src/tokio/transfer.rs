@@ -23,47 +23,36 @@ use tokio::{
 
 use super::{client::AsyncClient, stream::Stream};
 use crate::{
-    error::{Error, Phase, Result},
+    error::{Error, Result},
     proto::engine::flow::{Flow, Moved, Stage},
 };
 
-/// Reads a transfer's data as it arrives.
-///
-/// When the server closes the data connection the reader reads the
-/// server's final reply: a 4xx or 5xx, or fewer bytes than a binary `RETR`
-/// announced, is an error from the read. Call [`AsyncDataReader::finish`]
-/// to get the final reply, or [`AsyncDataReader::abort`] to stop early.
-///
-/// Dropped before the end, the transfer is aborted by the client's next
-/// call (`ABOR`, as the blocking reader does on drop) and the client stays
-/// usable. Errors from [`AsyncRead::poll_read`] are `io::Error`s that wrap
-/// an [`Error`].
-#[derive(Debug)]
-pub struct AsyncDataReader<'c> {
-    client: &'c mut AsyncClient,
-    stream: Option<Stream>,
-    flow: Flow,
-    idle: Pin<Box<Sleep>>,
-}
-
-/// Writes a transfer's data.
-///
-/// Call [`AsyncDataWriter::finish`] to end the upload: it ends the data
-/// connection (TLS close_notify, then reading the server's) and checks the
-/// server's final reply; `shutdown` from [`AsyncWriteExt`] only flushes.
-/// Dropped without `finish`, the data connection is reset and the client's
-/// next call aborts the transfer, so the server never mistakes a partial
-/// upload for a complete one; dropped during `finish`, the next call reads
-/// the final reply.
-#[derive(Debug)]
-pub struct AsyncDataWriter<'c> {
-    client: &'c mut AsyncClient,
-    stream: Option<Stream>,
-    flow: Flow,
-    idle: Pin<Box<Sleep>>,
-}
-
-data_ends!(AsyncClient, AsyncDataReader, AsyncDataWriter, Stream, [async], [.await]);
+data_ends!(
+    AsyncClient, Stream,
+    /// Reads a transfer's data as it arrives.
+    ///
+    /// When the server closes the data connection the reader reads the
+    /// server's final reply: a 4xx or 5xx, or fewer bytes than a binary `RETR`
+    /// announced, is an error from the read. Call [`AsyncDataReader::finish`]
+    /// to get the final reply, or [`AsyncDataReader::abort`] to stop early.
+    ///
+    /// Dropped before the end, the transfer is aborted by the client's next
+    /// call (`ABOR`, as the blocking reader does on drop) and the client stays
+    /// usable. Errors from [`AsyncRead::poll_read`] are `io::Error`s that wrap
+    /// an [`Error`].
+    reader: AsyncDataReader,
+    /// Writes a transfer's data.
+    ///
+    /// Call [`AsyncDataWriter::finish`] to end the upload: it ends the data
+    /// connection (TLS close_notify, then reading the server's) and checks the
+    /// server's final reply; `shutdown` from [`AsyncWriteExt`] only flushes.
+    /// Dropped without `finish`, the data connection is reset and the client's
+    /// next call aborts the transfer, so the server never mistakes a partial
+    /// upload for a complete one; dropped during `finish`, the next call reads
+    /// the final reply.
+    writer: AsyncDataWriter,
+    [async], [.await], []
+);
 
 /// Restarts an idle timer.
 fn rearm(idle: &mut Pin<Box<Sleep>>, client: &AsyncClient) {
@@ -161,12 +150,6 @@ impl AsyncRead for AsyncDataReader<'_> {
     }
 }
 
-impl Drop for AsyncDataReader<'_> {
-    fn drop(&mut self) {
-        self.abandon();
-    }
-}
-
 impl AsyncDataWriter<'_> {
     fn poll_write_some(&mut self, cx: &mut Context<'_>, data: &[u8]) -> Poll<Moved> {
         let Some(stream) = self
@@ -232,15 +215,10 @@ impl AsyncWrite for AsyncDataWriter<'_> {
     }
 }
 
-impl Drop for AsyncDataWriter<'_> {
-    fn drop(&mut self) {
-        self.abandon();
-    }
-}
-
 transfer_builder!(
     AsyncTransfer, AsyncClient, AsyncDataReader, AsyncDataWriter,
-    read: [AsyncRead + Unpin], tokio::io::AsyncReadExt, [+ Send],
+    read: [AsyncRead + Unpin], tokio::io::AsyncReadExt,
+    write: [AsyncWrite + Unpin], AsyncWriteExt, AsyncWriteExt::flush, [+ Send],
     [async], [.await]
 );
 
@@ -261,41 +239,3 @@ pub type AsyncRetrieve<'c> = AsyncTransfer<'c, Download>;
 
 /// An upload being set up: see [`AsyncClient::store`].
 pub type AsyncStore<'c> = AsyncTransfer<'c, Upload>;
-
-impl AsyncTransfer<'_, Download> {
-    /// Downloads into `out` (flushed at the end); returns the bytes
-    /// received, not counting the restart offset. A failure writing `out`
-    /// aborts the transfer. Dropped mid-way: the next call aborts it.
-    pub async fn to_writer<W: AsyncWrite + Unpin + ?Sized>(self, out: &mut W) -> Result<u64> {
-        let AsyncTransfer {
-            client,
-            path,
-            rest,
-            ty,
-            block_size,
-            mut progress,
-            ..
-        } = self;
-        let offset = rest.unwrap_or(0);
-        let mut block = crate::block::Block::new(block_size);
-        let buf = block.as_mut();
-        let mut reader = client
-            .open_reader(crate::proto::Command::Retr(path?), ty, rest)
-            .await?;
-        loop {
-            let n = reader.read_data(buf).await?;
-            if n == 0 {
-                break;
-            }
-            if let Err(e) = out.write_all(buf.get(..n).unwrap_or_default()).await {
-                let _ = reader.abort().await;
-                return Err(Error::io(Phase::Local)(e));
-            }
-            if let Some(progress) = progress.as_mut() {
-                progress(offset + reader.bytes_read());
-            }
-        }
-        out.flush().await.map_err(Error::io(Phase::Local))?;
-        Ok(reader.bytes_read())
-    }
-}

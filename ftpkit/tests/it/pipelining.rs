@@ -2,7 +2,8 @@
 //! do not change what is sent next arrive at the server as one batch,
 //! before any reply; verification reuses the size given before; a server
 //! that drops the rest of a batch gets a new connection and one command
-//! at a time for good, and the file is still byte-exact.
+//! at a time for good, and the file is still byte-exact; one that only
+//! reorders the replies keeps its connection.
 
 use std::fs;
 
@@ -12,6 +13,51 @@ use ftpkit_testkit::{FakeServer, Script};
 use crate::dialogue::quick;
 
 const MDTM: &str = "213 20240102030405";
+
+/// `command`, then `reply`, after dropping anything the client sent
+/// ahead: a client that pipelined would lose commands and time out.
+fn one(script: Script, command: &str, reply: &str) -> Script {
+    script.expect(command).drop_pending().reply(reply)
+}
+
+/// A download of `f` as a server that takes one command at a time sees
+/// it: `TYPE I` (if `ty`), `SIZE`, `MDTM`, `EPSV`, `RETR`, and the
+/// verifying `SIZE`.
+fn one_at_a_time(script: Script, name: &str, data: &[u8], ty: bool) -> Script {
+    let size = format!("213 {}", data.len());
+    let mut script = script;
+    if ty {
+        script = one(script, "TYPE I", "200 binary");
+    }
+    script = one(script, &format!("SIZE {name}"), &size);
+    script = one(script, &format!("MDTM {name}"), MDTM);
+    script = script
+        .expect("EPSV")
+        .drop_pending()
+        .epsv()
+        .expect(&format!("RETR {name}"))
+        .reply("150 go")
+        .send_data(data)
+        .reply("226 done");
+    one(script, &format!("SIZE {name}"), &size)
+}
+
+/// Downloads `f` and `g` with `$client` into a new directory: each
+/// byte-exact, verified by the size, without a retry (a fallback is not
+/// one). A macro, for the dialogue's `w!`, which awaits on the async
+/// driver.
+macro_rules! download_f_and_g {
+    ($client:ident, $data:expr) => {{
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["f", "g"] {
+            let dest = dir.path().join(name);
+            let report = w!($client.download(name, &dest).verify(Verify::SizeOnly).run()).unwrap();
+            assert_eq!(fs::read(&dest).unwrap(), $data, "{name}");
+            assert_eq!(report.retries, 0, "{name}");
+            assert_eq!(report.verified.size, Some($data.len() as u64), "{name}");
+        }
+    }};
+}
 
 /// The file's commands, then its replies: a server that waits for the
 /// whole batch before answering (a client that waited for each reply
@@ -70,22 +116,8 @@ dialogue! {
 
 dialogue! {
     fn without_pipelining_every_command_waits_for_its_reply() {
-        // Each expect is followed by a drop of anything else received: a
-        // client that sent ahead would lose commands and time out.
-        let one = |script: Script, command: &str, reply: &str| {
-            script.expect(command).drop_pending().reply(reply)
-        };
-        let mut script = Script::login_anonymous();
-        script = one(script, "TYPE I", "200 binary");
-        script = one(script, "SIZE f", "213 4");
-        script = one(script, "MDTM f", MDTM);
-        script = script.expect("EPSV").drop_pending().epsv();
-        script = script
-            .expect("RETR f")
-            .reply("150 go")
-            .send_data(b"data")
-            .reply("226 done");
-        script = one(script, "SIZE f", "213 4");
+        // Each expect is followed by a drop of anything else received.
+        let script = one_at_a_time(Script::login_anonymous(), "f", b"data", true);
         let server = FakeServer::start(vec![script]);
         let config = quick().pipelining(false);
         let mut client = connect!(&server.addr().to_string(), config).unwrap();
@@ -109,40 +141,54 @@ dialogue! {
             .drop_pending()
             .reply("200 binary")
             .never_reply();
-        // The second, after the reconnect: one command at a time (anything
-        // sent ahead would be dropped, and the client would hang).
-        let one = |script: Script, command: &str, reply: &str| {
-            script.expect(command).drop_pending().reply(reply)
-        };
+        // The second, after the reconnect: one command at a time.
         let mut sequential = Script::login_anonymous();
         for name in ["f", "g"] {
-            if name == "f" {
-                sequential = one(sequential, "TYPE I", "200 binary");
-            }
-            sequential = one(sequential, &format!("SIZE {name}"), &format!("213 {}", data.len()));
-            sequential = one(sequential, &format!("MDTM {name}"), MDTM);
-            sequential = sequential
-                .expect("EPSV")
-                .drop_pending()
-                .epsv()
-                .expect(&format!("RETR {name}"))
-                .reply("150 go")
-                .send_data(data)
-                .reply("226 done");
-            sequential = one(sequential, &format!("SIZE {name}"), &format!("213 {}", data.len()));
+            sequential = one_at_a_time(sequential, name, data, name == "f");
         }
         let server = FakeServer::start(vec![dropping, sequential]);
         let mut client = connect!(&server.addr().to_string(), quick()).unwrap();
         w!(client.login_anonymous()).unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        for name in ["f", "g"] {
-            let dest = dir.path().join(name);
-            let report = w!(client.download(name, &dest).verify(Verify::SizeOnly).run()).unwrap();
-            assert_eq!(fs::read(&dest).unwrap(), data, "{name}");
-            assert_eq!(report.retries, 0, "the fallback is not a retry");
-        }
+        download_f_and_g!(client, data);
         let t = server.finish();
         assert_eq!(t.dropped, ["SIZE f", "MDTM f", "EPSV"], "only the first batch");
+    }
+}
+
+dialogue! {
+    fn a_server_that_reorders_a_batch_keeps_its_connection_and_gets_no_other_batch() {
+        // libunftp answers SIZE and MDTM from tasks of their own: the
+        // pipelined EPSV's 229 comes before them, or the two 213s swap.
+        // A new connection in its place would leave libunftp listening on
+        // the 229's port for 15 s: 64 sessions at once filled its passive
+        // range, and every EPSV after them got 425.
+        let data = b"byte-exact after the reorder".as_slice();
+        let size = format!("213 {}", data.len());
+        for swapped in [false, true] {
+            let mut script = Script::login_anonymous()
+                .expect("TYPE I")
+                .expect("SIZE f")
+                .expect("MDTM f")
+                .expect("EPSV")
+                .reply("200 binary");
+            script = if swapped {
+                script.reply(MDTM).reply(&size).epsv()
+            } else {
+                script.epsv().reply(&size).reply(MDTM)
+            };
+            script = script
+                .expect("RETR f")
+                .reply("150 go")
+                .send_data(data)
+                .reply("226 done");
+            // The next file: one command at a time, on the same connection.
+            let server = FakeServer::start(vec![one_at_a_time(script, "g", data, false)]);
+            let mut client = connect!(&server.addr().to_string(), quick()).unwrap();
+            w!(client.login_anonymous()).unwrap();
+            download_f_and_g!(client, data);
+            let t = server.finish();
+            assert!(t.dropped.is_empty(), "sent ahead: {:?}", t.dropped);
+        }
     }
 }
 

@@ -193,3 +193,43 @@ dialogue! {
         assert!(!dir.path().join("big.bin.part.segments").exists());
     }
 }
+
+/// Async only (a future dropped half-way): dropping a segmented
+/// download's future stops its extra connections at once: none goes on to
+/// fetch its range and send what follows (an `ABOR` once its range is
+/// done, a `RETR` for more, a `QUIT`), which each would do within about a
+/// second at this rate.
+#[cfg(feature = "tokio")]
+#[test]
+fn async_a_dropped_segmented_download_stops_its_other_connections() {
+    use std::time::Duration;
+    let (server, _) = serve(7);
+    let dir = tempfile::tempdir().unwrap();
+    let (at_drop, later) = crate::driver::asynchronous::runtime().block_on(async {
+        let mut c =
+            ftpkit::AsyncClient::connect_with(&server.addr().to_string(), crate::resume::config())
+                .await
+                .unwrap();
+        c.login("tester", "pw").await.unwrap();
+        let mut download = Box::pin(
+            c.download("big.bin", dir.path().join("big.bin"))
+                .segments(4)
+                .limit_rate(1 << 20)
+                .run(),
+        );
+        // Run until the other connections are at work, then drop it.
+        while retrs(&server) < 3 {
+            tokio::select! {
+                ended = &mut download => panic!("a 1 MiB range at 1 MiB/s ended early: {ended:?}"),
+                () = tokio::time::sleep(Duration::from_millis(20)) => {}
+            }
+        }
+        drop(download);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let at_drop = server.commands();
+        // Time enough for every range to end, had the connections gone on.
+        tokio::time::sleep(Duration::from_millis(2500)).await;
+        (at_drop, server.commands())
+    });
+    assert_eq!(later, at_drop);
+}

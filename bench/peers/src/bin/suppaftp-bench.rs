@@ -34,6 +34,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ("getdir", [dir, local]) => {
             for name in ftp.nlst(Some(dir.as_str()))? {
                 let base = name.rsplit('/').next().unwrap_or(&name).to_owned();
+                // pure-ftpd's NLST names `.` and `..` too.
+                if base == "." || base == ".." {
+                    continue;
+                }
                 get(
                     &mut ftp,
                     &format!("{dir}/{base}"),

@@ -12,6 +12,15 @@
 //! [`grace`] of the one before) is given a new connection and one command
 //! at a time for the rest of the client's life
 //! ([`Core::pipelining_refused`]); the operation goes on there.
+//!
+//! A server that only reorders (every reply came, and each fits one
+//! command and no other: libunftp answers `SIZE` and `MDTM` from tasks of
+//! their own, so a pipelined `EPSV` is answered before them) keeps its
+//! connection: the replies are put back in order ([`match_by_kind`]), the
+//! batch's passive reply is used, and no batch is sent to it again.
+//! Replacing that connection would leave libunftp listening on the
+//! passive port for 15 seconds: 64 sessions doing so at once filled its
+//! passive range, and every `EPSV` after them was refused with `425`.
 
 use std::time::{Duration, Instant};
 
@@ -45,7 +54,9 @@ pub(crate) fn grace(first: Duration, idle: Duration) -> Duration {
 }
 
 /// Whether `reply` can answer `command`: a refusal answers any command; a
-/// positive reply must be the one the command gets. Another one means the
+/// positive reply must be the one the command gets, and a `213` must read
+/// as what its command asked (a size, a time), since `SIZE` and `MDTM`
+/// answered in each other's place share the code. Another one means the
 /// server answered out of order or merged replies.
 pub(crate) fn answers(command: &Command, reply: &Reply) -> bool {
     let code = reply.code();
@@ -58,7 +69,8 @@ pub(crate) fn answers(command: &Command, reply: &Reply) -> bool {
         ReplyCode::EXTENDED_PASSIVE,
     ];
     match command {
-        Command::Size(_) | Command::Mdtm(_) => code == ReplyCode::FILE_STATUS,
+        Command::Size(_) => code == ReplyCode::FILE_STATUS && parse::parse_size(reply).is_ok(),
+        Command::Mdtm(_) => code == ReplyCode::FILE_STATUS && parse::parse_mdtm(reply).is_ok(),
         Command::Epsv => code == ReplyCode::EXTENDED_PASSIVE,
         Command::Pasv => code == ReplyCode::PASSIVE,
         _ => code.is_completion() && !others.contains(&code),
@@ -80,9 +92,25 @@ pub(crate) async fn exchange(core: &mut Core, commands: &[Command]) -> Result<Op
             None => Some(ops::read_reply(core).await?),
             Some(grace) => ops::read_reply_within(core, grace).await?,
         };
-        let Some(reply) = reply.filter(|reply| answers(command, reply)) else {
-            refused(core, command).await?;
-            return Ok(None);
+        let reply = match reply {
+            Some(reply) if answers(command, &reply) => reply,
+            Some(reply) => {
+                // Out of order: the rest of the batch's replies, due
+                // within the grace.
+                replies.push(reply);
+                let grace = within.unwrap_or_else(|| grace(since(core, sent), core.config.timeout));
+                while replies.len() < commands.len() {
+                    match ops::read_reply_within(core, grace).await {
+                        Ok(Some(reply)) => replies.push(reply),
+                        _ => break,
+                    }
+                }
+                return reordered(core, commands, command, replies).await;
+            }
+            None => {
+                refused(core, command).await?;
+                return Ok(None);
+            }
         };
         if rules::closes_connection(&reply) {
             return Err(Error::Reply {
@@ -114,6 +142,82 @@ async fn refused(core: &mut Core, command: &Command) -> Result<()> {
     core.pipelining_refused = true;
     core.unusable = true;
     ops::reconnect(core).await
+}
+
+/// A batch answered out of order from `at` on, with the `replies` read:
+/// no more batches. If every reply came and [`match_by_kind`] can put
+/// them back in order, they are the batch's replies and the connection
+/// goes on, nothing in flight; otherwise it is replaced ([`refused`]).
+async fn reordered(
+    core: &mut Core,
+    commands: &[Command],
+    at: &Command,
+    replies: Vec<Reply>,
+) -> Result<Option<Vec<Reply>>> {
+    if let Some(reply) = replies.iter().find(|reply| rules::closes_connection(reply)) {
+        return Err(Error::Reply {
+            command: at.to_string(),
+            reply: reply.clone(),
+        });
+    }
+    let complete = replies.len() == commands.len();
+    let Some(replies) = complete.then(|| match_by_kind(commands, replies)).flatten() else {
+        refused(core, at).await?;
+        return Ok(None);
+    };
+    tracing::warn!(
+        target: "ftpkit::control",
+        %at,
+        "the server answered pipelined commands out of order; one at a time from now on"
+    );
+    core.pipelining_refused = true;
+    core.in_flight = false;
+    Ok(Some(replies))
+}
+
+/// Puts the `replies` of a batch answered out of order back in the order
+/// of its `commands`: each positive reply goes to the one command still
+/// unanswered that it [`answers`] (a reply that fits two waits until one
+/// is taken: a `213` that reads as a time and as a size goes to `MDTM`
+/// once the other `213` took `SIZE`), then the refusal, if any, to the
+/// one command left. `None` when that leaves a doubt: a reply that fits
+/// none or stays between two, or more than one refusal.
+pub(crate) fn match_by_kind(commands: &[Command], replies: Vec<Reply>) -> Option<Vec<Reply>> {
+    let (refusals, mut positive): (Vec<Reply>, Vec<Reply>) = replies
+        .into_iter()
+        .partition(|reply| reply.code().is_negative());
+    let mut slots: Vec<Option<Reply>> = commands.iter().map(|_| None).collect();
+    while !positive.is_empty() {
+        let before = positive.len();
+        let mut undecided = Vec::new();
+        for reply in positive {
+            let free: Vec<usize> = commands
+                .iter()
+                .zip(&slots)
+                .enumerate()
+                .filter(|(_, (command, slot))| slot.is_none() && answers(command, &reply))
+                .map(|(n, _)| n)
+                .collect();
+            match free.as_slice() {
+                [] => return None,
+                [n] => *slots.get_mut(*n)? = Some(reply),
+                _ => undecided.push(reply),
+            }
+        }
+        if undecided.len() == before {
+            return None;
+        }
+        positive = undecided;
+    }
+    if refusals.len() > 1 {
+        return None;
+    }
+    let mut refusals = refusals.into_iter();
+    let ordered = slots
+        .into_iter()
+        .map(|slot| slot.or_else(|| refusals.next()))
+        .collect::<Option<Vec<Reply>>>()?;
+    refusals.next().is_none().then_some(ordered)
 }
 
 /// Sends in one batch what a binary transfer needs before its transfer

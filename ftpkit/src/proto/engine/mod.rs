@@ -70,8 +70,8 @@
 //! `crate::api` (the command methods), `crate::driver` (the one `perform`
 //! over every action, the connectors, the streaming methods and their
 //! readers and writers, the builders, the loop that runs a `download` or
-//! `upload` plan, the listing parser, the pools' halves) and `crate::local`
-//! (every [`LocalOp`], with `std::fs`).
+//! `upload` plan, the segmented download, the listing parser, the pools'
+//! halves) and `crate::local` (every [`LocalOp`], with `std::fs`).
 //!
 //! # Adding a command, step by step
 //!

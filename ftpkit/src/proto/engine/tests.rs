@@ -562,22 +562,93 @@ fn a_batch_whose_second_reply_never_comes_turns_pipelining_off_and_reconnects() 
 }
 
 #[test]
-fn a_batch_answered_out_of_order_turns_pipelining_off() {
+fn a_batch_answered_out_of_order_is_put_back_in_order_and_the_connection_kept() {
     let mut core = core();
     let t0 = Instant::now();
     let remote = Arg::path("f").unwrap();
     let (mut op, _) = batch_sent(&mut core, &remote, false, t0);
-    // The EPSV reply where TYPE's belongs.
+    // The EPSV reply where TYPE's belongs (libunftp answers SIZE and MDTM
+    // from tasks of their own, after a pipelined EPSV).
+    let replies = "229 ok (|||4242|)\r\n200 ok\r\n213 5\r\n";
+    let stat = end(&mut op, bytes(replies), t0).unwrap().unwrap();
+    drop(op);
+    assert_eq!(stat.size, Some(5));
+    assert!(core.pipelining_refused);
+    assert!(!core.is_unusable());
+    assert!(!core.in_flight);
+    // The batch's passive port is the transfer's: no EPSV, no reconnect.
+    let mut op = core.op(|c| data::open_data(c, retr_request(None)));
+    match act(&mut op, Event::Start, t0) {
+        Action::OpenData { addr, .. } => assert_eq!(addr, "192.0.2.1:4242".parse().unwrap()),
+        other => panic!("expected a data connection, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_batch_whose_replies_cannot_be_told_apart_gets_a_new_connection() {
+    let mut core = core();
+    let t0 = Instant::now();
+    let remote = Arg::path("f").unwrap();
+    let (mut op, _) = batch_sent(&mut core, &remote, true, t0);
+    // EPSV's reply in SIZE's place, then two refusals: which is whose?
+    let wait = read_deadline(act(
+        &mut op,
+        bytes("200 ok\r\n229 ok (|||4242|)\r\n550 no\r\n"),
+        t0,
+    ));
+    assert_eq!(wait, t0 + Duration::from_secs(1));
     assert!(matches!(
-        act(
-            &mut op,
-            bytes("229 ok (|||4242|)\r\n200 ok\r\n213 5\r\n"),
-            t0
-        ),
+        act(&mut op, bytes("450 busy\r\n"), t0),
         Action::Connect { .. }
     ));
     drop(op);
     assert!(core.pipelining_refused);
+}
+
+#[test]
+fn replies_out_of_order_are_matched_by_kind_or_not_at_all() {
+    let text = |line: &str| Reply::parse_line(format!("{line}\r\n").as_bytes()).unwrap();
+    let codes = |replies: Option<Vec<Reply>>| {
+        replies.map(|r| r.iter().map(ToString::to_string).collect::<Vec<_>>())
+    };
+    let f = || Arg::path("f").unwrap();
+    let batch = [
+        Command::Type(TransferType::Binary),
+        Command::Size(f()),
+        Command::Mdtm(f()),
+        Command::Epsv,
+    ];
+    let epsv = "229 ok (|||4242|)";
+    let time = "213 20240102030405";
+    let in_order = ["200 ok", "213 12", time, epsv];
+    let matched = |lines: &[&str]| {
+        codes(batch::match_by_kind(
+            &batch,
+            lines.iter().map(|l| text(l)).collect(),
+        ))
+    };
+    let expected = Some(in_order.iter().map(|l| (*l).to_owned()).collect());
+    // libunftp's order, and SIZE and MDTM swapped (a time also reads as a
+    // size: it waits until the size took SIZE).
+    assert_eq!(matched(&["200 ok", epsv, "213 12", time]), expected);
+    assert_eq!(matched(&["200 ok", time, "213 12", epsv]), expected);
+    // One refusal goes to the one command left.
+    assert_eq!(
+        matched(&["425 no port", "200 ok", "213 12", time]),
+        Some(vec![
+            "200 ok".into(),
+            "213 12".into(),
+            time.into(),
+            "425 no port".into()
+        ])
+    );
+    // Doubts: two refusals; a reply that fits nothing; two sizes.
+    assert_eq!(matched(&["200 ok", "550 no", "425 no", epsv]), None);
+    assert_eq!(
+        matched(&["200 ok", "213 12", time, "227 x (1,2,3,4,5,6)"]),
+        None
+    );
+    assert_eq!(matched(&["200 ok", "213 12", "213 13", epsv]), None);
 }
 
 #[test]
@@ -597,9 +668,16 @@ fn with_pipelining_off_a_setup_sends_one_command_at_a_time() {
 #[test]
 fn only_the_reply_a_command_gets_answers_it_in_a_batch() {
     let reply = |code: u16| Reply::new(ReplyCode(code), Vec::new());
+    let text = |line: &str| Reply::parse_line(format!("{line}\r\n").as_bytes()).unwrap();
     let size = Command::Size(Arg::path("f").unwrap());
+    let mdtm = Command::Mdtm(Arg::path("f").unwrap());
     let ty = Command::Type(TransferType::Binary);
-    assert!(batch::answers(&size, &reply(213)));
+    assert!(batch::answers(&size, &text("213 12")));
+    assert!(batch::answers(&mdtm, &text("213 20240102030405")));
+    // SIZE and MDTM answered in each other's place.
+    assert!(!batch::answers(&mdtm, &text("213 12")));
+    assert!(!batch::answers(&size, &text("213 not a size")));
+    assert!(!batch::answers(&size, &reply(213)));
     assert!(batch::answers(&size, &reply(550)));
     assert!(batch::answers(&size, &reply(450)));
     assert!(!batch::answers(&size, &reply(229)));
