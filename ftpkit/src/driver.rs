@@ -1,15 +1,30 @@
-//! What the blocking and the tokio driver share beyond `crate::api`,
-//! written once: the streaming methods of a client (listings, line
-//! transfers, raw reader and writer), the readers and writers themselves,
-//! the `retrieve`/`store` and `download`/`upload` builders, the segmented
-//! download, the line-by-line parser of a typed listing and its entries,
-//! and the pools' shared half.
+//! What the blocking and the tokio driver share beyond `crate::api` (the
+//! command methods), written once. Each macro is expanded by both drivers,
+//! the async one with `async` and `.await`:
 //!
-//! Each macro is expanded by both drivers, the async one with `async` and
-//! `.await`; a driver keeps only what its I/O makes its own (the `Read`
-//! and `Write` or `AsyncRead` and `AsyncWrite` impls of its readers and
-//! writers, its sockets, its bulk data path, how it starts and joins the
-//! extra connections of a segmented download, how a pool waits).
+//! - `perform_actions!` (in each `io.rs`): the one `perform`, the match
+//!   over every [`Action`](crate::proto::engine::Action) of the core;
+//! - `connectors!` (`net.rs`): host, control and data connections, proxy
+//!   tunnels;
+//! - `client_data_api!` (`streaming.rs`): the streaming methods (listings,
+//!   line transfers, `get`/`put`, the raw reader and writer, typed
+//!   entries, `stat`); `entries!` (`listing.rs`): the typed entries of a
+//!   listing over [`EntryLines`], the line-by-line parser;
+//! - `data_end!` and `data_ends!` (`transfer.rs`): the data readers and
+//!   writers themselves (their structs, counts, `finish`, `abort`, what a
+//!   dropped one leaves), their decisions being the core's `flow`;
+//!   `transfer_builder!`: the `retrieve`/`store` builders;
+//! - `file_builders!` (`files.rs`): the `download`/`upload` builders and
+//!   the loop that runs their plan; `segmented_download!`: the segmented
+//!   download's prepare, workers and finish;
+//! - `pool_half!` (`pool.rs`): the pools' struct and bookkeeping around
+//!   `pool::Slots`.
+//!
+//! A driver keeps only what its I/O makes its own: the `Read` and `Write`
+//! or `AsyncRead` and `AsyncWrite` impls of its readers and writers, how a
+//! deadline bounds an action (socket timeouts or tokio timers), its sockets
+//! and TLS streams, its bulk data path, how it starts and joins the extra
+//! connections of a segmented download, and how a pool waits.
 
 use std::{io, time::SystemTime};
 

@@ -6,10 +6,18 @@
 //! `nonblocking` (the [`AsyncClient`] on a tokio runtime). In the body,
 //! `w!(call)` is a client call (awaited on the async driver),
 //! `logged_in!(script)` starts the fake server and logs in anonymously,
-//! `connect!(addr, config)` opens a client, and `connect_over!(to, addr,
+//! `connect!(addr, config)` opens a client, `connect_over!(to, addr,
 //! config)` opens a TCP stream of the test's own to `to` and connects over
-//! it to the server named `addr`. Hostile dialogues live with
-//! their attack class in `hostile`.
+//! it to the server named `addr`, `entries!(listing)` collects the typed
+//! entries of a listing into a `Result<Vec<Entry>>`, and
+//! `next_entry!(listing)` takes the next one (`Option<Result<Entry>>`);
+//! `driver!()` names the [`Driver`](crate::driver::Driver) running the
+//! body, for the few checks that depend on a driver's own data path, and
+//! the type `DriverPool` is that driver's connection pool.
+//! Readers and writers are used through `std::io::{Read, Write}` on one
+//! driver and `tokio::io::{AsyncReadExt, AsyncWriteExt}` on the other: a
+//! file of dialogues imports both, and `w!` awaits where the async one
+//! needs it. Hostile dialogues live with their attack class in `hostile`.
 
 use std::time::{Duration, Instant};
 
@@ -50,6 +58,26 @@ macro_rules! dialogue {
                         ftpkit::Client::connect_over(std::net::TcpStream::connect($to).unwrap(), $addr, $c)
                     };
                 }
+                #[allow(dead_code)]
+                type DriverPool = ftpkit::pool::Pool;
+                #[allow(unused_macros)]
+                macro_rules! driver {
+                    () => {
+                        crate::driver::Driver::Blocking
+                    };
+                }
+                #[allow(unused_macros)]
+                macro_rules! entries {
+                    ($e:expr) => {
+                        $e.collect::<ftpkit::Result<Vec<ftpkit::Entry>>>()
+                    };
+                }
+                #[allow(unused_macros)]
+                macro_rules! next_entry {
+                    ($e:expr) => {
+                        $e.next()
+                    };
+                }
                 $body
             }
 
@@ -84,6 +112,26 @@ macro_rules! dialogue {
                                 $c,
                             )
                             .await
+                        };
+                    }
+                    #[allow(dead_code)]
+                    type DriverPool = ftpkit::pool::AsyncPool;
+                    #[allow(unused_macros)]
+                    macro_rules! driver {
+                        () => {
+                            crate::driver::Driver::Async
+                        };
+                    }
+                    #[allow(unused_macros)]
+                    macro_rules! entries {
+                        ($e:expr) => {
+                            $e.collect_all().await
+                        };
+                    }
+                    #[allow(unused_macros)]
+                    macro_rules! next_entry {
+                        ($e:expr) => {
+                            $e.next_entry().await
                         };
                     }
                     $body

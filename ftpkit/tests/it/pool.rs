@@ -36,6 +36,25 @@ fn counted_pool(addr: String, config: PoolConfig) -> (Pool, Arc<AtomicUsize>) {
     (pool, made)
 }
 
+/// Either driver's pool, made by [`counted_pool`] or its async twin, for
+/// the dialogues below (`DriverPool::counted`).
+trait Counted: Sized {
+    fn counted(addr: String, config: PoolConfig) -> (Self, Arc<AtomicUsize>);
+}
+
+impl Counted for Pool {
+    fn counted(addr: String, config: PoolConfig) -> (Self, Arc<AtomicUsize>) {
+        counted_pool(addr, config)
+    }
+}
+
+#[cfg(feature = "tokio")]
+impl Counted for ftpkit::pool::AsyncPool {
+    fn counted(addr: String, config: PoolConfig) -> (Self, Arc<AtomicUsize>) {
+        nonblocking::counted_async_pool(addr, config)
+    }
+}
+
 /// Two scripted connections: the first fails its health check with 421,
 /// the second serves PWD.
 fn failing_then_good() -> FakeServer {
@@ -75,6 +94,8 @@ fn pools_and_their_guards_cross_threads() {
     assert_eq!((pool.status(), made.load(Ordering::SeqCst)), ((0, 1), 1));
 }
 
+/// Blocking only: threads share the pool (the async twin shares it
+/// between tasks, below).
 #[test]
 fn six_threads_share_two_connections_and_every_byte_arrives() {
     let server = UnftpServer::start();
@@ -109,65 +130,70 @@ fn six_threads_share_two_connections_and_every_byte_arrives() {
     }
 }
 
-#[test]
-fn a_connection_that_fails_its_health_check_is_replaced() {
-    let server = failing_then_good();
-    let (pool, made) = counted_pool(
-        server.addr().to_string(),
-        PoolConfig::default()
-            .max_size(1)
-            .check_after_idle(Duration::ZERO),
-    );
-    drop(pool.get().unwrap());
-    assert_eq!(pool.status(), (0, 1));
-    let mut ftp = pool.get().unwrap();
-    assert_eq!(ftp.pwd().unwrap(), "/fresh");
-    drop(ftp);
-    assert_eq!(made.load(Ordering::SeqCst), 2);
-    let t = server.finish();
-    assert_eq!(
-        t.commands,
-        [
-            "USER anonymous",
-            "PASS anonymous@",
-            "NOOP",
-            "USER anonymous",
-            "PASS anonymous@",
-            "PWD"
-        ]
-    );
+dialogue! {
+    fn a_connection_that_fails_its_health_check_is_replaced() {
+        let server = failing_then_good();
+        let (pool, made) = DriverPool::counted(
+            server.addr().to_string(),
+            PoolConfig::default()
+                .max_size(1)
+                .check_after_idle(Duration::ZERO),
+        );
+        drop(w!(pool.get()).unwrap());
+        assert_eq!(pool.status(), (0, 1));
+        let mut ftp = w!(pool.get()).unwrap();
+        assert_eq!(w!(ftp.pwd()).unwrap(), "/fresh");
+        drop(ftp);
+        assert_eq!(made.load(Ordering::SeqCst), 2);
+        let t = server.finish();
+        assert_eq!(
+            t.commands,
+            [
+                "USER anonymous",
+                "PASS anonymous@",
+                "NOOP",
+                "USER anonymous",
+                "PASS anonymous@",
+                "PWD"
+            ]
+        );
+    }
 }
 
-#[test]
-fn an_unusable_connection_is_not_returned_and_a_full_pool_waits_within_its_bound() {
-    let server = failing_then_good();
-    let (pool, made) = counted_pool(
-        server.addr().to_string(),
-        PoolConfig::default()
-            .max_size(1)
-            .acquire_timeout(Duration::from_millis(300)),
-    );
-    let mut first = pool.get().unwrap();
-    let started = Instant::now();
-    let err = pool.get().unwrap_err();
-    assert!(err.is_timeout(), "{err:?}");
-    let waited = started.elapsed();
-    assert!(
-        waited >= Duration::from_millis(300) && waited < Duration::from_secs(3),
-        "{waited:?}"
-    );
-    // The 421 leaves the client unusable: dropped, it frees its slot.
-    assert!(first.noop().is_err());
-    assert!(first.is_unusable());
-    drop(first);
-    assert_eq!(pool.status(), (0, 0));
-    let mut second = pool.get().unwrap();
-    assert_eq!(second.pwd().unwrap(), "/fresh");
-    drop(second);
-    assert_eq!(made.load(Ordering::SeqCst), 2);
-    server.finish();
+dialogue! {
+    fn an_unusable_connection_is_not_returned_and_a_full_pool_waits_within_its_bound() {
+        let server = failing_then_good();
+        let (pool, made) = DriverPool::counted(
+            server.addr().to_string(),
+            PoolConfig::default()
+                .max_size(1)
+                .acquire_timeout(Duration::from_millis(300)),
+        );
+        let mut first = w!(pool.get()).unwrap();
+        let started = Instant::now();
+        let err = w!(pool.get()).unwrap_err();
+        assert!(err.is_timeout(), "{err:?}");
+        let waited = started.elapsed();
+        assert!(
+            waited >= Duration::from_millis(300) && waited < Duration::from_secs(3),
+            "{waited:?}"
+        );
+        assert_eq!(pool.status(), (1, 0));
+        // The 421 leaves the client unusable: dropped, it frees its slot.
+        assert!(w!(first.noop()).is_err());
+        assert!(first.is_unusable());
+        drop(first);
+        assert_eq!(pool.status(), (0, 0));
+        let mut second = w!(pool.get()).unwrap();
+        assert_eq!(w!(second.pwd()).unwrap(), "/fresh");
+        drop(second);
+        assert_eq!(made.load(Ordering::SeqCst), 2);
+        server.finish();
+    }
 }
 
+/// Blocking only: threads wait on the pool (the async twin waits in tasks,
+/// below).
 #[test]
 fn a_thread_waiting_on_a_full_pool_gets_the_returned_connection() {
     let server = UnftpServer::start();
@@ -195,7 +221,10 @@ mod nonblocking {
     use super::*;
     use ftpkit::{AsyncClient, pool::AsyncPool};
 
-    fn counted_async_pool(addr: String, config: PoolConfig) -> (AsyncPool, Arc<AtomicUsize>) {
+    pub(super) fn counted_async_pool(
+        addr: String,
+        config: PoolConfig,
+    ) -> (AsyncPool, Arc<AtomicUsize>) {
         let made = Arc::new(AtomicUsize::new(0));
         let counter = made.clone();
         let pool = AsyncPool::new(config, move || {
@@ -218,6 +247,8 @@ mod nonblocking {
             .unwrap()
     }
 
+    /// Async only: tasks on a multi-threaded runtime share the pool (the
+    /// blocking twin shares it between threads, above).
     #[test]
     fn sixteen_tasks_share_three_connections_and_every_byte_arrives() {
         let server = UnftpServer::start();
@@ -252,28 +283,9 @@ mod nonblocking {
         assert_eq!(pool.status(), (0, made));
     }
 
+    /// Async only: a wait on a full pool is a future a caller may drop.
     #[test]
-    fn a_connection_that_fails_its_health_check_is_replaced() {
-        let server = failing_then_good();
-        let (pool, made) = counted_async_pool(
-            server.addr().to_string(),
-            PoolConfig::default()
-                .max_size(1)
-                .check_after_idle(Duration::ZERO),
-        );
-        runtime().block_on(async {
-            drop(pool.get().await.unwrap());
-            let mut ftp = pool.get().await.unwrap();
-            assert_eq!(ftp.pwd().await.unwrap(), "/fresh");
-        });
-        assert_eq!(made.load(Ordering::SeqCst), 2);
-        let t = server.finish();
-        assert_eq!(t.commands[2], "NOOP");
-        assert_eq!(t.commands[5], "PWD");
-    }
-
-    #[test]
-    fn a_full_pool_waits_within_its_bound_and_a_dropped_wait_frees_nothing() {
+    fn a_dropped_wait_on_a_full_pool_frees_nothing() {
         let server = failing_then_good();
         let (pool, made) = counted_async_pool(
             server.addr().to_string(),
@@ -283,10 +295,6 @@ mod nonblocking {
         );
         runtime().block_on(async {
             let mut first = pool.get().await.unwrap();
-            let started = Instant::now();
-            let err = pool.get().await.unwrap_err();
-            assert!(err.is_timeout(), "{err:?}");
-            assert!(started.elapsed() >= Duration::from_millis(300));
             let cut = tokio::time::timeout(Duration::from_millis(50), pool.get()).await;
             assert!(cut.is_err());
             assert_eq!(pool.status(), (1, 0));

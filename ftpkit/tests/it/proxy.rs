@@ -2,7 +2,8 @@
 //! control and every passive data connection to libunftp (plain and
 //! explicit TLS, both drivers, content hashes compared), with remote DNS,
 //! authentication and its refusal; the FTP proxy logins against the
-//! scripted fake server, with exact wire bytes.
+//! scripted fake server, with exact wire bytes. Every case runs on both
+//! drivers.
 
 use std::{net::IpAddr, time::Duration};
 
@@ -182,148 +183,153 @@ fn proxy_refusals_are_clear_errors_async() {
     refusals(Driver::Async);
 }
 
-#[test]
-fn socks5_resolves_locally_and_sends_the_address() {
-    let server = UnftpServer::start();
-    let proxy = ProxyServer::start(ProxyProtocol::Socks5);
-    let config = Config::default()
-        .timeout(Duration::from_secs(10))
-        .proxy(Proxy::parse(&format!("socks5://{}", proxy.addr())).unwrap());
-    let mut c =
-        Client::connect_with(&format!("localhost:{}", server.addr().port()), config).unwrap();
-    c.login("u", "p").unwrap();
-    let mut back = Vec::new();
-    c.put("x", &mut &b"local dns"[..]).unwrap();
-    c.get("x", &mut back).unwrap();
-    assert_eq!(back, b"local dns");
-    let requests = proxy.requests();
-    assert_eq!(requests.len(), 3, "{requests:?}");
-    assert!(requests.iter().all(|r| !r.by_name), "{requests:?}");
-    assert!(c.peer_addr().ip().is_loopback());
+dialogue! {
+    fn socks5_resolves_locally_and_sends_the_address() {
+        let server = UnftpServer::start();
+        let proxy = ProxyServer::start(ProxyProtocol::Socks5);
+        let config = Config::default()
+            .timeout(Duration::from_secs(10))
+            .proxy(Proxy::parse(&format!("socks5://{}", proxy.addr())).unwrap());
+        let mut c =
+            connect!(&format!("localhost:{}", server.addr().port()), config).unwrap();
+        w!(c.login("u", "p")).unwrap();
+        let mut back = Vec::new();
+        w!(c.put("x", &mut &b"local dns"[..])).unwrap();
+        w!(c.get("x", &mut back)).unwrap();
+        assert_eq!(back, b"local dns");
+        let requests = proxy.requests();
+        assert_eq!(requests.len(), 3, "{requests:?}");
+        assert!(requests.iter().all(|r| !r.by_name), "{requests:?}");
+        assert!(c.peer_addr().ip().is_loopback());
+    }
 }
 
-#[test]
-fn active_mode_through_a_tunnel_is_refused_before_anything_is_sent() {
-    let server = FakeServer::start(vec![
-        Script::login_anonymous()
-            .expect("TYPE A")
-            .reply("200 ascii")
-            .expect("QUIT")
-            .reply("221 bye")
-            .end(),
-    ]);
-    let proxy = ProxyServer::start(ProxyProtocol::Http);
-    let config = config(&proxy, None).mode(DataMode::Active);
-    let mut c = Client::connect_with(&server.addr().to_string(), config).unwrap();
-    c.login_anonymous().unwrap();
-    let err = c.nlst("").unwrap_err();
-    assert!(matches!(err, Error::Proxy(ProxyError::ActiveMode)), "{err}");
-    c.quit().unwrap();
-    let transcript = server.finish();
-    // TYPE precedes the refusal, never PORT/EPRT.
-    assert!(
-        !transcript
-            .commands
-            .iter()
-            .any(|c| c.starts_with("PORT") || c.starts_with("EPRT")),
-        "{:?}",
-        transcript.commands
-    );
+dialogue! {
+    fn active_mode_through_a_tunnel_is_refused_before_anything_is_sent() {
+        let server = FakeServer::start(vec![
+            Script::login_anonymous()
+                .expect("TYPE A")
+                .reply("200 ascii")
+                .expect("QUIT")
+                .reply("221 bye")
+                .end(),
+        ]);
+        let proxy = ProxyServer::start(ProxyProtocol::Http);
+        let config = config(&proxy, None).mode(DataMode::Active);
+        let mut c = connect!(&server.addr().to_string(), config).unwrap();
+        w!(c.login_anonymous()).unwrap();
+        let err = w!(c.nlst("")).unwrap_err();
+        assert!(matches!(err, Error::Proxy(ProxyError::ActiveMode)), "{err}");
+        w!(c.quit()).unwrap();
+        let transcript = server.finish();
+        // TYPE precedes the refusal, never PORT/EPRT.
+        assert!(
+            !transcript
+                .commands
+                .iter()
+                .any(|c| c.starts_with("PORT") || c.starts_with("EPRT")),
+            "{:?}",
+            transcript.commands
+        );
+    }
 }
 
 fn ftp_proxy(server: &FakeServer, login: FtpProxyLogin) -> Proxy {
     Proxy::ftp("127.0.0.1", server.addr().port(), login)
 }
 
-#[test]
-fn ftp_proxy_user_at_host_login_then_passive_data_through_the_proxy() {
-    let server = FakeServer::start(vec![
-        Script::new()
-            .reply("220 proxy ready")
-            .expect("USER bob@ftp.origin.test:2100")
-            .reply("331 password please")
-            .expect("PASS hunter2")
-            .reply("230 logged in at origin")
-            .expect("TYPE I")
-            .reply("200 binary")
-            .expect("EPSV")
-            .epsv()
-            .expect("RETR f")
-            .reply("150 relaying")
-            .send_data(b"relayed")
-            .reply("226 done")
-            .expect("QUIT")
-            .reply("221 bye")
-            .end(),
-    ]);
-    let config = Config::default()
-        .timeout(Duration::from_secs(5))
-        .proxy(ftp_proxy(&server, FtpProxyLogin::UserAtHost));
-    let mut c = Client::connect_with("ftp.origin.test:2100", config).unwrap();
-    c.login("bob", "hunter2").unwrap();
-    let mut out = Vec::new();
-    c.get("f", &mut out).unwrap();
-    assert_eq!(out, b"relayed");
-    c.quit().unwrap();
-    server.finish();
-}
-
-#[test]
-fn ftp_proxy_site_and_open_log_in_to_the_proxy_then_name_the_server() {
-    for (login, verb) in [(FtpProxyLogin::Site, "SITE"), (FtpProxyLogin::Open, "OPEN")] {
+dialogue! {
+    fn ftp_proxy_user_at_host_login_then_passive_data_through_the_proxy() {
         let server = FakeServer::start(vec![
             Script::new()
                 .reply("220 proxy ready")
-                .expect("USER gate")
-                .reply("331 proxy password")
-                .expect("PASS gatepw")
-                .reply("230 proxy login ok")
-                .expect(&format!("{verb} ftp.origin.test"))
-                .reply("220 connected to origin")
-                .expect("USER anonymous")
+                .expect("USER bob@ftp.origin.test:2100")
                 .reply("331 password please")
-                .expect("PASS anonymous@")
-                .reply("230 logged in")
+                .expect("PASS hunter2")
+                .reply("230 logged in at origin")
+                .expect("TYPE I")
+                .reply("200 binary")
+                .expect("EPSV")
+                .epsv()
+                .expect("RETR f")
+                .reply("150 relaying")
+                .send_data(b"relayed")
+                .reply("226 done")
                 .expect("QUIT")
                 .reply("221 bye")
                 .end(),
         ]);
         let config = Config::default()
             .timeout(Duration::from_secs(5))
-            .proxy(ftp_proxy(&server, login).credentials("gate", "gatepw"));
-        let mut c = Client::connect_with("ftp.origin.test", config).unwrap();
-        c.login_anonymous().unwrap();
-        c.quit().unwrap();
+            .proxy(ftp_proxy(&server, FtpProxyLogin::UserAtHost));
+        let mut c = connect!("ftp.origin.test:2100", config).unwrap();
+        w!(c.login("bob", "hunter2")).unwrap();
+        let mut out = Vec::new();
+        w!(c.get("f", &mut out)).unwrap();
+        assert_eq!(out, b"relayed");
+        w!(c.quit()).unwrap();
         server.finish();
     }
 }
 
-#[test]
-fn ftp_proxy_refuses_ftps_and_a_refused_site_command_is_the_servers_reply() {
-    let err = Client::connect_with(
-        "ftp.origin.test",
-        Config::default()
-            .tls(TlsMode::Explicit, None)
-            .proxy(Proxy::ftp("127.0.0.1", 9, FtpProxyLogin::Site)),
-    )
-    .unwrap_err();
-    assert!(
-        matches!(err, Error::Proxy(ProxyError::TlsThroughFtpProxy)),
-        "{err}"
-    );
+dialogue! {
+    fn ftp_proxy_site_and_open_log_in_to_the_proxy_then_name_the_server() {
+        for (login, verb) in [(FtpProxyLogin::Site, "SITE"), (FtpProxyLogin::Open, "OPEN")] {
+            let server = FakeServer::start(vec![
+                Script::new()
+                    .reply("220 proxy ready")
+                    .expect("USER gate")
+                    .reply("331 proxy password")
+                    .expect("PASS gatepw")
+                    .reply("230 proxy login ok")
+                    .expect(&format!("{verb} ftp.origin.test"))
+                    .reply("220 connected to origin")
+                    .expect("USER anonymous")
+                    .reply("331 password please")
+                    .expect("PASS anonymous@")
+                    .reply("230 logged in")
+                    .expect("QUIT")
+                    .reply("221 bye")
+                    .end(),
+            ]);
+            let config = Config::default()
+                .timeout(Duration::from_secs(5))
+                .proxy(ftp_proxy(&server, login).credentials("gate", "gatepw"));
+            let mut c = connect!("ftp.origin.test", config).unwrap();
+            w!(c.login_anonymous()).unwrap();
+            w!(c.quit()).unwrap();
+            server.finish();
+        }
+    }
+}
 
-    let server = FakeServer::start(vec![
-        Script::new()
-            .reply("220 proxy ready")
-            .expect("SITE ftp.origin.test")
-            .reply("530 no route to that host")
-            .end(),
-    ]);
-    let config = Config::default()
-        .timeout(Duration::from_secs(5))
-        .proxy(ftp_proxy(&server, FtpProxyLogin::Site));
-    let mut c = Client::connect_with("ftp.origin.test", config).unwrap();
-    let err = c.login("bob", "pw").unwrap_err();
-    assert_eq!(err.code(), Some(ftpkit::ReplyCode(530)));
-    server.finish();
+dialogue! {
+    fn ftp_proxy_refuses_ftps_and_a_refused_site_command_is_the_servers_reply() {
+        let err = connect!(
+            "ftp.origin.test",
+            Config::default()
+                .tls(TlsMode::Explicit, None)
+                .proxy(Proxy::ftp("127.0.0.1", 9, FtpProxyLogin::Site))
+        )
+        .unwrap_err();
+        assert!(
+            matches!(err, Error::Proxy(ProxyError::TlsThroughFtpProxy)),
+            "{err}"
+        );
+
+        let server = FakeServer::start(vec![
+            Script::new()
+                .reply("220 proxy ready")
+                .expect("SITE ftp.origin.test")
+                .reply("530 no route to that host")
+                .end(),
+        ]);
+        let config = Config::default()
+            .timeout(Duration::from_secs(5))
+            .proxy(ftp_proxy(&server, FtpProxyLogin::Site));
+        let mut c = connect!("ftp.origin.test", config).unwrap();
+        let err = w!(c.login("bob", "pw")).unwrap_err();
+        assert_eq!(err.code(), Some(ftpkit::ReplyCode(530)));
+        server.finish();
+    }
 }

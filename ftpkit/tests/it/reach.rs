@@ -1,6 +1,7 @@
 //! Reaching servers behind NAT and firewalls, distributed servers that
 //! need `PRET`, and servers in other time zones: exact dialogues with the
-//! scripted fake server, for the blocking and the async client.
+//! scripted fake server, each written once and run on the blocking and
+//! the async client.
 
 use std::{net::TcpListener, time::Duration};
 
@@ -11,13 +12,6 @@ fn quick() -> Config {
     Config::default()
         .timeout(Duration::from_secs(2))
         .connect_timeout(Duration::from_secs(2))
-}
-
-/// A client connected to `server` with `config`, logged in.
-fn connect(server: &FakeServer, config: Config) -> Client {
-    let mut client = Client::connect_with(&server.addr().to_string(), config).unwrap();
-    client.login_anonymous().unwrap();
-    client
 }
 
 /// `PORT` argument for `ip` and `port`.
@@ -52,60 +46,66 @@ fn active_download(port: u16) -> Script {
         .reply("226 ok")
 }
 
-#[test]
-fn active_ports_skip_a_taken_port_and_stay_in_the_range() {
-    let (_held, taken) = taken_then_free();
-    let server = FakeServer::start(vec![active_download(taken + 1)]);
-    let config = quick()
-        .mode(DataMode::Active)
-        .active_ports(taken..=taken + 1);
-    let mut client = connect(&server, config);
-    let mut out = Vec::new();
-    client.get("f", &mut out).unwrap();
-    assert_eq!(out, b"through the firewall");
-    server.finish();
+dialogue! {
+    fn active_ports_skip_a_taken_port_and_stay_in_the_range() {
+        let (_held, taken) = taken_then_free();
+        let server = FakeServer::start(vec![active_download(taken + 1)]);
+        let config = quick()
+            .mode(DataMode::Active)
+            .active_ports(taken..=taken + 1);
+        let mut client = connect!(&server.addr().to_string(), config).unwrap();
+        w!(client.login_anonymous()).unwrap();
+        let mut out = Vec::new();
+        w!(client.get("f", &mut out)).unwrap();
+        assert_eq!(out, b"through the firewall");
+        server.finish();
+    }
 }
 
-#[test]
-fn active_ports_all_taken_fail_with_addr_in_use() {
-    let (held, taken) = taken_then_free();
-    let server = FakeServer::start(vec![
-        Script::login_anonymous().expect("TYPE I").reply("200 ok"),
-    ]);
-    let config = quick().mode(DataMode::Active).active_ports(taken..=taken);
-    let mut client = connect(&server, config);
-    let err = client.get("f", &mut Vec::new()).unwrap_err();
-    assert!(
-        matches!(&err, Error::Io { source, .. } if source.kind() == std::io::ErrorKind::AddrInUse),
-        "{err:?}"
-    );
-    drop(held);
-    server.finish();
+dialogue! {
+    fn active_ports_all_taken_fail_with_addr_in_use() {
+        let (held, taken) = taken_then_free();
+        let server = FakeServer::start(vec![
+            Script::login_anonymous().expect("TYPE I").reply("200 ok"),
+        ]);
+        let config = quick().mode(DataMode::Active).active_ports(taken..=taken);
+        let mut client = connect!(&server.addr().to_string(), config).unwrap();
+        w!(client.login_anonymous()).unwrap();
+        let err = w!(client.get("f", &mut Vec::new())).unwrap_err();
+        assert!(
+            matches!(&err, Error::Io { source, .. } if source.kind() == std::io::ErrorKind::AddrInUse),
+            "{err:?}"
+        );
+        drop(held);
+        server.finish();
+    }
 }
 
-#[test]
-fn active_address_is_advertised_in_port() {
-    let (_held, taken) = taken_then_free();
-    let server = FakeServer::start(vec![
-        Script::login_anonymous()
-            .expect("TYPE I")
-            .reply("200 ok")
-            .expect(&port_arg([198, 51, 100, 7], taken + 1))
-            .reply("200 PORT ok")
-            .expect("RETR f")
-            .reply("425 Can't open data connection"),
-    ]);
-    let config = quick()
-        .mode(DataMode::Active)
-        .active_ports(taken + 1..=taken + 1)
-        .active_address([198, 51, 100, 7].into());
-    let mut client = connect(&server, config);
-    let err = client.get("f", &mut Vec::new()).unwrap_err();
-    assert!(
-        matches!(&err, Error::Reply { reply, .. } if reply.code().0 == 425),
-        "{err:?}"
-    );
-    server.finish();
+dialogue! {
+    fn active_address_is_advertised_in_port() {
+        let (_held, taken) = taken_then_free();
+        let server = FakeServer::start(vec![
+            Script::login_anonymous()
+                .expect("TYPE I")
+                .reply("200 ok")
+                .expect(&port_arg([198, 51, 100, 7], taken + 1))
+                .reply("200 PORT ok")
+                .expect("RETR f")
+                .reply("425 Can't open data connection"),
+        ]);
+        let config = quick()
+            .mode(DataMode::Active)
+            .active_ports(taken + 1..=taken + 1)
+            .active_address([198, 51, 100, 7].into());
+        let mut client = connect!(&server.addr().to_string(), config).unwrap();
+        w!(client.login_anonymous()).unwrap();
+        let err = w!(client.get("f", &mut Vec::new())).unwrap_err();
+        assert!(
+            matches!(&err, Error::Reply { reply, .. } if reply.code().0 == 425),
+            "{err:?}"
+        );
+        server.finish();
+    }
 }
 
 /// A drftpd-like server: FEAT lists PRET; EPSV and PASV are refused
@@ -148,45 +148,51 @@ fn pret_after_refusal() -> Script {
         .reply("226 ok")
 }
 
-#[test]
-fn pret_precedes_epsv_when_feat_lists_it() {
-    let server = FakeServer::start(vec![pret_after_feat()]);
-    let mut client = connect(&server, quick());
-    assert!(client.features().unwrap().supports("PRET"));
-    let mut out = Vec::new();
-    client.get("dist/file", &mut out).unwrap();
-    assert_eq!(out, b"from node3");
-    server.finish();
+dialogue! {
+    fn pret_precedes_epsv_when_feat_lists_it() {
+        let server = FakeServer::start(vec![pret_after_feat()]);
+        let mut client = connect!(&server.addr().to_string(), quick()).unwrap();
+        w!(client.login_anonymous()).unwrap();
+        assert!(w!(client.features()).unwrap().supports("PRET"));
+        let mut out = Vec::new();
+        w!(client.get("dist/file", &mut out)).unwrap();
+        assert_eq!(out, b"from node3");
+        server.finish();
+    }
 }
 
-#[test]
-fn a_refused_passive_mode_asks_feat_and_retries_with_pret() {
-    let server = FakeServer::start(vec![pret_after_refusal()]);
-    let mut client = connect(&server, quick());
-    client.put("up", &mut &b"payload"[..]).unwrap();
-    assert_eq!(server.finish().uploads[0], b"payload");
+dialogue! {
+    fn a_refused_passive_mode_asks_feat_and_retries_with_pret() {
+        let server = FakeServer::start(vec![pret_after_refusal()]);
+        let mut client = connect!(&server.addr().to_string(), quick()).unwrap();
+        w!(client.login_anonymous()).unwrap();
+        w!(client.put("up", &mut &b"payload"[..])).unwrap();
+        assert_eq!(server.finish().uploads[0], b"payload");
+    }
 }
 
-#[test]
-fn a_refused_passive_mode_without_pret_stays_an_error() {
-    let server = FakeServer::start(vec![
-        Script::login_anonymous()
-            .expect("TYPE I")
-            .reply("200 ok")
-            .expect("EPSV")
-            .reply("500 no")
-            .expect("PASV")
-            .reply("500 no")
-            .expect("FEAT")
-            .reply("211-Features:\r\n SIZE\r\n211 End"),
-    ]);
-    let mut client = connect(&server, quick());
-    let err = client.get("f", &mut Vec::new()).unwrap_err();
-    assert!(
-        matches!(&err, Error::Reply { command, .. } if command == "PASV"),
-        "{err:?}"
-    );
-    server.finish();
+dialogue! {
+    fn a_refused_passive_mode_without_pret_stays_an_error() {
+        let server = FakeServer::start(vec![
+            Script::login_anonymous()
+                .expect("TYPE I")
+                .reply("200 ok")
+                .expect("EPSV")
+                .reply("500 no")
+                .expect("PASV")
+                .reply("500 no")
+                .expect("FEAT")
+                .reply("211-Features:\r\n SIZE\r\n211 End"),
+        ]);
+        let mut client = connect!(&server.addr().to_string(), quick()).unwrap();
+        w!(client.login_anonymous()).unwrap();
+        let err = w!(client.get("f", &mut Vec::new())).unwrap_err();
+        assert!(
+            matches!(&err, Error::Reply { command, .. } if command == "PASV"),
+            "{err:?}"
+        );
+        server.finish();
+    }
 }
 
 // ----- a server in another time zone ---------------------------------------
@@ -234,209 +240,99 @@ fn check_shifted(entries: &[ftpkit::Entry]) {
     assert_eq!(sub.modified, Some(utc("20240115070000")));
 }
 
-#[test]
-fn a_fixed_offset_moves_list_times_to_utc() {
-    let server = FakeServer::start(vec![listing(
-        feat_without_mlst().expect("TYPE A").reply("200 ok"),
-        IIS_LISTING,
-    )]);
-    let config = quick().list_time_offset(ListTimeOffset::Fixed(2 * 3600));
-    let mut client = connect(&server, config);
-    assert_eq!(client.list_time_offset(), Some(7200));
-    let entries: Vec<_> = client
-        .list_entries("logs")
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
-    check_shifted(&entries);
-    server.finish();
-}
-
-#[test]
-fn auto_offset_is_learned_once_from_mdtm() {
-    let server = FakeServer::start(vec![learning_dialogue()]);
-    let config = quick().list_time_offset(ListTimeOffset::Auto);
-    let mut client = connect(&server, config);
-    assert_eq!(client.list_time_offset(), None);
-    let entries: Vec<_> = client
-        .list_entries("logs")
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
-    check_shifted(&entries);
-    assert_eq!(client.list_time_offset(), Some(7200));
-    // Learned: the next listing is one LIST.
-    let again: Vec<_> = client
-        .list_entries("logs")
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
-    check_shifted(&again);
-    server.finish();
-}
-
-#[test]
-fn auto_offset_stays_utc_when_mdtm_is_refused() {
-    let script = listing(
-        feat_without_mlst().expect("TYPE A").reply("200 ok"),
-        IIS_LISTING,
-    )
-    .expect("MDTM logs/f.txt")
-    .reply("550 not allowed");
-    let server = FakeServer::start(vec![listing(script, IIS_LISTING)]);
-    let config = quick().list_time_offset(ListTimeOffset::Auto);
-    let mut client = connect(&server, config);
-    let entries: Vec<_> = client
-        .list_entries("logs")
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
-    let f = entries.iter().find(|e| e.name == "f.txt").unwrap();
-    assert_eq!(f.modified, Some(utc("20240115143000")));
-    assert_eq!(client.list_time_offset(), None);
-    server.finish();
-}
-
-#[test]
-fn auto_offset_gives_up_after_three_listings_that_teach_nothing() {
-    // Files older than six months: dates without a time of day.
-    const OLD: &[u8] = b"-rw-r--r-- 1 u g 5 Jan 15  2019 old.txt\r\n";
-    let mut script = feat_without_mlst().expect("TYPE A").reply("200 ok");
-    for _ in 0..3 {
-        script = listing(listing(script, OLD), OLD); // the probe, then the listing
-    }
-    let server = FakeServer::start(vec![listing(script, OLD)]);
-    let mut client = connect(&server, quick().list_time_offset(ListTimeOffset::Auto));
-    for _ in 0..4 {
-        let entries: Vec<_> = client
-            .list_entries("logs")
-            .unwrap()
-            .map(Result::unwrap)
-            .collect();
-        assert_eq!(entries[0].modified, Some(utc("20190115000000")));
-    }
-    assert_eq!(client.list_time_offset(), None);
-    server.finish();
-}
-
-#[test]
-fn mlsd_times_are_never_shifted() {
-    let server = FakeServer::start(vec![
-        Script::login_anonymous()
-            .expect("FEAT")
-            .reply("211-Features:\r\n MLST type*;size*;modify*;\r\n EPSV\r\n211 End")
-            .expect("TYPE A")
-            .reply("200 ok")
-            .expect("EPSV")
-            .epsv()
-            .expect("MLSD logs")
-            .reply("150 go")
-            .send_data(b"type=file;size=5;modify=20240115123041; f.txt\r\n")
-            .reply("226 ok"),
-    ]);
-    let config = quick().list_time_offset(ListTimeOffset::Fixed(-5 * 3600));
-    let mut client = connect(&server, config);
-    let entries: Vec<_> = client
-        .list_entries("logs")
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
-    assert_eq!(entries[0].modified, Some(utc("20240115123041")));
-    server.finish();
-}
-
-#[cfg(feature = "tokio")]
-mod asynchronous {
-    use ftpkit::AsyncClient;
-
-    use super::*;
-    use crate::driver::asynchronous::runtime;
-
-    async fn client(server: &FakeServer, config: Config) -> AsyncClient {
-        let mut client = AsyncClient::connect_with(&server.addr().to_string(), config)
-            .await
-            .unwrap();
-        client.login_anonymous().await.unwrap();
-        client
-    }
-
-    #[test]
-    fn active_ports_and_address_in_the_async_client() {
-        let (_held, taken) = taken_then_free();
-        let server = FakeServer::start(vec![active_download(taken + 1)]);
-        let config = quick()
-            .mode(DataMode::Active)
-            .active_ports(taken..=taken + 1);
-        let mut out = Vec::new();
-        runtime().block_on(async {
-            let mut c = client(&server, config).await;
-            c.get("f", &mut out).await.unwrap();
-        });
-        assert_eq!(out, b"through the firewall");
-        server.finish();
-
-        let server = FakeServer::start(vec![
-            Script::login_anonymous()
-                .expect("TYPE I")
-                .reply("200 ok")
-                .expect(&port_arg([192, 0, 2, 1], taken + 1))
-                .reply("500 no"),
-        ]);
-        let config = quick()
-            .mode(DataMode::Active)
-            .active_ports(taken + 1..=taken + 1)
-            .active_address([192, 0, 2, 1].into());
-        runtime().block_on(async {
-            let mut c = client(&server, config).await;
-            assert!(c.get("f", &mut Vec::new()).await.is_err());
-        });
+dialogue! {
+    fn a_fixed_offset_moves_list_times_to_utc() {
+        let server = FakeServer::start(vec![listing(
+            feat_without_mlst().expect("TYPE A").reply("200 ok"),
+            IIS_LISTING,
+        )]);
+        let config = quick().list_time_offset(ListTimeOffset::Fixed(2 * 3600));
+        let mut client = connect!(&server.addr().to_string(), config).unwrap();
+        w!(client.login_anonymous()).unwrap();
+        assert_eq!(client.list_time_offset(), Some(7200));
+        let entries = entries!(w!(client.list_entries("logs")).unwrap()).unwrap();
+        check_shifted(&entries);
         server.finish();
     }
+}
 
-    #[test]
-    fn pret_in_the_async_client() {
-        let server = FakeServer::start(vec![pret_after_feat()]);
-        let mut out = Vec::new();
-        runtime().block_on(async {
-            let mut c = client(&server, quick()).await;
-            assert!(c.features().await.unwrap().supports("PRET"));
-            c.get("dist/file", &mut out).await.unwrap();
-        });
-        assert_eq!(out, b"from node3");
-        server.finish();
-
-        let server = FakeServer::start(vec![pret_after_refusal()]);
-        runtime().block_on(async {
-            let mut c = client(&server, quick()).await;
-            c.put("up", &mut &b"payload"[..]).await.unwrap();
-        });
-        assert_eq!(server.finish().uploads[0], b"payload");
-    }
-
-    #[test]
-    fn auto_offset_in_the_async_client() {
+dialogue! {
+    fn auto_offset_is_learned_once_from_mdtm() {
         let server = FakeServer::start(vec![learning_dialogue()]);
         let config = quick().list_time_offset(ListTimeOffset::Auto);
-        runtime().block_on(async {
-            let mut c = client(&server, config).await;
-            let entries = c
-                .list_entries("logs")
-                .await
-                .unwrap()
-                .collect_all()
-                .await
-                .unwrap();
-            check_shifted(&entries);
-            assert_eq!(c.list_time_offset(), Some(7200));
-            let again = c
-                .list_entries("logs")
-                .await
-                .unwrap()
-                .collect_all()
-                .await
-                .unwrap();
-            check_shifted(&again);
-        });
+        let mut client = connect!(&server.addr().to_string(), config).unwrap();
+        w!(client.login_anonymous()).unwrap();
+        assert_eq!(client.list_time_offset(), None);
+        let entries = entries!(w!(client.list_entries("logs")).unwrap()).unwrap();
+        check_shifted(&entries);
+        assert_eq!(client.list_time_offset(), Some(7200));
+        // Learned: the next listing is one LIST.
+        let again = entries!(w!(client.list_entries("logs")).unwrap()).unwrap();
+        check_shifted(&again);
+        server.finish();
+    }
+}
+
+dialogue! {
+    fn auto_offset_stays_utc_when_mdtm_is_refused() {
+        let script = listing(
+            feat_without_mlst().expect("TYPE A").reply("200 ok"),
+            IIS_LISTING,
+        )
+        .expect("MDTM logs/f.txt")
+        .reply("550 not allowed");
+        let server = FakeServer::start(vec![listing(script, IIS_LISTING)]);
+        let config = quick().list_time_offset(ListTimeOffset::Auto);
+        let mut client = connect!(&server.addr().to_string(), config).unwrap();
+        w!(client.login_anonymous()).unwrap();
+        let entries = entries!(w!(client.list_entries("logs")).unwrap()).unwrap();
+        let f = entries.iter().find(|e| e.name == "f.txt").unwrap();
+        assert_eq!(f.modified, Some(utc("20240115143000")));
+        assert_eq!(client.list_time_offset(), None);
+        server.finish();
+    }
+}
+
+dialogue! {
+    fn auto_offset_gives_up_after_three_listings_that_teach_nothing() {
+        // Files older than six months: dates without a time of day.
+        const OLD: &[u8] = b"-rw-r--r-- 1 u g 5 Jan 15  2019 old.txt\r\n";
+        let mut script = feat_without_mlst().expect("TYPE A").reply("200 ok");
+        for _ in 0..3 {
+            script = listing(listing(script, OLD), OLD); // the probe, then the listing
+        }
+        let server = FakeServer::start(vec![listing(script, OLD)]);
+        let mut client = connect!(&server.addr().to_string(), quick().list_time_offset(ListTimeOffset::Auto)).unwrap();
+        w!(client.login_anonymous()).unwrap();
+        for _ in 0..4 {
+            let entries = entries!(w!(client.list_entries("logs")).unwrap()).unwrap();
+            assert_eq!(entries[0].modified, Some(utc("20190115000000")));
+        }
+        assert_eq!(client.list_time_offset(), None);
+        server.finish();
+    }
+}
+
+dialogue! {
+    fn mlsd_times_are_never_shifted() {
+        let server = FakeServer::start(vec![
+            Script::login_anonymous()
+                .expect("FEAT")
+                .reply("211-Features:\r\n MLST type*;size*;modify*;\r\n EPSV\r\n211 End")
+                .expect("TYPE A")
+                .reply("200 ok")
+                .expect("EPSV")
+                .epsv()
+                .expect("MLSD logs")
+                .reply("150 go")
+                .send_data(b"type=file;size=5;modify=20240115123041; f.txt\r\n")
+                .reply("226 ok"),
+        ]);
+        let config = quick().list_time_offset(ListTimeOffset::Fixed(-5 * 3600));
+        let mut client = connect!(&server.addr().to_string(), config).unwrap();
+        w!(client.login_anonymous()).unwrap();
+        let entries = entries!(w!(client.list_entries("logs")).unwrap()).unwrap();
+        assert_eq!(entries[0].modified, Some(utc("20240115123041")));
         server.finish();
     }
 }

@@ -3,34 +3,30 @@
 //! the file is byte-exact; an interrupted run leaves its ranges' progress
 //! in `LOCAL.part.segments` and the next run fetches only what is missing;
 //! a server that refuses the extra connections gets the file over one;
-//! a file too small to split goes over one connection.
+//! a file too small to split goes over one connection. Each case runs on
+//! both drivers.
 
 use std::{fs, path::Path};
 
-use ftpkit::{Error, HashAlgorithm, VerifyError};
+use ftpkit::{Client, Error, HashAlgorithm, VerifyError};
 use ftpkit_testkit::{Behavior, Fault, MemoryServer, random_bytes, sha256_file, sha256_hex};
 
-use crate::resume::{client, quick_retries, rest_offsets};
+use crate::resume::{quick_retries, rest_offsets};
 
 /// Four ranges of 1 MiB, and a few bytes the last one takes.
 const SIZE: usize = 4 * (1 << 20) + 1000;
 const STEP: u64 = SIZE as u64 / 4;
 
-#[cfg(feature = "tokio")]
-fn config() -> ftpkit::Config {
-    use std::time::Duration;
-    ftpkit::Config::default()
-        .timeout(Duration::from_secs(5))
-        .connect_timeout(Duration::from_secs(5))
-}
-
-/// `big.bin` into `dir` in 4 segments, retrying quickly.
-fn fetch(server: &MemoryServer, dir: &Path) -> ftpkit::Result<ftpkit::TransferReport> {
-    client(server)
-        .download("big.bin", dir.join("big.bin"))
-        .retry(quick_retries())
-        .segments(4)
-        .run()
+/// `big.bin` into `dir` in 4 segments, retrying quickly (`client!` is
+/// `resume.rs`'s).
+macro_rules! fetch {
+    ($server:expr, $dir:expr) => {
+        w!(client!($server)
+            .download("big.bin", $dir.join("big.bin"))
+            .retry(quick_retries())
+            .segments(4)
+            .run())
+    };
 }
 
 fn retrs(server: &MemoryServer) -> usize {
@@ -76,127 +72,133 @@ fn assert_one_range_resumed(server: &MemoryServer, report: &ftpkit::TransferRepo
     assert!(report.transferred <= SIZE as u64, "{report:?}");
 }
 
-#[test]
-fn a_range_whose_data_connection_fails_resumes_and_the_file_is_exact() {
-    let (server, data) = serve(1);
-    server.push_fault(Fault::ResetDataAt(300_000));
-    let dir = tempfile::tempdir().unwrap();
-    let report = fetch(&server, dir.path()).unwrap();
-    assert_complete(dir.path(), &data);
-    assert_one_range_resumed(&server, &report);
+dialogue! {
+    fn a_range_whose_data_connection_fails_resumes_and_the_file_is_exact() {
+        let (server, data) = serve(1);
+        server.push_fault(Fault::ResetDataAt(300_000));
+        let dir = tempfile::tempdir().unwrap();
+        let report = fetch!(&server, dir.path()).unwrap();
+        assert_complete(dir.path(), &data);
+        assert_one_range_resumed(&server, &report);
+    }
 }
 
-#[test]
-fn an_interrupted_run_resumes_each_range_from_the_sidecar() {
-    let (server, data) = serve(2);
-    // The first range to start loses its connections, and nothing retries.
-    server.push_fault(Fault::DropAllAt(600_000));
-    let dir = tempfile::tempdir().unwrap();
-    let target = dir.path().join("big.bin");
-    let err = client(&server)
-        .download("big.bin", &target)
-        .retries(0)
-        .segments(4)
-        .run()
-        .unwrap_err();
-    assert!(err.is_transient(), "{err}");
-    assert!(!target.exists());
-    let part = dir.path().join("big.bin.part");
-    assert_eq!(
-        fs::metadata(&part).unwrap().len(),
-        SIZE as u64,
-        "full length"
-    );
-    let sidecar = fs::read_to_string(dir.path().join("big.bin.part.segments")).unwrap();
-    assert!(sidecar.starts_with("ftpkit segments 1\n"), "{sidecar}");
-    assert_eq!(
-        sidecar.lines().filter(|l| l.starts_with("range ")).count(),
-        4
-    );
+dialogue! {
+    fn an_interrupted_run_resumes_each_range_from_the_sidecar() {
+        let (server, data) = serve(2);
+        // The first range to start loses its connections, and nothing retries.
+        server.push_fault(Fault::DropAllAt(600_000));
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("big.bin");
+        let err = w!(client!(&server)
+            .download("big.bin", &target)
+            .retries(0)
+            .segments(4)
+            .run())
+            .unwrap_err();
+        assert!(err.is_transient(), "{err}");
+        assert!(!target.exists());
+        let part = dir.path().join("big.bin.part");
+        assert_eq!(
+            fs::metadata(&part).unwrap().len(),
+            SIZE as u64,
+            "full length"
+        );
+        let sidecar = fs::read_to_string(dir.path().join("big.bin.part.segments")).unwrap();
+        assert!(sidecar.starts_with("ftpkit segments 1\n"), "{sidecar}");
+        assert_eq!(
+            sidecar.lines().filter(|l| l.starts_with("range ")).count(),
+            4
+        );
 
-    let before = rest_offsets(&server).len();
-    let mut done = 0;
-    let report = client(&server)
-        .download("big.bin", &target)
-        .retry(quick_retries())
-        .segments(4)
-        .progress(|n| done = n)
-        .run()
-        .unwrap();
-    assert_complete(dir.path(), &data);
-    assert!(report.resumed_from >= 500_000, "{report:?}");
-    assert_eq!(report.resumed_from + report.transferred, SIZE as u64);
-    assert_eq!(report.retries, 0);
-    assert_eq!(done, SIZE as u64, "progress counts every range");
-    // The second run starts the cut range where it stopped.
-    let rests = &rest_offsets(&server)[before..];
-    assert!(
-        rests.iter().any(|r| r % STEP >= 500_000),
-        "resumed inside the cut range: {rests:?}"
-    );
-}
-
-#[test]
-fn a_server_that_refuses_more_connections_gets_the_file_over_one() {
-    let server = MemoryServer::with_behavior(Behavior {
-        refuse_relogin: true,
-        ..Behavior::default()
-    });
-    let data = random_bytes(SIZE, 3);
-    server.put_file("big.bin", data.clone());
-    let dir = tempfile::tempdir().unwrap();
-    let report = fetch(&server, dir.path()).unwrap();
-    assert_complete(dir.path(), &data);
-    assert_eq!(report.retries, 0);
-    // Every range over the one connection that was let in.
-    assert_eq!(server.logins(), 1);
-    assert_eq!(retrs(&server), 4);
-}
-
-#[test]
-fn a_file_too_small_to_split_goes_over_one_connection() {
-    let server = MemoryServer::start();
-    let data = random_bytes(1 << 20, 4);
-    server.put_file("big.bin", data.clone());
-    let dir = tempfile::tempdir().unwrap();
-    let report = client(&server)
-        .download("big.bin", dir.path().join("big.bin"))
-        .segments(4)
-        .run()
-        .unwrap();
-    assert_complete(dir.path(), &data);
-    assert_eq!(report.size, 1 << 20);
-    assert_eq!(server.logins(), 1);
-    assert_eq!(retrs(&server), 1);
-    assert!(rest_offsets(&server).is_empty());
-}
-
-#[cfg(feature = "tokio")]
-#[test]
-fn async_a_range_whose_data_connection_fails_resumes_and_the_file_is_exact() {
-    let (server, data) = serve(5);
-    server.push_fault(Fault::ResetDataAt(300_000));
-    let dir = tempfile::tempdir().unwrap();
-    let report = crate::driver::asynchronous::runtime().block_on(async {
-        let mut c = ftpkit::AsyncClient::connect_with(&server.addr().to_string(), config())
-            .await
-            .unwrap();
-        c.login("tester", "pw").await.unwrap();
-        c.download("big.bin", dir.path().join("big.bin"))
+        let before = rest_offsets(&server).len();
+        let mut done = 0;
+        let report = w!(client!(&server)
+            .download("big.bin", &target)
             .retry(quick_retries())
             .segments(4)
-            .run()
-            .await
-            .unwrap()
-    });
-    assert_complete(dir.path(), &data);
-    assert_one_range_resumed(&server, &report);
+            .progress(|n| done = n)
+            .run())
+            .unwrap();
+        assert_complete(dir.path(), &data);
+        assert!(report.resumed_from >= 500_000, "{report:?}");
+        assert_eq!(report.resumed_from + report.transferred, SIZE as u64);
+        assert_eq!(report.retries, 0);
+        assert_eq!(done, SIZE as u64, "progress counts every range");
+        // The second run starts the cut range where it stopped.
+        let rests = &rest_offsets(&server)[before..];
+        assert!(
+            rests.iter().any(|r| r % STEP >= 500_000),
+            "resumed inside the cut range: {rests:?}"
+        );
+    }
 }
 
-/// Dropping a segmented download's future stops its extra connections
-/// at once: none goes on to fetch its range and send what follows (an
-/// `ABOR` once its range is done, a `RETR` for more, a `QUIT`), which each
-/// would do within about a second at this rate.
+dialogue! {
+    fn a_server_that_refuses_more_connections_gets_the_file_over_one() {
+        let server = MemoryServer::with_behavior(Behavior {
+            refuse_relogin: true,
+            ..Behavior::default()
+        });
+        let data = random_bytes(SIZE, 3);
+        server.put_file("big.bin", data.clone());
+        let dir = tempfile::tempdir().unwrap();
+        let report = fetch!(&server, dir.path()).unwrap();
+        assert_complete(dir.path(), &data);
+        assert_eq!(report.retries, 0);
+        // Every range over the one connection that was let in.
+        assert_eq!(server.logins(), 1);
+        assert_eq!(retrs(&server), 4);
+    }
+}
+
+dialogue! {
+    fn a_file_too_small_to_split_goes_over_one_connection() {
+        let server = MemoryServer::start();
+        let data = random_bytes(1 << 20, 4);
+        server.put_file("big.bin", data.clone());
+        let dir = tempfile::tempdir().unwrap();
+        let report = w!(client!(&server)
+            .download("big.bin", dir.path().join("big.bin"))
+            .segments(4)
+            .run())
+            .unwrap();
+        assert_complete(dir.path(), &data);
+        assert_eq!(report.size, 1 << 20);
+        assert_eq!(server.logins(), 1);
+        assert_eq!(retrs(&server), 1);
+        assert!(rest_offsets(&server).is_empty());
+    }
+}
+
+dialogue! {
+    fn a_server_that_ignores_rest_is_caught_without_a_hash() {
+        // 350 to REST, then the file from its first byte: the range that ends
+        // with the file gets more data than the file's size.
+        let server = MemoryServer::with_behavior(Behavior {
+            ignore_rest: true,
+            hashes: vec![],
+            ..Behavior::default()
+        });
+        let data = random_bytes(SIZE, 6);
+        server.put_file("big.bin", data);
+        let dir = tempfile::tempdir().unwrap();
+        let err = fetch!(&server, dir.path()).unwrap_err();
+        assert!(
+            matches!(err, Error::Verification(VerifyError::Size { .. })),
+            "{err:?}"
+        );
+        assert!(!dir.path().join("big.bin").exists());
+        // Nothing to resume from: the next run starts over.
+        assert!(!dir.path().join("big.bin.part.segments").exists());
+    }
+}
+
+/// Async only (a future dropped half-way): dropping a segmented
+/// download's future stops its extra connections at once: none goes on to
+/// fetch its range and send what follows (an `ABOR` once its range is
+/// done, a `RETR` for more, a `QUIT`), which each would do within about a
+/// second at this rate.
 #[cfg(feature = "tokio")]
 #[test]
 fn async_a_dropped_segmented_download_stops_its_other_connections() {
@@ -204,9 +206,10 @@ fn async_a_dropped_segmented_download_stops_its_other_connections() {
     let (server, _) = serve(7);
     let dir = tempfile::tempdir().unwrap();
     let (at_drop, later) = crate::driver::asynchronous::runtime().block_on(async {
-        let mut c = ftpkit::AsyncClient::connect_with(&server.addr().to_string(), config())
-            .await
-            .unwrap();
+        let mut c =
+            ftpkit::AsyncClient::connect_with(&server.addr().to_string(), crate::resume::config())
+                .await
+                .unwrap();
         c.login("tester", "pw").await.unwrap();
         let mut download = Box::pin(
             c.download("big.bin", dir.path().join("big.bin"))
@@ -229,26 +232,4 @@ fn async_a_dropped_segmented_download_stops_its_other_connections() {
         (at_drop, server.commands())
     });
     assert_eq!(later, at_drop);
-}
-
-#[test]
-fn a_server_that_ignores_rest_is_caught_without_a_hash() {
-    // 350 to REST, then the file from its first byte: the range that ends
-    // with the file gets more data than the file's size.
-    let server = MemoryServer::with_behavior(Behavior {
-        ignore_rest: true,
-        hashes: vec![],
-        ..Behavior::default()
-    });
-    let data = random_bytes(SIZE, 6);
-    server.put_file("big.bin", data);
-    let dir = tempfile::tempdir().unwrap();
-    let err = fetch(&server, dir.path()).unwrap_err();
-    assert!(
-        matches!(err, Error::Verification(VerifyError::Size { .. })),
-        "{err:?}"
-    );
-    assert!(!dir.path().join("big.bin").exists());
-    // Nothing to resume from: the next run starts over.
-    assert!(!dir.path().join("big.bin.part.segments").exists());
 }

@@ -1,7 +1,8 @@
 //! FTPS: explicit TLS against libunftp (verification, pinning, every
 //! scenario over PROT P), and a small rustls server for what libunftp does
 //! not do: implicit TLS, required session reuse on data connections, a
-//! data stream's close_notify, and plaintext pipelined after 234.
+//! data stream's close_notify, and plaintext pipelined after 234. Each case
+//! runs on both drivers.
 
 use std::{
     io::{BufRead, BufReader, Read, Write},
@@ -66,134 +67,142 @@ fn explicit_tls_scenarios_against_libunftp_async() {
     explicit_tls_scenarios_against_libunftp(Driver::Async);
 }
 
-#[test]
-fn the_control_connection_is_encrypted_and_prot_c_is_honoured() {
-    let certs = TestCerts::generate();
-    let server = UnftpServer::start_with_tls(&certs);
-    let config = explicit(trusting(&certs)).data_protection(Protection::Clear);
-    let mut c =
-        Client::connect_with(&format!("localhost:{}", server.addr().port()), config).unwrap();
-    assert!(c.is_secure());
-    c.login("u", "p").unwrap();
-    c.put("clear.bin", &mut &b"in clear"[..]).unwrap();
-    c.prot_p().unwrap();
-    let mut back = Vec::new();
-    c.get("clear.bin", &mut back).unwrap();
-    assert_eq!(back, b"in clear");
-    c.quit().unwrap();
-}
-
-#[test]
-fn an_untrusted_certificate_is_refused_before_login() {
-    let certs = TestCerts::generate();
-    let server = UnftpServer::start_with_untrusted_tls(&certs);
-    let err =
-        Client::connect_with(&server.addr().to_string(), explicit(trusting(&certs))).unwrap_err();
-    let problem = err.certificate_rejected().map(|r| r.problem);
-    assert_eq!(problem, Some(CertificateProblem::UnknownIssuer), "{err:?}");
-    assert!(
-        err.to_string().contains("signed by \"CN=untrusted CA\""),
-        "{err}"
-    );
-}
-
-#[test]
-fn a_certificate_for_another_host_is_refused() {
-    let certs = TestCerts::generate();
-    let server = UnftpServer::start_with_wrong_name_tls(&certs);
-    let err =
-        Client::connect_with(&server.addr().to_string(), explicit(trusting(&certs))).unwrap_err();
-    let problem = err.certificate_rejected().map(|r| r.problem);
-    assert_eq!(problem, Some(CertificateProblem::NameMismatch), "{err:?}");
-}
-
-#[test]
-fn the_system_store_does_not_trust_a_private_ca() {
-    let certs = TestCerts::generate();
-    let server = UnftpServer::start_with_tls(&certs);
-    let config = Config::default().tls(TlsMode::Explicit, None);
-    match Client::connect_with(&server.addr().to_string(), config) {
-        Err(Error::Certificate { rejected, .. }) => {
-            assert_eq!(rejected.problem, CertificateProblem::UnknownIssuer);
-            assert_eq!(rejected.certificate.sha256, certs.fingerprint);
-        }
-        // A machine with no system store at all refuses to build the config.
-        Err(Error::InvalidInput(InvalidInput::Tls(_))) => {}
-        other => panic!("expected a TLS error, got {other:?}"),
+dialogue! {
+    fn the_control_connection_is_encrypted_and_prot_c_is_honoured() {
+        let certs = TestCerts::generate();
+        let server = UnftpServer::start_with_tls(&certs);
+        let config = explicit(trusting(&certs)).data_protection(Protection::Clear);
+        let mut c =
+            connect!(&format!("localhost:{}", server.addr().port()), config).unwrap();
+        assert!(c.is_secure());
+        w!(c.login("u", "p")).unwrap();
+        w!(c.put("clear.bin", &mut &b"in clear"[..])).unwrap();
+        w!(c.prot_p()).unwrap();
+        let mut back = Vec::new();
+        w!(c.get("clear.bin", &mut back)).unwrap();
+        assert_eq!(back, b"in clear");
+        w!(c.quit()).unwrap();
     }
 }
 
-#[test]
-fn a_pinned_fingerprint_is_accepted_and_a_wrong_one_refused() {
-    let certs = TestCerts::generate();
-    let server = UnftpServer::start_with_tls(&certs);
-    let pinned = TlsConfig::builder()
-        .pin_sha256(&certs.fingerprint)
-        .unwrap()
-        .build()
-        .unwrap();
-    let mut c = Client::connect_with(&server.addr().to_string(), explicit(pinned)).unwrap();
-    c.login("u", "p").unwrap();
-    c.put("pinned.bin", &mut &b"ok"[..]).unwrap();
-    c.quit().unwrap();
-
-    let wrong = TlsConfig::builder()
-        .pin_sha256(&"00".repeat(32))
-        .unwrap()
-        .build()
-        .unwrap();
-    let err = Client::connect_with(&server.addr().to_string(), explicit(wrong)).unwrap_err();
-    assert!(err.to_string().contains("pinned"), "{err}");
+dialogue! {
+    fn an_untrusted_certificate_is_refused_before_login() {
+        let certs = TestCerts::generate();
+        let server = UnftpServer::start_with_untrusted_tls(&certs);
+        let err =
+            connect!(&server.addr().to_string(), explicit(trusting(&certs))).unwrap_err();
+        let problem = err.certificate_rejected().map(|r| r.problem);
+        assert_eq!(problem, Some(CertificateProblem::UnknownIssuer), "{err:?}");
+        assert!(
+            err.to_string().contains("signed by \"CN=untrusted CA\""),
+            "{err}"
+        );
+    }
 }
 
-#[test]
-fn danger_accept_invalid_certs_connects_to_anything() {
-    let certs = TestCerts::generate();
-    let server = UnftpServer::start_with_untrusted_tls(&certs);
-    let anything = TlsConfig::builder()
-        .danger_accept_invalid_certs()
-        .build()
-        .unwrap();
-    let mut c = Client::connect_with(&server.addr().to_string(), explicit(anything)).unwrap();
-    c.login("u", "p").unwrap();
-    c.quit().unwrap();
+dialogue! {
+    fn a_certificate_for_another_host_is_refused() {
+        let certs = TestCerts::generate();
+        let server = UnftpServer::start_with_wrong_name_tls(&certs);
+        let err =
+            connect!(&server.addr().to_string(), explicit(trusting(&certs))).unwrap_err();
+        let problem = err.certificate_rejected().map(|r| r.problem);
+        assert_eq!(problem, Some(CertificateProblem::NameMismatch), "{err:?}");
+    }
 }
 
-#[test]
-fn auth_tls_refused_ends_before_any_password() {
-    let server = FakeServer::start(vec![
-        Script::new()
-            .reply("220 plain only")
-            .expect("AUTH TLS")
-            .reply("502 AUTH not supported")
-            .end(),
-    ]);
-    let certs = TestCerts::generate();
-    let err =
-        Client::connect_with(&server.addr().to_string(), explicit(trusting(&certs))).unwrap_err();
-    assert_eq!(err.code().map(|c| c.0), Some(502));
-    let t = server.finish();
-    assert_eq!(t.commands, ["AUTH TLS"], "nothing but AUTH TLS may be sent");
+dialogue! {
+    fn the_system_store_does_not_trust_a_private_ca() {
+        let certs = TestCerts::generate();
+        let server = UnftpServer::start_with_tls(&certs);
+        let config = Config::default().tls(TlsMode::Explicit, None);
+        match connect!(&server.addr().to_string(), config) {
+            Err(Error::Certificate { rejected, .. }) => {
+                assert_eq!(rejected.problem, CertificateProblem::UnknownIssuer);
+                assert_eq!(rejected.certificate.sha256, certs.fingerprint);
+            }
+            // A machine with no system store at all refuses to build the config.
+            Err(Error::InvalidInput(InvalidInput::Tls(_))) => {}
+            other => panic!("expected a TLS error, got {other:?}"),
+        }
+    }
 }
 
-#[test]
-fn credentials_are_refused_after_ccc_when_tls_was_required() {
-    let certs = TestCerts::generate();
-    let mini = MiniTls::start(&certs, Mode::Explicit);
-    let mut c = Client::connect_with(&mini.addr.to_string(), explicit(trusting(&certs))).unwrap();
-    c.ccc().unwrap();
-    assert!(!c.is_secure());
-    assert!(matches!(
-        c.login("user", "pw"),
-        Err(Error::InvalidInput(InvalidInput::CleartextCredentials))
-    ));
-    drop(c);
-    let log = mini.finish();
-    assert!(
-        !log.commands.iter().any(|l| l.starts_with("PASS")),
-        "{:?}",
-        log.commands
-    );
+dialogue! {
+    fn a_pinned_fingerprint_is_accepted_and_a_wrong_one_refused() {
+        let certs = TestCerts::generate();
+        let server = UnftpServer::start_with_tls(&certs);
+        let pinned = TlsConfig::builder()
+            .pin_sha256(&certs.fingerprint)
+            .unwrap()
+            .build()
+            .unwrap();
+        let mut c = connect!(&server.addr().to_string(), explicit(pinned)).unwrap();
+        w!(c.login("u", "p")).unwrap();
+        w!(c.put("pinned.bin", &mut &b"ok"[..])).unwrap();
+        w!(c.quit()).unwrap();
+
+        let wrong = TlsConfig::builder()
+            .pin_sha256(&"00".repeat(32))
+            .unwrap()
+            .build()
+            .unwrap();
+        let err = connect!(&server.addr().to_string(), explicit(wrong)).unwrap_err();
+        assert!(err.to_string().contains("pinned"), "{err}");
+    }
+}
+
+dialogue! {
+    fn danger_accept_invalid_certs_connects_to_anything() {
+        let certs = TestCerts::generate();
+        let server = UnftpServer::start_with_untrusted_tls(&certs);
+        let anything = TlsConfig::builder()
+            .danger_accept_invalid_certs()
+            .build()
+            .unwrap();
+        let mut c = connect!(&server.addr().to_string(), explicit(anything)).unwrap();
+        w!(c.login("u", "p")).unwrap();
+        w!(c.quit()).unwrap();
+    }
+}
+
+dialogue! {
+    fn auth_tls_refused_ends_before_any_password() {
+        let server = FakeServer::start(vec![
+            Script::new()
+                .reply("220 plain only")
+                .expect("AUTH TLS")
+                .reply("502 AUTH not supported")
+                .end(),
+        ]);
+        let certs = TestCerts::generate();
+        let err =
+            connect!(&server.addr().to_string(), explicit(trusting(&certs))).unwrap_err();
+        assert_eq!(err.code().map(|c| c.0), Some(502));
+        let t = server.finish();
+        assert_eq!(t.commands, ["AUTH TLS"], "nothing but AUTH TLS may be sent");
+    }
+}
+
+dialogue! {
+    fn credentials_are_refused_after_ccc_when_tls_was_required() {
+        let certs = TestCerts::generate();
+        let mini = MiniTls::start(&certs, Mode::Explicit);
+        let mut c = connect!(&mini.addr.to_string(), explicit(trusting(&certs))).unwrap();
+        w!(c.ccc()).unwrap();
+        assert!(!c.is_secure());
+        assert!(matches!(
+            w!(c.login("user", "pw")),
+            Err(Error::InvalidInput(InvalidInput::CleartextCredentials))
+        ));
+        drop(c);
+        let log = mini.finish();
+        assert!(
+            !log.commands.iter().any(|l| l.starts_with("PASS")),
+            "{:?}",
+            log.commands
+        );
+    }
 }
 
 // ----- a small rustls server ------------------------------------------------
@@ -448,70 +457,73 @@ fn serve(tcp: TcpStream, options: &MiniOptions, log: &Mutex<MiniLog>) {
     let _ = secure_control;
 }
 
-#[test]
-fn implicit_tls_with_required_session_reuse_and_close_notify() {
-    let certs = TestCerts::generate();
-    let mini = MiniTls::start(&certs, Mode::Implicit);
-    let config = Config::default()
-        .timeout(Duration::from_secs(10))
-        .tls(TlsMode::Implicit, Some(trusting(&certs)));
-    let mut c = Client::connect_with(&format!("localhost:{}", mini.addr.port()), config).unwrap();
-    assert!(c.is_secure());
-    assert_eq!(c.welcome().message(), "implicit TLS ready");
-    c.login("alice", "pw").unwrap();
-    let mut back = Vec::new();
-    c.get("f", &mut back).unwrap();
-    assert_eq!(sha256_hex(&back), sha256_hex(&random_bytes(300_000, 9)));
-    c.put("g", &mut &b"uploaded over TLS"[..]).unwrap();
-    c.get("f", &mut Vec::new()).unwrap();
-    c.quit().unwrap();
-    let log = mini.finish();
-    assert_eq!(
-        log.resumed,
-        [true, true, true],
-        "every data connection resumed the session"
-    );
-    assert_eq!(log.clean_uploads, [true], "uploads end with close_notify");
-    assert_eq!(log.uploads[0], b"uploaded over TLS");
-    assert!(
-        log.commands.contains(&"PBSZ 0".to_owned()) && log.commands.contains(&"PROT P".to_owned())
-    );
-}
-
-#[test]
-fn plaintext_pipelined_after_234_is_discarded() {
-    let certs = TestCerts::generate();
-    let mini = MiniTls::start(&certs, Mode::ExplicitWithPipelinedReply);
-    let mut c = Client::connect_with(&mini.addr.to_string(), explicit(trusting(&certs))).unwrap();
-    // The forged 230 must not be read as the reply to USER.
-    let reply = c.login("bob", "pw").unwrap();
-    assert_eq!(reply.message(), "logged in");
-    c.quit().unwrap();
-    let log = mini.finish();
-    assert_eq!(log.commands, ["AUTH TLS", "USER bob", "PASS pw", "QUIT"]);
-}
-
-#[test]
-fn tls13_on_request_resumes_every_data_connection_with_fresh_tickets() {
-    let certs = TestCerts::generate();
-    let mini = MiniTls::start(&certs, Mode::Implicit);
-    let tls = TlsConfig::builder()
-        .without_system_roots()
-        .add_ca_pem_file(&certs.ca_pem)
-        .unwrap()
-        .allow_tls13()
-        .build()
-        .unwrap();
-    let config = Config::default()
-        .timeout(Duration::from_secs(10))
-        .tls(TlsMode::Implicit, Some(tls));
-    let mut c = Client::connect_with(&mini.addr.to_string(), config).unwrap();
-    c.login("alice", "pw").unwrap();
-    for i in 0..3 {
-        c.put(format!("up{i}"), &mut &b"data"[..]).unwrap();
-        c.get("f", &mut Vec::new()).unwrap();
+dialogue! {
+    fn implicit_tls_with_required_session_reuse_and_close_notify() {
+        let certs = TestCerts::generate();
+        let mini = MiniTls::start(&certs, Mode::Implicit);
+        let config = Config::default()
+            .timeout(Duration::from_secs(10))
+            .tls(TlsMode::Implicit, Some(trusting(&certs)));
+        let mut c = connect!(&format!("localhost:{}", mini.addr.port()), config).unwrap();
+        assert!(c.is_secure());
+        assert_eq!(c.welcome().message(), "implicit TLS ready");
+        w!(c.login("alice", "pw")).unwrap();
+        let mut back = Vec::new();
+        w!(c.get("f", &mut back)).unwrap();
+        assert_eq!(sha256_hex(&back), sha256_hex(&random_bytes(300_000, 9)));
+        w!(c.put("g", &mut &b"uploaded over TLS"[..])).unwrap();
+        w!(c.get("f", &mut Vec::new())).unwrap();
+        w!(c.quit()).unwrap();
+        let log = mini.finish();
+        assert_eq!(
+            log.resumed,
+            [true, true, true],
+            "every data connection resumed the session"
+        );
+        assert_eq!(log.clean_uploads, [true], "uploads end with close_notify");
+        assert_eq!(log.uploads[0], b"uploaded over TLS");
+        assert!(
+            log.commands.contains(&"PBSZ 0".to_owned()) && log.commands.contains(&"PROT P".to_owned())
+        );
     }
-    c.quit().unwrap();
-    let log = mini.finish();
-    assert_eq!(log.resumed, [true; 6], "a ticket for every data connection");
+}
+
+dialogue! {
+    fn plaintext_pipelined_after_234_is_discarded() {
+        let certs = TestCerts::generate();
+        let mini = MiniTls::start(&certs, Mode::ExplicitWithPipelinedReply);
+        let mut c = connect!(&mini.addr.to_string(), explicit(trusting(&certs))).unwrap();
+        // The forged 230 must not be read as the reply to USER.
+        let reply = w!(c.login("bob", "pw")).unwrap();
+        assert_eq!(reply.message(), "logged in");
+        w!(c.quit()).unwrap();
+        let log = mini.finish();
+        assert_eq!(log.commands, ["AUTH TLS", "USER bob", "PASS pw", "QUIT"]);
+    }
+}
+
+dialogue! {
+    fn tls13_on_request_resumes_every_data_connection_with_fresh_tickets() {
+        let certs = TestCerts::generate();
+        let mini = MiniTls::start(&certs, Mode::Implicit);
+        let tls = TlsConfig::builder()
+            .without_system_roots()
+            .add_ca_pem_file(&certs.ca_pem)
+            .unwrap()
+            .allow_tls13()
+            .build()
+            .unwrap();
+        let config = Config::default()
+            .timeout(Duration::from_secs(10))
+            .tls(TlsMode::Implicit, Some(tls));
+        let mut c = connect!(&mini.addr.to_string(), config).unwrap();
+        w!(c.login("alice", "pw")).unwrap();
+        for i in 0..3 {
+            w!(c.put(format!("up{i}"), &mut &b"data"[..])).unwrap();
+            w!(c.get("f", &mut Vec::new())).unwrap();
+        }
+        w!(c.quit()).unwrap();
+        let log = mini.finish();
+        assert_eq!(log.resumed, [true; 6], "a ticket for every data connection");
+    }
 }

@@ -42,18 +42,64 @@
 //! dropped tokio future) the mark stays, and the next operation refuses
 //! to run on a connection that is out of step ([`Error::Unusable`]).
 //!
-//! To add a command: write its `async fn` in [`ops`] (usually a
-//! [`ops::run`] with the expected reply class and a parse of the reply),
-//! unit-test it here with exact wire bytes, and add one method to the list
-//! in `crate::api`, which both drivers share.
+//! # Where an operation lives
 //!
-//! What a driver may do: perform an [`Action`] with its own sockets, TLS
-//! streams and bulk data path, and report the [`Event`]; nothing else. The
-//! rest of a driver is written once and expanded by both: `crate::api`
-//! (commands), `crate::driver` (streaming methods, readers and writers,
-//! builders, the loop that runs a `download` or `upload` plan, the
-//! segmented download, listing parser, pool halves) and
-//! `crate::local` (every [`LocalOp`], with `std::fs`).
+//! - `action`: the vocabulary, [`Action`] and [`Event`];
+//! - [`ops`]: the control connection: connect (TCP, implicit TLS, the
+//!   greeting, `AUTH TLS`), `PBSZ`/`PROT`, `CCC`, login, every simple
+//!   command, `ABOR` and the abort of a transfer, reconnect and its replay;
+//! - [`data`]: a transfer's setup (protection, `TYPE`, `EPSV`/`PASV` or
+//!   `EPRT`/`PORT`, `PRET`, `REST`, the command, the data connection and
+//!   its TLS) and the probe that learns a server's `LIST` time offset;
+//! - [`batch`]: pipelining, the commands of a download in one write;
+//! - [`flow`]: a streaming transfer, a reader or writer the caller holds:
+//!   what each read or write means, when its final reply is due, what an
+//!   unfinished one leaves to the next operation;
+//! - [`files`]: the `download` and `upload` plans (retries, reconnects,
+//!   resume, verification, file times, `.part` and temporary names);
+//!   [`segments`]: one download over several connections;
+//! - `tests` and `tests/operations.rs`: the operations fed events by hand,
+//!   or run to their end against a scripted wire, on a fake clock.
+//!
+//! # What a driver may do
+//!
+//! Perform an [`Action`] with its own sockets, TLS streams and bulk data
+//! path, and report the [`Event`]; nothing else: it never decides what to
+//! send, what a reply means, when to retry or what the connection's state
+//! becomes. The rest of a driver is written once and expanded by both:
+//! `crate::api` (the command methods), `crate::driver` (the one `perform`
+//! over every action, the connectors, the streaming methods and their
+//! readers and writers, the builders, the loop that runs a `download` or
+//! `upload` plan, the segmented download, the listing parser, the pools'
+//! halves) and `crate::local` (every [`LocalOp`], with `std::fs`).
+//!
+//! # Adding a command, step by step
+//!
+//! `MDTM` (a file's modification time) as it is written:
+//!
+//! 1. Its wire form, in `proto/command.rs`: `Command::Mdtm(Arg)`, whose
+//!    argument is checked when built (no CR, LF or NUL reaches the wire),
+//!    with its verb in `Command::verb`.
+//! 2. What its reply means, in `proto/parse.rs`: `parse_mdtm`, tested there
+//!    on byte literals.
+//! 3. The operation, in [`ops`]: `ops::mdtm` is
+//!    `run(core, Command::Mdtm(Arg::path(path)?), Expect::Completion)` then
+//!    the parse. [`ops::run`] sends the command, reads the reply and makes
+//!    one of another class an error that keeps its code and text. An
+//!    operation that needs more awaits the operations it builds on (`SIZE`
+//!    first ensures `TYPE I`; `CWD ..` falls back from `CDUP`).
+//! 4. Its unit test, in `tests.rs`
+//!    (`mdtm_sends_its_path_and_reads_the_time_in_utc`): the operation
+//!    resumed by hand with events and a fixed `now`, checking the exact
+//!    bytes sent, the time parsed, a refusal's text. An operation
+//!    of many steps runs against the scripted wire of
+//!    `tests/operations.rs` instead, which compares its whole transcript.
+//! 5. One public method in `crate::api`'s `client_api!` list, documented
+//!    with its ftplib name: `$drive(&mut self.io, self.core.op(|core|
+//!    ops::mdtm(core, path)))`. Both drivers expand the list, so
+//!    `Client::mdtm` and `AsyncClient::mdtm` exist from then on.
+//! 6. One exact dialogue with the scripted fake server, written once with
+//!    `dialogue!` in `tests/it/fake.rs`: it runs on both drivers.
 
 mod action;
 pub(crate) mod batch;

@@ -20,6 +20,8 @@ use crate::{
     },
 };
 
+mod operations;
+
 const PEER: &str = "192.0.2.1:21";
 
 fn core() -> Core {
@@ -105,6 +107,36 @@ fn cwd_dot_dot_falls_back_from_an_unknown_cdup() {
         end(&mut op, bytes("250 ok\r\n"), now).unwrap().code().0,
         250
     );
+}
+
+#[test]
+fn mdtm_sends_its_path_and_reads_the_time_in_utc() {
+    let mut core = core();
+    let now = Instant::now();
+    let mut op = core.op(|c| ops::mdtm(c, b"docs/a b.txt"));
+    assert_eq!(
+        sent(act(&mut op, Event::Start, now)).0,
+        b"MDTM docs/a b.txt\r\n"
+    );
+    act(&mut op, Event::Done, now);
+    let time = end(&mut op, bytes("213 20240229123456\r\n"), now).unwrap();
+    let secs = time.duration_since(std::time::UNIX_EPOCH).unwrap();
+    assert_eq!(secs.as_secs(), 1_709_210_096);
+    drop(op);
+    // A refusal keeps its code and text; the connection stays usable.
+    let mut op = core.op(|c| ops::mdtm(c, b"missing"));
+    act(&mut op, Event::Start, now);
+    act(&mut op, Event::Done, now);
+    let err = end(&mut op, bytes("550 no such file\r\n"), now).unwrap_err();
+    assert_eq!(err.to_string(), "MDTM missing: 550 no such file");
+    drop(op);
+    assert!(!core.is_unusable());
+    // A line break in the path never reaches the wire.
+    let mut op = core.op(|c| ops::mdtm(c, b"a\r\nDELE b"));
+    assert!(matches!(
+        end(&mut op, Event::Start, now),
+        Err(Error::InvalidInput(_))
+    ));
 }
 
 #[test]
