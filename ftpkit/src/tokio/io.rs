@@ -15,7 +15,7 @@ use tokio::{
 
 use super::{
     net,
-    stream::{Handshake, Socket, Stream, begin_tls},
+    stream::{Socket, Stream},
 };
 use crate::{
     error::{Error, Phase, Result, timed_out},
@@ -30,8 +30,6 @@ pub(crate) struct Io {
     /// The data connection, until a reader or writer takes it, and again
     /// when one leaves it to be closed.
     pub(crate) data: Option<Stream>,
-    /// A data connection whose TLS handshake is under way.
-    handshake: Option<Handshake>,
     listener: Option<TcpListener>,
     /// The proxy connections go through, if any.
     pub(crate) route: Option<Route>,
@@ -94,29 +92,25 @@ impl Io {
         idle: Duration,
         tls: Option<TlsParams>,
     ) -> Result<()> {
-        let begun = match tls {
+        self.data = Some(match tls {
             Some(tls) => timeout(
                 idle.max(Duration::from_millis(1)),
-                begin_tls(Socket::Tcp(tcp), tls.config, tls.name),
+                Stream::begin_tls(Socket::Tcp(tcp), tls.config, tls.name),
             )
             .await
             .map_err(|_| timed_out(Phase::DataConnect))?
             .map_err(Error::io(Phase::DataConnect))?,
-            None => Handshake::plain(tcp),
-        };
-        self.handshake = Some(begun);
+            None => Stream::Plain(Socket::Tcp(tcp)),
+        });
         Ok(())
     }
 
     /// Completes the data connection's TLS handshake.
     async fn finish_data(&mut self) -> Result<()> {
-        let handshake = self.handshake.take().ok_or(Error::Unusable)?;
-        let stream = handshake
-            .finish()
+        let data = self.data.as_mut().ok_or(Error::Unusable)?;
+        data.finish_handshake()
             .await
-            .map_err(Error::io(Phase::DataConnect))?;
-        self.data = Some(stream);
-        Ok(())
+            .map_err(Error::io(Phase::DataConnect))
     }
 }
 
