@@ -168,6 +168,7 @@ pub(crate) fn detached() -> io::Error {
 }
 
 /// The error of a step that outlived its idle timeout.
+#[cfg_attr(not(feature = "tokio"), allow(dead_code))]
 pub(crate) fn idle_expired() -> io::Error {
     io::Error::new(io::ErrorKind::TimedOut, "idle timeout expired")
 }

@@ -14,13 +14,15 @@
 //! iterator), `pool` (waiting on a condition variable), `net` and `stream`
 //! (sockets, plain or TLS).
 
+// First: its `bounded!` serves `io`.
+#[macro_use]
+mod stream;
 mod client;
 mod files;
 mod io;
 mod listing;
 pub(crate) mod net;
 mod pool;
-mod stream;
 mod streaming;
 mod transfer;
 

@@ -16,13 +16,15 @@
 //! (sockets, plain or TLS). What a dropped future leaves behind is
 //! described on [`AsyncClient`].
 
+// First: its `bounded!` serves `io`.
+#[macro_use]
+mod stream;
 mod client;
 mod files;
 mod io;
 mod listing;
 mod net;
 mod pool;
-mod stream;
 mod streaming;
 mod transfer;
 

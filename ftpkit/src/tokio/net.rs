@@ -70,6 +70,12 @@ async fn connect_addr(
     Ok(stream)
 }
 
+/// The idle timeout of a socket: none on tokio's, whose every step is
+/// bounded by a timer instead.
+pub(crate) fn set_idle_timeout(_stream: &TcpStream, _timeout: Duration) -> io::Result<()> {
+    Ok(())
+}
+
 /// Waits up to `wait` for a connection from `server_ip`; connections from
 /// any other address are closed and ignored.
 pub(crate) async fn accept_from(
