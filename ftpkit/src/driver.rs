@@ -420,12 +420,57 @@ pub(crate) fn socket_for(
 
 /// The connectors both drivers share, written over the driver's own
 /// `resolve(host, port, wait, phase)` (a name to its addresses),
-/// `connect_addr(addr, wait, source)` (one TCP connection) and
-/// `connect_via(route, hop, wait, source, phase)` (a proxy hop, which
-/// runs `tunnel`): a host by name, the control connection to a target
-/// and a data connection, each through the proxy route when one applies.
+/// `connect_addr(addr, wait, source)` (one TCP connection),
+/// `set_idle_timeout(tcp, wait)`, `accept_by(listener, deadline)` (one
+/// incoming connection) and `bounded!`: a host by name, a proxy hop, the
+/// control connection to a target and a data connection, each through
+/// the proxy route when one applies, and the active-mode accept.
 macro_rules! connectors {
-    ($tcp:ty, [$($async:ident)?], [$($aw:tt)*]) => {
+    ($tcp:ty, $listener:ty, [$($async:ident)?], [$($aw:tt)*]) => {
+        /// Connects to the proxy of `hop` and, for a tunnel, runs its
+        /// handshake to the destination, all within `wait`. Returns the
+        /// stream, ready for the server's bytes, and the destination it
+        /// leads to (its address once resolved locally).
+        $($async)? fn connect_via(
+            route: &$crate::proxy::Route,
+            hop: $crate::proxy::Hop,
+            wait: std::time::Duration,
+            source: Option<std::net::IpAddr>,
+            phase: $crate::Phase,
+        ) -> $crate::Result<($tcp, Option<$crate::proxy::Dest>)> {
+            let deadline = std::time::Instant::now() + wait;
+            bounded!(wait, $($async)? {
+                let mut tcp = connect_host(&hop.proxy_host, hop.proxy_port, wait, source) $($aw)* ?;
+                let _ = tcp.set_nodelay(true);
+                let Some(dest) = hop.dest else {
+                    return Ok((tcp, None));
+                };
+                let left = $crate::driver::left(deadline);
+                set_idle_timeout(&tcp, left).map_err($crate::Error::io(phase))?;
+                let dest = tunnel(route, &mut tcp, dest, hop.resolve_locally, left, phase) $($aw)* ?;
+                Ok((tcp, Some(dest)))
+            }, $crate::error::timed_out(phase))
+        }
+
+        /// Waits up to `wait` for a connection from `server_ip`;
+        /// connections from any other address are closed and ignored (a
+        /// third party must not be able to inject or steal data; the rule
+        /// is `rules::accepts_data_from`).
+        pub(crate) $($async)? fn accept_from(
+            listener: &$listener,
+            server_ip: std::net::IpAddr,
+            wait: std::time::Duration,
+        ) -> $crate::Result<$tcp> {
+            let deadline = std::time::Instant::now() + wait;
+            loop {
+                let (stream, from) = accept_by(listener, deadline) $($aw)* ?;
+                if $crate::proto::rules::accepts_data_from(from.ip(), server_ip) {
+                    return Ok(stream);
+                }
+                tracing::warn!(%from, expected = %server_ip, "refused a data connection from another host");
+            }
+        }
+
         /// Connects to `host`: every address it resolves to, in order.
         pub(crate) $($async)? fn connect_host(
             host: &str,

@@ -21,9 +21,10 @@ pub(crate) trait Supplied: Read + Write + Send {}
 
 impl<T: Read + Write + Send> Supplied for T {}
 
-/// A step bounded by the idle timeout already set on the socket.
+/// A step bounded by the idle timeout already set on its socket (`$wait`
+/// and the error of a timeout, `$expired`, are tokio's).
 macro_rules! bounded {
-    ($wait:expr, $work:expr) => {{
+    ($wait:expr, $work:expr $(, $expired:expr)?) => {{
         let _ = $wait;
         $work
     }};

@@ -27,12 +27,16 @@ pub(crate) trait Supplied: AsyncRead + AsyncWrite + Send + Unpin {}
 
 impl<T: AsyncRead + AsyncWrite + Send + Unpin> Supplied for T {}
 
-/// A step bounded by the idle timeout `$wait`.
+/// A step bounded by the idle timeout `$wait`; its error when the time
+/// is up is `$expired` (by default, an I/O error).
 macro_rules! bounded {
     ($wait:expr, $work:expr) => {
+        bounded!($wait, $work, $crate::stream::idle_expired())
+    };
+    ($wait:expr, $work:expr, $expired:expr) => {
         tokio::time::timeout($wait, $work)
             .await
-            .unwrap_or_else(|_| Err($crate::stream::idle_expired()))
+            .unwrap_or_else(|_| Err($expired))
     };
 }
 
