@@ -7,14 +7,15 @@
 //! `crate::driver`; `streaming` expands the streaming methods over this
 //! driver's types, `io` the one `perform` over its sockets). What is here
 //! is what blocking I/O makes its own: `io` (a socket timeout set from
-//! each deadline, TLS over `std::net`), `transfer` (the `Read`/`Write`
+//! each deadline), `transfer` (the `Read`/`Write`
 //! glue of the data reader and writer, whose decisions are the core's
 //! `flow`; `sendfile(2)` from a file), `files` (the bulk data path of a
 //! plan: `splice(2)` and `sendfile(2)` on Linux), `listing` (the entries
-//! iterator), `pool` (waiting on a condition variable), `net` and `stream`
-//! (sockets, plain or TLS).
+//! iterator), `pool` (waiting on a condition variable), `net` (resolving,
+//! connecting, accepting) and `stream` (bytes between its sockets and a
+//! TLS session; every TLS step is `crate::stream`'s).
 
-// First: its `bounded!` serves `io`.
+// First: its `bounded!` serves `io` and `net`.
 #[macro_use]
 mod stream;
 mod client;

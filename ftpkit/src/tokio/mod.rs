@@ -1,5 +1,6 @@
-//! The async driver (feature `tokio`): [`AsyncClient`] over tokio and
-//! tokio-rustls, the twin of the blocking [`Client`](crate::Client).
+//! The async driver (feature `tokio`): [`AsyncClient`] over tokio, the
+//! twin of the blocking [`Client`](crate::Client), with the same rustls
+//! sessions (`crate::stream`).
 //!
 //! It holds no protocol logic. Every operation (connect, TLS, login, every
 //! simple command, the setup of a transfer, abort, the `download` and
@@ -12,11 +13,12 @@
 //! of the data reader and writer, whose decisions are the core's `flow`),
 //! `files` (the bulk data path of a plan; its local file operations run
 //! the shared `std::fs` code under `spawn_blocking`), `listing` (the
-//! entries stream), `pool` (waiting on a notifier), `net` and `stream`
-//! (sockets, plain or TLS). What a dropped future leaves behind is
+//! entries stream), `pool` (waiting on a notifier), `net` (resolving,
+//! connecting, accepting) and `stream` (polling bytes between its sockets
+//! and a TLS session; every TLS step is `crate::stream`'s). What a dropped future leaves behind is
 //! described on [`AsyncClient`].
 
-// First: its `bounded!` serves `io`.
+// First: its `bounded!` serves `io` and `net`.
 #[macro_use]
 mod stream;
 mod client;
