@@ -33,6 +33,9 @@ pub(crate) enum Stream<S> {
 pub(crate) struct Tls<S> {
     pub(crate) conn: ClientConnection,
     pub(crate) sock: S,
+    /// An error met after a read had data to return: the next read's.
+    #[cfg(feature = "tokio")]
+    pub(crate) error: Option<io::Error>,
 }
 
 /// The bytes under a [`Stream`]: TCP (`T`), or a control connection the
@@ -141,6 +144,16 @@ impl<S> Stream<S> {
 }
 
 impl<S> Tls<S> {
+    /// A session over `sock`.
+    pub(crate) fn new(conn: ClientConnection, sock: S) -> Tls<S> {
+        Tls {
+            conn,
+            sock,
+            #[cfg(feature = "tokio")]
+            error: None,
+        }
+    }
+
     /// Processes the TLS records just read (`n` bytes, handed back). A
     /// record rustls refuses is an error, its alert first handed to `alert`
     /// to send if it can.
@@ -230,7 +243,7 @@ macro_rules! tls_steps {
                 name: rustls_pki_types::ServerName<'static>,
             ) -> std::io::Result<$stream> {
                 let conn = rustls::ClientConnection::new(config, name).map_err(std::io::Error::other)?;
-                let mut tls = $crate::stream::Tls { conn, sock };
+                let mut tls = $crate::stream::Tls::new(conn, sock);
                 tls.flush_tls() $($aw)* ?;
                 Ok($crate::stream::Stream::Tls(Box::new(tls)))
             }

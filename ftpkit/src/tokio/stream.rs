@@ -112,28 +112,50 @@ impl Tls<Socket> {
 }
 
 impl AsyncRead for Tls<Socket> {
+    /// Fills `buf` with what the socket has ready (one record at a time
+    /// would cost a wakeup each); an error met once some data is in is
+    /// kept for the next call.
     fn poll_read(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let tls = self.get_mut();
+        if let Some(e) = tls.error.take() {
+            return Poll::Ready(Err(e));
+        }
+        let start = buf.filled().len();
         loop {
-            match tls.conn.reader().read(buf.initialize_unfilled()) {
+            let polled = match tls.conn.reader().read(buf.initialize_unfilled()) {
                 Ok(n) => {
                     buf.advance(n);
+                    if n == 0 || buf.remaining() == 0 {
+                        return Poll::Ready(Ok(()));
+                    }
+                    continue;
+                }
+                // No plaintext yet: read records (after the end of the
+                // connection, rustls answers 0 or UnexpectedEof instead).
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    tls.poll_read_tls(cx).map_ok(drop)
+                }
+                Err(e) => Poll::Ready(Err(e)),
+            };
+            match polled {
+                Poll::Ready(Ok(())) => {}
+                _ if buf.filled().len() == start => return polled,
+                Poll::Ready(Err(e)) => {
+                    tls.error = Some(e);
                     return Poll::Ready(Ok(()));
                 }
-                // No plaintext yet: read records (after an end of the
-                // connection, rustls answers 0 or UnexpectedEof).
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => ready!(tls.poll_read_tls(cx))?,
-                Err(e) => return Poll::Ready(Err(e)),
-            };
+                Poll::Pending => return Poll::Ready(Ok(())),
+            }
         }
     }
 }
 
 impl AsyncWrite for Tls<Socket> {
+    /// Takes as much of `buf` as the socket will send now.
     fn poll_write(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -143,11 +165,17 @@ impl AsyncWrite for Tls<Socket> {
         // Room for the new records first; what they do not send now goes
         // with the next write or flush.
         ready!(tls.poll_flush_tls(cx))?;
-        let n = tls.conn.writer().write(buf)?;
-        match tls.poll_flush_tls(cx) {
-            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
-            _ => Poll::Ready(Ok(n)),
+        let mut n = 0;
+        while let Some(rest) = buf.get(n..).filter(|rest| !rest.is_empty()) {
+            let taken = tls.conn.writer().write(rest)?;
+            n += taken;
+            match tls.poll_flush_tls(cx) {
+                Poll::Ready(Ok(())) if taken > 0 => {}
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                _ => break,
+            }
         }
+        Poll::Ready(Ok(n))
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {

@@ -35,6 +35,12 @@ fn explicit(tls: TlsConfig) -> Config {
         .tls(TlsMode::Explicit, Some(tls))
 }
 
+fn implicit(tls: TlsConfig) -> Config {
+    Config::default()
+        .timeout(Duration::from_secs(10))
+        .tls(TlsMode::Implicit, Some(tls))
+}
+
 fn explicit_tls_scenarios_against_libunftp(driver: Driver) {
     let certs = TestCerts::generate();
     let server = UnftpServer::start_with_tls(&certs);
@@ -452,9 +458,7 @@ fn serve(tcp: TcpStream, options: &MiniOptions, log: &Mutex<MiniLog>) {
 fn implicit_tls_with_required_session_reuse_and_close_notify() {
     let certs = TestCerts::generate();
     let mini = MiniTls::start(&certs, Mode::Implicit);
-    let config = Config::default()
-        .timeout(Duration::from_secs(10))
-        .tls(TlsMode::Implicit, Some(trusting(&certs)));
+    let config = implicit(trusting(&certs));
     let mut c = Client::connect_with(&format!("localhost:{}", mini.addr.port()), config).unwrap();
     assert!(c.is_secure());
     assert_eq!(c.welcome().message(), "implicit TLS ready");
@@ -476,6 +480,62 @@ fn implicit_tls_with_required_session_reuse_and_close_notify() {
     assert!(
         log.commands.contains(&"PBSZ 0".to_owned()) && log.commands.contains(&"PROT P".to_owned())
     );
+}
+
+#[test]
+fn the_async_client_resumes_every_session_and_ends_uploads_with_close_notify() {
+    let certs = TestCerts::generate();
+    let mini = MiniTls::start(&certs, Mode::Implicit);
+    let config = implicit(trusting(&certs));
+    let addr = format!("localhost:{}", mini.addr.port());
+    let rt = crate::driver::asynchronous::runtime();
+    rt.block_on(async {
+        let mut c = ftpkit::AsyncClient::connect_with(&addr, config)
+            .await
+            .unwrap();
+        assert!(c.is_secure());
+        assert_eq!(c.welcome().message(), "implicit TLS ready");
+        c.login("alice", "pw").await.unwrap();
+        let mut back = Vec::new();
+        c.get("f", &mut back).await.unwrap();
+        assert_eq!(sha256_hex(&back), sha256_hex(&random_bytes(300_000, 9)));
+        c.put("g", &mut &b"uploaded over TLS"[..]).await.unwrap();
+        c.get("f", &mut Vec::new()).await.unwrap();
+        c.quit().await.unwrap();
+    });
+    let log = mini.finish();
+    assert_eq!(log.resumed, [true, true, true]);
+    assert_eq!(log.clean_uploads, [true], "uploads end with close_notify");
+    assert_eq!(log.uploads[0], b"uploaded over TLS");
+}
+
+#[test]
+fn the_async_client_returns_to_clear_after_ccc() {
+    let certs = TestCerts::generate();
+    let mini = MiniTls::start(&certs, Mode::Explicit);
+    let rt = crate::driver::asynchronous::runtime();
+    rt.block_on(async {
+        let mut c =
+            ftpkit::AsyncClient::connect_with(&mini.addr.to_string(), explicit(trusting(&certs)))
+                .await
+                .unwrap();
+        assert!(c.is_secure());
+        c.ccc().await.unwrap();
+        assert!(!c.is_secure());
+        // The server's reply now comes in clear, after both close_notify.
+        assert_eq!(c.sendcmd("TYPE I").await.unwrap().message(), "ok");
+        assert!(matches!(
+            c.login("user", "pw").await,
+            Err(Error::InvalidInput(InvalidInput::CleartextCredentials))
+        ));
+    });
+    let log = mini.finish();
+    assert!(
+        log.commands.windows(2).any(|w| w == ["CCC", "TYPE I"]),
+        "{:?}",
+        log.commands
+    );
+    assert!(!log.commands.iter().any(|l| l.starts_with("PASS")));
 }
 
 #[test]
