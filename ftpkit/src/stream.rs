@@ -210,9 +210,10 @@ macro_rules! on_stream {
 }
 
 /// `$e` with `$s` bound to the socket's TCP stream or supplied stream,
-/// whichever it is.
+/// whichever it is (`$gone` is for the likeness with `on_stream!`: a
+/// socket is never lost).
 macro_rules! on_socket {
-    ($socket:expr, $s:ident => $e:expr) => {
+    ($socket:expr, $s:ident => $e:expr $(, $gone:expr)?) => {
         match $socket {
             $crate::stream::Socket::Tcp($s) => $e,
             $crate::stream::Socket::Supplied($s) => {

@@ -62,38 +62,31 @@ impl Write for Tls<Socket> {
     }
 }
 
-impl Read for Socket {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        on_socket!(self, s => s.read(buf))
-    }
+/// `Read` and `Write` for `$ty`, each call passed on to the stream that
+/// `$on!` (`on_socket!` or `on_stream!`) finds in it.
+macro_rules! read_write_through {
+    ($ty:ty, $on:ident) => {
+        impl Read for $ty {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                $on!(self, s => s.read(buf), Err(detached()))
+            }
+        }
+
+        impl Write for $ty {
+            fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+                $on!(self, s => s.write(buf), Err(detached()))
+            }
+
+            fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+                $on!(self, s => s.write_vectored(bufs), Err(detached()))
+            }
+
+            fn flush(&mut self) -> io::Result<()> {
+                $on!(self, s => s.flush(), Err(detached()))
+            }
+        }
+    };
 }
 
-impl Write for Socket {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        on_socket!(self, s => s.write(buf))
-    }
-
-    fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
-        on_socket!(self, s => s.write_vectored(bufs))
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        on_socket!(self, s => s.flush())
-    }
-}
-
-impl Read for Stream {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        on_stream!(self, s => s.read(buf), Err(detached()))
-    }
-}
-
-impl Write for Stream {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        on_stream!(self, s => s.write(buf), Err(detached()))
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        on_stream!(self, s => s.flush(), Err(detached()))
-    }
-}
+read_write_through!(Socket, on_socket);
+read_write_through!(Stream, on_stream);

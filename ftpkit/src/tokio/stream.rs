@@ -192,70 +192,47 @@ impl AsyncWrite for Tls<Socket> {
     }
 }
 
-impl AsyncRead for Socket {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        on_socket!(self.get_mut(), s => Pin::new(s).poll_read(cx, buf))
-    }
+/// `AsyncRead` and `AsyncWrite` for `$ty`, each call passed on to the
+/// stream that `$on!` (`on_socket!` or `on_stream!`) finds in it.
+macro_rules! poll_through {
+    ($ty:ty, $on:ident) => {
+        impl AsyncRead for $ty {
+            fn poll_read(
+                self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                buf: &mut ReadBuf<'_>,
+            ) -> Poll<io::Result<()>> {
+                $on!(self.get_mut(), s => Pin::new(s).poll_read(cx, buf), Poll::Ready(Err(detached())))
+            }
+        }
+
+        impl AsyncWrite for $ty {
+            fn poll_write(
+                self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                buf: &[u8],
+            ) -> Poll<io::Result<usize>> {
+                $on!(self.get_mut(), s => Pin::new(s).poll_write(cx, buf), Poll::Ready(Err(detached())))
+            }
+
+            fn poll_write_vectored(
+                self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                bufs: &[IoSlice<'_>],
+            ) -> Poll<io::Result<usize>> {
+                $on!(self.get_mut(), s => Pin::new(s).poll_write_vectored(cx, bufs), Poll::Ready(Err(detached())))
+            }
+
+            fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+                $on!(self.get_mut(), s => Pin::new(s).poll_flush(cx), Poll::Ready(Err(detached())))
+            }
+
+            fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+                $on!(self.get_mut(), s => Pin::new(s).poll_shutdown(cx), Poll::Ready(Err(detached())))
+            }
+        }
+    };
 }
 
-impl AsyncWrite for Socket {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        on_socket!(self.get_mut(), s => Pin::new(s).poll_write(cx, buf))
-    }
-
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        on_socket!(self.get_mut(), s => Pin::new(s).poll_write_vectored(cx, bufs))
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        matches!(self, Socket::Tcp(tcp) if tcp.is_write_vectored())
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        on_socket!(self.get_mut(), s => Pin::new(s).poll_flush(cx))
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        on_socket!(self.get_mut(), s => Pin::new(s).poll_shutdown(cx))
-    }
-}
-
-impl AsyncRead for Stream {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        on_stream!(self.get_mut(), s => Pin::new(s).poll_read(cx, buf), Poll::Ready(Err(detached())))
-    }
-}
-
-impl AsyncWrite for Stream {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        on_stream!(self.get_mut(), s => Pin::new(s).poll_write(cx, buf), Poll::Ready(Err(detached())))
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        on_stream!(self.get_mut(), s => Pin::new(s).poll_flush(cx), Poll::Ready(Err(detached())))
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        on_stream!(self.get_mut(), s => Pin::new(s).poll_shutdown(cx), Poll::Ready(Err(detached())))
-    }
-}
+poll_through!(Socket, on_socket);
+poll_through!(Stream, on_stream);
