@@ -11,9 +11,11 @@
 //! glue of the data reader and writer, whose decisions are the core's
 //! `flow`; `sendfile(2)` from a file), `files` (the bulk data path of a
 //! plan: `splice(2)` and `sendfile(2)` on Linux), `listing` (the entries
-//! iterator), `pool` (waiting on a condition variable), `net` (resolving,
-//! connecting, accepting) and `stream` (bytes between its sockets and a
-//! TLS session; every TLS step is `crate::stream`'s).
+//! iterator), `pool` (waiting on a condition variable), `net` and `stream`
+//! (sockets, plain or TLS).
+//!
+//! `net` resolves, connects and accepts; `stream` moves bytes between the
+//! sockets and a TLS session, every TLS step being `crate::stream`'s.
 
 // First: its `bounded!` serves `io` and `net`.
 #[macro_use]

@@ -13,10 +13,12 @@
 //! of the data reader and writer, whose decisions are the core's `flow`),
 //! `files` (the bulk data path of a plan; its local file operations run
 //! the shared `std::fs` code under `spawn_blocking`), `listing` (the
-//! entries stream), `pool` (waiting on a notifier), `net` (resolving,
-//! connecting, accepting) and `stream` (polling bytes between its sockets
-//! and a TLS session; every TLS step is `crate::stream`'s). What a dropped future leaves behind is
+//! entries stream), `pool` (waiting on a notifier), `net` and `stream`
+//! (sockets, plain or TLS). What a dropped future leaves behind is
 //! described on [`AsyncClient`].
+//!
+//! `net` resolves, connects and accepts; `stream` polls bytes between the
+//! sockets and a TLS session, every TLS step being `crate::stream`'s.
 
 // First: its `bounded!` serves `io` and `net`.
 #[macro_use]
