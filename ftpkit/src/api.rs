@@ -51,7 +51,7 @@ macro_rules! client_api {
             ) -> $crate::Result<$client> {
                 let default = $crate::proto::rules::default_port(config.tls_mode);
                 let (host, port) = $crate::proto::rules::split_host_port(addr, default)?;
-                let supplied = Socket::supplied(stream);
+                let supplied = Socket::Supplied(std::sync::Mutex::new(Box::new(stream)));
                 $client::open(Target::Host(host.clone(), port), host, config, Some(supplied)) $($aw)*
             }
 

@@ -458,12 +458,57 @@ pub(crate) fn socket_for(
 
 /// The connectors both drivers share, written over the driver's own
 /// `resolve(host, port, wait, phase)` (a name to its addresses),
-/// `connect_addr(addr, wait, source)` (one TCP connection) and
-/// `connect_via(route, hop, wait, source, phase)` (a proxy hop, which
-/// runs `tunnel`): a host by name, the control connection to a target
-/// and a data connection, each through the proxy route when one applies.
+/// `connect_addr(addr, wait, source)` (one TCP connection),
+/// `set_idle_timeout(tcp, wait)`, `accept_by(listener, deadline)` (one
+/// incoming connection) and `bounded!`: a host by name, a proxy hop, the
+/// control connection to a target and a data connection, each through
+/// the proxy route when one applies, and the active-mode accept.
 macro_rules! connectors {
-    ($tcp:ty, [$($async:ident)?], [$($aw:tt)*]) => {
+    ($tcp:ty, $listener:ty, [$($async:ident)?], [$($aw:tt)*]) => {
+        /// Connects to the proxy of `hop` and, for a tunnel, runs its
+        /// handshake to the destination, all within `wait`. Returns the
+        /// stream, ready for the server's bytes, and the destination it
+        /// leads to (its address once resolved locally).
+        $($async)? fn connect_via(
+            route: &$crate::proxy::Route,
+            hop: $crate::proxy::Hop,
+            wait: std::time::Duration,
+            source: Option<std::net::IpAddr>,
+            phase: $crate::Phase,
+        ) -> $crate::Result<($tcp, Option<$crate::proxy::Dest>)> {
+            let deadline = std::time::Instant::now() + wait;
+            bounded!(wait, $($async)? {
+                let mut tcp = connect_host(&hop.proxy_host, hop.proxy_port, wait, source) $($aw)* ?;
+                let _ = tcp.set_nodelay(true);
+                let Some(dest) = hop.dest else {
+                    return Ok((tcp, None));
+                };
+                let left = $crate::driver::left(deadline);
+                set_idle_timeout(&tcp, left).map_err($crate::Error::io(phase))?;
+                let dest = tunnel(route, &mut tcp, dest, hop.resolve_locally, left, phase) $($aw)* ?;
+                Ok((tcp, Some(dest)))
+            }, $crate::error::timed_out(phase))
+        }
+
+        /// Waits up to `wait` for a connection from `server_ip`;
+        /// connections from any other address are closed and ignored (a
+        /// third party must not be able to inject or steal data; the rule
+        /// is `rules::accepts_data_from`).
+        pub(crate) $($async)? fn accept_from(
+            listener: &$listener,
+            server_ip: std::net::IpAddr,
+            wait: std::time::Duration,
+        ) -> $crate::Result<$tcp> {
+            let deadline = std::time::Instant::now() + wait;
+            loop {
+                let (stream, from) = accept_by(listener, deadline) $($aw)* ?;
+                if $crate::proto::rules::accepts_data_from(from.ip(), server_ip) {
+                    return Ok(stream);
+                }
+                tracing::warn!(%from, expected = %server_ip, "refused a data connection from another host");
+            }
+        }
+
         /// Connects to `host`: every address it resolves to, in order.
         pub(crate) $($async)? fn connect_host(
             host: &str,
@@ -576,15 +621,94 @@ macro_rules! connectors {
     };
 }
 
-/// `Io::perform`, the one match over the core's actions both drivers
-/// run, written over the driver's own `Io` (its `control(deadline)`,
-/// `open_data(tcp, idle, tls)` and `finish_data()`), its `Stream`, its
-/// `net` connectors, its `TcpListener`, `pause(until)` and `within!`
-/// (how an action is bounded by its deadline: tokio awaits it with a
-/// timer, the blocking driver has set the socket's timeout).
+/// The time left until `deadline`, at least a millisecond (a zero socket
+/// timeout would mean none).
+pub(crate) fn left(deadline: std::time::Instant) -> std::time::Duration {
+    deadline
+        .saturating_duration_since(std::time::Instant::now())
+        .max(std::time::Duration::from_millis(1))
+}
+
+/// A driver's `Io` (the sockets of one client), `drive` (the loop that
+/// runs an operation) and `Io::perform`, the one match over the core's
+/// actions both drivers run, written over the driver's `Stream` and
+/// `Socket`, its `net` connectors and `net::set_idle_timeout`, its
+/// `TcpStream` and `TcpListener`, `pause(until)`, `bounded!` and
+/// `within!` (how an action is bounded by its deadline: tokio awaits it
+/// with a timer, the blocking driver has set the socket's timeout).
 macro_rules! perform_actions {
     ([$($async:ident)?], [$($aw:tt)*]) => {
+        /// The sockets of one client.
+        #[derive(Debug, Default)]
+        pub(crate) struct Io {
+            pub(crate) control: Option<Stream>,
+            /// The data connection being set up, until a reader or writer
+            /// takes it, and again when one leaves it to be closed.
+            pub(crate) data: Option<Stream>,
+            listener: Option<TcpListener>,
+            /// The proxy connections go through, if any.
+            pub(crate) route: Option<$crate::proxy::Route>,
+            /// A control connection the caller supplied, until `Connect`
+            /// takes it.
+            pub(crate) supplied: Option<Socket>,
+        }
+
+        /// Runs an operation to its end, performing each action it asks
+        /// for. (Async: dropping this future leaves the core's in-flight
+        /// mark set, so the next operation sees the connection is out of
+        /// step.)
+        pub(crate) $($async)? fn drive<T>(
+            io: &mut Io,
+            mut op: $crate::proto::engine::Operation<'_, T>,
+        ) -> $crate::Result<T> {
+            use $crate::proto::engine::{Event, Step};
+            let mut event = Event::Start;
+            loop {
+                match op.resume(event, std::time::Instant::now()) {
+                    Step::Done(result) => return result,
+                    Step::Act(action) => event = io.perform(action) $($aw)*,
+                }
+            }
+        }
+
         impl Io {
+            /// The control connection, its socket's idle timeout set from
+            /// `deadline`.
+            fn control(&mut self, deadline: std::time::Instant) -> $crate::Result<&mut Stream> {
+                use $crate::{Error, Phase};
+                let stream = self.control.as_mut().ok_or(Error::Unusable)?;
+                if let Some(tcp) = stream.tcp() {
+                    net::set_idle_timeout(tcp, $crate::driver::left(deadline)).map_err(Error::io(Phase::Control))?;
+                }
+                Ok(stream)
+            }
+
+            /// Takes a new data connection, its idle timeout set and its
+            /// TLS handshake begun within it.
+            $($async)? fn open_data(
+                &mut self,
+                tcp: TcpStream,
+                idle: std::time::Duration,
+                tls: Option<$crate::proto::engine::TlsParams>,
+            ) -> $crate::Result<()> {
+                use $crate::{Error, Phase};
+                let idle = idle.max(std::time::Duration::from_millis(1));
+                net::set_idle_timeout(&tcp, idle).map_err(Error::io(Phase::DataConnect))?;
+                let sock = Socket::Tcp(tcp);
+                self.data = Some(match tls {
+                    Some(tls) => bounded!(idle, Stream::begin_tls(sock, tls.config, tls.name))
+                        .map_err(Error::io(Phase::DataConnect))?,
+                    None => Stream::Plain(sock),
+                });
+                Ok(())
+            }
+
+            /// Completes the data connection's TLS handshake.
+            $($async)? fn finish_data(&mut self) -> $crate::Result<()> {
+                use $crate::{Error, Phase};
+                let data = self.data.as_mut().ok_or(Error::Unusable)?;
+                data.finish_handshake() $($aw)* .map_err(Error::io(Phase::DataConnect))
+            }
             /// Performs one action and returns the event that answers it.
             pub(crate) $($async)? fn perform(&mut self, action: $crate::proto::engine::Action) -> $crate::proto::engine::Event {
                 use $crate::{Error, Phase, proto::engine::{Action, Event, flow::read_outcome}};
@@ -593,10 +717,10 @@ macro_rules! perform_actions {
                         let (socket, peer) = match self.supplied.take() {
                             // The caller's own control connection: the
                             // server's address is the target's.
-                            Some(socket) => (socket, net::target_addr(target, left(deadline)) $($aw)* ?),
+                            Some(socket) => (socket, net::target_addr(target, $crate::driver::left(deadline)) $($aw)* ?),
                             None => {
                                 let (tcp, peer) = net::connect_control(
-                                    self.route.as_ref(), target, left(deadline), source,
+                                    self.route.as_ref(), target, $crate::driver::left(deadline), source,
                                 ) $($aw)* ?;
                                 if let Some(every) = keepalive
                                     && let Err(e) = $crate::driver::set_keepalive(socket2::SockRef::from(&tcp), every)
@@ -640,7 +764,7 @@ macro_rules! perform_actions {
                         Ok(Event::Done)
                     }),
                     Action::OpenData { addr, source, deadline, idle, tls } => within!(deadline, {
-                        let tcp = net::connect_data(self.route.as_ref(), addr, left(deadline), source) $($aw)* ?;
+                        let tcp = net::connect_data(self.route.as_ref(), addr, $crate::driver::left(deadline), source) $($aw)* ?;
                         self.open_data(tcp, idle, tls) $($aw)* ?;
                         Ok(Event::Done)
                     }),
@@ -650,7 +774,7 @@ macro_rules! perform_actions {
                     },
                     Action::Accept { from, deadline, idle, tls } => within!(deadline, {
                         let listener = self.listener.take().ok_or(Error::Unusable)?;
-                        let tcp = net::accept_from(&listener, from, left(deadline)) $($aw)* ?;
+                        let tcp = net::accept_from(&listener, from, $crate::driver::left(deadline)) $($aw)* ?;
                         self.open_data(tcp, idle, tls) $($aw)* ?;
                         Ok(Event::Done)
                     }),
@@ -673,7 +797,7 @@ macro_rules! perform_actions {
                         Ok(event)
                     }),
                     Action::FinishUpload { deadline } => match self.data.take() {
-                        Some(stream) => match stream.finish_upload(left(deadline)) $($aw)* {
+                        Some(stream) => match stream.finish_upload($crate::driver::left(deadline)) $($aw)* {
                             Ok(()) => Event::Done,
                             Err(e) => Event::Failed(e),
                         },

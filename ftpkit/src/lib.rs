@@ -67,6 +67,8 @@ mod setters;
 mod api;
 #[macro_use]
 mod driver;
+#[macro_use]
+mod stream;
 
 pub mod block;
 pub mod blocking;

@@ -1,6 +1,6 @@
-//! Opening sockets: control and passive connections with a connect timeout
-//! and optional source address, and active-mode listeners that accept only
-//! the server.
+//! Opening sockets over `std::net`: what the shared connectors
+//! (`connectors!`) need of this driver. Connects with a timeout and an
+//! optional source address, socket timeouts, and active-mode accepts.
 
 use std::{
     io::{self, Read, Write},
@@ -9,13 +9,9 @@ use std::{
     time::{Duration, Instant},
 };
 
-use crate::{
-    error::{Error, Phase, Result},
-    proto::rules,
-    proxy::{Dest, Hop, Route},
-};
+use crate::error::{Error, Phase, Result};
 
-connectors!(TcpStream, [], []);
+connectors!(TcpStream, TcpListener, [], []);
 
 /// Resolves `host:port` (the system resolver has its own timeout).
 fn resolve(host: &str, port: u16, _wait: Duration, phase: Phase) -> Result<Vec<SocketAddr>> {
@@ -23,29 +19,6 @@ fn resolve(host: &str, port: u16, _wait: Duration, phase: Phase) -> Result<Vec<S
         .to_socket_addrs()
         .map_err(Error::io(phase))?
         .collect())
-}
-
-/// Connects to the proxy of `hop` and, for a tunnel, runs its handshake to
-/// the destination within `timeout`. Returns the stream, ready for the
-/// server's bytes, and the destination it leads to (its address once
-/// resolved locally).
-fn connect_via(
-    route: &Route,
-    hop: Hop,
-    timeout: Duration,
-    source: Option<IpAddr>,
-    phase: Phase,
-) -> Result<(TcpStream, Option<Dest>)> {
-    let deadline = Instant::now() + timeout;
-    let mut tcp = connect_host(&hop.proxy_host, hop.proxy_port, timeout, source)?;
-    let _ = tcp.set_nodelay(true);
-    let Some(dest) = hop.dest else {
-        return Ok((tcp, None));
-    };
-    let left = deadline.saturating_duration_since(Instant::now());
-    set_idle_timeout(&tcp, left).map_err(Error::io(phase))?;
-    let dest = tunnel(route, &mut tcp, dest, hop.resolve_locally, left, phase)?;
-    Ok((tcp, Some(dest)))
 }
 
 /// Connects to `addr` within `timeout`, bound to `source` if given.
@@ -66,29 +39,20 @@ pub(crate) fn set_idle_timeout(stream: &TcpStream, timeout: Duration) -> io::Res
     stream.set_write_timeout(timeout)
 }
 
-/// Waits up to `timeout` for a connection from `server_ip`; connections from
-/// any other address are closed and ignored (a third party must not be able
-/// to inject or steal data).
-pub(crate) fn accept_from(
-    listener: &TcpListener,
-    server_ip: IpAddr,
-    timeout: Duration,
-) -> Result<TcpStream> {
+/// The next connection to `listener` before `deadline` (polled: std has
+/// no accept timeout), back in blocking mode.
+fn accept_by(listener: &TcpListener, deadline: Instant) -> Result<(TcpStream, SocketAddr)> {
     listener
         .set_nonblocking(true)
         .map_err(Error::io(Phase::DataAccept))?;
-    let deadline = Instant::now() + timeout;
     let mut pause = Duration::from_millis(1);
     loop {
         match listener.accept() {
-            Ok((stream, from)) if rules::accepts_data_from(from.ip(), server_ip) => {
+            Ok((stream, from)) => {
                 stream
                     .set_nonblocking(false)
                     .map_err(Error::io(Phase::DataAccept))?;
-                return Ok(stream);
-            }
-            Ok((_, from)) => {
-                tracing::warn!(%from, expected = %server_ip, "refused a data connection from another host");
+                return Ok((stream, from));
             }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                 if Instant::now() >= deadline {

@@ -1,5 +1,6 @@
-//! The async driver (feature `tokio`): [`AsyncClient`] over tokio and
-//! tokio-rustls, the twin of the blocking [`Client`](crate::Client).
+//! The async driver (feature `tokio`): [`AsyncClient`] over tokio, the
+//! twin of the blocking [`Client`](crate::Client), with the same rustls
+//! sessions (`crate::stream`).
 //!
 //! It holds no protocol logic. Every operation (connect, TLS, login, every
 //! simple command, the setup of a transfer, abort, the `download` and
@@ -16,14 +17,19 @@
 //! entries stream), `pool` (waiting on a notifier), `net` and `stream`
 //! (sockets, plain or TLS). What a dropped future leaves behind is
 //! described on [`AsyncClient`].
+//!
+//! `net` resolves, connects and accepts; `stream` polls bytes between the
+//! sockets and a TLS session, every TLS step being `crate::stream`'s.
 
+// First: its `bounded!` serves `io` and `net`.
+#[macro_use]
+mod stream;
 mod client;
 mod files;
 mod io;
 mod listing;
 mod net;
 mod pool;
-mod stream;
 mod streaming;
 mod transfer;
 

@@ -36,6 +36,12 @@ fn explicit(tls: TlsConfig) -> Config {
         .tls(TlsMode::Explicit, Some(tls))
 }
 
+fn implicit(tls: TlsConfig) -> Config {
+    Config::default()
+        .timeout(Duration::from_secs(10))
+        .tls(TlsMode::Implicit, Some(tls))
+}
+
 fn explicit_tls_scenarios_against_libunftp(driver: Driver) {
     let certs = TestCerts::generate();
     let server = UnftpServer::start_with_tls(&certs);
@@ -526,4 +532,34 @@ dialogue! {
         let log = mini.finish();
         assert_eq!(log.resumed, [true; 6], "a ticket for every data connection");
     }
+}
+
+#[cfg(feature = "tokio")]
+#[test]
+fn the_async_client_returns_to_clear_after_ccc() {
+    let certs = TestCerts::generate();
+    let mini = MiniTls::start(&certs, Mode::Explicit);
+    let rt = crate::driver::asynchronous::runtime();
+    rt.block_on(async {
+        let mut c =
+            ftpkit::AsyncClient::connect_with(&mini.addr.to_string(), explicit(trusting(&certs)))
+                .await
+                .unwrap();
+        assert!(c.is_secure());
+        c.ccc().await.unwrap();
+        assert!(!c.is_secure());
+        // The server's reply now comes in clear, after both close_notify.
+        assert_eq!(c.sendcmd("TYPE I").await.unwrap().message(), "ok");
+        assert!(matches!(
+            c.login("user", "pw").await,
+            Err(Error::InvalidInput(InvalidInput::CleartextCredentials))
+        ));
+    });
+    let log = mini.finish();
+    assert!(
+        log.commands.windows(2).any(|w| w == ["CCC", "TYPE I"]),
+        "{:?}",
+        log.commands
+    );
+    assert!(!log.commands.iter().any(|l| l.starts_with("PASS")));
 }
