@@ -89,9 +89,10 @@ macro_rules! client_api {
 
             /// Secures the control connection with `AUTH TLS` (explicit
             /// FTPS, RFC 4217), using [`Config::tls`](crate::Config::tls)
-            /// or the system's trust store. Any reply but 234 is an error
-            /// and leaves the client unusable; bytes the server sent in
-            /// clear after the 234 are discarded. Called by `connect_with`
+            /// or the system's trust store. A refusal (4xx or 5xx) is an
+            /// error that leaves the client usable, still in clear text; any
+            /// other reply but 234 is an error that leaves it unusable; bytes
+            /// the server sent in clear after the 234 are discarded. Called by `connect_with`
             /// when the TLS mode is explicit. ftplib: `FTP_TLS.auth()`.
             pub $($async)? fn auth(&mut self) -> $crate::Result<$crate::Reply> {
                 $drive(&mut self.io, self.core.op(ops::auth)) $($aw)*

@@ -324,8 +324,9 @@ async fn start_tls(core: &mut Core) -> Result<()> {
     }
 }
 
-/// `AUTH TLS` (explicit FTPS, RFC 4217): any reply but 234 is an error and
-/// leaves the connection unusable.
+/// `AUTH TLS` (explicit FTPS, RFC 4217): a refusal (4xx or 5xx) is an error
+/// that leaves the connection usable and in clear text; any other reply but
+/// 234 is an error that leaves it unusable.
 pub(crate) async fn auth(core: &mut Core) -> Result<Reply> {
     if core.secure {
         return Err(Error::InvalidInput(InvalidInput::Tls(

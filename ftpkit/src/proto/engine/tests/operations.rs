@@ -433,9 +433,15 @@ fn implicit_tls_starts_before_the_greeting_and_credentials_wait_for_it() {
     );
     assert_eq!(core.welcome.message(), "secure hello");
 
-    // Explicit TLS asked, AUTH refused: no USER ever goes out in clear.
+    // Explicit TLS asked, AUTH refused: no USER ever goes out in clear,
+    // and the connection stays usable in clear text (the refusal kept it in
+    // step).
     let mut core = Core::new("ftp.example.com".into(), tls(TlsMode::Explicit));
-    let mut wire = Wire::new(&[("connect", "220 hello"), ("AUTH TLS", "500 no TLS here")]);
+    let mut wire = Wire::new(&[
+        ("connect", "220 hello"),
+        ("AUTH TLS", "500 no TLS here"),
+        ("PWD", "257 \"/\" is current"),
+    ]);
     let err = wire.run(core.op(|c| ops::connect(c, host()))).unwrap_err();
     assert_eq!(err.code().map(|c| c.0), Some(500));
     let err = wire
@@ -443,6 +449,9 @@ fn implicit_tls_starts_before_the_greeting_and_credentials_wait_for_it() {
         .unwrap_err();
     assert!(matches!(err, Error::InvalidInput(_)), "{err:?}");
     assert_eq!(wire.log.last().unwrap(), "< 500 no TLS here");
+    assert!(!core.secure);
+    let cwd = wire.run(core.op(ops::pwd)).unwrap();
+    assert_eq!(cwd.to_string_lossy(), "/");
 }
 
 #[test]
