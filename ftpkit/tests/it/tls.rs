@@ -36,12 +36,6 @@ fn explicit(tls: TlsConfig) -> Config {
         .tls(TlsMode::Explicit, Some(tls))
 }
 
-fn implicit(tls: TlsConfig) -> Config {
-    Config::default()
-        .timeout(Duration::from_secs(10))
-        .tls(TlsMode::Implicit, Some(tls))
-}
-
 fn explicit_tls_scenarios_against_libunftp(driver: Driver) {
     let certs = TestCerts::generate();
     let server = UnftpServer::start_with_tls(&certs);
@@ -447,9 +441,10 @@ fn serve(tcp: TcpStream, options: &MiniOptions, log: &Mutex<MiniLog>) {
                 let mut tls = reader.into_inner();
                 tls.conn.send_close_notify();
                 let _ = tls.flush();
-                // Read up to the client's close_notify, then go on in clear.
-                let mut sink = [0u8; 64];
-                while matches!(tls.read(&mut sink), Ok(n) if n > 0) {}
+                // Read up to the client's close_notify one record at a
+                // time, then go on in clear: the client may send its next
+                // command in clear right behind its close_notify.
+                read_records_until_close_notify(&mut tls);
                 ch = Channel::Plain(BufReader::new(tls.sock));
                 secure_control = false;
             }
@@ -461,6 +456,35 @@ fn serve(tcp: TcpStream, options: &MiniOptions, log: &Mutex<MiniLog>) {
         }
     }
     let _ = secure_control;
+}
+
+/// Feeds the peer's TLS records to `tls` one whole record at a time, never
+/// reading past the record that carries its close_notify (or the end).
+fn read_records_until_close_notify(tls: &mut StreamOwned<ServerConnection, TcpStream>) {
+    let mut sink = [0u8; 64];
+    loop {
+        match tls.conn.reader().read(&mut sink) {
+            Ok(0) => return,
+            Ok(_) => continue,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(_) => return,
+        }
+        let mut header = [0u8; 5];
+        if tls.sock.read_exact(&mut header).is_err() {
+            return;
+        }
+        let mut record = header.to_vec();
+        record.resize(5 + usize::from(u16::from_be_bytes([header[3], header[4]])), 0);
+        if tls.sock.read_exact(&mut record[5..]).is_err() {
+            return;
+        }
+        let mut bytes = &record[..];
+        while !bytes.is_empty() {
+            if tls.conn.read_tls(&mut bytes).is_err() || tls.conn.process_new_packets().is_err() {
+                return;
+            }
+        }
+    }
 }
 
 dialogue! {
