@@ -83,6 +83,8 @@ pub mod pool;
 pub mod proto;
 pub mod proxy;
 mod redact;
+#[cfg(target_os = "linux")]
+mod splice;
 pub mod tls;
 #[cfg(feature = "tokio")]
 pub mod tokio;

@@ -51,7 +51,7 @@ fn joined(worker: Worker) -> Result<()> {
 struct Buffers {
     buf: crate::block::Block,
     #[cfg(target_os = "linux")]
-    pipe: Option<Pipe>,
+    pipe: Option<crate::splice::Pipe>,
 }
 
 impl Local<'_> {
@@ -101,10 +101,10 @@ impl Local<'_> {
         #[cfg(target_os = "linux")]
         if bulk && let Stream::Plain(Socket::Tcp(tcp)) = stream {
             if self.buffers.pipe.is_none() {
-                self.buffers.pipe = Pipe::new(1 << 20).ok();
+                self.buffers.pipe = crate::splice::Pipe::new().ok();
             }
             if let Some(pipe) = self.buffers.pipe.as_ref() {
-                return pipe.splice(tcp, file, 1 << 20);
+                return pipe.splice(&*tcp, file);
             }
         }
         #[cfg(not(target_os = "linux"))]
@@ -157,58 +157,5 @@ impl Local<'_> {
             .write_all(self.buffers.buf.filled(n))
             .map_err(Error::io(Phase::Data))?;
         Ok(n as u64)
-    }
-}
-
-/// A pipe for `splice(2)`, sized for large moves.
-#[cfg(target_os = "linux")]
-#[derive(Debug)]
-pub(crate) struct Pipe {
-    read: std::os::fd::OwnedFd,
-    write: std::os::fd::OwnedFd,
-}
-
-#[cfg(target_os = "linux")]
-impl Pipe {
-    /// A pipe of up to `size` bytes (the kernel may give less).
-    pub(crate) fn new(size: usize) -> io::Result<Pipe> {
-        let (read, write) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)?;
-        // Larger pipes move more per call; unprivileged limits may refuse.
-        let _ = rustix::pipe::fcntl_setpipe_size(&write, size);
-        Ok(Pipe { read, write })
-    }
-
-    /// Moves up to `max` bytes from `tcp` into `file` at its position
-    /// through this pipe, without copying them through user space; 0 at
-    /// the end of the data.
-    pub(crate) fn splice(
-        &self,
-        tcp: &std::net::TcpStream,
-        file: &std::fs::File,
-        max: usize,
-    ) -> Result<u64> {
-        use rustix::pipe::{SpliceFlags, splice};
-        let moved = loop {
-            match splice(tcp, None, &self.write, None, max, SpliceFlags::MOVE) {
-                Ok(n) => break n,
-                Err(rustix::io::Errno::INTR) => continue,
-                Err(e) => return Err(Error::io(Phase::Data)(e.into())),
-            }
-        };
-        let mut left = moved;
-        while left > 0 {
-            match splice(&self.read, None, file, None, left, SpliceFlags::MOVE) {
-                Ok(0) => {
-                    return Err(Error::io(Phase::Local)(io::Error::new(
-                        io::ErrorKind::WriteZero,
-                        "the file accepted no more bytes",
-                    )));
-                }
-                Ok(n) => left -= n,
-                Err(rustix::io::Errno::INTR) => continue,
-                Err(e) => return Err(Error::io(Phase::Local)(e.into())),
-            }
-        }
-        Ok(moved as u64)
     }
 }

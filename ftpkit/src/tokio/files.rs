@@ -23,6 +23,8 @@ use tokio::{
     time::timeout,
 };
 
+#[cfg(target_os = "linux")]
+use super::stream::{Socket, Stream};
 use super::{AsyncClient, io::Io};
 use crate::{
     block::Block,
@@ -67,10 +69,13 @@ async fn joined(mut worker: Worker) -> Result<()> {
         .unwrap_or_else(|e| Err(Error::io(Phase::Local)(io::Error::other(e))))
 }
 
-/// The async data path's own state: the block buffers, kept between moves.
+/// The async data path's own state: the block buffers, kept between moves,
+/// and on Linux the pipe `splice(2)` moves data through.
 #[derive(Default)]
 struct Buffers {
     spare: Vec<Block>,
+    #[cfg(target_os = "linux")]
+    pipe: Option<crate::splice::Pipe>,
 }
 
 impl Local<'_> {
@@ -129,6 +134,21 @@ impl Local<'_> {
         max: Option<u64>,
         idle: Duration,
     ) -> Result<(u64, bool)> {
+        #[cfg(target_os = "linux")]
+        if max.is_none() {
+            if self.buffers.pipe.is_none() {
+                self.buffers.pipe = crate::splice::Pipe::new().ok();
+            }
+            if let Some(Stream::Plain(Socket::Tcp(tcp))) = self.io.data.as_ref()
+                && let Some(pipe) = self.buffers.pipe.as_ref()
+                && let Some(file) = side.file.as_ref()
+            {
+                let moved = splice_all(tcp, pipe, file, offset, idle, &mut self.progress).await?;
+                // The data ended: its connection is done with.
+                self.io.data = None;
+                return Ok((moved, true));
+            }
+        }
         let Some(stream) = self.io.data.as_mut() else {
             return Err(Error::Unusable);
         };
@@ -223,6 +243,50 @@ impl Local<'_> {
             if max.is_some_and(|max| moved >= max) {
                 return Ok((moved, false));
             }
+        }
+    }
+}
+
+/// Moves the plain data connection `tcp` into `file` through `pipe` with
+/// `splice(2)` until the data ends, no byte copied through user space:
+/// socket to pipe once tokio reports the socket readable (each wait bounded
+/// by `idle`), pipe to file at once (a regular file's write does not wait
+/// on anything slow). Reports the offset reached after each move, from
+/// `offset`; the bytes moved.
+#[cfg(target_os = "linux")]
+async fn splice_all(
+    tcp: &tokio::net::TcpStream,
+    pipe: &crate::splice::Pipe,
+    file: &std::fs::File,
+    mut offset: u64,
+    idle: Duration,
+    progress: &mut Option<impl FnMut(u64)>,
+) -> Result<u64> {
+    let mut moved = 0u64;
+    loop {
+        let n = loop {
+            match timeout(idle, tcp.readable()).await {
+                Err(_) => return Err(timed_out(Phase::Data)),
+                Ok(Err(e)) => return Err(Error::io(Phase::Data)(e)),
+                Ok(Ok(())) => {}
+            }
+            // `WouldBlock` clears tokio's readiness: wait again.
+            match tcp.try_io(tokio::io::Interest::READABLE, || {
+                pipe.fill(tcp, crate::splice::CHUNK, true)
+            }) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) => return Err(Error::io(Phase::Data)(e)),
+            }
+        };
+        if n == 0 {
+            return Ok(moved);
+        }
+        pipe.drain(file, n)?;
+        moved += n as u64;
+        offset += n as u64;
+        if let Some(progress) = progress.as_mut() {
+            progress(offset);
         }
     }
 }

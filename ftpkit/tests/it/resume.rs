@@ -747,12 +747,10 @@ dialogue! {
                 Some(Content::Bytes(data)),
                 "{limit:?}"
             );
-            // An unpaced blocking download on Linux moves its data with
-            // `splice(2)` in chunks of up to 1 MiB (see `Config::sendfile`)
-            // and reports each chunk, not each block.
-            let spliced = driver!() == crate::driver::Driver::Blocking
-                && limit.is_none()
-                && cfg!(target_os = "linux");
+            // An unpaced download of a plain connection on Linux moves its
+            // data with `splice(2)` in chunks of up to 1 MiB (see
+            // `Config::sendfile`) and reports each chunk, not each block.
+            let spliced = limit.is_none() && cfg!(target_os = "linux");
             for (offsets, spliced) in [(&down, spliced), (&up, false)] {
                 assert!(offsets.windows(2).all(|w| w[0] <= w[1]), "{offsets:?}");
                 assert_eq!(offsets.last(), Some(&(SIZE as u64)), "{limit:?}");
@@ -761,6 +759,41 @@ dialogue! {
                 }
             }
         }
+    }
+}
+
+dialogue! {
+    fn a_plain_download_resumes_from_its_part_file_byte_exact_with_progress() {
+        // Several MiB over a plain connection, unpaced: on Linux the bulk
+        // after the overlap check goes through splice(2).
+        const BIG: usize = (5 << 20) + 4321;
+        const HAVE: usize = (1 << 20) + 777;
+        let server = MemoryServer::start();
+        let data = random_bytes(BIG, 44);
+        server.put_file("big.bin", data.clone());
+        let dir = tempfile::tempdir().unwrap();
+        let local = dir.path().join("big.bin");
+        std::fs::write(dir.path().join("big.bin.part"), &data[..HAVE]).unwrap();
+        let mut offsets = Vec::new();
+        let mut c = client!(server);
+        let report = w!(c.download("big.bin", &local).progress(|n| offsets.push(n)).run()).unwrap();
+        assert_eq!(std::fs::read(&local).unwrap(), data);
+        assert!(!dir.path().join("big.bin.part").exists());
+        assert_eq!(report.size, BIG as u64);
+        assert_eq!(report.verified.size, Some(BIG as u64));
+        let rests = rest_offsets(&server);
+        assert_eq!(rests.len(), 1, "{rests:?}");
+        assert!(
+            rests[0] > 0 && rests[0] <= HAVE as u64,
+            "resumed inside the part file: {rests:?}"
+        );
+        // REST goes back into the part file to compare the overlap.
+        assert_eq!(report.resumed_from, HAVE as u64);
+        assert_eq!(report.transferred, BIG as u64 - rests[0]);
+        assert!(offsets.windows(2).all(|w| w[0] < w[1]), "{offsets:?}");
+        assert!(offsets.len() >= 2, "{offsets:?}");
+        assert!(offsets[0] > rests[0], "{offsets:?}");
+        assert_eq!(offsets.last(), Some(&(BIG as u64)));
     }
 }
 

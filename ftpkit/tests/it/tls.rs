@@ -474,7 +474,10 @@ fn read_records_until_close_notify(tls: &mut StreamOwned<ServerConnection, TcpSt
             return;
         }
         let mut record = header.to_vec();
-        record.resize(5 + usize::from(u16::from_be_bytes([header[3], header[4]])), 0);
+        record.resize(
+            5 + usize::from(u16::from_be_bytes([header[3], header[4]])),
+            0,
+        );
         if tls.sock.read_exact(&mut record[5..]).is_err() {
             return;
         }
