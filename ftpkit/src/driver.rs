@@ -672,6 +672,11 @@ macro_rules! perform_actions {
         }
 
         impl Io {
+            /// The open data connection (`Unusable` when there is none).
+            pub(super) fn data(&mut self) -> $crate::Result<&mut Stream> {
+                self.data.as_mut().ok_or($crate::Error::Unusable)
+            }
+
             /// The control connection, its socket's idle timeout set from
             /// `deadline`.
             fn control(&mut self, deadline: std::time::Instant) -> $crate::Result<&mut Stream> {
@@ -706,7 +711,7 @@ macro_rules! perform_actions {
             /// Completes the data connection's TLS handshake.
             $($async)? fn finish_data(&mut self) -> $crate::Result<()> {
                 use $crate::{Error, Phase};
-                let data = self.data.as_mut().ok_or(Error::Unusable)?;
+                let data = self.data()?;
                 data.finish_handshake() $($aw)* .map_err(Error::io(Phase::DataConnect))
             }
             /// Performs one action and returns the event that answers it.
@@ -783,7 +788,7 @@ macro_rules! perform_actions {
                         Ok(Event::Done)
                     }),
                     Action::ReadData { deadline } => within!(deadline, {
-                        let stream = self.data.as_mut().ok_or(Error::Unusable)?;
+                        let stream = self.data()?;
                         let mut buf = vec![0u8; 64 * 1024];
                         let event = loop {
                             let read = read_outcome(stream.read(&mut buf) $($aw)*, stream.is_tls());

@@ -94,9 +94,7 @@ impl Local<'_> {
     /// Linux when unpaced (no copy through user space), else through a
     /// block-sized buffer.
     fn receive_chunk(&mut self, bulk: bool, block: usize) -> Result<u64> {
-        let Some(stream) = self.io.data.as_mut() else {
-            return Err(Error::Unusable);
-        };
+        let stream = self.io.data()?;
         let file = self.file.get().ok_or(Error::Unusable)?;
         #[cfg(target_os = "linux")]
         if bulk && let Stream::Plain(Socket::Tcp(tcp)) = stream {
@@ -126,9 +124,7 @@ impl Local<'_> {
     /// File to data connection: `sendfile(2)` on a plain connection under
     /// Linux where allowed, else through a block-sized buffer.
     fn send_chunk(&mut self, block: usize, sendfile: bool) -> Result<u64> {
-        let Some(stream) = self.io.data.as_mut() else {
-            return Err(Error::Unusable);
-        };
+        let stream = self.io.data()?;
         let file = self.file.get().ok_or(Error::Unusable)?;
         #[cfg(target_os = "linux")]
         if sendfile && let Stream::Plain(Socket::Tcp(tcp)) = stream {

@@ -149,9 +149,7 @@ impl Local<'_> {
                 return Ok((moved, true));
             }
         }
-        let Some(stream) = self.io.data.as_mut() else {
-            return Err(Error::Unusable);
-        };
+        let stream = self.io.data()?;
         let mut buf = side.buf(block);
         let mut moved = 0u64;
         let mut eof = false;
@@ -202,9 +200,7 @@ impl Local<'_> {
         max: Option<u64>,
         idle: Duration,
     ) -> Result<(u64, bool)> {
-        let Some(stream) = self.io.data.as_mut() else {
-            return Err(Error::Unusable);
-        };
+        let stream = self.io.data()?;
         // How much the next read may take, `read` bytes having been read.
         let limit = |read: u64| {
             max.map_or(block, |max| {
