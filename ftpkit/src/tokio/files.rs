@@ -135,12 +135,14 @@ impl Local<'_> {
         idle: Duration,
     ) -> Result<(u64, bool)> {
         #[cfg(target_os = "linux")]
-        if max.is_none() {
+        if max.is_none()
+            && let Some(Stream::Plain(Socket::Tcp(tcp))) = self.io.data.as_ref()
+        {
+            // Made only for a plain connection: a TLS download needs none.
             if self.buffers.pipe.is_none() {
                 self.buffers.pipe = crate::splice::Pipe::new().ok();
             }
-            if let Some(Stream::Plain(Socket::Tcp(tcp))) = self.io.data.as_ref()
-                && let Some(pipe) = self.buffers.pipe.as_ref()
+            if let Some(pipe) = self.buffers.pipe.as_ref()
                 && let Some(file) = side.file.as_ref()
             {
                 let moved = splice_all(tcp, pipe, file, offset, idle, &mut self.progress).await?;
