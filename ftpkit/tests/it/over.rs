@@ -40,14 +40,21 @@ dialogue! {
     }
 }
 
+/// libunftp with explicit TLS on a certificate of its own, and a client
+/// configuration that trusts that certificate.
+fn libunftp_with_tls() -> (UnftpServer, Config) {
+    let certs = TestCerts::generate();
+    let server = UnftpServer::start_with_tls(&certs);
+    let config = Config::default()
+        .timeout(Duration::from_secs(10))
+        .tls(TlsMode::Explicit, Some(trusting(&certs)));
+    (server, config)
+}
+
 dialogue! {
     fn explicit_tls_runs_over_a_supplied_stream() {
-        let certs = TestCerts::generate();
-        let server = UnftpServer::start_with_tls(&certs);
+        let (server, config) = libunftp_with_tls();
         let to = server.addr().to_string();
-        let config = Config::default()
-            .timeout(Duration::from_secs(10))
-            .tls(TlsMode::Explicit, Some(trusting(&certs)));
         // Named `localhost` (the name TLS verifies) on a port nobody
         // listens on: only the supplied stream reaches the server.
         let mut client = connect_over!(&to, "localhost:1", config).unwrap();
@@ -139,12 +146,8 @@ impl tokio::io::AsyncWrite for Trickle {
 #[cfg(feature = "tokio")]
 #[test]
 fn the_async_tls_glue_reassembles_records_that_arrive_in_pieces() {
-    let certs = TestCerts::generate();
-    let server = UnftpServer::start_with_tls(&certs);
+    let (server, config) = libunftp_with_tls();
     let to = server.addr().to_string();
-    let config = Config::default()
-        .timeout(Duration::from_secs(10))
-        .tls(TlsMode::Explicit, Some(trusting(&certs)));
     let rt = crate::driver::asynchronous::runtime();
     rt.block_on(async {
         let inner = tokio::net::TcpStream::connect(&to).await.unwrap();
