@@ -49,6 +49,34 @@ use crate::{
     certs::TestCerts,
 };
 
+/// libunftp's warnings on stderr when `FTPKIT_UNFTP_LOG=1`: what the
+/// server saw when a test against it fails for a reason the client cannot
+/// know (a session closed without a reply).
+#[derive(Clone, Copy)]
+struct ServerLog(bool);
+
+impl ServerLog {
+    fn from_env() -> ServerLog {
+        ServerLog(std::env::var_os("FTPKIT_UNFTP_LOG").is_some_and(|v| v == "1"))
+    }
+}
+
+impl slog::Drain for ServerLog {
+    type Ok = ();
+    type Err = slog::Never;
+
+    fn log(
+        &self,
+        record: &slog::Record<'_>,
+        _values: &slog::OwnedKVList,
+    ) -> Result<(), slog::Never> {
+        if self.0 && record.level().is_at_least(slog::Level::Warning) {
+            eprintln!("libunftp {}: {}", record.level(), record.msg());
+        }
+        Ok(())
+    }
+}
+
 /// A running libunftp server; stopped and its directory removed on drop.
 ///
 /// With TLS, clients reach it through an [`AuthGate`](crate::auth_gate)
@@ -158,10 +186,14 @@ impl UnftpServer {
                     let _ = stop_rx.await;
                     Shutdown::new().grace_period(Duration::from_millis(50))
                 });
+                let echo = ServerLog::from_env();
                 if let Some((cert, key)) = tls {
-                    builder = builder
-                        .ftps(cert, key)
-                        .logger(slog::Logger::root(drain, slog::o!()));
+                    builder = builder.ftps(cert, key).logger(slog::Logger::root(
+                        slog::Drain::ignore_res(slog::Duplicate::new(drain, echo)),
+                        slog::o!(),
+                    ));
+                } else if echo.0 {
+                    builder = builder.logger(slog::Logger::root(echo, slog::o!()));
                 }
                 let server = builder.build().expect("libunftp configuration");
                 let _ = runtime.block_on(server.listen(format!("127.0.0.1:{port}")));
