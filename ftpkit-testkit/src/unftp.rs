@@ -27,6 +27,10 @@
 //! - A command whose argument does not parse (`REST abc`, `RETR` without a
 //!   path: `501 Invalid Parameter`) ends the session: the next command is
 //!   met with a closed connection, no reply.
+//! - `PASV`/`EPSV` binds a random port of the passive range and then
+//!   listens; two sessions that pick the same port at once make the second
+//!   `listen` fail, and that session ends without a reply
+//!   ([`UnftpServer::start_for_many_sessions`] makes it rare).
 
 use std::{
     io::{Read, Write},
@@ -94,19 +98,25 @@ pub struct UnftpServer {
 /// one test binary do not compete for the same ports.
 static NEXT_RANGE: AtomicU16 = AtomicU16::new(0);
 
-/// A 64-port passive range below Linux's ephemeral ports (32768 and up),
-/// so that it meets no client sockets: consecutive ranges within a process,
-/// starting at a place that depends on the process id, so that test
-/// binaries run side by side mostly use different ranges (and libunftp
-/// tries other ports of the range when one is taken).
-fn passive_range() -> std::ops::RangeInclusive<u16> {
-    const WIDTH: u16 = 64;
-    const FIRST: u16 = 10_240;
-    const SLOTS: u32 = (32_768 - FIRST as u32) / WIDTH as u32;
+/// A passive range of `slots` × 64 ports below Linux's ephemeral ports
+/// (32768 and up), so that it meets no client sockets: consecutive ranges
+/// within a process, starting at a place that depends on the process id,
+/// so that test binaries run side by side mostly use different ranges (and
+/// libunftp tries other ports of the range when one is taken).
+fn passive_range(slots: u32) -> std::ops::RangeInclusive<u16> {
+    const WIDTH: u32 = 64;
+    const FIRST: u32 = 10_240;
+    const SLOTS: u32 = (32_768 - FIRST) / WIDTH;
+    let slots = slots.clamp(1, SLOTS);
     let start = std::process::id().wrapping_mul(2_654_435_761) % SLOTS;
-    let slot = (start + u32::from(NEXT_RANGE.fetch_add(1, Ordering::Relaxed))) % SLOTS;
-    let base = FIRST + slot as u16 * WIDTH;
-    base..=base + WIDTH - 1
+    let taken = NEXT_RANGE.fetch_add(slots as u16, Ordering::Relaxed);
+    // A range that would wrap past the top starts again at the bottom.
+    let slot = (start + u32::from(taken)) % SLOTS;
+    let slot = if slot + slots > SLOTS { 0 } else { slot };
+    let base = FIRST + slot * WIDTH;
+    let end = base + slots * WIDTH - 1;
+    // Both ends are below 32768 by construction.
+    u16::try_from(base).unwrap_or(10_240)..=u16::try_from(end).unwrap_or(10_303)
 }
 
 /// A greeting no other server has, so that the readiness check knows it
@@ -122,13 +132,27 @@ fn unique_greeting() -> &'static str {
 impl UnftpServer {
     /// Starts a plain FTP server.
     pub fn start() -> UnftpServer {
-        UnftpServer::start_inner(None)
+        UnftpServer::start_inner(None, 1)
+    }
+
+    /// Starts a plain FTP server for many concurrent sessions, with every
+    /// port from 10240 to 32767 in its passive range.
+    ///
+    /// libunftp binds a random port of its range with `SO_REUSEADDR` and
+    /// then listens on it. When two sessions pick the same port at the same
+    /// moment, both binds succeed and the second `listen` fails with
+    /// `EADDRINUSE`, and libunftp then ends that session without a reply
+    /// (seen as "connection closed by the server" on the next command). A
+    /// 64-port range made that happen under a 64-session load about once in
+    /// a few runs; a range 352 times wider makes it vanishingly rare.
+    pub fn start_for_many_sessions() -> UnftpServer {
+        UnftpServer::start_inner(None, u32::MAX)
     }
 
     /// Starts a server that offers explicit FTPS (`AUTH TLS`, TLS 1.2)
     /// with the certificate for `localhost`/`127.0.0.1` from `certs`.
     pub fn start_with_tls(certs: &TestCerts) -> UnftpServer {
-        UnftpServer::start_inner(Some((certs.cert_pem.clone(), certs.key_pem.clone())))
+        UnftpServer::start_inner(Some((certs.cert_pem.clone(), certs.key_pem.clone())), 1)
     }
 
     /// Starts a server that offers explicit FTPS with a certificate chain
@@ -137,29 +161,41 @@ impl UnftpServer {
         cert_pem: impl AsRef<Path>,
         key_pem: impl AsRef<Path>,
     ) -> UnftpServer {
-        UnftpServer::start_inner(Some((
-            cert_pem.as_ref().to_path_buf(),
-            key_pem.as_ref().to_path_buf(),
-        )))
+        UnftpServer::start_inner(
+            Some((
+                cert_pem.as_ref().to_path_buf(),
+                key_pem.as_ref().to_path_buf(),
+            )),
+            1,
+        )
     }
 
     /// Starts a server whose certificate names another host.
     pub fn start_with_wrong_name_tls(certs: &TestCerts) -> UnftpServer {
-        UnftpServer::start_inner(Some((
-            certs.wrong_name_cert_pem.clone(),
-            certs.wrong_name_key_pem.clone(),
-        )))
+        UnftpServer::start_inner(
+            Some((
+                certs.wrong_name_cert_pem.clone(),
+                certs.wrong_name_key_pem.clone(),
+            )),
+            1,
+        )
     }
 
     /// Starts a server whose certificate is signed by a CA nobody trusts.
     pub fn start_with_untrusted_tls(certs: &TestCerts) -> UnftpServer {
-        UnftpServer::start_inner(Some((
-            certs.untrusted_cert_pem.clone(),
-            certs.untrusted_key_pem.clone(),
-        )))
+        UnftpServer::start_inner(
+            Some((
+                certs.untrusted_cert_pem.clone(),
+                certs.untrusted_key_pem.clone(),
+            )),
+            1,
+        )
     }
 
-    fn start_inner(tls: Option<(std::path::PathBuf, std::path::PathBuf)>) -> UnftpServer {
+    fn start_inner(
+        tls: Option<(std::path::PathBuf, std::path::PathBuf)>,
+        slots: u32,
+    ) -> UnftpServer {
         let dir = tempfile::tempdir().expect("temp dir for the server root");
         let tls_wanted = tls.is_some();
         for _attempt in 0..5 {
@@ -180,7 +216,7 @@ impl UnftpServer {
                     Filesystem::new(root.clone()).expect("filesystem back end")
                 }))
                 .greeting(greeting)
-                .passive_ports(passive_range())
+                .passive_ports(passive_range(slots))
                 .active_passive_mode(ActivePassiveMode::ActiveAndPassive)
                 .shutdown_indicator(async move {
                     let _ = stop_rx.await;

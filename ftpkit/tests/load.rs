@@ -113,7 +113,7 @@ fn session(addr: &str, id: usize, transfers: usize) -> Result<(usize, u32), Stri
 #[test]
 fn many_sessions_with_mixed_transfers_leak_nothing() {
     let (sessions, transfers) = if full() { (64, 50) } else { (4, 5) };
-    let server = UnftpServer::start();
+    let server = UnftpServer::start_for_many_sessions();
     let addr = server.addr().to_string();
     // Warm up: the server's runtime threads and the first connection.
     session(&addr, 9999, 1).unwrap();
