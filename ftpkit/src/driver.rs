@@ -688,8 +688,8 @@ macro_rules! perform_actions {
                 Ok(stream)
             }
 
-            /// Takes a new data connection, its idle timeout set and its
-            /// TLS handshake begun within it.
+            /// Takes a new data connection, its idle timeout and
+            /// `TCP_NODELAY` set and its TLS handshake begun within it.
             $($async)? fn open_data(
                 &mut self,
                 tcp: TcpStream,
@@ -699,6 +699,10 @@ macro_rules! perform_actions {
                 use $crate::{Error, Phase};
                 let idle = idle.max(std::time::Duration::from_millis(1));
                 net::set_idle_timeout(&tcp, idle).map_err(Error::io(Phase::DataConnect))?;
+                // Every data connection, passive or active, on either
+                // driver: the end of an upload and a TLS close_notify go
+                // out at once instead of waiting for an ACK (Nagle).
+                let _ = tcp.set_nodelay(true);
                 let sock = Socket::Tcp(tcp);
                 self.data = Some(match tls {
                     Some(tls) => bounded!(idle, Stream::begin_tls(sock, tls.config, tls.name))

@@ -40,7 +40,6 @@ pub fn run(
         None,
     )?;
     report(settings, &target.path, &dest, done);
-    let _ = client.quit();
     Ok(())
 }
 
@@ -121,7 +120,7 @@ pub fn run_many(
     if many.parallel > 1 {
         return run_parallel(urls, dir, resume, many, settings);
     }
-    let mut session: Option<(String, u16, String, Client)> = None;
+    let mut session: Option<(String, u16, String, super::Connection)> = None;
     let mut skipped = 0;
     for url in urls {
         let target = settings.url(url)?;
@@ -129,9 +128,8 @@ pub fn run_many(
             .as_ref()
             .is_some_and(|(h, p, u, _)| (h, *p, u) == (&target.host, target.port, &target.user));
         if !same {
-            if let Some((.., old)) = session.take() {
-                let _ = old.quit();
-            }
+            // The session with another server ends (QUIT) first.
+            drop(session.take());
             session = Some((
                 target.host.clone(),
                 target.port,
@@ -157,9 +155,7 @@ pub fn run_many(
             }
         }
     }
-    if let Some((.., client)) = session {
-        let _ = client.quit();
-    }
+    drop(session);
     if skipped > 0 {
         return Err(Failure::Skipped(skipped));
     }
@@ -287,6 +283,5 @@ fn to_stdout(target: &Target, ascii: bool, settings: &Settings) -> Result<(), Fa
     }
     out.flush()
         .map_err(|e| Failure::Local("<stdout>".into(), e))?;
-    let _ = client.quit();
     Ok(())
 }

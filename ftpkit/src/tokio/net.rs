@@ -39,7 +39,6 @@ async fn connect_addr(
     let stream = timeout(wait, socket.connect(addr))
         .await
         .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "connect timed out"))??;
-    let _ = stream.set_nodelay(true);
     Ok(stream)
 }
 
