@@ -466,8 +466,9 @@ pub struct TransferArgs {
     /// each range resumes on its own (progress kept in PATH.part.segments)
     /// and the whole file is verified at the end. Files under 2 MiB, or
     /// whose size the server will not tell, go over one connection, as do
-    /// the ranges of connections the server refuses. `get`: default 1;
-    /// `mirror`: default 4, for files of at least --segment-threshold.
+    /// the ranges of connections the server refuses. `get`: default 1, all
+    /// N connections opened and logged in at once; `mirror`: default 4,
+    /// for files of at least --segment-threshold.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=16))]
     pub segments: Option<u16>,
     /// `mirror`: download files of at least SIZE in segments (see

@@ -1322,6 +1322,7 @@ macro_rules! file_builders {
             known: Option<$crate::RemoteStat>,
             on_size: Option<SizeCallback<'c>>,
             adopt_local: bool,
+            helpers: Vec<$client>,
         }
 
         /// An upload being set up: see the client's `upload`.
@@ -1357,6 +1358,17 @@ macro_rules! file_builders {
                 self
             }
 
+            /// Logged-in connections to the same server, in the same
+            /// directory as this client, for the extra ranges of a
+            /// segmented download (see `segments`), used before any new
+            /// one is opened: a caller that opens them while this client
+            /// logs in saves the extra connections' login time. Those the
+            /// download does not need are closed with `QUIT`.
+            pub fn helpers(mut self, clients: Vec<$client>) -> Self {
+                self.helpers = clients;
+                self
+            }
+
             /// The path of the file the data goes to before it is verified
             /// and renamed: `LOCAL.part`.
             pub fn part_path(&self) -> std::path::PathBuf {
@@ -1371,13 +1383,16 @@ macro_rules! file_builders {
             /// it holds bytes (a later call resumes from it), an empty one
             /// is removed, and `LOCAL` is untouched.
             pub $($async)? fn run(self) -> $crate::Result<$crate::TransferReport> {
-                let $download { client, remote, local, options, progress, known, on_size, adopt_local } = self;
+                let $download { client, remote, local, options, progress, known, on_size, adopt_local, helpers } = self;
                 let remote = $crate::proto::Arg::path(remote)?;
                 if options.segments > 1 {
                     // Over several connections: the plan is the core's,
                     // the threads or tasks the driver's.
                     let parts = $crate::proto::engine::segments::Parts { remote, local, options, known, adopt_local };
-                    return segmented(client, parts, progress, on_size) $($aw)*;
+                    return segmented(client, parts, helpers, progress, on_size) $($aw)*;
+                }
+                for spare in helpers {
+                    let _ = spare.quit() $($aw)*;
                 }
                 let op = client.core.op(|core| {
                     $crate::proto::engine::files::download(core, remote, local, options, known, adopt_local)
@@ -1429,6 +1444,7 @@ macro_rules! file_builders {
                     known: None,
                     on_size: None,
                     adopt_local: false,
+                    helpers: Vec::new(),
                 }
             }
 
@@ -1478,7 +1494,9 @@ macro_rules! segmented_download {
             job: std::sync::Arc<$crate::proto::engine::segments::Job>,
             i: usize,
         ) -> $crate::Result<()> {
-            let op = other.core.op(|core| $crate::proto::engine::segments::worker(core, job, i));
+            // A helper the caller opened is logged in already.
+            let connected = other.io.control.is_some();
+            let op = other.core.op(|core| $crate::proto::engine::segments::worker(core, job, i, connected));
             let result = drive_files(&mut other.io, op, None, None) $($aw)*;
             if !other.core.is_unusable() && other.io.control.is_some() {
                 let _ = other.quit() $($aw)*;
@@ -1490,6 +1508,7 @@ macro_rules! segmented_download {
         $($async)? fn segmented(
             client: &mut $client,
             parts: $crate::proto::engine::segments::Parts,
+            mut helpers: Vec<$client>,
             mut progress: Option<Progress<'_>>,
             mut on_size: Option<SizeCallback<'_>>,
         ) -> $crate::Result<$crate::TransferReport> {
@@ -1506,6 +1525,9 @@ macro_rules! segmented_download {
             let job = match prepared? {
                 Prepared::Segments(job) => job,
                 Prepared::Single(stat) => {
+                    for spare in helpers {
+                        let _ = spare.quit() $($aw)*;
+                    }
                     let Parts { remote, local, options, adopt_local, .. } = parts;
                     let saved = limit(client, clock.left());
                     let op = client
@@ -1518,14 +1540,26 @@ macro_rules! segmented_download {
             };
             let workers: Vec<Worker> = (1..job.connections())
                 .map(|i| {
-                    let mut io = Io::default();
-                    io.route = client.io.route.clone();
-                    let core = segments::sibling(&client.core, clock.left());
-                    spawn($client { core, io }, job.clone(), i)
+                    let other = match helpers.pop() {
+                        Some(mut helper) => {
+                            limit(&mut helper, clock.left());
+                            helper
+                        }
+                        None => {
+                            let mut io = Io::default();
+                            io.route = client.io.route.clone();
+                            let core = segments::sibling(&client.core, clock.left());
+                            $client { core, io }
+                        }
+                    };
+                    spawn(other, job.clone(), i)
                 })
                 .collect();
+            for spare in helpers {
+                let _ = spare.quit() $($aw)*;
+            }
             let saved = limit(client, clock.left());
-            let op = client.core.op(|core| segments::worker(core, job.clone(), 0));
+            let op = client.core.op(|core| segments::worker(core, job.clone(), 0, true));
             let reports = progress.as_mut().map(|f| Box::new(f) as Progress<'_>);
             let mine = drive_files(&mut client.io, op, reports, None) $($aw)*;
             limit(client, saved);

@@ -22,12 +22,11 @@
 //!    nothing left to split hangs up (`ABOR`, then closed without waiting
 //!    for the replies). How small a range is still worth splitting follows
 //!    what the connections measured: the bytes a second one connection
-//!    moves and the time from asking for a range to its first byte. A part
-//!    must take several times longer than starting it (at least
-//!    [`MIN_STEAL`] each), and the split leaves the range's own connection
-//!    the bytes it moves while the other one starts, so that both end
-//!    together; before anything is measured, ranges of two
-//!    [`MIN_SEGMENT`]s or more are split in halves.
+//!    moves and the time from asking for a range to its first byte. What is
+//!    left must take four times longer than starting a range (and each
+//!    part hold [`MIN_STEAL`] or more), and the split leaves the range's
+//!    own connection the bytes it moves while the other one starts, so
+//!    that both end together.
 //!    A range that fails retries on its connection within the transfer's
 //!    retry policy and deadline, from where it stopped. A new connection
 //!    the server refuses (a per-address connection limit) is done without:
@@ -71,9 +70,9 @@ use crate::{
 /// downloaded over one connection.
 pub(crate) const MIN_SEGMENT: u64 = 1 << 20;
 
-/// The smallest part of a range another connection takes over once the
-/// connections' speed is known (see [`Job::steal_floor`]).
-pub(crate) const MIN_STEAL: u64 = 256 << 10;
+/// The smallest part of a range another connection takes over (see
+/// [`Job::steal_floor`]).
+pub(crate) const MIN_STEAL: u64 = MIN_SEGMENT;
 
 /// A connection's speed is measured over at least this long.
 const SPEED_WINDOW: Duration = Duration::from_millis(50);
@@ -224,8 +223,8 @@ pub(crate) struct Job {
     discard: AtomicBool,
     retries: AtomicU32,
     transferred: AtomicU64,
-    /// The longest time seen from asking for a range to its first byte,
-    /// in nanoseconds (0: none measured yet).
+    /// The time from asking for a range to its first byte, in
+    /// nanoseconds, as last measured (0: not yet).
     setup: AtomicU64,
     /// The bytes a second one connection moved, as last measured (0: not
     /// yet).
@@ -316,20 +315,17 @@ impl Job {
     }
 
     /// The fewest bytes left in a range for another connection to take
-    /// part of it: each part must take four times longer than starting a
-    /// range, and hold [`MIN_STEAL`] bytes or more. Before the connections
-    /// are measured, two [`MIN_SEGMENT`]s.
+    /// part of it: four times what one connection moves while a range
+    /// starts (splitting gains once there is more than that), and
+    /// [`MIN_STEAL`] bytes a part or more.
     fn steal_floor(&self) -> u64 {
-        match self.start_cost() {
-            0 => 2 * MIN_SEGMENT,
-            cost => cost.saturating_mul(8).max(2 * MIN_STEAL),
-        }
+        self.start_cost().saturating_mul(4).max(2 * MIN_STEAL)
     }
 
     /// A range's first byte came `setup` after it was asked for.
     fn record_setup(&self, setup: Duration) {
         let nanos = u64::try_from(setup.as_nanos()).unwrap_or(u64::MAX);
-        self.setup.fetch_max(nanos.max(1), Ordering::Relaxed);
+        self.setup.store(nanos.max(1), Ordering::Relaxed);
     }
 
     /// One connection moved `bytes` in `over`.
@@ -511,14 +507,17 @@ pub(crate) fn sibling(core: &Core, deadline: Option<Duration>) -> Core {
     other
 }
 
-/// Step 2, once per connection (`worker` 0 is the client's own, already
-/// open; the others open theirs first): fetches ranges until none is left.
-/// A connection that cannot be opened ends here without an error: the
-/// others take its ranges.
-pub(crate) async fn worker(core: &mut Core, job: Arc<Job>, worker: usize) -> Result<()> {
-    if worker > 0
-        && let Err(error) = ops::reconnect(core).await
-    {
+/// Step 2, once per connection (`worker` 0 is the client's own; the
+/// others open theirs first unless `connected`, a connection the caller
+/// supplied): fetches ranges until none is left. A connection that cannot
+/// be opened ends here without an error: the others take its ranges.
+pub(crate) async fn worker(
+    core: &mut Core,
+    job: Arc<Job>,
+    worker: usize,
+    connected: bool,
+) -> Result<()> {
+    if !connected && let Err(error) = ops::reconnect(core).await {
         tracing::info!(
             target: "ftpkit::transfer",
             %error,
@@ -651,7 +650,15 @@ async fn fetch_range(
         let now = core.now();
         match first {
             None => {
-                job.record_setup(now.saturating_duration_since(asked));
+                let setup = now.saturating_duration_since(asked);
+                tracing::debug!(
+                    target: "ftpkit::transfer",
+                    from,
+                    setup_ms = setup.as_millis() as u64,
+                    speed = job.speed.load(Ordering::Relaxed),
+                    "range started"
+                );
+                job.record_setup(setup);
                 first = Some((now, at));
             }
             Some((since, from)) if now.saturating_duration_since(since) >= SPEED_WINDOW => {
@@ -899,18 +906,16 @@ mod tests {
     }
 
     #[test]
-    fn once_measured_smaller_ranges_are_split_and_their_connection_keeps_what_it_moves_meanwhile() {
-        let size = 8 * MIN_SEGMENT;
+    fn a_split_follows_what_the_connections_measured() {
+        let size = 16 * MIN_SEGMENT;
         let job = job_of(Table::split(size, None, 2));
         assert_eq!(job.claim(true), Some(1));
         assert_eq!(job.claim(false), Some(0));
-        let at = 6 * MIN_SEGMENT + MIN_SEGMENT / 2;
-        job.advance(0, 4 * MIN_SEGMENT);
+        let at = 13 * MIN_SEGMENT;
+        job.advance(0, 8 * MIN_SEGMENT);
         job.advance(1, at);
-        // 1.5 MiB left: not worth splitting before anything is measured.
-        assert!(!job.claimable());
         // 10 MB/s a connection, 5 ms to start a range: 50 kB move while
-        // one starts, so any range of 512 KiB (two MIN_STEALs) splits.
+        // one starts; 3 MiB left is worth splitting (two MIN_STEALs).
         job.record_speed(10_000_000, Duration::from_secs(1));
         job.record_setup(Duration::from_millis(5));
         assert_eq!(job.start_cost(), 50_000);
@@ -929,9 +934,20 @@ mod tests {
             Some(at)
         );
         // A slow start (a long round trip) raises the floor: 2 MB move
-        // while a range starts, so less than 16 MB left is not split.
+        // while a range starts, so less than 8 MB left is not split.
         job.record_setup(Duration::from_millis(200));
-        assert_eq!(job.steal_floor(), 16_000_000);
+        assert_eq!(job.steal_floor(), 8_000_000);
         assert!(!job.claimable());
+        let job = job_of(Table::split(size, None, 2));
+        job.record_speed(10_000_000, Duration::from_secs(1));
+        job.record_setup(Duration::from_millis(200));
+        assert_eq!(job.claim(true), Some(1));
+        assert_eq!(job.claim(false), Some(0));
+        job.advance(0, 8 * MIN_SEGMENT);
+        job.advance(1, 9 * MIN_SEGMENT);
+        // 7 MiB left: under 8 MB, not split; a little more is.
+        assert!(!job.claimable());
+        job.advance(1, 8 * MIN_SEGMENT);
+        assert!(job.claimable());
     }
 }
