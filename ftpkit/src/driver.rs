@@ -1742,3 +1742,34 @@ macro_rules! pool_half {
         }
     };
 }
+
+/// The test each driver runs on its `Io` (`[]`, or `[.await]` on tokio,
+/// with the driver's `Io`, `Stream`, `Socket`, `TcpListener` and
+/// `TcpStream` in scope): a passive and an active data connection, each
+/// taken with `TCP_NODELAY`.
+#[cfg(test)]
+macro_rules! data_connections_take_nodelay {
+    ([$($aw:tt)*]) => {{
+        use $crate::proto::engine::{Action, Event};
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        let idle = std::time::Duration::from_secs(5);
+        let nodelay = |io: &Io| io.data.as_ref().and_then(Stream::socket).map(|s| s.tcp_nodelay().unwrap());
+        let server = TcpListener::bind("127.0.0.1:0") $($aw)* .unwrap();
+        let mut io = Io::default();
+        let addr = server.local_addr().unwrap();
+        let opened = io.perform(Action::OpenData { addr, source: None, deadline, idle, tls: None }) $($aw)*;
+        assert!(matches!(opened, Event::Done), "{opened:?}");
+        assert_eq!(nodelay(&io), Some(true), "passive");
+        // Active: the listener takes the control connection's address.
+        let control = TcpStream::connect(addr) $($aw)* .unwrap();
+        io.control = Some(Stream::Plain(Socket::Tcp(control)));
+        let Event::Listening(port) = io.perform(Action::Listen { port: 0 }) $($aw)* else {
+            panic!("no listener");
+        };
+        let _server_side = TcpStream::connect(port) $($aw)* .unwrap();
+        let from = port.ip();
+        let accepted = io.perform(Action::Accept { from, deadline, idle, tls: None }) $($aw)*;
+        assert!(matches!(accepted, Event::Done), "{accepted:?}");
+        assert_eq!(nodelay(&io), Some(true), "active");
+    }};
+}

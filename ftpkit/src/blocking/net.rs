@@ -81,43 +81,7 @@ mod tests {
             io::Io,
             stream::{Socket, Stream},
         };
-        use crate::proto::engine::{Action, Event};
-        let deadline = Instant::now() + Duration::from_secs(5);
-        let idle = Duration::from_secs(5);
-        let nodelay = |io: &Io| {
-            io.data
-                .as_ref()
-                .and_then(Stream::socket)
-                .map(|s| s.tcp_nodelay().unwrap())
-        };
-        let server = TcpListener::bind("127.0.0.1:0").unwrap();
-        let mut io = Io::default();
-        let addr = server.local_addr().unwrap();
-        let opened = io.perform(Action::OpenData {
-            addr,
-            source: None,
-            deadline,
-            idle,
-            tls: None,
-        });
-        assert!(matches!(opened, Event::Done), "{opened:?}");
-        assert_eq!(nodelay(&io), Some(true), "passive");
-        // Active: the listener takes the control connection's address.
-        let control = TcpStream::connect(addr).unwrap();
-        io.control = Some(Stream::Plain(Socket::Tcp(control)));
-        let Event::Listening(port) = io.perform(Action::Listen { port: 0 }) else {
-            panic!("no listener");
-        };
-        let _server_side = TcpStream::connect(port).unwrap();
-        let from = port.ip();
-        let accepted = io.perform(Action::Accept {
-            from,
-            deadline,
-            idle,
-            tls: None,
-        });
-        assert!(matches!(accepted, Event::Done), "{accepted:?}");
-        assert_eq!(nodelay(&io), Some(true), "active");
+        data_connections_take_nodelay!([]);
     }
 
     #[test]

@@ -65,7 +65,6 @@ mod tests {
         },
         *,
     };
-    use crate::proto::engine::{Action, Event};
 
     /// Passive and active data connections alike: `TCP_NODELAY`, as on
     /// the blocking driver.
@@ -75,47 +74,6 @@ mod tests {
             .enable_all()
             .build()
             .unwrap();
-        runtime.block_on(async {
-            let deadline = Instant::now() + Duration::from_secs(5);
-            let idle = Duration::from_secs(5);
-            let nodelay = |io: &Io| {
-                io.data
-                    .as_ref()
-                    .and_then(Stream::socket)
-                    .map(|s| s.tcp_nodelay().unwrap())
-            };
-            let server = TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let mut io = Io::default();
-            let addr = server.local_addr().unwrap();
-            let opened = io
-                .perform(Action::OpenData {
-                    addr,
-                    source: None,
-                    deadline,
-                    idle,
-                    tls: None,
-                })
-                .await;
-            assert!(matches!(opened, Event::Done), "{opened:?}");
-            assert_eq!(nodelay(&io), Some(true), "passive");
-            // Active: the listener takes the control connection's address.
-            let control = TcpStream::connect(addr).await.unwrap();
-            io.control = Some(Stream::Plain(Socket::Tcp(control)));
-            let Event::Listening(port) = io.perform(Action::Listen { port: 0 }).await else {
-                panic!("no listener");
-            };
-            let _server_side = TcpStream::connect(port).await.unwrap();
-            let from = port.ip();
-            let accepted = io
-                .perform(Action::Accept {
-                    from,
-                    deadline,
-                    idle,
-                    tls: None,
-                })
-                .await;
-            assert!(matches!(accepted, Event::Done), "{accepted:?}");
-            assert_eq!(nodelay(&io), Some(true), "active");
-        });
+        runtime.block_on(async { data_connections_take_nodelay!([.await]) });
     }
 }
