@@ -179,7 +179,8 @@ def clients(srv, op, remote, local, count=SMALL):
             c["curl (LIST, unparsed)"] = ["curl", "-s", "-S", f"ftp://{USER}:{PASS}@{HOST}:{port}/{remote}/"]
         return c
     elif op == "nlst":
-        c["ftpkit"] = ftpkit + ["ls", url(srv, remote)]
+        # The directory's URL, as curl is given: `ls` lists from inside it.
+        c["ftpkit"] = ftpkit + ["ls", url(srv, remote + "/")]
         c["ftpkit async"] = asynk(remote, local)
         c["curl"] = ["curl", "-s", "-S", "-l", f"ftp://{USER}:{PASS}@{HOST}:{port}/{remote}/"]
         c["lftp"] = lftp + [lftp_tls + f"nlist {remote}; bye", HOST]

@@ -36,7 +36,9 @@ pub enum Command {
         after_help = "Examples:\n  ftpkit ls ftp://ftp.example.com/pub/\n  ftpkit ls -l ftp://user@ftp.example.com/incoming/\n  ftpkit ls --json ftp://ftp.example.com/pub/ | jq .name\n\nLong listings show the type as ls does (- d l c b p s), with the set-id and\nsticky bits, and only the date when the server gives no time of day.\n\nJSON fields: name, type (file, dir, symlink, other, unknown), size, modified\n(RFC 3339, UTC), time_precision (second, minute or day: what the server\nknows of the time), permissions (octal string), owner, group, target\n(symlinks), raw (unknown lines); absent facts are null."
     )]
     Ls {
-        /// ftp://[user[:password]@]host[:port]/path (also ftps:// and ftpes://)
+        /// ftp://[user[:password]@]host[:port]/path (also ftps:// and ftpes://);
+        /// ending in `/`, a directory whose names are listed from inside it
+        /// (bare names), else a file or pattern NLST is given as it is.
         url: String,
         /// Long listing: type, permissions, owner, group, size, time (UTC), name.
         #[arg(short = 'l', long, conflicts_with = "json")]
@@ -464,8 +466,9 @@ pub struct TransferArgs {
     /// each range resumes on its own (progress kept in PATH.part.segments)
     /// and the whole file is verified at the end. Files under 2 MiB, or
     /// whose size the server will not tell, go over one connection, as do
-    /// the ranges of connections the server refuses. `get`: default 1;
-    /// `mirror`: default 4, for files of at least --segment-threshold.
+    /// the ranges of connections the server refuses. `get`: default 1, all
+    /// N connections opened and logged in at once; `mirror`: default 4,
+    /// for files of at least --segment-threshold.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=16))]
     pub segments: Option<u16>,
     /// `mirror`: download files of at least SIZE in segments (see

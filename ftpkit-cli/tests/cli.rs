@@ -404,6 +404,63 @@ fn put_resume_compares_the_servers_bytes_then_appends() {
 }
 
 #[test]
+fn a_refused_command_still_ends_the_session_with_quit() {
+    // Whatever the exit code, the server sees the session end politely:
+    // QUIT after the refusal, not a connection dropped without a word.
+    let cases: [(&str, &str, &str, &str); 4] = [
+        ("rm", "gone", "DELE gone", "550 no such file"),
+        ("mkdir", "gone", "MKD gone", "550 cannot create"),
+        ("rmdir", "gone", "RMD gone", "550 no such directory"),
+        ("ls", "gone/", "CWD gone", "550 no such directory"),
+    ];
+    for (command, path, sent, refusal) in cases {
+        let server = FakeServer::start(vec![
+            Script::login_anonymous()
+                .expect(sent)
+                .reply(refusal)
+                .expect("QUIT")
+                .reply("221 bye"),
+        ]);
+        let dir = tempfile::tempdir().unwrap();
+        let out = ftpkit(
+            &[command, &format!("ftp://{}/{path}", server.addr())],
+            dir.path(),
+        );
+        assert_eq!(code(&out), 5, "{command}: {}", stderr(&out));
+        server.finish();
+    }
+}
+
+#[test]
+fn ls_of_a_directory_lists_from_inside_it_and_prints_bare_names() {
+    // Some servers (vsftpd) prefix each name with the path NLST was
+    // given; from inside the directory every server sends bare names.
+    let server = FakeServer::start(vec![
+        Script::login_anonymous()
+            .expect("CWD pub/data")
+            .reply("250 ok")
+            .expect("TYPE A")
+            .reply("200 ok")
+            .expect("EPSV")
+            .epsv()
+            .expect("NLST")
+            .reply("150 here")
+            .send_data(b"a.txt\r\nb c.txt\r\n")
+            .reply("226 done")
+            .expect("QUIT")
+            .reply("221 bye"),
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    let out = ftpkit(
+        &["ls", &format!("ftp://{}/pub/data/", server.addr())],
+        dir.path(),
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(out.stdout, b"a.txt\nb c.txt\n");
+    server.finish();
+}
+
+#[test]
 fn verbose_traces_commands_with_the_password_hidden() {
     let server = UnftpServer::start();
     let dir = tempfile::tempdir().unwrap();

@@ -64,7 +64,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 ftp.get(text, &mut out).await?;
             }
         }
-        "nlst" => println!("{}", ftp.nlst(remote).await?.len()),
+        // From inside the directory, as `ftpkit ls URL/` lists one: bare
+        // names from every server.
+        "nlst" => {
+            ftp.cwd(remote).await?;
+            println!("{}", ftp.nlst("").await?.len());
+        }
         other => return Err(format!("unknown operation {other:?}").into()),
     }
     ftp.quit().await?;

@@ -2,8 +2,10 @@
 //! (`download(..).segments(n)`), from an FTP server embedded in the
 //! example (libunftp on loopback, the one ftpkit's tests use): the file is
 //! split into ranges, each fetched on its own connection and written in
-//! place into `big.bin.part`, then verified whole and renamed. Prints the
-//! report and checks the file's SHA-256.
+//! place into `big.bin.part`, then verified whole and renamed. The extra
+//! connections are opened and logged in on threads while the first one
+//! logs in, and handed to the download (`helpers`). Prints the report and
+//! checks the file's SHA-256.
 //!
 //! usage: cargo run --release --example segmented [-- SEGMENTS FILE_MIB]
 
@@ -26,13 +28,27 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
     let local = dir.path().join("big.bin");
 
-    let mut ftp = Client::connect_with(&server.addr().to_string(), Config::default())?;
-    ftp.login_anonymous()?;
+    let addr = server.addr().to_string();
+    let open = move || -> ftpkit::Result<Client> {
+        let mut ftp = Client::connect_with(&addr, Config::default())?;
+        ftp.login_anonymous()?;
+        Ok(ftp)
+    };
     let started = Instant::now();
+    // All at once: the extra ones are ready when the download starts.
+    let opening: Vec<_> = (1..segments)
+        .map(|_| std::thread::spawn(open.clone()))
+        .collect();
+    let mut ftp = open()?;
+    let helpers = opening
+        .into_iter()
+        .filter_map(|h| h.join().ok().and_then(Result::ok))
+        .collect();
     let mut shown = 0;
     let report = ftp
         .download("big.bin", &local)
         .segments(segments)
+        .helpers(helpers)
         .progress(|done| {
             // Bytes written so far, every range together.
             if done >= shown + (16 << 20) || done == size as u64 {

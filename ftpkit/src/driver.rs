@@ -688,8 +688,8 @@ macro_rules! perform_actions {
                 Ok(stream)
             }
 
-            /// Takes a new data connection, its idle timeout set and its
-            /// TLS handshake begun within it.
+            /// Takes a new data connection, its idle timeout and
+            /// `TCP_NODELAY` set and its TLS handshake begun within it.
             $($async)? fn open_data(
                 &mut self,
                 tcp: TcpStream,
@@ -699,6 +699,10 @@ macro_rules! perform_actions {
                 use $crate::{Error, Phase};
                 let idle = idle.max(std::time::Duration::from_millis(1));
                 net::set_idle_timeout(&tcp, idle).map_err(Error::io(Phase::DataConnect))?;
+                // Every data connection, passive or active, on either
+                // driver: the end of an upload and a TLS close_notify go
+                // out at once instead of waiting for an ACK (Nagle).
+                let _ = tcp.set_nodelay(true);
                 let sock = Socket::Tcp(tcp);
                 self.data = Some(match tls {
                     Some(tls) => bounded!(idle, Stream::begin_tls(sock, tls.config, tls.name))
@@ -1318,6 +1322,7 @@ macro_rules! file_builders {
             known: Option<$crate::RemoteStat>,
             on_size: Option<SizeCallback<'c>>,
             adopt_local: bool,
+            helpers: Vec<$client>,
         }
 
         /// An upload being set up: see the client's `upload`.
@@ -1353,6 +1358,17 @@ macro_rules! file_builders {
                 self
             }
 
+            /// Logged-in connections to the same server, in the same
+            /// directory as this client, for the extra ranges of a
+            /// segmented download (see `segments`), used before any new
+            /// one is opened: a caller that opens them while this client
+            /// logs in saves the extra connections' login time. Those the
+            /// download does not need are closed with `QUIT`.
+            pub fn helpers(mut self, clients: Vec<$client>) -> Self {
+                self.helpers = clients;
+                self
+            }
+
             /// The path of the file the data goes to before it is verified
             /// and renamed: `LOCAL.part`.
             pub fn part_path(&self) -> std::path::PathBuf {
@@ -1367,13 +1383,16 @@ macro_rules! file_builders {
             /// it holds bytes (a later call resumes from it), an empty one
             /// is removed, and `LOCAL` is untouched.
             pub $($async)? fn run(self) -> $crate::Result<$crate::TransferReport> {
-                let $download { client, remote, local, options, progress, known, on_size, adopt_local } = self;
+                let $download { client, remote, local, options, progress, known, on_size, adopt_local, helpers } = self;
                 let remote = $crate::proto::Arg::path(remote)?;
                 if options.segments > 1 {
                     // Over several connections: the plan is the core's,
                     // the threads or tasks the driver's.
                     let parts = $crate::proto::engine::segments::Parts { remote, local, options, known, adopt_local };
-                    return segmented(client, parts, progress, on_size) $($aw)*;
+                    return segmented(client, parts, helpers, progress, on_size) $($aw)*;
+                }
+                for spare in helpers {
+                    let _ = spare.quit() $($aw)*;
                 }
                 let op = client.core.op(|core| {
                     $crate::proto::engine::files::download(core, remote, local, options, known, adopt_local)
@@ -1425,6 +1444,7 @@ macro_rules! file_builders {
                     known: None,
                     on_size: None,
                     adopt_local: false,
+                    helpers: Vec::new(),
                 }
             }
 
@@ -1474,7 +1494,9 @@ macro_rules! segmented_download {
             job: std::sync::Arc<$crate::proto::engine::segments::Job>,
             i: usize,
         ) -> $crate::Result<()> {
-            let op = other.core.op(|core| $crate::proto::engine::segments::worker(core, job, i));
+            // A helper the caller opened is logged in already.
+            let connected = other.io.control.is_some();
+            let op = other.core.op(|core| $crate::proto::engine::segments::worker(core, job, i, connected));
             let result = drive_files(&mut other.io, op, None, None) $($aw)*;
             if !other.core.is_unusable() && other.io.control.is_some() {
                 let _ = other.quit() $($aw)*;
@@ -1486,6 +1508,7 @@ macro_rules! segmented_download {
         $($async)? fn segmented(
             client: &mut $client,
             parts: $crate::proto::engine::segments::Parts,
+            mut helpers: Vec<$client>,
             mut progress: Option<Progress<'_>>,
             mut on_size: Option<SizeCallback<'_>>,
         ) -> $crate::Result<$crate::TransferReport> {
@@ -1502,6 +1525,9 @@ macro_rules! segmented_download {
             let job = match prepared? {
                 Prepared::Segments(job) => job,
                 Prepared::Single(stat) => {
+                    for spare in helpers {
+                        let _ = spare.quit() $($aw)*;
+                    }
                     let Parts { remote, local, options, adopt_local, .. } = parts;
                     let saved = limit(client, clock.left());
                     let op = client
@@ -1514,14 +1540,26 @@ macro_rules! segmented_download {
             };
             let workers: Vec<Worker> = (1..job.connections())
                 .map(|i| {
-                    let mut io = Io::default();
-                    io.route = client.io.route.clone();
-                    let core = segments::sibling(&client.core, clock.left());
-                    spawn($client { core, io }, job.clone(), i)
+                    let other = match helpers.pop() {
+                        Some(mut helper) => {
+                            limit(&mut helper, clock.left());
+                            helper
+                        }
+                        None => {
+                            let mut io = Io::default();
+                            io.route = client.io.route.clone();
+                            let core = segments::sibling(&client.core, clock.left());
+                            $client { core, io }
+                        }
+                    };
+                    spawn(other, job.clone(), i)
                 })
                 .collect();
+            for spare in helpers {
+                let _ = spare.quit() $($aw)*;
+            }
             let saved = limit(client, clock.left());
-            let op = client.core.op(|core| segments::worker(core, job.clone(), 0));
+            let op = client.core.op(|core| segments::worker(core, job.clone(), 0, true));
             let reports = progress.as_mut().map(|f| Box::new(f) as Progress<'_>);
             let mine = drive_files(&mut client.io, op, reports, None) $($aw)*;
             limit(client, saved);
@@ -1703,4 +1741,35 @@ macro_rules! pool_half {
             }
         }
     };
+}
+
+/// The test each driver runs on its `Io` (`[]`, or `[.await]` on tokio,
+/// with the driver's `Io`, `Stream`, `Socket`, `TcpListener` and
+/// `TcpStream` in scope): a passive and an active data connection, each
+/// taken with `TCP_NODELAY`.
+#[cfg(test)]
+macro_rules! data_connections_take_nodelay {
+    ([$($aw:tt)*]) => {{
+        use $crate::proto::engine::{Action, Event};
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        let idle = std::time::Duration::from_secs(5);
+        let nodelay = |io: &Io| io.data.as_ref().and_then(Stream::socket).map(|s| s.tcp_nodelay().unwrap());
+        let server = TcpListener::bind("127.0.0.1:0") $($aw)* .unwrap();
+        let mut io = Io::default();
+        let addr = server.local_addr().unwrap();
+        let opened = io.perform(Action::OpenData { addr, source: None, deadline, idle, tls: None }) $($aw)*;
+        assert!(matches!(opened, Event::Done), "{opened:?}");
+        assert_eq!(nodelay(&io), Some(true), "passive");
+        // Active: the listener takes the control connection's address.
+        let control = TcpStream::connect(addr) $($aw)* .unwrap();
+        io.control = Some(Stream::Plain(Socket::Tcp(control)));
+        let Event::Listening(port) = io.perform(Action::Listen { port: 0 }) $($aw)* else {
+            panic!("no listener");
+        };
+        let _server_side = TcpStream::connect(port) $($aw)* .unwrap();
+        let from = port.ip();
+        let accepted = io.perform(Action::Accept { from, deadline, idle, tls: None }) $($aw)*;
+        assert!(matches!(accepted, Event::Done), "{accepted:?}");
+        assert_eq!(nodelay(&io), Some(true), "active");
+    }};
 }

@@ -29,7 +29,7 @@ pub fn run(
     if dest.as_os_str() == "-" {
         return to_stdout(target, ascii, settings);
     }
-    let mut client = super::connect(target, settings)?;
+    let (mut client, helpers) = connect_with_helpers(target, ascii, settings)?;
     let done = fetch(
         &mut client,
         &target.path,
@@ -37,11 +37,44 @@ pub fn run(
         resume,
         ascii,
         settings,
-        None,
+        Extra {
+            group: None,
+            helpers,
+        },
     )?;
     report(settings, &target.path, &dest, done);
-    let _ = client.quit();
     Ok(())
+}
+
+/// The client, and for `--segments N` the N - 1 extra connections of a
+/// segmented download, all opened and logged in at once: the extra ones
+/// are ready when the download starts instead of logging in only then.
+/// An extra connection the server refuses is done without.
+fn connect_with_helpers(
+    target: &Target,
+    ascii: bool,
+    settings: &Settings,
+) -> Result<(super::Connection, Vec<Client>), Failure> {
+    let extra = if ascii {
+        0
+    } else {
+        settings.transfer.segments.saturating_sub(1)
+    };
+    if extra == 0 {
+        return Ok((super::connect(target, settings)?, Vec::new()));
+    }
+    let connector = super::Connector::new(target, settings)?;
+    std::thread::scope(|scope| {
+        let opening: Vec<_> = (0..extra)
+            .map(|_| scope.spawn(|| connector.connect()))
+            .collect();
+        let client = connector.connect().map(super::Connection::new);
+        let helpers = opening
+            .into_iter()
+            .filter_map(|h| h.join().ok().and_then(Result::ok))
+            .collect();
+        Ok((client?, helpers))
+    })
 }
 
 /// What a download brought: a verified binary file, or a text file.
@@ -60,6 +93,14 @@ fn report(settings: &Settings, remote: &[u8], dest: &Path, done: Done) {
     }
 }
 
+/// What else a download has: the group of bars it shows in, and the extra
+/// connections of a segmented download, opened beforehand.
+#[derive(Default)]
+struct Extra<'a> {
+    group: Option<&'a MultiProgress>,
+    helpers: Vec<Client>,
+}
+
 /// Downloads `remote` over `client` to `dest` through `dest.part`, with
 /// the library's retrying, resuming, verifying download (or, with
 /// `ascii`, in text mode). The bar learns the size from the library's own
@@ -71,8 +112,9 @@ fn fetch(
     resume: bool,
     ascii: bool,
     settings: &Settings,
-    group: Option<&MultiProgress>,
+    extra: Extra<'_>,
 ) -> Result<Done, Failure> {
+    let Extra { group, helpers } = extra;
     let charset = settings.reach.charset();
     let name = ftpkit::Name::from(charset.decode(base_name(remote)).into_owned()).escaped();
     let progress = Progress::new(&name, None, 0, settings.quiet).in_group(group);
@@ -86,6 +128,7 @@ fn fetch(
         .options(settings.transfer.clone())
         .sync(settings.fsync)
         .adopt_local(resume)
+        .helpers(helpers)
         .on_size(|size| progress.set_total(size))
         .progress(|done| progress.set(done))
         .run();
@@ -121,7 +164,7 @@ pub fn run_many(
     if many.parallel > 1 {
         return run_parallel(urls, dir, resume, many, settings);
     }
-    let mut session: Option<(String, u16, String, Client)> = None;
+    let mut session: Option<(String, u16, String, super::Connection)> = None;
     let mut skipped = 0;
     for url in urls {
         let target = settings.url(url)?;
@@ -129,9 +172,8 @@ pub fn run_many(
             .as_ref()
             .is_some_and(|(h, p, u, _)| (h, *p, u) == (&target.host, target.port, &target.user));
         if !same {
-            if let Some((.., old)) = session.take() {
-                let _ = old.quit();
-            }
+            // The session with another server ends (QUIT) first.
+            drop(session.take());
             session = Some((
                 target.host.clone(),
                 target.port,
@@ -150,16 +192,22 @@ pub fn run_many(
             // The one safe-name rule: a refused name is skipped with a
             // warning, and the others still come.
             if let Some(dest) = local_name(&remote, dir, settings.reach.charset()) {
-                let done = fetch(client, &remote, &dest, resume, many.ascii, settings, None)?;
+                let done = fetch(
+                    client,
+                    &remote,
+                    &dest,
+                    resume,
+                    many.ascii,
+                    settings,
+                    Extra::default(),
+                )?;
                 report(settings, &remote, &dest, done);
             } else {
                 skipped += 1;
             }
         }
     }
-    if let Some((.., client)) = session {
-        let _ = client.quit();
-    }
+    drop(session);
     if skipped > 0 {
         return Err(Failure::Skipped(skipped));
     }
@@ -221,7 +269,18 @@ fn run_parallel(
         &jobs,
         settings,
         |client, (remote, dest), group| {
-            fetch(client, remote, dest, resume, many.ascii, settings, group)
+            fetch(
+                client,
+                remote,
+                dest,
+                resume,
+                many.ascii,
+                settings,
+                Extra {
+                    group,
+                    ..Extra::default()
+                },
+            )
         },
     );
     let failed = super::batch::report(
@@ -287,6 +346,5 @@ fn to_stdout(target: &Target, ascii: bool, settings: &Settings) -> Result<(), Fa
     }
     out.flush()
         .map_err(|e| Failure::Local("<stdout>".into(), e))?;
-    let _ = client.quit();
     Ok(())
 }

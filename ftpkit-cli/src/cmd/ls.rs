@@ -25,6 +25,31 @@ pub fn run(target: &Target, style: Style, settings: &Settings) -> Result<(), Fai
     let local = |e: std::io::Error| Failure::Local("<stdout>".into(), e);
     let charset = settings.reach.charset();
     match style {
+        Style::Names if target.is_dir() => {
+            // A directory: from inside it, so that every server sends the
+            // bare names (some prefix each with the path NLST was given),
+            // each written as it arrives.
+            let dir = match target.path.as_slice() {
+                [] => None,
+                [b'/'] => Some(&b"/"[..]),
+                path => Some(path.strip_suffix(b"/").unwrap_or(path)),
+            };
+            if let Some(dir) = dir {
+                client.cwd(dir)?;
+            }
+            let mut failed = None;
+            client.retr_lines("NLST", |line| {
+                if failed.is_none()
+                    && let Err(e) = output::write_line(&mut out, charset.decode(line).as_bytes())
+                {
+                    failed = Some(e);
+                }
+            })?;
+            if let Some(e) = failed {
+                return Err(local(e));
+            }
+        }
+        // A file or a pattern: NLST of it, names as the server gives them.
         Style::Names => {
             for name in client.nlst(&target.path)? {
                 output::write_line(&mut out, name.decode(charset).as_bytes()).map_err(local)?;
@@ -50,7 +75,6 @@ pub fn run(target: &Target, style: Style, settings: &Settings) -> Result<(), Fai
         }
     }
     out.flush().map_err(local)?;
-    let _ = client.quit();
     Ok(())
 }
 

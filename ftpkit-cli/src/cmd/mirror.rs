@@ -107,7 +107,7 @@ pub fn run(
     };
 
     let connector = super::Connector::new(&target, settings)?;
-    let mut lister = connector.connect()?;
+    let mut lister = super::Connection::new(connector.connect()?);
     let refused = if options.reverse {
         if !local.is_dir() {
             return Err(Failure::Usage(format!(
@@ -152,7 +152,7 @@ pub fn run(
                 lister.rmd(remote_path(&root, rel, charset))?;
             }
         }
-        let _ = lister.quit();
+        drop(lister);
         summary(settings, &plan, &reports, warnings, options);
         source.refused
     } else {
@@ -160,7 +160,7 @@ pub fn run(
         let source = walk_remote(&mut lister, &root, &filter, &mut warn)?;
         let dest = walk_local(&local, &filter, charset, &mut warn)?;
         let mut plan = Plan::new(&source, &dest, &mut lister, &root, options.reverse)?;
-        let _ = lister.quit();
+        drop(lister);
         if options.dry_run {
             plan.print(options);
             return Ok(());

@@ -10,13 +10,53 @@ pub mod simple;
 pub mod text;
 pub mod trust;
 
+use std::ops::{Deref, DerefMut};
+
 use ftpkit::Client;
 
 use crate::{failure::Failure, plan, plan::Settings};
 
 /// Connects and logs in (anonymously when the URL names no user).
-pub fn connect(target: &plan::Target, settings: &Settings) -> Result<Client, Failure> {
-    Ok(Connector::new(target, settings)?.connect()?)
+pub fn connect(target: &plan::Target, settings: &Settings) -> Result<Connection, Failure> {
+    Ok(Connection::new(
+        Connector::new(target, settings)?.connect()?,
+    ))
+}
+
+/// A logged-in client that ends its session politely (`QUIT`, and the
+/// server's goodbye read) when it goes out of scope, whether the command
+/// succeeded or failed: an early return with an error says goodbye too. A
+/// connection left unusable (timed out, closed by the server, out of step)
+/// is only closed: there is no one to say goodbye to.
+pub struct Connection(Client);
+
+impl Connection {
+    /// Wraps a logged-in client.
+    pub fn new(client: Client) -> Connection {
+        Connection(client)
+    }
+}
+
+impl Deref for Connection {
+    type Target = Client;
+
+    fn deref(&self) -> &Client {
+        &self.0
+    }
+}
+
+impl DerefMut for Connection {
+    fn deref_mut(&mut self) -> &mut Client {
+        &mut self.0
+    }
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        if !self.0.is_unusable() {
+            let _ = self.0.sendcmd("QUIT");
+        }
+    }
 }
 
 /// Everything needed to open another logged-in connection to the same

@@ -72,7 +72,6 @@ pub fn run_args(
         )?;
         report(settings, local, remote, done);
     }
-    let _ = client.quit();
     Ok(())
 }
 

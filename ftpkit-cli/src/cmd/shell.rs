@@ -20,7 +20,7 @@ use std::{
     rc::Rc,
 };
 
-use ftpkit::{Charset, Client, Entry, EntryKind};
+use ftpkit::{Charset, Entry, EntryKind};
 use rustyline::{
     Context, Editor, Helper,
     completion::{Completer, Pair},
@@ -124,7 +124,7 @@ pub fn run(url: &str, settings: &Settings) -> Result<(), Failure> {
         .map_err(|_| Failure::Remote("the session is still in use".into()))?
         .into_inner();
     let failure = session.last_failure.take();
-    let _ = session.client.quit();
+    drop(session);
     match failure {
         None => Ok(()),
         Some(exit) => Err(Failure::Reported(exit)),
@@ -132,7 +132,7 @@ pub fn run(url: &str, settings: &Settings) -> Result<(), Failure> {
 }
 
 struct Session {
-    client: Client,
+    client: super::Connection,
     /// The server's charset for names (`--encoding`).
     charset: Charset,
     settings: Settings,
@@ -330,16 +330,20 @@ impl Session {
                 let path = self.wire(arg(0)?)?;
                 writeln!(out, "{}", self.client.size(path)?).map_err(local)?;
             }
-            "stat" => match self.client.stat(self.wire(arg(0)?)?)? {
-                Some(entry) => {
-                    let entry = crate::reach::decoded(entry, self.charset);
-                    super::ls::write_long(&mut out, &[entry]).map_err(local)?;
+            "stat" => {
+                let path = self.wire(arg(0)?)?;
+                match self.client.stat(path)? {
+                    Some(entry) => {
+                        let entry = crate::reach::decoded(entry, self.charset);
+                        super::ls::write_long(&mut out, &[entry]).map_err(local)?;
+                    }
+                    None => return Err(Failure::Remote(format!("{}: not found", arg(0)?))),
                 }
-                None => return Err(Failure::Remote(format!("{}: not found", arg(0)?))),
-            },
+            }
             "quote" => {
                 arg(0)?;
-                let reply = self.client.sendcmd(self.wire(&args.join(" "))?)?;
+                let line = self.wire(&args.join(" "))?;
+                let reply = self.client.sendcmd(line)?;
                 for line in reply.lines() {
                     output::write_line(&mut out, line).map_err(local)?;
                 }

@@ -25,7 +25,6 @@ pub fn rm(urls: &[String], settings: &Settings) -> Result<(), Failure> {
     for target in &targets {
         client.delete(&target.path)?;
     }
-    let _ = client.quit();
     Ok(())
 }
 
@@ -39,7 +38,6 @@ pub fn mkdir(target: &Target, parents: bool, settings: &Settings) -> Result<(), 
     } else {
         client.mkd(path)?;
     }
-    let _ = client.quit();
     Ok(())
 }
 
@@ -82,7 +80,6 @@ fn ensure_dir(client: &mut Client, path: &[u8]) -> Result<(), Failure> {
 pub fn rmdir(target: &Target, settings: &Settings) -> Result<(), Failure> {
     let mut client = super::connect(target, settings)?;
     client.rmd(&target.path)?;
-    let _ = client.quit();
     Ok(())
 }
 
@@ -92,7 +89,6 @@ pub fn mv(target: &Target, new_path: &str, settings: &Settings) -> Result<(), Fa
     ftpkit::proto::Arg::path(new_path).map_err(ftpkit::Error::from)?;
     let mut client = super::connect(target, settings)?;
     client.rename(&target.path, new_path)?;
-    let _ = client.quit();
     Ok(())
 }
 
@@ -112,7 +108,6 @@ pub fn chmod(mode: u32, urls: &[String], settings: &Settings) -> Result<(), Fail
             .chmod(mode, &target.path)
             .map_err(|e| chmod_failure(e, &target.path))?;
     }
-    let _ = client.quit();
     Ok(())
 }
 
@@ -154,7 +149,6 @@ pub fn size(target: &Target, json: bool, settings: &Settings) -> Result<(), Fail
         size.to_string()
     };
     stdout_line(line.as_bytes())?;
-    let _ = client.quit();
     Ok(())
 }
 
@@ -175,7 +169,6 @@ pub fn stat(target: &Target, json: bool, settings: &Settings) -> Result<(), Fail
         line.extend_from_slice(entry.name.as_bytes());
         stdout_line(&line)?;
     }
-    let _ = client.quit();
     Ok(())
 }
 
@@ -197,6 +190,5 @@ pub fn quote(target: &Target, command: &[String], settings: &Settings) -> Result
     for line in reply.lines() {
         stdout_line(line)?;
     }
-    let _ = client.quit();
     result
 }

@@ -73,6 +73,17 @@ mod tests {
     use super::*;
     use crate::driver::set_keepalive;
 
+    /// Passive and active data connections alike: `TCP_NODELAY`, as on
+    /// the tokio driver.
+    #[test]
+    fn data_connections_are_taken_with_nodelay() {
+        use super::super::{
+            io::Io,
+            stream::{Socket, Stream},
+        };
+        data_connections_take_nodelay!([]);
+    }
+
     #[test]
     fn keepalive_is_set_with_the_configured_interval() {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();

@@ -419,6 +419,15 @@ pub fn rename_over_refused(error: &Error) -> bool {
     matches!(error, Error::Reply { reply, .. } if reply.code().is_permanent())
 }
 
+/// Whether a reply refuses the data connection rather than the request:
+/// `425` (can't open data connection) and `426` (connection closed,
+/// transfer aborted). RFC 959 makes both transient (4xx), and each attempt
+/// opens a fresh data connection, so the same reply twice is not the same
+/// state twice.
+pub fn data_connection_refused(reply: &crate::Reply) -> bool {
+    matches!(reply.code().0, 425 | 426)
+}
+
 /// Whether the error leaves the control connection in doubt even if the
 /// client did not mark it unusable (a timeout on the data connection with
 /// the server possibly still sending, a short transfer).
@@ -540,19 +549,27 @@ impl TransferRun {
     /// or `None` to give up. A refusal is not retried again when the same
     /// reply (code and text) came back to a retry with nothing moved in
     /// between: the state did not change, so neither would the outcome.
+    /// A refusal of the data connection (see [`data_connection_refused`])
+    /// is the exception: each attempt opens a new one, so the state did
+    /// change; such refusals are retried as any failure, within the
+    /// policy's count of retries and the operation deadline, which end a
+    /// loop that makes no progress.
     pub fn retry_after(&mut self, error: &Error) -> Option<Retry> {
-        let refusal = error
-            .reply()
-            .map(|reply| (reply.to_string(), self.report.transferred));
-        if refusal.is_some() && refusal == self.last_refusal {
-            tracing::warn!(
-                target: "ftpkit::transfer",
-                error = %error,
-                "the same reply again with nothing changed; not retrying"
-            );
-            return None;
+        let reply = error.reply();
+        let refusal = reply.map(|reply| (reply.to_string(), self.report.transferred));
+        // A data connection refused is neither compared nor remembered:
+        // the refusal before it still counts as the last one.
+        if !reply.is_some_and(data_connection_refused) {
+            if refusal.is_some() && refusal == self.last_refusal {
+                tracing::warn!(
+                    target: "ftpkit::transfer",
+                    error = %error,
+                    "the same reply again with nothing changed; not retrying"
+                );
+                return None;
+            }
+            self.last_refusal = refusal;
         }
-        self.last_refusal = refusal;
         let wait = self.attempts.on_error(error)?;
         self.report.retries = self.attempts.retries();
         tracing::warn!(
@@ -755,6 +772,37 @@ mod tests {
         assert_eq!(t.on_bytes(later, 500), Duration::ZERO);
         assert_eq!(Throttle::new(1 << 30).chunk_size(256 * 1024), 256 * 1024);
         assert_eq!(Throttle::new(100).chunk_size(256 * 1024), 1024);
+    }
+
+    #[test]
+    fn a_refused_data_connection_is_retried_within_the_policy_however_often_it_repeats() {
+        let options = TransferOptions {
+            retry: RetryPolicy {
+                retries: 4,
+                ..RetryPolicy::default()
+            },
+            ..TransferOptions::default()
+        };
+        for code in [425, 426] {
+            let mut run = TransferRun::new(&options);
+            // The same reply each time, nothing moved: a new data
+            // connection each attempt, so retried up to the policy...
+            for _ in 0..4 {
+                assert!(run.retry_after(&reply_error(code)).is_some(), "{code}");
+            }
+            // ...and no further: the count ends a loop without progress.
+            assert!(run.retry_after(&reply_error(code)).is_none(), "{code}");
+            assert_eq!(run.report.retries, 4);
+        }
+        // Any other refusal keeps the rule: the same reply twice ends it.
+        let mut run = TransferRun::new(&options);
+        assert!(run.retry_after(&reply_error(450)).is_some());
+        assert!(run.retry_after(&reply_error(450)).is_none());
+        // A 425 between two identical 450s does not hide the repeat.
+        let mut run = TransferRun::new(&options);
+        assert!(run.retry_after(&reply_error(450)).is_some());
+        assert!(run.retry_after(&reply_error(425)).is_some());
+        assert!(run.retry_after(&reply_error(450)).is_none());
     }
 
     #[test]

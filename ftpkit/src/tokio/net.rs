@@ -39,7 +39,6 @@ async fn connect_addr(
     let stream = timeout(wait, socket.connect(addr))
         .await
         .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "connect timed out"))??;
-    let _ = stream.set_nodelay(true);
     Ok(stream)
 }
 
@@ -55,4 +54,26 @@ async fn accept_by(listener: &TcpListener, deadline: Instant) -> Result<(TcpStre
         .await
         .map_err(|_| crate::driver::accept_timed_out())?
         .map_err(Error::io(Phase::DataAccept))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{
+        super::{
+            io::Io,
+            stream::{Socket, Stream},
+        },
+        *,
+    };
+
+    /// Passive and active data connections alike: `TCP_NODELAY`, as on
+    /// the blocking driver.
+    #[test]
+    fn data_connections_are_taken_with_nodelay() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async { data_connections_take_nodelay!([.await]) });
+    }
 }

@@ -391,6 +391,66 @@ fn the_same_4xx_again_is_not_retried_again() {
     }
 }
 
+/// The same `425` (and `426`) to every retry: each attempt opens a new
+/// data connection, so the rule above does not stop it; retried within the
+/// policy until the server lets the data through.
+#[test]
+fn a_refused_data_connection_is_retried_however_often_it_repeats() {
+    for code in [
+        "425 Can't open data connection",
+        "426 Connection closed; transfer aborted",
+    ] {
+        for tokio in drivers() {
+            let attempt = |script: Script| {
+                script
+                    .expect("SIZE f")
+                    .reply(&format!("213 {}", DATA.len()))
+                    .expect("MDTM f")
+                    .reply("550 not available")
+                    .expect("EPSV")
+                    .epsv()
+                    .expect("RETR f")
+            };
+            let mut script = Script::login_anonymous().expect("TYPE I").reply("200 ok");
+            for _ in 0..3 {
+                script = attempt(script).reply(code);
+            }
+            script = attempt(script)
+                .reply("150 here")
+                .send_data(DATA)
+                .reply("226 done");
+            let server = FakeServer::start(vec![script]);
+            let addr = server.addr().to_string();
+            let dir = tempfile::tempdir().unwrap();
+            let dest = dir.path().join("f");
+            let (report, _) = within(Duration::from_secs(10), move || {
+                if tokio {
+                    #[cfg(feature = "tokio")]
+                    return block_on(async move {
+                        let mut c = ftpkit::AsyncClient::connect_with(&addr, config()).await?;
+                        c.login_anonymous().await?;
+                        c.download("f", &dest)
+                            .verify(Verify::Off)
+                            .retry(quick_retries(5))
+                            .run()
+                            .await
+                    });
+                }
+                let mut c = Client::connect_with(&addr, config())?;
+                c.login_anonymous()?;
+                c.download("f", &dest)
+                    .verify(Verify::Off)
+                    .retry(quick_retries(5))
+                    .run()
+            });
+            let report = report.unwrap_or_else(|e| panic!("{code} (tokio: {tokio}): {e}"));
+            assert_eq!(report.retries, 3, "{code}");
+            assert_eq!(std::fs::read(dir.path().join("f")).unwrap(), DATA);
+            assert_eq!(retrs(&server.finish_allow_unplayed()), 4, "{code}");
+        }
+    }
+}
+
 /// `retries(0)`: one attempt, no wait.
 #[test]
 fn zero_retries_is_one_attempt() {

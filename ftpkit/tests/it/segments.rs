@@ -153,6 +153,33 @@ dialogue! {
 }
 
 dialogue! {
+    fn connections_opened_beforehand_serve_the_extra_ranges_and_a_spare_is_closed() {
+        let (server, data) = serve(7);
+        let dir = tempfile::tempdir().unwrap();
+        let mut client = client!(&server);
+        // Four logged in beforehand: three serve as the extra ranges'
+        // connections, the fourth is not needed.
+        let helpers = vec![client!(&server), client!(&server), client!(&server), client!(&server)];
+        assert_eq!(server.logins(), 5);
+        let report = w!(client
+            .download("big.bin", dir.path().join("big.bin"))
+            .retry(quick_retries())
+            .segments(4)
+            .helpers(helpers)
+            .run())
+            .unwrap();
+        assert_complete(dir.path(), &data);
+        assert_eq!(report.retries, 0);
+        // No login during the download: every range over a connection
+        // opened beforehand, and the spare said goodbye.
+        assert_eq!(server.logins(), 5, "{:?}", server.commands());
+        assert!(retrs(&server) >= 4, "{:?}", server.commands());
+        let quits = server.commands().iter().filter(|c| *c == "QUIT").count();
+        assert!(quits >= 1, "{:?}", server.commands());
+    }
+}
+
+dialogue! {
     fn a_file_too_small_to_split_goes_over_one_connection() {
         let server = MemoryServer::start();
         let data = random_bytes(1 << 20, 4);

@@ -17,10 +17,16 @@
 //!    leaving the connection usable, or reconnecting if the abort failed)
 //!    and records its progress in the sidecar every [`SAVE_EVERY`] bytes.
 //!    A connection with no range left to take splits the range with the
-//!    most bytes left and takes its second half (at least a
-//!    [`MIN_SEGMENT`] each), so that the connections end together however
-//!    late each started or slowly it runs; one with nothing left to split
-//!    hangs up (`ABOR`, then closed without waiting for the replies).
+//!    most bytes left and takes its far part, so that the connections end
+//!    together however late each started or slowly it runs; one with
+//!    nothing left to split hangs up (`ABOR`, then closed without waiting
+//!    for the replies). How small a range is still worth splitting follows
+//!    what the connections measured: the bytes a second one connection
+//!    moves and the time from asking for a range to its first byte. What is
+//!    left must take four times longer than starting a range (and each
+//!    part hold [`MIN_STEAL`] or more), and the split leaves the range's
+//!    own connection the bytes it moves while the other one starts, so
+//!    that both end together.
 //!    A range that fails retries on its connection within the transfer's
 //!    retry policy and deadline, from where it stopped. A new connection
 //!    the server refuses (a per-address connection limit) is done without:
@@ -63,6 +69,13 @@ use crate::{
 /// most `size / MIN_SEGMENT` ranges, and one smaller than two of them is
 /// downloaded over one connection.
 pub(crate) const MIN_SEGMENT: u64 = 1 << 20;
+
+/// The smallest part of a range another connection takes over (see
+/// [`Job::steal_floor`]).
+pub(crate) const MIN_STEAL: u64 = MIN_SEGMENT;
+
+/// A connection's speed is measured over at least this long.
+const SPEED_WINDOW: Duration = Duration::from_millis(50);
 
 /// A connection records its ranges' progress after this many bytes.
 pub(crate) const SAVE_EVERY: u64 = 8 << 20;
@@ -210,6 +223,12 @@ pub(crate) struct Job {
     discard: AtomicBool,
     retries: AtomicU32,
     transferred: AtomicU64,
+    /// The time from asking for a range to its first byte, in
+    /// nanoseconds, as last measured (0: not yet).
+    setup: AtomicU64,
+    /// The bytes a second one connection moved, as last measured (0: not
+    /// yet).
+    speed: AtomicU64,
 }
 
 impl Job {
@@ -244,11 +263,13 @@ impl Job {
             *slot = true;
             return found;
         }
-        // None free: the second half of the range with the most left, if
-        // that is worth a connection of its own.
-        let (_, index) = stealable(table)?;
+        // None free: the far part of the range with the most left, if
+        // that is worth a connection of its own. The range's connection
+        // keeps what it moves while this one starts, and half the rest.
+        let (left, index) = stealable(table, self.steal_floor())?;
         let range = table.ranges.get_mut(index)?;
-        let middle = range.next + (range.end - range.next) / 2;
+        let start_cost = self.start_cost().min(left / 2);
+        let middle = range.next + start_cost + (left - start_cost) / 2;
         let half = Range {
             start: middle,
             end: range.end,
@@ -282,7 +303,37 @@ impl Job {
             .iter()
             .zip(&state.taken)
             .any(|(r, taken)| !taken && r.next < r.end);
-        free || stealable(&state.table).is_some()
+        free || stealable(&state.table, self.steal_floor()).is_some()
+    }
+
+    /// The bytes one connection moves in the time it takes to start a
+    /// range (0 until both are measured).
+    fn start_cost(&self) -> u64 {
+        let setup = u128::from(self.setup.load(Ordering::Relaxed));
+        let speed = u128::from(self.speed.load(Ordering::Relaxed));
+        u64::try_from(speed * setup / 1_000_000_000).unwrap_or(u64::MAX)
+    }
+
+    /// The fewest bytes left in a range for another connection to take
+    /// part of it: four times what one connection moves while a range
+    /// starts (splitting gains once there is more than that), and
+    /// [`MIN_STEAL`] bytes a part or more.
+    fn steal_floor(&self) -> u64 {
+        self.start_cost().saturating_mul(4).max(2 * MIN_STEAL)
+    }
+
+    /// A range's first byte came `setup` after it was asked for.
+    fn record_setup(&self, setup: Duration) {
+        let nanos = u64::try_from(setup.as_nanos()).unwrap_or(u64::MAX);
+        self.setup.store(nanos.max(1), Ordering::Relaxed);
+    }
+
+    /// One connection moved `bytes` in `over`.
+    fn record_speed(&self, bytes: u64, over: Duration) {
+        let nanos = over.as_nanos().max(1);
+        let speed = u128::from(bytes) * 1_000_000_000 / nanos;
+        self.speed
+            .store(u64::try_from(speed).unwrap_or(u64::MAX), Ordering::Relaxed);
     }
 
     fn done(&self) -> u64 {
@@ -294,17 +345,16 @@ impl Job {
     }
 }
 
-/// The range with the most bytes left, and their count, if at least two
-/// [`MIN_SEGMENT`]s are left: a connection that finished its own takes
-/// the second half (the connections end together however fast each
-/// started or runs).
-fn stealable(table: &Table) -> Option<(u64, usize)> {
+/// The range with the most bytes left, and their count, if at least
+/// `floor` are left: a connection that finished its own takes part of it
+/// (the connections end together however fast each started or runs).
+fn stealable(table: &Table, floor: u64) -> Option<(u64, usize)> {
     table
         .ranges
         .iter()
         .enumerate()
         .map(|(i, r)| (r.end - r.next, i))
-        .filter(|&(left, _)| left >= 2 * MIN_SEGMENT)
+        .filter(|&(left, _)| left >= floor)
         .max()
 }
 
@@ -438,6 +488,8 @@ pub(crate) async fn prepare(
         discard: AtomicBool::new(false),
         retries: AtomicU32::new(0),
         transferred: AtomicU64::new(0),
+        setup: AtomicU64::new(0),
+        speed: AtomicU64::new(0),
     };
     save(core, &job, 0).await?;
     Ok(Prepared::Segments(Arc::new(job)))
@@ -455,14 +507,17 @@ pub(crate) fn sibling(core: &Core, deadline: Option<Duration>) -> Core {
     other
 }
 
-/// Step 2, once per connection (`worker` 0 is the client's own, already
-/// open; the others open theirs first): fetches ranges until none is left.
-/// A connection that cannot be opened ends here without an error: the
-/// others take its ranges.
-pub(crate) async fn worker(core: &mut Core, job: Arc<Job>, worker: usize) -> Result<()> {
-    if worker > 0
-        && let Err(error) = ops::reconnect(core).await
-    {
+/// Step 2, once per connection (`worker` 0 is the client's own; the
+/// others open theirs first unless `connected`, a connection the caller
+/// supplied): fetches ranges until none is left. A connection that cannot
+/// be opened ends here without an error: the others take its ranges.
+pub(crate) async fn worker(
+    core: &mut Core,
+    job: Arc<Job>,
+    worker: usize,
+    connected: bool,
+) -> Result<()> {
+    if !connected && let Err(error) = ops::reconnect(core).await {
         tracing::info!(
             target: "ftpkit::transfer",
             %error,
@@ -533,9 +588,13 @@ async fn fetch_range(
         // An earlier abort failed: a fresh connection for this range.
         ops::reconnect(core).await?;
     }
+    let asked = core.now();
     let (command, expected) = files::open_retr(core, &job.remote, from).await?;
     let mut at = from;
     let mut unsaved = 0u64;
+    // When the first byte came and where the range stood then, for the
+    // connection's speed.
+    let mut first: Option<(std::time::Instant, u64)> = None;
     loop {
         // Another connection may have taken the second half meanwhile.
         let end = job.position(index).map_or(end, |(_, end)| end);
@@ -587,6 +646,26 @@ async fn fetch_range(
         at += take;
         unsaved += take;
         job.advance(index, at);
+        // The bytes after the first chunk, over the time since it came.
+        let now = core.now();
+        match first {
+            None => {
+                let setup = now.saturating_duration_since(asked);
+                tracing::debug!(
+                    target: "ftpkit::transfer",
+                    from,
+                    setup_ms = setup.as_millis() as u64,
+                    speed = job.speed.load(Ordering::Relaxed),
+                    "range started"
+                );
+                job.record_setup(setup);
+                first = Some((now, at));
+            }
+            Some((since, from)) if now.saturating_duration_since(since) >= SPEED_WINDOW => {
+                job.record_speed(at - from, now.saturating_duration_since(since));
+            }
+            Some(_) => {}
+        }
         run.report.transferred += take;
         if run.is_paced() {
             files::pace(core, run, take).await;
@@ -784,6 +863,8 @@ mod tests {
             discard: AtomicBool::new(false),
             retries: AtomicU32::new(0),
             transferred: AtomicU64::new(0),
+            setup: AtomicU64::new(0),
+            speed: AtomicU64::new(0),
         }
     }
 
@@ -822,5 +903,51 @@ mod tests {
         assert_eq!(back.done(), table.done());
         // 1.5 MiB and 1 MiB left: nothing worth splitting.
         assert_eq!(job.claim(true), None);
+    }
+
+    #[test]
+    fn a_split_follows_what_the_connections_measured() {
+        let size = 16 * MIN_SEGMENT;
+        let job = job_of(Table::split(size, None, 2));
+        assert_eq!(job.claim(true), Some(1));
+        assert_eq!(job.claim(false), Some(0));
+        let at = 13 * MIN_SEGMENT;
+        job.advance(0, 8 * MIN_SEGMENT);
+        job.advance(1, at);
+        // 10 MB/s a connection, 5 ms to start a range: 50 kB move while
+        // one starts; 3 MiB left is worth splitting (two MIN_STEALs).
+        job.record_speed(10_000_000, Duration::from_secs(1));
+        job.record_setup(Duration::from_millis(5));
+        assert_eq!(job.start_cost(), 50_000);
+        assert_eq!(job.steal_floor(), 2 * MIN_STEAL);
+        assert!(job.claimable());
+        let taken = job.claim(false).unwrap();
+        // The range's own connection keeps the 50 kB it moves while the
+        // other starts, and half of the rest: both end together.
+        let left = size - at;
+        let middle = at + 50_000 + (left - 50_000) / 2;
+        assert_eq!(job.position(1), Some((at, middle)));
+        assert_eq!(job.position(taken), Some((middle, size)));
+        // Still a sidecar that reads back whole.
+        assert_eq!(
+            Table::decode(&job.lock().table.encode()).map(|t| t.done()),
+            Some(at)
+        );
+        // A slow start (a long round trip) raises the floor: 2 MB move
+        // while a range starts, so less than 8 MB left is not split.
+        job.record_setup(Duration::from_millis(200));
+        assert_eq!(job.steal_floor(), 8_000_000);
+        assert!(!job.claimable());
+        let job = job_of(Table::split(size, None, 2));
+        job.record_speed(10_000_000, Duration::from_secs(1));
+        job.record_setup(Duration::from_millis(200));
+        assert_eq!(job.claim(true), Some(1));
+        assert_eq!(job.claim(false), Some(0));
+        job.advance(0, 8 * MIN_SEGMENT);
+        job.advance(1, 9 * MIN_SEGMENT);
+        // 7 MiB left: under 8 MB, not split; a little more is.
+        assert!(!job.claimable());
+        job.advance(1, 8 * MIN_SEGMENT);
+        assert!(job.claimable());
     }
 }
