@@ -75,7 +75,10 @@ mod tests {
         ftp.core.config.timeout = Duration::from_secs(7);
         ftp.noop().unwrap();
         let set = control_timeout(&ftp).unwrap();
-        assert!(set > Duration::from_secs(6) && set <= Duration::from_secs(7), "{set:?}");
+        assert!(
+            set > Duration::from_secs(6) && set <= Duration::from_secs(7),
+            "{set:?}"
+        );
     }
 
     #[test]
@@ -118,7 +121,10 @@ mod tests {
         }
         // An upload takes the same one, and gives it back.
         ftp.put("up.bin", &mut files[0].as_slice()).unwrap();
-        assert_eq!(server.file("up.bin"), Some(Content::Bytes(files[0].clone())));
+        assert_eq!(
+            server.file("up.bin"),
+            Some(Content::Bytes(files[0].clone()))
+        );
         assert_eq!(ftp.io.blocks.len(), 1);
         assert_eq!(ftp.io.blocks[0].filled(0).as_ptr(), first.unwrap());
     }
