@@ -50,6 +50,17 @@ mod tests {
         ftp
     }
 
+    /// A server with `f0.bin`, `f1.bin` and `f2.bin`, of about `size`
+    /// random bytes each, and their contents.
+    fn three_files(size: usize) -> (MemoryServer, Vec<Vec<u8>>) {
+        let server = MemoryServer::start();
+        let files: Vec<Vec<u8>> = (0..3).map(|i| random_bytes(size + i, i as u64)).collect();
+        for (i, data) in files.iter().enumerate() {
+            server.put_file(&format!("f{i}.bin"), data.clone());
+        }
+        (server, files)
+    }
+
     /// The control socket's read timeout, as the kernel has it.
     fn control_timeout(ftp: &Client) -> Option<Duration> {
         let tcp = ftp.io.control.as_ref().and_then(|c| c.tcp()).unwrap();
@@ -102,11 +113,7 @@ mod tests {
 
     #[test]
     fn streaming_gets_reuse_the_connections_block() {
-        let server = MemoryServer::start();
-        let files: Vec<Vec<u8>> = (0..3).map(|i| random_bytes(5000 + i, i as u64)).collect();
-        for (i, data) in files.iter().enumerate() {
-            server.put_file(&format!("f{i}.bin"), data.clone());
-        }
+        let (server, files) = three_files(5000);
         let mut ftp = client(&server, Config::default().block_size(4096));
         let mut first = None;
         for (i, data) in files.iter().enumerate() {
@@ -132,11 +139,7 @@ mod tests {
     #[cfg(target_os = "linux")]
     #[test]
     fn download_plans_reuse_the_connections_splice_pipe() {
-        let server = MemoryServer::start();
-        let files: Vec<Vec<u8>> = (0..3).map(|i| random_bytes(70_000 + i, i as u64)).collect();
-        for (i, data) in files.iter().enumerate() {
-            server.put_file(&format!("f{i}.bin"), data.clone());
-        }
+        let (server, files) = three_files(70_000);
         let dir = tempfile::tempdir().unwrap();
         let mut ftp = client(&server, Config::default());
         let mut first = None;
