@@ -51,6 +51,22 @@ impl Block {
         }
     }
 
+    /// A block of `len` bytes: the last of `spare` if any (no allocation,
+    /// no zeroing), else a new one.
+    pub(crate) fn take(spare: &mut Vec<Block>, len: usize) -> Block {
+        let mut block = spare.pop().unwrap_or_default();
+        block.resize(len);
+        block
+    }
+
+    /// Puts `block` back in `spare` for the next move, which keeps two at
+    /// most (one moving on each side of an async transfer).
+    pub(crate) fn keep(spare: &mut Vec<Block>, block: Block) {
+        if spare.len() < 2 {
+            spare.push(block);
+        }
+    }
+
     /// The first `n` bytes of the block (all of it if `n` is larger).
     pub fn filled(&self, n: usize) -> &[u8] {
         let end = self.start.saturating_add(n.min(self.len));

@@ -65,7 +65,10 @@ pub struct Config {
     pub reply_limits: ReplyLimits,
     /// Longest line accepted in a line-mode transfer or listing. Default: 64 KiB.
     pub max_data_line: usize,
-    /// Bytes moved per read or write in transfers. Default: 256 KiB.
+    /// Bytes moved per read or write in transfers. Default: 256 KiB. A
+    /// connection keeps its buffers (one block, two for the async client's
+    /// file transfers) from one transfer to the next, so a file's transfer
+    /// allocates none.
     pub block_size: usize,
     /// Uploads from a file with `sendfile(2)` on plain FTP under Linux:
     /// the kernel moves the bytes, saving the client about half its CPU.

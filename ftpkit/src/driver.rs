@@ -621,6 +621,18 @@ macro_rules! connectors {
     };
 }
 
+/// How far a socket timeout already set may be from the one wanted and
+/// still stand: setting it is two system calls, and a command and its
+/// reply each want one, about the idle timeout every time.
+const TIMEOUT_SLACK: std::time::Duration = std::time::Duration::from_millis(5);
+
+/// Whether the socket timeout `set` last (`None`: not known) can stand for
+/// `wanted`: within [`TIMEOUT_SLACK`] of it, so a blocking call ends at
+/// most that much before or after its deadline.
+pub(crate) fn timeout_holds(set: Option<std::time::Duration>, wanted: std::time::Duration) -> bool {
+    set.is_some_and(|set| set.abs_diff(wanted) <= TIMEOUT_SLACK)
+}
+
 /// The time left until `deadline`, at least a millisecond (a zero socket
 /// timeout would mean none).
 pub(crate) fn left(deadline: std::time::Instant) -> std::time::Duration {
@@ -651,6 +663,18 @@ macro_rules! perform_actions {
             /// A control connection the caller supplied, until `Connect`
             /// takes it.
             pub(crate) supplied: Option<Socket>,
+            /// The idle timeout last set on the control socket, so that it
+            /// is set again only when it changes (`None`: unknown).
+            control_timeout: Option<std::time::Duration>,
+            /// Block buffers of this connection's transfers, kept between
+            /// them (`Block::keep`), so that a file's transfer does not allocate and
+            /// zero its own ([`Io::take_block`], [`Io::keep_block`]).
+            pub(crate) blocks: Vec<$crate::block::Block>,
+            /// The `splice(2)` pipe of this connection's plain downloads,
+            /// kept between them; only ever put back empty (after a move
+            /// that drained it), so no byte of one file reaches another.
+            #[cfg(target_os = "linux")]
+            pub(crate) pipe: Option<$crate::splice::Pipe>,
         }
 
         /// Runs an operation to its end, performing each action it asks
@@ -672,18 +696,35 @@ macro_rules! perform_actions {
         }
 
         impl Io {
+            /// A block buffer of `len` bytes: one this connection kept if
+            /// any.
+            pub(crate) fn take_block(&mut self, len: usize) -> $crate::block::Block {
+                $crate::block::Block::take(&mut self.blocks, len)
+            }
+
+            /// Keeps `block` for the next transfer.
+            pub(crate) fn keep_block(&mut self, block: $crate::block::Block) {
+                $crate::block::Block::keep(&mut self.blocks, block)
+            }
+
             /// The open data connection (`Unusable` when there is none).
             pub(super) fn data(&mut self) -> $crate::Result<&mut Stream> {
                 self.data.as_mut().ok_or($crate::Error::Unusable)
             }
 
             /// The control connection, its socket's idle timeout set from
-            /// `deadline`.
+            /// `deadline` unless the one set last is as good
+            /// ([`timeout_holds`]($crate::driver::timeout_holds)).
             fn control(&mut self, deadline: std::time::Instant) -> $crate::Result<&mut Stream> {
                 use $crate::{Error, Phase};
                 let stream = self.control.as_mut().ok_or(Error::Unusable)?;
                 if let Some(tcp) = stream.tcp() {
-                    net::set_idle_timeout(tcp, $crate::driver::left(deadline)).map_err(Error::io(Phase::Control))?;
+                    let wanted = $crate::driver::left(deadline);
+                    if !$crate::driver::timeout_holds(self.control_timeout, wanted) {
+                        self.control_timeout = None;
+                        net::set_idle_timeout(tcp, wanted).map_err(Error::io(Phase::Control))?;
+                        self.control_timeout = Some(wanted);
+                    }
                 }
                 Ok(stream)
             }
@@ -740,6 +781,7 @@ macro_rules! perform_actions {
                             }
                         };
                         self.control = Some(Stream::Plain(socket));
+                        self.control_timeout = None;
                         Ok(Event::Connected(peer))
                     }),
                     Action::Send { bytes, deadline } => within!(deadline, {
@@ -1150,7 +1192,8 @@ macro_rules! transfer_builder {
                 use $write_ext as _;
                 let $transfer { client, path, rest, ty, block_size, mut progress, .. } = self;
                 let offset = rest.unwrap_or(0);
-                let mut block = $crate::block::Block::new(block_size);
+                // The connection's block, back in it once the data is in.
+                let mut block = client.io.take_block(block_size);
                 let buf = block.as_mut();
                 let mut reader = client.open_reader($crate::proto::Command::Retr(path?), ty, rest) $($aw)* ?;
                 loop {
@@ -1171,10 +1214,12 @@ macro_rules! transfer_builder {
                         progress(offset + reader.bytes_read());
                     }
                 }
+                let received = reader.bytes_read();
+                reader.client.io.keep_block(block);
                 if let Some(out) = out {
                     $flushed(out) $($aw)* .map_err($crate::Error::io($crate::Phase::Local))?;
                 }
-                Ok(reader.bytes_read())
+                Ok(received)
             }
         }
 
@@ -1208,7 +1253,8 @@ macro_rules! transfer_builder {
                 use $read_ext as _;
                 let $transfer { client, path, rest, ty, block_size, mut progress, direction } = self;
                 let offset = rest.unwrap_or(0);
-                let mut block = $crate::block::Block::new(block_size);
+                // The connection's block, back in it once the data is out.
+                let mut block = client.io.take_block(block_size);
                 let buf = block.as_mut();
                 let command = Self::command(path?, direction.append);
                 let mut writer = client.open_writer(command, ty, rest) $($aw)* ?;
@@ -1228,6 +1274,7 @@ macro_rules! transfer_builder {
                     }
                 }
                 let sent = writer.bytes_written();
+                writer.client.io.keep_block(block);
                 writer.finish() $($aw)* ?;
                 Ok(sent)
             }
@@ -1239,7 +1286,7 @@ macro_rules! transfer_builder {
 /// the client methods that make them, and `drive_files`, the loop that
 /// runs a plan: it performs the plan's progress and size reports and hands
 /// its local file operations to `Local::local_op`, its bulk data moves to
-/// `Local::pump` (the driver's own, with its `Buffers`), and every other
+/// `Local::pump` (the driver's own, with the connection's buffers), and every other
 /// action to the client's `$io`. `[$($send)*]` are the extra bounds of a
 /// callback (`+ Send` for tokio).
 macro_rules! file_builders {
@@ -1247,14 +1294,13 @@ macro_rules! file_builders {
         $client:ident, $download:ident, $upload:ident, $io:ty, [$($send:tt)*],
         [$($async:ident)?], [$($aw:tt)*]
     ) => {
-        /// The local side of a `download` or `upload`: its file, callbacks
-        /// and buffers, next to the client's sockets.
+        /// The local side of a `download` or `upload`: its file and
+        /// callbacks, next to the client's sockets (and their buffers).
         struct Local<'p> {
             io: &'p mut $io,
             file: $crate::local::LocalFile,
             progress: Option<Progress<'p>>,
             on_size: Option<SizeCallback<'p>>,
-            buffers: Buffers,
         }
 
         /// Runs a file plan, performing its local actions here and the
@@ -1266,7 +1312,7 @@ macro_rules! file_builders {
             on_size: Option<SizeCallback<'_>>,
         ) -> $crate::Result<T> {
             use $crate::proto::engine::{Action, Event, Step};
-            let mut local = Local { io, file: Default::default(), progress, on_size, buffers: Default::default() };
+            let mut local = Local { io, file: Default::default(), progress, on_size };
             let mut event = Event::Start;
             loop {
                 let action = match op.resume(event, std::time::Instant::now()) {

@@ -33,6 +33,13 @@ impl Pipe {
         Ok(Pipe { read, write })
     }
 
+    /// The pipe's inode: the same for as long as this pipe lives, another
+    /// for any other pipe (file descriptor numbers are reused).
+    #[cfg(test)]
+    pub(crate) fn id(&self) -> u64 {
+        rustix::fs::fstat(&self.read).map_or(0, |stat| stat.st_ino)
+    }
+
     /// Moves up to `max` bytes from `socket` into the pipe, which must be
     /// empty; 0 at the end of the data. With `nonblocking`, the pipe never
     /// waits; a non-blocking socket with nothing to read gives

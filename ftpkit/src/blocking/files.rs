@@ -45,15 +45,6 @@ fn joined(worker: Worker) -> Result<()> {
     worker.join().unwrap_or(Err(Error::Unusable))
 }
 
-/// The blocking data path's own state: a block buffer and, on Linux, the
-/// pipe `splice(2)` moves data through.
-#[derive(Default)]
-struct Buffers {
-    buf: crate::block::Block,
-    #[cfg(target_os = "linux")]
-    pipe: Option<crate::splice::Pipe>,
-}
-
 impl Local<'_> {
     fn local_op(&mut self, op: LocalOp) -> Event {
         self.file.perform(op)
@@ -94,37 +85,46 @@ impl Local<'_> {
     /// Linux when unpaced (no copy through user space), else through a
     /// block-sized buffer.
     fn receive_chunk(&mut self, bulk: bool, block: usize) -> Result<u64> {
-        let stream = self.io.data()?;
+        // The field, not `Io::data`: the block and pipe beside it are used too.
+        let stream = self.io.data.as_mut().ok_or(Error::Unusable)?;
         let file = self.file.get().ok_or(Error::Unusable)?;
         #[cfg(target_os = "linux")]
         if bulk && let Stream::Plain(Socket::Tcp(tcp)) = stream {
-            if self.buffers.pipe.is_none() {
-                self.buffers.pipe = crate::splice::Pipe::new().ok();
-            }
-            if let Some(pipe) = self.buffers.pipe.as_ref() {
-                return pipe.splice(&*tcp, file);
+            // Taken out while in use, put back only once drained: a move
+            // that failed may leave bytes in it, and it is dropped.
+            if let Some(pipe) = self
+                .io
+                .pipe
+                .take()
+                .or_else(|| crate::splice::Pipe::new().ok())
+            {
+                let moved = pipe.splice(&*tcp, file)?;
+                self.io.pipe = Some(pipe);
+                return Ok(moved);
             }
         }
         #[cfg(not(target_os = "linux"))]
         let _ = bulk;
-        self.buffers.buf.resize(block);
+        let mut buf = crate::block::Block::take(&mut self.io.blocks, block);
         let n = loop {
-            match read_outcome(stream.read(self.buffers.buf.as_mut()), stream.is_tls()) {
+            match read_outcome(stream.read(buf.as_mut()), stream.is_tls()) {
                 Moved::Bytes(n) => break n,
                 Moved::End => break 0,
                 Moved::Again => {}
                 Moved::Failed(e) => return Err(e),
             }
         };
-        file.write_all(self.buffers.buf.filled(n))
+        file.write_all(buf.filled(n))
             .map_err(Error::io(Phase::Local))?;
+        self.io.keep_block(buf);
         Ok(n as u64)
     }
 
     /// File to data connection: `sendfile(2)` on a plain connection under
     /// Linux where allowed, else through a block-sized buffer.
     fn send_chunk(&mut self, block: usize, sendfile: bool) -> Result<u64> {
-        let stream = self.io.data()?;
+        // The field, not `Io::data`: the block and pipe beside it are used too.
+        let stream = self.io.data.as_mut().ok_or(Error::Unusable)?;
         let file = self.file.get().ok_or(Error::Unusable)?;
         #[cfg(target_os = "linux")]
         if sendfile && let Stream::Plain(Socket::Tcp(tcp)) = stream {
@@ -141,17 +141,18 @@ impl Local<'_> {
         }
         #[cfg(not(target_os = "linux"))]
         let _ = sendfile;
-        self.buffers.buf.resize(block);
+        let mut buf = crate::block::Block::take(&mut self.io.blocks, block);
         let n = loop {
-            match file.read(self.buffers.buf.as_mut()) {
+            match file.read(buf.as_mut()) {
                 Ok(n) => break n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(Error::io(Phase::Local)(e)),
             }
         };
         stream
-            .write_all(self.buffers.buf.filled(n))
+            .write_all(buf.filled(n))
             .map_err(Error::io(Phase::Data))?;
+        self.io.keep_block(buf);
         Ok(n as u64)
     }
 }

@@ -31,3 +31,124 @@ fn pause(until: Instant) {
 }
 
 perform_actions!([], []);
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use ftpkit_testkit::{
+        hash::random_bytes,
+        memory::{Content, MemoryServer},
+    };
+    use socket2::SockRef;
+
+    use crate::{Client, Config};
+
+    fn client(server: &MemoryServer, config: Config) -> Client {
+        let mut ftp = Client::connect_with(&server.addr().to_string(), config).unwrap();
+        ftp.login("tester", "pw").unwrap();
+        ftp
+    }
+
+    /// A server with `f0.bin`, `f1.bin` and `f2.bin`, of about `size`
+    /// random bytes each, and their contents.
+    fn three_files(size: usize) -> (MemoryServer, Vec<Vec<u8>>) {
+        let server = MemoryServer::start();
+        let files: Vec<Vec<u8>> = (0..3).map(|i| random_bytes(size + i, i as u64)).collect();
+        for (i, data) in files.iter().enumerate() {
+            server.put_file(&format!("f{i}.bin"), data.clone());
+        }
+        (server, files)
+    }
+
+    /// The control socket's read timeout, as the kernel has it.
+    fn control_timeout(ftp: &Client) -> Option<Duration> {
+        let tcp = ftp.io.control.as_ref().and_then(|c| c.tcp()).unwrap();
+        SockRef::from(tcp).read_timeout().unwrap()
+    }
+
+    #[test]
+    fn the_control_timeout_is_set_again_only_when_it_changes() {
+        let server = MemoryServer::start();
+        let mut ftp = client(&server, Config::default().timeout(Duration::from_secs(30)));
+        let set = control_timeout(&ftp).unwrap();
+        assert!(set > Duration::from_secs(29) && set <= Duration::from_secs(30));
+        // A mark only this test puts there, behind the client's back: a
+        // command that set the timeout again would wipe it.
+        let mark = Duration::from_secs(123);
+        let tcp = ftp.io.control.as_ref().and_then(|c| c.tcp()).unwrap();
+        SockRef::from(tcp).set_read_timeout(Some(mark)).unwrap();
+        for _ in 0..3 {
+            ftp.noop().unwrap();
+        }
+        assert_eq!(control_timeout(&ftp), Some(mark));
+        // A new idle timeout is a change: set at the next command.
+        ftp.core.config.timeout = Duration::from_secs(7);
+        ftp.noop().unwrap();
+        let set = control_timeout(&ftp).unwrap();
+        assert!(
+            set > Duration::from_secs(6) && set <= Duration::from_secs(7),
+            "{set:?}"
+        );
+    }
+
+    #[test]
+    fn a_control_timeout_far_from_the_one_wanted_is_set() {
+        let wanted = Duration::from_secs(30);
+        assert!(crate::driver::timeout_holds(Some(wanted), wanted));
+        assert!(crate::driver::timeout_holds(
+            Some(wanted - Duration::from_millis(4)),
+            wanted
+        ));
+        assert!(!crate::driver::timeout_holds(
+            Some(wanted - Duration::from_millis(6)),
+            wanted
+        ));
+        assert!(!crate::driver::timeout_holds(
+            Some(wanted + Duration::from_secs(1)),
+            wanted
+        ));
+        assert!(!crate::driver::timeout_holds(None, wanted));
+    }
+
+    #[test]
+    fn streaming_gets_reuse_the_connections_block() {
+        let (server, files) = three_files(5000);
+        let mut ftp = client(&server, Config::default().block_size(4096));
+        let mut first = None;
+        for (i, data) in files.iter().enumerate() {
+            let mut out = Vec::new();
+            ftp.get(format!("f{i}.bin"), &mut out).unwrap();
+            assert_eq!(&out, data);
+            let [block] = ftp.io.blocks.as_slice() else {
+                panic!("{} blocks kept", ftp.io.blocks.len());
+            };
+            let at = block.filled(0).as_ptr();
+            assert_eq!(*first.get_or_insert(at), at, "file {i} had a new block");
+        }
+        // An upload takes the same one, and gives it back.
+        ftp.put("up.bin", &mut files[0].as_slice()).unwrap();
+        assert_eq!(
+            server.file("up.bin"),
+            Some(Content::Bytes(files[0].clone()))
+        );
+        assert_eq!(ftp.io.blocks.len(), 1);
+        assert_eq!(ftp.io.blocks[0].filled(0).as_ptr(), first.unwrap());
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn download_plans_reuse_the_connections_splice_pipe() {
+        let (server, files) = three_files(70_000);
+        let dir = tempfile::tempdir().unwrap();
+        let mut ftp = client(&server, Config::default());
+        let mut first = None;
+        for (i, data) in files.iter().enumerate() {
+            let path = dir.path().join(format!("f{i}.bin"));
+            ftp.download(format!("f{i}.bin"), &path).run().unwrap();
+            assert_eq!(&std::fs::read(&path).unwrap(), data);
+            let pipe = ftp.io.pipe.as_ref().expect("the pipe is kept").id();
+            assert_eq!(*first.get_or_insert(pipe), pipe, "file {i} had a new pipe");
+        }
+    }
+}

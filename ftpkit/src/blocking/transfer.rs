@@ -201,7 +201,8 @@ impl Transfer<'_, Upload> {
         } = self;
         let offset = rest.unwrap_or(0);
         let block = u64::try_from(block_size).unwrap_or(u64::MAX);
-        let mut buf = crate::block::Block::new(block_size);
+        // The connection's block, back in it once the data is out.
+        let mut buf = client.io.take_block(block_size);
         let command = Store::command(path?, direction.append);
         let mut writer = client.open_writer(command, ty, rest)?;
         while writer.send_file(file, block, buf.as_mut())? > 0 {
@@ -210,6 +211,7 @@ impl Transfer<'_, Upload> {
             }
         }
         let sent = writer.bytes_written();
+        writer.client.io.keep_block(buf);
         writer.finish()?;
         Ok(sent)
     }

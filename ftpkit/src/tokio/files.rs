@@ -69,15 +69,6 @@ async fn joined(mut worker: Worker) -> Result<()> {
         .unwrap_or_else(|e| Err(Error::io(Phase::Local)(io::Error::other(e))))
 }
 
-/// The async data path's own state: the block buffers, kept between moves,
-/// and on Linux the pipe `splice(2)` moves data through.
-#[derive(Default)]
-struct Buffers {
-    spare: Vec<Block>,
-    #[cfg(target_os = "linux")]
-    pipe: Option<crate::splice::Pipe>,
-}
-
 impl Local<'_> {
     async fn local_op(&mut self, op: LocalOp) -> Event {
         // The shared std::fs code, off the runtime's threads.
@@ -106,14 +97,14 @@ impl Local<'_> {
         let mut side = FileSide {
             file: Some(file),
             job: None,
-            spare: std::mem::take(&mut self.buffers.spare),
+            spare: std::mem::take(&mut self.io.blocks),
         };
         let result = match direction {
             PumpDirection::Receive => self.receive(&mut side, block, offset, max, idle).await,
             PumpDirection::Send { .. } => self.send(&mut side, block, offset, max, idle).await,
         };
         let (file, spare) = side.finish().await;
-        self.buffers.spare = spare;
+        self.io.blocks = spare;
         match file {
             Some(file) => self.file.put(file),
             // The job that had the file was lost (the runtime is shutting
@@ -139,13 +130,18 @@ impl Local<'_> {
             && let Some(Stream::Plain(Socket::Tcp(tcp))) = self.io.data.as_ref()
         {
             // Made only for a plain connection: a TLS download needs none.
-            if self.buffers.pipe.is_none() {
-                self.buffers.pipe = crate::splice::Pipe::new().ok();
-            }
-            if let Some(pipe) = self.buffers.pipe.as_ref()
-                && let Some(file) = side.file.as_ref()
+            // Taken out while in use and put back only once drained: a
+            // move that failed, or whose future was dropped, may leave
+            // bytes in it, and it is dropped with them.
+            if let Some(file) = side.file.as_ref()
+                && let Some(pipe) = self
+                    .io
+                    .pipe
+                    .take()
+                    .or_else(|| crate::splice::Pipe::new().ok())
             {
-                let moved = splice_all(tcp, pipe, file, offset, idle, &mut self.progress).await?;
+                let moved = splice_all(tcp, &pipe, file, offset, idle, &mut self.progress).await?;
+                self.io.pipe = Some(pipe);
                 // The data ended: its connection is done with.
                 self.io.data = None;
                 return Ok((moved, true));
@@ -304,17 +300,12 @@ struct FileSide {
 impl FileSide {
     /// A buffer of `block` bytes: a kept one if any.
     fn buf(&mut self, block: usize) -> Block {
-        let mut buf = self.spare.pop().unwrap_or_default();
-        buf.resize(block);
-        buf
+        Block::take(&mut self.spare, block)
     }
 
-    /// Keeps a buffer for the next block (two at most: one moving on each
-    /// side).
+    /// Keeps a buffer for the next block.
     fn keep(&mut self, buf: Block) {
-        if self.spare.len() < 2 {
-            self.spare.push(buf);
-        }
+        Block::keep(&mut self.spare, buf);
     }
 
     /// Starts writing `buf[..n]` to the file; the previous job must be

@@ -39,3 +39,50 @@ async fn pause(until: Instant) {
 }
 
 perform_actions!([async], [.await]);
+
+#[cfg(test)]
+mod tests {
+    use ftpkit_testkit::{hash::random_bytes, memory::MemoryServer};
+
+    use crate::{AsyncClient, Config};
+
+    #[tokio::test]
+    async fn gets_and_download_plans_reuse_the_connections_buffers() {
+        let server = MemoryServer::start();
+        let files: Vec<Vec<u8>> = (0..3).map(|i| random_bytes(70_000 + i, i as u64)).collect();
+        for (i, data) in files.iter().enumerate() {
+            server.put_file(&format!("f{i}.bin"), data.clone());
+        }
+        let config = Config::default().block_size(4096);
+        let mut ftp = AsyncClient::connect_with(&server.addr().to_string(), config)
+            .await
+            .unwrap();
+        ftp.login("tester", "pw").await.unwrap();
+        let mut block = None;
+        for (i, data) in files.iter().enumerate() {
+            let mut out = Vec::new();
+            ftp.get(format!("f{i}.bin"), &mut out).await.unwrap();
+            assert_eq!(&out, data);
+            let [kept] = ftp.io.blocks.as_slice() else {
+                panic!("{} blocks kept", ftp.io.blocks.len());
+            };
+            let at = kept.filled(0).as_ptr();
+            assert_eq!(*block.get_or_insert(at), at, "file {i} had a new block");
+        }
+        #[cfg(target_os = "linux")]
+        {
+            let dir = tempfile::tempdir().unwrap();
+            let mut pipe = None;
+            for (i, data) in files.iter().enumerate() {
+                let path = dir.path().join(format!("f{i}.bin"));
+                ftp.download(format!("f{i}.bin"), &path)
+                    .run()
+                    .await
+                    .unwrap();
+                assert_eq!(&std::fs::read(&path).unwrap(), data);
+                let id = ftp.io.pipe.as_ref().expect("the pipe is kept").id();
+                assert_eq!(*pipe.get_or_insert(id), id, "file {i} had a new pipe");
+            }
+        }
+    }
+}
