@@ -20,10 +20,9 @@ fn resolve(host: &str, port: u16, _wait: Duration, phase: Phase) -> Result<Vec<S
         .collect())
 }
 
-/// Connects to `addr` within `timeout`, bound to `source` if given, with
-/// `TCP_NODELAY` as tokio's driver sets it: the last short segment of an
-/// upload (and a TLS `close_notify` behind it) goes out at once instead of
-/// waiting for the server's (possibly delayed) acknowledgement.
+/// Connects to `addr` within `timeout`, bound to `source` if given
+/// (`TCP_NODELAY` is set by the shared connect and data-connection steps
+/// in `driver.rs`, for both drivers).
 fn connect_addr(
     addr: SocketAddr,
     timeout: Duration,
@@ -31,7 +30,6 @@ fn connect_addr(
 ) -> io::Result<TcpStream> {
     let socket = crate::driver::socket_for(addr, source)?;
     socket.connect_timeout(&addr.into(), timeout)?;
-    let _ = socket.set_tcp_nodelay(true);
     Ok(socket.into())
 }
 
@@ -137,14 +135,6 @@ mod tests {
         assert!(nobody.unwrap_err().is_timeout());
         assert!(waited >= Duration::from_millis(200), "{waited:?}");
         accepted.unwrap();
-    }
-
-    #[test]
-    fn data_connections_send_without_delay() {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = listener.local_addr().unwrap();
-        let tcp = connect_addr(addr, Duration::from_secs(5), None).unwrap();
-        assert!(tcp.nodelay().unwrap());
     }
 
     #[test]
