@@ -39,3 +39,32 @@ async fn pause(until: Instant) {
 }
 
 perform_actions!([async], [.await]);
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    /// Every data connection, passive or active, upload or download,
+    /// passes through `open_data`: its unsent bytes are capped there.
+    #[tokio::test]
+    async fn a_data_connection_caps_its_unsent_bytes() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let tcp = TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        let mut io = Io::default();
+        io.open_data(tcp, Duration::from_secs(5), None)
+            .await
+            .unwrap();
+        let socket = io.data().unwrap().socket().unwrap();
+        #[cfg(target_os = "linux")]
+        assert_eq!(
+            socket.tcp_notsent_lowat().unwrap(),
+            crate::driver::DATA_UNSENT_LIMIT
+        );
+        #[cfg(not(target_os = "linux"))]
+        let _ = socket;
+    }
+}
