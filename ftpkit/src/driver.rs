@@ -465,6 +465,16 @@ pub(crate) fn limit_unsent(socket: socket2::SockRef<'_>) {
     let _ = socket;
 }
 
+/// Test helper: checks that `limit_unsent` was applied to `socket` (where
+/// the platform has the option).
+#[cfg(test)]
+pub(crate) fn assert_unsent_limited(socket: socket2::SockRef<'_>) {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    assert_eq!(socket.tcp_notsent_lowat().unwrap(), DATA_UNSENT_LIMIT);
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    let _ = socket;
+}
+
 /// A TCP socket for `addr`, bound to `source` if given, not connected yet.
 pub(crate) fn socket_for(
     addr: std::net::SocketAddr,

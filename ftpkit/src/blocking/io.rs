@@ -46,13 +46,6 @@ mod tests {
         let tcp = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
         let mut io = Io::default();
         io.open_data(tcp, Duration::from_secs(5), None).unwrap();
-        let socket = io.data().unwrap().socket().unwrap();
-        #[cfg(target_os = "linux")]
-        assert_eq!(
-            socket.tcp_notsent_lowat().unwrap(),
-            crate::driver::DATA_UNSENT_LIMIT
-        );
-        #[cfg(not(target_os = "linux"))]
-        let _ = socket;
+        crate::driver::assert_unsent_limited(io.data().unwrap().socket().unwrap());
     }
 }

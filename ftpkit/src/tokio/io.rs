@@ -58,13 +58,6 @@ mod tests {
         io.open_data(tcp, Duration::from_secs(5), None)
             .await
             .unwrap();
-        let socket = io.data().unwrap().socket().unwrap();
-        #[cfg(target_os = "linux")]
-        assert_eq!(
-            socket.tcp_notsent_lowat().unwrap(),
-            crate::driver::DATA_UNSENT_LIMIT
-        );
-        #[cfg(not(target_os = "linux"))]
-        let _ = socket;
+        crate::driver::assert_unsent_limited(io.data().unwrap().socket().unwrap());
     }
 }
