@@ -5,7 +5,7 @@ same loopback server, in one run; figures as ratios to ftpkit's.
 Run it with bench/run.sh (it builds everything and starts the servers).
 Settings from the environment:
   BENCH_SIZE_MB   size of the large file (default 1024)
-  BENCH_REPS      repetitions per measurement; the median is reported (default 3)
+  BENCH_REPS      repetitions per measurement; the median is reported (default 5)
   BENCH_SMALL     number of 4 KiB files (default 2000)
   BENCH_LIST      entries in the listing directory (default 100000)
   BENCH_RSS_MB    size of the file for the flat-memory check (default 4096)
@@ -40,7 +40,7 @@ PEERS = os.path.join(ROOT, "bench", "peers", "target", "release")
 ENV_DIR = os.environ.get("FTPKIT_INTEROP_DIR", "/tmp/ftpkit-interop")
 
 SIZE_MB = int(os.environ.get("BENCH_SIZE_MB", "1024"))
-REPS = int(os.environ.get("BENCH_REPS", "3"))
+REPS = int(os.environ.get("BENCH_REPS", "5"))
 SMALL = int(os.environ.get("BENCH_SMALL", "2000"))
 LISTING = int(os.environ.get("BENCH_LIST", "100000"))
 LSJSON = int(os.environ.get("BENCH_LSJSON", "50000"))
@@ -216,18 +216,23 @@ def rawtcp(direction, src, dst):
 def measure(name, runs, check):
     """Median of REPS runs of each client; check() verifies outside the timing.
 
-    Clients take turns within each round, and dirty pages are flushed
-    before every run, so that no client always runs right after a large
-    write (the server's disk writeback would otherwise land on it)."""
+    Clients take turns within each round, the order rotated by one each
+    round (so that no client always runs first, or always right after the
+    same one), and dirty pages are flushed before every run, so that no
+    client always runs right after a large write (the server's disk
+    writeback would otherwise land on it). Each row also keeps every
+    round's wall time, for the spread and the paired ratio in report()."""
     samples = {client: [] for client in runs}
     failed = set()
-    for _ in range(REPS):
-        for client, run in runs.items():
+    order = list(runs)
+    for round_no in range(REPS):
+        shift = round_no % len(order)
+        for client in order[shift:] + order[:shift]:
             if client in failed:
                 continue
             os.sync()
             try:
-                samples[client].append(run())
+                samples[client].append(runs[client]())
                 check(client)
             except Exception as e:  # a peer that fails is reported, not fatal
                 print(f"  {client}: FAILED: {e}", file=sys.stderr)
@@ -238,22 +243,32 @@ def measure(name, runs, check):
             continue
         rows[client] = (statistics.median(s[0] for s in got),
                         statistics.median(s[1] for s in got),
-                        max(s[2] for s in got))
+                        max(s[2] for s in got),
+                        [s[0] for s in got])
     return rows
 
 
 def report(title, rows, amount, unit):
+    """One table: median rate, its spread over the rounds (slowest to
+    fastest), and the paired ratio: the median over rounds of ftpkit's
+    time divided by the client's in the same round (above 1: the client
+    was faster than ftpkit), which holds when the machine's speed drifts
+    between rounds."""
     print(f"\n## {title}")
     if "ftpkit" not in rows:
         print("ftpkit did not run")
         return
     base = amount / rows["ftpkit"][0]
-    print(f"| client | {unit} | ratio to ftpkit | CPU s{' per GiB' if unit == 'MB/s' else ''} | peak RSS MiB |")
-    print("|---|---|---|---|---|")
+    mine = rows["ftpkit"][3]
+    print(f"| client | {unit} | spread | ratio to ftpkit | paired ratio | CPU s{' per GiB' if unit == 'MB/s' else ''} | peak RSS MiB |")
+    print("|---|---|---|---|---|---|---|")
     gib = amount / 1024 if unit == "MB/s" else 1
-    for client, (wall, cpu, rss) in sorted(rows.items(), key=lambda r: r[1][0]):
+    for client, (wall, cpu, rss, walls) in sorted(rows.items(), key=lambda r: r[1][0]):
         rate = amount / wall
-        print(f"| {client} | {rate:,.1f} | {rate / base:.2f} | {cpu / gib:.2f} | {rss / 1024:.1f} |")
+        spread = f"{amount / max(walls):,.0f}–{amount / min(walls):,.0f}"
+        paired = (f"{statistics.median(a / b for a, b in zip(mine, walls)):.2f}"
+                  if len(walls) == len(mine) else "–")
+        print(f"| {client} | {rate:,.1f} | {spread} | {rate / base:.2f} | {paired} | {cpu / gib:.2f} | {rss / 1024:.1f} |")
 
 
 def big(srv, label):

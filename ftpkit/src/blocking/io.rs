@@ -36,6 +36,8 @@ perform_actions!([], []);
 mod tests {
     use std::time::Duration;
 
+    use super::*;
+
     use ftpkit_testkit::{
         hash::random_bytes,
         memory::{Content, MemoryServer},
@@ -150,5 +152,16 @@ mod tests {
             let pipe = ftp.io.pipe.as_ref().expect("the pipe is kept").id();
             assert_eq!(*first.get_or_insert(pipe), pipe, "file {i} had a new pipe");
         }
+    }
+
+    /// Every data connection, passive or active, upload or download,
+    /// passes through `open_data`: its unsent bytes are capped there.
+    #[test]
+    fn a_data_connection_caps_its_unsent_bytes() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let tcp = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let mut io = Io::default();
+        io.open_data(tcp, Duration::from_secs(5), None).unwrap();
+        crate::driver::assert_unsent_limited(io.data().unwrap().socket().unwrap());
     }
 }

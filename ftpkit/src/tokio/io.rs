@@ -42,6 +42,10 @@ perform_actions!([async], [.await]);
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
     use ftpkit_testkit::{hash::random_bytes, memory::MemoryServer};
 
     use crate::{AsyncClient, Config};
@@ -84,5 +88,20 @@ mod tests {
                 assert_eq!(*pipe.get_or_insert(id), id, "file {i} had a new pipe");
             }
         }
+    }
+
+    /// Every data connection, passive or active, upload or download,
+    /// passes through `open_data`: its unsent bytes are capped there.
+    #[tokio::test]
+    async fn a_data_connection_caps_its_unsent_bytes() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let tcp = TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        let mut io = Io::default();
+        io.open_data(tcp, Duration::from_secs(5), None)
+            .await
+            .unwrap();
+        crate::driver::assert_unsent_limited(io.data().unwrap().socket().unwrap());
     }
 }
