@@ -4,66 +4,60 @@
 
 use std::{
     io::{self, Read, Write},
-    net::{IpAddr, SocketAddr, TcpListener, TcpStream, ToSocketAddrs},
+    net::{TcpListener, TcpStream, ToSocketAddrs},
     thread,
     time::{Duration, Instant},
 };
 
-use crate::error::{Error, Phase, Result};
+use crate::error::{Error, Phase};
 
-connectors!(TcpStream, TcpListener, [], []);
-
-/// Resolves `host:port` (the system resolver has its own timeout).
-fn resolve(host: &str, port: u16, _wait: Duration, phase: Phase) -> Result<Vec<SocketAddr>> {
-    Ok((host, port)
-        .to_socket_addrs()
-        .map_err(Error::io(phase))?
-        .collect())
-}
-
-/// Connects to `addr` within `timeout`, bound to `source` if given.
-fn connect_addr(
-    addr: SocketAddr,
-    timeout: Duration,
-    source: Option<IpAddr>,
-) -> io::Result<TcpStream> {
-    let socket = crate::driver::socket_for(addr, source)?;
-    socket.connect_timeout(&addr.into(), timeout)?;
-    Ok(socket.into())
-}
+connectors!(
+    TcpStream, TcpListener, [], [],
+    /// Resolves `host:port` (the system resolver has its own timeout).
+    resolve(host, port, _wait, phase) {
+        Ok((host, port)
+            .to_socket_addrs()
+            .map_err(Error::io(phase))?
+            .collect())
+    }
+    /// Connects `socket` to `addr` within `timeout`.
+    connect_socket(socket, addr, timeout) {
+        socket.connect_timeout(&addr.into(), timeout)?;
+        Ok(socket.into())
+    }
+    /// The next connection to `listener` before `deadline` (polled: std has
+    /// no accept timeout), back in blocking mode.
+    accept_by(listener, deadline) {
+        listener
+            .set_nonblocking(true)
+            .map_err(Error::io(Phase::DataAccept))?;
+        let mut pause = Duration::from_millis(1);
+        loop {
+            match listener.accept() {
+                Ok((stream, from)) => {
+                    stream
+                        .set_nonblocking(false)
+                        .map_err(Error::io(Phase::DataAccept))?;
+                    return Ok((stream, from));
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    if Instant::now() >= deadline {
+                        return Err(crate::driver::accept_timed_out());
+                    }
+                    thread::sleep(pause);
+                    pause = (pause * 2).min(Duration::from_millis(20));
+                }
+                Err(e) => return Err(Error::io(Phase::DataAccept)(e)),
+            }
+        }
+    }
+);
 
 /// Applies the idle timeout to both directions of a stream.
 pub(crate) fn set_idle_timeout(stream: &TcpStream, timeout: Duration) -> io::Result<()> {
     let timeout = Some(timeout.max(Duration::from_millis(1)));
     stream.set_read_timeout(timeout)?;
     stream.set_write_timeout(timeout)
-}
-
-/// The next connection to `listener` before `deadline` (polled: std has
-/// no accept timeout), back in blocking mode.
-fn accept_by(listener: &TcpListener, deadline: Instant) -> Result<(TcpStream, SocketAddr)> {
-    listener
-        .set_nonblocking(true)
-        .map_err(Error::io(Phase::DataAccept))?;
-    let mut pause = Duration::from_millis(1);
-    loop {
-        match listener.accept() {
-            Ok((stream, from)) => {
-                stream
-                    .set_nonblocking(false)
-                    .map_err(Error::io(Phase::DataAccept))?;
-                return Ok((stream, from));
-            }
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                if Instant::now() >= deadline {
-                    return Err(crate::driver::accept_timed_out());
-                }
-                thread::sleep(pause);
-                pause = (pause * 2).min(Duration::from_millis(20));
-            }
-            Err(e) => return Err(Error::io(Phase::DataAccept)(e)),
-        }
-    }
 }
 
 #[cfg(test)]

@@ -2,24 +2,11 @@
 //! and how bytes move between them and a TLS session (`Read`/`Write`,
 //! bounded by the sockets' own timeouts).
 
-use std::{
-    io::{self, Read, Write},
-    net::TcpStream,
-};
+use std::io::{self, Read, Write};
 
 use crate::stream::{Tls, detached};
 
-/// Plain, or TLS over a [`Socket`].
-pub(crate) type Stream = crate::stream::Stream<Socket>;
-
-/// TCP, or a control connection the caller supplied.
-pub(crate) type Socket = crate::stream::Socket<TcpStream, dyn Supplied>;
-
-/// A control connection the caller supplied
-/// ([`Client::connect_over`](crate::Client::connect_over)).
-pub(crate) trait Supplied: Read + Write + Send {}
-
-impl<T: Read + Write + Send> Supplied for T {}
+streams!(std::net::TcpStream, [Read + Write + Send]);
 
 /// A step bounded by the idle timeout already set on its socket (`$wait`
 /// and the error of a timeout, `$expired`, are tokio's).

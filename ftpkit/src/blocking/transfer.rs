@@ -18,7 +18,7 @@ use crate::{
 };
 
 data_ends!(
-    Client, Stream,
+    Client,
     /// Reads a transfer's data as it arrives (ftplib's `transfercmd` socket).
     ///
     /// When the server closes the data connection, the reader reads the
@@ -147,6 +147,31 @@ impl Write for DataWriter<'_> {
 
 transfer_builder!(
     Transfer, Client, DataReader, DataWriter,
+    /// A download being set up: see [`Client::retrieve`].
+    ///
+    /// ```no_run
+    /// # let mut ftp = ftpkit::Client::connect("localhost")?;
+    /// let mut out = std::fs::OpenOptions::new().append(true).open("big.iso")?;
+    /// let offset = out.metadata()?.len();
+    /// ftp.retrieve("big.iso")
+    ///     .rest(offset) // resume where the local file ends
+    ///     .block_size(1 << 20)
+    ///     .progress(|done| eprintln!("{done} bytes"))
+    ///     .to_writer(&mut out)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    retrieve: Retrieve,
+    /// An upload being set up: see [`Client::store`].
+    ///
+    /// ```no_run
+    /// # let mut ftp = ftpkit::Client::connect("localhost")?;
+    /// let mut file = std::fs::File::open("backup.tar")?;
+    /// ftp.store("backup.tar")
+    ///     .progress(|done| eprintln!("{done} bytes"))
+    ///     .from_reader(&mut file)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    store: Store,
     read: [std::io::Read], std::io::Read,
     write: [std::io::Write], std::io::Write, unflushed, [],
     [], []
@@ -157,33 +182,6 @@ transfer_builder!(
 fn unflushed<W: Write + ?Sized>(_: &mut W) -> io::Result<()> {
     Ok(())
 }
-
-/// A download being set up: see [`Client::retrieve`].
-///
-/// ```no_run
-/// # let mut ftp = ftpkit::Client::connect("localhost")?;
-/// let mut out = std::fs::OpenOptions::new().append(true).open("big.iso")?;
-/// let offset = out.metadata()?.len();
-/// ftp.retrieve("big.iso")
-///     .rest(offset) // resume where the local file ends
-///     .block_size(1 << 20)
-///     .progress(|done| eprintln!("{done} bytes"))
-///     .to_writer(&mut out)?;
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-pub type Retrieve<'c> = Transfer<'c, Download>;
-
-/// An upload being set up: see [`Client::store`].
-///
-/// ```no_run
-/// # let mut ftp = ftpkit::Client::connect("localhost")?;
-/// let mut file = std::fs::File::open("backup.tar")?;
-/// ftp.store("backup.tar")
-///     .progress(|done| eprintln!("{done} bytes"))
-///     .from_reader(&mut file)?;
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-pub type Store<'c> = Transfer<'c, Upload>;
 
 impl Transfer<'_, Upload> {
     /// Uploads the rest of `file`, from its current position; returns the

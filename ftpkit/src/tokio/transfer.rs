@@ -28,7 +28,7 @@ use crate::{
 };
 
 data_ends!(
-    AsyncClient, Stream,
+    AsyncClient,
     /// Reads a transfer's data as it arrives.
     ///
     /// When the server closes the data connection the reader reads the
@@ -217,25 +217,23 @@ impl AsyncWrite for AsyncDataWriter<'_> {
 
 transfer_builder!(
     AsyncTransfer, AsyncClient, AsyncDataReader, AsyncDataWriter,
+    /// A download being set up: see [`AsyncClient::retrieve`].
+    ///
+    /// ```no_run
+    /// # async fn run(ftp: &mut ftpkit::AsyncClient) -> Result<(), Box<dyn std::error::Error>> {
+    /// let mut out = tokio::fs::OpenOptions::new().append(true).open("big.iso").await?;
+    /// let offset = out.metadata().await?.len();
+    /// ftp.retrieve("big.iso")
+    ///     .rest(offset) // resume where the local file ends
+    ///     .progress(|done| eprintln!("{done} bytes"))
+    ///     .to_writer(&mut out)
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    retrieve: AsyncRetrieve,
+    /// An upload being set up: see [`AsyncClient::store`].
+    store: AsyncStore,
     read: [AsyncRead + Unpin], tokio::io::AsyncReadExt,
     write: [AsyncWrite + Unpin], AsyncWriteExt, AsyncWriteExt::flush, [+ Send],
     [async], [.await]
 );
-
-/// A download being set up: see [`AsyncClient::retrieve`].
-///
-/// ```no_run
-/// # async fn run(ftp: &mut ftpkit::AsyncClient) -> Result<(), Box<dyn std::error::Error>> {
-/// let mut out = tokio::fs::OpenOptions::new().append(true).open("big.iso").await?;
-/// let offset = out.metadata().await?.len();
-/// ftp.retrieve("big.iso")
-///     .rest(offset) // resume where the local file ends
-///     .progress(|done| eprintln!("{done} bytes"))
-///     .to_writer(&mut out)
-///     .await?;
-/// # Ok(()) }
-/// ```
-pub type AsyncRetrieve<'c> = AsyncTransfer<'c, Download>;
-
-/// An upload being set up: see [`AsyncClient::store`].
-pub type AsyncStore<'c> = AsyncTransfer<'c, Upload>;
