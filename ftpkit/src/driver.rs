@@ -1299,7 +1299,8 @@ macro_rules! transfer_builder {
 /// the client methods that make them, and `drive_files`, the loop that
 /// runs a plan: it performs the plan's progress and size reports and hands
 /// its local file operations to `Local::local_op`, its bulk data moves to
-/// `Local::pump` (the driver's own, with its `Buffers`), and every other
+/// `Local::pump` (the driver's own, with its `Buffers` and the shared
+/// `splice(2)` pipe), and every other
 /// action to the client's `$io`. `[$($send)*]` are the extra bounds of a
 /// callback (`+ Send` for tokio).
 macro_rules! file_builders {
@@ -1315,6 +1316,10 @@ macro_rules! file_builders {
             progress: Option<Progress<'p>>,
             on_size: Option<SizeCallback<'p>>,
             buffers: Buffers,
+            /// The pipe `splice(2)` moves a plain download through, made
+            /// at its first use (a TLS download needs none).
+            #[cfg(target_os = "linux")]
+            pipe: Option<$crate::splice::Pipe>,
         }
 
         /// Runs a file plan, performing its local actions here and the
@@ -1326,7 +1331,15 @@ macro_rules! file_builders {
             on_size: Option<SizeCallback<'_>>,
         ) -> $crate::Result<T> {
             use $crate::proto::engine::{Action, Event, Step};
-            let mut local = Local { io, file: Default::default(), progress, on_size, buffers: Default::default() };
+            let mut local = Local {
+                io,
+                file: Default::default(),
+                progress,
+                on_size,
+                buffers: Default::default(),
+                #[cfg(target_os = "linux")]
+                pipe: None,
+            };
             let mut event = Event::Start;
             loop {
                 let action = match op.resume(event, std::time::Instant::now()) {

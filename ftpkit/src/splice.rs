@@ -33,6 +33,15 @@ impl Pipe {
         Ok(Pipe { read, write })
     }
 
+    /// The pipe kept in `slot`, made there at its first use; `None` if the
+    /// system refuses one (the data then goes through a buffer).
+    pub(crate) fn reuse(slot: &mut Option<Pipe>) -> Option<&Pipe> {
+        if slot.is_none() {
+            *slot = Pipe::new().ok();
+        }
+        slot.as_ref()
+    }
+
     /// Moves up to `max` bytes from `socket` into the pipe, which must be
     /// empty; 0 at the end of the data. With `nonblocking`, the pipe never
     /// waits; a non-blocking socket with nothing to read gives

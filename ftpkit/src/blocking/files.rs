@@ -11,7 +11,7 @@
 //! thread of its own.
 
 use std::{
-    io::{self, Read, Write},
+    io::{Read, Write},
     sync::Arc,
     time::Duration,
 };
@@ -45,13 +45,10 @@ fn joined(worker: Worker) -> Result<()> {
     worker.join().unwrap_or(Err(Error::Unusable))
 }
 
-/// The blocking data path's own state: a block buffer and, on Linux, the
-/// pipe `splice(2)` moves data through.
+/// The blocking data path's own state: a block buffer.
 #[derive(Default)]
 struct Buffers {
     buf: crate::block::Block,
-    #[cfg(target_os = "linux")]
-    pipe: Option<crate::splice::Pipe>,
 }
 
 impl Local<'_> {
@@ -97,13 +94,11 @@ impl Local<'_> {
         let stream = self.io.data()?;
         let file = self.file.get().ok_or(Error::Unusable)?;
         #[cfg(target_os = "linux")]
-        if bulk && let Stream::Plain(Socket::Tcp(tcp)) = stream {
-            if self.buffers.pipe.is_none() {
-                self.buffers.pipe = crate::splice::Pipe::new().ok();
-            }
-            if let Some(pipe) = self.buffers.pipe.as_ref() {
-                return pipe.splice(&*tcp, file);
-            }
+        if bulk
+            && let Stream::Plain(Socket::Tcp(tcp)) = stream
+            && let Some(pipe) = crate::splice::Pipe::reuse(&mut self.pipe)
+        {
+            return pipe.splice(&*tcp, file);
         }
         #[cfg(not(target_os = "linux"))]
         let _ = bulk;
@@ -142,13 +137,8 @@ impl Local<'_> {
         #[cfg(not(target_os = "linux"))]
         let _ = sendfile;
         self.buffers.buf.resize(block);
-        let n = loop {
-            match file.read(self.buffers.buf.as_mut()) {
-                Ok(n) => break n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(Error::io(Phase::Local)(e)),
-            }
-        };
+        let n = crate::local::read_some(&*file, self.buffers.buf.as_mut())
+            .map_err(Error::io(Phase::Local))?;
         stream
             .write_all(self.buffers.buf.filled(n))
             .map_err(Error::io(Phase::Data))?;

@@ -14,7 +14,7 @@ use super::{
 };
 use crate::{
     error::{Error, Phase, Result},
-    proto::engine::flow::{Moved, Stage},
+    proto::engine::flow::{Moved, ReadFrom},
 };
 
 data_ends!(
@@ -44,12 +44,10 @@ impl DataReader<'_> {
     /// confirmed it. A failure aborts the transfer before it is returned.
     pub(crate) fn read_data(&mut self, buf: &mut [u8]) -> Result<usize> {
         loop {
-            let stream = match (self.flow.stage(), self.stream.as_mut()) {
-                (Stage::Data, Some(stream)) => stream,
-                (Stage::Data | Stage::FinalReply, _) => {
-                    return self.client.conclude(&mut self.flow).map(|_| 0);
-                }
-                (Stage::Done | Stage::Failed, _) => return Ok(0),
+            let stream = match self.flow.read_from(&mut self.stream) {
+                ReadFrom::Data(stream) => stream,
+                ReadFrom::Reply => return self.client.conclude(&mut self.flow).map(|_| 0),
+                ReadFrom::Ended => return Ok(0),
             };
             let tls = stream.is_tls();
             match self.flow.on_read(stream.read(buf), tls) {
@@ -116,14 +114,11 @@ impl DataWriter<'_> {
             }
         }
         let limit = buf.len().min(usize::try_from(max).unwrap_or(usize::MAX));
-        let n = loop {
-            match (&mut &*file).read(buf.get_mut(..limit).unwrap_or_default()) {
-                Ok(n) => break n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    self.abort_quietly();
-                    return Err(Error::io(Phase::Local)(e));
-                }
+        let n = match crate::local::read_some(file, buf.get_mut(..limit).unwrap_or_default()) {
+            Ok(n) => n,
+            Err(e) => {
+                self.abort_quietly();
+                return Err(Error::io(Phase::Local)(e));
             }
         };
         self.write_data(buf.get(..n).unwrap_or_default())

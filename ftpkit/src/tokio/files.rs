@@ -16,7 +16,7 @@
 
 use std::{io, sync::Arc, time::Duration};
 
-use std::io::{Read as _, Write as _};
+use std::io::Write as _;
 
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
@@ -69,13 +69,10 @@ async fn joined(mut worker: Worker) -> Result<()> {
         .unwrap_or_else(|e| Err(Error::io(Phase::Local)(io::Error::other(e))))
 }
 
-/// The async data path's own state: the block buffers, kept between moves,
-/// and on Linux the pipe `splice(2)` moves data through.
+/// The async data path's own state: the block buffers, kept between moves.
 #[derive(Default)]
 struct Buffers {
     spare: Vec<Block>,
-    #[cfg(target_os = "linux")]
-    pipe: Option<crate::splice::Pipe>,
 }
 
 impl Local<'_> {
@@ -137,19 +134,13 @@ impl Local<'_> {
         #[cfg(target_os = "linux")]
         if max.is_none()
             && let Some(Stream::Plain(Socket::Tcp(tcp))) = self.io.data.as_ref()
+            && let Some(pipe) = crate::splice::Pipe::reuse(&mut self.pipe)
+            && let Some(file) = side.file.as_ref()
         {
-            // Made only for a plain connection: a TLS download needs none.
-            if self.buffers.pipe.is_none() {
-                self.buffers.pipe = crate::splice::Pipe::new().ok();
-            }
-            if let Some(pipe) = self.buffers.pipe.as_ref()
-                && let Some(file) = side.file.as_ref()
-            {
-                let moved = splice_all(tcp, pipe, file, offset, idle, &mut self.progress).await?;
-                // The data ended: its connection is done with.
-                self.io.data = None;
-                return Ok((moved, true));
-            }
+            let moved = splice_all(tcp, pipe, file, offset, idle, &mut self.progress).await?;
+            // The data ended: its connection is done with.
+            self.io.data = None;
+            return Ok((moved, true));
         }
         let stream = self.io.data()?;
         let mut buf = side.buf(block);
@@ -333,12 +324,10 @@ impl FileSide {
     fn read(&mut self, mut buf: Block, len: usize) {
         if let Some(mut file) = self.file.take() {
             self.job = Some(tokio::task::spawn_blocking(move || {
-                let result = loop {
-                    match file.read(buf.as_mut().get_mut(..len).unwrap_or_default()) {
-                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                        other => break other,
-                    }
-                };
+                let result = crate::local::read_some(
+                    &mut file,
+                    buf.as_mut().get_mut(..len).unwrap_or_default(),
+                );
                 (file, buf, result)
             }));
         }

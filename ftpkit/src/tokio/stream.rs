@@ -12,7 +12,10 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 
 use crate::stream::{Tls, detached};
 
-streams!(tokio::net::TcpStream, [AsyncRead + AsyncWrite + Send + Unpin]);
+streams!(
+    tokio::net::TcpStream,
+    [AsyncRead + AsyncWrite + Send + Unpin]
+);
 
 /// A step bounded by the idle timeout `$wait`; its error when the time
 /// is up is `$expired` (by default, an I/O error).

@@ -24,7 +24,7 @@ use tokio::{
 use super::{client::AsyncClient, stream::Stream};
 use crate::{
     error::{Error, Result},
-    proto::engine::flow::{Flow, Moved, Stage},
+    proto::engine::flow::{Flow, Moved, ReadFrom, Stage},
 };
 
 data_ends!(
@@ -79,22 +79,22 @@ impl AsyncDataReader<'_> {
         out: &mut [u8],
     ) -> Poll<Result<usize>> {
         loop {
-            let polled = match (self.flow.stage(), self.stream.as_mut()) {
-                (Stage::Data, Some(stream)) => {
+            let polled = match self.flow.read_from(&mut self.stream) {
+                ReadFrom::Data(stream) => {
                     let mut buf = ReadBuf::new(out);
                     let tls = stream.is_tls();
                     Pin::new(stream)
                         .poll_read(cx, &mut buf)
                         .map(|read| self.flow.on_read(read.map(|()| buf.filled().len()), tls))
                 }
-                (Stage::Data | Stage::FinalReply, _) => match self.client.poll_read_reply(cx) {
+                ReadFrom::Reply => match self.client.poll_read_reply(cx) {
                     Poll::Ready(reply) => {
                         let reply = self.flow.conclude(&mut self.client.core, reply);
                         return Poll::Ready(reply.map(|_| 0));
                     }
                     Poll::Pending => Poll::Pending,
                 },
-                (Stage::Done | Stage::Failed, _) => return Poll::Ready(Ok(0)),
+                ReadFrom::Ended => return Poll::Ready(Ok(0)),
             };
             match polled {
                 Poll::Pending => {
