@@ -1617,7 +1617,7 @@ macro_rules! segmented_download {
     };
 }
 
-/// What the blocking and the async pool share around [`Slots`]
+/// What the blocking and the async pool share around [`Slots`](crate::pool::Slots)
 /// (`crate::pool`, where every decision is): the state behind a pool
 /// (the pool `$pool` over its `Shared` state, with `$freed` to wake
 /// waiters), the guard of a reserved slot, and the borrowed client
