@@ -14,6 +14,27 @@ const HOSTILE_NAMES: [&str; 7] = [
     "esc\u{1b}[2J",
 ];
 
+/// `TYPE A` and `EPSV`, then `command` answered with `data` and a 226.
+fn ascii_listing(command: &str, data: &[u8]) -> Script {
+    Script::new()
+        .expect("TYPE A")
+        .reply("200 ok")
+        .expect("EPSV")
+        .epsv()
+        .expect(command)
+        .reply("150 listing")
+        .send_data(data)
+        .reply("226 done")
+}
+
+/// A `LIST` of `data`, from a server whose FEAT offers no MLST.
+fn list_of(data: &[u8]) -> Script {
+    Script::new()
+        .expect("FEAT")
+        .reply("211 no features")
+        .then(ascii_listing("LIST", data))
+}
+
 dialogue! {
     /// An MLSD listing of traversal names: every entry comes back with the
     /// server's bytes, none of them passes `Name::safe_component`, and `-R`
@@ -49,17 +70,7 @@ dialogue! {
             listing.push_str(&format!("-rw-r--r--   1 ftp ftp  1 Jan 01 2024 {name}\r\n"));
         }
         let (server, mut c) = hostile_login!(
-            Script::new()
-                .expect("FEAT")
-                .reply("211 no features")
-                .expect("TYPE A")
-                .reply("200 ok")
-                .expect("EPSV")
-                .epsv()
-                .expect("LIST")
-                .reply("150 listing")
-                .send_data(listing.as_bytes())
-                .reply("226 done")
+            list_of(listing.as_bytes())
         );
         let entries = timed!(BOUND, entries!(w!(c.list_entries("")).unwrap())).unwrap();
         assert!(!entries.is_empty());
@@ -76,15 +87,7 @@ dialogue! {
     /// using it in a command is refused before anything is sent.
     fn a_name_carrying_cr_cannot_inject_a_command() within(GUARD) {
         let (server, mut c) = hostile_login!(
-            Script::new()
-                .expect("TYPE A")
-                .reply("200 ok")
-                .expect("EPSV")
-                .epsv()
-                .expect("NLST")
-                .reply("150 names")
-                .send_data(b"evil\rDELE important\r\n")
-                .reply("226 done")
+            ascii_listing("NLST", b"evil\rDELE important\r\n")
         );
         let refused = timed!(BOUND, {
             let names = w!(c.nlst("")).unwrap();
@@ -111,17 +114,7 @@ dialogue! {
     fn an_endless_listing_line_is_bounded() within(GUARD) {
         let long = vec![b'x'; 4 << 20];
         let (server, mut c) = hostile_login!(
-            Script::new()
-                .expect("FEAT")
-                .reply("211 no features")
-                .expect("TYPE A")
-                .reply("200 ok")
-                .expect("EPSV")
-                .epsv()
-                .expect("LIST")
-                .reply("150 listing")
-                .send_data(&long)
-                .reply("226 done")
+            list_of(&long)
         );
         // The entries up to the first error, which ends them.
         let entries = timed!(BOUND, entries!(w!(c.list_entries("")).unwrap()));
@@ -145,15 +138,7 @@ dialogue! {
     fn nlst_returns_traversal_names_as_sent_and_flags_them() within(GUARD) {
         let body: String = NLST_NAMES.iter().map(|n| format!("{n}\r\n")).collect();
         let (server, mut client) = hostile_login!(
-            Script::new()
-                .expect("TYPE A")
-                .reply("200 ok")
-                .expect("EPSV")
-                .epsv()
-                .expect("NLST")
-                .reply("150 here")
-                .send_data(body.as_bytes())
-                .reply("226 done")
+            ascii_listing("NLST", body.as_bytes())
         );
         let names = timed!(2 * SECOND, w!(client.nlst(""))).unwrap();
         assert_eq!(names, NLST_NAMES.map(Name::from));
