@@ -5,7 +5,10 @@ Reads every `.rs` file under a crate's `src/` and draws an arrow from a file
 to the file that defines each name it takes through `use` or an inline
 `crate::`/`super::`/`self::` path. A name re-exported by a module (`pub use
 child::Name`) is followed to the file that defines it. Comments, strings and
-`#[cfg(test)]` items are left out, and so are files named `tests.rs`.
+`#[cfg(test)]` items are left out, and so are files named `tests.rs`. A
+`super::` or `self::` path inside a `macro_rules!` body is relative to where
+the macro is expanded, which this reading cannot know: it is left out (the
+expanding file's own arrows are drawn from its own text).
 
 Prints every circle (a strongly connected set of two or more files) with
 the names that tie it, and exits 1 if there is one.
@@ -62,7 +65,26 @@ def strip(text):
             out.append(c)
             i += 1
     code = "".join(out)
-    return drop_test_items(code)
+    return drop_macro_relative(drop_test_items(code))
+
+
+def drop_macro_relative(code):
+    """Neutralises `super::` and `self::` paths inside `macro_rules!` bodies:
+    they name modules of the file that expands the macro, not of this one."""
+    out, pos = [], 0
+    for m in re.finditer(r"macro_rules!\s*\w+\s*\{", code):
+        if m.start() < pos:
+            continue
+        i, depth = m.end(), 1
+        while i < len(code) and depth:
+            depth += code[i] == "{"
+            depth -= code[i] == "}"
+            i += 1
+        body = re.sub(r"\b(super|self)::", "expansion_site::", code[m.end():i])
+        out.append(code[pos:m.end()] + body)
+        pos = i
+    out.append(code[pos:])
+    return "".join(out)
 
 
 def drop_test_items(code):

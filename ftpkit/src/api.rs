@@ -1,13 +1,24 @@
 //! The methods of [`Client`](crate::Client) and `AsyncClient`, written
-//! once. Each driver invokes [`client_api!`] with its `drive` function and,
+//! once. Each driver invokes `client_api!` with its client's name and,
 //! for the async one, `async` and `.await`; every method builds a core
 //! operation (`crate::proto::engine::ops`) and has the driver run it.
 
-/// Defines the shared methods on `$client`, a struct with a `core: Core`
-/// and an `io` that `$drive(&mut io, operation)` runs operations on.
+/// Defines a driver's client `$client` (documented by `$doc`): the struct,
+/// a `core: Core` and the driver's `io` (`super::io::Io`), and the shared
+/// methods, each run by the driver's `super::io::drive(&mut io,
+/// operation)`. `$over` are the bounds of a control connection the caller
+/// supplies (`connect_over`).
 macro_rules! client_api {
-    ($client:ident, $drive:path, over: [$($over:tt)+], [$($async:ident)?], [$($aw:tt)*]) => {
+    ($(#[$doc:meta])* $client:ident, over: [$($over:tt)+], [$($async:ident)?], [$($aw:tt)*]) => {
         use $crate::proto::engine::{Core, Target, data, ops};
+        use super::{io::{Io, drive}, stream::{Socket, Stream}};
+
+        $(#[$doc])*
+        #[derive(Debug)]
+        pub struct $client {
+            pub(crate) core: Core,
+            pub(crate) io: Io,
+        }
 
         impl $client {
             /// Connects to `addr` (`host`, `host:port`, `[v6addr]:port`;
@@ -68,7 +79,7 @@ macro_rules! client_api {
                 if let Target::Host(_, port) = &target {
                     client.core.origin_port = *port;
                 }
-                $drive(&mut client.io, client.core.op(|core| ops::connect(core, target))) $($aw)* ?;
+                drive(&mut client.io, client.core.op(|core| ops::connect(core, target))) $($aw)* ?;
                 Ok(client)
             }
 
@@ -82,7 +93,7 @@ macro_rules! client_api {
             pub $($async)? fn reconnect(&mut self) -> $crate::Result<()> {
                 let mut fresh = $client { core: self.core.successor(), io: Default::default() };
                 fresh.io.route = $crate::proxy::Route::new(&fresh.core.config, &fresh.core.host);
-                $drive(&mut fresh.io, fresh.core.op(ops::reconnect)) $($aw)* ?;
+                drive(&mut fresh.io, fresh.core.op(ops::reconnect)) $($aw)* ?;
                 *self = fresh;
                 Ok(())
             }
@@ -95,7 +106,7 @@ macro_rules! client_api {
             /// the server sent in clear after the 234 are discarded. Called by `connect_with`
             /// when the TLS mode is explicit. ftplib: `FTP_TLS.auth()`.
             pub $($async)? fn auth(&mut self) -> $crate::Result<$crate::Reply> {
-                $drive(&mut self.io, self.core.op(ops::auth)) $($aw)*
+                drive(&mut self.io, self.core.op(ops::auth)) $($aw)*
             }
 
             /// Whether the control connection is encrypted.
@@ -109,14 +120,14 @@ macro_rules! client_api {
             /// asks for it. ftplib: `prot_p()`.
             pub $($async)? fn prot_p(&mut self) -> $crate::Result<$crate::Reply> {
                 let level = $crate::Protection::Private;
-                $drive(&mut self.io, self.core.op(|core| ops::set_protection(core, level))) $($aw)*
+                drive(&mut self.io, self.core.op(|core| ops::set_protection(core, level))) $($aw)*
             }
 
             /// Leaves data connections in clear: `PBSZ 0` then `PROT C`.
             /// ftplib: `prot_c()`.
             pub $($async)? fn prot_c(&mut self) -> $crate::Result<$crate::Reply> {
                 let level = $crate::Protection::Clear;
-                $drive(&mut self.io, self.core.op(|core| ops::set_protection(core, level))) $($aw)*
+                drive(&mut self.io, self.core.op(|core| ops::set_protection(core, level))) $($aw)*
             }
 
             /// Returns the control connection to clear text (`CCC`, RFC
@@ -124,7 +135,7 @@ macro_rules! client_api {
             /// keep their protection. Credentials are refused from then
             /// on: log in first. ftplib: `ccc()`.
             pub $($async)? fn ccc(&mut self) -> $crate::Result<$crate::Reply> {
-                $drive(&mut self.io, self.core.op(ops::ccc)) $($aw)*
+                drive(&mut self.io, self.core.op(ops::ccc)) $($aw)*
             }
 
             /// The server's greeting. ftplib: `getwelcome()`.
@@ -173,7 +184,7 @@ macro_rules! client_api {
             /// ftplib: `sendcmd(cmd)`.
             pub $($async)? fn sendcmd(&mut self, line: impl AsRef<[u8]>) -> $crate::Result<$crate::Reply> {
                 let line = line.as_ref();
-                $drive(&mut self.io, self.core.op(|core| ops::raw(core, line, false))) $($aw)*
+                drive(&mut self.io, self.core.op(|core| ops::raw(core, line, false))) $($aw)*
             }
 
             /// Sends a raw command line without reading its reply; read the
@@ -184,7 +195,7 @@ macro_rules! client_api {
             /// ftplib: `putcmd(line)`.
             pub $($async)? fn putcmd(&mut self, line: impl AsRef<[u8]>) -> $crate::Result<()> {
                 let line = line.as_ref();
-                $drive(&mut self.io, self.core.op(|core| ops::put_raw(core, line))) $($aw)*
+                drive(&mut self.io, self.core.op(|core| ops::put_raw(core, line))) $($aw)*
             }
 
             /// Reads one reply without sending anything: the reply to
@@ -192,14 +203,14 @@ macro_rules! client_api {
             /// `226` after a `150`). Every code is returned, none is an
             /// error. ftplib: `getresp()`.
             pub $($async)? fn getresp(&mut self) -> $crate::Result<$crate::Reply> {
-                $drive(&mut self.io, self.core.op(ops::get_reply)) $($aw)*
+                drive(&mut self.io, self.core.op(ops::get_reply)) $($aw)*
             }
 
             /// Sends a raw command line (as for `sendcmd`) and requires a
             /// 2xx reply. ftplib: `voidcmd(cmd)`.
             pub $($async)? fn voidcmd(&mut self, line: impl AsRef<[u8]>) -> $crate::Result<$crate::Reply> {
                 let line = line.as_ref();
-                $drive(&mut self.io, self.core.op(|core| ops::raw(core, line, true))) $($aw)*
+                drive(&mut self.io, self.core.op(|core| ops::raw(core, line, true))) $($aw)*
             }
 
             /// Logs in. An empty `user` means `anonymous`, and an anonymous
@@ -207,13 +218,13 @@ macro_rules! client_api {
             /// does. Sends `ACCT` only if the server asks (332): use
             /// `login_with_account`. ftplib: `login(user, passwd)`.
             pub $($async)? fn login(&mut self, user: &str, password: &str) -> $crate::Result<$crate::Reply> {
-                $drive(&mut self.io, self.core.op(|core| ops::login(core, user, password, None))) $($aw)*
+                drive(&mut self.io, self.core.op(|core| ops::login(core, user, password, None))) $($aw)*
             }
 
             /// Logs in as `anonymous` with password `anonymous@`.
             /// ftplib: `login()`.
             pub $($async)? fn login_anonymous(&mut self) -> $crate::Result<$crate::Reply> {
-                $drive(&mut self.io, self.core.op(|core| ops::login(core, "", "", None))) $($aw)*
+                drive(&mut self.io, self.core.op(|core| ops::login(core, "", "", None))) $($aw)*
             }
 
             /// Logs in, sending `account` if the server asks for one (332).
@@ -225,12 +236,12 @@ macro_rules! client_api {
                 account: &str,
             ) -> $crate::Result<$crate::Reply> {
                 let op = self.core.op(|core| ops::login(core, user, password, Some(account)));
-                $drive(&mut self.io, op) $($aw)*
+                drive(&mut self.io, op) $($aw)*
             }
 
             /// Sends an account (`ACCT`). ftplib: `acct(password)`.
             pub $($async)? fn acct(&mut self, account: &str) -> $crate::Result<$crate::Reply> {
-                $drive(&mut self.io, self.core.op(|core| ops::acct(core, account))) $($aw)*
+                drive(&mut self.io, self.core.op(|core| ops::acct(core, account))) $($aw)*
             }
 
             /// Changes the working directory; `..` is sent as `CDUP`
@@ -238,17 +249,17 @@ macro_rules! client_api {
             /// an empty path as `.`. ftplib: `cwd(dirname)`.
             pub $($async)? fn cwd(&mut self, path: impl AsRef<[u8]>) -> $crate::Result<$crate::Reply> {
                 let path = path.as_ref();
-                $drive(&mut self.io, self.core.op(|core| ops::cwd(core, path))) $($aw)*
+                drive(&mut self.io, self.core.op(|core| ops::cwd(core, path))) $($aw)*
             }
 
             /// Moves to the parent directory (`CDUP`).
             pub $($async)? fn cdup(&mut self) -> $crate::Result<$crate::Reply> {
-                $drive(&mut self.io, self.core.op(ops::cdup)) $($aw)*
+                drive(&mut self.io, self.core.op(ops::cdup)) $($aw)*
             }
 
             /// The working directory (`PWD`). ftplib: `pwd()`.
             pub $($async)? fn pwd(&mut self) -> $crate::Result<$crate::Name> {
-                $drive(&mut self.io, self.core.op(ops::pwd)) $($aw)*
+                drive(&mut self.io, self.core.op(ops::pwd)) $($aw)*
             }
 
             /// Creates a directory and returns its path as the server
@@ -256,21 +267,21 @@ macro_rules! client_api {
             /// ftplib: `mkd(dirname)`.
             pub $($async)? fn mkd(&mut self, path: impl AsRef<[u8]>) -> $crate::Result<$crate::Name> {
                 let path = path.as_ref();
-                $drive(&mut self.io, self.core.op(|core| ops::mkd(core, path))) $($aw)*
+                drive(&mut self.io, self.core.op(|core| ops::mkd(core, path))) $($aw)*
             }
 
             /// Removes a directory (`RMD`). ftplib: `rmd(dirname)`.
             pub $($async)? fn rmd(&mut self, path: impl AsRef<[u8]>) -> $crate::Result<$crate::Reply> {
                 let path = path.as_ref();
                 let rmd = $crate::proto::Command::Rmd;
-                $drive(&mut self.io, self.core.op(|core| ops::on_path(core, rmd, path))) $($aw)*
+                drive(&mut self.io, self.core.op(|core| ops::on_path(core, rmd, path))) $($aw)*
             }
 
             /// Deletes a file (`DELE`). ftplib: `delete(filename)`.
             pub $($async)? fn delete(&mut self, path: impl AsRef<[u8]>) -> $crate::Result<$crate::Reply> {
                 let path = path.as_ref();
                 let dele = $crate::proto::Command::Dele;
-                $drive(&mut self.io, self.core.op(|core| ops::on_path(core, dele, path))) $($aw)*
+                drive(&mut self.io, self.core.op(|core| ops::on_path(core, dele, path))) $($aw)*
             }
 
             /// Renames `from` to `to` (`RNFR` then `RNTO`).
@@ -281,7 +292,7 @@ macro_rules! client_api {
                 to: impl AsRef<[u8]>,
             ) -> $crate::Result<$crate::Reply> {
                 let (from, to) = (from.as_ref(), to.as_ref());
-                $drive(&mut self.io, self.core.op(|core| ops::rename(core, from, to))) $($aw)*
+                drive(&mut self.io, self.core.op(|core| ops::rename(core, from, to))) $($aw)*
             }
 
             /// The size of a file in bytes (`SIZE`, after switching to
@@ -289,27 +300,27 @@ macro_rules! client_api {
             /// ftplib: `size(filename)`.
             pub $($async)? fn size(&mut self, path: impl AsRef<[u8]>) -> $crate::Result<u64> {
                 let path = path.as_ref();
-                $drive(&mut self.io, self.core.op(|core| ops::size(core, path))) $($aw)*
+                drive(&mut self.io, self.core.op(|core| ops::size(core, path))) $($aw)*
             }
 
             /// The modification time of a file (`MDTM`, RFC 3659), in UTC.
             pub $($async)? fn mdtm(&mut self, path: impl AsRef<[u8]>) -> $crate::Result<std::time::SystemTime> {
                 let path = path.as_ref();
-                $drive(&mut self.io, self.core.op(|core| ops::mdtm(core, path))) $($aw)*
+                drive(&mut self.io, self.core.op(|core| ops::mdtm(core, path))) $($aw)*
             }
 
             /// The facts of one file or directory (`MLST`, over the control
             /// connection).
             pub $($async)? fn mlst(&mut self, path: impl AsRef<[u8]>) -> $crate::Result<$crate::MlsdEntry> {
                 let path = path.as_ref();
-                $drive(&mut self.io, self.core.op(|core| ops::mlst(core, path))) $($aw)*
+                drive(&mut self.io, self.core.op(|core| ops::mlst(core, path))) $($aw)*
             }
 
             /// Sends `SITE args` and requires a 2xx reply.
             pub $($async)? fn site(&mut self, args: &str) -> $crate::Result<$crate::Reply> {
                 let command = $crate::proto::Command::Site($crate::proto::Arg::new("SITE arguments", args)?);
                 let op = self.core.op(|core| ops::run(core, command, $crate::proto::Expect::Completion));
-                $drive(&mut self.io, op) $($aw)*
+                drive(&mut self.io, op) $($aw)*
             }
 
             /// Sets the Unix permissions of `path` with `SITE CHMOD`, the
@@ -322,14 +333,14 @@ macro_rules! client_api {
                 args.extend_from_slice(path.as_ref());
                 let command = $crate::proto::Command::Site($crate::proto::Arg::new("SITE arguments", args)?);
                 let op = self.core.op(|core| ops::run(core, command, $crate::proto::Expect::Completion));
-                $drive(&mut self.io, op) $($aw)*
+                drive(&mut self.io, op) $($aw)*
             }
 
             /// Sends `NOOP` (keeps the connection alive; checks it is usable).
             pub $($async)? fn noop(&mut self) -> $crate::Result<$crate::Reply> {
                 let noop = $crate::proto::Command::Noop;
                 let op = self.core.op(|core| ops::run(core, noop, $crate::proto::Expect::Completion));
-                $drive(&mut self.io, op) $($aw)*
+                drive(&mut self.io, op) $($aw)*
             }
 
             /// The server's features (`FEAT`, RFC 2389), asked once per
@@ -337,7 +348,7 @@ macro_rules! client_api {
             /// set. If the server lists `UTF8`, `OPTS UTF8 ON` is sent
             /// (RFC 2640).
             pub $($async)? fn features(&mut self) -> $crate::Result<&$crate::Features> {
-                $drive(&mut self.io, self.core.op(ops::features)) $($aw)* ?;
+                drive(&mut self.io, self.core.op(ops::features)) $($aw)* ?;
                 self.core.session.features().ok_or($crate::Error::Unusable)
             }
 
@@ -353,7 +364,7 @@ macro_rules! client_api {
                 let dir = $crate::proto::rules::optional_path(dir.as_ref())?;
                 let now = std::time::SystemTime::now();
                 let op = self.core.op(|core| data::learn_list_offset(core, dir, now));
-                $drive(&mut self.io, op) $($aw)*
+                drive(&mut self.io, op) $($aw)*
             }
 
             /// The offset, in seconds ahead of UTC, that `LIST` times are read
@@ -381,7 +392,7 @@ macro_rules! client_api {
             /// closes the data connection. ftplib: `abort()` (sent in band,
             /// not as urgent data).
             pub $($async)? fn abort(&mut self) -> $crate::Result<$crate::Reply> {
-                $drive(&mut self.io, self.core.op(ops::abort)) $($aw)*
+                drive(&mut self.io, self.core.op(ops::abort)) $($aw)*
             }
 
             /// Says goodbye (`QUIT`) and closes the connection.
@@ -389,7 +400,7 @@ macro_rules! client_api {
             pub $($async)? fn quit(mut self) -> $crate::Result<$crate::Reply> {
                 let quit = $crate::proto::Command::Quit;
                 let op = self.core.op(|core| ops::run(core, quit, $crate::proto::Expect::Completion));
-                $drive(&mut self.io, op) $($aw)*
+                drive(&mut self.io, op) $($aw)*
             }
 
             /// Closes the connection without `QUIT`. ftplib: `close()`.
@@ -404,7 +415,7 @@ macro_rules! client_api {
                 path: impl AsRef<[u8]>,
             ) -> $crate::Result<Option<($crate::proto::hash::HashCommand, Vec<u8>)>> {
                 let path = path.as_ref();
-                $drive(&mut self.io, self.core.op(|core| ops::remote_hash(core, path))) $($aw)*
+                drive(&mut self.io, self.core.op(|core| ops::remote_hash(core, path))) $($aw)*
             }
 
             /// `SIZE` and `MDTM` of a remote file; `None` for what the
@@ -418,7 +429,7 @@ macro_rules! client_api {
             ) -> $crate::Result<$crate::RemoteStat> {
                 let path = path.as_ref();
                 let op = self.core.op(|core| $crate::proto::engine::files::remote_stat(core, path, mdtm));
-                $drive(&mut self.io, op) $($aw)*
+                drive(&mut self.io, op) $($aw)*
             }
 
             // ----- for the driver's transfers and plans ---------------------
@@ -426,27 +437,27 @@ macro_rules! client_api {
             /// Sends one command and reads its reply, whatever its class.
             #[allow(dead_code)]
             pub(crate) $($async)? fn exchange(&mut self, command: &$crate::proto::Command) -> $crate::Result<$crate::Reply> {
-                $drive(&mut self.io, self.core.op(|core| ops::exchange(core, command))) $($aw)*
+                drive(&mut self.io, self.core.op(|core| ops::exchange(core, command))) $($aw)*
             }
 
             /// Settles what a dropped transfer left behind (abort it, or
             /// read its final reply); fails if the client is unusable.
             #[allow(dead_code)]
             pub(crate) $($async)? fn settle(&mut self) -> $crate::Result<()> {
-                $drive(&mut self.io, self.core.op(ops::settle)) $($aw)*
+                drive(&mut self.io, self.core.op(ops::settle)) $($aw)*
             }
 
             /// Ends a streaming transfer as the core's `flow::conclude`
             /// directs, and returns its judged final reply.
             #[allow(dead_code)]
             pub(crate) $($async)? fn conclude(&mut self, flow: &mut $crate::proto::engine::flow::Flow) -> $crate::Result<$crate::Reply> {
-                $drive(&mut self.io, self.core.op(|core| $crate::proto::engine::flow::conclude(core, flow))) $($aw)*
+                drive(&mut self.io, self.core.op(|core| $crate::proto::engine::flow::conclude(core, flow))) $($aw)*
             }
 
             /// Reads one reply (a transfer's final reply).
             #[allow(dead_code)]
             pub(crate) $($async)? fn read_reply(&mut self) -> $crate::Result<$crate::Reply> {
-                $drive(&mut self.io, self.core.op(ops::final_reply)) $($aw)*
+                drive(&mut self.io, self.core.op(ops::final_reply)) $($aw)*
             }
 
             #[allow(dead_code)]
@@ -458,7 +469,7 @@ macro_rules! client_api {
             /// unknown, so that a reconnect can return to it.
             #[allow(dead_code)]
             pub(crate) $($async)? fn remember_cwd(&mut self) -> $crate::Result<()> {
-                $drive(&mut self.io, self.core.op(ops::remember_cwd)) $($aw)*
+                drive(&mut self.io, self.core.op(ops::remember_cwd)) $($aw)*
             }
 
             /// Runs the core's data setup and returns the data stream once
@@ -469,7 +480,7 @@ macro_rules! client_api {
                 request: $crate::proto::DataRequest,
             ) -> $crate::Result<(Stream, Option<u64>)> {
                 let announced =
-                    $drive(&mut self.io, self.core.op(|core| data::open_data(core, request))) $($aw)* ?;
+                    drive(&mut self.io, self.core.op(|core| data::open_data(core, request))) $($aw)* ?;
                 match self.io.data.take() {
                     Some(stream) => Ok((stream, announced)),
                     None => {
@@ -484,7 +495,7 @@ macro_rules! client_api {
             #[allow(dead_code)]
             pub(crate) $($async)? fn abort_transfer(&mut self, data: Stream, reset: bool) -> $crate::Result<()> {
                 self.io.data = Some(data);
-                $drive(&mut self.io, self.core.op(|core| ops::abort_transfer(core, reset))) $($aw)*
+                drive(&mut self.io, self.core.op(|core| ops::abort_transfer(core, reset))) $($aw)*
             }
         }
     };

@@ -149,10 +149,13 @@ impl EntryLines {
 }
 
 /// A driver's listing entries (`$entries`, documented by `$doc`): the
-/// struct over its data `$reader` and the shared [`EntryLines`], and the
-/// command they come from. The driver adds its iterator or stream.
+/// struct over its data `$reader` (from its `transfer` module) and the
+/// shared [`EntryLines`], and the command they come from. The driver adds
+/// its iterator or stream.
 macro_rules! entries {
     ($(#[$doc:meta])* $entries:ident, $reader:ident) => {
+        use super::transfer::$reader;
+
         $(#[$doc])*
         #[derive(Debug)]
         pub struct $entries<'c> {
@@ -169,8 +172,10 @@ macro_rules! entries {
     };
 }
 
-/// The streaming methods of a client, for both drivers: `$client` has
-/// `open_data` (from `client_api!`), its reader and writer types have
+/// The streaming methods of a client, for both drivers (the types named
+/// come from the driver's `client`, `listing` and `transfer` modules):
+/// `$client` has `open_data` (from `client_api!`), its reader and writer
+/// types have
 /// `new`, `read_data`/`write_data`, `finish` and `abort`, and its entries
 /// type is built from a reader and an [`EntryLines`]. The bracketed
 /// arguments are the bounds of the `get`, `put` and `store_lines` sources
@@ -181,6 +186,12 @@ macro_rules! client_data_api {
         write: [$($write:tt)+], read: [$($read:tt)+], lines: [$($lines:tt)+], $lines_ext:path,
         [$($async:ident)?], [$($aw:tt)*]
     ) => {
+        use super::{
+            client::$client,
+            listing::$entries,
+            transfer::{$reader, $writer, $retrieve, $store, Download, Upload},
+        };
+
         impl $client {
             /// Names in a directory (`NLST`; an empty path lists the working
             /// directory). ftplib: `nlst()`.
@@ -488,15 +499,56 @@ pub(crate) fn socket_for(
     Ok(socket)
 }
 
-/// The connectors both drivers share, written over the driver's own
-/// `resolve(host, port, wait, phase)` (a name to its addresses),
-/// `connect_addr(addr, wait, source)` (one TCP connection),
-/// `set_idle_timeout(tcp, wait)`, `accept_by(listener, deadline)` (one
-/// incoming connection) and `bounded!`: a host by name, a proxy hop, the
-/// control connection to a target and a data connection, each through
-/// the proxy route when one applies, and the active-mode accept.
+/// The connectors both drivers share: a host by name, a proxy hop, the
+/// control connection to a target and a data connection, each through the
+/// proxy route when one applies, and the active-mode accept. They are
+/// written over the driver's `set_idle_timeout(tcp, wait)`, `bounded!`
+/// and three steps whose bodies the driver gives here (documented by its
+/// own doc comments): `resolve` (`host`, `port`, `wait`, `phase`: a name
+/// to its addresses), `connect_socket` (`socket`, `addr`, `wait`: one TCP
+/// connection from a socket made by [`socket_for`]) and `accept_by`
+/// (`listener`, `deadline`: one incoming connection).
 macro_rules! connectors {
-    ($tcp:ty, $listener:ty, [$($async:ident)?], [$($aw:tt)*]) => {
+    (
+        $tcp:ty, $listener:ty, [$($async:ident)?], [$($aw:tt)*],
+        $(#[$rdoc:meta])*
+        resolve($host:ident, $port:ident, $rwait:ident, $phase:ident) $resolve:block
+        $(#[$cdoc:meta])*
+        connect_socket($socket:ident, $addr:ident, $cwait:ident) $connect:block
+        $(#[$adoc:meta])*
+        accept_by($from:ident, $deadline:ident) $accept:block
+    ) => {
+        $(#[$rdoc])*
+        $($async)? fn resolve(
+            $host: &str,
+            $port: u16,
+            $rwait: std::time::Duration,
+            $phase: $crate::Phase,
+        ) -> $crate::Result<Vec<std::net::SocketAddr>> $resolve
+
+        $(#[$cdoc])*
+        $($async)? fn connect_socket(
+            $socket: socket2::Socket,
+            $addr: std::net::SocketAddr,
+            $cwait: std::time::Duration,
+        ) -> std::io::Result<$tcp> $connect
+
+        $(#[$adoc])*
+        $($async)? fn accept_by(
+            $from: &$listener,
+            $deadline: std::time::Instant,
+        ) -> $crate::Result<($tcp, std::net::SocketAddr)> $accept
+
+        /// Connects to `addr` within `wait`, bound to `source` if given.
+        $($async)? fn connect_addr(
+            addr: std::net::SocketAddr,
+            wait: std::time::Duration,
+            source: Option<std::net::IpAddr>,
+        ) -> std::io::Result<$tcp> {
+            let socket = $crate::driver::socket_for(addr, source)?;
+            connect_socket(socket, addr, wait) $($aw)*
+        }
+
         /// Connects to the proxy of `hop` and, for a tunnel, runs its
         /// handshake to the destination, all within `wait`. Returns the
         /// stream, ready for the server's bytes, and the destination it
@@ -682,6 +734,8 @@ pub(crate) fn left(deadline: std::time::Instant) -> std::time::Duration {
 /// with a timer, the blocking driver has set the socket's timeout).
 macro_rules! perform_actions {
     ([$($async:ident)?], [$($aw:tt)*]) => {
+        use super::{net, stream::{Socket, Stream}};
+
         /// The sockets of one client.
         #[derive(Debug, Default)]
         pub(crate) struct Io {
@@ -949,14 +1003,14 @@ macro_rules! idle_timer {
 /// then, in `abort_quietly`; tokio leaves it to the client's next call.
 macro_rules! data_end {
     (
-        $client:ident, $(#[$doc:meta])* $end:ident, $stream:ident,
+        $client:ident, $(#[$doc:meta])* $end:ident,
         [$($async:ident)?], [$($settle:ident)?]
     ) => {
         $(#[$doc])*
         #[derive(Debug)]
         pub struct $end<'c> {
             client: &'c mut $client,
-            stream: Option<$stream>,
+            stream: Option<super::stream::Stream>,
             flow: $crate::proto::engine::flow::Flow,
             // tokio's idle timer; the blocking driver's sockets time out.
             $(idle: idle_timer!($async),)?
@@ -965,7 +1019,7 @@ macro_rules! data_end {
         impl<'c> $end<'c> {
             pub(crate) fn new(
                 client: &'c mut $client,
-                stream: $stream,
+                stream: super::stream::Stream,
                 flow: $crate::proto::engine::flow::Flow,
             ) -> $end<'c> {
                 $end {
@@ -1005,20 +1059,21 @@ macro_rules! data_end {
 
 /// The methods a driver's streaming data reader (`$reader`) and writer
 /// (`$writer`) share, both structs (`data_end!`) with a `client: &mut
-/// $client`, the data `stream: Option<$stream>` and the core's `flow`
+/// $client`, the data `stream: Option<Stream>` (the driver's
+/// `stream::Stream`) and the core's `flow`
 /// (`proto::engine::flow::Flow`). The driver adds the reader's `read_data`
 /// and the writer's `write_some` (one write, as the core judges it) and
 /// its `Read`/`Write` glue; `[$($settle)?]` is what a drop does (see
 /// `data_end!`).
 macro_rules! data_ends {
     (
-        $client:ident, $stream:ident,
+        $client:ident,
         $(#[$rdoc:meta])* reader: $reader:ident,
         $(#[$wdoc:meta])* writer: $writer:ident,
         [$($async:ident)?], [$($aw:tt)*], [$($settle:ident)?]
     ) => {
-        data_end!($client, $(#[$rdoc])* $reader, $stream, [$($async)?], [$($settle)?]);
-        data_end!($client, $(#[$wdoc])* $writer, $stream, [$($async)?], [$($settle)?]);
+        data_end!($client, $(#[$rdoc])* $reader, [$($async)?], [$($settle)?]);
+        data_end!($client, $(#[$wdoc])* $writer, [$($async)?], [$($settle)?]);
 
         impl<'c> $reader<'c> {
             /// The size the server announced in its 150 reply, if it did.
@@ -1102,8 +1157,9 @@ macro_rules! data_ends {
 }
 
 /// The `retrieve`/`store` builder of a driver: the struct `$transfer` over
-/// `$client`, its markers `Download` and `Upload`, its options, and the
-/// ways to finish it that both drivers share. `[$($send)*]` are the extra
+/// `$client`, its markers `Download` and `Upload`, the names of its two
+/// kinds (`$retrieve` and `$store`, documented by `$rdoc` and `$sdoc`),
+/// its options, and the ways to finish it that both drivers share. `[$($send)*]` are the extra
 /// bounds of a progress callback (`+ Send` for tokio); `$read_ext` the
 /// trait that gives `read` on an upload's source, `$write_ext` the one that
 /// gives `write_all` on a download's sink, and `$flushed` what is done
@@ -1112,6 +1168,8 @@ macro_rules! data_ends {
 macro_rules! transfer_builder {
     (
         $transfer:ident, $client:ident, $reader:ident, $writer:ident,
+        $(#[$rdoc:meta])* retrieve: $retrieve:ident,
+        $(#[$sdoc:meta])* store: $store:ident,
         read: [$($read:tt)+], $read_ext:path,
         write: [$($write:tt)+], $write_ext:path, $flushed:path, [$($send:tt)*],
         [$($async:ident)?], [$($aw:tt)*]
@@ -1129,6 +1187,12 @@ macro_rules! transfer_builder {
         pub struct Upload {
             append: bool,
         }
+
+        $(#[$rdoc])*
+        pub type $retrieve<'c> = $transfer<'c, Download>;
+
+        $(#[$sdoc])*
+        pub type $store<'c> = $transfer<'c, Upload>;
 
         /// A transfer being set up: the options both directions share, and
         /// the client and path. Built by the client's `retrieve` (to
@@ -1658,7 +1722,7 @@ macro_rules! segmented_download {
     };
 }
 
-/// What the blocking and the async pool share around [`Slots`]
+/// What the blocking and the async pool share around [`Slots`](crate::pool::Slots)
 /// (`crate::pool`, where every decision is): the state behind a pool
 /// (the pool `$pool` over its `Shared` state, with `$freed` to wake
 /// waiters), the guard of a reserved slot, and the borrowed client

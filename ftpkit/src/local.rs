@@ -46,11 +46,20 @@ fn hash(file: &mut File, mut hasher: Hasher) -> io::Result<Vec<u8>> {
     file.seek(SeekFrom::Start(0))?;
     let mut buf = Block::new(256 * 1024);
     loop {
-        match file.read(buf.as_mut()) {
-            Ok(0) => return Ok(hasher.finish()),
-            Ok(n) => hasher.update(buf.filled(n)),
+        match read_some(&mut *file, buf.as_mut())? {
+            0 => return Ok(hasher.finish()),
+            n => hasher.update(buf.filled(n)),
+        }
+    }
+}
+
+/// One read from `source` into `buf` (0 at its end), read again when a
+/// signal interrupted it: how both drivers read a local file.
+pub(crate) fn read_some(mut source: impl Read, buf: &mut [u8]) -> io::Result<usize> {
+    loop {
+        match source.read(buf) {
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
+            read => return read,
         }
     }
 }

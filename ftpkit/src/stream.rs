@@ -224,6 +224,25 @@ macro_rules! on_socket {
     };
 }
 
+/// A driver's `Stream` (plain, or TLS over a `Socket`) and `Socket` (its
+/// TCP stream `$tcp`, or a control connection the caller supplied, of
+/// the driver's trait `Supplied`: the byte traits `$bytes`).
+macro_rules! streams {
+    ($tcp:ty, [$($bytes:tt)+]) => {
+        /// Plain, or TLS over a [`Socket`].
+        pub(crate) type Stream = $crate::stream::Stream<Socket>;
+
+        /// TCP, or a control connection the caller supplied.
+        pub(crate) type Socket = $crate::stream::Socket<$tcp, dyn Supplied>;
+
+        /// A control connection the caller supplied (the client's
+        /// `connect_over`).
+        pub(crate) trait Supplied: $($bytes)+ {}
+
+        impl<T: $($bytes)+> Supplied for T {}
+    };
+}
+
 /// The TLS steps of a driver's `Stream` (`$stream`, over its `$socket`),
 /// written over the driver's `Tls::flush_tls` (writes every pending TLS
 /// record), `Tls::read_tls` (one read of records, processed; 0 when the

@@ -11,7 +11,7 @@
 //! thread of its own.
 
 use std::{
-    io::{self, Read, Write},
+    io::{Read, Write},
     sync::Arc,
     time::Duration,
 };
@@ -142,13 +142,7 @@ impl Local<'_> {
         #[cfg(not(target_os = "linux"))]
         let _ = sendfile;
         let mut buf = crate::block::Block::take(&mut self.io.blocks, block);
-        let n = loop {
-            match file.read(buf.as_mut()) {
-                Ok(n) => break n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(Error::io(Phase::Local)(e)),
-            }
-        };
+        let n = crate::local::read_some(&*file, buf.as_mut()).map_err(Error::io(Phase::Local))?;
         stream
             .write_all(buf.filled(n))
             .map_err(Error::io(Phase::Data))?;

@@ -8,10 +8,6 @@ use std::{
     time::Instant,
 };
 
-use super::{
-    net,
-    stream::{Socket, Stream},
-};
 use crate::{error::Result, proto::engine::Event};
 
 /// Runs `work`, already bounded by the socket timeouts it set from its

@@ -2,7 +2,6 @@
 //! data arrives by the shared `EntryLines` (`crate::driver`, where the
 //! struct and its `format` are written once).
 
-use super::transfer::DataReader;
 use crate::{driver::Parsed, error::Result, list::Entry};
 
 pub use crate::proto::rules::ListingFormat;

@@ -4,34 +4,32 @@
 
 use std::{
     io::{self, Read, Write},
-    net::{IpAddr, SocketAddr, TcpListener, TcpStream, ToSocketAddrs},
+    net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs},
     time::{Duration, Instant},
 };
 
 use crate::error::{Error, Phase, Result};
 
-connectors!(TcpStream, TcpListener, [], []);
-
-/// Resolves `host:port` (the system resolver has its own timeout).
-fn resolve(host: &str, port: u16, _wait: Duration, phase: Phase) -> Result<Vec<SocketAddr>> {
-    Ok((host, port)
-        .to_socket_addrs()
-        .map_err(Error::io(phase))?
-        .collect())
-}
-
-/// Connects to `addr` within `timeout`, bound to `source` if given
-/// (`TCP_NODELAY` is set by the shared connect and data-connection steps
-/// in `driver.rs`, for both drivers).
-fn connect_addr(
-    addr: SocketAddr,
-    timeout: Duration,
-    source: Option<IpAddr>,
-) -> io::Result<TcpStream> {
-    let socket = crate::driver::socket_for(addr, source)?;
-    socket.connect_timeout(&addr.into(), timeout)?;
-    Ok(socket.into())
-}
+connectors!(
+    TcpStream, TcpListener, [], [],
+    /// Resolves `host:port` (the system resolver has its own timeout).
+    resolve(host, port, _wait, phase) {
+        Ok((host, port)
+            .to_socket_addrs()
+            .map_err(Error::io(phase))?
+            .collect())
+    }
+    /// Connects `socket` to `addr` within `timeout` (`TCP_NODELAY` is set
+    /// by the connect and data-connection steps both drivers share).
+    connect_socket(socket, addr, timeout) {
+        socket.connect_timeout(&addr.into(), timeout)?;
+        Ok(socket.into())
+    }
+    /// The next connection to `listener` before `deadline`.
+    accept_by(listener, deadline) {
+        accept_waiting(listener, deadline)
+    }
+);
 
 /// Applies the idle timeout to both directions of a stream.
 pub(crate) fn set_idle_timeout(stream: &TcpStream, timeout: Duration) -> io::Result<()> {
@@ -45,7 +43,7 @@ pub(crate) fn set_idle_timeout(stream: &TcpStream, timeout: Duration) -> io::Res
 /// (which `accept(2)` honours there): the connection is taken the moment
 /// it comes, where polling with sleeps took a millisecond or more a file.
 #[cfg(any(target_os = "linux", target_os = "android"))]
-fn accept_by(listener: &TcpListener, deadline: Instant) -> Result<(TcpStream, SocketAddr)> {
+fn accept_waiting(listener: &TcpListener, deadline: Instant) -> Result<(TcpStream, SocketAddr)> {
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
@@ -73,7 +71,7 @@ fn accept_by(listener: &TcpListener, deadline: Instant) -> Result<(TcpStream, So
 /// no accept timeout, and here `accept(2)` may not honour the socket's),
 /// back in blocking mode.
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
-fn accept_by(listener: &TcpListener, deadline: Instant) -> Result<(TcpStream, SocketAddr)> {
+fn accept_waiting(listener: &TcpListener, deadline: Instant) -> Result<(TcpStream, SocketAddr)> {
     listener
         .set_nonblocking(true)
         .map_err(Error::io(Phase::DataAccept))?;

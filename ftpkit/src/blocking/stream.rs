@@ -2,24 +2,11 @@
 //! and how bytes move between them and a TLS session (`Read`/`Write`,
 //! bounded by the sockets' own timeouts).
 
-use std::{
-    io::{self, Read, Write},
-    net::TcpStream,
-};
+use std::io::{self, Read, Write};
 
 use crate::stream::{Tls, detached};
 
-/// Plain, or TLS over a [`Socket`].
-pub(crate) type Stream = crate::stream::Stream<Socket>;
-
-/// TCP, or a control connection the caller supplied.
-pub(crate) type Socket = crate::stream::Socket<TcpStream, dyn Supplied>;
-
-/// A control connection the caller supplied
-/// ([`Client::connect_over`](crate::Client::connect_over)).
-pub(crate) trait Supplied: Read + Write + Send {}
-
-impl<T: Read + Write + Send> Supplied for T {}
+streams!(std::net::TcpStream, [Read + Write + Send]);
 
 /// A step bounded by the idle timeout already set on its socket (`$wait`
 /// and the error of a timeout, `$expired`, are tokio's).
@@ -46,24 +33,18 @@ impl Tls<Socket> {
     }
 }
 
-impl Read for Tls<Socket> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        rustls::Stream::new(&mut self.conn, &mut self.sock).read(buf)
-    }
-}
-
-impl Write for Tls<Socket> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        rustls::Stream::new(&mut self.conn, &mut self.sock).write(buf)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        rustls::Stream::new(&mut self.conn, &mut self.sock).flush()
-    }
+/// `$e` with `$s` bound to rustls' blocking `Stream` over the session and
+/// its socket (`$gone` is for the likeness with `on_stream!`: a session
+/// always has its socket).
+macro_rules! on_tls {
+    ($tls:expr, $s:ident => $e:expr, $gone:expr) => {{
+        let $s = &mut rustls::Stream::new(&mut $tls.conn, &mut $tls.sock);
+        $e
+    }};
 }
 
 /// `Read` and `Write` for `$ty`, each call passed on to the stream that
-/// `$on!` (`on_socket!` or `on_stream!`) finds in it.
+/// `$on!` (`on_socket!`, `on_tls!` or `on_stream!`) finds in it.
 macro_rules! read_write_through {
     ($ty:ty, $on:ident) => {
         impl Read for $ty {
@@ -89,4 +70,5 @@ macro_rules! read_write_through {
 }
 
 read_write_through!(Socket, on_socket);
+read_write_through!(Tls<Socket>, on_tls);
 read_write_through!(Stream, on_stream);

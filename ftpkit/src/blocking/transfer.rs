@@ -14,11 +14,11 @@ use super::{
 };
 use crate::{
     error::{Error, Phase, Result},
-    proto::engine::flow::{Moved, Stage},
+    proto::engine::flow::{Moved, ReadFrom},
 };
 
 data_ends!(
-    Client, Stream,
+    Client,
     /// Reads a transfer's data as it arrives (ftplib's `transfercmd` socket).
     ///
     /// When the server closes the data connection, the reader reads the
@@ -44,12 +44,10 @@ impl DataReader<'_> {
     /// confirmed it. A failure aborts the transfer before it is returned.
     pub(crate) fn read_data(&mut self, buf: &mut [u8]) -> Result<usize> {
         loop {
-            let stream = match (self.flow.stage(), self.stream.as_mut()) {
-                (Stage::Data, Some(stream)) => stream,
-                (Stage::Data | Stage::FinalReply, _) => {
-                    return self.client.conclude(&mut self.flow).map(|_| 0);
-                }
-                (Stage::Done | Stage::Failed, _) => return Ok(0),
+            let stream = match self.flow.read_from(&mut self.stream) {
+                ReadFrom::Data(stream) => stream,
+                ReadFrom::Reply => return self.client.conclude(&mut self.flow).map(|_| 0),
+                ReadFrom::Ended => return Ok(0),
             };
             let tls = stream.is_tls();
             match self.flow.on_read(stream.read(buf), tls) {
@@ -116,14 +114,11 @@ impl DataWriter<'_> {
             }
         }
         let limit = buf.len().min(usize::try_from(max).unwrap_or(usize::MAX));
-        let n = loop {
-            match (&mut &*file).read(buf.get_mut(..limit).unwrap_or_default()) {
-                Ok(n) => break n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    self.abort_quietly();
-                    return Err(Error::io(Phase::Local)(e));
-                }
+        let n = match crate::local::read_some(file, buf.get_mut(..limit).unwrap_or_default()) {
+            Ok(n) => n,
+            Err(e) => {
+                self.abort_quietly();
+                return Err(Error::io(Phase::Local)(e));
             }
         };
         self.write_data(buf.get(..n).unwrap_or_default())
@@ -147,6 +142,31 @@ impl Write for DataWriter<'_> {
 
 transfer_builder!(
     Transfer, Client, DataReader, DataWriter,
+    /// A download being set up: see [`Client::retrieve`].
+    ///
+    /// ```no_run
+    /// # let mut ftp = ftpkit::Client::connect("localhost")?;
+    /// let mut out = std::fs::OpenOptions::new().append(true).open("big.iso")?;
+    /// let offset = out.metadata()?.len();
+    /// ftp.retrieve("big.iso")
+    ///     .rest(offset) // resume where the local file ends
+    ///     .block_size(1 << 20)
+    ///     .progress(|done| eprintln!("{done} bytes"))
+    ///     .to_writer(&mut out)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    retrieve: Retrieve,
+    /// An upload being set up: see [`Client::store`].
+    ///
+    /// ```no_run
+    /// # let mut ftp = ftpkit::Client::connect("localhost")?;
+    /// let mut file = std::fs::File::open("backup.tar")?;
+    /// ftp.store("backup.tar")
+    ///     .progress(|done| eprintln!("{done} bytes"))
+    ///     .from_reader(&mut file)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    store: Store,
     read: [std::io::Read], std::io::Read,
     write: [std::io::Write], std::io::Write, unflushed, [],
     [], []
@@ -157,33 +177,6 @@ transfer_builder!(
 fn unflushed<W: Write + ?Sized>(_: &mut W) -> io::Result<()> {
     Ok(())
 }
-
-/// A download being set up: see [`Client::retrieve`].
-///
-/// ```no_run
-/// # let mut ftp = ftpkit::Client::connect("localhost")?;
-/// let mut out = std::fs::OpenOptions::new().append(true).open("big.iso")?;
-/// let offset = out.metadata()?.len();
-/// ftp.retrieve("big.iso")
-///     .rest(offset) // resume where the local file ends
-///     .block_size(1 << 20)
-///     .progress(|done| eprintln!("{done} bytes"))
-///     .to_writer(&mut out)?;
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-pub type Retrieve<'c> = Transfer<'c, Download>;
-
-/// An upload being set up: see [`Client::store`].
-///
-/// ```no_run
-/// # let mut ftp = ftpkit::Client::connect("localhost")?;
-/// let mut file = std::fs::File::open("backup.tar")?;
-/// ftp.store("backup.tar")
-///     .progress(|done| eprintln!("{done} bytes"))
-///     .from_reader(&mut file)?;
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-pub type Store<'c> = Transfer<'c, Upload>;
 
 impl Transfer<'_, Upload> {
     /// Uploads the rest of `file`, from its current position; returns the

@@ -42,7 +42,7 @@ impl Dest {
 pub(crate) enum Progress {
     /// Write these bytes, then read.
     Send(Vec<u8>),
-    /// Read more (at most [`Tunnel::wanted`] bytes).
+    /// Read more (at most [`Tunnel::wanted`](super::tunnel::Tunnel::wanted) bytes).
     More,
     /// The tunnel is open: the next byte is the server's.
     Done,

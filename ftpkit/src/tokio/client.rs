@@ -11,49 +11,43 @@ use std::{
 
 use tokio::io::{AsyncRead, ReadBuf};
 
-use super::{
-    io::{Io, drive},
-    stream::{Socket, Stream},
-};
 use crate::{
     error::{Error, Phase, Result},
     proto::Reply,
 };
 
-/// An async FTP client on tokio: one control connection, one command at a
-/// time. Every method of the blocking [`Client`](crate::Client) has its
-/// counterpart here, with the same protocol decisions (they come from
-/// [`proto`](crate::proto)), the same TLS rules, and the idle timeout
-/// ([`Config::timeout`](crate::Config::timeout)) on every socket operation.
-///
-/// # Cancellation
-///
-/// Any future of this client may be dropped before it completes:
-///
-/// - dropping an [`AsyncDataReader`](super::AsyncDataReader), an
-///   [`AsyncDataWriter`](super::AsyncDataWriter), an
-///   [`AsyncEntries`](super::AsyncEntries) or a transfer future
-///   (`get`, `put`, `to_writer`, `from_reader`, `nlst`, ...) while its data
-///   connection is open leaves the transfer to be aborted: the next call on
-///   the client first sends `ABOR` and resynchronises, as the blocking
-///   client does on drop, and the client stays usable. A writer's data
-///   connection is reset, so the server never takes a partial upload for a
-///   complete one;
-/// - dropping one after its data connection closed but before the final
-///   reply arrived leaves that reply to be read (and discarded) by the next
-///   call;
-/// - dropping any other future while a command is sent or its reply is
-///   awaited (a plain command, login, the setup of a transfer before the
-///   server's 1xx, `AUTH`, `CCC`, an abort in progress) leaves the control
-///   connection out of step: the client is unusable and every later call
-///   returns [`Error::Unusable`].
-#[derive(Debug)]
-pub struct AsyncClient {
-    pub(crate) core: Core,
-    pub(crate) io: Io,
-}
-
-client_api!(AsyncClient, drive, over: [tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin + 'static], [async], [.await]);
+client_api!(
+    /// An async FTP client on tokio: one control connection, one command at a
+    /// time. Every method of the blocking [`Client`](crate::Client) has its
+    /// counterpart here, with the same protocol decisions (they come from
+    /// [`proto`](crate::proto)), the same TLS rules, and the idle timeout
+    /// ([`Config::timeout`](crate::Config::timeout)) on every socket operation.
+    ///
+    /// # Cancellation
+    ///
+    /// Any future of this client may be dropped before it completes:
+    ///
+    /// - dropping an [`AsyncDataReader`](super::AsyncDataReader), an
+    ///   [`AsyncDataWriter`](super::AsyncDataWriter), an
+    ///   [`AsyncEntries`](super::AsyncEntries) or a transfer future
+    ///   (`get`, `put`, `to_writer`, `from_reader`, `nlst`, ...) while its data
+    ///   connection is open leaves the transfer to be aborted: the next call on
+    ///   the client first sends `ABOR` and resynchronises, as the blocking
+    ///   client does on drop, and the client stays usable. A writer's data
+    ///   connection is reset, so the server never takes a partial upload for a
+    ///   complete one;
+    /// - dropping one after its data connection closed but before the final
+    ///   reply arrived leaves that reply to be read (and discarded) by the next
+    ///   call;
+    /// - dropping any other future while a command is sent or its reply is
+    ///   awaited (a plain command, login, the setup of a transfer before the
+    ///   server's 1xx, `AUTH`, `CCC`, an abort in progress) leaves the control
+    ///   connection out of step: the client is unusable and every later call
+    ///   returns [`Error::Unusable`].
+    AsyncClient,
+    over: [tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin + 'static],
+    [async], [.await]
+);
 
 impl AsyncClient {
     /// The idle timeout of one socket operation.

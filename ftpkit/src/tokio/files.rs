@@ -16,7 +16,7 @@
 
 use std::{io, sync::Arc, time::Duration};
 
-use std::io::{Read as _, Write as _};
+use std::io::Write as _;
 
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
@@ -324,12 +324,10 @@ impl FileSide {
     fn read(&mut self, mut buf: Block, len: usize) {
         if let Some(mut file) = self.file.take() {
             self.job = Some(tokio::task::spawn_blocking(move || {
-                let result = loop {
-                    match file.read(buf.as_mut().get_mut(..len).unwrap_or_default()) {
-                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                        other => break other,
-                    }
-                };
+                let result = crate::local::read_some(
+                    &mut file,
+                    buf.as_mut().get_mut(..len).unwrap_or_default(),
+                );
                 (file, buf, result)
             }));
         }

@@ -10,10 +10,6 @@ use tokio::{
     time::timeout_at,
 };
 
-use super::{
-    net,
-    stream::{Socket, Stream},
-};
 use crate::{error::Result, proto::engine::Event};
 
 /// Runs `work` until `deadline`: its result, or [`Event::TimedOut`].

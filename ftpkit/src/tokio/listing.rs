@@ -9,7 +9,6 @@ use std::{
 
 use futures_core::Stream;
 
-use super::transfer::AsyncDataReader;
 use crate::{driver::Parsed, error::Result, list::Entry};
 
 entries!(

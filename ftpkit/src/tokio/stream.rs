@@ -8,24 +8,14 @@ use std::{
     task::{Context, Poll, ready},
 };
 
-use tokio::{
-    io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf},
-    net::TcpStream,
-};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 
 use crate::stream::{Tls, detached};
 
-/// Plain TCP, or TLS over TCP.
-pub(crate) type Stream = crate::stream::Stream<Socket>;
-
-/// TCP, or a control connection the caller supplied.
-pub(crate) type Socket = crate::stream::Socket<TcpStream, dyn Supplied>;
-
-/// A control connection the caller supplied
-/// ([`AsyncClient::connect_over`](crate::AsyncClient::connect_over)).
-pub(crate) trait Supplied: AsyncRead + AsyncWrite + Send + Unpin {}
-
-impl<T: AsyncRead + AsyncWrite + Send + Unpin> Supplied for T {}
+streams!(
+    tokio::net::TcpStream,
+    [AsyncRead + AsyncWrite + Send + Unpin]
+);
 
 /// A step bounded by the idle timeout `$wait`; its error when the time
 /// is up is `$expired` (by default, an I/O error).

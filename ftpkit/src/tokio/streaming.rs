@@ -3,12 +3,6 @@
 //! drivers expand (`crate::driver`'s `client_data_api!`), over this
 //! driver's readers, writers and entries.
 
-use super::{
-    client::AsyncClient,
-    listing::AsyncEntries,
-    transfer::{AsyncDataReader, AsyncDataWriter, AsyncRetrieve, AsyncStore, Download, Upload},
-};
-
 client_data_api!(
     AsyncClient, AsyncDataReader, AsyncDataWriter, AsyncEntries, AsyncRetrieve, AsyncStore,
     write: [tokio::io::AsyncWrite + Unpin], read: [tokio::io::AsyncRead + Unpin],

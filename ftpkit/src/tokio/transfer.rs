@@ -24,11 +24,11 @@ use tokio::{
 use super::{client::AsyncClient, stream::Stream};
 use crate::{
     error::{Error, Result},
-    proto::engine::flow::{Flow, Moved, Stage},
+    proto::engine::flow::{Flow, Moved, ReadFrom, Stage},
 };
 
 data_ends!(
-    AsyncClient, Stream,
+    AsyncClient,
     /// Reads a transfer's data as it arrives.
     ///
     /// When the server closes the data connection the reader reads the
@@ -79,22 +79,22 @@ impl AsyncDataReader<'_> {
         out: &mut [u8],
     ) -> Poll<Result<usize>> {
         loop {
-            let polled = match (self.flow.stage(), self.stream.as_mut()) {
-                (Stage::Data, Some(stream)) => {
+            let polled = match self.flow.read_from(&mut self.stream) {
+                ReadFrom::Data(stream) => {
                     let mut buf = ReadBuf::new(out);
                     let tls = stream.is_tls();
                     Pin::new(stream)
                         .poll_read(cx, &mut buf)
                         .map(|read| self.flow.on_read(read.map(|()| buf.filled().len()), tls))
                 }
-                (Stage::Data | Stage::FinalReply, _) => match self.client.poll_read_reply(cx) {
+                ReadFrom::Reply => match self.client.poll_read_reply(cx) {
                     Poll::Ready(reply) => {
                         let reply = self.flow.conclude(&mut self.client.core, reply);
                         return Poll::Ready(reply.map(|_| 0));
                     }
                     Poll::Pending => Poll::Pending,
                 },
-                (Stage::Done | Stage::Failed, _) => return Poll::Ready(Ok(0)),
+                ReadFrom::Ended => return Poll::Ready(Ok(0)),
             };
             match polled {
                 Poll::Pending => {
@@ -217,25 +217,23 @@ impl AsyncWrite for AsyncDataWriter<'_> {
 
 transfer_builder!(
     AsyncTransfer, AsyncClient, AsyncDataReader, AsyncDataWriter,
+    /// A download being set up: see [`AsyncClient::retrieve`].
+    ///
+    /// ```no_run
+    /// # async fn run(ftp: &mut ftpkit::AsyncClient) -> Result<(), Box<dyn std::error::Error>> {
+    /// let mut out = tokio::fs::OpenOptions::new().append(true).open("big.iso").await?;
+    /// let offset = out.metadata().await?.len();
+    /// ftp.retrieve("big.iso")
+    ///     .rest(offset) // resume where the local file ends
+    ///     .progress(|done| eprintln!("{done} bytes"))
+    ///     .to_writer(&mut out)
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    retrieve: AsyncRetrieve,
+    /// An upload being set up: see [`AsyncClient::store`].
+    store: AsyncStore,
     read: [AsyncRead + Unpin], tokio::io::AsyncReadExt,
     write: [AsyncWrite + Unpin], AsyncWriteExt, AsyncWriteExt::flush, [+ Send],
     [async], [.await]
 );
-
-/// A download being set up: see [`AsyncClient::retrieve`].
-///
-/// ```no_run
-/// # async fn run(ftp: &mut ftpkit::AsyncClient) -> Result<(), Box<dyn std::error::Error>> {
-/// let mut out = tokio::fs::OpenOptions::new().append(true).open("big.iso").await?;
-/// let offset = out.metadata().await?.len();
-/// ftp.retrieve("big.iso")
-///     .rest(offset) // resume where the local file ends
-///     .progress(|done| eprintln!("{done} bytes"))
-///     .to_writer(&mut out)
-///     .await?;
-/// # Ok(()) }
-/// ```
-pub type AsyncRetrieve<'c> = AsyncTransfer<'c, Download>;
-
-/// An upload being set up: see [`AsyncClient::store`].
-pub type AsyncStore<'c> = AsyncTransfer<'c, Upload>;

@@ -14,6 +14,9 @@
 //! `driver!()` names the [`Driver`](crate::driver::Driver) running the
 //! body, for the few checks that depend on a driver's own data path, and
 //! the type `DriverPool` is that driver's connection pool.
+//! `fn name() within(GUARD) { ... }` runs the body on a thread of its own
+//! and fails the test if it is still running after `GUARD` (a hang guard
+//! that works for both drivers: see [`guarded`]).
 //! Readers and writers are used through `std::io::{Read, Write}` on one
 //! driver and `tokio::io::{AsyncReadExt, AsyncWriteExt}` on the other: a
 //! file of dialogues imports both, and `w!` awaits where the async one
@@ -26,7 +29,13 @@ use ftpkit_testkit::{DataFault, FakeServer, Script};
 
 /// One dialogue, run on each driver: see the module docs.
 macro_rules! dialogue {
+    ($(#[$meta:meta])* fn $name:ident() within($guard:expr) $body:block) => {
+        dialogue!(@guarded Some($guard), $(#[$meta])* fn $name() $body);
+    };
     ($(#[$meta:meta])* fn $name:ident() $body:block) => {
+        dialogue!(@guarded None, $(#[$meta])* fn $name() $body);
+    };
+    (@guarded $guard:expr, $(#[$meta:meta])* fn $name:ident() $body:block) => {
         $(#[$meta])*
         mod $name {
             #[allow(unused_imports)]
@@ -34,6 +43,7 @@ macro_rules! dialogue {
 
             #[test]
             fn blocking() {
+                crate::dialogue::guarded($guard, move || {
                 #[allow(unused_macros)]
                 macro_rules! w {
                     ($e:expr) => {
@@ -79,12 +89,14 @@ macro_rules! dialogue {
                     };
                 }
                 $body
+                });
             }
 
             #[cfg(feature = "tokio")]
             #[test]
             fn nonblocking() {
-                crate::driver::asynchronous::runtime().block_on(async {
+                crate::dialogue::guarded($guard, move || {
+                crate::driver::asynchronous::runtime().block_on(async move {
                     #[allow(unused_macros)]
                     macro_rules! w {
                         ($e:expr) => {
@@ -136,9 +148,61 @@ macro_rules! dialogue {
                     }
                     $body
                 })
+                });
             }
         }
     };
+}
+
+/// Runs a test's body, on a thread of its own when a `guard` is given: a
+/// body still running after it has hung, and fails the test (for either
+/// driver: a blocked thread cannot hide from it). A panic in the body
+/// fails the test as it would have.
+pub(crate) fn guarded(guard: Option<Duration>, body: impl FnOnce() + Send + 'static) {
+    let Some(guard) = guard else {
+        return body();
+    };
+    let (done, ended) = std::sync::mpsc::channel();
+    let body = std::thread::spawn(move || {
+        body();
+        let _ = done.send(());
+    });
+    match ended.recv_timeout(guard) {
+        Ok(()) => {}
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+            panic!("still running after {guard:?}: the client hung")
+        }
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+            if let Err(panic) = body.join() {
+                std::panic::resume_unwind(panic);
+            }
+        }
+    }
+}
+
+#[test]
+#[should_panic(expected = "the client hung")]
+fn the_hang_guard_fails_a_body_still_running_after_it() {
+    guarded(Some(Duration::from_millis(200)), || {
+        std::thread::sleep(Duration::from_secs(3));
+    });
+}
+
+#[test]
+#[should_panic(expected = "a failing assertion")]
+fn the_hang_guard_passes_a_failing_body_on() {
+    guarded(Some(Duration::from_secs(5)), || {
+        panic!("a failing assertion")
+    });
+}
+
+#[test]
+fn the_hang_guard_lets_a_prompt_body_pass() {
+    let started = Instant::now();
+    guarded(Some(Duration::from_secs(5)), || {
+        std::thread::sleep(Duration::from_millis(50));
+    });
+    assert!(started.elapsed() >= Duration::from_millis(50));
 }
 
 /// A client config with short timeouts so fault tests end quickly.

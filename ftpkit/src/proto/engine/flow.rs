@@ -55,6 +55,18 @@ pub(crate) fn read_outcome(result: io::Result<usize>, tls: bool) -> Moved {
     }
 }
 
+/// Where a data reader's next read goes ([`Flow::read_from`]).
+#[derive(Debug)]
+pub(crate) enum ReadFrom<'s, S> {
+    /// The data connection: the data is flowing.
+    Data(&'s mut S),
+    /// The control connection: the data ended (or its connection is gone)
+    /// and the final reply is due.
+    Reply,
+    /// Nowhere: the transfer was confirmed or failed; a read gives 0.
+    Ended,
+}
+
 /// One streaming transfer, from the server's 1xx to its final reply.
 #[derive(Debug)]
 pub(crate) struct Flow {
@@ -106,6 +118,16 @@ impl Flow {
 
     pub(crate) fn stage(&self) -> Stage {
         self.stage
+    }
+
+    /// Where a reader whose data connection is `stream` (`None` once it
+    /// ended or was handed over) reads next.
+    pub(crate) fn read_from<'s, S>(&self, stream: &'s mut Option<S>) -> ReadFrom<'s, S> {
+        match (self.stage, stream.as_mut()) {
+            (Stage::Data, Some(stream)) => ReadFrom::Data(stream),
+            (Stage::Data | Stage::FinalReply, _) => ReadFrom::Reply,
+            (Stage::Done | Stage::Failed, _) => ReadFrom::Ended,
+        }
     }
 
     /// Whether the transfer still has data or a final reply to come.
@@ -284,6 +306,23 @@ mod tests {
             retr(None).on_read(Err(plain_eof), false),
             Moved::Failed(_)
         ));
+    }
+
+    #[test]
+    fn a_reader_reads_data_then_the_final_reply_then_nothing() {
+        let mut core = Core::new("h".into(), Config::default());
+        let mut flow = retr(None);
+        let mut stream = Some(7u8);
+        assert!(matches!(flow.read_from(&mut stream), ReadFrom::Data(7)));
+        // The data connection handed over (an abort) while data flows.
+        assert!(matches!(flow.read_from(&mut None::<u8>), ReadFrom::Reply));
+        flow.on_read(Ok(0), false);
+        assert!(matches!(flow.read_from(&mut stream), ReadFrom::Reply));
+        flow.conclude(&mut core, Ok(reply(226))).unwrap();
+        assert!(matches!(flow.read_from(&mut stream), ReadFrom::Ended));
+        let mut failed = retr(None);
+        failed.abandon(&mut core);
+        assert!(matches!(failed.read_from(&mut stream), ReadFrom::Ended));
     }
 
     #[test]

@@ -11,22 +11,17 @@
 //! - `names`: traversal and injection through names.
 //!
 //! Each scenario states its outcome in its doc comment and asserts it with
-//! a time bound; client idle and connect timeouts are 1 s. The hostile
-//! dialogues that run on both drivers are in `replies` too, through
-//! [`dialogue!`](crate::dialogue). Other hostile cases stay beside the
-//! features they attack: `tls.rs` and `trust.rs` (certificates), `resume.rs`
-//! (lying SIZE and hashes, REST ignored, files changing mid-transfer).
-
-mod addresses;
-mod names;
-mod replies;
-mod tls;
-mod transfers;
+//! a time bound; client idle and connect timeouts are 1 s. Every scenario
+//! is a [`dialogue!`](crate::dialogue) and runs on both drivers, under a
+//! hang guard ([`GUARD`]) that fails the test rather than let a hung client
+//! hang the suite. Other hostile cases stay beside the features they
+//! attack: `tls.rs` and `trust.rs` (certificates), `resume.rs` (lying SIZE
+//! and hashes, REST ignored, files changing mid-transfer).
 
 use std::{
     io::{BufRead, BufReader, Write},
     net::{SocketAddr, TcpListener, TcpStream},
-    sync::{Arc, mpsc},
+    sync::Arc,
     thread,
     time::{Duration, Instant},
 };
@@ -45,6 +40,15 @@ use rustls_pki_types::{CertificateDer, PrivateKeyDer, pem::PemObject};
 /// Idle and connect timeouts of every client here.
 const TIMEOUT: Duration = Duration::from_secs(1);
 
+const SECOND: Duration = Duration::from_secs(1);
+
+/// The bound of one hostile exchange (connect and log in included).
+const BOUND: Duration = Duration::from_secs(5);
+
+/// The hang guard of every scenario: a test still running after this has
+/// hung (each scenario's own bounds are far tighter).
+const GUARD: Duration = Duration::from_secs(30);
+
 /// A client config with the short timeouts of this suite.
 fn quick() -> Config {
     Config::default().timeout(TIMEOUT).connect_timeout(TIMEOUT)
@@ -55,26 +59,43 @@ fn server(scripts: Vec<Script>) -> FakeServer {
     FakeServer::with_timeout(scripts, Duration::from_secs(5))
 }
 
-/// Runs `f` here and asserts it returned within `bound` (for closures
-/// that borrow; [`within`] runs its closure on a thread of its own).
-fn timed<T>(bound: Duration, f: impl FnOnce() -> T) -> T {
-    let started = Instant::now();
-    let out = f();
-    let took = started.elapsed();
-    assert!(took < bound, "took {took:?}, the bound is {bound:?}");
-    out
+/// `$e` (a `dialogue!` body's expression, `w!` inside), asserted to end
+/// within `$bound`.
+macro_rules! timed {
+    ($bound:expr, $e:expr) => {{
+        let started = Instant::now();
+        let out = $e;
+        let took = started.elapsed();
+        assert!(took < $bound, "took {took:?}, the bound is {:?}", $bound);
+        out
+    }};
 }
 
-/// One scripted connection and a client logged in on it.
-fn logged_in(script: Script) -> (FakeServer, Client) {
-    logged_in_with(script, quick())
+/// In a `dialogue!`: one scripted connection played after an anonymous
+/// login, and a client of the running driver logged in on it (with
+/// `quick()` or the given config).
+macro_rules! hostile_login {
+    ($script:expr) => {
+        hostile_login!($script, quick())
+    };
+    ($script:expr, $config:expr) => {{
+        let server = server(vec![Script::login_anonymous().then($script)]);
+        let mut client = connect!(&server.addr().to_string(), $config).unwrap();
+        w!(client.login_anonymous()).unwrap();
+        (server, client)
+    }};
 }
 
-fn logged_in_with(script: Script, config: Config) -> (FakeServer, Client) {
-    let server = server(vec![Script::login_anonymous().then(script)]);
-    let mut client = Client::connect_with(&server.addr().to_string(), config).unwrap();
-    client.login_anonymous().unwrap();
-    (server, client)
+/// In a `dialogue!`: a server whose greeting is `$greeting`, and the
+/// running driver's connect result, within [`BOUND`].
+macro_rules! greeting {
+    ($greeting:expr) => {{
+        let server = server(vec![
+            Script::new().raw($greeting).sleep(Duration::from_secs(3)),
+        ]);
+        let result = timed!(BOUND, connect!(&server.addr().to_string(), quick()));
+        (server, result)
+    }};
 }
 
 /// A loopback port where nothing listens.
@@ -86,64 +107,6 @@ fn closed_port() -> u16 {
         .port()
 }
 
-const SECOND: Duration = Duration::from_secs(1);
-
-/// Runs `f` on its own thread and returns its result, failing the test if
-/// it takes longer than `bound`.
-fn within<T: Send + 'static>(bound: Duration, f: impl FnOnce() -> T + Send + 'static) -> T {
-    let (tx, rx) = mpsc::channel();
-    let started = Instant::now();
-    std::thread::spawn(move || {
-        let _ = tx.send(f());
-    });
-    let result = match rx.recv_timeout(bound) {
-        Ok(result) => result,
-        Err(mpsc::RecvTimeoutError::Timeout) => {
-            panic!("no result within {bound:?}: the client hung")
-        }
-        Err(mpsc::RecvTimeoutError::Disconnected) => panic!("the client thread panicked"),
-    };
-    assert!(started.elapsed() <= bound);
-    result
-}
-
-const BOUND: Duration = Duration::from_secs(5);
-
-/// A server that plays `script` after an anonymous login; the closure gets
-/// a logged-in client.
-fn against<T: Send + 'static>(
-    script: Script,
-    bound: Duration,
-    f: impl FnOnce(&mut Client) -> T + Send + 'static,
-) -> (T, ftpkit_testkit::Transcript) {
-    let server = FakeServer::with_timeout(
-        vec![Script::login_anonymous().then(script)],
-        Duration::from_secs(4),
-    );
-    let addr = server.addr().to_string();
-    let result = within(bound, move || {
-        let mut c = Client::connect_with(&addr, quick()).expect("connect");
-        c.login_anonymous().expect("login");
-        f(&mut c)
-    });
-    (result, server.finish_allow_unplayed())
-}
-
-/// A server whose greeting is `greeting`; the closure gets the connect result.
-fn greeting<T: Send + 'static>(
-    greeting: &[u8],
-    f: impl FnOnce(ftpkit::Result<Client>) -> T + Send + 'static,
-) -> T {
-    let server = FakeServer::with_timeout(
-        vec![Script::new().raw(greeting).sleep(Duration::from_secs(3))],
-        Duration::from_secs(4),
-    );
-    let addr = server.addr().to_string();
-    let result = within(BOUND, move || f(Client::connect_with(&addr, quick())));
-    server.finish_allow_unplayed();
-    result
-}
-
 fn binary_epsv() -> Script {
     Script::new()
         .expect("TYPE I")
@@ -151,3 +114,10 @@ fn binary_epsv() -> Script {
         .expect("EPSV")
         .epsv()
 }
+
+// After the macros above, which the scenarios use.
+mod addresses;
+mod names;
+mod replies;
+mod tls;
+mod transfers;

@@ -15,74 +15,60 @@ fn tls_required() -> Config {
     quick().tls(TlsMode::Explicit, Some(tls))
 }
 
-/// AUTH TLS refused while TLS is required: the session ends before USER
-/// or PASS is sent.
-#[test]
-fn auth_refused_while_tls_is_required_sends_no_credentials() {
-    let server = FakeServer::with_timeout(
-        vec![
+dialogue! {
+    /// AUTH TLS refused while TLS is required: the session ends before
+    /// USER or PASS is sent.
+    fn auth_refused_while_tls_is_required_sends_no_credentials() within(GUARD) {
+        let server = server(vec![
             Script::new()
                 .reply("220 hi")
                 .expect("AUTH TLS")
                 .reply("500 AUTH not understood")
                 .sleep(Duration::from_millis(500)),
-        ],
-        Duration::from_secs(4),
-    );
-    let addr = server.addr().to_string();
-    let err = within(BOUND, move || {
-        Client::connect_with(&addr, tls_required()).err()
-    });
-    assert!(err.is_some());
-    let t = server.finish_allow_unplayed();
-    assert_eq!(t.commands, ["AUTH TLS"]);
+        ]);
+        let err = timed!(BOUND, connect!(&server.addr().to_string(), tls_required())).err();
+        assert!(err.is_some());
+        let t = server.finish_allow_unplayed();
+        assert_eq!(t.commands, ["AUTH TLS"]);
+    }
 }
 
-/// A greeting of 230 (logged in without asking) and a 230 answer to AUTH:
-/// not a TLS session, so an error; no credentials, no command in clear.
-#[test]
-fn a_230_greeting_that_skips_login_does_not_skip_tls() {
-    let server = FakeServer::with_timeout(
-        vec![
+dialogue! {
+    /// A greeting of 230 (logged in without asking) and a 230 answer to
+    /// AUTH: not a TLS session, so an error; no credentials, no command in
+    /// clear.
+    fn a_230_greeting_that_skips_login_does_not_skip_tls() within(GUARD) {
+        let server = server(vec![
             Script::new()
                 .reply("230 already logged in")
                 .expect("AUTH TLS")
                 .reply("230 sure")
                 .sleep(Duration::from_millis(500)),
-        ],
-        Duration::from_secs(4),
-    );
-    let addr = server.addr().to_string();
-    let err = within(BOUND, move || {
-        Client::connect_with(&addr, tls_required()).err()
-    });
-    assert!(err.is_some());
-    let t = server.finish_allow_unplayed();
-    assert_eq!(t.commands, ["AUTH TLS"]);
+        ]);
+        let err = timed!(BOUND, connect!(&server.addr().to_string(), tls_required())).err();
+        assert!(err.is_some());
+        let t = server.finish_allow_unplayed();
+        assert_eq!(t.commands, ["AUTH TLS"]);
+    }
 }
 
-/// A 234 followed by bytes that are not TLS: a TLS error within the
-/// bound, and no credentials ever sent.
-#[test]
-fn garbage_instead_of_a_tls_handshake_is_a_tls_error() {
-    let server = FakeServer::with_timeout(
-        vec![
+dialogue! {
+    /// A 234 followed by bytes that are not TLS: a TLS error within the
+    /// bound, and no credentials ever sent.
+    fn garbage_instead_of_a_tls_handshake_is_a_tls_error() within(GUARD) {
+        let server = server(vec![
             Script::new()
                 .reply("220 hi")
                 .expect("AUTH TLS")
                 .reply("234 go ahead")
                 .raw(b"this is not a TLS record at all\r\n")
                 .sleep(Duration::from_millis(500)),
-        ],
-        Duration::from_secs(4),
-    );
-    let addr = server.addr().to_string();
-    let err = within(BOUND, move || {
-        Client::connect_with(&addr, tls_required()).err()
-    });
-    assert!(matches!(err, Some(Error::Tls { .. })), "{err:?}");
-    let t = server.finish_allow_unplayed();
-    assert_eq!(t.commands, ["AUTH TLS"]);
+        ]);
+        let err = timed!(BOUND, connect!(&server.addr().to_string(), tls_required())).err();
+        assert!(matches!(err, Some(Error::Tls { .. })), "{err:?}");
+        let t = server.finish_allow_unplayed();
+        assert_eq!(t.commands, ["AUTH TLS"]);
+    }
 }
 
 fn trusting(certs: &TestCerts) -> TlsConfig {
@@ -100,138 +86,147 @@ fn explicit(certs: &TestCerts) -> Config {
         .tls(TlsMode::Explicit, Some(trusting(certs)))
 }
 
-/// `AUTH TLS` answered with 230 ("you are in") instead of 234: TLS was
-/// required, so the connection ends there; no credential and no other
-/// command is sent.
-#[test]
-fn auth_tls_answered_230_is_not_taken_as_a_login() {
-    let server = server(vec![
-        Script::new()
-            .reply("220 hi")
-            .expect("AUTH TLS")
-            .reply("230 no need, you are logged in")
-            .sleep(Duration::from_millis(300)),
-    ]);
-    let certs = TestCerts::generate();
-    let err = timed(2 * SECOND, || {
-        Client::connect_with(&server.addr().to_string(), explicit(&certs)).unwrap_err()
-    });
-    assert_eq!(err.code(), Some(ReplyCode(230)));
-    assert_eq!(server.finish().commands, ["AUTH TLS"]);
+dialogue! {
+    /// `AUTH TLS` answered with 230 ("you are in") instead of 234: TLS was
+    /// required, so the connection ends there; no credential and no other
+    /// command is sent.
+    fn auth_tls_answered_230_is_not_taken_as_a_login() within(GUARD) {
+        let server = server(vec![
+            Script::new()
+                .reply("220 hi")
+                .expect("AUTH TLS")
+                .reply("230 no need, you are logged in")
+                .sleep(Duration::from_millis(300)),
+        ]);
+        let certs = TestCerts::generate();
+        let err = timed!(
+            2 * SECOND,
+            connect!(&server.addr().to_string(), explicit(&certs))
+        )
+        .unwrap_err();
+        assert_eq!(err.code(), Some(ReplyCode(230)));
+        assert_eq!(server.finish().commands, ["AUTH TLS"]);
+    }
 }
 
-/// After 234 the server goes silent: the handshake ends at the idle
-/// timeout.
-#[test]
-fn silence_after_234_times_out() {
-    let server = server(vec![
-        Script::new()
-            .reply("220 hi")
-            .expect("AUTH TLS")
-            .reply("234 go ahead")
-            .never_reply(),
-    ]);
-    let certs = TestCerts::generate();
-    let err = timed(4 * SECOND, || {
-        Client::connect_with(&server.addr().to_string(), explicit(&certs)).unwrap_err()
-    });
-    assert!(err.is_timeout(), "{err:?}");
-    server.finish_allow_unplayed();
+dialogue! {
+    /// After 234 the server goes silent: the handshake ends at the idle
+    /// timeout.
+    fn silence_after_234_times_out() within(GUARD) {
+        let server = server(vec![
+            Script::new()
+                .reply("220 hi")
+                .expect("AUTH TLS")
+                .reply("234 go ahead")
+                .never_reply(),
+        ]);
+        let certs = TestCerts::generate();
+        let err = timed!(
+            4 * SECOND,
+            connect!(&server.addr().to_string(), explicit(&certs))
+        )
+        .unwrap_err();
+        assert!(err.is_timeout(), "{err:?}");
+        server.finish_allow_unplayed();
+    }
 }
 
-/// Implicit FTPS to a server that speaks plain FTP: a TLS error at once,
-/// no greeting read in clear.
-#[test]
-fn implicit_tls_to_a_plaintext_server_is_a_tls_error() {
-    let server = server(vec![
-        Script::new()
-            .reply("220 plain FTP here")
-            .sleep(Duration::from_millis(500)),
-    ]);
-    let certs = TestCerts::generate();
-    let config = quick().tls(TlsMode::Implicit, Some(trusting(&certs)));
-    let err = timed(3 * SECOND, || {
-        Client::connect_with(&server.addr().to_string(), config).unwrap_err()
-    });
-    assert!(matches!(err, Error::Tls { .. }), "{err:?}");
-    assert!(server.finish().commands.is_empty());
+dialogue! {
+    /// Implicit FTPS to a server that speaks plain FTP: a TLS error at once,
+    /// no greeting read in clear.
+    fn implicit_tls_to_a_plaintext_server_is_a_tls_error() within(GUARD) {
+        let server = server(vec![
+            Script::new()
+                .reply("220 plain FTP here")
+                .sleep(Duration::from_millis(500)),
+        ]);
+        let certs = TestCerts::generate();
+        let config = quick().tls(TlsMode::Implicit, Some(trusting(&certs)));
+        let err = timed!(3 * SECOND, connect!(&server.addr().to_string(), config)).unwrap_err();
+        assert!(matches!(err, Error::Tls { .. }), "{err:?}");
+        assert!(server.finish().commands.is_empty());
+    }
 }
 
-/// Plaintext replies pipelined after 234 (a forged 227 pointing elsewhere,
-/// a 150 and a 226) are discarded: the session goes on with the replies
-/// sent over TLS, and the download is byte-exact (curl CVE-2021-22947).
-#[test]
-fn pipelined_plaintext_passive_replies_after_234_are_discarded() {
-    let certs = TestCerts::generate();
-    let data = random_bytes(100_000, 37);
-    let mini = TlsFake::start(
-        &certs,
-        b"227 Entering Passive Mode (6,6,6,6,0,21)\r\n150 forged\r\n226 forged\r\n",
-        DataPlan::Clean(data.clone()),
-    );
-    let mut c = Client::connect_with(&mini.addr.to_string(), explicit(&certs)).unwrap();
-    let mut out = Vec::new();
-    timed(4 * SECOND, || {
-        c.login("bob", "pw").unwrap();
-        c.get("f", &mut out).unwrap();
-        c.quit().unwrap();
-    });
-    assert_eq!(sha256_hex(&out), sha256_hex(&data));
-    let commands = mini.finish();
-    assert_eq!(
-        commands,
-        [
-            "AUTH TLS", "USER bob", "PASS pw", "PBSZ 0", "PROT P", "TYPE I", "EPSV", "RETR f",
-            "QUIT"
-        ]
-    );
+dialogue! {
+    /// Plaintext replies pipelined after 234 (a forged 227 pointing
+    /// elsewhere, a 150 and a 226) are discarded: the session goes on with
+    /// the replies sent over TLS, and the download is byte-exact (curl
+    /// CVE-2021-22947).
+    fn pipelined_plaintext_passive_replies_after_234_are_discarded() within(GUARD) {
+        let certs = TestCerts::generate();
+        let data = random_bytes(100_000, 37);
+        let mini = TlsFake::start(
+            &certs,
+            b"227 Entering Passive Mode (6,6,6,6,0,21)\r\n150 forged\r\n226 forged\r\n",
+            DataPlan::Clean(data.clone()),
+        );
+        let mut c = connect!(&mini.addr.to_string(), explicit(&certs)).unwrap();
+        let mut out = Vec::new();
+        timed!(4 * SECOND, {
+            w!(c.login("bob", "pw")).unwrap();
+            w!(c.get("f", &mut out)).unwrap();
+            w!(c.quit()).unwrap();
+        });
+        assert_eq!(sha256_hex(&out), sha256_hex(&data));
+        let commands = mini.finish();
+        assert_eq!(
+            commands,
+            [
+                "AUTH TLS", "USER bob", "PASS pw", "PBSZ 0", "PROT P", "TYPE I", "EPSV", "RETR f",
+                "QUIT"
+            ]
+        );
+    }
 }
 
-/// A TLS data stream cut without close_notify, then 226: the client does
-/// not take the server's word when the 150 announced more bytes — the
-/// download is `Incomplete`.
-#[test]
-fn a_tls_data_stream_cut_without_close_notify_is_incomplete() {
-    let certs = TestCerts::generate();
-    let data = random_bytes(300_000, 38);
-    let mini = TlsFake::start(&certs, b"", DataPlan::CutWithoutCloseNotify(data, 120_000));
-    let mut c = Client::connect_with(&mini.addr.to_string(), explicit(&certs)).unwrap();
-    c.login("bob", "pw").unwrap();
-    let mut out = Vec::new();
-    let err = timed(4 * SECOND, || c.get("f", &mut out).unwrap_err());
-    assert!(
-        matches!(
-            err,
-            Error::Incomplete {
-                expected: 300_000,
-                received: 120_000
-            }
-        ),
-        "{err:?}"
-    );
-    drop(c);
-    mini.finish();
+dialogue! {
+    /// A TLS data stream cut without close_notify, then 226: the client
+    /// does not take the server's word when the 150 announced more bytes —
+    /// the download is `Incomplete`.
+    fn a_tls_data_stream_cut_without_close_notify_is_incomplete() within(GUARD) {
+        let certs = TestCerts::generate();
+        let data = random_bytes(300_000, 38);
+        let mini = TlsFake::start(&certs, b"", DataPlan::CutWithoutCloseNotify(data, 120_000));
+        let mut c = connect!(&mini.addr.to_string(), explicit(&certs)).unwrap();
+        w!(c.login("bob", "pw")).unwrap();
+        let mut out = Vec::new();
+        let err = timed!(4 * SECOND, w!(c.get("f", &mut out))).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::Incomplete {
+                    expected: 300_000,
+                    received: 120_000
+                }
+            ),
+            "{err:?}"
+        );
+        drop(c);
+        mini.finish();
+    }
 }
 
-/// A data connection that presents a certificate the client does not trust
-/// (someone else answering on the data port) is refused: a TLS error,
-/// not a single byte accepted.
-#[test]
-fn a_data_connection_with_an_untrusted_certificate_is_refused() {
-    let certs = TestCerts::generate();
-    let mini = TlsFake::start(&certs, b"", DataPlan::UntrustedCertificate(vec![1u8; 1000]));
-    let mut c = Client::connect_with(&mini.addr.to_string(), explicit(&certs)).unwrap();
-    c.login("bob", "pw").unwrap();
-    let mut out = Vec::new();
-    let err = timed(4 * SECOND, || c.get("f", &mut out).unwrap_err());
-    assert!(
-        matches!(&err, Error::Certificate { phase: ftpkit::Phase::DataConnect, rejected }
-            if rejected.problem == ftpkit::CertificateProblem::UnknownIssuer),
-        "{err:?}"
-    );
-    assert!(out.is_empty());
-    drop(c);
-    mini.finish();
+dialogue! {
+    /// A data connection that presents a certificate the client does not
+    /// trust (someone else answering on the data port) is refused: a TLS
+    /// error, not a single byte accepted.
+    fn a_data_connection_with_an_untrusted_certificate_is_refused() within(GUARD) {
+        let certs = TestCerts::generate();
+        let mini = TlsFake::start(&certs, b"", DataPlan::UntrustedCertificate(vec![1u8; 1000]));
+        let mut c = connect!(&mini.addr.to_string(), explicit(&certs)).unwrap();
+        w!(c.login("bob", "pw")).unwrap();
+        let mut out = Vec::new();
+        let err = timed!(4 * SECOND, w!(c.get("f", &mut out))).unwrap_err();
+        assert!(
+            matches!(&err, Error::Certificate { phase: ftpkit::Phase::DataConnect, rejected }
+                if rejected.problem == ftpkit::CertificateProblem::UnknownIssuer),
+            "{err:?}"
+        );
+        assert!(out.is_empty());
+        drop(c);
+        mini.finish();
+    }
 }
 
 /// What the TLS fake does with a RETR.
