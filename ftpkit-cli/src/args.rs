@@ -455,7 +455,8 @@ pub struct TransferArgs {
     #[arg(long = "limit-rate", value_name = "RATE", value_parser = parse_rate)]
     pub limit_rate: Option<u64>,
     /// Uploads: let the kernel send the file (sendfile(2), plain FTP on
-    /// Linux): less CPU; block-sized writes were faster on loopback.
+    /// Linux): less client CPU; block-sized writes were faster on loopback,
+    /// where the server's CPU is the limit.
     #[arg(long)]
     pub sendfile: bool,
     /// Transfers: print a JSON Lines summary of each file on stdout.
