@@ -33,6 +33,14 @@ impl Pipe {
         Ok(Pipe { read, write })
     }
 
+    /// The pipe kept in `slot`, taken out for a move, or a new one; `None`
+    /// if the system refuses one (the data then goes through a buffer).
+    /// The caller puts it back only after a move that emptied it: a move
+    /// that failed may leave bytes in it, and it is dropped with them.
+    pub(crate) fn take_or_new(slot: &mut Option<Pipe>) -> Option<Pipe> {
+        slot.take().or_else(|| Pipe::new().ok())
+    }
+
     /// The pipe's inode: the same for as long as this pipe lives, another
     /// for any other pipe (file descriptor numbers are reused).
     #[cfg(test)]

@@ -90,14 +90,7 @@ impl Local<'_> {
         let file = self.file.get().ok_or(Error::Unusable)?;
         #[cfg(target_os = "linux")]
         if bulk && let Stream::Plain(Socket::Tcp(tcp)) = stream {
-            // Taken out while in use, put back only once drained: a move
-            // that failed may leave bytes in it, and it is dropped.
-            if let Some(pipe) = self
-                .io
-                .pipe
-                .take()
-                .or_else(|| crate::splice::Pipe::new().ok())
-            {
+            if let Some(pipe) = crate::splice::Pipe::take_or_new(&mut self.io.pipe) {
                 let moved = pipe.splice(&*tcp, file)?;
                 self.io.pipe = Some(pipe);
                 return Ok(moved);

@@ -130,15 +130,10 @@ impl Local<'_> {
             && let Some(Stream::Plain(Socket::Tcp(tcp))) = self.io.data.as_ref()
         {
             // Made only for a plain connection: a TLS download needs none.
-            // Taken out while in use and put back only once drained: a
-            // move that failed, or whose future was dropped, may leave
-            // bytes in it, and it is dropped with them.
+            // Put back only once drained (also not when this future is
+            // dropped mid-move).
             if let Some(file) = side.file.as_ref()
-                && let Some(pipe) = self
-                    .io
-                    .pipe
-                    .take()
-                    .or_else(|| crate::splice::Pipe::new().ok())
+                && let Some(pipe) = crate::splice::Pipe::take_or_new(&mut self.io.pipe)
             {
                 let moved = splice_all(tcp, &pipe, file, offset, idle, &mut self.progress).await?;
                 self.io.pipe = Some(pipe);
