@@ -459,6 +459,13 @@ pub struct TransferArgs {
     /// where the server's CPU is the limit.
     #[arg(long)]
     pub sendfile: bool,
+    /// Uploads: the most a data connection leaves queued in the kernel
+    /// unsent (TCP_NOTSENT_LOWAT, Linux); K and M suffixes, or `none` for
+    /// the kernel's default (a whole send buffer). A small cap spares the
+    /// receiving server the work of sending that backlog on loopback and
+    /// fast links; bytes in flight are not capped.
+    #[arg(long = "unsent-limit", value_name = "SIZE", default_value = "64K", value_parser = parse_unsent)]
+    pub unsent_limit: UnsentLimit,
     /// Transfers: print a JSON Lines summary of each file on stdout.
     #[arg(long = "json-summary")]
     pub json_summary: bool,
@@ -499,6 +506,7 @@ impl Default for TransferArgs {
             no_verify: false,
             limit_rate: None,
             sendfile: false,
+            unsent_limit: UnsentLimit(ftpkit::Config::default().unsent_limit),
             json_summary: false,
             segments: None,
             segment_threshold: 64 << 20,
@@ -531,6 +539,22 @@ fn parse_size(text: &str) -> Result<u64, String> {
     parse_rate(text).map_err(|_| format!("{text:?} is not a size: use e.g. 64M, 1G or 1048576"))
 }
 
+/// `--unsent-limit`: a cap in bytes, or none (the kernel's default).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnsentLimit(pub Option<u32>);
+
+/// A size such as `64K` up to 4 GiB less a byte, or `none`.
+fn parse_unsent(text: &str) -> Result<UnsentLimit, String> {
+    if text.trim().eq_ignore_ascii_case("none") {
+        return Ok(UnsentLimit(None));
+    }
+    parse_rate(text)
+        .ok()
+        .and_then(|n| u32::try_from(n).ok())
+        .map(|n| UnsentLimit(Some(n)))
+        .ok_or_else(|| format!("{text:?} is not a size or none: use e.g. 64K, 1M or none"))
+}
+
 /// A rate such as `500K`, `2M` or `1048576`.
 fn parse_rate(text: &str) -> Result<u64, String> {
     let text = text.trim();
@@ -550,6 +574,20 @@ fn parse_rate(text: &str) -> Result<u64, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unsent_limits_parse_as_sizes_or_none() {
+        assert_eq!(parse_unsent("64K"), Ok(UnsentLimit(Some(64 << 10))));
+        assert_eq!(parse_unsent("1000"), Ok(UnsentLimit(Some(1000))));
+        assert_eq!(parse_unsent("None"), Ok(UnsentLimit(None)));
+        assert!(parse_unsent("4G").is_err());
+        assert!(parse_unsent("0").is_err());
+        assert!(parse_unsent("lots").is_err());
+        assert_eq!(
+            TransferArgs::default().unsent_limit,
+            UnsentLimit(Some(64 << 10))
+        );
+    }
 
     #[test]
     fn rates_parse_with_suffixes() {

@@ -64,6 +64,8 @@ pub struct Settings {
     pub fsync: bool,
     /// Uploads through sendfile(2).
     pub sendfile: bool,
+    /// The cap on a data connection's unsent bytes (`None`: the kernel's).
+    pub unsent_limit: Option<u32>,
     /// A JSON Lines summary of each transfer on stdout.
     pub json_summary: bool,
     /// Retries, verification and rate for the library's transfers, and
@@ -135,6 +137,7 @@ impl Settings {
             noproxy: global.noproxy.clone(),
             fsync: t.fsync,
             sendfile: t.sendfile,
+            unsent_limit: t.unsent_limit.0,
             json_summary: t.json_summary,
             transfer: options,
             segments: t.segments,
@@ -239,6 +242,7 @@ pub fn config(global: &Settings, target: &Target) -> Result<Config, Failure> {
         .connect_timeout(timeout.min(Duration::from_secs(30)))
         .keepalive(global.keepalive)
         .sendfile(global.sendfile)
+        .unsent_limit(global.unsent_limit)
         .pipelining(global.pipelining)
         .mode(if global.active {
             DataMode::Active
@@ -314,6 +318,26 @@ fn tls_config(global: &Settings) -> Result<TlsConfig, Failure> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `--unsent-limit` reaches the library's configuration: a size, none,
+    /// and the library's default when not given.
+    #[test]
+    fn the_unsent_limit_reaches_the_config() {
+        use clap::Parser;
+        let config_for = |extra: &[&str]| {
+            let mut argv = vec!["ftpkit", "put"];
+            argv.extend_from_slice(extra);
+            argv.extend_from_slice(&["f", "ftp://h/"]);
+            let cli = crate::args::Cli::try_parse_from(argv).unwrap();
+            let settings = Settings::new(&cli.global, cli.command.transfer()).unwrap();
+            config(&settings, &parse_url("ftp://h/", false).unwrap())
+                .unwrap()
+                .unsent_limit
+        };
+        assert_eq!(config_for(&["--unsent-limit", "16K"]), Some(16 << 10));
+        assert_eq!(config_for(&["--unsent-limit", "none"]), None);
+        assert_eq!(config_for(&[]), Config::default().unsent_limit);
+    }
 
     #[test]
     fn urls() {

@@ -81,6 +81,7 @@ fn subcommand_help_shows_the_options_that_apply() {
     for transfer_only in [
         "--fsync",
         "--sendfile",
+        "--unsent-limit",
         "--limit-rate",
         "--retries",
         "--no-verify",

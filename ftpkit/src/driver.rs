@@ -454,38 +454,27 @@ pub(crate) fn set_keepalive(
     socket.set_tcp_keepalive(&keepalive)
 }
 
-/// The most a data connection keeps queued in the kernel but not yet sent
-/// (`TCP_NOTSENT_LOWAT`). 64 KiB uploaded to vsftpd in 0.87 of the time
-/// 256 KiB took (medians of 20 paired runs of 256 MiB on loopback), and
-/// was level with it against pure-ftpd and over TLS to proftpd.
-pub(crate) const DATA_UNSENT_LIMIT: u32 = 64 * 1024;
-
 /// Caps the bytes a data connection keeps queued in the kernel unsent at
-/// [`DATA_UNSENT_LIMIT`] (Linux; elsewhere a no-op). An upload's write
-/// then waits until the peer has taken nearly all it was given, and sends
-/// the next bytes from the client's own time slice. Left to itself the
-/// kernel queues a whole send buffer (4 MiB here); on loopback and fast
-/// links the server then transmits that backlog itself each time it reads
-/// and opens its window, and the server's CPU is what bounds an upload:
-/// vsftpd spent 0.34 s per 256 MiB received without the cap and 0.25 s
-/// with it, and the upload took 0.78 s instead of 0.94 (medians of 12
-/// paired runs). Bytes in flight are not limited, so a long link's window
-/// is still filled; a download sends nothing on its data connection.
-pub(crate) fn limit_unsent(socket: socket2::SockRef<'_>) {
+/// `limit` ([`Config::unsent_limit`](crate::Config::unsent_limit), which
+/// says why; `None` leaves the kernel's default; Linux, elsewhere a
+/// no-op). A download sends nothing on its data connection.
+pub(crate) fn limit_unsent(socket: socket2::SockRef<'_>, limit: Option<u32>) {
     #[cfg(any(target_os = "linux", target_os = "android"))]
-    let _ = socket.set_tcp_notsent_lowat(DATA_UNSENT_LIMIT);
+    if let Some(limit) = limit {
+        let _ = socket.set_tcp_notsent_lowat(limit);
+    }
     #[cfg(not(any(target_os = "linux", target_os = "android")))]
-    let _ = socket;
+    let _ = (socket, limit);
 }
 
-/// Test helper: checks that `limit_unsent` was applied to `socket` (where
-/// the platform has the option).
+/// Test helper: checks that `limit_unsent` applied `limit` to `socket`
+/// (where the platform has the option; an unset option reads 0).
 #[cfg(test)]
-pub(crate) fn assert_unsent_limited(socket: socket2::SockRef<'_>) {
+pub(crate) fn assert_unsent_limited(socket: socket2::SockRef<'_>, limit: Option<u32>) {
     #[cfg(any(target_os = "linux", target_os = "android"))]
-    assert_eq!(socket.tcp_notsent_lowat().unwrap(), DATA_UNSENT_LIMIT);
+    assert_eq!(socket.tcp_notsent_lowat().unwrap(), limit.unwrap_or(0));
     #[cfg(not(any(target_os = "linux", target_os = "android")))]
-    let _ = socket;
+    let _ = (socket, limit);
 }
 
 /// A TCP socket for `addr`, bound to `source` if given, not connected yet.
@@ -818,12 +807,13 @@ macro_rules! perform_actions {
             }
 
             /// Takes a new data connection, its idle timeout and
-            /// `TCP_NODELAY` set, its unsent bytes capped (`limit_unsent`)
-            /// and its TLS handshake begun within it.
+            /// `TCP_NODELAY` set, its unsent bytes capped at `unsent`
+            /// (`limit_unsent`) and its TLS handshake begun within it.
             $($async)? fn open_data(
                 &mut self,
                 tcp: TcpStream,
                 idle: std::time::Duration,
+                unsent: Option<u32>,
                 tls: Option<$crate::proto::engine::TlsParams>,
             ) -> $crate::Result<()> {
                 use $crate::{Error, Phase};
@@ -833,7 +823,7 @@ macro_rules! perform_actions {
                 // driver: the end of an upload and a TLS close_notify go
                 // out at once instead of waiting for an ACK (Nagle).
                 let _ = tcp.set_nodelay(true);
-                $crate::driver::limit_unsent(socket2::SockRef::from(&tcp));
+                $crate::driver::limit_unsent(socket2::SockRef::from(&tcp), unsent);
                 let sock = Socket::Tcp(tcp);
                 self.data = Some(match tls {
                     Some(tls) => bounded!(idle, Stream::begin_tls(sock, tls.config, tls.name))
@@ -904,19 +894,19 @@ macro_rules! perform_actions {
                         self.control(deadline)?.downgrade() $($aw)* .map_err(Error::io(Phase::Control))?;
                         Ok(Event::Done)
                     }),
-                    Action::OpenData { addr, source, deadline, idle, tls } => within!(deadline, {
+                    Action::OpenData { addr, source, deadline, idle, unsent, tls } => within!(deadline, {
                         let tcp = net::connect_data(self.route.as_ref(), addr, $crate::driver::left(deadline), source) $($aw)* ?;
-                        self.open_data(tcp, idle, tls) $($aw)* ?;
+                        self.open_data(tcp, idle, unsent, tls) $($aw)* ?;
                         Ok(Event::Done)
                     }),
                     Action::Listen { port } => match self.listen(port) $($aw)* {
                         Ok(addr) => Event::Listening(addr),
                         Err(e) => Event::Failed(e),
                     },
-                    Action::Accept { from, deadline, idle, tls } => within!(deadline, {
+                    Action::Accept { from, deadline, idle, unsent, tls } => within!(deadline, {
                         let listener = self.listener.take().ok_or(Error::Unusable)?;
                         let tcp = net::accept_from(&listener, from, $crate::driver::left(deadline)) $($aw)* ?;
-                        self.open_data(tcp, idle, tls) $($aw)* ?;
+                        self.open_data(tcp, idle, unsent, tls) $($aw)* ?;
                         Ok(Event::Done)
                     }),
                     Action::FinishData { deadline } => within!(deadline, {
@@ -1892,7 +1882,7 @@ macro_rules! pool_half {
 /// The test each driver runs on its `Io` (`[]`, or `[.await]` on tokio,
 /// with the driver's `Io`, `Stream`, `Socket`, `TcpListener` and
 /// `TcpStream` in scope): a passive and an active data connection, each
-/// taken with `TCP_NODELAY`.
+/// taken with `TCP_NODELAY` and the unsent limit its action asked for.
 #[cfg(test)]
 macro_rules! data_connections_take_nodelay {
     ([$($aw:tt)*]) => {{
@@ -1903,9 +1893,11 @@ macro_rules! data_connections_take_nodelay {
         let server = TcpListener::bind("127.0.0.1:0") $($aw)* .unwrap();
         let mut io = Io::default();
         let addr = server.local_addr().unwrap();
-        let opened = io.perform(Action::OpenData { addr, source: None, deadline, idle, tls: None }) $($aw)*;
+        let unsent = Some(24 * 1024);
+        let opened = io.perform(Action::OpenData { addr, source: None, deadline, idle, unsent, tls: None }) $($aw)*;
         assert!(matches!(opened, Event::Done), "{opened:?}");
         assert_eq!(nodelay(&io), Some(true), "passive");
+        $crate::driver::assert_unsent_limited(io.data.as_ref().and_then(Stream::socket).unwrap(), unsent);
         // Active: the listener takes the control connection's address.
         let control = TcpStream::connect(addr) $($aw)* .unwrap();
         io.control = Some(Stream::Plain(Socket::Tcp(control)));
@@ -1914,8 +1906,10 @@ macro_rules! data_connections_take_nodelay {
         };
         let _server_side = TcpStream::connect(port) $($aw)* .unwrap();
         let from = port.ip();
-        let accepted = io.perform(Action::Accept { from, deadline, idle, tls: None }) $($aw)*;
+        let unsent = Some(40 * 1024);
+        let accepted = io.perform(Action::Accept { from, deadline, idle, unsent, tls: None }) $($aw)*;
         assert!(matches!(accepted, Event::Done), "{accepted:?}");
         assert_eq!(nodelay(&io), Some(true), "active");
+        $crate::driver::assert_unsent_limited(io.data.as_ref().and_then(Stream::socket).unwrap(), unsent);
     }};
 }

@@ -151,13 +151,17 @@ mod tests {
     }
 
     /// Every data connection, passive or active, upload or download,
-    /// passes through `open_data`: its unsent bytes are capped there.
+    /// passes through `open_data`: its unsent bytes are capped there at
+    /// the configured limit (the default's, another, or none).
     #[test]
     fn a_data_connection_caps_its_unsent_bytes() {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let tcp = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
-        let mut io = Io::default();
-        io.open_data(tcp, Duration::from_secs(5), None).unwrap();
-        crate::driver::assert_unsent_limited(io.data().unwrap().socket().unwrap());
+        for limit in [Config::default().unsent_limit, Some(16 * 1024), None] {
+            let tcp = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+            let mut io = Io::default();
+            io.open_data(tcp, Duration::from_secs(5), limit, None)
+                .unwrap();
+            crate::driver::assert_unsent_limited(io.data().unwrap().socket().unwrap(), limit);
+        }
     }
 }

@@ -71,25 +71,30 @@ pub(crate) enum Action {
     /// End TLS on the control connection, keeping TCP (`CCC`).
     StopTls { deadline: Instant },
     /// Open a passive data connection to `addr` (from `source`), with
-    /// `idle` as its socket timeout, and start TLS on it if asked (send
-    /// the ClientHello without waiting). Report [`Event::Done`].
+    /// `idle` as its socket timeout and its unsent bytes capped at
+    /// `unsent` (`None`: the kernel's default), and start TLS on it if
+    /// asked (send the ClientHello without waiting). Report
+    /// [`Event::Done`].
     OpenData {
         addr: SocketAddr,
         source: Option<IpAddr>,
         deadline: Instant,
         idle: Duration,
+        unsent: Option<u32>,
         tls: Option<TlsParams>,
     },
     /// Listen for an active data connection on the control connection's
     /// local IP address and this port (0: any). Report [`Event::Listening`].
     Listen { port: u16 },
     /// Accept the data connection on the listener, from `from` only, with
-    /// `idle` as its socket timeout, starting TLS if asked.
+    /// `idle` as its socket timeout and `unsent` as for
+    /// [`Action::OpenData`], starting TLS if asked.
     /// Report [`Event::Done`].
     Accept {
         from: IpAddr,
         deadline: Instant,
         idle: Duration,
+        unsent: Option<u32>,
         tls: Option<TlsParams>,
     },
     /// Complete the data connection's TLS handshake (nothing on a plain

@@ -117,6 +117,7 @@ async fn setup_data(core: &mut Core, request: DataRequest) -> Result<Option<u64>
                     source: core.config.source_address,
                     idle: core.idle_for(),
                     deadline: core.bound(core.now() + core.config.connect_timeout),
+                    unsent: core.config.unsent_limit,
                     tls: tls.clone(),
                 };
                 let event = core.perform(action).await;
@@ -155,6 +156,7 @@ async fn finish_data(
             from: DataSetup::server_ip(&core.session),
             idle: core.idle_for(),
             deadline: core.idle_deadline(),
+            unsent: core.config.unsent_limit,
             tls,
         };
         let event = core.perform(action).await;

@@ -210,6 +210,63 @@ fn a_greeting_flood_is_a_refusal() {
     assert_eq!(err.code().map(|c| c.0), Some(120));
 }
 
+/// Sets up a RETR data connection (passive or active) on `config`,
+/// answering every command with the usual positive reply, and returns the
+/// action that opens or accepts the data connection.
+fn data_connection_action(config: Config, mode: DataMode) -> Action {
+    let mut core = Core::new("ftp.example.com".into(), config);
+    core.session = Session::new(PEER.parse().unwrap(), mode, false, true);
+    let t0 = Instant::now();
+    let request = DataRequest {
+        command: Command::Retr(crate::proto::Arg::path("f").unwrap()),
+        transfer_type: TransferType::Binary,
+        rest: None,
+    };
+    let mut op = core.op(|c| data::open_data(c, request));
+    let mut replies = Vec::new();
+    let mut action = act(&mut op, Event::Start, t0);
+    for _ in 0..20 {
+        let event = match &action {
+            Action::OpenData { .. } | Action::Accept { .. } => return action,
+            Action::Send { bytes, .. } => {
+                for line in String::from_utf8_lossy(bytes).lines() {
+                    replies.push(match line.split(' ').next() {
+                        Some("EPSV") => "229 ok (|||4242|)\r\n",
+                        Some("RETR") => "150 opening\r\n",
+                        _ => "200 ok\r\n",
+                    });
+                }
+                Event::Done
+            }
+            Action::Read { .. } if !replies.is_empty() => bytes(replies.remove(0)),
+            Action::Listen { .. } => Event::Listening("127.0.0.1:4243".parse().unwrap()),
+            other => panic!("unexpected {other:?}"),
+        };
+        action = act(&mut op, event, t0);
+    }
+    panic!("no data connection was opened")
+}
+
+#[test]
+fn data_connections_are_opened_and_accepted_with_the_configured_unsent_limit() {
+    for limit in [Config::default().unsent_limit, Some(12_345), None] {
+        let config = Config::default().unsent_limit(limit);
+        match data_connection_action(config.clone(), DataMode::Passive) {
+            Action::OpenData { unsent, .. } => assert_eq!(unsent, limit),
+            other => panic!("expected a data connection, got {other:?}"),
+        }
+        match data_connection_action(config, DataMode::Active) {
+            Action::Accept { unsent, .. } => assert_eq!(unsent, limit),
+            other => panic!("expected an accept, got {other:?}"),
+        }
+    }
+    assert_eq!(Config::default().unsent_limit, Some(64 * 1024));
+    assert_eq!(
+        Config::default().unsent_limit(Some(0)).unsent_limit,
+        Some(1)
+    );
+}
+
 #[test]
 fn a_passive_setup_connects_to_the_control_peer_and_finishes_tls_after_the_150() {
     let mut core = core();
