@@ -99,7 +99,7 @@ pub(crate) async fn remote_stat(core: &mut Core, path: &[u8], mdtm: bool) -> Res
 /// caller), or `SIZE` and `MDTM` (`mdtm`). Pipelined, they go out in one
 /// batch with the data setup's first commands (`true` then); one at a time
 /// otherwise, or once the server mishandled a batch.
-async fn attempt_stat(
+pub(super) async fn attempt_stat(
     core: &mut Core,
     remote: &Arg,
     mdtm: bool,
