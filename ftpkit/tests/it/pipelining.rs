@@ -276,3 +276,27 @@ dialogue! {
         assert!(t.dropped.is_empty(), "{:?}", t.dropped);
     }
 }
+
+dialogue! {
+    fn an_unverified_upload_sends_mfmt_without_asking_feat_first() {
+        // After the transfer, only MFMT: no FEAT, no OPTS UTF8 ON (a FEAT
+        // would not match the script). The server lacks MFMT: refused,
+        // the time is not kept, the upload still succeeds.
+        let script = crate::dialogue::binary_epsv()
+            .expect("STOR up")
+            .reply("150 go")
+            .recv_data()
+            .reply("226 stored")
+            .expect_prefix("MFMT ")
+            .reply("500 Unknown command.");
+        let (server, mut client) = logged_in!(script);
+        let dir = tempfile::tempdir().unwrap();
+        let local = dir.path().join("up");
+        fs::write(&local, b"some bytes").unwrap();
+        let report = w!(client.upload(&local, "up").verify(Verify::Off).run()).unwrap();
+        assert!(!report.mtime_preserved);
+        let t = server.finish();
+        assert_eq!(t.uploads[0], b"some bytes");
+        assert!(!t.commands.iter().any(|c| c == "FEAT" || c.starts_with("OPTS")), "{:?}", t.commands);
+    }
+}
