@@ -311,7 +311,8 @@ pub struct Global {
     /// server seen to mishandle that gets one command at a time anyway.
     #[arg(long = "no-pipelining", global = true)]
     pub no_pipelining: bool,
-    /// Protocol trace on stderr (-vv for more); passwords show as ****.
+    /// Protocol trace on stderr, each line timed from the start (-vv for
+    /// more, with each line's thread); passwords show as ****.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
     /// No progress bar.

@@ -165,7 +165,10 @@ fn has_glob(url: &str) -> bool {
 }
 
 /// `-v`: commands and replies (`ftpkit=debug`); `-vv`: everything
-/// (`ftpkit=trace`). Written to stderr; the library never logs a password.
+/// (`ftpkit=trace`), with the thread of each line (the connections of a
+/// segmented download or `--parallel` run each have their own). Each line
+/// starts with the time since the start, for a timeline of the
+/// connections. Written to stderr; the library never logs a password.
 fn init_tracing(verbose: u8) {
     let filter = match verbose {
         0 => return,
@@ -175,7 +178,8 @@ fn init_tracing(verbose: u8) {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
         .with_writer(std::io::stderr)
-        .without_time()
+        .with_timer(tracing_subscriber::fmt::time::Uptime::default())
+        .with_thread_ids(verbose > 1)
         .with_target(false)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();

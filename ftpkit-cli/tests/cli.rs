@@ -405,6 +405,48 @@ fn put_resume_compares_the_servers_bytes_then_appends() {
 }
 
 #[test]
+fn put_no_verify_sends_no_feat_after_the_transfer() {
+    // After the 226: MFMT for the time (refused here), then QUIT; a FEAT
+    // or an OPTS UTF8 ON would not match the script.
+    let server = FakeServer::start(vec![
+        Script::login_anonymous()
+            .expect("TYPE I")
+            .reply("200 ok")
+            .expect("EPSV")
+            .epsv()
+            .expect("STOR f")
+            .reply("150 go")
+            .recv_data()
+            .reply("226 ok")
+            .expect_prefix("MFMT ")
+            .reply("500 unknown command")
+            .expect("QUIT")
+            .reply("221 bye"),
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("f"), b"abc").unwrap();
+    let out = ftpkit(
+        &[
+            "put",
+            "--no-verify",
+            "f",
+            &format!("ftp://{}/f", server.addr()),
+        ],
+        dir.path(),
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let t = server.finish();
+    assert_eq!(t.uploads[0], b"abc");
+    assert!(
+        !t.commands
+            .iter()
+            .any(|c| c == "FEAT" || c.starts_with("OPTS")),
+        "{:?}",
+        t.commands
+    );
+}
+
+#[test]
 fn a_refused_command_still_ends_the_session_with_quit() {
     // Whatever the exit code, the server sees the session end politely:
     // QUIT after the refusal, not a connection dropped without a word.

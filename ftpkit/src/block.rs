@@ -42,9 +42,11 @@ impl Block {
         }
     }
 
-    /// Makes the block `len` bytes long, reallocating only when it grows.
+    /// Makes the block `len` bytes long, reallocating only when it grows
+    /// past the room it has (a block shortened for a listing's reads takes
+    /// its length back for the next transfer without reallocating).
     pub fn resize(&mut self, len: usize) {
-        if len > self.len || self.storage.is_empty() {
+        if self.storage.is_empty() || len > self.storage.len().saturating_sub(self.start) {
             *self = Block::new(len);
         } else {
             self.len = len;
@@ -105,6 +107,10 @@ mod tests {
         let before = block.as_mut().as_ptr();
         block.resize(65_536);
         assert_eq!(block.as_mut().len(), 65_536);
+        assert_eq!(block.as_mut().as_ptr(), before);
+        // Back to the length it had: the same storage.
+        block.resize(1 << 20);
+        assert_eq!(block.as_mut().len(), 1 << 20);
         assert_eq!(block.as_mut().as_ptr(), before);
         block.resize(2 << 20);
         assert_eq!(block.as_mut().len(), 2 << 20);

@@ -477,6 +477,10 @@ pub(crate) fn assert_unsent_limited(socket: socket2::SockRef<'_>, limit: Option<
     let _ = (socket, limit);
 }
 
+/// The most a `ReadData` reads at once (a listing's data, a range of a
+/// segmented download).
+pub(crate) const DATA_READ: usize = 64 * 1024;
+
 /// A TCP socket for `addr`, bound to `source` if given, not connected yet.
 pub(crate) fn socket_for(
     addr: std::net::SocketAddr,
@@ -484,6 +488,11 @@ pub(crate) fn socket_for(
 ) -> io::Result<socket2::Socket> {
     use socket2::{Domain, Protocol, Socket, Type};
     let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    // Every connection ftpkit opens, control, data or proxy hop: the end
+    // of an upload, a command and a TLS close_notify go out at once
+    // instead of waiting for an ACK (Nagle). Set here, once, before the
+    // connect; an accepted data connection gets it in `accept_from`.
+    socket.set_tcp_nodelay(true)?;
     if let Some(ip) = source {
         socket.bind(&std::net::SocketAddr::new(ip, 0).into())?;
     }
@@ -554,7 +563,6 @@ macro_rules! connectors {
             let deadline = std::time::Instant::now() + wait;
             bounded!(wait, $($async)? {
                 let mut tcp = connect_host(&hop.proxy_host, hop.proxy_port, wait, source) $($aw)* ?;
-                let _ = tcp.set_nodelay(true);
                 let Some(dest) = hop.dest else {
                     return Ok((tcp, None));
                 };
@@ -578,6 +586,8 @@ macro_rules! connectors {
             loop {
                 let (stream, from) = accept_by(listener, deadline) $($aw)* ?;
                 if $crate::proto::rules::accepts_data_from(from.ip(), server_ip) {
+                    // As `socket_for` gives every connection opened here.
+                    let _ = stream.set_nodelay(true);
                     return Ok(stream);
                 }
                 tracing::warn!(%from, expected = %server_ip, "refused a data connection from another host");
@@ -658,7 +668,6 @@ macro_rules! connectors {
                 ),
             };
             let peer = tcp.peer_addr().map_err(Error::io(Phase::Connect))?;
-            let _ = tcp.set_nodelay(true);
             Ok((tcp, Route::peer(dest.as_ref(), peer)))
         }
 
@@ -806,9 +815,10 @@ macro_rules! perform_actions {
                 Ok(stream)
             }
 
-            /// Takes a new data connection, its idle timeout and
-            /// `TCP_NODELAY` set, its unsent bytes capped at `unsent`
-            /// (`limit_unsent`) and its TLS handshake begun within it.
+            /// Takes a new data connection (with `TCP_NODELAY` from
+            /// `socket_for` or `accept_from`), its idle timeout set, its
+            /// unsent bytes capped at `unsent` (`limit_unsent`) and its TLS
+            /// handshake begun within it.
             $($async)? fn open_data(
                 &mut self,
                 tcp: TcpStream,
@@ -819,10 +829,6 @@ macro_rules! perform_actions {
                 use $crate::{Error, Phase};
                 let idle = idle.max(std::time::Duration::from_millis(1));
                 net::set_idle_timeout(&tcp, idle).map_err(Error::io(Phase::DataConnect))?;
-                // Every data connection, passive or active, on either
-                // driver: the end of an upload and a TLS close_notify go
-                // out at once instead of waiting for an ACK (Nagle).
-                let _ = tcp.set_nodelay(true);
                 $crate::driver::limit_unsent(socket2::SockRef::from(&tcp), unsent);
                 let sock = Socket::Tcp(tcp);
                 self.data = Some(match tls {
@@ -914,14 +920,18 @@ macro_rules! perform_actions {
                         Ok(Event::Done)
                     }),
                     Action::ReadData { deadline } => within!(deadline, {
+                        // Read into this connection's kept block (no
+                        // zeroed buffer a read); the event takes a copy of
+                        // the bytes read.
+                        let mut block = self.take_block($crate::driver::DATA_READ);
                         let stream = self.data()?;
-                        let mut buf = vec![0u8; 64 * 1024];
                         let event = loop {
-                            let read = read_outcome(stream.read(&mut buf) $($aw)*, stream.is_tls());
-                            if let Some(event) = Event::of_data_read(read, &mut buf) {
+                            let read = read_outcome(stream.read(block.as_mut()) $($aw)*, stream.is_tls());
+                            if let Some(event) = Event::of_data_read(read, &block) {
                                 break event;
                             }
                         };
+                        self.keep_block(block);
                         if matches!(event, Event::Eof) {
                             self.data = None;
                         }
@@ -1802,7 +1812,8 @@ macro_rules! pool_half {
                 };
                 slot.armed = false;
                 Ok($pooled {
-                    client: Some(client),
+                    client,
+                    keep: true,
                     shared: self.shared.clone(),
                 })
             }
@@ -1825,7 +1836,10 @@ macro_rules! pool_half {
 
         $(#[$doc])*
         pub struct $pooled {
-            client: Option<$client>,
+            client: $client,
+            /// Whether the client goes back to the pool when the guard
+            /// ends (`discard` clears it).
+            keep: bool,
             shared: std::sync::Arc<Shared>,
         }
 
@@ -1838,7 +1852,7 @@ macro_rules! pool_half {
         impl $pooled {
             /// Closes this connection instead of returning it to the pool.
             pub fn discard(mut self) {
-                self.client = None;
+                self.keep = false;
             }
         }
 
@@ -1846,31 +1860,32 @@ macro_rules! pool_half {
             type Target = $client;
 
             fn deref(&self) -> &$client {
-                // Always `Some` until drop or discard, which consume the guard.
-                match &self.client {
-                    Some(client) => client,
-                    None => unreachable!("a pooled client is present until dropped"),
-                }
+                &self.client
             }
         }
 
         impl std::ops::DerefMut for $pooled {
             fn deref_mut(&mut self) -> &mut $client {
-                match &mut self.client {
-                    Some(client) => client,
-                    None => unreachable!("a pooled client is present until dropped"),
-                }
+                &mut self.client
             }
         }
 
         impl Drop for $pooled {
             fn drop(&mut self) {
                 let mut slots = self.shared.lock();
-                match self.client.take() {
-                    Some(client) if !client.is_unusable() => {
-                        slots.checkin(client, std::time::Instant::now())
-                    }
-                    _ => slots.discard(),
+                if self.keep && !self.client.is_unusable() {
+                    // The client moves to the pool; one never connected
+                    // (no socket, nothing to close) is left in its place.
+                    let config = self.client.core.config.clone();
+                    let inert = $client {
+                        core: $crate::proto::engine::Core::new(String::new(), config),
+                        io: Default::default(),
+                    };
+                    let client = std::mem::replace(&mut self.client, inert);
+                    slots.checkin(client, std::time::Instant::now());
+                } else {
+                    // Closed with the guard, as when dropped.
+                    slots.discard();
                 }
                 drop(slots);
                 self.shared.freed.notify_one();
@@ -1879,10 +1894,42 @@ macro_rules! pool_half {
     };
 }
 
+/// The test each driver runs on its `Io` (as below): reads of a data
+/// connection (`ReadData`) go into one block the connection keeps, not a
+/// new zeroed buffer each, and each gives the bytes read.
+#[cfg(test)]
+macro_rules! data_reads_reuse_one_block {
+    ([$($aw:tt)*], $write:expr) => {{
+        use $crate::proto::engine::{Action, Event};
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        let idle = std::time::Duration::from_secs(5);
+        let server = TcpListener::bind("127.0.0.1:0") $($aw)* .unwrap();
+        let mut io = Io::default();
+        let addr = server.local_addr().unwrap();
+        let opened = io.perform(Action::OpenData { addr, source: None, deadline, idle, unsent: None, tls: None }) $($aw)*;
+        assert!(matches!(opened, Event::Done), "{opened:?}");
+        let (mut peer, _) = server.accept() $($aw)* .unwrap();
+        let mut kept = None;
+        for text in [&b"first chunk"[..], b"second"] {
+            $write(&mut peer, text) $($aw)* .unwrap();
+            let event = io.perform(Action::ReadData { deadline }) $($aw)*;
+            assert!(matches!(&event, Event::Bytes(b) if b == text), "{event:?}");
+            // One block, kept between reads: the same storage each time.
+            assert_eq!(io.blocks.len(), 1);
+            let at = io.blocks.first().unwrap().filled(1).as_ptr();
+            assert_eq!(*kept.get_or_insert(at), at);
+        }
+        drop(peer);
+        let end = io.perform(Action::ReadData { deadline }) $($aw)*;
+        assert!(matches!(end, Event::Eof), "{end:?}");
+    }};
+}
+
 /// The test each driver runs on its `Io` (`[]`, or `[.await]` on tokio,
 /// with the driver's `Io`, `Stream`, `Socket`, `TcpListener` and
 /// `TcpStream` in scope): a passive and an active data connection, each
-/// taken with `TCP_NODELAY` and the unsent limit its action asked for.
+/// taken with `TCP_NODELAY` (the passive one has it from its socket's
+/// making) and the unsent limit its action asked for.
 #[cfg(test)]
 macro_rules! data_connections_take_nodelay {
     ([$($aw:tt)*]) => {{
@@ -1893,6 +1940,9 @@ macro_rules! data_connections_take_nodelay {
         let server = TcpListener::bind("127.0.0.1:0") $($aw)* .unwrap();
         let mut io = Io::default();
         let addr = server.local_addr().unwrap();
+        // Set once, where the socket is made, before it connects: nothing
+        // after the connect sets it again.
+        assert!($crate::driver::socket_for(addr, None).unwrap().tcp_nodelay().unwrap());
         let unsent = Some(24 * 1024);
         let opened = io.perform(Action::OpenData { addr, source: None, deadline, idle, unsent, tls: None }) $($aw)*;
         assert!(matches!(opened, Event::Done), "{opened:?}");

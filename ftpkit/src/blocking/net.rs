@@ -20,7 +20,7 @@ connectors!(
             .collect())
     }
     /// Connects `socket` to `addr` within `timeout` (`TCP_NODELAY` is set
-    /// by the connect and data-connection steps both drivers share).
+    /// on the socket by `socket_for`, which both drivers share).
     connect_socket(socket, addr, timeout) {
         socket.connect_timeout(&addr.into(), timeout)?;
         Ok(socket.into())
@@ -112,6 +112,14 @@ mod tests {
             stream::{Socket, Stream},
         };
         data_connections_take_nodelay!([]);
+    }
+
+    /// Reads of a data connection reuse one kept block, as on the tokio
+    /// driver.
+    #[test]
+    fn data_reads_reuse_one_block() {
+        use super::super::io::Io;
+        data_reads_reuse_one_block!([], std::io::Write::write_all);
     }
 
     #[test]

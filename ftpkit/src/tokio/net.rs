@@ -66,4 +66,17 @@ mod tests {
             .unwrap();
         runtime.block_on(async { data_connections_take_nodelay!([.await]) });
     }
+
+    /// Reads of a data connection reuse one kept block, as on the
+    /// blocking driver.
+    #[test]
+    fn data_reads_reuse_one_block() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            data_reads_reuse_one_block!([.await], tokio::io::AsyncWriteExt::write_all)
+        });
+    }
 }

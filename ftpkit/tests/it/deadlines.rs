@@ -293,8 +293,9 @@ fn an_upload_whose_226_never_comes_is_confirmed_not_resent() {
                 .reply("200 ok")
                 .expect("SIZE up")
                 .reply(&format!("213 {}", DATA.len()))
-                .expect("FEAT")
-                .reply("211 no features"),
+                // The time, without a FEAT first: refused here.
+                .expect_prefix("MFMT ")
+                .reply("500 unknown command"),
         ]);
         let addr = server.addr().to_string();
         let dir = tempfile::tempdir().unwrap();

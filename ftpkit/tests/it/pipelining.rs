@@ -239,3 +239,64 @@ fn pipelining_is_on_by_default() {
     assert!(Config::default().pipelining);
     assert!(!Config::default().pipelining(false).pipelining);
 }
+
+dialogue! {
+    fn a_segmented_download_asks_size_and_mdtm_in_the_batch_of_its_first_data_setup() {
+        // Too small to split: the size the batch gave sends it over one
+        // connection, which uses the batch's EPSV reply instead of asking
+        // again (a second EPSV, or a SIZE that waited for TYPE's reply,
+        // would not match the script).
+        let data = b"a file too small to split".as_slice();
+        let script = Script::new()
+            .expect("TYPE I")
+            .expect("SIZE f")
+            .expect("MDTM f")
+            .expect("EPSV")
+            .reply("200 binary")
+            .reply(&format!("213 {}", data.len()))
+            .reply(MDTM)
+            .epsv()
+            .expect("RETR f")
+            .reply("150 here it comes")
+            .send_data(data)
+            .reply("226 done");
+        let (server, mut client) = logged_in!(script);
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("f");
+        let report = w!(client
+            .download("f", &dest)
+            .segments(4)
+            .verify(Verify::SizeOnly)
+            .run())
+        .unwrap();
+        assert_eq!(fs::read(&dest).unwrap(), data);
+        assert_eq!(report.verified.size, Some(data.len() as u64));
+        let t = server.finish();
+        assert_eq!(t.commands[2..], ["TYPE I", "SIZE f", "MDTM f", "EPSV", "RETR f"]);
+        assert!(t.dropped.is_empty(), "{:?}", t.dropped);
+    }
+}
+
+dialogue! {
+    fn an_unverified_upload_sends_mfmt_without_asking_feat_first() {
+        // After the transfer, only MFMT: no FEAT, no OPTS UTF8 ON (a FEAT
+        // would not match the script). The server lacks MFMT: refused,
+        // the time is not kept, the upload still succeeds.
+        let script = crate::dialogue::binary_epsv()
+            .expect("STOR up")
+            .reply("150 go")
+            .recv_data()
+            .reply("226 stored")
+            .expect_prefix("MFMT ")
+            .reply("500 Unknown command.");
+        let (server, mut client) = logged_in!(script);
+        let dir = tempfile::tempdir().unwrap();
+        let local = dir.path().join("up");
+        fs::write(&local, b"some bytes").unwrap();
+        let report = w!(client.upload(&local, "up").verify(Verify::Off).run()).unwrap();
+        assert!(!report.mtime_preserved);
+        let t = server.finish();
+        assert_eq!(t.uploads[0], b"some bytes");
+        assert!(!t.commands.iter().any(|c| c == "FEAT" || c.starts_with("OPTS")), "{:?}", t.commands);
+    }
+}

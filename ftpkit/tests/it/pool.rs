@@ -94,6 +94,27 @@ fn pools_and_their_guards_cross_threads() {
     assert_eq!((pool.status(), made.load(Ordering::SeqCst)), ((0, 1), 1));
 }
 
+/// A discarded guard closes its connection instead of returning it: the
+/// next checkout makes a new one; a dropped guard returns its connection,
+/// which the next checkout reuses.
+#[test]
+fn a_discarded_connection_is_closed_and_a_dropped_one_returned() {
+    let server = UnftpServer::start();
+    let (pool, made) = counted_pool(server.addr().to_string(), PoolConfig::default());
+    let mut first = pool.get().unwrap();
+    assert_eq!(first.pwd().unwrap(), "/");
+    first.discard();
+    assert_eq!((pool.status(), made.load(Ordering::SeqCst)), ((0, 0), 1));
+    let mut second = pool.get().unwrap();
+    assert_eq!(second.pwd().unwrap(), "/");
+    drop(second);
+    assert_eq!((pool.status(), made.load(Ordering::SeqCst)), ((0, 1), 2));
+    let mut third = pool.get().unwrap();
+    assert_eq!(third.pwd().unwrap(), "/");
+    drop(third);
+    assert_eq!((pool.status(), made.load(Ordering::SeqCst)), ((0, 1), 2));
+}
+
 /// Blocking only: threads share the pool (the async twin shares it
 /// between tasks, below).
 #[test]

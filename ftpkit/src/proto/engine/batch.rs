@@ -245,10 +245,20 @@ pub(crate) async fn prepare_retr(
             commands.push(Command::Mdtm(remote.clone()));
         }
     }
-    commands.extend(passive.iter().cloned());
+    // A passive reply an earlier batch read ahead still answers the data
+    // setup (a segmented download's `SIZE` batch, then one connection).
+    let answered = core
+        .answered
+        .as_ref()
+        .is_some_and(|(sent, _)| Some(sent) == passive.as_ref());
+    if !answered {
+        commands.extend(passive.iter().cloned());
+    }
     if commands.is_empty() {
         return Ok(known);
     }
+    // Sending clears a reply read ahead: kept aside meanwhile.
+    let kept = core.answered.take().filter(|_| answered);
     let Some(replies) = exchange(core, &commands).await? else {
         return Ok(None);
     };
@@ -279,7 +289,7 @@ pub(crate) async fn prepare_retr(
             RemoteStat { size, modified }
         }
     };
-    core.answered = pairs.next();
+    core.answered = if answered { kept } else { pairs.next() };
     Ok(Some(stat))
 }
 

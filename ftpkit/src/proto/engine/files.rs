@@ -99,7 +99,7 @@ pub(crate) async fn remote_stat(core: &mut Core, path: &[u8], mdtm: bool) -> Res
 /// caller), or `SIZE` and `MDTM` (`mdtm`). Pipelined, they go out in one
 /// batch with the data setup's first commands (`true` then); one at a time
 /// otherwise, or once the server mishandled a batch.
-async fn attempt_stat(
+pub(super) async fn attempt_stat(
     core: &mut Core,
     remote: &Arg,
     mdtm: bool,
@@ -647,13 +647,15 @@ pub(crate) async fn upload(
     if options.temp_name {
         finish_temp_name(core, &target, &final_name).await?;
     }
-    if options.preserve_mtime {
-        ops::features(core).await?;
-        if core.session.features().is_some_and(|f| f.supports("MFMT")) {
-            let command = Command::Mfmt(Timeval::new(before.1), final_name);
-            let reply = ops::exchange(core, &command).await?;
-            run.report.mtime_preserved = reply.code().is_completion();
-        }
+    // MFMT where the server offers it. A `FEAT` read already (for a hash)
+    // tells; otherwise MFMT is sent as it is, a server without it refusing
+    // harmlessly: one round trip, where asking first took two (`FEAT`,
+    // then the `OPTS UTF8 ON` a first `FEAT` brings) and three with MFMT.
+    let offered = core.session.features().map(|f| f.supports("MFMT"));
+    if options.preserve_mtime && offered != Some(false) {
+        let command = Command::Mfmt(Timeval::new(before.1), final_name);
+        let reply = ops::exchange(core, &command).await?;
+        run.report.mtime_preserved = reply.code().is_completion();
     }
     Ok(run.report)
 }

@@ -261,13 +261,10 @@ pub(crate) async fn conclude(core: &mut Core, flow: &mut Flow) -> Result<Reply> 
 
 impl Event {
     /// The event of a driver's read of a data connection (`ReadData`) into
-    /// `buf`; `None`: read again.
-    pub(crate) fn of_data_read(read: Moved, buf: &mut Vec<u8>) -> Option<Event> {
+    /// `block`: the bytes read, copied out; `None`: read again.
+    pub(crate) fn of_data_read(read: Moved, block: &crate::block::Block) -> Option<Event> {
         match read {
-            Moved::Bytes(n) => {
-                buf.truncate(n);
-                Some(Event::Bytes(std::mem::take(buf)))
-            }
+            Moved::Bytes(n) => Some(Event::Bytes(block.filled(n).to_vec())),
             Moved::End => Some(Event::Eof),
             Moved::Again => None,
             Moved::Failed(e) => Some(Event::Failed(e)),

@@ -2,7 +2,9 @@
 //!
 //! The plan, in three operations a driver runs in order:
 //!
-//! 1. [`prepare`], on the client's own connection: `SIZE` and `MDTM`, then
+//! 1. [`prepare`], on the client's own connection: `SIZE` and `MDTM`
+//!    (pipelined with `TYPE I` and the passive command of its first
+//!    range, whose reply that range then uses), then
 //!    either a record of an earlier run to resume (`LOCAL.part.segments`,
 //!    for the same size and time, next to a `.part` of full length) or a
 //!    fresh `.part` created at full length and split into ranges. Files
@@ -430,9 +432,12 @@ pub(crate) async fn prepare(
     known: Option<RemoteStat>,
 ) -> Result<Prepared> {
     ops::remember_cwd(core).await?;
+    // Pipelined, `SIZE` and `MDTM` go out with `TYPE I` and the passive
+    // command of this connection's first range: one round trip before the
+    // other connections can start, where one at a time took three.
     let stat = match known {
         Some(stat) => stat,
-        None => files::remote_stat(core, remote.as_bytes(), true).await?,
+        None => files::attempt_stat(core, &remote, true, None).await?.0,
     };
     let wanted = u64::from(options.segments);
     let size = match stat.size {
