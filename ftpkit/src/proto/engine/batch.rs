@@ -261,26 +261,35 @@ pub(crate) async fn prepare_retr(
     }
     let stat = match known {
         Some(stat) => stat,
-        None => {
-            let size = match pairs.next() {
-                Some((command, reply)) => unless_refused(
-                    ops::answer(core, &command, reply, Expect::Completion)
-                        .and_then(|reply| Ok(parse::parse_size(&reply)?)),
-                )?,
-                None => None,
-            };
-            let modified = match mdtm.then(|| pairs.next()).flatten() {
-                Some((command, reply)) => unless_refused(
-                    ops::answer(core, &command, reply, Expect::Completion)
-                        .and_then(|reply| Ok(parse::parse_mdtm(&reply)?)),
-                )?,
-                None => None,
-            };
-            RemoteStat { size, modified }
-        }
+        None => stat_of(core, &mut pairs, mdtm)?,
     };
     core.answered = pairs.next();
     Ok(Some(stat))
+}
+
+/// What the next replies of a batch tell of a file: the `SIZE`, then the
+/// `MDTM` if `mdtm` (`None` for what the server refused, as
+/// [`super::files::remote_stat`]).
+pub(crate) fn stat_of(
+    core: &mut Core,
+    pairs: &mut impl Iterator<Item = (Command, Reply)>,
+    mdtm: bool,
+) -> Result<RemoteStat> {
+    let size = match pairs.next() {
+        Some((command, reply)) => unless_refused(
+            ops::answer(core, &command, reply, Expect::Completion)
+                .and_then(|reply| Ok(parse::parse_size(&reply)?)),
+        )?,
+        None => None,
+    };
+    let modified = match mdtm.then(|| pairs.next()).flatten() {
+        Some((command, reply)) => unless_refused(
+            ops::answer(core, &command, reply, Expect::Completion)
+                .and_then(|reply| Ok(parse::parse_mdtm(&reply)?)),
+        )?,
+        None => None,
+    };
+    Ok(RemoteStat { size, modified })
 }
 
 /// Before a data setup that must change the type: `TYPE` and the passive

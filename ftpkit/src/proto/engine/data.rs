@@ -13,6 +13,7 @@ use super::{
         abort_transfer, done, ensure_protection, exchange, features, final_reply, read_reply,
         reconnect, remember_cwd, run, settle, timed_out, unexpected,
     },
+    overlap,
 };
 use crate::{
     error::{Error, InvalidInput, Phase, Result},
@@ -94,6 +95,7 @@ async fn setup_data(core: &mut Core, request: DataRequest) -> Result<Option<u64>
         Protection::Private => Some(core.tls_params()?),
         Protection::Clear => None,
     };
+    let transfer = request.command.clone();
     let mut setup = DataSetup::new(request);
     let mut listening = false;
     let mut step = setup.start(&mut core.session)?;
@@ -102,12 +104,16 @@ async fn setup_data(core: &mut Core, request: DataRequest) -> Result<Option<u64>
             DataStep::Send(command) => {
                 let reply = match answered.take() {
                     Some((sent, reply)) if sent == command => reply,
+                    // The next download's commands go out behind it.
+                    _ if command == transfer => overlap::exchange(core, &command).await?,
                     _ => exchange(core, &command).await?,
                 };
+                overlap::on_setup_reply(core, &reply).await?;
                 setup.on_reply(&mut core.session, reply)?
             }
             DataStep::ReadReply => {
                 let reply = read_reply(core).await?;
+                overlap::on_setup_reply(core, &reply).await?;
                 setup.on_reply(&mut core.session, reply)?
             }
             DataStep::Connect(addr) => {

@@ -52,6 +52,8 @@
 //!   `EPRT`/`PORT`, `PRET`, `REST`, the command, the data connection and
 //!   its TLS) and the probe that learns a server's `LIST` time offset;
 //! - [`batch`]: pipelining, the commands of a download in one write;
+//! - [`overlap`]: the next download's commands sent behind this one's
+//!   `RETR`, so that consecutive downloads overlap;
 //! - [`flow`]: a streaming transfer, a reader or writer the caller holds:
 //!   what each read or write means, when its final reply is due, what an
 //!   unfinished one leaves to the next operation;
@@ -107,6 +109,7 @@ pub(crate) mod data;
 pub(crate) mod files;
 pub(crate) mod flow;
 pub(crate) mod ops;
+pub(crate) mod overlap;
 pub(crate) mod segments;
 
 use std::{
@@ -212,6 +215,19 @@ pub(crate) struct Core {
     /// data setup sends first (its `EPSV`/`PASV`); dropped as soon as any
     /// other command is sent.
     pub(crate) answered: Option<(Command, Reply)>,
+    /// A server answered a command sent behind a transfer before the
+    /// transfer's final reply: no more overlapping transfers; kept across
+    /// reconnections.
+    pub(crate) overlap_refused: bool,
+    /// What the next transfer command takes with it: the commands that
+    /// prepare the next download ([`overlap::queue_next`]).
+    pub(crate) behind: Option<overlap::Next>,
+    /// Those commands, sent: their replies are owed after the transfer's
+    /// final reply.
+    pub(crate) queued: Option<overlap::Next>,
+    /// Their replies, read: what the next download of that file uses
+    /// instead of asking; dropped as soon as any other command is sent.
+    pub(crate) prepared: Option<overlap::Prepared>,
     reader: ReplyReader,
     slot: SharedSlot,
 }
@@ -285,6 +301,10 @@ impl Core {
             jitter: Jitter::random(),
             pipelining_refused: false,
             answered: None,
+            overlap_refused: false,
+            behind: None,
+            queued: None,
+            prepared: None,
             slot: Arc::new(Mutex::new(Slot {
                 action: None,
                 event: None,
@@ -316,6 +336,7 @@ impl Core {
         next.list_offset_probes = self.list_offset_probes;
         next.jitter = self.jitter.clone();
         next.pipelining_refused = self.pipelining_refused;
+        next.overlap_refused = self.overlap_refused;
         next.supplied = self.supplied;
         next.session = Session::new(
             self.session.peer(),
