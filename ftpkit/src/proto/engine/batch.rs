@@ -263,7 +263,7 @@ pub(crate) async fn prepare_retr(
         Some(stat) => stat,
         None => stat_of(core, &mut pairs, mdtm)?,
     };
-    core.answered = pairs.next();
+    core.answered = pairs.collect();
     Ok(Some(stat))
 }
 
@@ -316,6 +316,10 @@ pub(crate) async fn type_and_passive(core: &mut Core, ty: TransferType) -> Resul
         ops::answer(core, &first, reply, Expect::Completion)?;
         core.session.type_set(ty);
     }
-    core.answered = replies.next().map(|reply| (second, reply));
+    core.answered = replies
+        .next()
+        .map(|reply| (second, reply))
+        .into_iter()
+        .collect();
     Ok(())
 }

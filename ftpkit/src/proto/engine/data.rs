@@ -90,7 +90,7 @@ async fn setup_data(core: &mut Core, request: DataRequest) -> Result<Option<u64>
     ensure_protection(core).await?;
     super::batch::type_and_passive(core, request.transfer_type).await?;
     // The reply to the first command, if a batch read it already.
-    let mut answered = core.answered.take();
+    let mut answered = std::mem::take(&mut core.answered).into_iter();
     let tls = match core.protection {
         Protection::Private => Some(core.tls_params()?),
         Protection::Clear => None,
@@ -102,11 +102,18 @@ async fn setup_data(core: &mut Core, request: DataRequest) -> Result<Option<u64>
     loop {
         step = match step {
             DataStep::Send(command) => {
-                let reply = match answered.take() {
+                let reply = match answered.next() {
                     Some((sent, reply)) if sent == command => reply,
-                    // The next download's commands go out behind it.
-                    _ if command == transfer => overlap::exchange(core, &command).await?,
-                    _ => exchange(core, &command).await?,
+                    _ => {
+                        // Read ahead for commands not sent: they answer nothing now.
+                        answered = Vec::new().into_iter();
+                        if command == transfer {
+                            // The next download's commands go out behind it.
+                            overlap::exchange(core, &command).await?
+                        } else {
+                            exchange(core, &command).await?
+                        }
+                    }
                 };
                 overlap::on_setup_reply(core, &reply).await?;
                 setup.on_reply(&mut core.session, reply)?

@@ -184,7 +184,7 @@ pub(crate) async fn download(
     }
     let result = download_all(core, &remote, &part, &options, known, next.as_ref()).await;
     // A passive reply read ahead for a transfer that did not happen.
-    core.answered = None;
+    core.answered.clear();
     core.behind = None;
     let report = match result {
         Ok(report) => report,
@@ -398,6 +398,7 @@ async fn fetch_into_part(
     }
     let received = receive(core, remote, plan.rest, &mut overlap, run).await;
     core.behind = None;
+    run.report.overlapped = received.is_ok() && core.prepared.is_some();
     match received {
         Err(Received::Disturbed) => {
             // Not one byte of it is trusted: from byte 0 on a new

@@ -211,10 +211,11 @@ pub(crate) struct Core {
     /// The server mishandled a batch of commands: one at a time from now
     /// on; kept across reconnections.
     pub(crate) pipelining_refused: bool,
-    /// A reply already read, in a batch, for the command that the next
-    /// data setup sends first (its `EPSV`/`PASV`); dropped as soon as any
-    /// other command is sent.
-    pub(crate) answered: Option<(Command, Reply)>,
+    /// Replies already read, in a batch, for the commands that the next
+    /// data setup sends first, in order (its `EPSV`/`PASV`, after a
+    /// `PRET` read ahead behind a transfer); dropped as soon as any other
+    /// command is sent.
+    pub(crate) answered: Vec<(Command, Reply)>,
     /// A server answered a command sent behind a transfer before the
     /// transfer's final reply: no more overlapping transfers; kept across
     /// reconnections.
@@ -300,7 +301,7 @@ impl Core {
             reply_by: None,
             jitter: Jitter::random(),
             pipelining_refused: false,
-            answered: None,
+            answered: Vec::new(),
             overlap_refused: false,
             behind: None,
             queued: None,

@@ -162,7 +162,7 @@ pub(crate) async fn send_all(core: &mut Core, commands: &[Command]) -> Result<()
     }
     // A reply read ahead in a batch answers nothing once another command
     // went out, nor do the replies read ahead behind a transfer.
-    core.answered = None;
+    core.answered.clear();
     core.prepared = None;
     core.in_flight = true;
     let deadline = core.idle_deadline();

@@ -33,7 +33,7 @@ use super::{Core, batch, ops};
 use crate::{
     error::{Error, Result},
     proto::{
-        Arg, Command, Reply,
+        Arg, Command, Reply, ReplyCode,
         resume::RemoteStat,
         rules::{self},
     },
@@ -63,23 +63,30 @@ pub(crate) struct Prepared {
 /// pipelining on, no server seen to mishandle a batch or an overlap, and
 /// a passive mode whose command needs no `PRET` first.
 pub(crate) fn enabled(core: &Core) -> bool {
-    batch::enabled(core) && !core.overlap_refused && core.session.passive_command().is_some()
+    batch::enabled(core) && !core.overlap_refused && core.session.passive_mode_command().is_some()
 }
 
 /// Queues, behind the next transfer command, the commands that prepare a
-/// download of `next`: `SIZE`, `MDTM` if `mdtm`, and the passive command.
-/// Nothing when overlapping is off.
+/// download of `next`: `SIZE`, `MDTM` if `mdtm`, and the passive command
+/// (after `PRET RETR next` for a server that lists `PRET`). Nothing when
+/// overlapping is off.
 pub(crate) fn queue_next(core: &mut Core, next: &Arg, mdtm: bool) {
     core.behind = None;
     if !enabled(core) {
         return;
     }
-    let Some(passive) = core.session.passive_command() else {
+    let Some(passive) = core.session.passive_mode_command() else {
         return;
     };
     let mut commands = vec![Command::Size(next.clone())];
     if mdtm {
         commands.push(Command::Mdtm(next.clone()));
+    }
+    if core.session.features().is_some_and(|f| f.supports("PRET")) {
+        match Command::pret(&Command::Retr(next.clone())) {
+            Ok(pret) => commands.push(pret),
+            Err(_) => return,
+        }
     }
     commands.push(passive);
     core.behind = Some(Next {
@@ -113,11 +120,16 @@ pub(crate) async fn exchange(core: &mut Core, command: &Command) -> Result<Reply
     Ok(reply)
 }
 
-/// Whether `reply`, read for a transfer, is one of the commands behind it
-/// (a positive reply only they can get: `213`, `227`, `229`).
+/// Whether `reply`, read for a transfer, is one of the commands behind it:
+/// a positive reply one of them can get and the transfer cannot (a 2xx
+/// other than the `226` or `250` that ends a transfer: `213`, `227`,
+/// `229`, `PRET`'s `200`).
 fn out_of_turn(core: &Core, reply: &Reply) -> bool {
+    let code = reply.code();
+    let ends_transfer = [ReplyCode::TRANSFER_COMPLETE, ReplyCode::FILE_ACTION_OK].contains(&code);
     core.queued.as_ref().is_some_and(|queued| {
-        !reply.code().is_negative()
+        code.is_completion()
+            && !ends_transfer
             && queued
                 .commands
                 .iter()
@@ -223,6 +235,6 @@ pub(crate) fn take_prepared(
     }
     let mut pairs = prepared.replies.into_iter();
     let stat = batch::stat_of(core, &mut pairs, mdtm)?;
-    core.answered = pairs.next();
+    core.answered = pairs.collect();
     Ok(Some(stat))
 }
