@@ -671,7 +671,8 @@ pub(crate) async fn abort_transfer(core: &mut Core, reset: bool) -> Result<()> {
     if core.queued.take().is_some() {
         // Commands went out behind the transfer: their replies and the
         // abort's could not be told apart. The data connection is closed
-        // and the control connection left to replace; no overlap again.
+        // and the control connection left to replace (a plan's retry
+        // reconnects); no overlap again.
         core.overlap_refused = true;
         core.unusable = true;
         let event = core.perform(Action::CloseData { reset }).await;

@@ -149,7 +149,8 @@ pub(crate) async fn on_setup_reply(core: &mut Core, reply: &Reply) -> Result<()>
         return Err(disturbed(core));
     }
     let code = reply.code();
-    if !(code.is_preliminary() || code.is_completion()) && !drain(core).await? {
+    let refused = !(code.is_preliminary() || code.is_completion());
+    if refused && !drain(core).await? {
         return Err(disturbed(core));
     }
     Ok(())
