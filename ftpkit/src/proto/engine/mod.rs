@@ -124,7 +124,7 @@ pub(crate) use action::{Action, Event, LocalOp, PumpDirection, Target, TlsParams
 use rustls_pki_types::ServerName;
 
 use super::{
-    Command, Protection, Reply, ReplyCode, ReplyReader, Session, hash::HashCommand,
+    Arg, Command, Protection, Reply, ReplyCode, ReplyReader, Session, hash::HashCommand,
     rules::SessionMemory,
 };
 use crate::{
@@ -142,6 +142,26 @@ pub(crate) enum Pending {
     /// The data connection is closed but the final reply was not read:
     /// read and discard it.
     FinalReply,
+}
+
+/// The commands that prepare the next download, to send (or sent) behind
+/// a transfer command ([`overlap`]).
+#[derive(Debug, Clone)]
+pub(crate) struct Next {
+    pub(crate) remote: Arg,
+    pub(crate) mdtm: bool,
+    pub(crate) commands: Vec<Command>,
+    /// When they went out, and how long the first reply then took.
+    pub(crate) sent: Option<Instant>,
+    pub(crate) first: Option<Duration>,
+}
+
+/// The replies read ahead for the download of a file ([`overlap`]).
+#[derive(Debug)]
+pub(crate) struct Prepared {
+    pub(crate) remote: Arg,
+    pub(crate) mdtm: bool,
+    pub(crate) replies: Vec<(Command, Reply)>,
 }
 
 /// The exchange point between an operation and its driver.
@@ -222,13 +242,13 @@ pub(crate) struct Core {
     pub(crate) overlap_refused: bool,
     /// What the next transfer command takes with it: the commands that
     /// prepare the next download ([`overlap::queue_next`]).
-    pub(crate) behind: Option<overlap::Next>,
+    pub(crate) behind: Option<Next>,
     /// Those commands, sent: their replies are owed after the transfer's
     /// final reply.
-    pub(crate) queued: Option<overlap::Next>,
+    pub(crate) queued: Option<Next>,
     /// Their replies, read: what the next download of that file uses
     /// instead of asking; dropped as soon as any other command is sent.
-    pub(crate) prepared: Option<overlap::Prepared>,
+    pub(crate) prepared: Option<Prepared>,
     reader: ReplyReader,
     slot: SharedSlot,
 }

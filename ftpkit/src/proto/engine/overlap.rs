@@ -27,9 +27,9 @@
 //! asked for, and only if nothing else was sent in between (any command
 //! sent drops them, as it drops [`Core::answered`]).
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use super::{Core, batch, ops};
+use super::{Core, Next, Prepared, batch, ops};
 use crate::{
     error::{Error, Result},
     proto::{
@@ -38,26 +38,6 @@ use crate::{
         rules::{self},
     },
 };
-
-/// The commands that prepare the next download, to send (or sent) behind
-/// a transfer command.
-#[derive(Debug, Clone)]
-pub(crate) struct Next {
-    remote: Arg,
-    mdtm: bool,
-    commands: Vec<Command>,
-    /// When they went out, and how long the first reply then took.
-    sent: Option<Instant>,
-    first: Option<Duration>,
-}
-
-/// The replies read ahead for the download of a file.
-#[derive(Debug)]
-pub(crate) struct Prepared {
-    remote: Arg,
-    mdtm: bool,
-    replies: Vec<(Command, Reply)>,
-}
 
 /// Whether the next transfer command may take commands with it:
 /// pipelining on, no server seen to mishandle a batch or an overlap, and
