@@ -71,12 +71,7 @@ pub trait Ftp {
     /// `download(remote, local).run()`.
     fn download(&mut self, local: &Path, remote: &str) -> Result<TransferReport>;
     /// `download(remote, local).followed_by(next).run()`.
-    fn download_followed_by(
-        &mut self,
-        local: &Path,
-        remote: &str,
-        next: &str,
-    ) -> Result<TransferReport>;
+    fn download_then(&mut self, local: &Path, remote: &str, next: &str) -> Result<TransferReport>;
     /// `download` over `n` connections (`segments(n)`).
     fn download_segments(&mut self, local: &Path, remote: &str, n: u16) -> Result<TransferReport>;
 }
@@ -183,12 +178,7 @@ impl Ftp for Client {
     fn download(&mut self, local: &Path, remote: &str) -> Result<TransferReport> {
         Client::download(self, remote, local).run()
     }
-    fn download_followed_by(
-        &mut self,
-        local: &Path,
-        remote: &str,
-        next: &str,
-    ) -> Result<TransferReport> {
+    fn download_then(&mut self, local: &Path, remote: &str, next: &str) -> Result<TransferReport> {
         Client::download(self, remote, local)
             .followed_by(next)
             .run()
@@ -340,7 +330,7 @@ pub mod asynchronous {
         fn download(&mut self, local: &Path, remote: &str) -> Result<TransferReport> {
             self.rt.block_on(self.client.download(remote, local).run())
         }
-        fn download_followed_by(
+        fn download_then(
             &mut self,
             local: &Path,
             remote: &str,

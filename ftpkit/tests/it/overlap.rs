@@ -36,6 +36,15 @@ fn retr_with_next(name: &str, data: &[u8], next: &str, next_data: &[u8]) -> Scri
         .epsv()
 }
 
+/// `RETR name` alone and its transfer.
+fn retr(name: &str, data: &[u8]) -> Script {
+    Script::new()
+        .expect(&format!("RETR {name}"))
+        .reply("150 go")
+        .send_data(data)
+        .reply("226 done")
+}
+
 /// The first file's batch: `TYPE I` (if `ty`), `SIZE`, `MDTM`, `EPSV`.
 fn batch(name: &str, data: &[u8], ty: bool) -> Script {
     let mut script = Script::new();
@@ -50,6 +59,18 @@ fn batch(name: &str, data: &[u8], ty: bool) -> Script {
         script = script.reply("200 binary");
     }
     script.reply(&size(data)).reply(MDTM).epsv()
+}
+
+/// Downloads `$name` into `$dir` (sizes verified), naming `$next` as the
+/// file that follows; the result. A macro, for the dialogue's `w!`.
+macro_rules! download_then {
+    ($client:ident, $dir:expr, $name:expr, $next:expr) => {
+        w!($client
+            .download($name, $dir.path().join($name))
+            .verify(Verify::SizeOnly)
+            .followed_by($next)
+            .run())
+    };
 }
 
 /// `command`, its reply, and nothing sent along with it (anything else
@@ -144,12 +165,7 @@ dialogue! {
         assert_eq!(fs::read(dir.path().join("a")).unwrap(), a);
         assert_eq!((report.retries, report.restarts), (1, 1));
         // Named as followed, but not overlapped any more.
-        let report = w!(client
-            .download("b", dir.path().join("b"))
-            .verify(Verify::SizeOnly)
-            .followed_by("a")
-            .run())
-        .unwrap();
+        let report = download_then!(client, dir, "b", "a").unwrap();
         assert_eq!(fs::read(dir.path().join("b")).unwrap(), b);
         assert_eq!(report.retries, 0);
         let t = server.finish();
@@ -167,18 +183,10 @@ dialogue! {
             .reply("257 \"/pub\" is the directory")
             // b afterwards asks again: what was read ahead is gone.
             .then(batch("b", b, false))
-            .expect("RETR b")
-            .reply("150 go")
-            .send_data(b)
-            .reply("226 done");
+            .then(retr("b", b));
         let (server, mut client) = logged_in!(script);
         let dir = tempfile::tempdir().unwrap();
-        w!(client
-            .download("a", dir.path().join("a"))
-            .verify(Verify::SizeOnly)
-            .followed_by("b")
-            .run())
-        .unwrap();
+        download_then!(client, dir, "a", "b").unwrap();
         assert_eq!(w!(client.pwd()).unwrap().as_str(), Some("/pub"));
         w!(client.download("b", dir.path().join("b")).verify(Verify::SizeOnly).run()).unwrap();
         assert_eq!(fs::read(dir.path().join("a")).unwrap(), a);
@@ -200,18 +208,10 @@ dialogue! {
             .reply(&size(b))
             .reply(MDTM)
             .epsv()
-            .expect("RETR b")
-            .reply("150 go")
-            .send_data(b)
-            .reply("226 done");
+            .then(retr("b", b));
         let (server, mut client) = logged_in!(script);
         let dir = tempfile::tempdir().unwrap();
-        let err = w!(client
-            .download("a", dir.path().join("a"))
-            .verify(Verify::SizeOnly)
-            .followed_by("b")
-            .run())
-        .unwrap_err();
+        let err = download_then!(client, dir, "a", "b").unwrap_err();
         assert_eq!(err.code().map(|c| c.0), Some(550), "{err}");
         assert!(!dir.path().join("a").exists());
         let report = w!(client.download("b", dir.path().join("b")).verify(Verify::SizeOnly).run()).unwrap();

@@ -467,7 +467,7 @@ pub fn overlapped_downloads(target: &Target, driver: Driver) {
     for (n, (name, data)) in files.iter().enumerate() {
         let dest = local.path().join(name);
         let report = match files.get(n + 1) {
-            Some((next, _)) => c.download_followed_by(&dest, name, next),
+            Some((next, _)) => c.download_then(&dest, name, next),
             None => c.download(&dest, name),
         }
         .unwrap_or_else(|e| panic!("{} {driver:?}: {name}: {e}", target.name));
