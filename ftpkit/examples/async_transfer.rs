@@ -6,9 +6,9 @@
 //! With `CA_PEM`, the connection uses explicit FTPS (`AUTH TLS`, `PROT P`)
 //! and trusts that CA. `getdir` downloads every file of the directory
 //! `REMOTE` into the directory `LOCAL` over one connection, each with the
-//! `download` plan (size verified, file time kept) naming the file that
-//! follows (`followed_by`), so that the next file's commands go out with
-//! this one's `RETR`; `nlst` prints the number of names. `get` and `put` move the file with the whole-file
+//! `download` plan (size verified; no file times, no resume, as
+//! `get_many`) naming the file that follows (`followed_by`), so that the
+//! next file's commands go out with this one's `RETR`; `nlst` prints the number of names. `get` and `put` move the file with the whole-file
 //! `download` and `upload`, without the final verification: the same
 //! path as the blocking `ftpkit get --no-verify` and `put --no-verify`
 //! they are compared with.
@@ -63,7 +63,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             // Each download names the next file: its SIZE, MDTM and EPSV
             // go out behind this file's RETR (one round trip a file).
             for (n, name) in names.iter().enumerate() {
-                let mut download = ftp.download(name, Path::new(local).join(name));
+                // Like its peers (and `get_many`), no file times and no
+                // resume; the size is verified.
+                let mut download =
+                    ftp.download(name, Path::new(local).join(name))
+                        .options(TransferOptions {
+                            preserve_mtime: false,
+                            resume: false,
+                            ..TransferOptions::default()
+                        });
                 if let Some(next) = names.get(n + 1) {
                     download = download.followed_by(next);
                 }

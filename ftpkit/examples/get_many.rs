@@ -3,11 +3,12 @@
 //! usage: cargo run --release --example get_many -- HOST:PORT USER PASSWORD REMOTE_DIR LOCAL_DIR [--stream] [--no-pipelining]
 //!
 //! By default each file goes through the `download` plan: a `.part` file,
-//! the size (and a hash where the server offers one) verified, the file
-//! time kept. Each download names the file that comes next
-//! (`followed_by`), so the next file's `SIZE`, `MDTM` and `EPSV` go out in
-//! the same write as this file's `RETR`: after the first file, each takes
-//! one round trip (its `RETR`), checks included. A server that answers
+//! the size (and a hash where the server offers one) verified; like its
+//! peers it does not copy file times (no `MDTM`) and does not resume.
+//! Each download names the file that comes next (`followed_by`), so the
+//! next file's `SIZE` and `EPSV` go out in the same write as this file's
+//! `RETR`: after the first file, each takes one round trip (its `RETR`),
+//! checks included. A server that answers
 //! those commands during the transfer has that file fetched again and is
 //! sent one file's commands at a time from then on.
 //!
@@ -20,7 +21,7 @@
 
 use std::{fs::File, io::BufWriter, path::Path};
 
-use ftpkit::{Client, Config};
+use ftpkit::{Client, Config, TransferOptions};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
@@ -56,7 +57,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let mut out = BufWriter::with_capacity(64 * 1024, File::create(&path)?);
             ftp.get(name, &mut out)?
         } else {
-            let mut download = ftp.download(name, &path);
+            // Like its peers, no file times (no MDTM): the size is still
+            // verified, and a download is not resumed from a `.part`.
+            let mut download = ftp.download(name, &path).options(TransferOptions {
+                preserve_mtime: false,
+                resume: false,
+                ..TransferOptions::default()
+            });
             if let Some(next) = names.get(n + 1) {
                 download = download.followed_by(next);
             }
