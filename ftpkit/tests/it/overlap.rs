@@ -222,6 +222,51 @@ dialogue! {
     }
 }
 
+dialogue! {
+    fn a_server_that_wants_pret_gets_it_behind_the_retr_too() {
+        // pure-ftpd lists PRET: a passive command must follow `PRET RETR
+        // name`, so both go behind the RETR, and both replies serve the
+        // next download's data setup.
+        let (a, b) = (b"first".as_slice(), b"second".as_slice());
+        let script = Script::new()
+            .expect("FEAT")
+            .reply_lines(&["211-Extensions", " PRET", " EPSV", " SIZE", " MDTM", "211 End"])
+            .expect("TYPE I")
+            .expect("SIZE a")
+            .expect("MDTM a")
+            .reply("200 binary")
+            .reply(&size(a))
+            .reply(MDTM)
+            .expect("PRET RETR a")
+            .reply("200 ready")
+            .expect("EPSV")
+            .epsv()
+            .expect("RETR a")
+            .expect("SIZE b")
+            .expect("MDTM b")
+            .expect("PRET RETR b")
+            .expect("EPSV")
+            .reply("150 go")
+            .send_data(a)
+            .reply("226 done")
+            .reply(&size(b))
+            .reply(MDTM)
+            .reply("200 ready")
+            .epsv()
+            .then(retr("b", b));
+        let (server, mut client) = logged_in!(script);
+        assert!(w!(client.features()).unwrap().supports("PRET"));
+        let dir = tempfile::tempdir().unwrap();
+        let report = download_then!(client, dir, "a", "b").unwrap();
+        assert!(report.overlapped);
+        w!(client.download("b", dir.path().join("b")).verify(Verify::SizeOnly).run()).unwrap();
+        assert_eq!(fs::read(dir.path().join("a")).unwrap(), a);
+        assert_eq!(fs::read(dir.path().join("b")).unwrap(), b);
+        let t = server.finish();
+        assert!(t.dropped.is_empty(), "{:?}", t.dropped);
+    }
+}
+
 /// Without pipelining nothing goes behind a transfer.
 #[test]
 fn without_pipelining_nothing_goes_behind_a_retr() {
