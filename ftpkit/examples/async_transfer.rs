@@ -5,13 +5,15 @@
 //!
 //! With `CA_PEM`, the connection uses explicit FTPS (`AUTH TLS`, `PROT P`)
 //! and trusts that CA. `getdir` downloads every file of the directory
-//! `REMOTE` into the directory `LOCAL` over one connection (local files
-//! written with `std::fs`); `nlst` prints the number of names. `get` and `put` move the file with the whole-file
+//! `REMOTE` into the directory `LOCAL` over one connection, each with the
+//! `download` plan (size verified; no file times, no resume, as
+//! `get_many`) naming the file that follows (`followed_by`), so that the
+//! next file's commands go out with this one's `RETR`; `nlst` prints the number of names. `get` and `put` move the file with the whole-file
 //! `download` and `upload`, without the final verification: the same
 //! path as the blocking `ftpkit get --no-verify` and `put --no-verify`
 //! they are compared with.
 
-use std::{io::Write, path::Path};
+use std::path::Path;
 
 use ftpkit::{AsyncClient, Config, TlsConfig, TlsMode, TransferOptions, Verify};
 
@@ -51,22 +53,29 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         "getdir" => {
             ftp.cwd(remote).await?;
-            for name in ftp.nlst("").await? {
-                let Some(text) = name.as_str().map(|n| n.trim_start_matches("./")) else {
-                    continue;
-                };
-                if text.is_empty() || text == "." || text == ".." || text.contains(['/', '\\']) {
-                    continue;
+            let names: Vec<String> = ftp
+                .nlst("")
+                .await?
+                .iter()
+                .filter_map(|name| name.as_str().map(|n| n.trim_start_matches("./").to_owned()))
+                .filter(|n| !(n.is_empty() || n == "." || n == ".." || n.contains(['/', '\\'])))
+                .collect();
+            // Each download names the next file: its SIZE, MDTM and EPSV
+            // go out behind this file's RETR (one round trip a file).
+            for (n, name) in names.iter().enumerate() {
+                // Like its peers (and `get_many`), no file times and no
+                // resume; the size is verified.
+                let mut download =
+                    ftp.download(name, Path::new(local).join(name))
+                        .options(TransferOptions {
+                            preserve_mtime: false,
+                            resume: false,
+                            ..TransferOptions::default()
+                        });
+                if let Some(next) = names.get(n + 1) {
+                    download = download.followed_by(next);
                 }
-                // Written with std::fs, chunk by chunk as they arrive: a
-                // write to the page cache returns at once, where tokio::fs
-                // would hand the create and each write to a thread of its
-                // blocking pool and wait for it, three handovers for a
-                // small file.
-                let mut file = std::fs::File::create(Path::new(local).join(text))?;
-                ftp.retrieve(text)
-                    .for_each_chunk(|chunk| file.write_all(chunk))
-                    .await?;
+                download.run().await?;
             }
         }
         // From inside the directory, as `ftpkit ls URL/` lists one: bare

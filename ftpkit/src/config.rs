@@ -105,7 +105,12 @@ pub struct Config {
     /// the client's life, on a new connection unless it only reordered
     /// replies that can be told apart (libunftp). Default: on (vsftpd,
     /// proftpd, pure-ftpd and pyftpdlib answer batches in order, plain
-    /// and over TLS).
+    /// and over TLS). With it, a `download` told the file that follows
+    /// (`followed_by`) sends that file's `SIZE`, `MDTM` and passive
+    /// command behind its own `RETR`, so that consecutive downloads take
+    /// one round trip each; a server that answers them during the
+    /// transfer has that file fetched again on a new connection and gets
+    /// nothing behind a transfer again.
     pub pipelining: bool,
     /// FTPS: explicit (`AUTH TLS`) or implicit TLS. Default: none, plain FTP.
     /// When set, credentials are never sent in clear.

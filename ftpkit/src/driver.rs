@@ -1469,6 +1469,7 @@ macro_rules! file_builders {
             on_size: Option<SizeCallback<'c>>,
             adopt_local: bool,
             helpers: Vec<$client>,
+            next: Option<Vec<u8>>,
         }
 
         /// An upload being set up: see the client's `upload`.
@@ -1515,6 +1516,24 @@ macro_rules! file_builders {
                 self
             }
 
+            /// The remote file this client downloads next, right after
+            /// this one (with the same options): its `SIZE`, `MDTM` and
+            /// passive command (`EPSV`/`PASV`) go out in the same write as
+            /// this file's `RETR`, and the next `download` of that file
+            /// uses their replies, so that it starts with its own `RETR`:
+            /// one round trip a file where two were needed. Only with
+            /// [`Config::pipelining`]($crate::Config::pipelining) on and
+            /// the passive mode; a server that answers those commands
+            /// before this transfer's final reply (one that reads them
+            /// during the transfer) has this file downloaded again from
+            /// its start on a new connection, within the retry policy, and
+            /// is sent nothing behind a transfer again. Replies read ahead
+            /// for a file that is not downloaded next are dropped.
+            pub fn followed_by(mut self, remote: impl AsRef<[u8]>) -> Self {
+                self.next = Some(remote.as_ref().to_vec());
+                self
+            }
+
             /// The path of the file the data goes to before it is verified
             /// and renamed: `LOCAL.part`.
             pub fn part_path(&self) -> std::path::PathBuf {
@@ -1529,8 +1548,9 @@ macro_rules! file_builders {
             /// it holds bytes (a later call resumes from it), an empty one
             /// is removed, and `LOCAL` is untouched.
             pub $($async)? fn run(self) -> $crate::Result<$crate::TransferReport> {
-                let $download { client, remote, local, options, progress, known, on_size, adopt_local, helpers } = self;
+                let $download { client, remote, local, options, progress, known, on_size, adopt_local, helpers, next } = self;
                 let remote = $crate::proto::Arg::path(remote)?;
+                let next = next.map($crate::proto::Arg::path).transpose()?;
                 if options.segments > 1 {
                     // Over several connections: the plan is the core's,
                     // the threads or tasks the driver's.
@@ -1541,7 +1561,7 @@ macro_rules! file_builders {
                     let _ = spare.quit() $($aw)*;
                 }
                 let op = client.core.op(|core| {
-                    $crate::proto::engine::files::download(core, remote, local, options, known, adopt_local)
+                    $crate::proto::engine::files::download(core, remote, local, options, known, adopt_local, next)
                 });
                 drive_files(&mut client.io, op, progress, on_size) $($aw)*
             }
@@ -1591,6 +1611,7 @@ macro_rules! file_builders {
                     on_size: None,
                     adopt_local: false,
                     helpers: Vec::new(),
+                    next: None,
                 }
             }
 
@@ -1678,7 +1699,7 @@ macro_rules! segmented_download {
                     let saved = limit(client, clock.left());
                     let op = client
                         .core
-                        .op(|core| files::download(core, remote, local, options, Some(stat), adopt_local));
+                        .op(|core| files::download(core, remote, local, options, Some(stat), adopt_local, None));
                     let result = drive_files(&mut client.io, op, progress, on_size) $($aw)*;
                     limit(client, saved);
                     return result;

@@ -40,6 +40,7 @@ pub fn run(
         Extra {
             group: None,
             helpers,
+            next: None,
         },
     )?;
     report(settings, &target.path, &dest, done);
@@ -93,12 +94,15 @@ fn report(settings: &Settings, remote: &[u8], dest: &Path, done: Done) {
     }
 }
 
-/// What else a download has: the group of bars it shows in, and the extra
-/// connections of a segmented download, opened beforehand.
+/// What else a download has: the group of bars it shows in, the extra
+/// connections of a segmented download, opened beforehand, and the file
+/// the same connection downloads next, if known (its commands go out
+/// with this file's `RETR`: `followed_by`).
 #[derive(Default)]
 struct Extra<'a> {
     group: Option<&'a MultiProgress>,
     helpers: Vec<Client>,
+    next: Option<&'a [u8]>,
 }
 
 /// Downloads `remote` over `client` to `dest` through `dest.part`, with
@@ -114,7 +118,11 @@ fn fetch(
     settings: &Settings,
     extra: Extra<'_>,
 ) -> Result<Done, Failure> {
-    let Extra { group, helpers } = extra;
+    let Extra {
+        group,
+        helpers,
+        next,
+    } = extra;
     let charset = settings.reach.charset();
     let name = ftpkit::Name::from(charset.decode(base_name(remote)).into_owned()).escaped();
     let progress = Progress::new(&name, None, 0, settings.quiet).in_group(group);
@@ -123,15 +131,18 @@ fn fetch(
         progress.finish();
         return result.map(Done::Text);
     }
-    let result = client
+    let mut download = client
         .download(remote, dest)
         .options(settings.transfer.clone())
         .sync(settings.fsync)
         .adopt_local(resume)
         .helpers(helpers)
         .on_size(|size| progress.set_total(size))
-        .progress(|done| progress.set(done))
-        .run();
+        .progress(|done| progress.set(done));
+    if let Some(next) = next {
+        download = download.followed_by(next);
+    }
+    let result = download.run();
     progress.finish();
     result
         .map(Done::Binary)
@@ -184,6 +195,7 @@ pub fn run_many(
         let Some((.., client)) = session.as_mut() else {
             continue;
         };
+        let mut jobs = Vec::new();
         for remote in expand(client, &target.path)? {
             // `.` and `..` are not entries: no warning for them.
             if matches!(base_name(&remote), b"." | b"..") {
@@ -191,20 +203,20 @@ pub fn run_many(
             }
             // The one safe-name rule: a refused name is skipped with a
             // warning, and the others still come.
-            if let Some(dest) = local_name(&remote, dir, settings.reach.charset()) {
-                let done = fetch(
-                    client,
-                    &remote,
-                    &dest,
-                    resume,
-                    many.ascii,
-                    settings,
-                    Extra::default(),
-                )?;
-                report(settings, &remote, &dest, done);
-            } else {
-                skipped += 1;
+            match local_name(&remote, dir, settings.reach.charset()) {
+                Some(dest) => jobs.push((remote, dest)),
+                None => skipped += 1,
             }
+        }
+        for (n, (remote, dest)) in jobs.iter().enumerate() {
+            // The next file's commands go out with this one's RETR.
+            let next = jobs.get(n + 1).map(|(next, _)| next.as_slice());
+            let extra = Extra {
+                next,
+                ..Extra::default()
+            };
+            let done = fetch(client, remote, dest, resume, many.ascii, settings, extra)?;
+            report(settings, remote, dest, done);
         }
     }
     drop(session);

@@ -595,28 +595,42 @@ fn transfer_all(
     std::thread::scope(|scope| {
         for _ in 0..workers {
             scope.spawn(|| {
-                loop {
-                    let job = match jobs.lock() {
-                        Ok(mut queue) => queue.pop_front(),
-                        Err(_) => None,
+                let pop = || match jobs.lock() {
+                    Ok(mut queue) => queue.pop_front(),
+                    Err(_) => None,
+                };
+                // A worker takes its next file before copying this one, and
+                // keeps its connection while copies succeed: the next file's
+                // commands go out with this one's RETR (`followed_by`).
+                let mut held = None;
+                let mut job = pop();
+                while let Some((rel, info)) = job {
+                    let next = pop();
+                    let client = match held.take() {
+                        Some(client) => Ok(client),
+                        None => pool.get().map_err(Failure::Ftp),
                     };
-                    let Some((rel, info)) = job else { break };
-                    let result = pool.get().map_err(Failure::Ftp).and_then(|mut client| {
-                        copy_one(
+                    let result = client.and_then(|mut client| {
+                        let copied = copy_one(
                             &mut client,
                             settings,
                             options,
                             root,
                             local,
-                            rel,
-                            info,
+                            (rel, info),
+                            next.map(|(rel, _)| rel),
                             &bar,
                             &perms,
-                        )
+                        );
+                        if copied.is_ok() {
+                            held = Some(client);
+                        }
+                        copied
                     });
                     if let Ok(mut r) = results.lock() {
                         r.push(result.map_err(|e| (rel.clone(), e)));
                     }
+                    job = next;
                 }
             });
         }
@@ -642,7 +656,8 @@ fn transfer_all(
     }
 }
 
-/// Copies one file on a pooled connection.
+/// Copies one file on a pooled connection; `next`, the file the same
+/// connection copies next, if known.
 #[allow(clippy::too_many_arguments)]
 fn copy_one(
     c: &mut Client,
@@ -650,12 +665,13 @@ fn copy_one(
     options: &MirrorOptions,
     root: &[u8],
     local: &Path,
-    rel: &Rel,
-    info: &FileInfo,
+    (rel, info): (&Rel, &FileInfo),
+    next: Option<&Rel>,
     bar: &Option<ProgressBar>,
     perms: &PermsState,
 ) -> Result<TransferReport, Failure> {
     let remote = remote_path(root, rel, c.config().encoding);
+    let next = next.map(|next| remote_path(root, next, c.config().encoding));
     let path = local_path(local, rel).ok_or_else(|| {
         Failure::Remote(format!(
             "{}: a local symlink is on the way; not writing through it",
@@ -689,6 +705,10 @@ fn copy_one(
             })
         } else {
             download
+        };
+        let download = match next {
+            Some(next) => download.followed_by(next),
+            None => download,
         };
         download.sync(settings.fsync).progress(tick).run()?
     };

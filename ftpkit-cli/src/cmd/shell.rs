@@ -241,7 +241,7 @@ impl Session {
                     None => PathBuf::from(local_name(remote)?),
                 };
                 let wire = self.wire(remote)?;
-                self.get(&wire, &local_path)?;
+                self.get(&wire, &local_path, None)?;
             }
             "put" => {
                 let local_path = PathBuf::from(arg(0)?);
@@ -263,6 +263,7 @@ impl Session {
                 // The one safe-name rule, as `get` globs: a refused name
                 // is skipped with a warning and the others still come.
                 let mut skipped = 0;
+                let mut jobs = Vec::new();
                 for pattern in args {
                     for remote in self.remote_matches(pattern)? {
                         let mut parts = remote.rsplitn(2, |&b| b == b'/');
@@ -272,7 +273,7 @@ impl Session {
                             continue;
                         }
                         match super::check_name_in(base, self.charset) {
-                            Ok(name) => self.get(&remote, Path::new(&name))?,
+                            Ok(name) => jobs.push((remote.clone(), name)),
                             Err(why) => {
                                 super::warn(&format!(
                                     "skipping a server entry in {}: {why}",
@@ -282,6 +283,11 @@ impl Session {
                             }
                         }
                     }
+                }
+                for (n, (remote, name)) in jobs.iter().enumerate() {
+                    // The next file's commands go out with this one's RETR.
+                    let next = jobs.get(n + 1).map(|(next, _)| next.as_slice());
+                    self.get(remote, Path::new(name), next)?;
                 }
                 if skipped > 0 {
                     return Err(Failure::Skipped(skipped));
@@ -362,12 +368,22 @@ impl Session {
         out.flush().map_err(local)
     }
 
-    fn get(&mut self, remote: &[u8], local_path: &Path) -> Result<(), Failure> {
-        let report = self
+    /// Downloads `remote` to `local_path`; `next`, the file downloaded
+    /// right after, has its commands sent with this one's `RETR`.
+    fn get(
+        &mut self,
+        remote: &[u8],
+        local_path: &Path,
+        next: Option<&[u8]>,
+    ) -> Result<(), Failure> {
+        let mut download = self
             .client
             .download(remote, local_path)
-            .options(self.settings.transfer.clone())
-            .run()?;
+            .options(self.settings.transfer.clone());
+        if let Some(next) = next {
+            download = download.followed_by(next);
+        }
+        let report = download.run()?;
         output::report_transfer(
             &self.settings,
             "get",

@@ -306,6 +306,11 @@ pub struct TransferReport {
     pub verified: Verified,
     /// Whether the modification time was copied to the destination.
     pub mtime_preserved: bool,
+    /// Download with `followed_by`: whether the next file's commands went
+    /// out behind this file's `RETR` and were answered after its transfer,
+    /// ready for the next download (`false` when pipelining is off, in
+    /// active mode, or once a server answered them during a transfer).
+    pub overlapped: bool,
 }
 
 /// Options shared by `download` and `upload`.

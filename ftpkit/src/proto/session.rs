@@ -215,10 +215,17 @@ impl Session {
     /// `PRET` first.
     pub(crate) fn passive_command(&self) -> Option<Command> {
         let pret = self.features().is_some_and(|f| f.supports("PRET"));
+        self.passive_mode_command().filter(|_| !pret)
+    }
+
+    /// The passive mode's command (`EPSV`, or `PASV` once EPSV was
+    /// refused), whether or not `PRET` must come first; `None` in active
+    /// mode.
+    pub(crate) fn passive_mode_command(&self) -> Option<Command> {
         match self.mode {
-            DataMode::Passive if !pret && self.epsv == EpsvState::Refused => Some(Command::Pasv),
-            DataMode::Passive if !pret => Some(Command::Epsv),
-            _ => None,
+            DataMode::Passive if self.epsv == EpsvState::Refused => Some(Command::Pasv),
+            DataMode::Passive => Some(Command::Epsv),
+            DataMode::Active => None,
         }
     }
 

@@ -70,6 +70,8 @@ pub trait Ftp {
     fn upload_via_temp_name(&mut self, local: &Path, remote: &str) -> Result<TransferReport>;
     /// `download(remote, local).run()`.
     fn download(&mut self, local: &Path, remote: &str) -> Result<TransferReport>;
+    /// `download(remote, local).followed_by(next).run()`.
+    fn download_then(&mut self, local: &Path, remote: &str, next: &str) -> Result<TransferReport>;
     /// `download` over `n` connections (`segments(n)`).
     fn download_segments(&mut self, local: &Path, remote: &str, n: u16) -> Result<TransferReport>;
 }
@@ -175,6 +177,11 @@ impl Ftp for Client {
     }
     fn download(&mut self, local: &Path, remote: &str) -> Result<TransferReport> {
         Client::download(self, remote, local).run()
+    }
+    fn download_then(&mut self, local: &Path, remote: &str, next: &str) -> Result<TransferReport> {
+        Client::download(self, remote, local)
+            .followed_by(next)
+            .run()
     }
     fn download_segments(&mut self, local: &Path, remote: &str, n: u16) -> Result<TransferReport> {
         Client::download(self, remote, local).segments(n).run()
@@ -322,6 +329,15 @@ pub mod asynchronous {
         }
         fn download(&mut self, local: &Path, remote: &str) -> Result<TransferReport> {
             self.rt.block_on(self.client.download(remote, local).run())
+        }
+        fn download_then(
+            &mut self,
+            local: &Path,
+            remote: &str,
+            next: &str,
+        ) -> Result<TransferReport> {
+            let download = self.client.download(remote, local).followed_by(next);
+            self.rt.block_on(download.run())
         }
         fn download_segments(
             &mut self,

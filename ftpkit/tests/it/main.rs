@@ -55,6 +55,7 @@ mod fake;
 mod hostile;
 mod interop;
 mod over;
+mod overlap;
 mod pipelining;
 mod pool;
 mod properties;

@@ -66,6 +66,7 @@ pub fn run_all(target: &Target, driver: Driver) {
     big_transfer(target, driver);
     verified_files(target, driver);
     segmented_download(target, driver);
+    overlapped_downloads(target, driver);
 }
 
 /// Login, pwd, mkdir, cwd, rename, delete, rmdir, and errors keep their codes.
@@ -436,6 +437,59 @@ pub fn segmented_download(target: &Target, driver: Driver) {
     );
 
     c.delete("s.bin").unwrap();
+    c.cdup().unwrap();
+    c.rmd(&dir).unwrap();
+}
+
+/// Files downloaded one after another, each naming the next
+/// (`followed_by`): every file byte-exact. A server that reads commands
+/// only between transfers answers those sent behind each `RETR` after
+/// its final reply, so every download but the last overlaps the next;
+/// pyftpdlib answers them during the transfer, which disturbs it: that
+/// file is fetched again from its start and no transfer overlaps again.
+pub fn overlapped_downloads(target: &Target, driver: Driver) {
+    let mut c = target.connect(driver, DataMode::Passive);
+    let dir = unique("overlap");
+    c.mkd(&dir).unwrap();
+    c.cwd(&dir).unwrap();
+    let files: Vec<(String, Vec<u8>)> = (0..6u64)
+        .map(|n| {
+            let len = if n == 2 { 2 << 20 } else { 4096 + n as usize };
+            (format!("o{n}.bin"), random_bytes(len, 70 + n))
+        })
+        .collect();
+    for (name, data) in &files {
+        c.put(name, data).unwrap();
+    }
+    let local = tempfile::tempdir().unwrap();
+    let mut overlapped = Vec::new();
+    let mut restarts = 0;
+    for (n, (name, data)) in files.iter().enumerate() {
+        let dest = local.path().join(name);
+        let report = match files.get(n + 1) {
+            Some((next, _)) => c.download_then(&dest, name, next),
+            None => c.download(&dest, name),
+        }
+        .unwrap_or_else(|e| panic!("{} {driver:?}: {name}: {e}", target.name));
+        assert_eq!(
+            ftpkit_testkit::sha256_file(&dest),
+            sha256_hex(data),
+            "{} {driver:?}: {name}",
+            target.name
+        );
+        overlapped.push(report.overlapped);
+        restarts += report.restarts;
+    }
+    let pyftpdlib = target.name.starts_with("pyftpdlib");
+    let expected: Vec<bool> = (0..files.len())
+        .map(|n| !pyftpdlib && n + 1 < files.len())
+        .collect();
+    assert_eq!(overlapped, expected, "{} {driver:?}", target.name);
+    // The disturbed file, fetched again from its start.
+    assert_eq!(restarts, u32::from(pyftpdlib), "{} {driver:?}", target.name);
+    for (name, _) in &files {
+        c.delete(name).unwrap();
+    }
     c.cdup().unwrap();
     c.rmd(&dir).unwrap();
 }

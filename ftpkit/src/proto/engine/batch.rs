@@ -247,10 +247,7 @@ pub(crate) async fn prepare_retr(
     }
     // A passive reply an earlier batch read ahead still answers the data
     // setup (a segmented download's `SIZE` batch, then one connection).
-    let answered = core
-        .answered
-        .as_ref()
-        .is_some_and(|(sent, _)| Some(sent) == passive.as_ref());
+    let answered = matches!(core.answered.as_slice(), [(sent, _)] if Some(sent) == passive.as_ref());
     if !answered {
         commands.extend(passive.iter().cloned());
     }
@@ -258,7 +255,7 @@ pub(crate) async fn prepare_retr(
         return Ok(known);
     }
     // Sending clears a reply read ahead: kept aside meanwhile.
-    let kept = core.answered.take().filter(|_| answered);
+    let kept = std::mem::take(&mut core.answered);
     let Some(replies) = exchange(core, &commands).await? else {
         return Ok(None);
     };
@@ -271,26 +268,35 @@ pub(crate) async fn prepare_retr(
     }
     let stat = match known {
         Some(stat) => stat,
-        None => {
-            let size = match pairs.next() {
-                Some((command, reply)) => unless_refused(
-                    ops::answer(core, &command, reply, Expect::Completion)
-                        .and_then(|reply| Ok(parse::parse_size(&reply)?)),
-                )?,
-                None => None,
-            };
-            let modified = match mdtm.then(|| pairs.next()).flatten() {
-                Some((command, reply)) => unless_refused(
-                    ops::answer(core, &command, reply, Expect::Completion)
-                        .and_then(|reply| Ok(parse::parse_mdtm(&reply)?)),
-                )?,
-                None => None,
-            };
-            RemoteStat { size, modified }
-        }
+        None => stat_of(core, &mut pairs, mdtm)?,
     };
-    core.answered = if answered { kept } else { pairs.next() };
+    core.answered = if answered { kept } else { pairs.collect() };
     Ok(Some(stat))
+}
+
+/// What the next replies of a batch tell of a file: the `SIZE`, then the
+/// `MDTM` if `mdtm` (`None` for what the server refused, as
+/// [`super::files::remote_stat`]).
+pub(crate) fn stat_of(
+    core: &mut Core,
+    pairs: &mut impl Iterator<Item = (Command, Reply)>,
+    mdtm: bool,
+) -> Result<RemoteStat> {
+    let size = match pairs.next() {
+        Some((command, reply)) => unless_refused(
+            ops::answer(core, &command, reply, Expect::Completion)
+                .and_then(|reply| Ok(parse::parse_size(&reply)?)),
+        )?,
+        None => None,
+    };
+    let modified = match mdtm.then(|| pairs.next()).flatten() {
+        Some((command, reply)) => unless_refused(
+            ops::answer(core, &command, reply, Expect::Completion)
+                .and_then(|reply| Ok(parse::parse_mdtm(&reply)?)),
+        )?,
+        None => None,
+    };
+    Ok(RemoteStat { size, modified })
 }
 
 /// Before a data setup that must change the type: `TYPE` and the passive
@@ -317,6 +323,10 @@ pub(crate) async fn type_and_passive(core: &mut Core, ty: TransferType) -> Resul
         ops::answer(core, &first, reply, Expect::Completion)?;
         core.session.type_set(ty);
     }
-    core.answered = replies.next().map(|reply| (second, reply));
+    core.answered = replies
+        .next()
+        .map(|reply| (second, reply))
+        .into_iter()
+        .collect();
     Ok(())
 }

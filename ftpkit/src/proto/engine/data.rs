@@ -13,6 +13,7 @@ use super::{
         abort_transfer, done, ensure_protection, exchange, features, final_reply, read_reply,
         reconnect, remember_cwd, run, settle, timed_out, unexpected,
     },
+    overlap,
 };
 use crate::{
     error::{Error, InvalidInput, Phase, Result},
@@ -89,25 +90,37 @@ async fn setup_data(core: &mut Core, request: DataRequest) -> Result<Option<u64>
     ensure_protection(core).await?;
     super::batch::type_and_passive(core, request.transfer_type).await?;
     // The reply to the first command, if a batch read it already.
-    let mut answered = core.answered.take();
+    let mut answered = std::mem::take(&mut core.answered).into_iter();
     let tls = match core.protection {
         Protection::Private => Some(core.tls_params()?),
         Protection::Clear => None,
     };
+    let transfer = request.command.clone();
     let mut setup = DataSetup::new(request);
     let mut listening = false;
     let mut step = setup.start(&mut core.session)?;
     loop {
         step = match step {
             DataStep::Send(command) => {
-                let reply = match answered.take() {
+                let reply = match answered.next() {
                     Some((sent, reply)) if sent == command => reply,
-                    _ => exchange(core, &command).await?,
+                    _ => {
+                        // Read ahead for commands not sent: they answer nothing now.
+                        answered = Vec::new().into_iter();
+                        if command == transfer {
+                            // The next download's commands go out behind it.
+                            overlap::exchange(core, &command).await?
+                        } else {
+                            exchange(core, &command).await?
+                        }
+                    }
                 };
+                overlap::on_setup_reply(core, &reply).await?;
                 setup.on_reply(&mut core.session, reply)?
             }
             DataStep::ReadReply => {
                 let reply = read_reply(core).await?;
+                overlap::on_setup_reply(core, &reply).await?;
                 setup.on_reply(&mut core.session, reply)?
             }
             DataStep::Connect(addr) => {

@@ -20,7 +20,7 @@ use std::{
     time::{Duration, SystemTime},
 };
 
-use super::{Action, Core, Event, LocalOp, PumpDirection, batch, data, ops};
+use super::{Action, Core, Event, LocalOp, PumpDirection, batch, data, ops, overlap};
 use crate::{
     error::{Error, Phase, Result},
     proto::{
@@ -105,6 +105,10 @@ pub(super) async fn attempt_stat(
     mdtm: bool,
     known: Option<RemoteStat>,
 ) -> Result<(RemoteStat, bool)> {
+    // Asked already, behind the transfer before this one.
+    if let Some(stat) = overlap::take_prepared(core, remote, mdtm)? {
+        return Ok((known.unwrap_or(stat), true));
+    }
     if batch::enabled(core)
         && let Some(stat) = batch::prepare_retr(core, remote, mdtm, known).await?
     {
@@ -158,7 +162,9 @@ pub(super) async fn on_error(core: &mut Core, run: &mut TransferRun, error: Erro
 /// Downloads `remote` to `local` through `LOCAL.part`, renamed only once
 /// complete and verified; on failure the `.part` file stays if it holds
 /// bytes (an empty one is removed). With `adopt_local`, a file under the
-/// final name and no `.part` becomes the `.part` first.
+/// final name and no `.part` becomes the `.part` first. With `next`, the
+/// file the caller downloads next: its commands go out behind this
+/// file's `RETR` ([`overlap`]).
 pub(crate) async fn download(
     core: &mut Core,
     remote: Arg,
@@ -166,6 +172,7 @@ pub(crate) async fn download(
     options: TransferOptions,
     known: Option<RemoteStat>,
     adopt_local: bool,
+    next: Option<Arg>,
 ) -> Result<TransferReport> {
     let part = part_path(&local_path);
     if adopt_local {
@@ -175,9 +182,10 @@ pub(crate) async fn download(
         };
         local(core, adopt).await?;
     }
-    let result = download_all(core, &remote, &part, &options, known).await;
+    let result = download_all(core, &remote, &part, &options, known, next.as_ref()).await;
     // A passive reply read ahead for a transfer that did not happen.
-    core.answered = None;
+    core.answered.clear();
+    core.behind = None;
     let report = match result {
         Ok(report) => report,
         Err(e) => {
@@ -205,6 +213,7 @@ async fn download_all(
     part: &Path,
     options: &TransferOptions,
     known: Option<RemoteStat>,
+    next: Option<&Arg>,
 ) -> Result<TransferReport> {
     let mut run = TransferRun::new(options);
     run.set_known(known);
@@ -215,7 +224,7 @@ async fn download_all(
             first,
             unconfirmed: &mut unconfirmed,
         };
-        let result = download_once(core, remote, part, options, &mut run, attempt).await;
+        let result = download_once(core, remote, part, options, &mut run, attempt, next).await;
         first = false;
         match result {
             Ok(Attempt::Done) => break,
@@ -233,8 +242,20 @@ enum Received {
     /// The data ended but the final reply was lost; `complete` if the
     /// bytes received are the size the server announced.
     Unconfirmed { error: Error, complete: bool },
+    /// A reply to a command sent behind the transfer came before its
+    /// final reply: none of its bytes are trusted ([`overlap`]).
+    Disturbed,
     /// Any other failure.
     Failed(Error),
+}
+
+/// What one attempt fetches: from where (`plan`), what the server told of
+/// the file before (`stat`), and the file downloaded next, if any, with
+/// whether its `MDTM` is asked too.
+struct Fetch<'a> {
+    plan: ResumePlan,
+    stat: RemoteStat,
+    next: Option<(&'a Arg, bool)>,
 }
 
 /// One attempt of a transfer: whether it is the first, and whether an
@@ -258,6 +279,7 @@ async fn download_once(
     options: &TransferOptions,
     run: &mut TransferRun,
     attempt: Try<'_>,
+    next: Option<&Arg>,
 ) -> Result<Attempt> {
     let Try { first, unconfirmed } = attempt;
     ops::remember_cwd(core).await?;
@@ -277,7 +299,12 @@ async fn download_once(
         if first {
             run.report.resumed_from = plan.resume_point();
         }
-        match fetch_into_part(core, remote, plan, run, stat, unconfirmed).await? {
+        let fetch = Fetch {
+            plan,
+            stat,
+            next: next.map(|next| (next, mdtm)),
+        };
+        match fetch_into_part(core, remote, fetch, run, unconfirmed).await? {
             Attempt::Done => {}
             restart => return Ok(restart),
         }
@@ -358,15 +385,27 @@ fn confirmed(remote_size: Option<u64>, local_len: u64, upload: bool) -> Result<(
 async fn fetch_into_part(
     core: &mut Core,
     remote: &Arg,
-    plan: ResumePlan,
+    fetch: Fetch<'_>,
     run: &mut TransferRun,
-    stat: RemoteStat,
     unconfirmed: &mut bool,
 ) -> Result<Attempt> {
+    let Fetch { plan, stat, next } = fetch;
     let tail = read_at(core, plan.rest, plan.overlap).await?;
     local(core, LocalOp::Truncate(plan.resume_point())).await?;
     let mut overlap = Overlap::new(tail);
-    match receive(core, remote, plan.rest, &mut overlap, run).await {
+    if let Some((next, mdtm)) = next {
+        overlap::queue_next(core, next, mdtm);
+    }
+    let received = receive(core, remote, plan.rest, &mut overlap, run).await;
+    core.behind = None;
+    run.report.overlapped = received.is_ok() && core.prepared.is_some();
+    match received {
+        Err(Received::Disturbed) => {
+            // Not one byte of it is trusted: from byte 0 on a new
+            // connection, within the retry policy.
+            run.restart();
+            return Err(Error::Unusable);
+        }
         Err(Received::Unconfirmed { error, complete }) => {
             let (local_len, _) = local_stat(core, LocalOp::Stat).await?;
             if !(complete || stat.size == Some(local_len)) {
@@ -487,11 +526,12 @@ async fn receive(
             }
         }
     }
-    match ops::final_reply(core).await {
-        Ok(reply) => {
+    match overlap::final_reply(core).await {
+        Ok(Some(reply)) => {
             rules::finish_download(&command, reply, expected, received)?;
             Ok(())
         }
+        Ok(None) => Err(Received::Disturbed),
         Err(error) if final_reply_lost(&error) => Err(Received::Unconfirmed {
             error,
             complete: expected == Some(received),

@@ -52,6 +52,8 @@
 //!   `EPRT`/`PORT`, `PRET`, `REST`, the command, the data connection and
 //!   its TLS) and the probe that learns a server's `LIST` time offset;
 //! - [`batch`]: pipelining, the commands of a download in one write;
+//! - [`overlap`]: the next download's commands sent behind this one's
+//!   `RETR`, so that consecutive downloads overlap;
 //! - [`flow`]: a streaming transfer, a reader or writer the caller holds:
 //!   what each read or write means, when its final reply is due, what an
 //!   unfinished one leaves to the next operation;
@@ -107,6 +109,7 @@ pub(crate) mod data;
 pub(crate) mod files;
 pub(crate) mod flow;
 pub(crate) mod ops;
+pub(crate) mod overlap;
 pub(crate) mod segments;
 
 use std::{
@@ -121,7 +124,7 @@ pub(crate) use action::{Action, Event, LocalOp, PumpDirection, Target, TlsParams
 use rustls_pki_types::ServerName;
 
 use super::{
-    Command, Protection, Reply, ReplyCode, ReplyReader, Session, hash::HashCommand,
+    Arg, Command, Protection, Reply, ReplyCode, ReplyReader, Session, hash::HashCommand,
     rules::SessionMemory,
 };
 use crate::{
@@ -139,6 +142,26 @@ pub(crate) enum Pending {
     /// The data connection is closed but the final reply was not read:
     /// read and discard it.
     FinalReply,
+}
+
+/// The commands that prepare the next download, to send (or sent) behind
+/// a transfer command ([`overlap`]).
+#[derive(Debug, Clone)]
+pub(crate) struct Next {
+    pub(crate) remote: Arg,
+    pub(crate) mdtm: bool,
+    pub(crate) commands: Vec<Command>,
+    /// When they went out, and how long the first reply then took.
+    pub(crate) sent: Option<Instant>,
+    pub(crate) first: Option<Duration>,
+}
+
+/// The replies read ahead for the download of a file ([`overlap`]).
+#[derive(Debug)]
+pub(crate) struct Prepared {
+    pub(crate) remote: Arg,
+    pub(crate) mdtm: bool,
+    pub(crate) replies: Vec<(Command, Reply)>,
 }
 
 /// The exchange point between an operation and its driver.
@@ -208,10 +231,24 @@ pub(crate) struct Core {
     /// The server mishandled a batch of commands: one at a time from now
     /// on; kept across reconnections.
     pub(crate) pipelining_refused: bool,
-    /// A reply already read, in a batch, for the command that the next
-    /// data setup sends first (its `EPSV`/`PASV`); dropped as soon as any
-    /// other command is sent.
-    pub(crate) answered: Option<(Command, Reply)>,
+    /// Replies already read, in a batch, for the commands that the next
+    /// data setup sends first, in order (its `EPSV`/`PASV`, after a
+    /// `PRET` read ahead behind a transfer); dropped as soon as any other
+    /// command is sent.
+    pub(crate) answered: Vec<(Command, Reply)>,
+    /// A server answered a command sent behind a transfer before the
+    /// transfer's final reply: no more overlapping transfers; kept across
+    /// reconnections.
+    pub(crate) overlap_refused: bool,
+    /// What the next transfer command takes with it: the commands that
+    /// prepare the next download ([`overlap::queue_next`]).
+    pub(crate) behind: Option<Next>,
+    /// Those commands, sent: their replies are owed after the transfer's
+    /// final reply.
+    pub(crate) queued: Option<Next>,
+    /// Their replies, read: what the next download of that file uses
+    /// instead of asking; dropped as soon as any other command is sent.
+    pub(crate) prepared: Option<Prepared>,
     reader: ReplyReader,
     slot: SharedSlot,
 }
@@ -284,7 +321,11 @@ impl Core {
             reply_by: None,
             jitter: Jitter::random(),
             pipelining_refused: false,
-            answered: None,
+            answered: Vec::new(),
+            overlap_refused: false,
+            behind: None,
+            queued: None,
+            prepared: None,
             slot: Arc::new(Mutex::new(Slot {
                 action: None,
                 event: None,
@@ -316,6 +357,7 @@ impl Core {
         next.list_offset_probes = self.list_offset_probes;
         next.jitter = self.jitter.clone();
         next.pipelining_refused = self.pipelining_refused;
+        next.overlap_refused = self.overlap_refused;
         next.supplied = self.supplied;
         next.session = Session::new(
             self.session.peer(),

@@ -160,8 +160,10 @@ pub(crate) async fn send_all(core: &mut Core, commands: &[Command]) -> Result<()
         tracing::debug!(target: "ftpkit::control", "> {command}");
         command.encode(&mut bytes);
     }
-    // A reply read ahead in a batch answers nothing once another command went out.
-    core.answered = None;
+    // A reply read ahead in a batch answers nothing once another command
+    // went out, nor do the replies read ahead behind a transfer.
+    core.answered.clear();
+    core.prepared = None;
     core.in_flight = true;
     let deadline = core.idle_deadline();
     let event = core.perform(Action::Send { bytes, deadline }).await;
@@ -666,6 +668,17 @@ pub(crate) async fn remote_hash_reply(
 /// NOOP's 200 consumed, as the core's [`Abort`] directs. A failure leaves
 /// the connection unusable.
 pub(crate) async fn abort_transfer(core: &mut Core, reset: bool) -> Result<()> {
+    if core.queued.take().is_some() {
+        // Commands went out behind the transfer: their replies and the
+        // abort's could not be told apart. The data connection is closed
+        // and the control connection left to replace (a plan's retry
+        // reconnects); no overlap again.
+        core.overlap_refused = true;
+        core.unusable = true;
+        let event = core.perform(Action::CloseData { reset }).await;
+        let _ = done(core, event, Phase::Data);
+        return Err(Error::Unusable);
+    }
     let result = abort_sequence(core, reset).await;
     if result.is_err() {
         core.unusable = true;

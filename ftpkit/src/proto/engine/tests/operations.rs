@@ -557,7 +557,11 @@ fn download(
     options: TransferOptions,
 ) -> crate::Result<crate::proto::resume::TransferReport> {
     let remote = Arg::path("f").unwrap();
-    wire.run(core.op(move |c| files::download(c, remote, PathBuf::from("f"), options, None, false)))
+    wire.run(
+        core.op(move |c| {
+            files::download(c, remote, PathBuf::from("f"), options, None, false, None)
+        }),
+    )
 }
 
 #[test]
