@@ -710,11 +710,39 @@ macro_rules! connectors {
 /// reply each want one, about the idle timeout every time.
 const TIMEOUT_SLACK: std::time::Duration = std::time::Duration::from_millis(5);
 
+/// One direction of a socket, for its timeout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Direction {
+    /// Receiving: a timeout shorter than wanted only wakes a read early,
+    /// and the read waits on (`Action::Read`).
+    Read,
+    /// Sending: the timeout must be the one wanted, since a write cut short
+    /// cannot be taken up again.
+    Write,
+}
+
 /// Whether the socket timeout `set` last (`None`: not known) can stand for
-/// `wanted`: within [`TIMEOUT_SLACK`] of it, so a blocking call ends at
-/// most that much before or after its deadline.
-pub(crate) fn timeout_holds(set: Option<std::time::Duration>, wanted: std::time::Duration) -> bool {
-    set.is_some_and(|set| set.abs_diff(wanted) <= TIMEOUT_SLACK)
+/// `wanted` in `direction`: for writes within [`TIMEOUT_SLACK`] of it, so
+/// a blocking call ends at most that much before or after its deadline;
+/// for reads also any shorter one (a read woken before its deadline waits
+/// on), so a short wait (a batch's grace) and the long ones around it do
+/// not set the socket again each time.
+pub(crate) fn timeout_holds(
+    set: Option<std::time::Duration>,
+    wanted: std::time::Duration,
+    direction: Direction,
+) -> bool {
+    set.is_some_and(|set| match direction {
+        Direction::Read => set <= wanted + TIMEOUT_SLACK,
+        Direction::Write => set.abs_diff(wanted) <= TIMEOUT_SLACK,
+    })
+}
+
+/// Whether a read woken by its socket's timeout is still before its
+/// `deadline` (by more than [`TIMEOUT_SLACK`]): the timeout was a shorter
+/// one kept from an earlier wait, and the read goes on.
+pub(crate) fn woke_early(deadline: std::time::Instant) -> bool {
+    std::time::Instant::now() + TIMEOUT_SLACK < deadline
 }
 
 /// The time left until `deadline`, at least a millisecond (a zero socket
@@ -749,9 +777,10 @@ macro_rules! perform_actions {
             /// A control connection the caller supplied, until `Connect`
             /// takes it.
             pub(crate) supplied: Option<Socket>,
-            /// The idle timeout last set on the control socket, so that it
-            /// is set again only when it changes (`None`: unknown).
-            control_timeout: Option<std::time::Duration>,
+            /// The read and the write timeout last set on the control
+            /// socket, so that each is set again only when it must be
+            /// (`None`: unknown).
+            pub(crate) control_timeouts: [Option<std::time::Duration>; 2],
             /// Block buffers of this connection's transfers, kept between
             /// them (`Block::keep`), so that a file's transfer does not allocate and
             /// zero its own ([`Io::take_block`], [`Io::keep_block`]).
@@ -798,21 +827,47 @@ macro_rules! perform_actions {
                 self.data.as_mut().ok_or($crate::Error::Unusable)
             }
 
-            /// The control connection, its socket's idle timeout set from
-            /// `deadline` unless the one set last is as good
+            /// The control connection, its socket's timeout in `direction`
+            /// set from `deadline` unless the one set last will do
             /// ([`timeout_holds`]($crate::driver::timeout_holds)).
-            fn control(&mut self, deadline: std::time::Instant) -> $crate::Result<&mut Stream> {
+            fn control(
+                &mut self,
+                deadline: std::time::Instant,
+                direction: $crate::driver::Direction,
+            ) -> $crate::Result<&mut Stream> {
+                self.control_timeout(deadline, direction, direction)?;
+                self.control.as_mut().ok_or($crate::Error::Unusable)
+            }
+
+            /// The control connection for a TLS handshake or shutdown,
+            /// which reads and writes and cannot be taken up again after a
+            /// timeout: both directions' timeouts as `deadline` wants.
+            fn control_exact(&mut self, deadline: std::time::Instant) -> $crate::Result<&mut Stream> {
+                use $crate::driver::Direction;
+                self.control_timeout(deadline, Direction::Read, Direction::Write)?;
+                self.control(deadline, Direction::Write)
+            }
+
+            /// Sets the control socket's timeout in `direction` from
+            /// `deadline` unless the one set last holds by `rule`'s measure.
+            fn control_timeout(
+                &mut self,
+                deadline: std::time::Instant,
+                direction: $crate::driver::Direction,
+                rule: $crate::driver::Direction,
+            ) -> $crate::Result<()> {
                 use $crate::{Error, Phase};
-                let stream = self.control.as_mut().ok_or(Error::Unusable)?;
+                let stream = self.control.as_ref().ok_or(Error::Unusable)?;
                 if let Some(tcp) = stream.tcp() {
                     let wanted = $crate::driver::left(deadline);
-                    if !$crate::driver::timeout_holds(self.control_timeout, wanted) {
-                        self.control_timeout = None;
-                        net::set_idle_timeout(tcp, wanted).map_err(Error::io(Phase::Control))?;
-                        self.control_timeout = Some(wanted);
+                    let set = &mut self.control_timeouts[direction as usize];
+                    if !$crate::driver::timeout_holds(*set, wanted, rule) {
+                        *set = None;
+                        net::set_timeout(tcp, direction, wanted).map_err(Error::io(Phase::Control))?;
+                        *set = Some(wanted);
                     }
                 }
-                Ok(stream)
+                Ok(())
             }
 
             /// Takes a new data connection (with `TCP_NODELAY` from
@@ -867,37 +922,46 @@ macro_rules! perform_actions {
                             }
                         };
                         self.control = Some(Stream::Plain(socket));
-                        self.control_timeout = None;
+                        self.control_timeouts = [None; 2];
                         Ok(Event::Connected(peer))
                     }),
                     Action::Send { bytes, deadline } => within!(deadline, {
-                        let stream = self.control(deadline)?;
+                        let stream = self.control(deadline, $crate::driver::Direction::Write)?;
                         stream.write_all(&bytes) $($aw)* .map_err(Error::io(Phase::Control))?;
                         stream.flush() $($aw)* .map_err(Error::io(Phase::Control))?;
                         Ok(Event::Done)
                     }),
                     Action::Read { deadline } => within!(deadline, {
                         let mut buf = [0u8; 4096];
-                        match self.control(deadline)?.read(&mut buf) $($aw)* {
-                            Ok(n) => Ok(match buf.get(..n) {
-                                Some([]) | None => Event::Eof,
-                                Some(bytes) => Event::Bytes(bytes.to_vec()),
-                            }),
-                            // A socket timeout (the blocking driver's bound).
-                            Err(e) => match Error::io(Phase::Control)(e) {
-                                e if e.is_timeout() => Ok(Event::TimedOut),
-                                e => Err(e),
-                            },
+                        loop {
+                            let control = self.control(deadline, $crate::driver::Direction::Read)?;
+                            break match control.read(&mut buf) $($aw)* {
+                                Ok(n) => Ok(match buf.get(..n) {
+                                    Some([]) | None => Event::Eof,
+                                    Some(bytes) => Event::Bytes(bytes.to_vec()),
+                                }),
+                                // A socket timeout (the blocking driver's
+                                // bound): a shorter one kept from an earlier
+                                // wait wakes the read early, which waits on.
+                                Err(e) => match Error::io(Phase::Control)(e) {
+                                    e if e.is_timeout() && $crate::driver::woke_early(deadline) => {
+                                        self.control_timeouts[$crate::driver::Direction::Read as usize] = None;
+                                        continue;
+                                    }
+                                    e if e.is_timeout() => Ok(Event::TimedOut),
+                                    e => Err(e),
+                                },
+                            };
                         }
                     }),
                     Action::StartTls { tls, deadline } => within!(deadline, {
-                        let version = self.control(deadline)?
+                        let version = self.control_exact(deadline)?
                             .upgrade(tls.config, tls.name) $($aw)*
                             .map_err(Error::io(Phase::Control))?;
                         Ok(Event::Secured(version))
                     }),
                     Action::StopTls { deadline } => within!(deadline, {
-                        self.control(deadline)?.downgrade() $($aw)* .map_err(Error::io(Phase::Control))?;
+                        self.control_exact(deadline)?.downgrade() $($aw)* .map_err(Error::io(Phase::Control))?;
                         Ok(Event::Done)
                     }),
                     Action::OpenData { addr, source, deadline, idle, unsent, tls } => within!(deadline, {

@@ -92,21 +92,50 @@ mod tests {
 
     #[test]
     fn a_control_timeout_far_from_the_one_wanted_is_set() {
+        use crate::driver::{Direction::*, timeout_holds};
         let wanted = Duration::from_secs(30);
-        assert!(crate::driver::timeout_holds(Some(wanted), wanted));
-        assert!(crate::driver::timeout_holds(
-            Some(wanted - Duration::from_millis(4)),
-            wanted
-        ));
-        assert!(!crate::driver::timeout_holds(
-            Some(wanted - Duration::from_millis(6)),
-            wanted
-        ));
-        assert!(!crate::driver::timeout_holds(
-            Some(wanted + Duration::from_secs(1)),
-            wanted
-        ));
-        assert!(!crate::driver::timeout_holds(None, wanted));
+        let ms = Duration::from_millis;
+        for direction in [Read, Write] {
+            assert!(timeout_holds(Some(wanted), wanted, direction));
+            assert!(timeout_holds(Some(wanted - ms(4)), wanted, direction));
+            assert!(timeout_holds(Some(wanted + ms(4)), wanted, direction));
+            assert!(!timeout_holds(Some(wanted + ms(6)), wanted, direction));
+            assert!(!timeout_holds(None, wanted, direction));
+        }
+        // A shorter write timeout could cut a write halfway: never kept.
+        assert!(!timeout_holds(Some(wanted - ms(6)), wanted, Write));
+        // A shorter read timeout only wakes the read early: kept.
+        assert!(timeout_holds(Some(ms(1)), wanted, Read));
+    }
+
+    #[test]
+    fn a_read_woken_early_by_a_shorter_timeout_waits_for_its_reply() {
+        // A server that answers NOOP only after 300 ms.
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = std::thread::spawn(move || {
+            let (mut peer, _) = listener.accept().unwrap();
+            peer.write_all(b"220 ready\r\n").unwrap();
+            let mut line = [0u8; 6];
+            peer.read_exact(&mut line).unwrap();
+            assert_eq!(&line, b"NOOP\r\n");
+            std::thread::sleep(Duration::from_millis(300));
+            peer.write_all(b"200 fine\r\n").unwrap();
+            let mut rest = Vec::new();
+            let _ = peer.read_to_end(&mut rest);
+        });
+        let mut ftp = Client::connect_with(&addr.to_string(), Config::default()).unwrap();
+        // The read timeout a short wait (a batch's grace) left behind: the
+        // client knows it and keeps it for the long wait that follows.
+        let tcp = ftp.io.control.as_ref().and_then(|c| c.tcp()).unwrap();
+        let short = Duration::from_millis(50);
+        SockRef::from(tcp).set_read_timeout(Some(short)).unwrap();
+        ftp.io.control_timeouts[crate::driver::Direction::Read as usize] = Some(short);
+        let started = Instant::now();
+        ftp.noop().unwrap();
+        assert!(started.elapsed() >= Duration::from_millis(250));
+        drop(ftp);
+        server.join().unwrap();
     }
 
     #[test]

@@ -31,11 +31,25 @@ connectors!(
     }
 );
 
+use crate::driver::Direction;
+
 /// Applies the idle timeout to both directions of a stream.
 pub(crate) fn set_idle_timeout(stream: &TcpStream, timeout: Duration) -> io::Result<()> {
+    set_timeout(stream, Direction::Read, timeout)?;
+    set_timeout(stream, Direction::Write, timeout)
+}
+
+/// Applies `timeout` to one direction of a stream.
+pub(crate) fn set_timeout(
+    stream: &TcpStream,
+    direction: Direction,
+    timeout: Duration,
+) -> io::Result<()> {
     let timeout = Some(timeout.max(Duration::from_millis(1)));
-    stream.set_read_timeout(timeout)?;
-    stream.set_write_timeout(timeout)
+    match direction {
+        Direction::Read => stream.set_read_timeout(timeout),
+        Direction::Write => stream.set_write_timeout(timeout),
+    }
 }
 
 /// The next connection to `listener` before `deadline`. On Linux the

@@ -46,6 +46,15 @@ pub(crate) fn set_idle_timeout(_stream: &TcpStream, _timeout: Duration) -> io::R
     Ok(())
 }
 
+/// The timeout of one direction of a socket: none on tokio's either.
+pub(crate) fn set_timeout(
+    _stream: &TcpStream,
+    _direction: crate::driver::Direction,
+    _timeout: Duration,
+) -> io::Result<()> {
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::{

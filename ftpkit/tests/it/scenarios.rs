@@ -485,8 +485,22 @@ pub fn overlapped_downloads(target: &Target, driver: Driver) {
         .map(|n| !pyftpdlib && n + 1 < files.len())
         .collect();
     assert_eq!(overlapped, expected, "{} {driver:?}", target.name);
-    // The disturbed file, fetched again from its start.
-    assert_eq!(restarts, u32::from(pyftpdlib), "{} {driver:?}", target.name);
+    // The disturbed file, fetched again from its start. pyftpdlib reads
+    // its control connection during transfers, so what it does depends on
+    // timing: it answers the overlapped commands mid-transfer (one
+    // refetch), or an earlier pipelined batch of the session already came
+    // back in a way that turned pipelining off (nothing overlapped, nothing
+    // refetched). Every file's hash is checked above either way; the
+    // disturbed path itself is pinned by the scripted `overlap` tests.
+    if pyftpdlib {
+        assert!(
+            restarts <= 1,
+            "{} {driver:?}: {restarts} restarts",
+            target.name
+        );
+    } else {
+        assert_eq!(restarts, 0, "{} {driver:?}", target.name);
+    }
     for (name, _) in &files {
         c.delete(name).unwrap();
     }

@@ -247,7 +247,8 @@ pub(crate) async fn prepare_retr(
     }
     // A passive reply an earlier batch read ahead still answers the data
     // setup (a segmented download's `SIZE` batch, then one connection).
-    let answered = matches!(core.answered.as_slice(), [(sent, _)] if Some(sent) == passive.as_ref());
+    let answered =
+        matches!(core.answered.as_slice(), [(sent, _)] if Some(sent) == passive.as_ref());
     if !answered {
         commands.extend(passive.iter().cloned());
     }

@@ -256,6 +256,8 @@ struct Fetch<'a> {
     plan: ResumePlan,
     stat: RemoteStat,
     next: Option<(&'a Arg, bool)>,
+    /// The `.part` file's length when it was just opened (at offset 0).
+    opened_len: u64,
 }
 
 /// One attempt of a transfer: whether it is the first, and whether an
@@ -303,6 +305,7 @@ async fn download_once(
             plan,
             stat,
             next: next.map(|next| (next, mdtm)),
+            opened_len: len,
         };
         match fetch_into_part(core, remote, fetch, run, unconfirmed).await? {
             Attempt::Done => {}
@@ -389,9 +392,18 @@ async fn fetch_into_part(
     run: &mut TransferRun,
     unconfirmed: &mut bool,
 ) -> Result<Attempt> {
-    let Fetch { plan, stat, next } = fetch;
+    let Fetch {
+        plan,
+        stat,
+        next,
+        opened_len,
+    } = fetch;
     let tail = read_at(core, plan.rest, plan.overlap).await?;
-    local(core, LocalOp::Truncate(plan.resume_point())).await?;
+    // A `.part` file just made (empty, at offset 0) is already as it must
+    // be to start from byte 0: two system calls a file spared.
+    if plan.resume_point() != 0 || opened_len != 0 || !tail.is_empty() {
+        local(core, LocalOp::Truncate(plan.resume_point())).await?;
+    }
     let mut overlap = Overlap::new(tail);
     if let Some((next, mdtm)) = next {
         overlap::queue_next(core, next, mdtm);

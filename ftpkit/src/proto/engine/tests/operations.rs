@@ -667,7 +667,7 @@ fn a_failed_download_waits_its_jittered_delay_on_the_fake_clock_then_resumes_wit
             "> TYPE I + SIZE f + MDTM f + EPSV",
             "< 200 binary + 213 100000 + 213 20240102030405 + 229 ok (|||4242|)",
             "open part f.part",
-            "truncate to 0",
+            // A `.part` just made is empty at offset 0: nothing to truncate.
             "data to 192.0.2.1:4242",
             "> RETR f",
             "< 150 go",
