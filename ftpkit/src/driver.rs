@@ -738,6 +738,24 @@ pub(crate) fn timeout_holds(
     })
 }
 
+/// The read and the write timeout last set on a control socket, so that
+/// each is set again only when it must be (`None`: unknown).
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct ControlTimeouts {
+    read: Option<std::time::Duration>,
+    write: Option<std::time::Duration>,
+}
+
+impl ControlTimeouts {
+    /// The timeout last set in `direction`.
+    pub(crate) fn of(&mut self, direction: Direction) -> &mut Option<std::time::Duration> {
+        match direction {
+            Direction::Read => &mut self.read,
+            Direction::Write => &mut self.write,
+        }
+    }
+}
+
 /// Whether a read woken by its socket's timeout is still before its
 /// `deadline` (by more than [`TIMEOUT_SLACK`]): the timeout was a shorter
 /// one kept from an earlier wait, and the read goes on.
@@ -777,10 +795,8 @@ macro_rules! perform_actions {
             /// A control connection the caller supplied, until `Connect`
             /// takes it.
             pub(crate) supplied: Option<Socket>,
-            /// The read and the write timeout last set on the control
-            /// socket, so that each is set again only when it must be
-            /// (`None`: unknown).
-            pub(crate) control_timeouts: [Option<std::time::Duration>; 2],
+            /// The timeouts last set on the control socket.
+            pub(crate) control_timeouts: $crate::driver::ControlTimeouts,
             /// Block buffers of this connection's transfers, kept between
             /// them (`Block::keep`), so that a file's transfer does not allocate and
             /// zero its own ([`Io::take_block`], [`Io::keep_block`]).
@@ -860,7 +876,7 @@ macro_rules! perform_actions {
                 let stream = self.control.as_ref().ok_or(Error::Unusable)?;
                 if let Some(tcp) = stream.tcp() {
                     let wanted = $crate::driver::left(deadline);
-                    let set = &mut self.control_timeouts[direction as usize];
+                    let set = self.control_timeouts.of(direction);
                     if !$crate::driver::timeout_holds(*set, wanted, rule) {
                         *set = None;
                         net::set_timeout(tcp, direction, wanted).map_err(Error::io(Phase::Control))?;
@@ -922,7 +938,7 @@ macro_rules! perform_actions {
                             }
                         };
                         self.control = Some(Stream::Plain(socket));
-                        self.control_timeouts = [None; 2];
+                        self.control_timeouts = $crate::driver::ControlTimeouts::default();
                         Ok(Event::Connected(peer))
                     }),
                     Action::Send { bytes, deadline } => within!(deadline, {
@@ -945,7 +961,7 @@ macro_rules! perform_actions {
                                 // wait wakes the read early, which waits on.
                                 Err(e) => match Error::io(Phase::Control)(e) {
                                     e if e.is_timeout() && $crate::driver::woke_early(deadline) => {
-                                        self.control_timeouts[$crate::driver::Direction::Read as usize] = None;
+                                        *self.control_timeouts.of($crate::driver::Direction::Read) = None;
                                         continue;
                                     }
                                     e if e.is_timeout() => Ok(Event::TimedOut),

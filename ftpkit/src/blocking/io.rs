@@ -130,7 +130,7 @@ mod tests {
         let tcp = ftp.io.control.as_ref().and_then(|c| c.tcp()).unwrap();
         let short = Duration::from_millis(50);
         SockRef::from(tcp).set_read_timeout(Some(short)).unwrap();
-        ftp.io.control_timeouts[crate::driver::Direction::Read as usize] = Some(short);
+        *ftp.io.control_timeouts.of(crate::driver::Direction::Read) = Some(short);
         let started = Instant::now();
         ftp.noop().unwrap();
         assert!(started.elapsed() >= Duration::from_millis(250));
