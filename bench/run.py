@@ -162,7 +162,12 @@ def clients(srv, op, remote, local, count=SMALL):
         if not tls:
             c["suppaftp"] = supp + ["put", local, remote]
     elif op == "getdir":
-        c["ftpkit"] = [os.path.join(TARGET, "examples", "get_many"), f"{HOST}:{port}", USER, PASS, remote, local]
+        # "ftpkit": the verified download of each file (a `.part`, the size
+        # checked), overlapped with the next; "ftpkit (stream)": each file
+        # streamed with `get`, unchecked, as the peers do.
+        get_many = [os.path.join(TARGET, "examples", "get_many"), f"{HOST}:{port}", USER, PASS, remote, local]
+        c["ftpkit"] = get_many
+        c["ftpkit (stream)"] = get_many + ["--stream"]
         c["ftpkit async"] = asynk(remote, local)
         c["curl"] = ["curl", "-s", "-S", "--create-dirs", f"ftp://{USER}:{PASS}@{HOST}:{port}/{remote}/f[0000-{count - 1:04d}].bin",
                      "-o", f"{local}/f#1.bin"]
