@@ -8,7 +8,10 @@ use std::{
     time::{Duration, Instant},
 };
 
-use crate::error::{Error, Phase, Result};
+use crate::{
+    driver::Direction,
+    error::{Error, Phase, Result},
+};
 
 connectors!(
     TcpStream, TcpListener, [], [],
@@ -30,8 +33,6 @@ connectors!(
         accept_waiting(listener, deadline)
     }
 );
-
-use crate::driver::Direction;
 
 /// Applies the idle timeout to both directions of a stream.
 pub(crate) fn set_idle_timeout(stream: &TcpStream, timeout: Duration) -> io::Result<()> {
