@@ -128,22 +128,21 @@ pub fn parse_257(reply: &Reply) -> Result<Name, ProtocolError> {
 }
 
 /// The size announced in a 150 reply, as in `150 Opening BINARY mode data
-/// connection for f (1234 bytes)`; `None` when the server gives none.
+/// connection for f (1234 bytes).`; `None` when the server gives none. The
+/// count must end the reply, where servers put it: a file name that reads
+/// as one (`x (5 bytes)`), echoed by a server that gives no count, is not
+/// taken for it.
 pub fn parse_150(reply: &Reply) -> Option<u64> {
-    let text = reply.message_bytes();
+    let text = reply.message_bytes().trim_ascii_end();
+    let text = text.strip_suffix(b".").unwrap_or(text);
     let lower: Vec<u8> = text.to_ascii_lowercase();
-    let end = find(&lower, b" bytes)")?;
-    let head = lower.get(..end)?;
+    let head = lower.strip_suffix(b" bytes)")?;
     let open = head.iter().rposition(|&b| b == b'(')?;
     std::str::from_utf8(head.get(open + 1..)?)
         .ok()?
         .trim()
         .parse()
         .ok()
-}
-
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
 }
 
 /// The number in a 213 reply to `SIZE`.
@@ -337,6 +336,17 @@ mod tests {
         assert_eq!(parse_150(&reply("150 Opening (x) data (5 Bytes)")), Some(5));
         assert_eq!(parse_150(&reply("150 Here comes the data")), None);
         assert_eq!(parse_150(&reply("150 ( bytes)")), None);
+        // A name that reads as a count is not one: the count ends the line.
+        assert_eq!(
+            parse_150(&reply(
+                "150 Opening BINARY mode for x (5 bytes) (4096 bytes)."
+            )),
+            Some(4096)
+        );
+        assert_eq!(
+            parse_150(&reply("150 Opening data channel for \"x (5 bytes)\"")),
+            None
+        );
         assert_eq!(parse_size(&reply("213 6000000000")).unwrap(), 6_000_000_000);
         assert!(parse_size(&reply("213 lots")).is_err());
         assert!(parse_size(&reply("213 -1")).is_err());

@@ -590,6 +590,15 @@ impl TransferRun {
         })
     }
 
+    /// Fills in the first stat's size where it had none: the size a `150`
+    /// stated when no `SIZE` was asked, so that a later attempt still
+    /// tells a file that changed.
+    pub fn note_size(&mut self, size: u64) {
+        if let Some(baseline) = self.baseline.as_mut() {
+            baseline.size.get_or_insert(size);
+        }
+    }
+
     /// Compares `now` with the first stat of the call; a change means
     /// starting over (and `false`).
     pub fn check_unchanged(&mut self, now: RemoteStat) -> bool {

@@ -70,8 +70,16 @@ pub trait Ftp {
     fn upload_via_temp_name(&mut self, local: &Path, remote: &str) -> Result<TransferReport>;
     /// `download(remote, local).run()`.
     fn download(&mut self, local: &Path, remote: &str) -> Result<TransferReport>;
-    /// `download(remote, local).followed_by(next).run()`.
-    fn download_then(&mut self, local: &Path, remote: &str, next: &str) -> Result<TransferReport>;
+    /// `download(remote, local).followed_by(next).run()`; `fresh`: with
+    /// no resume and no kept time (no `MDTM`, and no `SIZE` once the
+    /// server's `150` was seen to state sizes).
+    fn download_then(
+        &mut self,
+        local: &Path,
+        remote: &str,
+        next: &str,
+        fresh: bool,
+    ) -> Result<TransferReport>;
     /// `download` over `n` connections (`segments(n)`).
     fn download_segments(&mut self, local: &Path, remote: &str, n: u16) -> Result<TransferReport>;
 }
@@ -178,8 +186,16 @@ impl Ftp for Client {
     fn download(&mut self, local: &Path, remote: &str) -> Result<TransferReport> {
         Client::download(self, remote, local).run()
     }
-    fn download_then(&mut self, local: &Path, remote: &str, next: &str) -> Result<TransferReport> {
+    fn download_then(
+        &mut self,
+        local: &Path,
+        remote: &str,
+        next: &str,
+        fresh: bool,
+    ) -> Result<TransferReport> {
         Client::download(self, remote, local)
+            .resume(!fresh)
+            .preserve_mtime(!fresh)
             .followed_by(next)
             .run()
     }
@@ -335,8 +351,14 @@ pub mod asynchronous {
             local: &Path,
             remote: &str,
             next: &str,
+            fresh: bool,
         ) -> Result<TransferReport> {
-            let download = self.client.download(remote, local).followed_by(next);
+            let download = self
+                .client
+                .download(remote, local)
+                .resume(!fresh)
+                .preserve_mtime(!fresh)
+                .followed_by(next);
             self.rt.block_on(download.run())
         }
         fn download_segments(

@@ -299,3 +299,252 @@ fn without_pipelining_nothing_goes_behind_a_retr() {
     assert_eq!(fs::read(dir.path().join("f")).unwrap(), data);
     assert!(t.dropped.is_empty(), "{:?}", t.dropped);
 }
+
+/// `150` replies that state the file's size, as vsftpd's and proftpd's do.
+fn stating(data: &[u8]) -> String {
+    format!(
+        "150 Opening BINARY mode data connection ({} bytes).",
+        data.len()
+    )
+}
+
+/// Downloads `$name` into `$dir` as the small-file bench does: no resume,
+/// no kept time (so no `MDTM`), the size verified; `$next` follows.
+macro_rules! fresh_download {
+    ($client:ident, $dir:expr, $name:expr, $next:expr) => {{
+        let mut download = $client
+            .download($name, $dir.path().join($name))
+            .verify(Verify::SizeOnly)
+            .resume(false)
+            .preserve_mtime(false);
+        if let Some(next) = $next {
+            download = download.followed_by(next);
+        }
+        w!(download.run())
+    }};
+}
+
+dialogue! {
+    fn a_server_whose_150_states_the_size_is_asked_no_more_size_and_each_file_is_verified_by_it() {
+        let (a, b, c) = (b"first file".as_slice(), b"the second, longer".as_slice(), b"3rd".as_slice());
+        // The first `150` states the size its `SIZE` gave: from then on
+        // the next file's `EPSV` alone goes behind each `RETR`.
+        let script = Script::new()
+            .expect("TYPE I")
+            .expect("SIZE a")
+            .expect("EPSV")
+            .reply("200 binary")
+            .reply(&size(a))
+            .epsv()
+            .expect("RETR a")
+            .expect("SIZE b")
+            .expect("EPSV")
+            .reply(&stating(a))
+            .send_data(a)
+            .reply("226 done")
+            .reply(&size(b))
+            .epsv()
+            .expect("RETR b")
+            .expect("EPSV")
+            .reply(&stating(b))
+            .send_data(b)
+            .reply("226 done")
+            .epsv()
+            .expect("RETR c")
+            .reply(&stating(c))
+            .send_data(c)
+            .reply("226 done");
+        let (server, mut client) = logged_in!(script);
+        let dir = tempfile::tempdir().unwrap();
+        let files = [("a", a), ("b", b), ("c", c)];
+        for (n, (name, data)) in files.iter().enumerate() {
+            let next = files.get(n + 1).map(|(next, _)| *next);
+            let report = fresh_download!(client, dir, *name, next).unwrap();
+            assert_eq!(fs::read(dir.path().join(name)).unwrap(), *data, "{name}");
+            assert_eq!(report.verified.size, Some(data.len() as u64), "{name}");
+        }
+        let t = server.finish();
+        assert_eq!(
+            t.commands[2..],
+            ["TYPE I", "SIZE a", "EPSV", "RETR a", "SIZE b", "EPSV", "RETR b", "EPSV", "RETR c"]
+        );
+        assert!(t.dropped.is_empty(), "{:?}", t.dropped);
+    }
+}
+
+dialogue! {
+    fn a_150_without_the_size_has_the_size_asked_after_the_transfer_and_before_the_next() {
+        let (a, b) = (b"first file".as_slice(), b"second".as_slice());
+        let (c, d) = (b"3rd".as_slice(), b"the fourth".as_slice());
+        let script = Script::new()
+            .expect("TYPE I")
+            .expect("SIZE a")
+            .expect("EPSV")
+            .reply("200 binary")
+            .reply(&size(a))
+            .epsv()
+            .expect("RETR a")
+            .expect("SIZE b")
+            .expect("EPSV")
+            .reply(&stating(a))
+            .send_data(a)
+            .reply("226 done")
+            .reply(&size(b))
+            .epsv()
+            .expect("RETR b")
+            .expect("EPSV")
+            .reply(&stating(b))
+            .send_data(b)
+            .reply("226 done")
+            .epsv()
+            .expect("RETR c")
+            .expect("EPSV")
+            // No size this time: the download of c asks it to verify,
+            // and the next file's size is asked again before its RETR
+            // (the passive reply read ahead for it goes unused).
+            .reply("150 here it comes")
+            .send_data(c)
+            .reply("226 done")
+            .epsv();
+        let script = alone(script, "SIZE c", &size(c))
+            .expect("SIZE d")
+            .expect("EPSV")
+            .reply(&size(d))
+            .epsv()
+            .expect("RETR d")
+            .reply("150 go")
+            .send_data(d)
+            .reply("226 done");
+        let (server, mut client) = logged_in!(script);
+        let dir = tempfile::tempdir().unwrap();
+        let files = [("a", a), ("b", b), ("c", c), ("d", d)];
+        for (n, (name, data)) in files.iter().enumerate() {
+            let next = files.get(n + 1).map(|(next, _)| *next);
+            let report = fresh_download!(client, dir, *name, next).unwrap();
+            assert_eq!(fs::read(dir.path().join(name)).unwrap(), *data, "{name}");
+            assert_eq!(report.verified.size, Some(data.len() as u64), "{name}");
+        }
+        let t = server.finish();
+        assert!(t.dropped.is_empty(), "{:?}", t.dropped);
+    }
+}
+
+dialogue! {
+    fn a_150_whose_size_differs_from_size_is_not_trusted() {
+        let (a, b) = (b"first file".as_slice(), b"second".as_slice());
+        let script = Script::new()
+            .expect("TYPE I")
+            .expect("SIZE a")
+            .expect("EPSV")
+            .reply("200 binary")
+            .reply(&size(a))
+            .epsv()
+            .expect("RETR a")
+            .expect("SIZE b")
+            .expect("EPSV")
+            // A count that is not the file's: the `SIZE` stays asked.
+            .reply("150 Opening BINARY mode data connection (4 bytes).")
+            .send_data(a)
+            .reply("226 done")
+            .reply(&size(b))
+            .epsv()
+            .expect("RETR b")
+            .expect("SIZE c")
+            .expect("EPSV")
+            .reply(&stating(b))
+            .send_data(b)
+            .reply("226 done")
+            .reply("550 no such file")
+            .epsv();
+        let (server, mut client) = logged_in!(script);
+        let dir = tempfile::tempdir().unwrap();
+        fresh_download!(client, dir, "a", Some("b")).unwrap();
+        let report = fresh_download!(client, dir, "b", Some("c")).unwrap();
+        assert_eq!(report.verified.size, Some(b.len() as u64));
+        assert_eq!(fs::read(dir.path().join("a")).unwrap(), a);
+        let t = server.finish();
+        assert!(t.dropped.is_empty(), "{:?}", t.dropped);
+    }
+}
+
+dialogue! {
+    fn a_file_that_grew_past_the_size_its_150_stated_is_fetched_again_from_its_start() {
+        let (a, b, c) = (b"first file".as_slice(), b"second".as_slice(), b"3rd".as_slice());
+        let grown = b"3rd, grown since".as_slice();
+        let script = Script::new()
+            .expect("TYPE I")
+            .expect("SIZE a")
+            .expect("EPSV")
+            .reply("200 binary")
+            .reply(&size(a))
+            .epsv()
+            .expect("RETR a")
+            .expect("SIZE b")
+            .expect("EPSV")
+            .reply(&stating(a))
+            .send_data(a)
+            .reply("226 done")
+            .reply(&size(b))
+            .epsv()
+            .expect("RETR b")
+            .expect("EPSV")
+            .reply(&stating(b))
+            .send_data(b)
+            .reply("226 done")
+            .epsv()
+            // No `SIZE c` was asked; its 150 states the old size, the
+            // data is the new file.
+            .expect("RETR c")
+            .reply(&stating(c))
+            .send_data(grown)
+            .reply("226 done");
+        // More bytes than stated: the size is asked, the file changed
+        // since its 150, and it is fetched again from byte 0.
+        let script = alone(script, "SIZE c", &size(grown))
+            .expect("SIZE c")
+            .expect("EPSV")
+            .reply(&size(grown))
+            .epsv()
+            .expect("RETR c")
+            .reply(&stating(grown))
+            .send_data(grown)
+            .reply("226 done");
+        let (server, mut client) = logged_in!(script);
+        let dir = tempfile::tempdir().unwrap();
+        fresh_download!(client, dir, "a", Some("b")).unwrap();
+        fresh_download!(client, dir, "b", Some("c")).unwrap();
+        let report = fresh_download!(client, dir, "c", None::<&str>).unwrap();
+        assert_eq!(fs::read(dir.path().join("c")).unwrap(), grown);
+        assert_eq!(report.verified.size, Some(grown.len() as u64));
+        assert_eq!(report.restarts, 1);
+        let t = server.finish();
+        assert!(t.dropped.is_empty(), "{:?}", t.dropped);
+    }
+}
+
+dialogue! {
+    fn verification_asks_feat_before_the_first_transfer_so_the_replies_read_ahead_stay_usable() {
+        let (a, b) = (b"first file".as_slice(), b"second".as_slice());
+        // No checksum command offered: the sizes verify. `FEAT` after the
+        // transfer would drop the replies read ahead for b.
+        let script = Script::new()
+            .expect("FEAT")
+            .reply_lines(&["211-Features:", " EPSV", " SIZE", " MDTM", "211 End"])
+            .then(batch("a", a, true))
+            .then(retr_with_next("a", a, "b", b))
+            .then(retr("b", b));
+        let (server, mut client) = logged_in!(script);
+        let dir = tempfile::tempdir().unwrap();
+        let report = w!(client.download("a", dir.path().join("a")).followed_by("b").run()).unwrap();
+        assert!(report.overlapped);
+        let report = w!(client.download("b", dir.path().join("b")).run()).unwrap();
+        assert_eq!(report.verified.size, Some(b.len() as u64));
+        assert_eq!(fs::read(dir.path().join("b")).unwrap(), b);
+        let t = server.finish();
+        assert_eq!(
+            t.commands[2..],
+            ["FEAT", "TYPE I", "SIZE a", "MDTM a", "EPSV", "RETR a", "SIZE b", "MDTM b", "EPSV", "RETR b"]
+        );
+        assert!(t.dropped.is_empty(), "{:?}", t.dropped);
+    }
+}

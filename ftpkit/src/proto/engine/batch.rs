@@ -220,9 +220,40 @@ pub(crate) fn match_by_kind(commands: &[Command], replies: Vec<Reply>) -> Option
     refusals.next().is_none().then_some(ordered)
 }
 
+/// What a download asks of its file before the transfer: `SIZE` (unless
+/// the server's `150` will tell it, [`Core::announces_size`]) and `MDTM`
+/// (when the time is kept or a resume must tell a changed file).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Asks {
+    /// `SIZE` is asked.
+    pub(crate) size: bool,
+    /// `MDTM` is asked.
+    pub(crate) mdtm: bool,
+}
+
+impl Asks {
+    /// What an attempt to download a file asks, `mdtm` or not: `SIZE`
+    /// unless the server's `150` tells the size, the attempt is the
+    /// call's first (`fresh`: from byte 0) and no `MDTM` is asked. An
+    /// attempt that may resume asks, to know the file before it starts.
+    pub(crate) fn download(core: &Core, mdtm: bool, fresh: bool) -> Asks {
+        Asks {
+            size: mdtm || !fresh || !core.announces_size,
+            mdtm,
+        }
+    }
+
+    /// Whether what these asked tells at least what `wanted` asks: the
+    /// same `MDTM`, and `SIZE` if `wanted` asks it (a size asked before
+    /// the server was seen to announce sizes still serves).
+    pub(crate) fn covers(self, wanted: Asks) -> bool {
+        self.mdtm == wanted.mdtm && (self.size || !wanted.size)
+    }
+}
+
 /// Sends in one batch what a binary transfer needs before its transfer
 /// command: `TYPE I` if the session is in another type, `SIZE` and `MDTM`
-/// of `remote` unless `known` (`MDTM` if `mdtm`), and the passive
+/// of `remote` unless `known` (as `asks` says), and the passive
 /// mode's `EPSV`/`PASV`, whose reply the data setup then uses
 /// ([`Core::answered`]). Returns what the server told of the file
 /// (`None` for a refused `SIZE` or `MDTM`, as [`super::files::remote_stat`]),
@@ -231,7 +262,7 @@ pub(crate) fn match_by_kind(commands: &[Command], replies: Vec<Reply>) -> Option
 pub(crate) async fn prepare_retr(
     core: &mut Core,
     remote: &Arg,
-    mdtm: bool,
+    asks: Asks,
     known: Option<RemoteStat>,
 ) -> Result<Option<RemoteStat>> {
     ops::settle(core).await?;
@@ -240,10 +271,7 @@ pub(crate) async fn prepare_retr(
     let passive = core.session.passive_command();
     let mut commands: Vec<Command> = ty.iter().cloned().collect();
     if known.is_none() {
-        commands.push(Command::Size(remote.clone()));
-        if mdtm {
-            commands.push(Command::Mdtm(remote.clone()));
-        }
+        commands.extend(stat_commands(remote, asks));
     }
     // A passive reply an earlier batch read ahead still answers the data
     // setup (a segmented download's `SIZE` batch, then one connection).
@@ -269,28 +297,36 @@ pub(crate) async fn prepare_retr(
     }
     let stat = match known {
         Some(stat) => stat,
-        None => stat_of(core, &mut pairs, mdtm)?,
+        None => stat_of(core, &mut pairs, asks)?,
     };
     core.answered = if answered { kept } else { pairs.collect() };
     Ok(Some(stat))
 }
 
-/// What the next replies of a batch tell of a file: the `SIZE`, then the
-/// `MDTM` if `mdtm` (`None` for what the server refused, as
-/// [`super::files::remote_stat`]).
+/// The commands that ask of `remote` what `asks` says, in the order
+/// [`stat_of`] reads their replies.
+pub(crate) fn stat_commands(remote: &Arg, asks: Asks) -> impl Iterator<Item = Command> + use<> {
+    let size = asks.size.then(|| Command::Size(remote.clone()));
+    let mdtm = asks.mdtm.then(|| Command::Mdtm(remote.clone()));
+    size.into_iter().chain(mdtm)
+}
+
+/// What the next replies of a batch tell of a file: the `SIZE` and the
+/// `MDTM`, each if `asks` says (`None` for what the server refused, as
+/// [`super::files::remote_stat`], or did not ask).
 pub(crate) fn stat_of(
     core: &mut Core,
     pairs: &mut impl Iterator<Item = (Command, Reply)>,
-    mdtm: bool,
+    asks: Asks,
 ) -> Result<RemoteStat> {
-    let size = match pairs.next() {
+    let size = match asks.size.then(|| pairs.next()).flatten() {
         Some((command, reply)) => unless_refused(
             ops::answer(core, &command, reply, Expect::Completion)
                 .and_then(|reply| Ok(parse::parse_size(&reply)?)),
         )?,
         None => None,
     };
-    let modified = match mdtm.then(|| pairs.next()).flatten() {
+    let modified = match asks.mdtm.then(|| pairs.next()).flatten() {
         Some((command, reply)) => unless_refused(
             ops::answer(core, &command, reply, Expect::Completion)
                 .and_then(|reply| Ok(parse::parse_mdtm(&reply)?)),

@@ -96,27 +96,31 @@ pub(crate) async fn remote_stat(core: &mut Core, path: &[u8], mdtm: bool) -> Res
 }
 
 /// What an attempt knows of the remote file: `known` (given by the
-/// caller), or `SIZE` and `MDTM` (`mdtm`). Pipelined, they go out in one
+/// caller), or `SIZE` and `MDTM` (`mdtm`; no `SIZE` for a `fresh` attempt
+/// where the `150` will tell it, [`batch::Asks::download`]). Pipelined, they go out in one
 /// batch with the data setup's first commands (`true` then); one at a time
 /// otherwise, or once the server mishandled a batch.
 pub(super) async fn attempt_stat(
     core: &mut Core,
     remote: &Arg,
     mdtm: bool,
+    fresh: bool,
     known: Option<RemoteStat>,
 ) -> Result<(RemoteStat, bool)> {
+    let asks = batch::Asks::download(core, mdtm, fresh);
     // Asked already, behind the transfer before this one.
-    if let Some(stat) = overlap::take_prepared(core, remote, mdtm)? {
+    if let Some(stat) = overlap::take_prepared(core, remote, asks)? {
         return Ok((known.unwrap_or(stat), true));
     }
     if batch::enabled(core)
-        && let Some(stat) = batch::prepare_retr(core, remote, mdtm, known).await?
+        && let Some(stat) = batch::prepare_retr(core, remote, asks, known).await?
     {
         return Ok((stat, true));
     }
     let stat = match known {
         Some(stat) => stat,
-        None => remote_stat(core, remote.as_bytes(), mdtm).await?,
+        None if asks.size => remote_stat(core, remote.as_bytes(), mdtm).await?,
+        None => RemoteStat::default(),
     };
     Ok((stat, false))
 }
@@ -258,6 +262,8 @@ struct Fetch<'a> {
     next: Option<(&'a Arg, bool)>,
     /// The `.part` file's length when it was just opened (at offset 0).
     opened_len: u64,
+    /// The size is told to the caller from the `150` (no `SIZE` asked).
+    size_from_150: bool,
 }
 
 /// One attempt of a transfer: whether it is the first, and whether an
@@ -285,9 +291,19 @@ async fn download_once(
 ) -> Result<Attempt> {
     let Try { first, unconfirmed } = attempt;
     ops::remember_cwd(core).await?;
+    if options.verify == Verify::Auto && next.is_some() && overlap::enabled(core) {
+        // What the server offers to verify with (`FEAT`, once a session),
+        // asked before a transfer that carries the next file's commands:
+        // after it, `FEAT` would drop the replies read ahead for that file.
+        ops::features(core).await?;
+    }
     let mdtm = options.preserve_mtime || options.resume;
-    let (stat, pipelined) = attempt_stat(core, remote, mdtm, run.take_known()).await?;
-    let _ = core.perform(Action::RemoteSize(stat.size)).await;
+    let (stat, pipelined) = attempt_stat(core, remote, mdtm, first, run.take_known()).await?;
+    // Not asked: the size is told once the `150` states it.
+    let size_from_150 = stat.size.is_none() && !batch::Asks::download(core, mdtm, first).size;
+    if !size_from_150 {
+        let _ = core.perform(Action::RemoteSize(stat.size)).await;
+    }
     if !run.check_unchanged(stat) {
         return Ok(Attempt::Restart);
     }
@@ -296,6 +312,8 @@ async fn download_once(
     // Every byte is here from an attempt whose final reply was lost:
     // confirm, do not fetch again.
     let confirm = std::mem::take(unconfirmed) && stat.size == Some(len);
+    // The size the `150` stated, for a transfer from byte 0.
+    let mut announced = None;
     if !confirm {
         let plan = ResumePlan::new(if from_start { 0 } else { len }, stat.size);
         if first {
@@ -306,10 +324,14 @@ async fn download_once(
             stat,
             next: next.map(|next| (next, mdtm)),
             opened_len: len,
+            size_from_150,
         };
         match fetch_into_part(core, remote, fetch, run, unconfirmed).await? {
-            Attempt::Done => {}
-            restart => return Ok(restart),
+            (Attempt::Done, said) => announced = said,
+            (restart, _) => return Ok(restart),
+        }
+        if plan.rest == 0 && !*unconfirmed {
+            learn_announced_sizes(core, stat, announced);
         }
     }
     let confirm = confirm || *unconfirmed;
@@ -319,9 +341,15 @@ async fn download_once(
         // SIZE only: a file rewritten to the same size within the
         // transfer is left to the content hash. Pipelined, the size given
         // before the transfer verifies the bytes that match it without
-        // asking again; any other count asks, to tell a file that changed.
+        // asking again; so does the size the `150` stated when no `SIZE`
+        // was asked. Any other count asks, to tell a file that changed.
         let after = if pipelined && !confirm && stat.size == Some(local_len) {
             stat
+        } else if !confirm && stat.size.is_none() && announced == Some(local_len) {
+            RemoteStat {
+                size: announced,
+                ..stat
+            }
         } else {
             RemoteStat {
                 modified: stat.modified,
@@ -382,21 +410,35 @@ fn confirmed(remote_size: Option<u64>, local_len: u64, upload: bool) -> Result<(
     }
 }
 
+/// Whether the server's `150` states sizes it can be trusted with: the
+/// size it announced for a transfer from byte 0 against the one known
+/// before (its `SIZE`). A `150` without a size, where none was known,
+/// stops the trust too: the next downloads ask `SIZE` again.
+fn learn_announced_sizes(core: &mut Core, before: RemoteStat, announced: Option<u64>) {
+    match (before.size, announced) {
+        (Some(size), Some(said)) => core.announces_size = size == said,
+        (_, None) => core.announces_size = false,
+        (None, Some(_)) => {}
+    }
+}
+
 /// Fetches `remote` into the `.part` file as `plan` says; `Done` once the
-/// data is in (the caller verifies), `Restart` to start over. A lost final
-/// reply after every byte arrived sets `unconfirmed` and reconnects.
+/// data is in (the caller verifies), with the size the `150` stated for a
+/// transfer from byte 0, or `Restart` to start over. A lost final reply
+/// after every byte arrived sets `unconfirmed` and reconnects.
 async fn fetch_into_part(
     core: &mut Core,
     remote: &Arg,
     fetch: Fetch<'_>,
     run: &mut TransferRun,
     unconfirmed: &mut bool,
-) -> Result<Attempt> {
+) -> Result<(Attempt, Option<u64>)> {
     let Fetch {
         plan,
         stat,
         next,
         opened_len,
+        size_from_150,
     } = fetch;
     let tail = read_at(core, plan.rest, plan.overlap).await?;
     // A `.part` file just made (empty, at offset 0) is already as it must
@@ -408,7 +450,7 @@ async fn fetch_into_part(
     if let Some((next, mdtm)) = next {
         overlap::queue_next(core, next, mdtm);
     }
-    let received = receive(core, remote, plan.rest, &mut overlap, run).await;
+    let received = receive(core, remote, plan.rest, &mut overlap, run, size_from_150).await;
     core.behind = None;
     run.report.overlapped = received.is_ok() && core.prepared.is_some();
     match received {
@@ -438,18 +480,18 @@ async fn fetch_into_part(
                 "the local .part file does not match the remote file; starting over"
             );
             run.restart();
-            return Ok(Attempt::Restart);
+            return Ok((Attempt::Restart, None));
         }
         Err(Received::Failed(e)) => return Err(e),
-        Ok(()) if !overlap.is_complete() => {
+        Ok(_) if !overlap.is_complete() => {
             // The server sent less than the bytes already here: the file
             // is shorter than it was.
             run.restart();
-            return Ok(Attempt::Restart);
+            return Ok((Attempt::Restart, None));
         }
-        Ok(()) => {}
+        Ok(announced) => return Ok((Attempt::Done, announced)),
     }
-    Ok(Attempt::Done)
+    Ok((Attempt::Done, None))
 }
 
 /// Aborts the transfer in progress, its error left aside: the caller has
@@ -461,16 +503,25 @@ pub(super) async fn abort_quietly(core: &mut Core, reset: bool) {
 /// Receives `remote` from `rest` into the local file (positioned at the
 /// resume point): the overlap chunk by chunk through the core, compared
 /// with the bytes already here; the rest moved by the driver in bulk, or
-/// block by block when the rate is limited. Then the final reply.
+/// block by block when the rate is limited. Then the final reply. Gives
+/// the size the `150` stated, for a transfer from byte 0 (told to the
+/// caller's size callback first if `tell_size`).
 async fn receive(
     core: &mut Core,
     remote: &Arg,
     rest: u64,
     overlap: &mut Overlap,
     run: &mut TransferRun,
-) -> std::result::Result<(), Received> {
+    tell_size: bool,
+) -> std::result::Result<Option<u64>, Received> {
     let block = run.block_size(core.config.block_size);
     let (command, expected) = open_retr(core, remote, rest).await?;
+    if tell_size {
+        let _ = core.perform(Action::RemoteSize(expected)).await;
+        if let Some(size) = expected {
+            run.note_size(size);
+        }
+    }
     let paced = run.is_paced();
     let deadline = core.operation_by().is_some();
     let mut received = 0u64;
@@ -541,7 +592,7 @@ async fn receive(
     match overlap::final_reply(core).await {
         Ok(Some(reply)) => {
             rules::finish_download(&command, reply, expected, received)?;
-            Ok(())
+            Ok(expected)
         }
         Ok(None) => Err(Received::Disturbed),
         Err(error) if final_reply_lost(&error) => Err(Received::Unconfirmed {

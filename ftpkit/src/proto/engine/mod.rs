@@ -149,7 +149,7 @@ pub(crate) enum Pending {
 #[derive(Debug, Clone)]
 pub(crate) struct Next {
     pub(crate) remote: Arg,
-    pub(crate) mdtm: bool,
+    pub(crate) asks: batch::Asks,
     pub(crate) commands: Vec<Command>,
     /// When they went out, and how long the first reply then took.
     pub(crate) sent: Option<Instant>,
@@ -160,7 +160,7 @@ pub(crate) struct Next {
 #[derive(Debug)]
 pub(crate) struct Prepared {
     pub(crate) remote: Arg,
-    pub(crate) mdtm: bool,
+    pub(crate) asks: batch::Asks,
     pub(crate) replies: Vec<(Command, Reply)>,
 }
 
@@ -240,6 +240,12 @@ pub(crate) struct Core {
     /// transfer's final reply: no more overlapping transfers; kept across
     /// reconnections.
     pub(crate) overlap_refused: bool,
+    /// The server's `150` to a binary `RETR` from byte 0 states the
+    /// file's size, and that size matched its `SIZE` reply: downloads
+    /// that need no `MDTM` stop asking `SIZE` and verify against the
+    /// `150` instead (one command a file less); kept across
+    /// reconnections, dropped by the first `150` without a size.
+    pub(crate) announces_size: bool,
     /// What the next transfer command takes with it: the commands that
     /// prepare the next download ([`overlap::queue_next`]).
     pub(crate) behind: Option<Next>,
@@ -323,6 +329,7 @@ impl Core {
             pipelining_refused: false,
             answered: Vec::new(),
             overlap_refused: false,
+            announces_size: false,
             behind: None,
             queued: None,
             prepared: None,
@@ -358,6 +365,7 @@ impl Core {
         next.jitter = self.jitter.clone();
         next.pipelining_refused = self.pipelining_refused;
         next.overlap_refused = self.overlap_refused;
+        next.announces_size = self.announces_size;
         next.supplied = self.supplied;
         next.session = Session::new(
             self.session.peer(),

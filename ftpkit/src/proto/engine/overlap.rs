@@ -47,10 +47,12 @@ pub(crate) fn enabled(core: &Core) -> bool {
 }
 
 /// Queues, behind the next transfer command, the commands that prepare a
-/// download of `next`: `SIZE`, `MDTM` if `mdtm`, and the passive command
+/// download of `next`: what [`batch::Asks::download`] says of it (`SIZE`,
+/// `MDTM` if `mdtm`), and the passive command
 /// (after `PRET RETR next` for a server that lists `PRET`). Nothing when
 /// overlapping is off.
 pub(crate) fn queue_next(core: &mut Core, next: &Arg, mdtm: bool) {
+    let asks = batch::Asks::download(core, mdtm, true);
     core.behind = None;
     if !enabled(core) {
         return;
@@ -58,10 +60,7 @@ pub(crate) fn queue_next(core: &mut Core, next: &Arg, mdtm: bool) {
     let Some(passive) = core.session.passive_mode_command() else {
         return;
     };
-    let mut commands = vec![Command::Size(next.clone())];
-    if mdtm {
-        commands.push(Command::Mdtm(next.clone()));
-    }
+    let mut commands: Vec<Command> = batch::stat_commands(next, asks).collect();
     if core.session.features().is_some_and(|f| f.supports("PRET")) {
         match Command::pret(&Command::Retr(next.clone())) {
             Ok(pret) => commands.push(pret),
@@ -71,7 +70,7 @@ pub(crate) fn queue_next(core: &mut Core, next: &Arg, mdtm: bool) {
     commands.push(passive);
     core.behind = Some(Next {
         remote: next.clone(),
-        mdtm,
+        asks,
         commands,
         sent: None,
         first: None,
@@ -178,7 +177,7 @@ async fn drain(core: &mut Core) -> Result<bool> {
     }
     core.prepared = Some(Prepared {
         remote: next.remote,
-        mdtm: next.mdtm,
+        asks: next.asks,
         replies,
     });
     Ok(true)
@@ -201,21 +200,21 @@ fn disturbed(core: &mut Core) -> Error {
 }
 
 /// What the replies read ahead for a download of `remote` tell of it
-/// (`SIZE`, `MDTM` if `mdtm`), their passive reply left for the data setup
+/// (what `asks` says, or more), their passive reply left for the data setup
 /// ([`Core::answered`]); `None` if none were read for that download.
 pub(crate) fn take_prepared(
     core: &mut Core,
     remote: &Arg,
-    mdtm: bool,
+    asks: batch::Asks,
 ) -> Result<Option<RemoteStat>> {
     let Some(prepared) = core.prepared.take() else {
         return Ok(None);
     };
-    if prepared.remote != *remote || prepared.mdtm != mdtm {
+    if prepared.remote != *remote || !prepared.asks.covers(asks) {
         return Ok(None);
     }
     let mut pairs = prepared.replies.into_iter();
-    let stat = batch::stat_of(core, &mut pairs, mdtm)?;
+    let stat = batch::stat_of(core, &mut pairs, prepared.asks)?;
     core.answered = pairs.collect();
     Ok(Some(stat))
 }

@@ -437,7 +437,11 @@ pub(crate) async fn prepare(
     // other connections can start, where one at a time took three.
     let stat = match known {
         Some(stat) => stat,
-        None => files::attempt_stat(core, &remote, true, None).await?.0,
+        None => {
+            files::attempt_stat(core, &remote, true, true, None)
+                .await?
+                .0
+        }
     };
     let wanted = u64::from(options.segments);
     let size = match stat.size {

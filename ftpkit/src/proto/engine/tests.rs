@@ -545,7 +545,8 @@ fn batch_sent<'a>(
     mdtm: bool,
     now: Instant,
 ) -> (Operation<'a, Option<RemoteStat>>, Vec<u8>) {
-    let mut op = core.op(move |c| batch::prepare_retr(c, remote, mdtm, None));
+    let asks = batch::Asks { size: true, mdtm };
+    let mut op = core.op(move |c| batch::prepare_retr(c, remote, asks, None));
     let wire = sent(act(&mut op, Event::Start, now)).0;
     act(&mut op, Event::Done, now);
     (op, wire)
