@@ -550,6 +550,17 @@ impl TransferRun {
         self.retry_after(&error).ok_or(error)
     }
 
+    /// Counts a retry that goes on at once, with no wait (the failure was
+    /// the client's own doing): `false` if the error is not retryable or
+    /// the retries are spent.
+    pub fn retry_at_once(&mut self, error: &Error) -> bool {
+        let counted = self.attempts.on_error(error).is_some();
+        if counted {
+            self.report.retries = self.attempts.retries();
+        }
+        counted
+    }
+
     /// After a failed attempt: how long to wait and whether to reconnect,
     /// or `None` to give up. A refusal is not retried again when the same
     /// reply (code and text) came back to a retry with nothing moved in

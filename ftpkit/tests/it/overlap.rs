@@ -163,11 +163,66 @@ dialogue! {
             .run())
         .unwrap();
         assert_eq!(fs::read(dir.path().join("a")).unwrap(), a);
-        assert_eq!((report.retries, report.restarts), (1, 1));
+        // Fetched again at once: a restart, not a retry after a wait.
+        assert_eq!((report.retries, report.restarts), (0, 1));
         // Named as followed, but not overlapped any more.
         let report = download_then!(client, dir, "b", "a").unwrap();
         assert_eq!(fs::read(dir.path().join("b")).unwrap(), b);
         assert_eq!(report.retries, 0);
+        let t = server.finish();
+        assert!(t.dropped.is_empty(), "sent behind a RETR: {:?}", t.dropped);
+    }
+}
+
+dialogue! {
+    fn a_transfer_reset_with_commands_behind_it_goes_on_at_once_without_them() within(crate::hostile::GUARD) {
+        // pyftpdlib may also drop the transfer by resetting the data
+        // connection before its replies to the commands behind it come.
+        let a = b"first file, reset by the server".as_slice();
+        let b = b"second file".as_slice();
+        let resetting = Script::login_anonymous()
+            .then(batch("a", a, true))
+            .expect("RETR a")
+            .expect("SIZE b")
+            .expect("MDTM b")
+            .expect("EPSV")
+            .reply("150 here it comes")
+            .send_data_then(a, DataFault::ResetAt(8));
+        // The new connection: the attempt resumes after the bytes already
+        // here, nothing sent behind any RETR.
+        let mut again = Script::login_anonymous().then(batch("a", a, true));
+        again = alone(again, "RETR a", "150 go").send_data(a).reply("226 done");
+        again = again
+            .expect("SIZE b")
+            .expect("MDTM b")
+            .expect("EPSV")
+            .reply(&size(b))
+            .reply(MDTM)
+            .epsv();
+        again = alone(again, "RETR b", "150 go").send_data(b).reply("226 done");
+        let server = FakeServer::start(vec![resetting, again]);
+        let mut client = connect!(&server.addr().to_string(), quick()).unwrap();
+        w!(client.login_anonymous()).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        // A retry would wait a minute (and the guard fail the test).
+        let slow = ftpkit::RetryPolicy {
+            retries: 3,
+            initial_delay: std::time::Duration::from_secs(60),
+            max_delay: std::time::Duration::from_secs(60),
+        };
+        let report = w!(client
+            .download("a", dir.path().join("a"))
+            .verify(Verify::SizeOnly)
+            .retry(slow)
+            .followed_by("b")
+            .run())
+        .unwrap();
+        assert_eq!(fs::read(dir.path().join("a")).unwrap(), a);
+        // One retry, at once: a wait would have been a minute.
+        assert_eq!((report.retries, report.restarts), (1, 0));
+        let report = download_then!(client, dir, "b", "a").unwrap();
+        assert_eq!(fs::read(dir.path().join("b")).unwrap(), b);
+        assert!(!report.overlapped);
         let t = server.finish();
         assert!(t.dropped.is_empty(), "sent behind a RETR: {:?}", t.dropped);
     }

@@ -450,15 +450,37 @@ async fn fetch_into_part(
     if let Some((next, mdtm)) = next {
         overlap::queue_next(core, next, mdtm);
     }
+    let overlap_was_on = !core.overlap_refused;
     let received = receive(core, remote, plan.rest, &mut overlap, run, size_from_150).await;
     core.behind = None;
     run.report.overlapped = received.is_ok() && core.prepared.is_some();
     match received {
         Err(Received::Disturbed) => {
             // Not one byte of it is trusted: from byte 0 on a new
-            // connection, within the retry policy.
+            // connection, at once (the cause was the commands sent behind
+            // it, not the server's trouble: no retry wait), as a restart
+            // within the retry policy.
             run.restart();
-            return Err(Error::Unusable);
+            ops::reconnect(core).await?;
+            return Ok((Attempt::Restart, None));
+        }
+        Err(Received::Failed(error)) if overlap_was_on && core.overlap_refused => {
+            // The transfer failed with the next file's commands behind it
+            // (pyftpdlib may drop the transfer it runs when it reads them,
+            // resetting the data connection before its replies come): no
+            // overlap from now on, and the attempt goes on at once on a
+            // new connection, resuming after the bytes already here: a
+            // retry within the policy, with no wait.
+            if !run.retry_at_once(&error) {
+                return Err(error);
+            }
+            tracing::warn!(
+                target: "ftpkit::transfer",
+                %error,
+                "a transfer with commands sent behind it failed; trying again at once without them"
+            );
+            ops::reconnect(core).await?;
+            return Ok((Attempt::Restart, None));
         }
         Err(Received::Unconfirmed { error, complete }) => {
             let (local_len, _) = local_stat(core, LocalOp::Stat).await?;

@@ -47,7 +47,7 @@ const BOUND: Duration = Duration::from_secs(5);
 
 /// The hang guard of every scenario: a test still running after this has
 /// hung (each scenario's own bounds are far tighter).
-const GUARD: Duration = Duration::from_secs(30);
+pub(crate) const GUARD: Duration = Duration::from_secs(30);
 
 /// A client config with the short timeouts of this suite.
 fn quick() -> Config {
