@@ -1606,9 +1606,12 @@ macro_rules! file_builders {
             /// the passive mode; a server that answers those commands
             /// before this transfer's final reply (one that reads them
             /// during the transfer) has this file downloaded again from
-            /// its start on a new connection, within the retry policy, and
-            /// is sent nothing behind a transfer again. Replies read ahead
-            /// for a file that is not downloaded next are dropped.
+            /// its start on a new connection at once (a restart within the
+            /// retry policy, with no wait), and is sent nothing behind a
+            /// transfer again. Replies read ahead for a file that is not
+            /// downloaded next are dropped. Without resume and kept times,
+            /// a server whose `150` states the size is asked no `SIZE`
+            /// once that count was seen to match it.
             pub fn followed_by(mut self, remote: impl AsRef<[u8]>) -> Self {
                 self.next = Some(remote.as_ref().to_vec());
                 self

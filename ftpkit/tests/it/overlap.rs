@@ -61,6 +61,37 @@ fn batch(name: &str, data: &[u8], ty: bool) -> Script {
     script.reply(&size(data)).reply(MDTM).epsv()
 }
 
+/// A session's first download, of a, with b's commands behind its
+/// `RETR`, up to its `150`.
+fn overlapping(a: &[u8]) -> Script {
+    Script::login_anonymous()
+        .then(batch("a", a, true))
+        .expect("RETR a")
+        .expect("SIZE b")
+        .expect("MDTM b")
+        .expect("EPSV")
+        .reply("150 here it comes")
+}
+
+/// The new connection after an overlap went wrong: a, then b, each `RETR`
+/// alone, nothing sent behind it.
+fn one_at_a_time(a: &[u8], b: &[u8]) -> Script {
+    let mut again = Script::login_anonymous().then(batch("a", a, true));
+    again = alone(again, "RETR a", "150 go")
+        .send_data(a)
+        .reply("226 done");
+    again = again
+        .expect("SIZE b")
+        .expect("MDTM b")
+        .expect("EPSV")
+        .reply(&size(b))
+        .reply(MDTM)
+        .epsv();
+    alone(again, "RETR b", "150 go")
+        .send_data(b)
+        .reply("226 done")
+}
+
 /// Downloads `$name` into `$dir` (sizes verified), naming `$next` as the
 /// file that follows; the result. A macro, for the dialogue's `w!`.
 macro_rules! download_then {
@@ -129,28 +160,13 @@ dialogue! {
         // (here after 5 bytes, with no final reply).
         let a = b"first file, cut short by the server".as_slice();
         let b = b"second file".as_slice();
-        let disturbing = Script::login_anonymous()
-            .then(batch("a", a, true))
-            .expect("RETR a")
-            .expect("SIZE b")
-            .expect("MDTM b")
-            .expect("EPSV")
-            .reply("150 here it comes")
+        let disturbing = overlapping(a)
             .send_data_then(a, DataFault::CloseAt(5))
             .reply(&size(b))
             .reply(MDTM)
             .epsv();
         // The new connection: each RETR alone, nothing sent behind it.
-        let mut again = Script::login_anonymous().then(batch("a", a, true));
-        again = alone(again, "RETR a", "150 go").send_data(a).reply("226 done");
-        again = again
-            .expect("SIZE b")
-            .expect("MDTM b")
-            .expect("EPSV")
-            .reply(&size(b))
-            .reply(MDTM)
-            .epsv();
-        again = alone(again, "RETR b", "150 go").send_data(b).reply("226 done");
+        let again = one_at_a_time(a, b);
         let server = FakeServer::start(vec![disturbing, again]);
         let mut client = connect!(&server.addr().to_string(), quick()).unwrap();
         w!(client.login_anonymous()).unwrap();
@@ -180,26 +196,11 @@ dialogue! {
         // connection before its replies to the commands behind it come.
         let a = b"first file, reset by the server".as_slice();
         let b = b"second file".as_slice();
-        let resetting = Script::login_anonymous()
-            .then(batch("a", a, true))
-            .expect("RETR a")
-            .expect("SIZE b")
-            .expect("MDTM b")
-            .expect("EPSV")
-            .reply("150 here it comes")
+        let resetting = overlapping(a)
             .send_data_then(a, DataFault::ResetAt(8));
         // The new connection: the attempt resumes after the bytes already
         // here, nothing sent behind any RETR.
-        let mut again = Script::login_anonymous().then(batch("a", a, true));
-        again = alone(again, "RETR a", "150 go").send_data(a).reply("226 done");
-        again = again
-            .expect("SIZE b")
-            .expect("MDTM b")
-            .expect("EPSV")
-            .reply(&size(b))
-            .reply(MDTM)
-            .epsv();
-        again = alone(again, "RETR b", "150 go").send_data(b).reply("226 done");
+        let again = one_at_a_time(a, b);
         let server = FakeServer::start(vec![resetting, again]);
         let mut client = connect!(&server.addr().to_string(), quick()).unwrap();
         w!(client.login_anonymous()).unwrap();
@@ -363,6 +364,27 @@ fn stating(data: &[u8]) -> String {
     )
 }
 
+/// The first two files of a fresh run: a's batch (`TYPE I`, `SIZE`,
+/// `EPSV`), then `RETR a` with b's `SIZE` and `EPSV` behind it, answered
+/// with a `150` that states a's size: the session learns to trust it.
+fn learning(a: &[u8], b: &[u8]) -> Script {
+    Script::new()
+        .expect("TYPE I")
+        .expect("SIZE a")
+        .expect("EPSV")
+        .reply("200 binary")
+        .reply(&size(a))
+        .epsv()
+        .expect("RETR a")
+        .expect("SIZE b")
+        .expect("EPSV")
+        .reply(&stating(a))
+        .send_data(a)
+        .reply("226 done")
+        .reply(&size(b))
+        .epsv()
+}
+
 /// Downloads `$name` into `$dir` as the small-file bench does: no resume,
 /// no kept time (so no `MDTM`), the size verified; `$next` follows.
 macro_rules! fresh_download {
@@ -384,21 +406,7 @@ dialogue! {
         let (a, b, c) = (b"first file".as_slice(), b"the second, longer".as_slice(), b"3rd".as_slice());
         // The first `150` states the size its `SIZE` gave: from then on
         // the next file's `EPSV` alone goes behind each `RETR`.
-        let script = Script::new()
-            .expect("TYPE I")
-            .expect("SIZE a")
-            .expect("EPSV")
-            .reply("200 binary")
-            .reply(&size(a))
-            .epsv()
-            .expect("RETR a")
-            .expect("SIZE b")
-            .expect("EPSV")
-            .reply(&stating(a))
-            .send_data(a)
-            .reply("226 done")
-            .reply(&size(b))
-            .epsv()
+        let script = learning(a, b)
             .expect("RETR b")
             .expect("EPSV")
             .reply(&stating(b))
@@ -431,21 +439,7 @@ dialogue! {
     fn a_150_without_the_size_has_the_size_asked_after_the_transfer_and_before_the_next() {
         let (a, b) = (b"first file".as_slice(), b"second".as_slice());
         let (c, d) = (b"3rd".as_slice(), b"the fourth".as_slice());
-        let script = Script::new()
-            .expect("TYPE I")
-            .expect("SIZE a")
-            .expect("EPSV")
-            .reply("200 binary")
-            .reply(&size(a))
-            .epsv()
-            .expect("RETR a")
-            .expect("SIZE b")
-            .expect("EPSV")
-            .reply(&stating(a))
-            .send_data(a)
-            .reply("226 done")
-            .reply(&size(b))
-            .epsv()
+        let script = learning(a, b)
             .expect("RETR b")
             .expect("EPSV")
             .reply(&stating(b))
@@ -526,21 +520,7 @@ dialogue! {
     fn a_file_that_grew_past_the_size_its_150_stated_is_fetched_again_from_its_start() {
         let (a, b, c) = (b"first file".as_slice(), b"second".as_slice(), b"3rd".as_slice());
         let grown = b"3rd, grown since".as_slice();
-        let script = Script::new()
-            .expect("TYPE I")
-            .expect("SIZE a")
-            .expect("EPSV")
-            .reply("200 binary")
-            .reply(&size(a))
-            .epsv()
-            .expect("RETR a")
-            .expect("SIZE b")
-            .expect("EPSV")
-            .reply(&stating(a))
-            .send_data(a)
-            .reply("226 done")
-            .reply(&size(b))
-            .epsv()
+        let script = learning(a, b)
             .expect("RETR b")
             .expect("EPSV")
             .reply(&stating(b))
