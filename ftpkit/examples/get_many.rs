@@ -1,6 +1,6 @@
 //! Downloads every file of a remote directory over one control connection.
 //!
-//! usage: cargo run --release --example get_many -- HOST:PORT USER PASSWORD REMOTE_DIR LOCAL_DIR [--stream] [--no-pipelining]
+//! usage: cargo run --release --example get_many -- HOST:PORT USER PASSWORD REMOTE_DIR LOCAL_DIR [--stream] [--no-pipelining] [--no-overlap]
 //!
 //! By default each file goes through the `download` plan: a `.part` file,
 //! the size (and a hash where the server offers one) verified; like its
@@ -14,7 +14,8 @@
 //!
 //! With `--stream` each file is streamed with `get` instead (`EPSV`,
 //! `RETR`: two round trips a file, no checks). `--no-pipelining` sends one
-//! command at a time (`Config::pipelining(false)`).
+//! command at a time (`Config::pipelining(false)`); `--no-overlap` keeps
+//! the verified downloads but names no next file.
 //!
 //! Names come from the server, so each is checked before it becomes a local
 //! path: one that is empty, `.`, `..` or contains a path separator is skipped.
@@ -32,8 +33,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let stream = flag(&mut args, "--stream");
     let pipelining = !flag(&mut args, "--no-pipelining");
+    let overlap = !flag(&mut args, "--no-overlap");
     let [addr, user, pass, dir, local] = args.as_slice() else {
-        return Err("usage: get_many HOST:PORT USER PASSWORD REMOTE_DIR LOCAL_DIR [--stream] [--no-pipelining]".into());
+        return Err("usage: get_many HOST:PORT USER PASSWORD REMOTE_DIR LOCAL_DIR [--stream] [--no-pipelining] [--no-overlap]".into());
     };
     let mut ftp = Client::connect_with(addr, Config::default().pipelining(pipelining))?;
     ftp.login(user, pass)?;
@@ -64,7 +66,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 resume: false,
                 ..TransferOptions::default()
             });
-            if let Some(next) = names.get(n + 1) {
+            if let Some(next) = names.get(n + 1).filter(|_| overlap) {
                 download = download.followed_by(next);
             }
             download.run()?.size
