@@ -69,11 +69,64 @@ fn write_time(out: &mut impl Write, t: SystemTime, rfc3339: bool) -> io::Result<
         .map(|d| d.as_secs() % 86_400)
         .unwrap_or(0);
     let (hh, mm, ss) = (secs / 3600, secs % 3600 / 60, secs % 60);
-    if rfc3339 {
-        write!(out, "{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}Z")
-    } else {
-        write!(out, "{y:04}-{m:02}-{d:02} {hh:02}:{mm:02}")
+    // Digit by digit (a JSON listing writes one time per entry); a year
+    // of other than four digits through the formatter.
+    let Some(year) = u64::try_from(y).ok().filter(|&y| y <= 9999) else {
+        return if rfc3339 {
+            write!(out, "{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}Z")
+        } else {
+            write!(out, "{y:04}-{m:02}-{d:02} {hh:02}:{mm:02}")
+        };
+    };
+    let mut text = *b"0000-00-00T00:00:00Z";
+    for (range, n) in [
+        (0..4, year),
+        (5..7, m.into()),
+        (8..10, d.into()),
+        (11..13, hh),
+        (14..16, mm),
+        (17..19, ss),
+    ] {
+        put_digits(text.get_mut(range).unwrap_or_default(), n, 10);
     }
+    if rfc3339 {
+        out.write_all(&text)
+    } else {
+        // `2024-03-01 12:30`
+        if let Some(t) = text.get_mut(10) {
+            *t = b' ';
+        }
+        out.write_all(text.get(..16).unwrap_or_default())
+    }
+}
+
+/// Fills `digits` with `n` in base `radix` (2 to 10), right-aligned and
+/// zero-padded; the digits that do not fit are dropped.
+fn put_digits(digits: &mut [u8], mut n: u64, radix: u64) {
+    let radix = radix.clamp(2, 10);
+    for slot in digits.iter_mut().rev() {
+        // A digit below 10: the cast keeps it.
+        *slot = b'0' + (n % radix) as u8;
+        n /= radix;
+    }
+}
+
+/// Writes `n` in base `radix` (2 to 10), zero-padded to at least `width`
+/// digits, from a stack buffer: without the formatting machinery, called
+/// for several fields of every entry of a JSON listing.
+fn write_digits(out: &mut impl Write, n: u64, radix: u64, width: usize) -> io::Result<()> {
+    let radix = radix.clamp(2, 10);
+    let mut len = 1;
+    let mut rest = n / radix;
+    while rest > 0 {
+        len += 1;
+        rest /= radix;
+    }
+    // Enough for u64::MAX in base 2.
+    let mut buf = [b'0'; 64];
+    let digits = buf.get_mut(..len.max(width).min(64)).unwrap_or_default();
+    put_digits(digits, n, radix);
+    out.write_all(digits)
 }
 
 /// Control characters shown as `?`, for text from the server in a
@@ -107,9 +160,11 @@ pub fn write_entry_json(out: &mut impl Write, entry: &Entry) -> io::Result<()> {
     };
     out.write_all(b"{\"name\":")?;
     write_json_string(out, &entry.name.to_string_lossy())?;
-    write!(out, ",\"type\":\"{kind}\",\"size\":")?;
+    out.write_all(b",\"type\":\"")?;
+    out.write_all(kind.as_bytes())?;
+    out.write_all(b"\",\"size\":")?;
     match entry.size {
-        Some(size) => write!(out, "{size}")?,
+        Some(size) => write_digits(out, size, 10, 1)?,
         None => out.write_all(b"null")?,
     }
     out.write_all(b",\"modified\":")?;
@@ -128,7 +183,11 @@ pub fn write_entry_json(out: &mut impl Write, entry: &Entry) -> io::Result<()> {
         _ => b",\"time_precision\":null",
     })?;
     match entry.permissions {
-        Some(p) => write!(out, ",\"permissions\":\"{p:04o}\"")?,
+        Some(p) => {
+            out.write_all(b",\"permissions\":\"")?;
+            write_digits(out, p.into(), 8, 4)?;
+            out.write_all(b"\"")?;
+        }
         None => out.write_all(b",\"permissions\":null")?,
     }
     out.write_all(b",\"owner\":")?;
@@ -318,6 +377,48 @@ mod tests {
             r#"{"name":"x \"y\"","type":"symlink","size":5,"modified":"1970-01-02T00:01:01Z","time_precision":"second","permissions":"0644","owner":"u","group":null,"target":"/t","raw":null}"#
         );
         assert_eq!(long_columns(&entry)[0], "lrw-r--r--");
+    }
+
+    #[test]
+    fn digits_and_times_as_the_formatter_writes_them() {
+        let digits = |n: u64, radix: u64, width: usize| {
+            let mut out = Vec::new();
+            write_digits(&mut out, n, radix, width).unwrap();
+            String::from_utf8(out).unwrap()
+        };
+        for n in [0, 1, 7, 8, 9, 10, 99, 4095, 1 << 40, u64::MAX] {
+            assert_eq!(digits(n, 10, 1), n.to_string());
+            assert_eq!(digits(n, 10, 4), format!("{n:04}"));
+            assert_eq!(digits(n, 8, 4), format!("{n:04o}"));
+        }
+        assert_eq!(digits(u64::MAX, 2, 1), format!("{:b}", u64::MAX));
+        // Times: the written digits against the formatter's, across the
+        // range a listing shows, and a year of five digits.
+        for secs in [
+            0,
+            59,
+            86_399,
+            951_782_400,
+            1_709_210_096,
+            4_102_444_799,
+            253_402_300_800,
+        ] {
+            let t = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(secs);
+            let (y, m, d) = ftpkit::date::civil_date(t);
+            let (hh, mm, ss) = (secs % 86_400 / 3600, secs % 3600 / 60, secs % 60);
+            assert_eq!(
+                format_time(t, true),
+                format!("{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}Z")
+            );
+            assert_eq!(
+                format_time(t, false),
+                format!("{y:04}-{m:02}-{d:02} {hh:02}:{mm:02}")
+            );
+        }
+        let t = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_709_210_096);
+        assert_eq!(format_time(t, true), "2024-02-29T12:34:56Z");
+        let t = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(253_402_300_800);
+        assert_eq!(format_time(t, false), "10000-01-01 00:00");
     }
 
     #[test]

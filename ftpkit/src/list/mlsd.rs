@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use super::entry::{Entry, EntryKind, unix_mode};
-use crate::{name::Name, proto::parse::parse_timeval};
+use crate::{name::Name, proto::parse::parse_timeval_bytes};
 
 /// One entry of an MLSD listing: its name and its facts.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -71,51 +71,66 @@ pub fn parse_mlst_entry(line: &[u8]) -> Option<Entry> {
 }
 
 fn parse_facts(line: &[u8], keep_self: bool) -> Option<Entry> {
-    let space = line.iter().position(|&b| b == b' ')?;
-    let facts = line.get(..space)?;
-    let name = line.get(space + 1..)?;
     let mut kind = EntryKind::Unknown;
     let (mut size, mut sizd, mut modified, mut permissions) = (None, None, None, None);
     let mut owner: Ranked<'_> = None;
     let mut group: Ranked<'_> = None;
-    for fact in facts.split(|&b| b == b';') {
-        if fact.is_empty() {
-            continue;
-        }
-        let eq = fact.iter().position(|&b| b == b'=')?;
-        let (key, value) = (fact.get(..eq)?, fact.get(eq + 1..)?);
-        let is = |k: &[u8]| key.eq_ignore_ascii_case(k);
-        if is(b"type") {
-            let (k, is_self_or_parent) = mlsd_kind(value);
-            if is_self_or_parent && !keep_self {
-                return None;
+    // One pass: `key=value;` facts up to the first space, the name after
+    // it. Empty facts are skipped; a fact without `=`, or a line without
+    // the space, is not MLSD.
+    let mut rest = line;
+    let name = loop {
+        let stop = rest.iter().position(|&b| matches!(b, b'=' | b';' | b' '))?;
+        let (key, after_key) = (rest.get(..stop)?, rest.get(stop + 1..)?);
+        match rest.get(stop) {
+            Some(b'=') => {}
+            Some(b' ') if key.is_empty() => break after_key,
+            Some(b';') if key.is_empty() => {
+                rest = after_key;
+                continue;
             }
-            kind = k;
-        } else if is(b"size") {
-            size = super::unix::number(value);
-        } else if is(b"sizd") {
-            sizd = super::unix::number(value);
-        } else if is(b"modify") {
-            modified = std::str::from_utf8(value).ok().and_then(parse_timeval);
-        } else if is(b"unix.mode") {
-            permissions = unix_mode(value).map(|m| m & 0o7777);
-        } else {
+            _ => return None,
+        }
+        let end = after_key.iter().position(|&b| matches!(b, b';' | b' '))?;
+        let value = after_key.get(..end)?;
+        rest = after_key.get(end + 1..)?;
+        let last = after_key.get(end) == Some(&b' ');
+        // One comparison per fact: the key in lower case, on the stack.
+        let mut lower = [0u8; FACT_NAME_MAX];
+        let key = match lower.get_mut(..key.len()) {
+            Some(slot) => {
+                slot.copy_from_slice(key);
+                slot.make_ascii_lowercase();
+                &*slot
+            }
+            // Longer than any fact read here: matches none.
+            None => b"",
+        };
+        match key {
+            b"type" => {
+                let (k, is_self_or_parent) = mlsd_kind(value);
+                if is_self_or_parent && !keep_self {
+                    return None;
+                }
+                kind = k;
+            }
+            b"size" => size = super::unix::number(value),
+            b"sizd" => sizd = super::unix::number(value),
+            b"modify" => modified = parse_timeval_bytes(value),
+            b"unix.mode" => permissions = unix_mode(value).map(|m| m & 0o7777),
             // Names beat numbers: ownername over owner over uid.
-            if is(b"unix.ownername") {
-                prefer(&mut owner, 0, value);
-            } else if is(b"unix.owner") {
-                prefer(&mut owner, 1, value);
-            } else if is(b"unix.uid") {
-                prefer(&mut owner, 2, value);
-            } else if is(b"unix.groupname") {
-                prefer(&mut group, 0, value);
-            } else if is(b"unix.group") {
-                prefer(&mut group, 1, value);
-            } else if is(b"unix.gid") {
-                prefer(&mut group, 2, value);
-            }
+            b"unix.ownername" => prefer(&mut owner, 0, value),
+            b"unix.owner" => prefer(&mut owner, 1, value),
+            b"unix.uid" => prefer(&mut owner, 2, value),
+            b"unix.groupname" => prefer(&mut group, 0, value),
+            b"unix.group" => prefer(&mut group, 1, value),
+            b"unix.gid" => prefer(&mut group, 2, value),
+            _ => {}
         }
-    }
+        if last {
+            break rest;
+        }
+    };
     let text = |v: Ranked<'_>| v.map(|(_, b)| String::from_utf8_lossy(b).into_owned());
     Some(Entry {
         name: Name::from(name),
@@ -133,6 +148,10 @@ fn parse_facts(line: &[u8], keep_self: bool) -> Option<Entry> {
         raw: line.to_vec(),
     })
 }
+
+/// The longest fact name [`parse_facts`] reads (`unix.ownername`,
+/// `unix.groupname`): longer names are skipped without a look.
+const FACT_NAME_MAX: usize = 14;
 
 /// A fact value with the rank of the fact it came from (lower is better).
 type Ranked<'a> = Option<(u8, &'a [u8])>;
@@ -206,23 +225,30 @@ pub fn mlst_opts_argument(offered: &str) -> Option<String> {
 /// The kind for a `type` fact, and whether it is `cdir` or `pdir` (the
 /// listed directory or its parent, which listings skip).
 fn mlsd_kind(value: &[u8]) -> (EntryKind, bool) {
-    let lower = value.to_ascii_lowercase();
-    let kind = match lower.as_slice() {
-        b"file" => EntryKind::File,
-        b"dir" => EntryKind::Directory,
-        b"cdir" | b"pdir" => return (EntryKind::Directory, true),
-        t if t.starts_with(b"os.unix=slink") || t.starts_with(b"os.unix=symlink") => {
-            EntryKind::Symlink {
-                target: value
-                    .iter()
-                    .position(|&b| b == b':')
-                    .and_then(|i| value.get(i + 1..))
-                    // `slink:` with nothing after it names no target.
-                    .filter(|target| !target.is_empty())
-                    .map(Name::from),
-            }
+    let is = |t: &[u8]| value.eq_ignore_ascii_case(t);
+    let starts = |t: &[u8]| {
+        value
+            .get(..t.len())
+            .is_some_and(|v| v.eq_ignore_ascii_case(t))
+    };
+    let kind = if is(b"file") {
+        EntryKind::File
+    } else if is(b"dir") {
+        EntryKind::Directory
+    } else if is(b"cdir") || is(b"pdir") {
+        return (EntryKind::Directory, true);
+    } else if starts(b"os.unix=slink") || starts(b"os.unix=symlink") {
+        EntryKind::Symlink {
+            target: value
+                .iter()
+                .position(|&b| b == b':')
+                .and_then(|i| value.get(i + 1..))
+                // `slink:` with nothing after it names no target.
+                .filter(|target| !target.is_empty())
+                .map(Name::from),
         }
-        _ => EntryKind::Other,
+    } else {
+        EntryKind::Other
     };
     (kind, false)
 }
@@ -308,6 +334,58 @@ mod tests {
                 target: Some(Name::from("/etc/hosts"))
             }
         );
+        // Fact names in any case, long unknown facts skipped, `type`
+        // values in any case.
+        let e = parse_mlsd_entry(
+            b"TYPE=FILE;Size=7;MODIFY=20240101000000;Unix.Mode=0600;UNIX.UID=5;unix.OWNERNAME=ann;x.a.fact.name.longer.than.any=1;Unix.Gid=6; f",
+        )
+        .unwrap();
+        assert_eq!(
+            (e.kind.clone(), e.size, e.permissions),
+            (EntryKind::File, Some(7), Some(0o600))
+        );
+        assert_eq!(
+            (e.owner.as_deref(), e.group.as_deref()),
+            (Some("ann"), Some("6"))
+        );
+        assert_eq!(e.time_precision, crate::list::TimePrecision::Second);
+        assert!(parse_mlsd_entry(b"Type=CDir; .").is_none());
+        assert!(parse_mlsd_entry(b"type=PDIR; ..").is_none());
+        assert_eq!(
+            parse_mlsd_entry(b"type=Dir; d").unwrap().kind,
+            EntryKind::Directory
+        );
+        assert_eq!(
+            parse_mlsd_entry(b"type=OS.Unix=SLINK:t; l").unwrap().kind,
+            EntryKind::Symlink {
+                target: Some(Name::from("t"))
+            }
+        );
+        for other in [
+            &b"type=fil; o"[..],
+            b"type=; o",
+            b"type=os.unix=blk; o",
+            b"type=OS.uni; o",
+        ] {
+            assert_eq!(parse_mlsd_entry(other).unwrap().kind, EntryKind::Other);
+        }
+        // A long unknown fact last, a value with `=`, no `;` before the
+        // space, empty facts: the name is still what follows the space.
+        let e = parse_mlsd_entry(b"type=file;x.a.fact.name.longer.than.any=1; f g").unwrap();
+        assert_eq!(
+            (e.name.to_string(), e.kind),
+            ("f g".into(), EntryKind::File)
+        );
+        let e = parse_mlsd_entry(b";;type=dir;;x=a=b;size=3 n;m=1").unwrap();
+        assert_eq!(
+            (e.name.to_string(), e.kind, e.size),
+            ("n;m=1".into(), EntryKind::Directory, Some(3))
+        );
+        // A fact without `=`, a line without the space: not MLSD.
+        assert!(parse_mlsd_entry(b"type=file;size; f").is_none());
+        assert!(parse_mlsd_entry(b"type=file;size f").is_none());
+        assert!(parse_mlsd_entry(b"type=file;size=1").is_none());
+        assert!(parse_mlsd_entry(b"type=file;size=1;").is_none());
         // Fractional seconds
         let e = parse_mlsd_entry(b"type=file;modify=20240101000000.250; f").unwrap();
         assert_eq!(

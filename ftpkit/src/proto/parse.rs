@@ -159,30 +159,40 @@ pub fn parse_mdtm(reply: &Reply) -> Result<SystemTime, ProtocolError> {
 
 /// Parses an RFC 3659 time-val, `YYYYMMDDHHMMSS[.fraction]`, in UTC.
 pub fn parse_timeval(s: &str) -> Option<SystemTime> {
-    let (whole, fraction) = match s.split_once('.') {
-        Some((w, f)) => (w, Some(f)),
+    parse_timeval_bytes(s.as_bytes())
+}
+
+/// [`parse_timeval`] on the bytes as received (an MLSD `modify` fact),
+/// digit by digit: no text to check first, no number parsed twice.
+pub(crate) fn parse_timeval_bytes(s: &[u8]) -> Option<SystemTime> {
+    let (whole, fraction) = match s.iter().position(|&b| b == b'.') {
+        Some(dot) => (s.get(..dot)?, Some(s.get(dot + 1..)?)),
         None => (s, None),
     };
-    if whole.len() != 14 || !whole.bytes().all(|b| b.is_ascii_digit()) {
+    let [y0, y1, y2, y3, mo0, mo1, d0, d1, h0, h1, mi0, mi1, s0, s1] = *whole else {
         return None;
-    }
-    let num = |r: std::ops::Range<usize>| whole.get(r)?.parse::<u32>().ok();
+    };
+    // Every digit's value, or None for a byte that is not one.
+    let digit = |b: u8| b.is_ascii_digit().then(|| u32::from(b - b'0'));
+    let two = |hi: u8, lo: u8| Some(digit(hi)? * 10 + digit(lo)?);
     let nanos = match fraction {
         None => 0,
-        Some(f) if !f.is_empty() && f.len() <= 9 && f.bytes().all(|b| b.is_ascii_digit()) => {
-            let digits: u32 = f.parse().ok()?;
+        Some(f) if !f.is_empty() && f.len() <= 9 => {
+            let digits = f
+                .iter()
+                .try_fold(0u32, |acc, &b| Some(acc * 10 + digit(b)?))?;
             digits * 10u32.pow(9 - u32::try_from(f.len()).ok()?)
         }
         Some(_) => return None,
     };
-    let year = i64::from(num(0..4)?);
+    let year = two(y0, y1)? * 100 + two(y2, y3)?;
     civil_to_system_time(
-        year,
-        num(4..6)?,
-        num(6..8)?,
-        num(8..10)?,
-        num(10..12)?,
-        num(12..14)?,
+        i64::from(year),
+        two(mo0, mo1)?,
+        two(d0, d1)?,
+        two(h0, h1)?,
+        two(mi0, mi1)?,
+        two(s0, s1)?,
         nanos,
     )
 }
@@ -364,11 +374,23 @@ mod tests {
             t.duration_since(SystemTime::UNIX_EPOCH).unwrap(),
             Duration::from_millis(1500)
         );
+        let t = parse_mdtm(&reply("213 19700101000001.123456789")).unwrap();
+        assert_eq!(
+            t.duration_since(SystemTime::UNIX_EPOCH).unwrap(),
+            Duration::new(1, 123_456_789)
+        );
         for bad in [
             "213 20230229000000",
             "213 2024",
             "213 20241301000000",
             "213 20240101000000.",
+            "213 2024010100000x",
+            "213 +0240101000000",
+            "213 2024-1-1T0:0:0",
+            "213 20240101000000.5x",
+            "213 20240101000000.1234567890",
+            "213 20240101000000.5.5",
+            "213 202401010000000",
         ] {
             assert!(parse_mdtm(&reply(bad)).is_err(), "{bad}");
         }
