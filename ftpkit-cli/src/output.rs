@@ -164,7 +164,7 @@ pub fn write_entry_json(out: &mut impl Write, entry: &Entry) -> io::Result<()> {
     out.write_all(kind.as_bytes())?;
     out.write_all(b"\",\"size\":")?;
     match entry.size {
-        Some(size) => write_digits(out, size, 10, 1)?,
+        Some(size) => out.write_all(itoa::Buffer::new().format(size).as_bytes())?,
         None => out.write_all(b"null")?,
     }
     out.write_all(b",\"modified\":")?;

@@ -36,7 +36,9 @@ impl LineSplitter {
     /// The next complete line, `Ok(None)` if more bytes are needed.
     pub fn next_line(&mut self) -> Result<Option<&[u8]>, ProtocolError> {
         let rest = self.buf.get(self.start..).unwrap_or_default();
-        match find_newline(rest) {
+        // memchr's word-at-a-time (or SIMD) search: a long listing is
+        // mostly this.
+        match memchr::memchr(b'\n', rest) {
             Some(nl) => {
                 let mut line = rest.get(..nl).unwrap_or_default();
                 if let Some(stripped) = line.strip_suffix(b"\r") {
@@ -64,33 +66,6 @@ impl LineSplitter {
         let line = rest.strip_suffix(b"\r").unwrap_or(rest);
         (!line.is_empty()).then_some(line)
     }
-}
-
-/// The index of the first LF in `bytes`, eight bytes at a time: a long
-/// listing is mostly this search.
-fn find_newline(bytes: &[u8]) -> Option<usize> {
-    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
-    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
-    const LFS: u64 = u64::from_ne_bytes([b'\n'; 8]);
-    let mut chunks = bytes.chunks_exact(8);
-    let mut offset = 0;
-    for chunk in &mut chunks {
-        let word = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
-        // A byte of `x` is zero where `word` has an LF; the lowest high
-        // bit set below marks the first such byte (little-endian order:
-        // the borrow that can mark a later byte comes after it).
-        let x = word ^ LFS;
-        let zeros = x.wrapping_sub(ONES) & !x & HIGHS;
-        if zeros != 0 {
-            return Some(offset + (zeros.trailing_zeros() / 8) as usize);
-        }
-        offset += 8;
-    }
-    chunks
-        .remainder()
-        .iter()
-        .position(|&b| b == b'\n')
-        .map(|i| offset + i)
 }
 
 /// Appends `line` to `out` with its end converted to CRLF, as `TYPE A`
@@ -155,28 +130,6 @@ mod tests {
             Err(ProtocolError::LineTooLong { limit: 16 })
         ));
         assert!(split(&[&big[..16], b"\n"], 16).is_ok());
-    }
-
-    #[test]
-    fn newline_search_finds_the_first_lf_wherever_it_is() {
-        // Every position in and around a word, next to bytes one off LF
-        // (0x09, 0x0b), 0x8a (LF with the high bit) and 0x00, with later
-        // LFs that must not win.
-        for len in 0..40 {
-            for at in 0..=len {
-                for filler in [b'x', 0x09, 0x0b, 0x8a, 0x00, 0xff] {
-                    let mut bytes = vec![filler; len];
-                    if at < len {
-                        bytes[at] = b'\n';
-                        for later in (at + 1..len).step_by(3) {
-                            bytes[later] = b'\n';
-                        }
-                    }
-                    let want = bytes.iter().position(|&b| b == b'\n');
-                    assert_eq!(find_newline(&bytes), want, "{bytes:?}");
-                }
-            }
-        }
     }
 
     #[test]
