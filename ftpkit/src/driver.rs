@@ -1767,6 +1767,33 @@ macro_rules! segmented_download {
             result
         }
 
+        /// Runs worker `i` of `job` on the connection `pending` gives once
+        /// it is logged in (the driver's `opened`), with what is left of the
+        /// download's deadline then; one that failed to open is done
+        /// without, as a new connection the server refuses is
+        /// (`segments::worker`).
+        $($async)? fn run_opening(
+            pending: Opening,
+            job: std::sync::Arc<$crate::proto::engine::segments::Job>,
+            i: usize,
+            clock: $crate::proto::engine::segments::Clock,
+        ) -> $crate::Result<()> {
+            match opened(pending) $($aw)* {
+                Some(mut other) => {
+                    limit(&mut other, clock.left());
+                    run_worker(other, job, i) $($aw)*
+                }
+                None => Ok(()),
+            }
+        }
+
+        /// Says goodbye on a connection not needed, once it is open.
+        $($async)? fn quit_opened(pending: Opening) {
+            if let Some(spare) = opened(pending) $($aw)* {
+                let _ = spare.quit() $($aw)*;
+            }
+        }
+
         /// Downloads over several connections (see the builder's `segments`).
         $($async)? fn segmented(
             client: &mut $client,

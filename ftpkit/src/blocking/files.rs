@@ -44,33 +44,25 @@ fn spawn(other: Client, job: Arc<segments::Job>, i: usize) -> Worker {
 /// of its own (the download builder's `opening_helpers`).
 type Opening = std::thread::JoinHandle<Result<Client>>;
 
-/// Starts worker `i` of `job` on the connection `pending` gives once it
-/// is logged in, with what is left of the download's deadline then; one
-/// that failed to open is done without, as a new connection the server
-/// refuses (`segments::worker`).
+/// The connection `pending` gives once it is logged in, if it was.
+fn opened(pending: Opening) -> Option<Client> {
+    pending.join().ok().and_then(Result::ok)
+}
+
+/// Starts worker `i` of `job` on `pending`'s connection once it is open.
 fn spawn_opening(
     pending: Opening,
     job: Arc<segments::Job>,
     i: usize,
     clock: segments::Clock,
 ) -> Worker {
-    std::thread::spawn(move || match pending.join() {
-        Ok(Ok(mut other)) => {
-            limit(&mut other, clock.left());
-            run_worker(other, job, i)
-        }
-        _ => Ok(()),
-    })
+    std::thread::spawn(move || run_opening(pending, job, i, clock))
 }
 
-/// Says goodbye on a connection not needed, once it is open, on its own
-/// thread (nothing waits for it).
+/// Says goodbye on a connection not needed once it is open, on a thread
+/// of its own (nothing waits for it).
 fn quit_when_open(pending: Opening) {
-    std::thread::spawn(move || {
-        if let Ok(Ok(spare)) = pending.join() {
-            let _ = spare.quit();
-        }
-    });
+    std::thread::spawn(move || quit_opened(pending));
 }
 
 /// What a worker's thread gave (a panic: the client is unusable).

@@ -66,35 +66,25 @@ fn spawn(other: AsyncClient, job: Arc<segments::Job>, i: usize) -> Worker {
 /// its own (the download builder's `opening_helpers`).
 type Opening = tokio::task::JoinHandle<Result<AsyncClient>>;
 
-/// Starts worker `i` of `job` on the connection `pending` gives once it
-/// is logged in, with what is left of the download's deadline then; one
-/// that failed to open is done without, as a new connection the server
-/// refuses (`segments::worker`).
+/// The connection `pending` gives once it is logged in, if it was.
+async fn opened(pending: Opening) -> Option<AsyncClient> {
+    pending.await.ok().and_then(Result::ok)
+}
+
+/// Starts worker `i` of `job` on `pending`'s connection once it is open.
 fn spawn_opening(
     pending: Opening,
     job: Arc<segments::Job>,
     i: usize,
     clock: segments::Clock,
 ) -> Worker {
-    Worker(tokio::spawn(async move {
-        match pending.await {
-            Ok(Ok(mut other)) => {
-                limit(&mut other, clock.left());
-                run_worker(other, job, i).await
-            }
-            _ => Ok(()),
-        }
-    }))
+    Worker(tokio::spawn(run_opening(pending, job, i, clock)))
 }
 
-/// Says goodbye on a connection not needed, once it is open, in a task of
+/// Says goodbye on a connection not needed once it is open, in a task of
 /// its own (nothing waits for it).
 fn quit_when_open(pending: Opening) {
-    tokio::spawn(async move {
-        if let Ok(Ok(spare)) = pending.await {
-            let _ = spare.quit().await;
-        }
-    });
+    tokio::spawn(quit_opened(pending));
 }
 
 /// What a worker's task gave.

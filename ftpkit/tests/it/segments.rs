@@ -243,11 +243,24 @@ macro_rules! helper_after {
     }};
 }
 
+/// `big.bin` of `$server` into `$dir` over `$segments` connections at
+/// `$rate` each: a new client's and the `opening_helpers` `$helpers`.
+macro_rules! fetch_opening {
+    ($server:expr, $dir:expr, $segments:expr, $rate:expr, $helpers:expr) => {
+        w!(client!($server)
+            .download("big.bin", $dir.join("big.bin"))
+            .retry(quick_retries())
+            .segments($segments)
+            .limit_rate($rate)
+            .opening_helpers($helpers)
+            .run())
+    };
+}
+
 dialogue! {
     fn a_connection_that_logs_in_late_still_takes_its_part() {
         let (server, data) = serve(8);
         let dir = tempfile::tempdir().unwrap();
-        let mut client = client!(&server);
         // At half of RATE: the client's connection and one more share the
         // file from the start; the third logs in 150 ms later, when each
         // of theirs still has some 2.9 MB to go, and takes the far part of
@@ -257,14 +270,7 @@ dialogue! {
             helper_after!(Some(&server), std::time::Duration::ZERO),
             helper_after!(Some(&server), late),
         ];
-        let report = w!(client
-            .download("big.bin", dir.path().join("big.bin"))
-            .retry(quick_retries())
-            .segments(3)
-            .limit_rate(RATE / 2)
-            .opening_helpers(helpers)
-            .run())
-            .unwrap();
+        let report = fetch_opening!(&server, dir.path(), 3, RATE / 2, helpers).unwrap();
         assert_complete(dir.path(), &data);
         assert_eq!(report.retries, 0);
         // Every byte once, and no other connection opened.
@@ -284,21 +290,13 @@ dialogue! {
     fn a_connection_that_fails_to_log_in_is_done_without() {
         let (server, data) = serve(9);
         let dir = tempfile::tempdir().unwrap();
-        let mut client = client!(&server);
         let soon = std::time::Duration::from_millis(20);
         let helpers = vec![
             helper_after!(Some(&server), soon),
             helper_after!(None, soon),
             helper_after!(Some(&server), soon),
         ];
-        let report = w!(client
-            .download("big.bin", dir.path().join("big.bin"))
-            .retry(quick_retries())
-            .segments(4)
-            .limit_rate(RATE)
-            .opening_helpers(helpers)
-            .run())
-            .unwrap();
+        let report = fetch_opening!(&server, dir.path(), 4, RATE, helpers).unwrap();
         // Byte-exact over the three connections that opened.
         assert_complete(dir.path(), &data);
         assert_eq!(report.retries, 0);
