@@ -470,14 +470,15 @@ pub struct TransferArgs {
     /// Transfers: print a JSON Lines summary of each file on stdout.
     #[arg(long = "json-summary")]
     pub json_summary: bool,
-    /// Downloads: fetch each file over N connections at once, one range
-    /// each (REST to the range's start), written in place into PATH.part;
+    /// Downloads: fetch each file over up to N connections at once, in
+    /// ranges (REST to the range's start), written in place into PATH.part;
     /// each range resumes on its own (progress kept in PATH.part.segments)
     /// and the whole file is verified at the end. Files under 2 MiB, or
     /// whose size the server will not tell, go over one connection, as do
     /// the ranges of connections the server refuses. `get`: default 1, all
-    /// N connections opened and logged in at once; `mirror`: default 4,
-    /// for files of at least --segment-threshold.
+    /// N connections opened and logged in at once, the download started on
+    /// the first logged in and each other one taking its part as soon as it
+    /// is; `mirror`: default 4, for files of at least --segment-threshold.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=16))]
     pub segments: Option<u16>,
     /// `mirror`: download files of at least SIZE in segments (see

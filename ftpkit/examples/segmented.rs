@@ -4,8 +4,10 @@
 //! split into ranges, each fetched on its own connection and written in
 //! place into `big.bin.part`, then verified whole and renamed. The extra
 //! connections are opened and logged in on threads while the first one
-//! logs in, and handed to the download (`helpers`). Prints the report and
-//! checks the file's SHA-256.
+//! logs in, and handed to the download still logging in
+//! (`opening_helpers`): the download starts on the first connection at
+//! once, and each other one splits off its part as soon as it is logged
+//! in. Prints the report and checks the file's SHA-256.
 //!
 //! usage: cargo run --release --example segmented [-- SEGMENTS FILE_MIB]
 
@@ -35,20 +37,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Ok(ftp)
     };
     let started = Instant::now();
-    // All at once: the extra ones are ready when the download starts.
+    // All at once; the download does not wait for the extra ones.
     let opening: Vec<_> = (1..segments)
         .map(|_| std::thread::spawn(open.clone()))
         .collect();
     let mut ftp = open()?;
-    let helpers = opening
-        .into_iter()
-        .filter_map(|h| h.join().ok().and_then(Result::ok))
-        .collect();
     let mut shown = 0;
     let report = ftp
         .download("big.bin", &local)
         .segments(segments)
-        .helpers(helpers)
+        .opening_helpers(opening)
         .progress(|done| {
             // Bytes written so far, every range together.
             if done >= shown + (16 << 20) || done == size as u64 {

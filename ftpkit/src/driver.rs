@@ -1549,6 +1549,7 @@ macro_rules! file_builders {
             on_size: Option<SizeCallback<'c>>,
             adopt_local: bool,
             helpers: Vec<$client>,
+            opening: Vec<Opening>,
             next: Option<Vec<u8>>,
         }
 
@@ -1596,6 +1597,19 @@ macro_rules! file_builders {
                 self
             }
 
+            /// Connections to the same server still being opened and logged
+            /// in, each on a thread or task of the caller's, for the extra
+            /// ranges of a segmented download after those of `helpers`: the
+            /// download starts on the connections that are ready, and each
+            /// of these takes its part of what is left as soon as it is
+            /// logged in (see `segments`), so that none waits for the
+            /// slowest login. One that fails to open is done without; those
+            /// the download does not need are closed with `QUIT` once open.
+            pub fn opening_helpers(mut self, pending: Vec<Opening>) -> Self {
+                self.opening = pending;
+                self
+            }
+
             /// The remote file this client downloads next, right after
             /// this one (with the same options): its `SIZE`, `MDTM` and
             /// passive command (`EPSV`/`PASV`) go out in the same write as
@@ -1631,18 +1645,19 @@ macro_rules! file_builders {
             /// it holds bytes (a later call resumes from it), an empty one
             /// is removed, and `LOCAL` is untouched.
             pub $($async)? fn run(self) -> $crate::Result<$crate::TransferReport> {
-                let $download { client, remote, local, options, progress, known, on_size, adopt_local, helpers, next } = self;
+                let $download { client, remote, local, options, progress, known, on_size, adopt_local, helpers, opening, next } = self;
                 let remote = $crate::proto::Arg::path(remote)?;
                 let next = next.map($crate::proto::Arg::path).transpose()?;
                 if options.segments > 1 {
                     // Over several connections: the plan is the core's,
                     // the threads or tasks the driver's.
                     let parts = $crate::proto::engine::segments::Parts { remote, local, options, known, adopt_local };
-                    return segmented(client, parts, helpers, progress, on_size) $($aw)*;
+                    return segmented(client, parts, (helpers, opening), progress, on_size) $($aw)*;
                 }
                 for spare in helpers {
                     let _ = spare.quit() $($aw)*;
                 }
+                opening.into_iter().for_each(quit_when_open);
                 let op = client.core.op(|core| {
                     $crate::proto::engine::files::download(core, remote, local, options, known, adopt_local, next)
                 });
@@ -1694,6 +1709,7 @@ macro_rules! file_builders {
                     on_size: None,
                     adopt_local: false,
                     helpers: Vec::new(),
+                    opening: Vec::new(),
                     next: None,
                 }
             }
@@ -1754,11 +1770,38 @@ macro_rules! segmented_download {
             result
         }
 
+        /// Runs worker `i` of `job` on the connection `pending` gives once
+        /// it is logged in (the driver's `opened`), with what is left of the
+        /// download's deadline then; one that failed to open is done
+        /// without, as a new connection the server refuses is
+        /// (`segments::worker`).
+        $($async)? fn run_opening(
+            pending: Opening,
+            job: std::sync::Arc<$crate::proto::engine::segments::Job>,
+            i: usize,
+            clock: $crate::proto::engine::segments::Clock,
+        ) -> $crate::Result<()> {
+            match opened(pending) $($aw)* {
+                Some(mut other) => {
+                    limit(&mut other, clock.left());
+                    run_worker(other, job, i) $($aw)*
+                }
+                None => Ok(()),
+            }
+        }
+
+        /// Says goodbye on a connection not needed, once it is open.
+        $($async)? fn quit_opened(pending: Opening) {
+            if let Some(spare) = opened(pending) $($aw)* {
+                let _ = spare.quit() $($aw)*;
+            }
+        }
+
         /// Downloads over several connections (see the builder's `segments`).
         $($async)? fn segmented(
             client: &mut $client,
             parts: $crate::proto::engine::segments::Parts,
-            mut helpers: Vec<$client>,
+            (mut helpers, mut opening): (Vec<$client>, Vec<Opening>),
             mut progress: Option<Progress<'_>>,
             mut on_size: Option<SizeCallback<'_>>,
         ) -> $crate::Result<$crate::TransferReport> {
@@ -1778,6 +1821,7 @@ macro_rules! segmented_download {
                     for spare in helpers {
                         let _ = spare.quit() $($aw)*;
                     }
+                    opening.into_iter().for_each(quit_when_open);
                     let Parts { remote, local, options, adopt_local, .. } = parts;
                     let saved = limit(client, clock.left());
                     let op = client
@@ -1788,8 +1832,14 @@ macro_rules! segmented_download {
                     return result;
                 }
             };
+            // Connections ready first, then those still logging in (each
+            // starts once it is), then new ones.
+            opening.reverse();
             let workers: Vec<Worker> = (1..job.connections())
                 .map(|i| {
+                    if helpers.is_empty() && let Some(pending) = opening.pop() {
+                        return spawn_opening(pending, job.clone(), i, clock);
+                    }
                     let other = match helpers.pop() {
                         Some(mut helper) => {
                             limit(&mut helper, clock.left());
@@ -1808,6 +1858,7 @@ macro_rules! segmented_download {
             for spare in helpers {
                 let _ = spare.quit() $($aw)*;
             }
+            opening.into_iter().for_each(quit_when_open);
             let saved = limit(client, clock.left());
             let op = client.core.op(|core| segments::worker(core, job.clone(), 0, true));
             let reports = progress.as_mut().map(|f| Box::new(f) as Progress<'_>);

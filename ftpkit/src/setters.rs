@@ -71,14 +71,16 @@ macro_rules! transfer_setters {
             self
         }
 
-        /// Downloads a big file over `n` connections at once (default 1):
-        /// the file is split into `n` ranges, each fetched on its own
-        /// connection (`REST` to the range's start, then `RETR`, stopped at
-        /// the range's end) and written in place into `LOCAL.part`, created
-        /// at full length. The client's own connection takes one range; the
-        /// others open new connections with the same settings and login. A
-        /// connection the server refuses is done without: its ranges go to
-        /// the others. Each range retries on its own; progress is recorded
+        /// Downloads a big file over up to `n` connections at once (default
+        /// 1), in ranges, each fetched on its own connection (`REST` to the
+        /// range's start, then `RETR`, stopped at the range's end) and
+        /// written in place into `LOCAL.part`, created at full length. The
+        /// client's own connection starts at once on the whole file; each
+        /// of the others (given with `helpers` or `opening_helpers`, or new
+        /// connections with the same settings and login) splits off the far
+        /// part of the range with the most left as soon as it is logged in.
+        /// A connection the server refuses is done without: the others
+        /// cover its part. Each range retries on its own; progress is recorded
         /// in `LOCAL.part.segments`, so an interrupted download resumes each
         /// range where it stopped. The file is verified whole at the end
         /// (size, and a hash where offered). Used only when the server tells

@@ -47,15 +47,21 @@ pub fn run(
     Ok(())
 }
 
+/// A connection being opened and logged in on a thread of its own.
+type Opening = std::thread::JoinHandle<ftpkit::Result<Client>>;
+
 /// The client, and for `--segments N` the N - 1 extra connections of a
-/// segmented download, all opened and logged in at once: the extra ones
-/// are ready when the download starts instead of logging in only then.
-/// An extra connection the server refuses is done without.
+/// segmented download, all opening and logging in at once: the first
+/// logged in is the client, whose download starts at once, and each of
+/// the others joins the download as soon as it is logged in, instead of
+/// all waiting for the slowest login (a server that checks passwords with
+/// a costly hash does that for all of them together). An extra
+/// connection the server refuses is done without.
 fn connect_with_helpers(
     target: &Target,
     ascii: bool,
     settings: &Settings,
-) -> Result<(super::Connection, Vec<Client>), Failure> {
+) -> Result<(super::Connection, Vec<Opening>), Failure> {
     let extra = if ascii {
         0
     } else {
@@ -65,17 +71,44 @@ fn connect_with_helpers(
         return Ok((super::connect(target, settings)?, Vec::new()));
     }
     let connector = super::Connector::new(target, settings)?;
-    std::thread::scope(|scope| {
-        let opening: Vec<_> = (0..extra)
-            .map(|_| scope.spawn(|| connector.connect()))
-            .collect();
-        let client = connector.connect().map(super::Connection::new);
-        let helpers = opening
-            .into_iter()
-            .filter_map(|h| h.join().ok().and_then(Result::ok))
-            .collect();
-        Ok((client?, helpers))
-    })
+    let (done, logged_in) = std::sync::mpsc::channel();
+    for _ in 0..=extra {
+        let connector = connector.clone();
+        let done = done.clone();
+        std::thread::spawn(move || {
+            // The download may be over (or have failed) before this one
+            // logs in: nobody waits for it then.
+            let _ = done.send(connector.connect());
+        });
+    }
+    drop(done);
+    let mut waiting = usize::from(extra) + 1;
+    let mut failed = None;
+    let client = loop {
+        match logged_in.recv() {
+            Ok(result) => {
+                waiting -= 1;
+                match result {
+                    Ok(client) => break client,
+                    Err(e) => failed = Some(e),
+                }
+            }
+            Err(_) => return Err(failed.unwrap_or(ftpkit::Error::Unusable).into()),
+        }
+    };
+    // Each of the others as it logs in.
+    let logged_in = std::sync::Arc::new(std::sync::Mutex::new(logged_in));
+    let opening = (0..waiting)
+        .map(|_| {
+            let logged_in = logged_in.clone();
+            std::thread::spawn(move || {
+                let next = logged_in.lock().map(|r| r.recv());
+                next.unwrap_or(Err(std::sync::mpsc::RecvError))
+                    .unwrap_or(Err(ftpkit::Error::Unusable))
+            })
+        })
+        .collect();
+    Ok((super::Connection::new(client), opening))
 }
 
 /// What a download brought: a verified binary file, or a text file.
@@ -95,13 +128,13 @@ fn report(settings: &Settings, remote: &[u8], dest: &Path, done: Done) {
 }
 
 /// What else a download has: the group of bars it shows in, the extra
-/// connections of a segmented download, opened beforehand, and the file
+/// connections of a segmented download, still opening, and the file
 /// the same connection downloads next, if known (its commands go out
 /// with this file's `RETR`: `followed_by`).
 #[derive(Default)]
 struct Extra<'a> {
     group: Option<&'a MultiProgress>,
-    helpers: Vec<Client>,
+    helpers: Vec<Opening>,
     next: Option<&'a [u8]>,
 }
 
@@ -136,7 +169,7 @@ fn fetch(
         .options(settings.transfer.clone())
         .sync(settings.fsync)
         .adopt_local(resume)
-        .helpers(helpers)
+        .opening_helpers(helpers)
         .on_size(|size| progress.set_total(size))
         .progress(|done| progress.set(done));
     if let Some(next) = next {

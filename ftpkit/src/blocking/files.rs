@@ -40,6 +40,31 @@ fn spawn(other: Client, job: Arc<segments::Job>, i: usize) -> Worker {
     std::thread::spawn(move || run_worker(other, job, i))
 }
 
+/// A connection the caller is still opening and logging in, on a thread
+/// of its own (the download builder's `opening_helpers`).
+type Opening = std::thread::JoinHandle<Result<Client>>;
+
+/// The connection `pending` gives once it is logged in, if it was.
+fn opened(pending: Opening) -> Option<Client> {
+    pending.join().ok().and_then(Result::ok)
+}
+
+/// Starts worker `i` of `job` on `pending`'s connection once it is open.
+fn spawn_opening(
+    pending: Opening,
+    job: Arc<segments::Job>,
+    i: usize,
+    clock: segments::Clock,
+) -> Worker {
+    std::thread::spawn(move || run_opening(pending, job, i, clock))
+}
+
+/// Says goodbye on a connection not needed once it is open, on a thread
+/// of its own (nothing waits for it).
+fn quit_when_open(pending: Opening) {
+    std::thread::spawn(move || quit_opened(pending));
+}
+
 /// What a worker's thread gave (a panic: the client is unusable).
 fn joined(worker: Worker) -> Result<()> {
     worker.join().unwrap_or(Err(Error::Unusable))

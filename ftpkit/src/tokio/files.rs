@@ -62,6 +62,31 @@ fn spawn(other: AsyncClient, job: Arc<segments::Job>, i: usize) -> Worker {
     Worker(tokio::spawn(run_worker(other, job, i)))
 }
 
+/// A connection the caller is still opening and logging in, in a task of
+/// its own (the download builder's `opening_helpers`).
+type Opening = tokio::task::JoinHandle<Result<AsyncClient>>;
+
+/// The connection `pending` gives once it is logged in, if it was.
+async fn opened(pending: Opening) -> Option<AsyncClient> {
+    pending.await.ok().and_then(Result::ok)
+}
+
+/// Starts worker `i` of `job` on `pending`'s connection once it is open.
+fn spawn_opening(
+    pending: Opening,
+    job: Arc<segments::Job>,
+    i: usize,
+    clock: segments::Clock,
+) -> Worker {
+    Worker(tokio::spawn(run_opening(pending, job, i, clock)))
+}
+
+/// Says goodbye on a connection not needed once it is open, in a task of
+/// its own (nothing waits for it).
+fn quit_when_open(pending: Opening) {
+    tokio::spawn(quit_opened(pending));
+}
+
 /// What a worker's task gave.
 async fn joined(mut worker: Worker) -> Result<()> {
     (&mut worker.0)

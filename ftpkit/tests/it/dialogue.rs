@@ -68,6 +68,15 @@ macro_rules! dialogue {
                         ftpkit::Client::connect_over(std::net::TcpStream::connect($to).unwrap(), $addr, $c)
                     };
                 }
+                #[allow(unused_macros)]
+                macro_rules! opening {
+                    ($after:expr, $then:expr) => {
+                        std::thread::spawn(move || {
+                            std::thread::sleep($after);
+                            $then
+                        })
+                    };
+                }
                 #[allow(dead_code)]
                 type DriverPool = ftpkit::pool::Pool;
                 #[allow(unused_macros)]
@@ -124,6 +133,15 @@ macro_rules! dialogue {
                                 $c,
                             )
                             .await
+                        };
+                    }
+                    #[allow(unused_macros)]
+                    macro_rules! opening {
+                        ($after:expr, $then:expr) => {
+                            tokio::spawn(async move {
+                                tokio::time::sleep($after).await;
+                                $then
+                            })
                         };
                     }
                     #[allow(dead_code)]

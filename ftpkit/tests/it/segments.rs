@@ -3,8 +3,9 @@
 //! the file is byte-exact; an interrupted run leaves its ranges' progress
 //! in `LOCAL.part.segments` and the next run fetches only what is missing;
 //! a server that refuses the extra connections gets the file over one;
-//! a file too small to split goes over one connection. Each case runs on
-//! both drivers.
+//! extra connections that log in late still take their part, and one that
+//! fails to log in is done without; a file too small to split goes over
+//! one connection. Each case runs on both drivers.
 
 use std::{fs, path::Path};
 
@@ -13,9 +14,15 @@ use ftpkit_testkit::{Behavior, Fault, MemoryServer, random_bytes, sha256_file, s
 
 use crate::resume::{quick_retries, rest_offsets};
 
-/// Four ranges of 1 MiB, and a few bytes the last one takes.
-const SIZE: usize = 4 * (1 << 20) + 1000;
-const STEP: u64 = SIZE as u64 / 4;
+/// Room for four ranges of 2 MiB: the client's connection starts with
+/// the whole file and each other one, as it logs in, takes the far half
+/// of the range with the most left while that half is 1 MiB or more.
+const SIZE: usize = 8 * (1 << 20) + 1000;
+
+/// Each connection's rate in these tests: the client's connection alone
+/// would take half a second, time enough for the others to log in and
+/// take their parts.
+const RATE: u64 = 16 << 20;
 
 /// `big.bin` into `dir` in 4 segments, retrying quickly (`client!` is
 /// `resume.rs`'s).
@@ -25,8 +32,24 @@ macro_rules! fetch {
             .download("big.bin", $dir.join("big.bin"))
             .retry(quick_retries())
             .segments(4)
+            .limit_rate(RATE)
             .run())
     };
+}
+
+/// Where the ranges started: the client's at the first byte, each other
+/// at the offset of the first `REST` its connection sent that is not a
+/// resume (a resume restarts within `resumed` bytes of a start).
+fn resumes(rests: &[u64], within: u64) -> Vec<u64> {
+    rests
+        .iter()
+        .copied()
+        .filter(|&r| {
+            std::iter::once(0)
+                .chain(rests.iter().copied())
+                .any(|start| r > start && r - start <= within)
+        })
+        .collect()
 }
 
 fn retrs(server: &MemoryServer) -> usize {
@@ -61,10 +84,11 @@ fn assert_one_range_resumed(server: &MemoryServer, report: &ftpkit::TransferRepo
     assert_eq!(report.resumed_from, 0);
     assert_eq!(report.verified.hash, Some(HashAlgorithm::Sha256));
     let rests = rest_offsets(server);
-    let inside: Vec<u64> = rests.iter().copied().filter(|r| r % STEP != 0).collect();
+    let inside = resumes(&rests, 300_000);
     assert_eq!(inside.len(), 1, "one resume inside a range: {rests:?}");
-    assert!(inside[0] % STEP <= 300_000, "{rests:?}");
-    // Four ranges, one fetched twice; every connection logged in once.
+    // Four ranges (the client's from the first byte, without REST), one
+    // fetched twice; every connection logged in once.
+    assert_eq!(rests.len(), 4, "{rests:?}");
     assert_eq!(retrs(server), 5, "{:?}", server.commands());
     assert_eq!(server.logins(), 4);
     // Not much more than the file moved: the resumed range restarts where
@@ -94,6 +118,7 @@ dialogue! {
             .download("big.bin", &target)
             .retries(0)
             .segments(4)
+            .limit_rate(RATE)
             .run())
             .unwrap_err();
         assert!(err.is_transient(), "{err}");
@@ -106,10 +131,28 @@ dialogue! {
         );
         let sidecar = fs::read_to_string(dir.path().join("big.bin.part.segments")).unwrap();
         assert!(sidecar.starts_with("ftpkit segments 1\n"), "{sidecar}");
-        assert_eq!(
-            sidecar.lines().filter(|l| l.starts_with("range ")).count(),
-            4
-        );
+        // `range START END NEXT`: the four connections' ranges, in file
+        // order, covering the file.
+        let ranges: Vec<[u64; 3]> = sidecar
+            .lines()
+            .filter_map(|l| l.strip_prefix("range "))
+            .map(|l| {
+                let n: Vec<u64> = l.split(' ').map(|f| f.parse().unwrap()).collect();
+                [n[0], n[1], n[2]]
+            })
+            .collect();
+        assert_eq!(ranges.len(), 4, "{sidecar}");
+        assert_eq!(ranges[0][0], 0);
+        assert_eq!(ranges[3][1], SIZE as u64);
+        assert!(ranges.windows(2).all(|w| w[0][1] == w[1][0]), "{sidecar}");
+        // Where each range stopped that is under way: the next run starts
+        // it there.
+        let cut: Vec<u64> = ranges
+            .iter()
+            .filter(|[start, end, next]| next > start && next < end && *next > 0)
+            .map(|r| r[2])
+            .collect();
+        assert!(!cut.is_empty(), "{sidecar}");
 
         let before = rest_offsets(&server).len();
         let mut done = 0;
@@ -117,6 +160,7 @@ dialogue! {
             .download("big.bin", &target)
             .retry(quick_retries())
             .segments(4)
+            .limit_rate(RATE)
             .progress(|n| done = n)
             .run())
             .unwrap();
@@ -125,11 +169,11 @@ dialogue! {
         assert_eq!(report.resumed_from + report.transferred, SIZE as u64);
         assert_eq!(report.retries, 0);
         assert_eq!(done, SIZE as u64, "progress counts every range");
-        // The second run starts the cut range where it stopped.
+        // The second run starts each range under way where it stopped.
         let rests = &rest_offsets(&server)[before..];
         assert!(
-            rests.iter().any(|r| r % STEP >= 500_000),
-            "resumed inside the cut range: {rests:?}"
+            cut.iter().all(|next| rests.contains(next)),
+            "resumed at {cut:?}: {rests:?}"
         );
     }
 }
@@ -146,9 +190,11 @@ dialogue! {
         let report = fetch!(&server, dir.path()).unwrap();
         assert_complete(dir.path(), &data);
         assert_eq!(report.retries, 0);
-        // Every range over the one connection that was let in.
+        // The whole file over the one connection that was let in, in one
+        // RETR from the first byte: nothing to split, nothing to abort.
         assert_eq!(server.logins(), 1);
-        assert_eq!(retrs(&server), 4);
+        assert_eq!(retrs(&server), 1);
+        assert!(rest_offsets(&server).is_empty());
     }
 }
 
@@ -165,6 +211,7 @@ dialogue! {
             .download("big.bin", dir.path().join("big.bin"))
             .retry(quick_retries())
             .segments(4)
+            .limit_rate(RATE)
             .helpers(helpers)
             .run())
             .unwrap();
@@ -176,6 +223,86 @@ dialogue! {
         assert!(retrs(&server) >= 4, "{:?}", server.commands());
         let quits = server.commands().iter().filter(|c| *c == "QUIT").count();
         assert!(quits >= 1, "{:?}", server.commands());
+    }
+}
+
+/// A connection to `server` (`None`: to a port nothing listens on, which
+/// fails) opened and logged in `after` from now, on a thread or task of
+/// its own, for `opening_helpers`.
+macro_rules! helper_after {
+    ($server:expr, $after:expr) => {{
+        let addr = $server.map_or_else(
+            || "127.0.0.1:1".to_owned(),
+            |s: &MemoryServer| s.addr().to_string(),
+        );
+        opening!($after, {
+            let mut c = connect!(&addr, crate::resume::config())?;
+            w!(c.login("tester", "pw"))?;
+            Ok(c)
+        })
+    }};
+}
+
+/// `big.bin` of `$server` into `$dir` over `$segments` connections at
+/// `$rate` each: a new client's and the `opening_helpers` `$helpers`.
+macro_rules! fetch_opening {
+    ($server:expr, $dir:expr, $segments:expr, $rate:expr, $helpers:expr) => {
+        w!(client!($server)
+            .download("big.bin", $dir.join("big.bin"))
+            .retry(quick_retries())
+            .segments($segments)
+            .limit_rate($rate)
+            .opening_helpers($helpers)
+            .run())
+    };
+}
+
+dialogue! {
+    fn a_connection_that_logs_in_late_still_takes_its_part() {
+        let (server, data) = serve(8);
+        let dir = tempfile::tempdir().unwrap();
+        // At half of RATE: the client's connection and one more share the
+        // file from the start; the third logs in 150 ms later, when each
+        // of theirs still has some 2.9 MB to go, and takes the far part of
+        // one of them.
+        let late = std::time::Duration::from_millis(150);
+        let helpers = vec![
+            helper_after!(Some(&server), std::time::Duration::ZERO),
+            helper_after!(Some(&server), late),
+        ];
+        let report = fetch_opening!(&server, dir.path(), 3, RATE / 2, helpers).unwrap();
+        assert_complete(dir.path(), &data);
+        assert_eq!(report.retries, 0);
+        // Every byte once, and no other connection opened.
+        assert_eq!(report.transferred, SIZE as u64);
+        assert_eq!(server.logins(), 3, "{:?}", server.commands());
+        // Each connection took a range (one RETR, and a REST but for the
+        // client's): the late one too, the far part of a range under way.
+        let rests = rest_offsets(&server);
+        assert_eq!(rests.len(), 2, "{:?}", server.commands());
+        assert_eq!(retrs(&server), 3, "{:?}", server.commands());
+        let (first, late) = (rests[0], rests[1]);
+        assert!(late > 1 << 20 && late.abs_diff(first) > 1 << 20, "{rests:?}");
+    }
+}
+
+dialogue! {
+    fn a_connection_that_fails_to_log_in_is_done_without() {
+        let (server, data) = serve(9);
+        let dir = tempfile::tempdir().unwrap();
+        let soon = std::time::Duration::from_millis(20);
+        let helpers = vec![
+            helper_after!(Some(&server), soon),
+            helper_after!(None, soon),
+            helper_after!(Some(&server), soon),
+        ];
+        let report = fetch_opening!(&server, dir.path(), 4, RATE, helpers).unwrap();
+        // Byte-exact over the three connections that opened.
+        assert_complete(dir.path(), &data);
+        assert_eq!(report.retries, 0);
+        assert_eq!(report.transferred, SIZE as u64);
+        assert_eq!(server.logins(), 3, "{:?}", server.commands());
+        assert_eq!(retrs(&server), 3, "{:?}", server.commands());
     }
 }
 

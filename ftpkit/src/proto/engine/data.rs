@@ -88,7 +88,7 @@ async fn listen(core: &mut Core) -> Result<std::net::SocketAddr> {
 async fn setup_data(core: &mut Core, request: DataRequest) -> Result<Option<u64>> {
     settle(core).await?;
     ensure_protection(core).await?;
-    super::batch::type_and_passive(core, request.transfer_type).await?;
+    super::batch::type_and_passive(core, request.transfer_type, request.rest).await?;
     // The reply to the first command, if a batch read it already.
     let mut answered = std::mem::take(&mut core.answered).into_iter();
     let tls = match core.protection {

@@ -7,14 +7,22 @@
 //!    range, whose reply that range then uses), then
 //!    either a record of an earlier run to resume (`LOCAL.part.segments`,
 //!    for the same size and time, next to a `.part` of full length) or a
-//!    fresh `.part` created at full length and split into ranges. Files
-//!    the server gives no size for, or too small to split, are left to the
-//!    one-connection plan ([`Prepared::Single`]).
+//!    fresh `.part` created at full length as one range, the whole file.
+//!    Files the server gives no size for, or too small to split, are left
+//!    to the one-connection plan ([`Prepared::Single`]).
 //! 2. [`worker`], once per connection at the same time: the client's own
-//!    connection and new ones opened with the same settings and login
-//!    ([`sibling`]). Each takes ranges that no one holds yet (the client's
-//!    own from the end, the others from the start), fetches each with
-//!    `REST` to where the range stands and `RETR`, writes the data in
+//!    connection, which starts at once, and the others as each is ready:
+//!    opened beforehand, still logging in when the download starts (each
+//!    joins once logged in), or opened by the worker with the same
+//!    settings and login ([`sibling`]). Each takes ranges that no one
+//!    holds yet (the client's own from the end, the others from the
+//!    start), or else the far part of the range with the most left (see
+//!    below): on a fresh file the client's connection starts with the
+//!    whole of it, and each other one splits off its part when it comes,
+//!    so that a connection that logs in late has a smaller part instead
+//!    of the others waiting for it. Each range is fetched with
+//!    `REST` to where the range stands and `RETR` (on a new connection
+//!    `REST` goes out with its `TYPE` and `EPSV`), writes the data in
 //!    place with positional writes, stops at the range's end (`ABOR`,
 //!    leaving the connection usable, or reconnecting if the abort failed)
 //!    and records its progress in the sidecar every [`SAVE_EVERY`] bytes.
@@ -185,11 +193,6 @@ impl Table {
     /// Bytes written so far, all ranges together.
     pub(crate) fn done(&self) -> u64 {
         self.ranges.iter().map(|r| r.next - r.start).sum()
-    }
-
-    /// Ranges not complete yet.
-    pub(crate) fn unfinished(&self) -> usize {
-        self.ranges.iter().filter(|r| r.next < r.end).count()
     }
 }
 
@@ -476,11 +479,18 @@ pub(crate) async fn prepare(
             // without its sidecar cannot tell which of its bytes are real).
             files::local(core, LocalOp::Truncate(0)).await?;
             files::local(core, LocalOp::Truncate(size)).await?;
-            Table::split(size, modified, wanted)
+            // One range, this connection's, from the first byte: each other
+            // connection takes its part as it comes ([`Job::claim`]), so
+            // the part of one that logs in late is already smaller.
+            Table::split(size, modified, 1)
         }
     };
     files::local(core, LocalOp::Close).await?;
-    let connections = table.unfinished().clamp(1, usize::from(options.segments));
+    // As many connections as ranges of at least MIN_SEGMENT fit in what is
+    // left, up to the number asked for.
+    let left = size - table.done();
+    let fit = usize::try_from(left / MIN_SEGMENT).unwrap_or(usize::MAX);
+    let connections = fit.clamp(1, usize::from(options.segments));
     let taken = vec![false; table.ranges.len()];
     let job = Job {
         remote,
@@ -827,7 +837,6 @@ mod tests {
         let text = t.encode();
         assert_eq!(Table::decode(&text), Some(t.clone()));
         assert_eq!(t.done(), 12345);
-        assert_eq!(t.unfinished(), 2);
         let timed = Table::split(4 * MIN_SEGMENT, Some(1_700_000_000), 4);
         assert_eq!(Table::decode(&timed.encode()), Some(timed));
     }

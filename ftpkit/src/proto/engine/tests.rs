@@ -278,18 +278,22 @@ fn a_passive_setup_connects_to_the_control_peer_and_finishes_tls_after_the_150()
         rest: Some(5),
     };
     let mut op = core.op(|c| data::open_data(c, request));
-    // TYPE and EPSV in one batch; the second reply is awaited for the
-    // pipelining grace after the first.
+    // TYPE, EPSV and REST in one batch; each reply after the first is
+    // awaited for the pipelining grace after the one before.
     assert_eq!(
         sent(act(&mut op, Event::Start, t0)).0,
-        b"TYPE I\r\nEPSV\r\n"
+        b"TYPE I\r\nEPSV\r\nREST 5\r\n"
     );
     act(&mut op, Event::Done, t0);
     assert_eq!(
         read_deadline(act(&mut op, bytes("200 ok\r\n"), t0)),
         t0 + Duration::from_secs(1)
     );
-    match act(&mut op, bytes("229 ok (|||4242|)\r\n"), t0) {
+    assert_eq!(
+        read_deadline(act(&mut op, bytes("229 ok (|||4242|)\r\n"), t0)),
+        t0 + Duration::from_secs(1)
+    );
+    match act(&mut op, bytes("350 ok\r\n"), t0) {
         Action::OpenData {
             addr,
             deadline,
@@ -302,9 +306,8 @@ fn a_passive_setup_connects_to_the_control_peer_and_finishes_tls_after_the_150()
         }
         other => panic!("expected a data connection, got {other:?}"),
     }
-    assert_eq!(sent(act(&mut op, Event::Done, t0)).0, b"REST 5\r\n");
-    act(&mut op, Event::Done, t0);
-    assert_eq!(sent(act(&mut op, bytes("350 ok\r\n"), t0)).0, b"RETR f\r\n");
+    // REST was answered in the batch: RETR goes out once connected.
+    assert_eq!(sent(act(&mut op, Event::Done, t0)).0, b"RETR f\r\n");
     act(&mut op, Event::Done, t0);
     assert!(matches!(
         act(&mut op, bytes("150 opening (12 bytes)\r\n"), t0),
@@ -751,6 +754,11 @@ fn only_the_reply_a_command_gets_answers_it_in_a_batch() {
     assert!(!batch::answers(&ty, &reply(213)));
     assert!(!batch::answers(&ty, &reply(150)));
     assert!(!batch::answers(&ty, &reply(350)));
+    // REST's 350 answers REST alone.
+    assert!(batch::answers(&Command::Rest(5), &reply(350)));
+    assert!(batch::answers(&Command::Rest(5), &reply(502)));
+    assert!(!batch::answers(&Command::Rest(5), &reply(200)));
+    assert!(!batch::answers(&Command::Rest(5), &reply(229)));
     let second = Duration::from_secs(1);
     assert_eq!(batch::grace(Duration::ZERO, 60 * second), second);
     assert_eq!(batch::grace(second, 60 * second), 4 * second);
