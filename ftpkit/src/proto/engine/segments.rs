@@ -488,7 +488,7 @@ pub(crate) async fn prepare(
     files::local(core, LocalOp::Close).await?;
     // As many connections as ranges of at least MIN_SEGMENT fit in what is
     // left, up to the number asked for.
-    let left = size - table.done();
+    let left = size.saturating_sub(table.done());
     let fit = usize::try_from(left / MIN_SEGMENT).unwrap_or(usize::MAX);
     let connections = fit.clamp(1, usize::from(options.segments));
     let taken = vec![false; table.ranges.len()];
