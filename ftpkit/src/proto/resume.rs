@@ -137,6 +137,38 @@ impl RemoteStat {
     }
 }
 
+/// What a download asks of its file before the transfer: `SIZE` (unless
+/// the server's `150` will tell it) and `MDTM` (when the time is kept or
+/// a resume must tell a changed file).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Asks {
+    /// `SIZE` is asked.
+    pub(crate) size: bool,
+    /// `MDTM` is asked.
+    pub(crate) mdtm: bool,
+}
+
+impl Asks {
+    /// What an attempt to download a file asks, `mdtm` or not: `SIZE`
+    /// unless the server's `150` states the size (`announces_size`), the
+    /// attempt is the call's first (`fresh`: from byte 0) and no `MDTM`
+    /// is asked. An attempt that may resume asks, to know the file before
+    /// it starts.
+    pub(crate) fn download(announces_size: bool, mdtm: bool, fresh: bool) -> Asks {
+        Asks {
+            size: mdtm || !fresh || !announces_size,
+            mdtm,
+        }
+    }
+
+    /// Whether what these asked tells at least what `wanted` asks: the
+    /// same `MDTM`, and `SIZE` if `wanted` asks it (a size asked before
+    /// the server was seen to announce sizes still serves).
+    pub(crate) fn covers(self, wanted: Asks) -> bool {
+        self.mdtm == wanted.mdtm && (self.size || !wanted.size)
+    }
+}
+
 /// Where to restart a transfer, given what the destination already holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ResumePlan {

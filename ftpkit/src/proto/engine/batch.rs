@@ -29,7 +29,7 @@ use crate::{
     error::{Error, Result},
     proto::{
         Arg, Command, Expect, Reply, ReplyCode, TransferType, parse,
-        resume::{RemoteStat, unless_refused},
+        resume::{Asks, RemoteStat, unless_refused},
         rules,
     },
 };
@@ -219,37 +219,6 @@ pub(crate) fn match_by_kind(commands: &[Command], replies: Vec<Reply>) -> Option
         .map(|slot| slot.or_else(|| refusals.next()))
         .collect::<Option<Vec<Reply>>>()?;
     refusals.next().is_none().then_some(ordered)
-}
-
-/// What a download asks of its file before the transfer: `SIZE` (unless
-/// the server's `150` will tell it, [`Core::announces_size`]) and `MDTM`
-/// (when the time is kept or a resume must tell a changed file).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Asks {
-    /// `SIZE` is asked.
-    pub(crate) size: bool,
-    /// `MDTM` is asked.
-    pub(crate) mdtm: bool,
-}
-
-impl Asks {
-    /// What an attempt to download a file asks, `mdtm` or not: `SIZE`
-    /// unless the server's `150` tells the size, the attempt is the
-    /// call's first (`fresh`: from byte 0) and no `MDTM` is asked. An
-    /// attempt that may resume asks, to know the file before it starts.
-    pub(crate) fn download(core: &Core, mdtm: bool, fresh: bool) -> Asks {
-        Asks {
-            size: mdtm || !fresh || !core.announces_size,
-            mdtm,
-        }
-    }
-
-    /// Whether what these asked tells at least what `wanted` asks: the
-    /// same `MDTM`, and `SIZE` if `wanted` asks it (a size asked before
-    /// the server was seen to announce sizes still serves).
-    pub(crate) fn covers(self, wanted: Asks) -> bool {
-        self.mdtm == wanted.mdtm && (self.size || !wanted.size)
-    }
 }
 
 /// Sends in one batch what a binary transfer needs before its transfer

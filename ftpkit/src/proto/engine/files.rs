@@ -27,8 +27,8 @@ use crate::{
         Arg, Command, DataRequest, Expect, TransferType, finish_transfer,
         hash::{HashAlgorithm, Timeval},
         resume::{
-            Attempt, Overlap, RemoteStat, ResumePlan, TransferOptions, TransferReport, TransferRun,
-            Verified, Verify, VerifyError, appe_unsupported, check_hash, check_size,
+            Asks, Attempt, Overlap, RemoteStat, ResumePlan, TransferOptions, TransferReport,
+            TransferRun, Verified, Verify, VerifyError, appe_unsupported, check_hash, check_size,
             final_reply_lost, optional, part_name, part_path, rename_over_refused, unless_refused,
             upload_may_resume,
         },
@@ -97,7 +97,7 @@ pub(crate) async fn remote_stat(core: &mut Core, path: &[u8], mdtm: bool) -> Res
 
 /// What an attempt knows of the remote file: `known` (given by the
 /// caller), or `SIZE` and `MDTM` (`mdtm`; no `SIZE` for a `fresh` attempt
-/// where the `150` will tell it, [`batch::Asks::download`]). Pipelined, they go out in one
+/// where the `150` will tell it, [`Asks::download`]). Pipelined, they go out in one
 /// batch with the data setup's first commands (`true` then); one at a time
 /// otherwise, or once the server mishandled a batch.
 pub(super) async fn attempt_stat(
@@ -107,7 +107,7 @@ pub(super) async fn attempt_stat(
     fresh: bool,
     known: Option<RemoteStat>,
 ) -> Result<(RemoteStat, bool)> {
-    let asks = batch::Asks::download(core, mdtm, fresh);
+    let asks = Asks::download(core.announces_size, mdtm, fresh);
     // Asked already, behind the transfer before this one.
     if let Some(stat) = overlap::take_prepared(core, remote, asks)? {
         return Ok((known.unwrap_or(stat), true));
@@ -300,7 +300,8 @@ async fn download_once(
     let mdtm = options.preserve_mtime || options.resume;
     let (stat, pipelined) = attempt_stat(core, remote, mdtm, first, run.take_known()).await?;
     // Not asked: the size is told once the `150` states it.
-    let size_from_150 = stat.size.is_none() && !batch::Asks::download(core, mdtm, first).size;
+    let size_from_150 =
+        stat.size.is_none() && !Asks::download(core.announces_size, mdtm, first).size;
     if !size_from_150 {
         let _ = core.perform(Action::RemoteSize(stat.size)).await;
     }

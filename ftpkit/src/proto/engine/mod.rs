@@ -125,7 +125,7 @@ use rustls_pki_types::ServerName;
 
 use super::{
     Arg, Command, Protection, Reply, ReplyCode, ReplyReader, Session, hash::HashCommand,
-    rules::SessionMemory,
+    resume::Asks, rules::SessionMemory,
 };
 use crate::{
     config::Config,
@@ -149,7 +149,7 @@ pub(crate) enum Pending {
 #[derive(Debug, Clone)]
 pub(crate) struct Next {
     pub(crate) remote: Arg,
-    pub(crate) asks: batch::Asks,
+    pub(crate) asks: Asks,
     pub(crate) commands: Vec<Command>,
     /// When they went out, and how long the first reply then took.
     pub(crate) sent: Option<Instant>,
@@ -160,7 +160,7 @@ pub(crate) struct Next {
 #[derive(Debug)]
 pub(crate) struct Prepared {
     pub(crate) remote: Arg,
-    pub(crate) asks: batch::Asks,
+    pub(crate) asks: Asks,
     pub(crate) replies: Vec<(Command, Reply)>,
 }
 

@@ -34,7 +34,7 @@ use crate::{
     error::{Error, Result},
     proto::{
         Arg, Command, Reply, ReplyCode,
-        resume::RemoteStat,
+        resume::{Asks, RemoteStat},
         rules::{self},
     },
 };
@@ -47,12 +47,12 @@ pub(crate) fn enabled(core: &Core) -> bool {
 }
 
 /// Queues, behind the next transfer command, the commands that prepare a
-/// download of `next`: what [`batch::Asks::download`] says of it (`SIZE`,
+/// download of `next`: what [`Asks::download`] says of it (`SIZE`,
 /// `MDTM` if `mdtm`), and the passive command
 /// (after `PRET RETR next` for a server that lists `PRET`). Nothing when
 /// overlapping is off.
 pub(crate) fn queue_next(core: &mut Core, next: &Arg, mdtm: bool) {
-    let asks = batch::Asks::download(core, mdtm, true);
+    let asks = Asks::download(core.announces_size, mdtm, true);
     core.behind = None;
     if !enabled(core) {
         return;
@@ -205,7 +205,7 @@ fn disturbed(core: &mut Core) -> Error {
 pub(crate) fn take_prepared(
     core: &mut Core,
     remote: &Arg,
-    asks: batch::Asks,
+    asks: Asks,
 ) -> Result<Option<RemoteStat>> {
     let Some(prepared) = core.prepared.take() else {
         return Ok(None);

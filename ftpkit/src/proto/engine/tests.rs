@@ -15,7 +15,7 @@ use crate::{
     proto::{
         Arg, Command, DataMode, DataRequest, Reply, ReplyCode, Session, TransferType,
         hash::HashAlgorithm,
-        resume::{RemoteStat, TransferOptions, Verified},
+        resume::{Asks, RemoteStat, TransferOptions, Verified},
         rules,
     },
 };
@@ -548,7 +548,7 @@ fn batch_sent<'a>(
     mdtm: bool,
     now: Instant,
 ) -> (Operation<'a, Option<RemoteStat>>, Vec<u8>) {
-    let asks = batch::Asks { size: true, mdtm };
+    let asks = Asks { size: true, mdtm };
     let mut op = core.op(move |c| batch::prepare_retr(c, remote, asks, None));
     let wire = sent(act(&mut op, Event::Start, now)).0;
     act(&mut op, Event::Done, now);
