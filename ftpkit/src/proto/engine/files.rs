@@ -96,18 +96,16 @@ pub(crate) async fn remote_stat(core: &mut Core, path: &[u8], mdtm: bool) -> Res
 }
 
 /// What an attempt knows of the remote file: `known` (given by the
-/// caller), or `SIZE` and `MDTM` (`mdtm`; no `SIZE` for a `fresh` attempt
-/// where the `150` will tell it, [`Asks::download`]). Pipelined, they go out in one
+/// caller), or what `asks` says (`SIZE`, `MDTM`; no `SIZE` for a fresh
+/// attempt where the `150` will tell it, [`Asks::download`]). Pipelined, they go out in one
 /// batch with the data setup's first commands (`true` then); one at a time
 /// otherwise, or once the server mishandled a batch.
 pub(super) async fn attempt_stat(
     core: &mut Core,
     remote: &Arg,
-    mdtm: bool,
-    fresh: bool,
+    asks: Asks,
     known: Option<RemoteStat>,
 ) -> Result<(RemoteStat, bool)> {
-    let asks = Asks::download(core.announces_size, mdtm, fresh);
     // Asked already, behind the transfer before this one.
     if let Some(stat) = overlap::take_prepared(core, remote, asks)? {
         return Ok((known.unwrap_or(stat), true));
@@ -119,7 +117,7 @@ pub(super) async fn attempt_stat(
     }
     let stat = match known {
         Some(stat) => stat,
-        None if asks.size => remote_stat(core, remote.as_bytes(), mdtm).await?,
+        None if asks.size => remote_stat(core, remote.as_bytes(), asks.mdtm).await?,
         None => RemoteStat::default(),
     };
     Ok((stat, false))
@@ -298,10 +296,10 @@ async fn download_once(
         ops::features(core).await?;
     }
     let mdtm = options.preserve_mtime || options.resume;
-    let (stat, pipelined) = attempt_stat(core, remote, mdtm, first, run.take_known()).await?;
+    let asks = Asks::download(core.announces_size, mdtm, first);
+    let (stat, pipelined) = attempt_stat(core, remote, asks, run.take_known()).await?;
     // Not asked: the size is told once the `150` states it.
-    let size_from_150 =
-        stat.size.is_none() && !Asks::download(core.announces_size, mdtm, first).size;
+    let size_from_150 = stat.size.is_none() && !asks.size;
     if !size_from_150 {
         let _ = core.perform(Action::RemoteSize(stat.size)).await;
     }

@@ -68,7 +68,7 @@ use crate::{
     proto::{
         Arg,
         resume::{
-            RemoteStat, TransferOptions, TransferReport, TransferRun, Verified, Verify,
+            Asks, RemoteStat, TransferOptions, TransferReport, TransferRun, Verified, Verify,
             VerifyError, part_path,
         },
         rules,
@@ -441,9 +441,17 @@ pub(crate) async fn prepare(
     let stat = match known {
         Some(stat) => stat,
         None => {
-            files::attempt_stat(core, &remote, true, true, None)
-                .await?
-                .0
+            files::attempt_stat(
+                core,
+                &remote,
+                Asks {
+                    size: true,
+                    mdtm: true,
+                },
+                None,
+            )
+            .await?
+            .0
         }
     };
     let wanted = u64::from(options.segments);
