@@ -92,6 +92,17 @@ fn target(key: &str, server: &str, tls: Option<TlsMode>) -> Option<Target> {
     })
 }
 
+/// The client's warnings (retries, restarts, fallbacks) go to the test's
+/// captured output, shown when it fails: a real server's timing decides
+/// which of those paths a run takes.
+fn show_warnings() {
+    let _ = tracing_subscriber::fmt()
+        .with_test_writer()
+        .with_ansi(false)
+        .with_max_level(tracing::Level::WARN)
+        .try_init();
+}
+
 macro_rules! interop {
     ($($test:ident: $key:literal, $server:literal, $tls:expr;)*) => {$(
         mod $test {
@@ -99,6 +110,7 @@ macro_rules! interop {
 
             #[test]
             fn blocking() {
+                show_warnings();
                 if let Some(target) = target($key, $server, $tls) {
                     scenarios::run_all(&target, Driver::Blocking);
                 }
@@ -107,6 +119,7 @@ macro_rules! interop {
             #[cfg(feature = "tokio")]
             #[test]
             fn nonblocking() {
+                show_warnings();
                 if let Some(target) = target($key, $server, $tls) {
                     scenarios::run_all(&target, Driver::Async);
                 }

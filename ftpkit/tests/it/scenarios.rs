@@ -485,6 +485,7 @@ fn download_in_turn(
     let local = tempfile::tempdir().unwrap();
     let mut overlapped = Vec::new();
     let mut again = 0;
+    let mut trail = Vec::new();
     for (n, (name, data)) in files.iter().enumerate() {
         let dest = local.path().join(name);
         let report = match files.get(n + 1) {
@@ -500,6 +501,10 @@ fn download_in_turn(
         );
         overlapped.push(report.overlapped);
         again += report.restarts + report.retries;
+        trail.push(format!(
+            "{name}: overlapped {}, restarts {}, retries {}",
+            report.overlapped, report.restarts, report.retries
+        ));
     }
     let pyftpdlib = target.name.starts_with("pyftpdlib");
     let expected: Vec<bool> = (0..files.len())
@@ -517,7 +522,7 @@ fn download_in_turn(
     if pyftpdlib {
         assert!(
             again <= 1,
-            "{} {driver:?}: fetched again {again} times",
+            "{} {driver:?} (fresh: {fresh}): fetched again {again} times: {trail:?}",
             target.name
         );
     } else {
