@@ -887,19 +887,23 @@ macro_rules! perform_actions {
             }
 
             /// Takes a new data connection (with `TCP_NODELAY` from
-            /// `socket_for` or `accept_from`), its idle timeout set, its
-            /// unsent bytes capped at `unsent` (`limit_unsent`) and its TLS
-            /// handshake begun within it.
+            /// `socket_for` or `accept_from`), its idle timeout set for
+            /// reads and, if it `writes`, for writes, its unsent bytes
+            /// capped at `unsent` (`limit_unsent`) and its TLS handshake
+            /// begun within it.
             $($async)? fn open_data(
                 &mut self,
                 tcp: TcpStream,
                 idle: std::time::Duration,
-                unsent: Option<u32>,
+                (writes, unsent): (bool, Option<u32>),
                 tls: Option<$crate::proto::engine::TlsParams>,
             ) -> $crate::Result<()> {
-                use $crate::{Error, Phase};
+                use $crate::{Error, Phase, driver::Direction};
                 let idle = idle.max(std::time::Duration::from_millis(1));
-                net::set_idle_timeout(&tcp, idle).map_err(Error::io(Phase::DataConnect))?;
+                net::set_timeout(&tcp, Direction::Read, idle).map_err(Error::io(Phase::DataConnect))?;
+                if writes {
+                    net::set_timeout(&tcp, Direction::Write, idle).map_err(Error::io(Phase::DataConnect))?;
+                }
                 $crate::driver::limit_unsent(socket2::SockRef::from(&tcp), unsent);
                 let sock = Socket::Tcp(tcp);
                 self.data = Some(match tls {
@@ -980,19 +984,19 @@ macro_rules! perform_actions {
                         self.control_exact(deadline)?.downgrade() $($aw)* .map_err(Error::io(Phase::Control))?;
                         Ok(Event::Done)
                     }),
-                    Action::OpenData { addr, source, deadline, idle, unsent, tls } => within!(deadline, {
+                    Action::OpenData { addr, source, deadline, idle, writes, unsent, tls } => within!(deadline, {
                         let tcp = net::connect_data(self.route.as_ref(), addr, $crate::driver::left(deadline), source) $($aw)* ?;
-                        self.open_data(tcp, idle, unsent, tls) $($aw)* ?;
+                        self.open_data(tcp, idle, (writes, unsent), tls) $($aw)* ?;
                         Ok(Event::Done)
                     }),
                     Action::Listen { port } => match self.listen(port) $($aw)* {
                         Ok(addr) => Event::Listening(addr),
                         Err(e) => Event::Failed(e),
                     },
-                    Action::Accept { from, deadline, idle, unsent, tls } => within!(deadline, {
+                    Action::Accept { from, deadline, idle, writes, unsent, tls } => within!(deadline, {
                         let listener = self.listener.take().ok_or(Error::Unusable)?;
                         let tcp = net::accept_from(&listener, from, $crate::driver::left(deadline)) $($aw)* ?;
-                        self.open_data(tcp, idle, unsent, tls) $($aw)* ?;
+                        self.open_data(tcp, idle, (writes, unsent), tls) $($aw)* ?;
                         Ok(Event::Done)
                     }),
                     Action::FinishData { deadline } => within!(deadline, {
@@ -2061,7 +2065,7 @@ macro_rules! data_reads_reuse_one_block {
         let server = TcpListener::bind("127.0.0.1:0") $($aw)* .unwrap();
         let mut io = Io::default();
         let addr = server.local_addr().unwrap();
-        let opened = io.perform(Action::OpenData { addr, source: None, deadline, idle, unsent: None, tls: None }) $($aw)*;
+        let opened = io.perform(Action::OpenData { addr, source: None, deadline, idle, writes: false, unsent: None, tls: None }) $($aw)*;
         assert!(matches!(opened, Event::Done), "{opened:?}");
         let (mut peer, _) = server.accept() $($aw)* .unwrap();
         let mut kept = None;
@@ -2099,7 +2103,7 @@ macro_rules! data_connections_take_nodelay {
         // after the connect sets it again.
         assert!($crate::driver::socket_for(addr, None).unwrap().tcp_nodelay().unwrap());
         let unsent = Some(24 * 1024);
-        let opened = io.perform(Action::OpenData { addr, source: None, deadline, idle, unsent, tls: None }) $($aw)*;
+        let opened = io.perform(Action::OpenData { addr, source: None, deadline, idle, writes: true, unsent, tls: None }) $($aw)*;
         assert!(matches!(opened, Event::Done), "{opened:?}");
         assert_eq!(nodelay(&io), Some(true), "passive");
         $crate::driver::assert_unsent_limited(io.data.as_ref().and_then(Stream::socket).unwrap(), unsent);
@@ -2112,7 +2116,7 @@ macro_rules! data_connections_take_nodelay {
         let _server_side = TcpStream::connect(port) $($aw)* .unwrap();
         let from = port.ip();
         let unsent = Some(40 * 1024);
-        let accepted = io.perform(Action::Accept { from, deadline, idle, unsent, tls: None }) $($aw)*;
+        let accepted = io.perform(Action::Accept { from, deadline, idle, writes: true, unsent, tls: None }) $($aw)*;
         assert!(matches!(accepted, Event::Done), "{accepted:?}");
         assert_eq!(nodelay(&io), Some(true), "active");
         $crate::driver::assert_unsent_limited(io.data.as_ref().and_then(Stream::socket).unwrap(), unsent);
