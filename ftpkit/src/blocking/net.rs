@@ -230,12 +230,17 @@ mod tests {
         connect_within(&socket(), open, Duration::from_secs(5)).unwrap();
         drop(listener);
         let refused = connect_within(&socket(), open, Duration::from_secs(5)).unwrap_err();
-        assert_eq!(refused.kind(), io::ErrorKind::ConnectionRefused, "{refused}");
+        assert_eq!(
+            refused.kind(),
+            io::ErrorKind::ConnectionRefused,
+            "{refused}"
+        );
 
         // Backlog 0: once its queue holds what it can, further SYNs are
         // dropped and their connects wait until they give up.
         let full = socket();
-        full.bind(&SocketAddr::from(([127, 0, 0, 1], 0)).into()).unwrap();
+        full.bind(&SocketAddr::from(([127, 0, 0, 1], 0)).into())
+            .unwrap();
         full.listen(0).unwrap();
         let addr = full.local_addr().unwrap().as_socket().unwrap();
         let mut held = Vec::new();

@@ -152,6 +152,10 @@ pub(crate) enum LocalOp {
     /// Open (creating, never truncating) a `.part` file for reading and
     /// writing. Report [`Event::File`].
     OpenPart(PathBuf),
+    /// Open a `.part` file for reading and writing, emptied (created, or
+    /// truncated): a transfer from byte 0 that keeps nothing of an earlier
+    /// run. Report [`Event::Done`].
+    CreatePart(PathBuf),
     /// Open a file to upload. Report [`Event::File`].
     OpenRead(PathBuf),
     /// Report [`Event::File`] for the open file.

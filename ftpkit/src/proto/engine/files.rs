@@ -306,8 +306,17 @@ async fn download_once(
     if !run.check_unchanged(stat) {
         return Ok(Attempt::Restart);
     }
-    let (len, _) = local_stat(core, LocalOp::OpenPart(part.to_path_buf())).await?;
     let from_start = run.take_from_start();
+    let len = if from_start && !*unconfirmed {
+        // Nothing of an earlier run is kept: the `.part` file is emptied
+        // as it is opened, with no stat to ask.
+        local(core, LocalOp::CreatePart(part.to_path_buf())).await?;
+        0
+    } else {
+        local_stat(core, LocalOp::OpenPart(part.to_path_buf()))
+            .await?
+            .0
+    };
     // Every byte is here from an attempt whose final reply was lost:
     // confirm, do not fetch again.
     let confirm = std::mem::take(unconfirmed) && stat.size == Some(len);

@@ -254,7 +254,10 @@ fn data_connections_are_opened_and_accepted_with_the_configured_unsent_limit() {
     let path = || crate::proto::Arg::path("f").unwrap();
     for limit in [Config::default().unsent_limit, Some(12_345), None] {
         let config = Config::default().unsent_limit(limit);
-        for (command, sends) in [(Command::Stor(path()), true), (Command::Retr(path()), false)] {
+        for (command, sends) in [
+            (Command::Stor(path()), true),
+            (Command::Retr(path()), false),
+        ] {
             let want = if sends { limit } else { None };
             match data_connection_action(config.clone(), DataMode::Passive, command.clone()) {
                 Action::OpenData { unsent, writes, .. } => {
