@@ -80,8 +80,9 @@ pub struct Config {
     /// the client's CPU saving usually wins. Downloads always use
     /// `splice(2)` where they can: it was the fastest there.
     pub sendfile: bool,
-    /// The most a data connection keeps queued in the kernel but not yet
-    /// sent (`TCP_NOTSENT_LOWAT`, Linux; ignored elsewhere); `None` leaves
+    /// The most an upload's data connection keeps queued in the kernel but
+    /// not yet sent (`TCP_NOTSENT_LOWAT`, Linux; ignored elsewhere; a
+    /// download's, which sends nothing, is left alone); `None` leaves
     /// the kernel's default (on Linux, a whole send buffer, up to 4 MiB).
     /// An upload's write then waits until the peer has taken nearly all it
     /// was given, and sends the next bytes from the client's own time

@@ -481,18 +481,23 @@ pub(crate) fn assert_unsent_limited(socket: socket2::SockRef<'_>, limit: Option<
 /// segmented download).
 pub(crate) const DATA_READ: usize = 64 * 1024;
 
-/// A TCP socket for `addr`, bound to `source` if given, not connected yet.
+/// A TCP socket for `addr`, bound to `source` if given, not connected yet;
+/// with `TCP_NODELAY` if it `writes`.
 pub(crate) fn socket_for(
     addr: std::net::SocketAddr,
     source: Option<std::net::IpAddr>,
+    writes: bool,
 ) -> io::Result<socket2::Socket> {
     use socket2::{Domain, Protocol, Socket, Type};
     let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
-    // Every connection ftpkit opens, control, data or proxy hop: the end
-    // of an upload, a command and a TLS close_notify go out at once
+    // Every connection ftpkit writes on, control, data or proxy hop: the
+    // end of an upload, a command and a TLS close_notify go out at once
     // instead of waiting for an ACK (Nagle). Set here, once, before the
-    // connect; an accepted data connection gets it in `accept_from`.
-    socket.set_tcp_nodelay(true)?;
+    // connect; an accepted data connection gets it in `accept_from`. A
+    // plain download's data connection, only read, goes without.
+    if writes {
+        socket.set_tcp_nodelay(true)?;
+    }
     if let Some(ip) = source {
         socket.bind(&std::net::SocketAddr::new(ip, 0).into())?;
     }
@@ -539,13 +544,15 @@ macro_rules! connectors {
             $deadline: std::time::Instant,
         ) -> $crate::Result<($tcp, std::net::SocketAddr)> $accept
 
-        /// Connects to `addr` within `wait`, bound to `source` if given.
+        /// Connects to `addr` within `wait`, bound to `source` if given,
+        /// with `TCP_NODELAY` if ftpkit `writes` on it.
         $($async)? fn connect_addr(
             addr: std::net::SocketAddr,
             wait: std::time::Duration,
             source: Option<std::net::IpAddr>,
+            writes: bool,
         ) -> std::io::Result<$tcp> {
-            let socket = $crate::driver::socket_for(addr, source)?;
+            let socket = $crate::driver::socket_for(addr, source, writes)?;
             connect_socket(socket, addr, wait) $($aw)*
         }
 
@@ -604,7 +611,7 @@ macro_rules! connectors {
             let addrs = resolve(host, port, wait, $crate::Phase::Connect) $($aw)* ?;
             let mut last = None;
             for addr in addrs {
-                match connect_addr(addr, wait, source) $($aw)* {
+                match connect_addr(addr, wait, source, true) $($aw)* {
                     Ok(stream) => return Ok(stream),
                     Err(e) => last = Some(e),
                 }
@@ -663,7 +670,7 @@ macro_rules! connectors {
                 }
                 (None, Target::Host(host, port)) => (connect_host(&host, port, wait, source) $($aw)* ?, None),
                 (None, Target::Addr(addr)) => (
-                    connect_addr(addr, wait, source) $($aw)* .map_err(Error::io(Phase::Connect))?,
+                    connect_addr(addr, wait, source, true) $($aw)* .map_err(Error::io(Phase::Connect))?,
                     None,
                 ),
             };
@@ -694,12 +701,13 @@ macro_rules! connectors {
             addr: std::net::SocketAddr,
             wait: std::time::Duration,
             source: Option<std::net::IpAddr>,
+            writes: bool,
         ) -> $crate::Result<$tcp> {
             use $crate::{Error, Phase};
             match route.map(|route| (route, route.data(addr))) {
                 Some((route, Some(hop))) => connect_via(route, hop, wait, source, Phase::DataConnect) $($aw)*
                     .map(|(tcp, _)| tcp),
-                _ => connect_addr(addr, wait, source) $($aw)* .map_err(Error::io(Phase::DataConnect)),
+                _ => connect_addr(addr, wait, source, writes) $($aw)* .map_err(Error::io(Phase::DataConnect)),
             }
         }
     };
@@ -887,19 +895,23 @@ macro_rules! perform_actions {
             }
 
             /// Takes a new data connection (with `TCP_NODELAY` from
-            /// `socket_for` or `accept_from`), its idle timeout set, its
-            /// unsent bytes capped at `unsent` (`limit_unsent`) and its TLS
-            /// handshake begun within it.
+            /// `socket_for` or `accept_from`), its idle timeout set for
+            /// reads and, if it `writes`, for writes, its unsent bytes
+            /// capped at `unsent` (`limit_unsent`) and its TLS handshake
+            /// begun within it.
             $($async)? fn open_data(
                 &mut self,
                 tcp: TcpStream,
                 idle: std::time::Duration,
-                unsent: Option<u32>,
+                (writes, unsent): (bool, Option<u32>),
                 tls: Option<$crate::proto::engine::TlsParams>,
             ) -> $crate::Result<()> {
-                use $crate::{Error, Phase};
+                use $crate::{Error, Phase, driver::Direction};
                 let idle = idle.max(std::time::Duration::from_millis(1));
-                net::set_idle_timeout(&tcp, idle).map_err(Error::io(Phase::DataConnect))?;
+                net::set_timeout(&tcp, Direction::Read, idle).map_err(Error::io(Phase::DataConnect))?;
+                if writes {
+                    net::set_timeout(&tcp, Direction::Write, idle).map_err(Error::io(Phase::DataConnect))?;
+                }
                 $crate::driver::limit_unsent(socket2::SockRef::from(&tcp), unsent);
                 let sock = Socket::Tcp(tcp);
                 self.data = Some(match tls {
@@ -980,19 +992,19 @@ macro_rules! perform_actions {
                         self.control_exact(deadline)?.downgrade() $($aw)* .map_err(Error::io(Phase::Control))?;
                         Ok(Event::Done)
                     }),
-                    Action::OpenData { addr, source, deadline, idle, unsent, tls } => within!(deadline, {
-                        let tcp = net::connect_data(self.route.as_ref(), addr, $crate::driver::left(deadline), source) $($aw)* ?;
-                        self.open_data(tcp, idle, unsent, tls) $($aw)* ?;
+                    Action::OpenData { addr, source, deadline, idle, writes, unsent, tls } => within!(deadline, {
+                        let tcp = net::connect_data(self.route.as_ref(), addr, $crate::driver::left(deadline), source, writes) $($aw)* ?;
+                        self.open_data(tcp, idle, (writes, unsent), tls) $($aw)* ?;
                         Ok(Event::Done)
                     }),
                     Action::Listen { port } => match self.listen(port) $($aw)* {
                         Ok(addr) => Event::Listening(addr),
                         Err(e) => Event::Failed(e),
                     },
-                    Action::Accept { from, deadline, idle, unsent, tls } => within!(deadline, {
+                    Action::Accept { from, deadline, idle, writes, unsent, tls } => within!(deadline, {
                         let listener = self.listener.take().ok_or(Error::Unusable)?;
                         let tcp = net::accept_from(&listener, from, $crate::driver::left(deadline)) $($aw)* ?;
-                        self.open_data(tcp, idle, unsent, tls) $($aw)* ?;
+                        self.open_data(tcp, idle, (writes, unsent), tls) $($aw)* ?;
                         Ok(Event::Done)
                     }),
                     Action::FinishData { deadline } => within!(deadline, {
@@ -2061,7 +2073,7 @@ macro_rules! data_reads_reuse_one_block {
         let server = TcpListener::bind("127.0.0.1:0") $($aw)* .unwrap();
         let mut io = Io::default();
         let addr = server.local_addr().unwrap();
-        let opened = io.perform(Action::OpenData { addr, source: None, deadline, idle, unsent: None, tls: None }) $($aw)*;
+        let opened = io.perform(Action::OpenData { addr, source: None, deadline, idle, writes: false, unsent: None, tls: None }) $($aw)*;
         assert!(matches!(opened, Event::Done), "{opened:?}");
         let (mut peer, _) = server.accept() $($aw)* .unwrap();
         let mut kept = None;
@@ -2084,7 +2096,7 @@ macro_rules! data_reads_reuse_one_block {
 /// with the driver's `Io`, `Stream`, `Socket`, `TcpListener` and
 /// `TcpStream` in scope): a passive and an active data connection, each
 /// taken with `TCP_NODELAY` (the passive one has it from its socket's
-/// making) and the unsent limit its action asked for.
+/// making, unless only read) and the unsent limit its action asked for.
 #[cfg(test)]
 macro_rules! data_connections_take_nodelay {
     ([$($aw:tt)*]) => {{
@@ -2097,12 +2109,16 @@ macro_rules! data_connections_take_nodelay {
         let addr = server.local_addr().unwrap();
         // Set once, where the socket is made, before it connects: nothing
         // after the connect sets it again.
-        assert!($crate::driver::socket_for(addr, None).unwrap().tcp_nodelay().unwrap());
+        assert!($crate::driver::socket_for(addr, None, true).unwrap().tcp_nodelay().unwrap());
         let unsent = Some(24 * 1024);
-        let opened = io.perform(Action::OpenData { addr, source: None, deadline, idle, unsent, tls: None }) $($aw)*;
+        let opened = io.perform(Action::OpenData { addr, source: None, deadline, idle, writes: true, unsent, tls: None }) $($aw)*;
         assert!(matches!(opened, Event::Done), "{opened:?}");
         assert_eq!(nodelay(&io), Some(true), "passive");
         $crate::driver::assert_unsent_limited(io.data.as_ref().and_then(Stream::socket).unwrap(), unsent);
+        // A plain download's, which ftpkit only reads, goes without.
+        let opened = io.perform(Action::OpenData { addr, source: None, deadline, idle, writes: false, unsent: None, tls: None }) $($aw)*;
+        assert!(matches!(opened, Event::Done), "{opened:?}");
+        assert_eq!(nodelay(&io), Some(false), "passive, only read");
         // Active: the listener takes the control connection's address.
         let control = TcpStream::connect(addr) $($aw)* .unwrap();
         io.control = Some(Stream::Plain(Socket::Tcp(control)));
@@ -2112,7 +2128,7 @@ macro_rules! data_connections_take_nodelay {
         let _server_side = TcpStream::connect(port) $($aw)* .unwrap();
         let from = port.ip();
         let unsent = Some(40 * 1024);
-        let accepted = io.perform(Action::Accept { from, deadline, idle, unsent, tls: None }) $($aw)*;
+        let accepted = io.perform(Action::Accept { from, deadline, idle, writes: true, unsent, tls: None }) $($aw)*;
         assert!(matches!(accepted, Event::Done), "{accepted:?}");
         assert_eq!(nodelay(&io), Some(true), "active");
         $crate::driver::assert_unsent_limited(io.data.as_ref().and_then(Stream::socket).unwrap(), unsent);

@@ -123,6 +123,18 @@ impl LocalFile {
                     .truncate(false)
                     .open(path),
             ),
+            LocalOp::CreatePart(path) => on_local(
+                OpenOptions::new()
+                    .read(true)
+                    .write(true)
+                    .create(true)
+                    .truncate(true)
+                    .open(path),
+                |file| {
+                    self.file = Some(file);
+                    Event::Done
+                },
+            ),
             LocalOp::OpenRead(path) => self.opened(File::open(path)),
             LocalOp::Stat => on_local(self.file().and_then(|f| stat(f)), |e| e),
             LocalOp::ReadAt { offset, len } => on_local(

@@ -181,16 +181,23 @@ mod tests {
 
     /// Every data connection, passive or active, upload or download,
     /// passes through `open_data`: its unsent bytes are capped there at
-    /// the configured limit (the default's, another, or none).
+    /// the limit asked (the default's, another, or none), and its idle
+    /// timeout set for reads, and for writes when it writes.
     #[test]
     fn a_data_connection_caps_its_unsent_bytes() {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let idle = Duration::from_secs(5);
         for limit in [Config::default().unsent_limit, Some(16 * 1024), None] {
-            let tcp = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
-            let mut io = Io::default();
-            io.open_data(tcp, Duration::from_secs(5), limit, None)
-                .unwrap();
-            crate::driver::assert_unsent_limited(io.data().unwrap().socket().unwrap(), limit);
+            for writes in [true, false] {
+                let tcp = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+                let mut io = Io::default();
+                io.open_data(tcp, idle, (writes, limit), None).unwrap();
+                let socket = io.data().unwrap().socket().unwrap();
+                assert_eq!(socket.read_timeout().unwrap(), Some(idle));
+                let write = socket.write_timeout().unwrap();
+                assert_eq!(write, writes.then_some(idle), "writes: {writes}");
+                crate::driver::assert_unsent_limited(socket, limit);
+            }
         }
     }
 }

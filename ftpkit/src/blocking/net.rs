@@ -25,7 +25,7 @@ connectors!(
     /// Connects `socket` to `addr` within `timeout` (`TCP_NODELAY` is set
     /// on the socket by `socket_for`, which both drivers share).
     connect_socket(socket, addr, timeout) {
-        socket.connect_timeout(&addr.into(), timeout)?;
+        connect_within(&socket, addr, timeout)?;
         Ok(socket.into())
     }
     /// The next connection to `listener` before `deadline`.
@@ -33,6 +33,66 @@ connectors!(
         accept_waiting(listener, deadline)
     }
 );
+
+/// Connects `socket` to `addr` within `timeout`. Linux bounds a blocking
+/// connect by the socket's send timeout: two system calls, where a
+/// non-blocking connect and a `poll` take seven (it is made once a data
+/// connection, so once a file). A signal ends the wait early; connecting
+/// again waits on for what is left of the time.
+#[cfg(target_os = "linux")]
+fn connect_within(socket: &socket2::Socket, addr: SocketAddr, timeout: Duration) -> io::Result<()> {
+    let deadline = Instant::now() + timeout;
+    let addr = socket2::SockAddr::from(addr);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(io::ErrorKind::TimedOut.into());
+        }
+        socket.set_write_timeout(Some(left.max(Duration::from_millis(1))))?;
+        match socket.connect(&addr) {
+            Ok(()) => return Ok(()),
+            Err(e) => match connect_outcome(&e) {
+                ConnectOutcome::Connected => return Ok(()),
+                ConnectOutcome::Again => continue,
+                ConnectOutcome::TimedOut => return Err(io::ErrorKind::TimedOut.into()),
+                ConnectOutcome::Failed => return Err(e),
+            },
+        }
+    }
+}
+
+/// Elsewhere: a non-blocking connect and a wait for it (socket2's).
+#[cfg(not(target_os = "linux"))]
+fn connect_within(socket: &socket2::Socket, addr: SocketAddr, timeout: Duration) -> io::Result<()> {
+    socket.connect_timeout(&addr.into(), timeout)
+}
+
+/// What a blocking connect's error means on Linux.
+#[cfg(target_os = "linux")]
+#[derive(Debug, PartialEq)]
+enum ConnectOutcome {
+    /// Connected after all: an earlier call, cut short by a signal, went
+    /// on in the kernel (`EISCONN`).
+    Connected,
+    /// A signal cut the wait short (`EINTR`): connect again to wait on.
+    Again,
+    /// The send timeout ran out with the connection still under way
+    /// (`EINPROGRESS` on the first call, `EALREADY` on a later one).
+    TimedOut,
+    /// A real failure (refused, unreachable, ...).
+    Failed,
+}
+
+#[cfg(target_os = "linux")]
+fn connect_outcome(error: &io::Error) -> ConnectOutcome {
+    use rustix::io::Errno;
+    match Errno::from_io_error(error) {
+        Some(Errno::ISCONN) => ConnectOutcome::Connected,
+        Some(Errno::INTR) => ConnectOutcome::Again,
+        Some(Errno::INPROGRESS | Errno::ALREADY | Errno::AGAIN) => ConnectOutcome::TimedOut,
+        _ => ConnectOutcome::Failed,
+    }
+}
 
 /// Applies the idle timeout to both directions of a stream.
 pub(crate) fn set_idle_timeout(stream: &TcpStream, timeout: Duration) -> io::Result<()> {
@@ -156,6 +216,59 @@ mod tests {
         assert!(nobody.unwrap_err().is_timeout());
         assert!(waited >= Duration::from_millis(200), "{waited:?}");
         accepted.unwrap();
+    }
+
+    /// A connect answered at once succeeds; one to a closed port fails as
+    /// refused; one whose SYN is never answered (a listener whose queue is
+    /// full drops it) ends at its timeout, as a timeout.
+    #[test]
+    fn a_connect_succeeds_is_refused_or_ends_at_its_timeout() {
+        use socket2::{Domain, Socket, Type};
+        let socket = || Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let open = listener.local_addr().unwrap();
+        connect_within(&socket(), open, Duration::from_secs(5)).unwrap();
+        drop(listener);
+        let refused = connect_within(&socket(), open, Duration::from_secs(5)).unwrap_err();
+        assert_eq!(
+            refused.kind(),
+            io::ErrorKind::ConnectionRefused,
+            "{refused}"
+        );
+
+        // Backlog 0: once its queue holds what it can, further SYNs are
+        // dropped and their connects wait until they give up.
+        let full = socket();
+        full.bind(&SocketAddr::from(([127, 0, 0, 1], 0)).into())
+            .unwrap();
+        full.listen(0).unwrap();
+        let addr = full.local_addr().unwrap().as_socket().unwrap();
+        let mut held = Vec::new();
+        let (started, timed_out) = loop {
+            assert!(held.len() < 64, "the listener's queue never filled");
+            let client = socket();
+            let started = Instant::now();
+            match connect_within(&client, addr, Duration::from_millis(300)) {
+                Ok(()) => held.push(client),
+                Err(e) => break (started, e),
+            }
+        };
+        let waited = started.elapsed();
+        assert_eq!(timed_out.kind(), io::ErrorKind::TimedOut, "{timed_out}");
+        assert!(waited >= Duration::from_millis(290), "{waited:?}");
+        assert!(waited < Duration::from_secs(5), "{waited:?}");
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_blocking_connect_error_says_what_happened() {
+        let outcome = |errno: rustix::io::Errno| connect_outcome(&errno.into());
+        use rustix::io::Errno;
+        assert_eq!(outcome(Errno::ISCONN), ConnectOutcome::Connected);
+        assert_eq!(outcome(Errno::INTR), ConnectOutcome::Again);
+        assert_eq!(outcome(Errno::INPROGRESS), ConnectOutcome::TimedOut);
+        assert_eq!(outcome(Errno::ALREADY), ConnectOutcome::TimedOut);
+        assert_eq!(outcome(Errno::CONNREFUSED), ConnectOutcome::Failed);
     }
 
     #[test]

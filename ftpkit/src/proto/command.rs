@@ -212,6 +212,16 @@ impl Command {
         Arg::new("command", line).map(Command::Raw)
     }
 
+    /// Whether the data connection this transfer command opens is only
+    /// read by the client (`RETR` and the listings). Anything else, a raw
+    /// command included, may send on it.
+    pub fn only_receives(&self) -> bool {
+        matches!(
+            self,
+            Command::Retr(_) | Command::List(_) | Command::Nlst(_) | Command::Mlsd(_)
+        )
+    }
+
     /// The command's verb, as sent (`RETR`, `PASS`, ...).
     pub fn verb(&self) -> &str {
         match self {

@@ -97,7 +97,7 @@ mod tests {
                 .await
                 .unwrap();
             let mut io = Io::default();
-            io.open_data(tcp, Duration::from_secs(5), limit, None)
+            io.open_data(tcp, Duration::from_secs(5), (true, limit), None)
                 .await
                 .unwrap();
             crate::driver::assert_unsent_limited(io.data().unwrap().socket().unwrap(), limit);

@@ -230,6 +230,47 @@ dialogue! {
 }
 
 dialogue! {
+    fn a_transfer_failed_with_commands_behind_it_goes_on_at_once_without_them() within(crate::hostile::GUARD) {
+        // pyftpdlib may also end the transfer it drops with a `426`, and
+        // answer the commands behind it after that.
+        let a = b"first file, dropped by the server".as_slice();
+        let b = b"second file".as_slice();
+        let failing = overlapping(a)
+            .send_data_then(a, DataFault::CloseAt(5))
+            .reply("426 Transfer aborted; 5 bytes transmitted.")
+            .reply(&size(b))
+            .reply(MDTM)
+            .epsv();
+        let again = one_at_a_time(a, b);
+        let server = FakeServer::start(vec![failing, again]);
+        let mut client = connect!(&server.addr().to_string(), quick()).unwrap();
+        w!(client.login_anonymous()).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        // A retry would wait a minute (and the guard fail the test).
+        let slow = ftpkit::RetryPolicy {
+            retries: 3,
+            initial_delay: std::time::Duration::from_secs(60),
+            max_delay: std::time::Duration::from_secs(60),
+        };
+        let report = w!(client
+            .download("a", dir.path().join("a"))
+            .verify(Verify::SizeOnly)
+            .retry(slow)
+            .followed_by("b")
+            .run())
+        .unwrap();
+        assert_eq!(fs::read(dir.path().join("a")).unwrap(), a);
+        // One retry, at once, and no overlap after it.
+        assert_eq!((report.retries, report.restarts), (1, 0));
+        let report = download_then!(client, dir, "b", "a").unwrap();
+        assert_eq!(fs::read(dir.path().join("b")).unwrap(), b);
+        assert!(!report.overlapped);
+        let t = server.finish();
+        assert!(t.dropped.is_empty(), "sent behind a RETR: {:?}", t.dropped);
+    }
+}
+
+dialogue! {
     fn replies_read_ahead_and_not_used_answer_no_other_command() {
         let (a, b) = (b"first".as_slice(), b"second".as_slice());
         let script = batch("a", a, true)

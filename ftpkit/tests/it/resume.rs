@@ -506,7 +506,11 @@ dialogue! {
         let data = random_bytes(100_000, 4);
         server.put_file("f.bin", data.clone());
         let dir = tempfile::tempdir().unwrap();
-        fs::write(dir.path().join("f.bin.part"), &data[..50_000]).unwrap();
+        // An earlier run's `.part`, longer than the file: emptied, not
+        // resumed, and none of it left behind the new bytes.
+        let mut earlier = data[..50_000].to_vec();
+        earlier.extend(random_bytes(100_000, 5));
+        fs::write(dir.path().join("f.bin.part"), &earlier).unwrap();
         let report = w!(client!(&server)
             .download("f.bin", dir.path().join("f.bin"))
             .verify(Verify::Off)

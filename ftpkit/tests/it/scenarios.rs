@@ -514,7 +514,8 @@ fn download_in_turn(
     // The disturbed file, fetched again. pyftpdlib reads its control
     // connection during transfers, so what it does depends on timing: it
     // answers the overlapped commands mid-transfer (a restart from byte
-    // 0), or resets the data connection first (a retry at once), or an
+    // 0), or resets the data connection first, or ends the transfer with
+    // a `426` before answering them (either a retry at once), or an
     // earlier pipelined batch of the session already came back in a way
     // that turned pipelining off (nothing overlapped, nothing fetched
     // again). Every file's hash is checked above either way; each path

@@ -71,15 +71,17 @@ pub(crate) enum Action {
     /// End TLS on the control connection, keeping TCP (`CCC`).
     StopTls { deadline: Instant },
     /// Open a passive data connection to `addr` (from `source`), with
-    /// `idle` as its socket timeout and its unsent bytes capped at
-    /// `unsent` (`None`: the kernel's default), and start TLS on it if
-    /// asked (send the ClientHello without waiting). Report
-    /// [`Event::Done`].
+    /// `idle` as its socket timeout for reads, and for writes too if
+    /// `writes` (an upload, or TLS records: a plain download writes
+    /// nothing), its unsent bytes capped at `unsent` (`None`: the kernel's
+    /// default), and start TLS on it if asked (send the ClientHello
+    /// without waiting). Report [`Event::Done`].
     OpenData {
         addr: SocketAddr,
         source: Option<IpAddr>,
         deadline: Instant,
         idle: Duration,
+        writes: bool,
         unsent: Option<u32>,
         tls: Option<TlsParams>,
     },
@@ -87,13 +89,13 @@ pub(crate) enum Action {
     /// local IP address and this port (0: any). Report [`Event::Listening`].
     Listen { port: u16 },
     /// Accept the data connection on the listener, from `from` only, with
-    /// `idle` as its socket timeout and `unsent` as for
-    /// [`Action::OpenData`], starting TLS if asked.
-    /// Report [`Event::Done`].
+    /// `idle`, `writes` and `unsent` as for [`Action::OpenData`], starting
+    /// TLS if asked. Report [`Event::Done`].
     Accept {
         from: IpAddr,
         deadline: Instant,
         idle: Duration,
+        writes: bool,
         unsent: Option<u32>,
         tls: Option<TlsParams>,
     },
@@ -150,6 +152,10 @@ pub(crate) enum LocalOp {
     /// Open (creating, never truncating) a `.part` file for reading and
     /// writing. Report [`Event::File`].
     OpenPart(PathBuf),
+    /// Open a `.part` file for reading and writing, emptied (created, or
+    /// truncated): a transfer from byte 0 that keeps nothing of an earlier
+    /// run. Report [`Event::Done`].
+    CreatePart(PathBuf),
     /// Open a file to upload. Report [`Event::File`].
     OpenRead(PathBuf),
     /// Report [`Event::File`] for the open file.

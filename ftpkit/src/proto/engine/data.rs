@@ -96,6 +96,7 @@ async fn setup_data(core: &mut Core, request: DataRequest) -> Result<Option<u64>
         Protection::Clear => None,
     };
     let transfer = request.command.clone();
+    let socket = DataSocket::for_transfer(core, &transfer, tls.is_some());
     let mut setup = DataSetup::new(request);
     let mut listening = false;
     let mut step = setup.start(&mut core.session)?;
@@ -130,7 +131,8 @@ async fn setup_data(core: &mut Core, request: DataRequest) -> Result<Option<u64>
                     source: core.config.source_address,
                     idle: core.idle_for(),
                     deadline: core.bound(core.now() + core.config.connect_timeout),
-                    unsent: core.config.unsent_limit,
+                    writes: socket.writes,
+                    unsent: socket.unsent,
                     tls: tls.clone(),
                 };
                 let event = core.perform(action).await;
@@ -146,7 +148,7 @@ async fn setup_data(core: &mut Core, request: DataRequest) -> Result<Option<u64>
             DataStep::Ready { announced_size, .. } => {
                 // The server holds a transfer open from here on.
                 core.in_flight = true;
-                let result = finish_data(core, listening, tls).await;
+                let result = finish_data(core, listening.then_some(socket), tls).await;
                 if result.is_err() {
                     // A transfer we cannot finish: its next reply is unknowable.
                     core.unusable = true;
@@ -157,19 +159,42 @@ async fn setup_data(core: &mut Core, request: DataRequest) -> Result<Option<u64>
     }
 }
 
-/// Accepts the active connection if one is awaited, then completes the
-/// data connection's TLS handshake.
+/// What a data connection's socket is given beyond its read timeout.
+#[derive(Clone, Copy)]
+struct DataSocket {
+    /// A write timeout: the client sends on it (an upload, TLS records).
+    writes: bool,
+    /// The cap on unsent bytes, for an upload.
+    unsent: Option<u32>,
+}
+
+impl DataSocket {
+    /// For the data connection of `transfer`: a plain download or listing
+    /// is only read, so its socket takes no write timeout and no cap (two
+    /// system calls a file spared).
+    fn for_transfer(core: &Core, transfer: &Command, tls: bool) -> DataSocket {
+        let sends = !transfer.only_receives();
+        DataSocket {
+            writes: sends || tls,
+            unsent: core.config.unsent_limit.filter(|_| sends),
+        }
+    }
+}
+
+/// Accepts the active connection if one is awaited (`accept` says how its
+/// socket is set), then completes the data connection's TLS handshake.
 async fn finish_data(
     core: &mut Core,
-    listening: bool,
+    accept: Option<DataSocket>,
     tls: Option<super::TlsParams>,
 ) -> Result<()> {
-    if listening {
+    if let Some(socket) = accept {
         let action = Action::Accept {
             from: DataSetup::server_ip(&core.session),
             idle: core.idle_for(),
             deadline: core.idle_deadline(),
-            unsent: core.config.unsent_limit,
+            writes: socket.writes,
+            unsent: socket.unsent,
             tls,
         };
         let event = core.perform(action).await;

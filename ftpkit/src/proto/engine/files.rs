@@ -306,13 +306,23 @@ async fn download_once(
     if !run.check_unchanged(stat) {
         return Ok(Attempt::Restart);
     }
-    let (len, _) = local_stat(core, LocalOp::OpenPart(part.to_path_buf())).await?;
     let from_start = run.take_from_start();
+    let len = if from_start && !*unconfirmed {
+        // Nothing of an earlier run is kept: the `.part` file is emptied
+        // as it is opened, with no stat to ask.
+        local(core, LocalOp::CreatePart(part.to_path_buf())).await?;
+        0
+    } else {
+        local_stat(core, LocalOp::OpenPart(part.to_path_buf()))
+            .await?
+            .0
+    };
     // Every byte is here from an attempt whose final reply was lost:
     // confirm, do not fetch again.
     let confirm = std::mem::take(unconfirmed) && stat.size == Some(len);
-    // The size the `150` stated, for a transfer from byte 0.
-    let mut announced = None;
+    // What arrived: the size the `150` stated (for a transfer from byte
+    // 0) and the `.part` file's length.
+    let mut arrived = None;
     if !confirm {
         let plan = ResumePlan::new(if from_start { 0 } else { len }, stat.size);
         if first {
@@ -326,15 +336,21 @@ async fn download_once(
             size_from_150,
         };
         match fetch_into_part(core, remote, fetch, run, unconfirmed).await? {
-            (Attempt::Done, said) => announced = said,
+            (Attempt::Done, got) => arrived = got,
             (restart, _) => return Ok(restart),
         }
         if plan.rest == 0 && !*unconfirmed {
-            learn_announced_sizes(core, stat, announced);
+            learn_announced_sizes(core, stat, arrived.and_then(|a| a.announced));
         }
     }
+    let announced = arrived.and_then(|a| a.announced);
     let confirm = confirm || *unconfirmed;
-    let (local_len, _) = local_stat(core, LocalOp::Stat).await?;
+    // The length the transfer left, as counted: asked of the file only
+    // when no transfer completed in this attempt.
+    let local_len = match arrived {
+        Some(arrived) => arrived.len,
+        None => local_stat(core, LocalOp::Stat).await?.0,
+    };
     run.report.size = local_len;
     if options.verify != Verify::Off || confirm {
         // SIZE only: a file rewritten to the same size within the
@@ -421,17 +437,25 @@ fn learn_announced_sizes(core: &mut Core, before: RemoteStat, announced: Option<
     }
 }
 
+/// What a completed transfer left: the size its `150` stated, for a
+/// transfer from byte 0, and the `.part` file's length, as counted.
+#[derive(Clone, Copy)]
+struct Arrived {
+    announced: Option<u64>,
+    len: u64,
+}
+
 /// Fetches `remote` into the `.part` file as `plan` says; `Done` once the
-/// data is in (the caller verifies), with the size the `150` stated for a
-/// transfer from byte 0, or `Restart` to start over. A lost final reply
-/// after every byte arrived sets `unconfirmed` and reconnects.
+/// data is in (the caller verifies), with what [`Arrived`], or `Restart`
+/// to start over. A lost final reply after every byte arrived sets
+/// `unconfirmed` and reconnects (`Done` with nothing counted).
 async fn fetch_into_part(
     core: &mut Core,
     remote: &Arg,
     fetch: Fetch<'_>,
     run: &mut TransferRun,
     unconfirmed: &mut bool,
-) -> Result<(Attempt, Option<u64>)> {
+) -> Result<(Attempt, Option<Arrived>)> {
     let Fetch {
         plan,
         stat,
@@ -510,7 +534,7 @@ async fn fetch_into_part(
             run.restart();
             return Ok((Attempt::Restart, None));
         }
-        Ok(announced) => return Ok((Attempt::Done, announced)),
+        Ok(arrived) => return Ok((Attempt::Done, Some(arrived))),
     }
     Ok((Attempt::Done, None))
 }
@@ -526,7 +550,9 @@ pub(super) async fn abort_quietly(core: &mut Core, reset: bool) {
 /// with the bytes already here; the rest moved by the driver in bulk, or
 /// block by block when the rate is limited. Then the final reply. Gives
 /// the size the `150` stated, for a transfer from byte 0 (told to the
-/// caller's size callback first if `tell_size`).
+/// caller's size callback first if `tell_size`), and the file's length:
+/// `rest` and the bytes received (those of the overlap compared, not
+/// written again, past a truncation at the resume point).
 async fn receive(
     core: &mut Core,
     remote: &Arg,
@@ -534,7 +560,7 @@ async fn receive(
     overlap: &mut Overlap,
     run: &mut TransferRun,
     tell_size: bool,
-) -> std::result::Result<Option<u64>, Received> {
+) -> std::result::Result<Arrived, Received> {
     let block = run.block_size(core.config.block_size);
     let (command, expected) = open_retr(core, remote, rest).await?;
     if tell_size {
@@ -613,7 +639,10 @@ async fn receive(
     match overlap::final_reply(core).await {
         Ok(Some(reply)) => {
             rules::finish_download(&command, reply, expected, received)?;
-            Ok(expected)
+            Ok(Arrived {
+                announced: expected,
+                len: rest + received,
+            })
         }
         Ok(None) => Err(Received::Disturbed),
         Err(error) if final_reply_lost(&error) => Err(Received::Unconfirmed {

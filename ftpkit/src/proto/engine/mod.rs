@@ -237,8 +237,8 @@ pub(crate) struct Core {
     /// command is sent.
     pub(crate) answered: Vec<(Command, Reply)>,
     /// A server answered a command sent behind a transfer before the
-    /// transfer's final reply: no more overlapping transfers; kept across
-    /// reconnections.
+    /// transfer's final reply, or a transfer with commands behind it
+    /// failed: no more overlapping transfers; kept across reconnections.
     pub(crate) overlap_refused: bool,
     /// The server's `150` to a binary `RETR` from byte 0 states the
     /// file's size, and that size matched its `SIZE` reply: downloads

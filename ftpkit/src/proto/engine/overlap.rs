@@ -17,7 +17,9 @@
 //! client overlaps no transfer again ([`Core::overlap_refused`], kept
 //! across reconnections). So does a reply after the final one that does
 //! not fit its command, or one that does not come within the grace of a
-//! batch ([`batch::grace`]). A transfer refused (`550` to `RETR`) or
+//! batch ([`batch::grace`]). A transfer that fails with commands behind
+//! it (pyftpdlib may drop it with a `426`, or reset its data connection)
+//! ends overlapping too, and is tried again at once on a new connection. A transfer refused (`550` to `RETR`) or
 //! aborted leaves the replies of the commands behind it to read: a
 //! refusal reads them at once (they serve the next download); an abort
 //! cannot tell them from the abort's own replies, so it replaces the
@@ -147,6 +149,19 @@ pub(crate) async fn final_reply(core: &mut Core) -> Result<Option<Reply>> {
     if out_of_turn(core, &reply) || !drain(core).await? {
         let _ = disturbed(core);
         return Ok(None);
+    }
+    if !reply.code().is_completion() {
+        // The transfer failed with commands behind it. A server that
+        // reads them during a transfer may have dropped it for them
+        // (pyftpdlib: `426`, then their replies): no overlap from now on,
+        // and the caller goes on at once ([`Core::overlap_refused`]).
+        tracing::warn!(
+            target: "ftpkit::control",
+            %reply,
+            "a transfer with commands sent behind it failed; no transfer overlaps another from now on"
+        );
+        core.overlap_refused = true;
+        core.prepared = None;
     }
     Ok(Some(reply))
 }

@@ -213,12 +213,12 @@ fn a_greeting_flood_is_a_refusal() {
 /// Sets up a RETR data connection (passive or active) on `config`,
 /// answering every command with the usual positive reply, and returns the
 /// action that opens or accepts the data connection.
-fn data_connection_action(config: Config, mode: DataMode) -> Action {
+fn data_connection_action(config: Config, mode: DataMode, command: Command) -> Action {
     let mut core = Core::new("ftp.example.com".into(), config);
     core.session = Session::new(PEER.parse().unwrap(), mode, false, true);
     let t0 = Instant::now();
     let request = DataRequest {
-        command: Command::Retr(crate::proto::Arg::path("f").unwrap()),
+        command,
         transfer_type: TransferType::Binary,
         rest: None,
     };
@@ -232,7 +232,7 @@ fn data_connection_action(config: Config, mode: DataMode) -> Action {
                 for line in String::from_utf8_lossy(bytes).lines() {
                     replies.push(match line.split(' ').next() {
                         Some("EPSV") => "229 ok (|||4242|)\r\n",
-                        Some("RETR") => "150 opening\r\n",
+                        Some("RETR" | "STOR") => "150 opening\r\n",
                         _ => "200 ok\r\n",
                     });
                 }
@@ -247,19 +247,34 @@ fn data_connection_action(config: Config, mode: DataMode) -> Action {
     panic!("no data connection was opened")
 }
 
+/// An upload's data connection takes the configured unsent limit and a
+/// write timeout; a plain download's, which is only read, neither.
 #[test]
 fn data_connections_are_opened_and_accepted_with_the_configured_unsent_limit() {
+    let path = || crate::proto::Arg::path("f").unwrap();
     for limit in [Config::default().unsent_limit, Some(12_345), None] {
         let config = Config::default().unsent_limit(limit);
-        match data_connection_action(config.clone(), DataMode::Passive) {
-            Action::OpenData { unsent, .. } => assert_eq!(unsent, limit),
-            other => panic!("expected a data connection, got {other:?}"),
-        }
-        match data_connection_action(config, DataMode::Active) {
-            Action::Accept { unsent, .. } => assert_eq!(unsent, limit),
-            other => panic!("expected an accept, got {other:?}"),
+        for (command, sends) in [
+            (Command::Stor(path()), true),
+            (Command::Retr(path()), false),
+        ] {
+            let want = if sends { limit } else { None };
+            match data_connection_action(config.clone(), DataMode::Passive, command.clone()) {
+                Action::OpenData { unsent, writes, .. } => {
+                    assert_eq!((unsent, writes), (want, sends), "{command:?}");
+                }
+                other => panic!("expected a data connection, got {other:?}"),
+            }
+            match data_connection_action(config.clone(), DataMode::Active, command.clone()) {
+                Action::Accept { unsent, writes, .. } => {
+                    assert_eq!((unsent, writes), (want, sends), "{command:?}");
+                }
+                other => panic!("expected an accept, got {other:?}"),
+            }
         }
     }
+    let raw = Command::raw("STOU").unwrap();
+    assert!(!raw.only_receives(), "a raw transfer command may send");
     assert_eq!(Config::default().unsent_limit, Some(64 * 1024));
     assert_eq!(
         Config::default().unsent_limit(Some(0)).unsent_limit,

@@ -282,6 +282,12 @@ impl Wire {
                 self.pos = 0;
                 self.file_event()
             }
+            LocalOp::CreatePart(path) => {
+                self.log.push(format!("create part {}", path.display()));
+                self.pos = 0;
+                self.file.clear();
+                Event::Done
+            }
             LocalOp::OpenRead(path) => {
                 self.log.push(format!("open {}", path.display()));
                 self.pos = 0;
