@@ -124,7 +124,11 @@ def test_retrbinary_into_a_file_missing_remote_raises_as_ftplib(local_plain, tmp
 
 CHILD = textwrap.dedent(
     """
-    import sys, time
+    import signal, sys, time
+    # Python raises KeyboardInterrupt on SIGINT only if the parent left
+    # SIGINT at its default; a test run started in the background inherits
+    # it ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     from ftpkit import ftplib
     host, port, user, passwd, op, local, remote = sys.argv[1:8]
     ftp = ftplib.FTP()

@@ -212,6 +212,16 @@ def test_debug_output_format(local_plain, capsys):
 
 
 def test_ctrl_c_aborts_transfer_and_leaves_connection_usable(local_plain):
+    # KeyboardInterrupt on SIGINT, even in a test run started in the
+    # background (which inherits SIGINT ignored).
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        _ctrl_c_aborts_transfer(local_plain)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _ctrl_c_aborts_transfer(local_plain):
     big = os.urandom(1 << 20) * 16
     (local_plain.home / "big.bin").write_bytes(big)
     ftp = kit_ftplib.FTP()
