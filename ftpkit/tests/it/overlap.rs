@@ -190,22 +190,19 @@ dialogue! {
     }
 }
 
-dialogue! {
-    fn a_transfer_reset_with_commands_behind_it_goes_on_at_once_without_them() within(crate::hostile::GUARD) {
-        // pyftpdlib may also drop the transfer by resetting the data
-        // connection before its replies to the commands behind it come.
-        let a = b"first file, reset by the server".as_slice();
-        let b = b"second file".as_slice();
-        let resetting = overlapping(a)
-            .send_data_then(a, DataFault::ResetAt(8));
-        // The new connection: the attempt resumes after the bytes already
-        // here, nothing sent behind any RETR.
-        let again = one_at_a_time(a, b);
-        let server = FakeServer::start(vec![resetting, again]);
+/// The first download, of `$a` with `$b`'s commands behind its `RETR`,
+/// on a server whose first connection drops the transfer as `$failing`
+/// (a script up to its failure) says: the attempt goes on at once on a
+/// new connection, resuming after the bytes already here, with nothing
+/// sent behind any `RETR`: one retry, with no wait (the policy's would be
+/// a minute, and the guard fail the test), and no overlap after it.
+macro_rules! goes_on_at_once_without_them {
+    ($failing:expr, $a:expr, $b:expr) => {{
+        let (a, b) = ($a, $b);
+        let server = FakeServer::start(vec![$failing, one_at_a_time(a, b)]);
         let mut client = connect!(&server.addr().to_string(), quick()).unwrap();
         w!(client.login_anonymous()).unwrap();
         let dir = tempfile::tempdir().unwrap();
-        // A retry would wait a minute (and the guard fail the test).
         let slow = ftpkit::RetryPolicy {
             retries: 3,
             initial_delay: std::time::Duration::from_secs(60),
@@ -219,13 +216,22 @@ dialogue! {
             .run())
         .unwrap();
         assert_eq!(fs::read(dir.path().join("a")).unwrap(), a);
-        // One retry, at once: a wait would have been a minute.
         assert_eq!((report.retries, report.restarts), (1, 0));
         let report = download_then!(client, dir, "b", "a").unwrap();
         assert_eq!(fs::read(dir.path().join("b")).unwrap(), b);
         assert!(!report.overlapped);
         let t = server.finish();
         assert!(t.dropped.is_empty(), "sent behind a RETR: {:?}", t.dropped);
+    }};
+}
+
+dialogue! {
+    fn a_transfer_reset_with_commands_behind_it_goes_on_at_once_without_them() within(crate::hostile::GUARD) {
+        // pyftpdlib may also drop the transfer by resetting the data
+        // connection before its replies to the commands behind it come.
+        let a = b"first file, reset by the server".as_slice();
+        let resetting = overlapping(a).send_data_then(a, DataFault::ResetAt(8));
+        goes_on_at_once_without_them!(resetting, a, b"second file".as_slice());
     }
 }
 
@@ -241,32 +247,7 @@ dialogue! {
             .reply(&size(b))
             .reply(MDTM)
             .epsv();
-        let again = one_at_a_time(a, b);
-        let server = FakeServer::start(vec![failing, again]);
-        let mut client = connect!(&server.addr().to_string(), quick()).unwrap();
-        w!(client.login_anonymous()).unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        // A retry would wait a minute (and the guard fail the test).
-        let slow = ftpkit::RetryPolicy {
-            retries: 3,
-            initial_delay: std::time::Duration::from_secs(60),
-            max_delay: std::time::Duration::from_secs(60),
-        };
-        let report = w!(client
-            .download("a", dir.path().join("a"))
-            .verify(Verify::SizeOnly)
-            .retry(slow)
-            .followed_by("b")
-            .run())
-        .unwrap();
-        assert_eq!(fs::read(dir.path().join("a")).unwrap(), a);
-        // One retry, at once, and no overlap after it.
-        assert_eq!((report.retries, report.restarts), (1, 0));
-        let report = download_then!(client, dir, "b", "a").unwrap();
-        assert_eq!(fs::read(dir.path().join("b")).unwrap(), b);
-        assert!(!report.overlapped);
-        let t = server.finish();
-        assert!(t.dropped.is_empty(), "sent behind a RETR: {:?}", t.dropped);
+        goes_on_at_once_without_them!(failing, a, b);
     }
 }
 
