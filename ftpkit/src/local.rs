@@ -64,6 +64,17 @@ pub(crate) fn read_some(mut source: impl Read, buf: &mut [u8]) -> io::Result<usi
     }
 }
 
+/// Opens (creating it if need be) a `.part` file for reading and writing,
+/// emptied if `empty`.
+fn open_part(path: &std::path::Path, empty: bool) -> io::Result<File> {
+    OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(empty)
+        .open(path)
+}
+
 /// Writes all of `bytes` at `offset` of `file`, leaving its position alone
 /// where the system allows (`pwrite(2)`).
 #[cfg(unix)]
@@ -115,26 +126,11 @@ impl LocalFile {
     /// Performs one local file operation and reports what happened.
     pub(crate) fn perform(&mut self, op: LocalOp) -> Event {
         match op {
-            LocalOp::OpenPart(path) => self.opened(
-                OpenOptions::new()
-                    .read(true)
-                    .write(true)
-                    .create(true)
-                    .truncate(false)
-                    .open(path),
-            ),
-            LocalOp::CreatePart(path) => on_local(
-                OpenOptions::new()
-                    .read(true)
-                    .write(true)
-                    .create(true)
-                    .truncate(true)
-                    .open(path),
-                |file| {
-                    self.file = Some(file);
-                    Event::Done
-                },
-            ),
+            LocalOp::OpenPart(path) => self.opened(open_part(&path, false)),
+            LocalOp::CreatePart(path) => on_local(open_part(&path, true), |file| {
+                self.file = Some(file);
+                Event::Done
+            }),
             LocalOp::OpenRead(path) => self.opened(File::open(path)),
             LocalOp::Stat => on_local(self.file().and_then(|f| stat(f)), |e| e),
             LocalOp::ReadAt { offset, len } => on_local(
