@@ -103,6 +103,9 @@ pub struct Behavior {
     /// refused with 500, and typed listings come from `LIST` (Unix lines,
     /// times to the minute, `.` and `..` first).
     pub list_only: bool,
+    /// Read `QUIT` and answer nothing: the connection stays open until the
+    /// client closes it (a goodbye the client must not wait for).
+    pub unanswered_quit: bool,
 }
 
 impl Default for Behavior {
@@ -117,6 +120,7 @@ impl Default for Behavior {
             no_appe: false,
             listings: BTreeMap::new(),
             list_only: false,
+            unanswered_quit: false,
         }
     }
 }
@@ -507,6 +511,7 @@ impl Session {
                     "550 not an empty directory"
                 })?
             }
+            "QUIT" if behavior.unanswered_quit => {}
             "QUIT" => {
                 self.reply("221 bye")?;
                 return Ok(Flow::Quit);

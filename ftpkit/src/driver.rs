@@ -1764,9 +1764,10 @@ macro_rules! segmented_download {
             std::mem::replace(&mut client.core.config.deadline, left)
         }
 
-        /// Runs worker `i` of `job` on an extra connection, then says
-        /// goodbye on it if it is open and in step (one that is not is
-        /// closed as it is when dropped).
+        /// Runs worker `i` of `job` on an extra connection, then closes
+        /// it (the worker says `QUIT` without waiting for the reply); one
+        /// still in step after a worker that ended early says goodbye
+        /// first.
         $($async)? fn run_worker(
             mut other: $client,
             job: std::sync::Arc<$crate::proto::engine::segments::Job>,

@@ -352,6 +352,38 @@ dialogue! {
     }
 }
 
+dialogue! {
+    fn extra_connections_say_goodbye_without_waiting_for_the_reply() {
+        // The server reads each QUIT and answers nothing. The client waits
+        // up to 20 s for a reply: a download that waited for one extra
+        // connection's goodbye would take that long.
+        let server = MemoryServer::with_behavior(Behavior {
+            unanswered_quit: true,
+            ..Behavior::default()
+        });
+        let data = random_bytes(SIZE, 9);
+        server.put_file("big.bin", data.clone());
+        let patient = crate::resume::config().timeout(std::time::Duration::from_secs(20));
+        let mut client = connect!(&server.addr().to_string(), patient).unwrap();
+        w!(client.login("tester", "pw")).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let started = std::time::Instant::now();
+        let report = w!(client
+            .download("big.bin", dir.path().join("big.bin"))
+            .retry(quick_retries())
+            .segments(4)
+            .limit_rate(RATE)
+            .run())
+            .unwrap();
+        let took = started.elapsed();
+        assert_complete(dir.path(), &data);
+        assert_eq!(report.retries, 0);
+        // The extra connection whose range ended with the file said QUIT
+        // (the others hung up with ABOR); none waited for its 221.
+        assert!(took < std::time::Duration::from_secs(10), "{took:?}");
+    }
+}
+
 /// Async only (a future dropped half-way): dropping a segmented
 /// download's future stops its extra connections at once: none goes on to
 /// fetch its range and send what follows (an `ABOR` once its range is

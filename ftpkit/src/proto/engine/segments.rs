@@ -29,8 +29,12 @@
 //!    A connection with no range left to take splits the range with the
 //!    most bytes left and takes its far part, so that the connections end
 //!    together however late each started or slowly it runs; one with
-//!    nothing left to split hangs up (`ABOR`, then closed without waiting
-//!    for the replies). How small a range is still worth splitting follows
+//!    nothing left to split hangs up (`ABOR`, or `QUIT` after the range
+//!    that ends with the file, then closed without waiting for the
+//!    replies). The client's own connection, which stays, ends a range
+//!    cut short with `ABOR` and `NOOP`, two round trips: a split of its
+//!    range leaves it half, so that it is in step again as the others
+//!    end. How small a range is still worth splitting follows
 //!    what the connections measured: the bytes a second one connection
 //!    moves and the time from asking for a range to its first byte. What is
 //!    left must take four times longer than starting a range (and each
@@ -206,6 +210,10 @@ fn seconds(time: SystemTime) -> u64 {
 struct State {
     table: Table,
     taken: Vec<bool>,
+    /// The range the client's own connection holds, if any.
+    own: Option<usize>,
+    /// Whether the client's connection began fetching that range.
+    own_begun: bool,
 }
 
 /// One segmented download, shared by its connections.
@@ -249,11 +257,25 @@ impl Job {
     }
 
     /// A range not complete that no connection holds, now held: from the
-    /// end for the client's own connection (whose last range then ends
-    /// with the file, with no abort), from the start for the others.
-    fn claim(&self, from_end: bool) -> Option<usize> {
+    /// end for the client's own connection (`own`: its last range then
+    /// ends with the file, with no abort), from the start for the others.
+    fn claim(&self, own: bool) -> Option<usize> {
         let mut state = self.lock();
-        let State { table, taken } = &mut *state;
+        let claimed = self.claim_in(&mut state, own);
+        if own {
+            state.own = claimed;
+            state.own_begun = false;
+        }
+        claimed
+    }
+
+    fn claim_in(&self, state: &mut State, from_end: bool) -> Option<usize> {
+        let State {
+            table,
+            taken,
+            own,
+            own_begun,
+        } = state;
         let free = |i: &usize| {
             !taken.get(*i).copied().unwrap_or(true)
                 && table.ranges.get(*i).is_some_and(|r| r.next < r.end)
@@ -268,12 +290,40 @@ impl Job {
             *slot = true;
             return found;
         }
-        // None free: the far part of the range with the most left, if
-        // that is worth a connection of its own. The range's connection
-        // keeps what it moves while this one starts, and half the rest.
+        // None free: part of the range with the most left, if that is
+        // worth a connection of its own.
         let (left, index) = stealable(table, self.steal_floor())?;
         let range = table.ranges.get_mut(index)?;
-        let start_cost = self.start_cost().min(left / 2);
+        if *own == Some(index) && !*own_begun {
+            // The client's range, not begun: the client moves to its far
+            // half, which ends where the range ends (with the file, on a
+            // fresh download: no abort), and this connection takes the near
+            // half, with whatever an earlier run wrote of it.
+            let middle = range.next + left / 2;
+            let near = Range {
+                end: middle,
+                ..*range
+            };
+            *range = Range {
+                start: middle,
+                end: range.end,
+                next: middle,
+            };
+            table.ranges.push(near);
+            taken.push(true);
+            return Some(table.ranges.len() - 1);
+        }
+        // The far part: the range's connection keeps what it moves while
+        // this one starts, and half the rest: both end together. The
+        // client's own connection keeps half: cut off before the range's
+        // end, it ends with `ABOR` and `NOOP` (two round trips, about what
+        // starting a range costs), which the others, hanging up without
+        // waiting, do not; it is in step again by the time they end.
+        let start_cost = if *own == Some(index) {
+            0
+        } else {
+            self.start_cost().min(left / 2)
+        };
         let middle = range.next + start_cost + (left - start_cost) / 2;
         let half = Range {
             start: middle,
@@ -284,6 +334,17 @@ impl Job {
         table.ranges.push(half);
         taken.push(true);
         Some(table.ranges.len() - 1)
+    }
+
+    /// Where range `index` stands and where it ends, as its connection
+    /// (the client's own if `own`) begins fetching it: from now on a split
+    /// leaves that connection the near part.
+    fn begin(&self, index: usize, own: bool) -> Option<(u64, u64)> {
+        let mut state = self.lock();
+        if own && state.own == Some(index) {
+            state.own_begun = true;
+        }
+        state.table.ranges.get(index).map(|r| (r.next, r.end))
     }
 
     /// Where range `index` stands and where it ends.
@@ -510,7 +571,12 @@ pub(crate) async fn prepare(
         size,
         resumed_from: table.done(),
         connections,
-        state: Mutex::new(State { table, taken }),
+        state: Mutex::new(State {
+            table,
+            taken,
+            own: None,
+            own_begun: false,
+        }),
         stop: AtomicBool::new(false),
         discard: AtomicBool::new(false),
         retries: AtomicU32::new(0),
@@ -564,7 +630,20 @@ pub(crate) async fn worker(
     }
     let saved = save(core, &job, worker).await;
     files::local(core, LocalOp::Close).await?;
+    if worker > 0 {
+        hang_up(core).await;
+    }
     result.and(saved)
+}
+
+/// Ends an extra connection whose ranges are done: `QUIT`, its `221` not
+/// awaited (the download would wait a round trip for it), and the
+/// connection left for the driver to close.
+async fn hang_up(core: &mut Core) {
+    if !core.is_unusable() {
+        let _ = ops::send(core, &crate::proto::Command::Quit).await;
+    }
+    core.unusable = true;
 }
 
 async fn work(core: &mut Core, job: &Job, worker: usize) -> Result<()> {
@@ -605,7 +684,7 @@ async fn fetch_range(
     worker: usize,
     run: &mut TransferRun,
 ) -> Result<()> {
-    let Some((from, end)) = job.position(index) else {
+    let Some((from, end)) = job.begin(index, worker == 0) else {
         return Ok(());
     };
     if from >= end {
@@ -884,6 +963,8 @@ mod tests {
             state: Mutex::new(State {
                 taken: vec![false; table.ranges.len()],
                 table,
+                own: None,
+                own_begun: false,
             }),
             stop: AtomicBool::new(false),
             discard: AtomicBool::new(false),
@@ -908,10 +989,64 @@ mod tests {
     }
 
     #[test]
+    fn the_client_keeps_the_range_that_ends_with_the_file_until_it_begins() {
+        let size = 8 * MIN_SEGMENT;
+        // A fresh download: one range, the client's.
+        let job = job_of(Table::split(size, None, 1));
+        assert_eq!(job.claim(true), Some(0));
+        // Not begun: the other connection takes the near half, the client
+        // moves to the far one, which ends with the file.
+        assert_eq!(job.claim(false), Some(1));
+        assert_eq!(job.position(1), Some((0, size / 2)));
+        assert_eq!(job.position(0), Some((size / 2, size)));
+        // The same when another connection claimed the whole file first:
+        // the client takes the far part of it.
+        let late = job_of(Table::split(size, None, 1));
+        assert_eq!(late.claim(false), Some(0));
+        assert_eq!(late.claim(true), Some(1));
+        assert_eq!(late.position(1), Some((size / 2, size)));
+        // Begun, the client keeps the near half: its range ends before
+        // the file does.
+        assert_eq!(job.begin(0, true), Some((size / 2, size)));
+        job.advance(1, MIN_SEGMENT);
+        assert_eq!(job.claim(false), Some(2));
+        assert_eq!(job.position(0), Some((size / 2, 3 * size / 4)));
+        assert_eq!(job.position(2), Some((3 * size / 4, size)));
+        // A range an earlier run began keeps its progress with whoever
+        // takes its near half.
+        let resumed = job_of(Table::split(size, None, 1));
+        resumed.advance(0, MIN_SEGMENT);
+        assert_eq!(resumed.claim(true), Some(0));
+        assert_eq!(resumed.claim(false), Some(1));
+        let table = resumed.lock().table.clone();
+        assert_eq!(
+            table.ranges[1],
+            Range {
+                start: 0,
+                end: 4_718_592,
+                next: MIN_SEGMENT
+            }
+        );
+        assert_eq!(
+            table.ranges[0],
+            Range {
+                start: 4_718_592,
+                end: size,
+                next: 4_718_592
+            }
+        );
+        assert_eq!(
+            Table::decode(&table.encode()).map(|t| t.done()),
+            Some(MIN_SEGMENT)
+        );
+    }
+
+    #[test]
     fn a_connection_with_nothing_left_takes_half_of_the_biggest_range() {
         let size = 8 * MIN_SEGMENT;
         let job = job_of(Table::split(size, None, 2));
         assert_eq!(job.claim(true), Some(1));
+        assert_eq!(job.begin(1, true), Some((4 * MIN_SEGMENT, size)));
         assert_eq!(job.claim(false), Some(0));
         job.advance(0, 3 * MIN_SEGMENT);
         job.advance(1, 5 * MIN_SEGMENT);
@@ -936,6 +1071,7 @@ mod tests {
         let size = 16 * MIN_SEGMENT;
         let job = job_of(Table::split(size, None, 2));
         assert_eq!(job.claim(true), Some(1));
+        assert!(job.begin(1, true).is_some());
         assert_eq!(job.claim(false), Some(0));
         let at = 13 * MIN_SEGMENT;
         job.advance(0, 8 * MIN_SEGMENT);
@@ -948,17 +1084,31 @@ mod tests {
         assert_eq!(job.steal_floor(), 2 * MIN_STEAL);
         assert!(job.claimable());
         let taken = job.claim(false).unwrap();
-        // The range's own connection keeps the 50 kB it moves while the
-        // other starts, and half of the rest: both end together.
+        // The client's own range: it keeps half, as it ends with an abort
+        // (two round trips) where the other starts.
         let left = size - at;
-        let middle = at + 50_000 + (left - 50_000) / 2;
-        assert_eq!(job.position(1), Some((at, middle)));
-        assert_eq!(job.position(taken), Some((middle, size)));
+        assert_eq!(job.position(1), Some((at, at + left / 2)));
+        assert_eq!(job.position(taken), Some((at + left / 2, size)));
         // Still a sidecar that reads back whole.
         assert_eq!(
             Table::decode(&job.lock().table.encode()).map(|t| t.done()),
             Some(at)
         );
+        // Another connection's range: it keeps the 50 kB it moves while
+        // the client's starts, and half of the rest: both end together.
+        // The client then holds the far part, which ends with the file.
+        let other = job_of(Table::split(size, None, 2));
+        other.record_speed(10_000_000, Duration::from_secs(1));
+        other.record_setup(Duration::from_millis(5));
+        assert_eq!(other.claim(false), Some(0));
+        assert_eq!(other.claim(false), Some(1));
+        other.advance(0, 8 * MIN_SEGMENT);
+        other.advance(1, at);
+        let middle = at + 50_000 + (left - 50_000) / 2;
+        assert_eq!(other.claim(true), Some(2));
+        assert_eq!(other.position(1), Some((at, middle)));
+        assert_eq!(other.position(2), Some((middle, size)));
+        assert_eq!(other.lock().own, Some(2));
         // A slow start (a long round trip) raises the floor: 2 MB move
         // while a range starts, so less than 8 MB left is not split.
         job.record_setup(Duration::from_millis(200));
