@@ -169,6 +169,8 @@ fn get_resumes_a_part_file_after_comparing_an_overlap() {
         Script::login_anonymous()
             .expect("TYPE I")
             .reply("200 ok")
+            .expect("FEAT")
+            .reply("211 no features")
             .expect("SIZE f")
             .reply("213 50000")
             .expect("MDTM f")
@@ -181,8 +183,6 @@ fn get_resumes_a_part_file_after_comparing_an_overlap() {
             .reply("150 go")
             .send_data(&data[7232..])
             .reply("226 done")
-            .expect("FEAT")
-            .reply("211 no features")
             .expect("QUIT")
             .reply("221 bye"),
     ]);
@@ -255,6 +255,8 @@ fn a_short_download_leaves_only_the_part_file_and_exits_8() {
         Script::login_anonymous()
             .expect("TYPE I")
             .reply("200 ok")
+            .expect("FEAT")
+            .reply("211 no features")
             .expect("SIZE f")
             .reply("550 SIZE not allowed")
             .expect("MDTM f")

@@ -50,9 +50,14 @@ fn help_documents_max_time_and_keepalive() {
 /// the operation deadline and the last refusal.
 #[test]
 fn max_time_bounds_a_server_that_answers_4xx_forever() {
-    // Each attempt's pipelined SIZE, MDTM and EPSV, each refused.
+    // Each attempt's pipelined SIZE, MDTM and EPSV, each refused (the
+    // first batch asks FEAT too, once).
     let script = (0..40).fold(
-        Script::login_anonymous().expect("TYPE I").reply("200 ok"),
+        Script::login_anonymous()
+            .expect("TYPE I")
+            .reply("200 ok")
+            .expect("FEAT")
+            .reply("211 no features"),
         |script, n| {
             ["SIZE f", "MDTM f", "EPSV"]
                 .iter()
@@ -110,6 +115,8 @@ fn get_confirms_a_download_whose_226_was_lost_instead_of_fetching_it_again() {
         Script::login_anonymous()
             .expect("TYPE I")
             .reply("200 ok")
+            .expect("FEAT")
+            .reply("211 no features")
             .expect("SIZE f")
             .reply(&size)
             .expect("MDTM f")

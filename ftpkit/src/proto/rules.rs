@@ -154,9 +154,11 @@ pub fn changes_type(line: &[u8]) -> bool {
 }
 
 /// The command to send after `FEAT`, if any: `OPTS UTF8 ON` when the server
-/// lists `UTF8` (RFC 2640). Its reply does not matter.
-pub fn after_features(features: &Features) -> Result<Option<Command>> {
-    if features.supports("UTF8") {
+/// lists `UTF8` (RFC 2640) and the client's names are UTF-8 (`utf8_names`:
+/// a client told the server's names are in another charset does not switch
+/// the server to UTF-8). Its reply does not matter.
+pub fn after_features(features: &Features, utf8_names: bool) -> Result<Option<Command>> {
+    if utf8_names && features.supports("UTF8") {
         Ok(Some(Command::Opts(Arg::new("OPTS", "UTF8 ON")?)))
     } else {
         Ok(None)
@@ -512,5 +514,21 @@ mod tests {
         assert!(!changes_type(b"TY"));
         assert!(abort_result(reply("426 gone")).is_ok());
         assert!(abort_result(reply("500 what")).is_err());
+    }
+
+    #[test]
+    fn opts_utf8_on_only_for_a_client_whose_names_are_utf8() {
+        let lines = [
+            b"211-Features:".to_vec(),
+            b" UTF8".to_vec(),
+            b"211 End".to_vec(),
+        ];
+        let utf8 = Features::parse(&Reply::new(ReplyCode::SYSTEM_STATUS, lines.to_vec()));
+        let on = after_features(&utf8, true).unwrap().map(|c| c.to_string());
+        assert_eq!(on.as_deref(), Some("OPTS UTF8 ON"));
+        // A client told the names are CP1251 leaves the server as it is.
+        assert_eq!(after_features(&utf8, false).unwrap(), None);
+        let none = Features::parse(&reply("211 none"));
+        assert_eq!(after_features(&none, true).unwrap(), None);
     }
 }

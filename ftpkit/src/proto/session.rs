@@ -186,8 +186,14 @@ impl Session {
         self.features.as_ref()
     }
 
+    /// `EPSV` was answered with a port: it is asked from now on, whatever
+    /// the features say.
+    pub(crate) fn epsv_works(&mut self) {
+        self.epsv = EpsvState::Works;
+    }
+
     /// Records the features; a server that does not list EPSV is not asked for it
-    /// on IPv4.
+    /// on IPv4 (unless it answered one already).
     pub fn set_features(&mut self, features: Features) {
         if self.epsv == EpsvState::Untried
             && !features.supports("EPSV")

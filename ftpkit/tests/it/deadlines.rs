@@ -343,7 +343,13 @@ fn quick_retries(retries: u32) -> RetryPolicy {
 /// them.
 fn busy(attempts: u32, reply: impl Fn(u32) -> String) -> Script {
     (0..attempts).fold(
-        Script::login_anonymous().expect("TYPE I").reply("200 ok"),
+        // The first batch asks FEAT too (the checksum a verification
+        // would use); asked once.
+        Script::login_anonymous()
+            .expect("TYPE I")
+            .reply("200 ok")
+            .expect("FEAT")
+            .reply("211-Features:\r\n EPSV\r\n SIZE\r\n MDTM\r\n211 End"),
         |script, n| {
             ["SIZE f", "MDTM f", "EPSV"]
                 .iter()

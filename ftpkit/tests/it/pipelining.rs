@@ -278,6 +278,81 @@ dialogue! {
 }
 
 dialogue! {
+    fn a_verified_download_asks_feat_in_its_batch_and_nothing_after_the_transfer() {
+        // FEAT goes out with the file's batch: which checksum to verify
+        // with is known before the transfer, not asked in a round trip of
+        // its own after it. What FEAT calls for follows as one batch. The
+        // server does not list EPSV, but the batch's EPSV worked: its
+        // reply is used (a PASV would not match the script).
+        let data = b"verified by its size".as_slice();
+        let script = Script::new()
+            .expect("TYPE I")
+            .expect("FEAT")
+            .expect("SIZE f")
+            .expect("MDTM f")
+            .expect("EPSV")
+            .reply("200 binary")
+            .reply("211-Features:\r\n SIZE\r\n MDTM\r\n UTF8\r\n MLST type*;size*;modify;UNIX.mode;\r\n211 End")
+            .reply(&format!("213 {}", data.len()))
+            .reply(MDTM)
+            .epsv()
+            .expect("OPTS UTF8 ON")
+            .expect_prefix("OPTS MLST ")
+            .reply("200 UTF8 on")
+            .reply("200 MLST OPTS")
+            .expect("RETR f")
+            .reply("150 here it comes")
+            .send_data(data)
+            .reply("226 done");
+        let (server, mut client) = logged_in!(script);
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("f");
+        let report = w!(client.download("f", &dest).run()).unwrap();
+        assert_eq!(fs::read(&dest).unwrap(), data);
+        assert_eq!(report.verified.size, Some(data.len() as u64));
+        assert_eq!(report.verified.hash, None);
+        let t = server.finish();
+        // Three round trips: the batch, what FEAT calls for, RETR.
+        assert_eq!(t.commands[2..7], ["TYPE I", "FEAT", "SIZE f", "MDTM f", "EPSV"]);
+        assert_eq!(t.commands[7], "OPTS UTF8 ON");
+        assert!(t.commands[8].starts_with("OPTS MLST "), "{:?}", t.commands);
+        assert_eq!(t.commands[9..], ["RETR f"]);
+        assert!(t.dropped.is_empty(), "{:?}", t.dropped);
+    }
+}
+
+dialogue! {
+    fn a_verified_upload_asks_size_and_feat_in_one_batch_after_the_transfer() {
+        // SIZE and FEAT go out together after the 226 (a client that
+        // waited for SIZE's reply would time the script out); what FEAT
+        // calls for follows; no checksum is offered, and no MFMT (the time
+        // is not kept): nothing more.
+        let script = crate::dialogue::binary_epsv()
+            .expect("STOR up")
+            .reply("150 go")
+            .recv_data()
+            .reply("226 stored")
+            .expect("SIZE up")
+            .expect("FEAT")
+            .reply("213 10")
+            .reply("211-Features:\r\n SIZE\r\n UTF8\r\n211 End")
+            .expect("OPTS UTF8 ON")
+            .reply("200 UTF8 on");
+        let (server, mut client) = logged_in!(script);
+        let dir = tempfile::tempdir().unwrap();
+        let local = dir.path().join("up");
+        fs::write(&local, b"ten bytes!").unwrap();
+        let report = w!(client.upload(&local, "up").run()).unwrap();
+        assert_eq!(report.verified.size, Some(10));
+        assert_eq!(report.verified.hash, None);
+        let t = server.finish();
+        assert_eq!(t.uploads[0], b"ten bytes!");
+        assert_eq!(t.commands[5..8], ["SIZE up", "FEAT", "OPTS UTF8 ON"], "{:?}", t.commands);
+        assert!(t.dropped.is_empty(), "{:?}", t.dropped);
+    }
+}
+
+dialogue! {
     fn an_unverified_upload_sends_mfmt_without_asking_feat_first() {
         // After the transfer, only MFMT: no FEAT, no OPTS UTF8 ON (a FEAT
         // would not match the script). The server lacks MFMT: refused,

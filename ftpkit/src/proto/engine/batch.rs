@@ -29,7 +29,7 @@ use crate::{
     error::{Error, Result},
     proto::{
         Arg, Command, Expect, Reply, ReplyCode, TransferType, parse,
-        resume::{Asks, RemoteStat, unless_refused},
+        resume::{Asks, RemoteStat, optional, unless_refused},
         rules,
     },
 };
@@ -54,7 +54,8 @@ pub(crate) fn grace(first: Duration, idle: Duration) -> Duration {
 }
 
 /// Whether `reply` can answer `command`: a refusal answers any command; a
-/// positive reply must be the one the command gets, and a `213` must read
+/// positive reply must be the one the command gets (`211` for `FEAT`,
+/// and for no other), and a `213` must read
 /// as what its command asked (a size, a time), since `SIZE` and `MDTM`
 /// answered in each other's place share the code. Another one means the
 /// server answered out of order or merged replies.
@@ -64,11 +65,13 @@ pub(crate) fn answers(command: &Command, reply: &Reply) -> bool {
         return true;
     }
     let others = [
+        ReplyCode::SYSTEM_STATUS,
         ReplyCode::FILE_STATUS,
         ReplyCode::PASSIVE,
         ReplyCode::EXTENDED_PASSIVE,
     ];
     match command {
+        Command::Feat => code == ReplyCode::SYSTEM_STATUS,
         Command::Size(_) => code == ReplyCode::FILE_STATUS && parse::parse_size(reply).is_ok(),
         Command::Mdtm(_) => code == ReplyCode::FILE_STATUS && parse::parse_mdtm(reply).is_ok(),
         Command::Epsv => code == ReplyCode::EXTENDED_PASSIVE,
@@ -222,24 +225,32 @@ pub(crate) fn match_by_kind(commands: &[Command], replies: Vec<Reply>) -> Option
 }
 
 /// Sends in one batch what a binary transfer needs before its transfer
-/// command: `TYPE I` if the session is in another type, `SIZE` and `MDTM`
-/// of `remote` unless `known` (as `asks` says), and the passive
-/// mode's `EPSV`/`PASV`, whose reply the data setup then uses
-/// ([`Core::answered`]). Returns what the server told of the file
-/// (`None` for a refused `SIZE` or `MDTM`, as [`super::files::remote_stat`]),
-/// or `None` if the server mishandled the batch: the caller goes on one
-/// command at a time on the new connection.
+/// command: `TYPE I` if the session is in another type, `FEAT` if
+/// `features` and the session has not asked it yet (the checksum a
+/// verification will use), `SIZE` and `MDTM` of `remote` unless `known`
+/// (as `asks` says), and the passive mode's `EPSV`/`PASV`, whose reply the
+/// data setup then uses ([`Core::answered`]). What `FEAT` calls for
+/// (`OPTS UTF8 ON`, `OPTS MLST`) follows in a batch of its own. Returns
+/// what the server told of the file (`None` for a refused `SIZE` or
+/// `MDTM`, as [`super::files::remote_stat`]), or `None` if the server
+/// mishandled a batch: the caller goes on one command at a time on the
+/// new connection.
 pub(crate) async fn prepare_retr(
     core: &mut Core,
     remote: &Arg,
     asks: Asks,
     known: Option<RemoteStat>,
+    features: bool,
 ) -> Result<Option<RemoteStat>> {
     ops::settle(core).await?;
     ops::ensure_protection(core).await?;
     let ty = core.session.type_command(TransferType::Binary);
     let passive = core.session.passive_command();
     let mut commands: Vec<Command> = ty.iter().cloned().collect();
+    let feat = features && core.session.features().is_none();
+    if feat {
+        commands.push(Command::Feat);
+    }
     if known.is_none() {
         commands.extend(stat_commands(remote, asks));
     }
@@ -258,19 +269,79 @@ pub(crate) async fn prepare_retr(
     let Some(replies) = exchange(core, &commands).await? else {
         return Ok(None);
     };
-    let mut pairs = commands.into_iter().zip(replies);
+    let mut pairs = commands
+        .into_iter()
+        .zip(replies)
+        .collect::<Vec<_>>()
+        .into_iter();
     if ty.is_some()
         && let Some((command, reply)) = pairs.next()
     {
         ops::answer(core, &command, reply, Expect::Completion)?;
         core.session.type_set(TransferType::Binary);
     }
+    let mut follow = Vec::new();
+    if feat && let Some((_, reply)) = pairs.next() {
+        // The batch's `EPSV` worked: a server that does not list it in
+        // `FEAT` is still asked for it.
+        if pairs.as_slice().iter().any(|(command, reply)| {
+            *command == Command::Epsv && reply.code() == ReplyCode::EXTENDED_PASSIVE
+        }) {
+            core.session.epsv_works();
+        }
+        // A server without FEAT refuses it: no features, as one at a time.
+        follow = ops::adopt_features(core, &reply)?;
+    }
     let stat = match known {
-        Some(stat) => stat,
-        None => stat_of(core, &mut pairs, asks)?,
+        Some(stat) => Ok(stat),
+        None => stat_of(core, &mut pairs, asks),
     };
-    core.answered = if answered { kept } else { pairs.collect() };
+    let answered_now: Vec<(Command, Reply)> = pairs.collect();
+    // What FEAT calls for goes out whatever the file's replies said.
+    if !follow.is_empty() && exchange(core, &follow).await?.is_none() {
+        return Ok(None);
+    }
+    let stat = stat?;
+    core.answered = if answered { kept } else { answered_now };
     Ok(Some(stat))
+}
+
+/// The size of an uploaded `target` (`None` where the server does not
+/// implement `SIZE`, as [`optional`]), with `FEAT` in the same batch if
+/// `features` and the session has not asked it yet: a verification knows
+/// which checksum to use without a round trip of its own. What `FEAT`
+/// calls for follows as one batch. One command at a time otherwise, or
+/// once the server mishandled a batch.
+pub(crate) async fn size_and_features(
+    core: &mut Core,
+    target: &Arg,
+    features: bool,
+) -> Result<Option<u64>> {
+    let binary = core.session.type_command(TransferType::Binary).is_none();
+    if !(features && binary && enabled(core) && core.session.features().is_none()) {
+        return optional(ops::size(core, target.as_bytes()).await);
+    }
+    let commands = [Command::Size(target.clone()), Command::Feat];
+    let Some(replies) = exchange(core, &commands).await? else {
+        return optional(ops::size(core, target.as_bytes()).await);
+    };
+    let mut pairs = commands.into_iter().zip(replies);
+    let size = match pairs.next() {
+        Some((command, reply)) => optional(
+            ops::answer(core, &command, reply, Expect::Completion)
+                .and_then(|reply| Ok(parse::parse_size(&reply)?)),
+        ),
+        None => Ok(None),
+    };
+    if let Some((_, reply)) = pairs.next() {
+        let follow = ops::adopt_features(core, &reply)?;
+        if !follow.is_empty() {
+            // A server that mishandles it gets a new connection: the size
+            // is already read.
+            exchange(core, &follow).await?;
+        }
+    }
+    size
 }
 
 /// The commands that ask of `remote` what `asks` says, in the order

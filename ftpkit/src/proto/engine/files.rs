@@ -105,13 +105,14 @@ pub(super) async fn attempt_stat(
     remote: &Arg,
     asks: Asks,
     known: Option<RemoteStat>,
+    features: bool,
 ) -> Result<(RemoteStat, bool)> {
     // Asked already, behind the transfer before this one.
     if let Some(stat) = overlap::take_prepared(core, remote, asks)? {
         return Ok((known.unwrap_or(stat), true));
     }
     if batch::enabled(core)
-        && let Some(stat) = batch::prepare_retr(core, remote, asks, known).await?
+        && let Some(stat) = batch::prepare_retr(core, remote, asks, known, features).await?
     {
         return Ok((stat, true));
     }
@@ -297,7 +298,10 @@ async fn download_once(
     }
     let mdtm = options.preserve_mtime || options.resume;
     let asks = Asks::download(core.announces_size, mdtm, first);
-    let (stat, pipelined) = attempt_stat(core, remote, asks, run.take_known()).await?;
+    // A verification asks which checksum the server offers: in the same
+    // batch, not in a round trip of its own after the transfer.
+    let features = options.verify == Verify::Auto;
+    let (stat, pipelined) = attempt_stat(core, remote, asks, run.take_known(), features).await?;
     // Not asked: the size is told once the `150` states it.
     let size_from_150 = stat.size.is_none() && !asks.size;
     if !size_from_150 {
@@ -840,7 +844,9 @@ async fn upload_once(
         return Err(VerifyError::LocalChanged.into());
     }
     if options.verify != Verify::Off || confirm {
-        let remote_size = optional(ops::size(core, target.as_bytes()).await)?;
+        // FEAT in the same batch: which checksum the server offers.
+        let features = options.verify == Verify::Auto;
+        let remote_size = batch::size_and_features(core, target, features).await?;
         if confirm {
             confirmed(remote_size, local_len, true)?;
         }

@@ -543,16 +543,23 @@ pub(crate) async fn mlst(core: &mut Core, path: &[u8]) -> Result<MlsdEntry> {
 pub(crate) async fn features(core: &mut Core) -> Result<()> {
     if core.session.features().is_none() {
         let reply = exchange(core, &Command::Feat).await?;
-        let features = Features::parse(&reply);
-        let next = rules::after_features(&features)?;
-        let mlst = rules::mlst_options(&features)?;
-        core.session.set_features(features);
-        for command in next.into_iter().chain(mlst) {
+        for command in adopt_features(core, &reply)? {
             // Servers that need it accept it; others may refuse harmlessly.
             let _ = exchange(core, &command).await?;
         }
     }
     Ok(())
+}
+
+/// Remembers the features a `FEAT` reply lists, and returns the commands
+/// they call for, to send next (`OPTS UTF8 ON`, `OPTS MLST`): their replies
+/// do not matter.
+pub(crate) fn adopt_features(core: &mut Core, reply: &Reply) -> Result<Vec<Command>> {
+    let features = Features::parse(reply);
+    let next = rules::after_features(&features, core.config.encoding.is_utf8())?;
+    let mlst = rules::mlst_options(&features)?;
+    core.session.set_features(features);
+    Ok(next.into_iter().chain(mlst).collect())
 }
 
 /// Sends a raw command line without reading its reply: the caller reads

@@ -510,6 +510,7 @@ pub(crate) async fn prepare(
                     mdtm: true,
                 },
                 None,
+                options.verify == Verify::Auto,
             )
             .await?
             .0

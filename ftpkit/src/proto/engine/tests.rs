@@ -564,7 +564,7 @@ fn batch_sent<'a>(
     now: Instant,
 ) -> (Operation<'a, Option<RemoteStat>>, Vec<u8>) {
     let asks = Asks { size: true, mdtm };
-    let mut op = core.op(move |c| batch::prepare_retr(c, remote, asks, None));
+    let mut op = core.op(move |c| batch::prepare_retr(c, remote, asks, None, false));
     let wire = sent(act(&mut op, Event::Start, now)).0;
     act(&mut op, Event::Done, now);
     (op, wire)
@@ -774,6 +774,17 @@ fn only_the_reply_a_command_gets_answers_it_in_a_batch() {
     assert!(batch::answers(&Command::Rest(5), &reply(502)));
     assert!(!batch::answers(&Command::Rest(5), &reply(200)));
     assert!(!batch::answers(&Command::Rest(5), &reply(229)));
+    // FEAT's 211 answers FEAT alone, and FEAT nothing but 211 (or a
+    // refusal): TYPE's 200 and FEAT's 211 reordered are told apart.
+    assert!(batch::answers(&Command::Feat, &reply(211)));
+    assert!(batch::answers(&Command::Feat, &reply(500)));
+    assert!(!batch::answers(&Command::Feat, &reply(200)));
+    assert!(!batch::answers(&ty, &reply(211)));
+    let batch = [ty.clone(), Command::Feat, size.clone(), Command::Epsv];
+    let answered = [reply(211), text("213 12"), reply(200), reply(229)];
+    let ordered = batch::match_by_kind(&batch, answered.to_vec()).unwrap();
+    let codes: Vec<u16> = ordered.iter().map(|r| r.code().0).collect();
+    assert_eq!(codes, [200, 211, 213, 229]);
     let second = Duration::from_secs(1);
     assert_eq!(batch::grace(Duration::ZERO, 60 * second), second);
     assert_eq!(batch::grace(second, 60 * second), 4 * second);

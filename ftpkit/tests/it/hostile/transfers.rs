@@ -43,6 +43,8 @@ dialogue! {
             Script::new()
                 .expect("TYPE I")
                 .reply("200 ok")
+                .expect("FEAT")
+                .reply("211-Features:\r\n EPSV\r\n SIZE\r\n211 End")
                 .expect("SIZE f")
                 .reply("213 1000")
                 .expect("MDTM f")

@@ -576,12 +576,12 @@ fn a_download_resumes_its_part_file_behind_an_overlap_then_verifies_and_keeps_th
     let mut core = core();
     let mut wire = Wire::new(&[
         ("TYPE I", "200 binary"),
+        ("FEAT", "211-Features:\r\n SIZE\r\n MDTM\r\n211 End"),
         ("SIZE f", "213 100000"),
         ("MDTM f", "213 20240102030405"),
         ("EPSV", "229 ok (|||4242|)"),
         ("REST 17232", "350 restarting"),
         ("RETR f", "150 opening (82768 bytes)\r\n226 done"),
-        ("FEAT", "211-Features:\r\n SIZE\r\n MDTM\r\n211 End"),
     ]);
     // 50,000 bytes already here: resumed 32 KiB (the overlap) before
     // their end, and the overlap compared, not written again.
@@ -598,8 +598,9 @@ fn a_download_resumes_its_part_file_behind_an_overlap_then_verifies_and_keeps_th
     assert_eq!(
         wire.log,
         [
-            "> TYPE I + SIZE f + MDTM f + EPSV",
-            "< 200 binary + 213 100000 + 213 20240102030405 + 229 ok (|||4242|)",
+            // FEAT too: which checksum the verification will use.
+            "> TYPE I + FEAT + SIZE f + MDTM f + EPSV",
+            "< 200 binary + 211-Features: +  SIZE +  MDTM + 211 End + 213 100000 + 213 20240102030405 + 229 ok (|||4242|)",
             "open part f.part",
             "read 32768 at 17232",
             "truncate to 50000",
@@ -615,9 +616,7 @@ fn a_download_resumes_its_part_file_behind_an_overlap_then_verifies_and_keeps_th
             // The rest in bulk.
             "pump in 50000 from 50000",
             // The size given before the transfer verifies it; no hash
-            // command is offered.
-            "> FEAT",
-            "< 211-Features: +  SIZE +  MDTM + 211 End",
+            // command is offered: nothing asked after the transfer.
             // One order on every driver: the time, then fsync.
             "set time 1704164645",
             "close",
@@ -754,10 +753,10 @@ fn an_upload_goes_to_a_temporary_name_then_is_renamed_verified_and_dated() {
             "< 150 go + 226 stored",
             "pump out 70000 from 0",
             "finish upload",
-            "> SIZE up.bin.part",
-            "< 213 70000",
-            "> FEAT",
-            "< 211-Features: +  MFMT + 211 End",
+            // SIZE and FEAT (the checksum a verification would use) in
+            // one batch.
+            "> SIZE up.bin.part + FEAT",
+            "< 213 70000 + 211-Features: +  MFMT + 211 End",
             "close",
             "> RNFR up.bin.part",
             "< 350 ready",
