@@ -172,6 +172,41 @@ dialogue! {
 }
 
 dialogue! {
+    fn a_verified_download_learns_pret_from_the_feat_in_its_batch() {
+        // FEAT goes out in the download's batch, before the server's
+        // features are known: its EPSV there is refused for want of PRET,
+        // and the data setup sends PRET and EPSV anew instead of taking
+        // that refusal as its reply.
+        let server = FakeServer::start(vec![Script::login_anonymous()
+            .expect("TYPE I")
+            .expect("FEAT")
+            .expect("SIZE f")
+            .expect("MDTM f")
+            .expect("EPSV")
+            .reply("200 ok")
+            .reply("211-Features:\r\n PRET\r\n EPSV\r\n SIZE\r\n211 End")
+            .reply("213 10")
+            .reply("550 no MDTM here")
+            .reply("500 You need to use a client supporting PRET (PRE Transfer) to use EPSV")
+            .expect("PRET RETR f")
+            .reply("200 OK, will use slave 'node3' for upcoming transfer")
+            .expect("EPSV")
+            .epsv()
+            .expect("RETR f")
+            .reply("150 Opening")
+            .send_data(b"from node3")
+            .reply("226 ok")]);
+        let mut client = connect!(&server.addr().to_string(), quick()).unwrap();
+        w!(client.login_anonymous()).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let report = w!(client.download("f", dir.path().join("f")).run()).unwrap();
+        assert_eq!(report.verified.size, Some(10));
+        assert_eq!(std::fs::read(dir.path().join("f")).unwrap(), b"from node3");
+        server.finish();
+    }
+}
+
+dialogue! {
     fn a_refused_passive_mode_without_pret_stays_an_error() {
         let server = FakeServer::start(vec![
             Script::login_anonymous()

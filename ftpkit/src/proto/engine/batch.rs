@@ -296,6 +296,8 @@ pub(crate) async fn prepare_retr(
         Some(stat) => Ok(stat),
         None => stat_of(core, &mut pairs, asks),
     };
+    // (FEAT may list PRET: the data setup then sends `PRET` first, and a
+    // reply read ahead for a command it does not send is dropped.)
     let answered_now: Vec<(Command, Reply)> = pairs.collect();
     // What FEAT calls for goes out whatever the file's replies said.
     if !follow.is_empty() && exchange(core, &follow).await?.is_none() {
