@@ -580,14 +580,22 @@ dialogue! {
 }
 
 dialogue! {
-    fn verification_asks_feat_before_the_first_transfer_so_the_replies_read_ahead_stay_usable() {
+    fn verification_asks_feat_in_the_first_batch_so_the_replies_read_ahead_stay_usable() {
         let (a, b) = (b"first file".as_slice(), b"second".as_slice());
         // No checksum command offered: the sizes verify. `FEAT` after the
-        // transfer would drop the replies read ahead for b.
+        // transfer would drop the replies read ahead for b; it goes out in
+        // a's batch instead, no round trip of its own.
         let script = Script::new()
+            .expect("TYPE I")
             .expect("FEAT")
+            .expect("SIZE a")
+            .expect("MDTM a")
+            .expect("EPSV")
+            .reply("200 binary")
             .reply_lines(&["211-Features:", " EPSV", " SIZE", " MDTM", "211 End"])
-            .then(batch("a", a, true))
+            .reply(&size(a))
+            .reply(MDTM)
+            .epsv()
             .then(retr_with_next("a", a, "b", b))
             .then(retr("b", b));
         let (server, mut client) = logged_in!(script);
@@ -600,7 +608,7 @@ dialogue! {
         let t = server.finish();
         assert_eq!(
             t.commands[2..],
-            ["FEAT", "TYPE I", "SIZE a", "MDTM a", "EPSV", "RETR a", "SIZE b", "MDTM b", "EPSV", "RETR b"]
+            ["TYPE I", "FEAT", "SIZE a", "MDTM a", "EPSV", "RETR a", "SIZE b", "MDTM b", "EPSV", "RETR b"]
         );
         assert!(t.dropped.is_empty(), "{:?}", t.dropped);
     }

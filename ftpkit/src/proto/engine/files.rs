@@ -290,10 +290,16 @@ async fn download_once(
 ) -> Result<Attempt> {
     let Try { first, unconfirmed } = attempt;
     ops::remember_cwd(core).await?;
-    if options.verify == Verify::Auto && next.is_some() && overlap::enabled(core) {
+    if options.verify == Verify::Auto
+        && next.is_some()
+        && overlap::enabled(core)
+        && core.prepared.is_some()
+    {
         // What the server offers to verify with (`FEAT`, once a session),
         // asked before a transfer that carries the next file's commands:
         // after it, `FEAT` would drop the replies read ahead for that file.
+        // Without replies read ahead for this file, the batch below asks
+        // it instead, in the same round trip as the file's own commands.
         ops::features(core).await?;
     }
     let mdtm = options.preserve_mtime || options.resume;
