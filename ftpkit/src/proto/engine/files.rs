@@ -485,6 +485,21 @@ async fn fetch_into_part(
     }
     let overlap_was_on = !core.overlap_refused;
     let received = receive(core, remote, plan.rest, &mut overlap, run, size_from_150).await;
+    if let Err(Received::Failed(Error::Io {
+        phase: Phase::DataConnect,
+        ..
+    })) = &received
+        && core.queued.take().is_some()
+    {
+        // The data connection failed to open (its TLS handshake, after
+        // the `150`) with the next file's commands behind the `RETR`:
+        // pyftpdlib reads them at once, and a passive command drops the
+        // data connection it was opening. As any transfer that failed with
+        // commands behind it: their replies are still to come, so the
+        // connection is replaced and nothing overlaps again.
+        core.overlap_refused = true;
+        core.unusable = true;
+    }
     core.behind = None;
     run.report.overlapped = received.is_ok() && core.prepared.is_some();
     match received {

@@ -48,6 +48,8 @@ struct Wire {
     remote: Option<Vec<u8>>,
     /// A data connection fails after moving this many more bytes.
     fail_after: Option<usize>,
+    /// The next data connection's TLS handshake (`FinishData`) is reset.
+    fail_finish: bool,
     /// What the client sent on data connections.
     uploaded: Vec<u8>,
     /// The local file, its position, and its modification time.
@@ -73,6 +75,7 @@ impl Wire {
             downloads: VecDeque::new(),
             remote: None,
             fail_after: None,
+            fail_finish: false,
             uploaded: Vec::new(),
             file: Vec::new(),
             pos: 0,
@@ -191,6 +194,12 @@ impl Wire {
                 self.log.push(format!("accept from {from} only{tls}"));
                 self.remote = None;
                 Event::Done
+            }
+            Action::FinishData { .. } if std::mem::take(&mut self.fail_finish) => {
+                self.log.push("data handshake reset".into());
+                Event::Failed(Error::io(Phase::DataConnect)(std::io::Error::from(
+                    std::io::ErrorKind::ConnectionReset,
+                )))
             }
             Action::FinishData { .. } | Action::RemoteSize(_) => Event::Done,
             Action::CloseData { reset } => {
@@ -622,6 +631,77 @@ fn a_download_resumes_its_part_file_behind_an_overlap_then_verifies_and_keeps_th
             "close",
             "rename f.part to f",
         ]
+    );
+}
+
+#[test]
+fn a_data_connection_that_fails_to_open_with_commands_behind_goes_on_at_once_without_them() {
+    let data = remote_file(1_000);
+    let mut core = core();
+    let mut wire = Wire::new(&[
+        ("TYPE I", "200 binary"),
+        (
+            "FEAT",
+            "211-Features:\r\n SIZE\r\n MDTM\r\n EPSV\r\n211 End",
+        ),
+        ("SIZE f", "213 1000"),
+        ("MDTM f", "213 20240102030405"),
+        ("EPSV", "229 ok (|||4242|)"),
+        // g's commands behind f's RETR: their replies never read.
+        ("RETR f", "150 go"),
+        ("SIZE g", ""),
+        ("MDTM g", ""),
+        ("EPSV", ""),
+        // A new connection, at once (no sleep), and nothing behind RETR.
+        ("connect", "220 again"),
+        ("TYPE I", "200 binary"),
+        (
+            "FEAT",
+            "211-Features:\r\n SIZE\r\n MDTM\r\n EPSV\r\n211 End",
+        ),
+        ("SIZE f", "213 1000"),
+        ("MDTM f", "213 20240102030405"),
+        ("EPSV", "229 ok (|||4243|)"),
+        ("RETR f", "150 go\r\n226 done"),
+    ]);
+    wire.fail_finish = true;
+    // The first data connection never gets to send.
+    wire.downloads.push_back(data.clone());
+    let remote = Arg::path("f").unwrap();
+    let next = Arg::path("g").unwrap();
+    let options = TransferOptions::default();
+    let report = wire
+        .run(core.op(move |c| {
+            files::download(
+                c,
+                remote,
+                PathBuf::from("f"),
+                options,
+                None,
+                false,
+                Some(next),
+            )
+        }))
+        .unwrap();
+    assert_eq!(wire.file, data);
+    assert_eq!(report.retries, 1);
+    assert!(!report.overlapped);
+    assert!(core.overlap_refused);
+    assert!(
+        wire.log.iter().any(|l| l == "data handshake reset"),
+        "{:#?}",
+        wire.log
+    );
+    assert!(
+        !wire.log.iter().any(|l| l.starts_with("sleep")),
+        "{:#?}",
+        wire.log
+    );
+    assert_eq!(
+        wire.log.iter().filter(|l| *l == "> RETR f").count(),
+        1,
+        "{:#?}",
+        wire.log
     );
 }
 
