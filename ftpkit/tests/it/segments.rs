@@ -306,7 +306,9 @@ dialogue! {
         assert_eq!(report.retries, 0);
         assert_eq!(report.transferred, SIZE as u64);
         assert_eq!(server.logins(), 3, "{:?}", server.commands());
-        assert_eq!(retrs(&server), 3, "{:?}", server.commands());
+        // A range each, or more where a connection done first took part of
+        // another's (every byte still moved once, as `transferred` says).
+        assert!(retrs(&server) >= 3, "{:?}", server.commands());
     }
 }
 

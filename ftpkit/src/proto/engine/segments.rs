@@ -32,9 +32,10 @@
 //!    nothing left to split hangs up (`ABOR`, or `QUIT` after the range
 //!    that ends with the file, then closed without waiting for the
 //!    replies). The client's own connection, which stays, ends a range
-//!    cut short with `ABOR` and `NOOP`, two round trips: a split of its
-//!    range leaves it half, so that it is in step again as the others
-//!    end. How small a range is still worth splitting follows
+//!    cut short with `ABOR` and `NOOP`, two round trips: it keeps the
+//!    range that ends with the file until it begins fetching (a split
+//!    before then gives the other connection the near half). How small a
+//!    range is still worth splitting follows
 //!    what the connections measured: the bytes a second one connection
 //!    moves and the time from asking for a range to its first byte. What is
 //!    left must take four times longer than starting a range (and each
@@ -314,16 +315,8 @@ impl Job {
             return Some(table.ranges.len() - 1);
         }
         // The far part: the range's connection keeps what it moves while
-        // this one starts, and half the rest: both end together. The
-        // client's own connection keeps half: cut off before the range's
-        // end, it ends with `ABOR` and `NOOP` (two round trips, about what
-        // starting a range costs), which the others, hanging up without
-        // waiting, do not; it is in step again by the time they end.
-        let start_cost = if *own == Some(index) {
-            0
-        } else {
-            self.start_cost().min(left / 2)
-        };
+        // this one starts, and half the rest: both end together.
+        let start_cost = self.start_cost().min(left / 2);
         let middle = range.next + start_cost + (left - start_cost) / 2;
         let half = Range {
             start: middle,
@@ -1006,7 +999,7 @@ mod tests {
         assert_eq!(late.claim(false), Some(0));
         assert_eq!(late.claim(true), Some(1));
         assert_eq!(late.position(1), Some((size / 2, size)));
-        // Begun, the client keeps the near half: its range ends before
+        // Begun, the client keeps the near part: its range ends before
         // the file does.
         assert_eq!(job.begin(0, true), Some((size / 2, size)));
         job.advance(1, MIN_SEGMENT);
@@ -1085,19 +1078,19 @@ mod tests {
         assert_eq!(job.steal_floor(), 2 * MIN_STEAL);
         assert!(job.claimable());
         let taken = job.claim(false).unwrap();
-        // The client's own range: it keeps half, as it ends with an abort
-        // (two round trips) where the other starts.
+        // The range's own connection keeps the 50 kB it moves while the
+        // other starts, and half of the rest: both end together.
         let left = size - at;
-        assert_eq!(job.position(1), Some((at, at + left / 2)));
-        assert_eq!(job.position(taken), Some((at + left / 2, size)));
+        let middle = at + 50_000 + (left - 50_000) / 2;
+        assert_eq!(job.position(1), Some((at, middle)));
+        assert_eq!(job.position(taken), Some((middle, size)));
         // Still a sidecar that reads back whole.
         assert_eq!(
             Table::decode(&job.lock().table.encode()).map(|t| t.done()),
             Some(at)
         );
-        // Another connection's range: it keeps the 50 kB it moves while
-        // the client's starts, and half of the rest: both end together.
-        // The client then holds the far part, which ends with the file.
+        // The same when the client takes part of another connection's
+        // range: it then holds the far part, which ends with the file.
         let other = job_of(Table::split(size, None, 2));
         other.record_speed(10_000_000, Duration::from_secs(1));
         other.record_setup(Duration::from_millis(5));
@@ -1105,7 +1098,6 @@ mod tests {
         assert_eq!(other.claim(false), Some(1));
         other.advance(0, 8 * MIN_SEGMENT);
         other.advance(1, at);
-        let middle = at + 50_000 + (left - 50_000) / 2;
         assert_eq!(other.claim(true), Some(2));
         assert_eq!(other.position(1), Some((at, middle)));
         assert_eq!(other.position(2), Some((middle, size)));
