@@ -300,7 +300,7 @@ pub(crate) async fn prepare_retr(
     // reply read ahead for a command it does not send is dropped.)
     let answered_now: Vec<(Command, Reply)> = pairs.collect();
     // What FEAT calls for goes out whatever the file's replies said.
-    if !follow.is_empty() && exchange(core, &follow).await?.is_none() {
+    if !follow_features(core, &follow).await? {
         return Ok(None);
     }
     let stat = stat?;
@@ -337,13 +337,18 @@ pub(crate) async fn size_and_features(
     };
     if let Some((_, reply)) = pairs.next() {
         let follow = ops::adopt_features(core, &reply)?;
-        if !follow.is_empty() {
-            // A server that mishandles it gets a new connection: the size
-            // is already read.
-            exchange(core, &follow).await?;
-        }
+        // A server that mishandles them gets a new connection: the size is
+        // read already.
+        follow_features(core, &follow).await?;
     }
     size
+}
+
+/// Sends what a `FEAT` reply called for ([`ops::adopt_features`]) as one
+/// batch, their replies not mattering; `false` if the server mishandled it
+/// and the connection was replaced.
+async fn follow_features(core: &mut Core, commands: &[Command]) -> Result<bool> {
+    Ok(commands.is_empty() || exchange(core, commands).await?.is_some())
 }
 
 /// The commands that ask of `remote` what `asks` says, in the order
