@@ -6,6 +6,9 @@ Run it with bench/run.sh (it builds everything and starts the servers).
 Settings from the environment:
   BENCH_SIZE_MB   size of the large file (default 1024)
   BENCH_REPS      repetitions per measurement; the median is reported (default 5)
+  BENCH_MIN_S     a row whose clients ran for less than this many seconds each
+                  gets more rounds, up to 3 x BENCH_REPS (default 8): short rows
+                  are the noisiest
   BENCH_SMALL     number of 4 KiB files (default 2000)
   BENCH_LIST      entries in the listing directory (default 100000)
   BENCH_RSS_MB    size of the file for the flat-memory check (default 4096)
@@ -45,6 +48,7 @@ REPS = int(os.environ.get("BENCH_REPS", "5"))
 SMALL = int(os.environ.get("BENCH_SMALL", "2000"))
 LISTING = int(os.environ.get("BENCH_LIST", "100000"))
 LSJSON = int(os.environ.get("BENCH_LSJSON", "50000"))
+MIN_S = float(os.environ.get("BENCH_MIN_S", "8"))
 ONLY = [w for w in os.environ.get("BENCH_ONLY", "").split(",") if w]
 RSS_MB = int(os.environ.get("BENCH_RSS_MB", "4096"))
 WORK = os.environ.get("BENCH_WORK", "/dev/shm" if os.path.isdir("/dev/shm") else None)
@@ -67,10 +71,15 @@ HOST = "127.0.0.1"
 # FTPKIT_INTEROP_PORT_OFFSET moves every port (as in interop-servers.sh), so
 # the bench's servers can run beside the interop suite's.
 OFFSET = int(os.environ.get("FTPKIT_INTEROP_PORT_OFFSET", "0"))
-PLAIN = dict(port=2121 + OFFSET, home=f"{ENV_DIR}/vsftpd/home", tls=False, server="vsftpd")
+# `pid`: the server's listening process, whose reaped sessions' CPU time
+# the report shows (see server_cpu).
+PLAIN = dict(port=2121 + OFFSET, home=f"{ENV_DIR}/vsftpd/home", pid=f"{ENV_DIR}/vsftpd/pid",
+             tls=False, server="vsftpd")
 # MLSD: proftpd (vsftpd has none), plain.
-MLSD = dict(port=2122 + OFFSET, home=f"{ENV_DIR}/proftpd/home", tls=False, server="proftpd")
-TLS = dict(port=2135 + OFFSET, home=f"{ENV_DIR}/proftpd-bench/home", tls=True, server="proftpd, explicit TLS")
+MLSD = dict(port=2122 + OFFSET, home=f"{ENV_DIR}/proftpd/home", pid=f"{ENV_DIR}/proftpd/pid",
+            tls=False, server="proftpd")
+TLS = dict(port=2135 + OFFSET, home=f"{ENV_DIR}/proftpd-bench/home", pid=f"{ENV_DIR}/proftpd-bench/pid",
+           tls=True, server="proftpd, explicit TLS")
 CA = f"{ENV_DIR}/ca.pem"
 
 FTPLIB = r"""
@@ -223,7 +232,29 @@ def rawtcp(direction, src, dst):
     return result
 
 
-def measure(name, runs, check):
+def server_cpu(srv):
+    """CPU seconds the server's sessions have used so far: the listening
+    process's reaped children (cutime + cstime; both servers fork a process
+    a session, and vsftpd's session forks its unprivileged half). Waits (up
+    to 2 s) until no session is left, so that the run just ended is counted.
+    None when the server's process cannot be read."""
+    try:
+        with open(srv["pid"]) as f:
+            pid = int(f.read().split()[0])
+        deadline = time.monotonic() + 2
+        while time.monotonic() < deadline:
+            with open(f"/proc/{pid}/task/{pid}/children") as f:
+                if not f.read().strip():
+                    break
+            time.sleep(0.01)
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, KeyError):
+        return None
+
+
+def measure(name, runs, check, srv=None):
     """Median of REPS runs of each client; check() verifies outside the timing.
 
     Clients take turns within each round, the order rotated by one each
@@ -231,30 +262,43 @@ def measure(name, runs, check):
     same one), and dirty pages are flushed before every run, so that no
     client always runs right after a large write (the server's disk
     writeback would otherwise land on it). Each row also keeps every
-    round's wall time, for the spread and the paired ratio in report()."""
+    round's wall time, for the spread and the paired ratio in report().
+    A row whose clients each ran for less than MIN_S seconds gets more
+    rounds, up to 3 x REPS. With `srv`, each run also counts the server's
+    CPU time (server_cpu), for the report's "server busy" column."""
     samples = {client: [] for client in runs}
     failed = set()
     order = list(runs)
-    for round_no in range(REPS):
+    round_no = 0
+    while round_no < REPS or (
+            round_no < 3 * REPS
+            and min((sum(s[0] for s in samples[c]) for c in runs if c not in failed), default=MIN_S) < MIN_S):
         shift = round_no % len(order)
         for client in order[shift:] + order[:shift]:
             if client in failed:
                 continue
             os.sync()
+            before = server_cpu(srv) if srv else None
             try:
-                samples[client].append(runs[client]())
+                wall, cpu, rss = runs[client]()
+                after = server_cpu(srv) if before is not None else None
+                busy = None if after is None or client.startswith("raw TCP") else (after - before) / wall
+                samples[client].append((wall, cpu, rss, busy))
                 check(client)
             except Exception as e:  # a peer that fails is reported, not fatal
                 print(f"  {client}: FAILED: {e}", file=sys.stderr)
                 failed.add(client)
+        round_no += 1
     rows = {}
     for client, got in samples.items():
         if client in failed or not got:
             continue
+        busy = [s[3] for s in got if s[3] is not None]
         rows[client] = (statistics.median(s[0] for s in got),
                         statistics.median(s[1] for s in got),
                         max(s[2] for s in got),
-                        [s[0] for s in got])
+                        [s[0] for s in got],
+                        statistics.median(busy) if busy else None)
     return rows
 
 
@@ -270,15 +314,19 @@ def report(title, rows, amount, unit):
         return
     base = amount / rows["ftpkit"][0]
     mine = rows["ftpkit"][3]
-    print(f"| client | {unit} | spread | ratio to ftpkit | paired ratio | CPU s{' per GiB' if unit == 'MB/s' else ''} | peak RSS MiB |")
-    print("|---|---|---|---|---|---|---|")
+    print(f"| client | {unit} | spread | ratio to ftpkit | paired ratio | CPU s{' per GiB' if unit == 'MB/s' else ''} | peak RSS MiB | server busy |")
+    print("|---|---|---|---|---|---|---|---|")
     gib = amount / 1024 if unit == "MB/s" else 1
-    for client, (wall, cpu, rss, walls) in sorted(rows.items(), key=lambda r: r[1][0]):
+    for client, (wall, cpu, rss, walls, busy) in sorted(rows.items(), key=lambda r: r[1][0]):
         rate = amount / wall
         spread = f"{amount / max(walls):,.0f}–{amount / min(walls):,.0f}"
         paired = (f"{statistics.median(a / b for a, b in zip(mine, walls)):.2f}"
                   if len(walls) == len(mine) else "–")
-        print(f"| {client} | {rate:,.1f} | {spread} | {rate / base:.2f} | {paired} | {cpu / gib:.2f} | {rss / 1024:.1f} |")
+        busy = "–" if busy is None else f"{busy:.0%}"
+        print(f"| {client} | {rate:,.1f} | {spread} | {rate / base:.2f} | {paired} | {cpu / gib:.2f} | {rss / 1024:.1f} | {busy} |")
+    if any(r[4] is not None for r in rows.values()):
+        print("\nServer busy: the server's CPU time over the run's wall time (one core: 100 %). "
+              "Where it is near 100 % for every client, the server is the limit and the row measures it.")
 
 
 def big(srv, label):
@@ -303,7 +351,7 @@ def big(srv, label):
     runs = {c: (lambda cmd=cmd: timed(cmd)) for c, cmd in clients(srv, "get", "bench-big.bin", local).items()}
     if not srv["tls"]:
         runs["raw TCP (ceiling)"] = lambda: rawtcp("get", src, local)
-    report(f"Download {SIZE_MB} MiB, {label} ({srv['server']})", measure("get", runs, check_down), SIZE_MB * 1.048576, "MB/s")
+    report(f"Download {SIZE_MB} MiB, {label} ({srv['server']})", measure("get", runs, check_down, srv), SIZE_MB * 1.048576, "MB/s")
 
     up_src = os.path.join(work, "up.bin")
     shutil.copyfile(src, up_src)
@@ -318,7 +366,7 @@ def big(srv, label):
     runs = {c: (lambda cmd=cmd: timed(cmd)) for c, cmd in clients(srv, "put", "bench-up.bin", up_src).items()}
     if not srv["tls"]:
         runs["raw TCP (ceiling)"] = lambda: rawtcp("put", up_src, dest)
-    report(f"Upload {SIZE_MB} MiB, {label} ({srv['server']})", measure("put", runs, check_up), SIZE_MB * 1.048576, "MB/s")
+    report(f"Upload {SIZE_MB} MiB, {label} ({srv['server']})", measure("put", runs, check_up, srv), SIZE_MB * 1.048576, "MB/s")
     shutil.rmtree(work)
 
 
@@ -334,7 +382,7 @@ def small(srv):
             raise RuntimeError(f"{client}: {len(got)} files, {sum(got.get(n) == h for n, h in want.items())} matching")
 
     runs = {c: (lambda cmd=cmd: timed(cmd)) for c, cmd in clients(srv, "getdir", "bench-small", out).items()}
-    report(f"{SMALL} files of 4 KiB in one session ({srv['server']})", measure("small", runs, check), SMALL, "files/s")
+    report(f"{SMALL} files of 4 KiB in one session ({srv['server']})", measure("small", runs, check, srv), SMALL, "files/s")
     shutil.rmtree(out)
 
 
@@ -347,7 +395,7 @@ def listing(srv):
             open(os.path.join(d, f"entry-{i:06d}.txt"), "w").close()
         shutil.chown(d, USER, USER)
     runs = {c: (lambda cmd=cmd: timed(cmd)) for c, cmd in clients(srv, "nlst", "bench-list", "-").items()}
-    report(f"NLST of {LISTING} entries ({srv['server']})", measure("list", runs, lambda c: None), LISTING, "entries/s")
+    report(f"NLST of {LISTING} entries ({srv['server']})", measure("list", runs, lambda c: None, srv), LISTING, "entries/s")
 
 
 def listing_json():
@@ -375,7 +423,7 @@ def listing_json():
                     print(f"  {client} ({op.upper()}): listed {got} entries, not {LSJSON}", file=sys.stderr)
         runs = {c: (lambda cmd=cmd: timed(cmd)) for c, cmd in cmds.items()}
         report(f"`ls --json` of {LSJSON} entries with {op.upper()} ({srv['server']})",
-               measure("lsjson", runs, lambda c: None), LSJSON, "entries/s")
+               measure("lsjson", runs, lambda c: None, srv), LSJSON, "entries/s")
 
 
 def small_tree(srv, name="bench-small", count=SMALL):
@@ -415,7 +463,7 @@ def mirror(srv):
     }
     runs = {c: (lambda cmd=cmd: timed(cmd)) for c, cmd in runs.items()}
     report(f"mirror of {SMALL} files of 4 KiB, 4 connections ({srv['server']})",
-           measure("mirror", runs, check), SMALL, "files/s")
+           measure("mirror", runs, check, srv), SMALL, "files/s")
     shutil.rmtree(out)
 
 
