@@ -1,7 +1,9 @@
 //! The connection pools: the size limit holds under many threads or tasks,
 //! connections are reused, an idle connection that fails its `NOOP` is
 //! replaced by a new one from the factory, an unusable one is not handed
-//! out again, and a full pool makes callers wait, within a bound.
+//! out again, and a full pool makes callers wait, within a bound. Every
+//! server here has several sessions at once, so each gets libunftp's wide
+//! passive range ([`UnftpServer::start_for_many_sessions`]).
 
 use std::{
     sync::{
@@ -81,7 +83,7 @@ fn pools_and_their_guards_cross_threads() {
         send::<ftpkit::pool::PooledAsyncClient>();
     }
     // A guard taken on one thread is used and returned on another.
-    let server = UnftpServer::start();
+    let server = UnftpServer::start_for_many_sessions();
     let (pool, made) = counted_pool(server.addr().to_string(), PoolConfig::default());
     let guard = pool.get().unwrap();
     let pwd = std::thread::spawn(move || {
@@ -99,7 +101,7 @@ fn pools_and_their_guards_cross_threads() {
 /// which the next checkout reuses.
 #[test]
 fn a_discarded_connection_is_closed_and_a_dropped_one_returned() {
-    let server = UnftpServer::start();
+    let server = UnftpServer::start_for_many_sessions();
     let (pool, made) = counted_pool(server.addr().to_string(), PoolConfig::default());
     let mut first = pool.get().unwrap();
     assert_eq!(first.pwd().unwrap(), "/");
@@ -119,7 +121,7 @@ fn a_discarded_connection_is_closed_and_a_dropped_one_returned() {
 /// between tasks, below).
 #[test]
 fn six_threads_share_two_connections_and_every_byte_arrives() {
-    let server = UnftpServer::start();
+    let server = UnftpServer::start_for_many_sessions();
     let (pool, made) = counted_pool(server.addr().to_string(), PoolConfig::default().max_size(2));
     let peak = Arc::new(AtomicUsize::new(0));
     std::thread::scope(|s| {
@@ -217,7 +219,7 @@ dialogue! {
 /// below).
 #[test]
 fn a_thread_waiting_on_a_full_pool_gets_the_returned_connection() {
-    let server = UnftpServer::start();
+    let server = UnftpServer::start_for_many_sessions();
     let (pool, made) = counted_pool(server.addr().to_string(), PoolConfig::default().max_size(1));
     let held = pool.get().unwrap();
     let waiter = {
@@ -272,7 +274,7 @@ mod nonblocking {
     /// blocking twin shares it between threads, above).
     #[test]
     fn sixteen_tasks_share_three_connections_and_every_byte_arrives() {
-        let server = UnftpServer::start();
+        let server = UnftpServer::start_for_many_sessions();
         let (pool, made) =
             counted_async_pool(server.addr().to_string(), PoolConfig::default().max_size(3));
         let peak = Arc::new(AtomicUsize::new(0));
