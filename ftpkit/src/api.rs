@@ -345,8 +345,10 @@ macro_rules! client_api {
 
             /// The server's features (`FEAT`, RFC 2389), asked once per
             /// session and remembered. A server without FEAT gives an empty
-            /// set. If the server lists `UTF8`, `OPTS UTF8 ON` is sent
-            /// (RFC 2640).
+            /// set. If the server lists `UTF8`, `OPTS UTF8 ON` (RFC 2640)
+            /// is sent before the first command it matters to: a name that
+            /// is not ASCII, a listing, `PWD`, `MKD`, `SITE` or a raw
+            /// command (not one sent with `put_raw`).
             pub $($async)? fn features(&mut self) -> $crate::Result<&$crate::Features> {
                 drive(&mut self.io, self.core.op(ops::features)) $($aw)* ?;
                 self.core.session.features().ok_or($crate::Error::Unusable)

@@ -165,6 +165,52 @@ pub fn after_features(features: &Features, utf8_names: bool) -> Result<Option<Co
     }
 }
 
+/// Whether `command` must wait for the `OPTS UTF8 ON` a `FEAT` reply called
+/// for ([`after_features`]): a command whose line is not ASCII (the server
+/// reads its name in its default charset until then), or one whose reply or
+/// data carries names in the server's charset (`PWD`, `MKD`, the listings,
+/// `SITE`, a raw command other than those that name nothing, such as
+/// `QUIT` or `NOOP`). A transfer, `SIZE` or checksum of a file with an
+/// ASCII name does not wait for it.
+pub fn needs_utf8_mode(command: &Command) -> bool {
+    let mut line = Vec::new();
+    command.encode(&mut line);
+    if !line.is_ascii() {
+        return true;
+    }
+    match command {
+        Command::Pwd
+        | Command::Mkd(_)
+        | Command::List(_)
+        | Command::Nlst(_)
+        | Command::Mlsd(_)
+        | Command::Mlst(_)
+        | Command::Site(_) => true,
+        Command::Raw(_) => !NAMELESS_VERBS
+            .iter()
+            .any(|verb| command.verb().eq_ignore_ascii_case(verb)),
+        _ => false,
+    }
+}
+
+/// Verbs whose command and reply carry no path name.
+const NAMELESS_VERBS: [&str; 14] = [
+    "QUIT", "NOOP", "ABOR", "TYPE", "MODE", "STRU", "PASV", "EPSV", "REST", "SYST", "FEAT", "ALLO",
+    "PBSZ", "PROT",
+];
+
+/// Whether `command` must wait for the `OPTS MLST` a `FEAT` reply called
+/// for ([`mlst_options`]): `MLSD` and `MLST`, typed or raw.
+pub fn needs_mlst_options(command: &Command) -> bool {
+    match command {
+        Command::Mlsd(_) | Command::Mlst(_) => true,
+        Command::Raw(_) => ["MLSD", "MLST"]
+            .iter()
+            .any(|verb| command.verb().eq_ignore_ascii_case(verb)),
+        _ => false,
+    }
+}
+
 /// The command to send after `FEAT` for listings: `OPTS MLST ...` when the
 /// server offers facts ftpkit reads but does not send them by default
 /// (see [`crate::list::mlsd::mlst_opts_argument`]). Its reply does not
@@ -530,5 +576,47 @@ mod tests {
         assert_eq!(after_features(&utf8, false).unwrap(), None);
         let none = Features::parse(&reply("211 none"));
         assert_eq!(after_features(&none, true).unwrap(), None);
+    }
+
+    #[test]
+    fn owed_opts_wait_for_the_commands_they_matter_to() {
+        let path = |p: &[u8]| Arg::path(p).unwrap();
+        let ascii = [
+            Command::Retr(path(b"f.bin")),
+            Command::Stor(path(b"dir/f")),
+            Command::Size(path(b"f")),
+            Command::Type(TransferType::Binary),
+            Command::Epsv,
+            Command::Cwd(path(b"pub")),
+            Command::Noop,
+            Command::Raw(path(b"QUIT")),
+            Command::Raw(path(b"noop")),
+        ];
+        for command in &ascii {
+            assert!(!needs_utf8_mode(command), "{command}");
+            assert!(!needs_mlst_options(command), "{command}");
+        }
+        for command in [
+            Command::Retr(path("é".as_bytes())),
+            Command::Cwd(path("Müller".as_bytes())),
+            Command::Pwd,
+            Command::Mkd(path(b"new")),
+            Command::Nlst(None),
+            Command::List(None),
+            Command::Raw(path(b"STAT")),
+        ] {
+            assert!(needs_utf8_mode(&command), "{command}");
+        }
+        for command in [
+            Command::Mlsd(None),
+            Command::Mlst(Some(path(b"f"))),
+            Command::Raw(path(b"mlsd pub")),
+        ] {
+            assert!(
+                needs_utf8_mode(&command) && needs_mlst_options(&command),
+                "{command}"
+            );
+        }
+        assert!(!needs_mlst_options(&Command::List(None)));
     }
 }

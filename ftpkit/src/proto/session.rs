@@ -135,6 +135,20 @@ pub struct Session {
     epsv: EpsvState,
     transfer_type: Option<TransferType>,
     features: Option<Features>,
+    owed: Owed,
+}
+
+/// What a `FEAT` reply called for and was not sent yet: each goes out only
+/// before the first command it matters to (see
+/// [`needs_utf8_mode`](super::rules::needs_utf8_mode) and
+/// [`needs_mlst_options`](super::rules::needs_mlst_options)), so that a
+/// transfer of a file with an ASCII name waits for neither.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Owed {
+    /// `OPTS UTF8 ON`.
+    pub(crate) utf8: Option<Command>,
+    /// `OPTS MLST ...`.
+    pub(crate) mlst: Option<Command>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -163,6 +177,7 @@ impl Session {
             },
             transfer_type: None,
             features: None,
+            owed: Owed::default(),
         }
     }
 
@@ -184,6 +199,11 @@ impl Session {
     /// The features from `FEAT`, if asked already.
     pub fn features(&self) -> Option<&Features> {
         self.features.as_ref()
+    }
+
+    /// What `FEAT` called for and was not sent yet.
+    pub(crate) fn owed(&mut self) -> &mut Owed {
+        &mut self.owed
     }
 
     /// `EPSV` was answered with a port: it is asked from now on, whatever

@@ -281,9 +281,10 @@ dialogue! {
     fn a_verified_download_asks_feat_in_its_batch_and_nothing_after_the_transfer() {
         // FEAT goes out with the file's batch: which checksum to verify
         // with is known before the transfer, not asked in a round trip of
-        // its own after it. What FEAT calls for follows as one batch. The
-        // server does not list EPSV, but the batch's EPSV worked: its
-        // reply is used (a PASV would not match the script).
+        // its own after it. What FEAT calls for (OPTS UTF8 ON, OPTS MLST)
+        // is owed: the name is ASCII, and nothing here lists. The server
+        // does not list EPSV, but the batch's EPSV worked: its reply is
+        // used (a PASV would not match the script).
         let data = b"verified by its size".as_slice();
         let script = Script::new()
             .expect("TYPE I")
@@ -292,14 +293,10 @@ dialogue! {
             .expect("MDTM f")
             .expect("EPSV")
             .reply("200 binary")
-            .reply("211-Features:\r\n SIZE\r\n MDTM\r\n UTF8\r\n MLST type*;size*;modify;UNIX.mode;\r\n211 End")
+            .reply(FEATURES)
             .reply(&format!("213 {}", data.len()))
             .reply(MDTM)
             .epsv()
-            .expect("OPTS UTF8 ON")
-            .expect_prefix("OPTS MLST ")
-            .reply("200 UTF8 on")
-            .reply("200 MLST OPTS")
             .expect("RETR f")
             .reply("150 here it comes")
             .send_data(data)
@@ -312,11 +309,67 @@ dialogue! {
         assert_eq!(report.verified.size, Some(data.len() as u64));
         assert_eq!(report.verified.hash, None);
         let t = server.finish();
-        // Three round trips: the batch, what FEAT calls for, RETR.
+        // Two round trips: the batch, RETR.
         assert_eq!(t.commands[2..7], ["TYPE I", "FEAT", "SIZE f", "MDTM f", "EPSV"]);
-        assert_eq!(t.commands[7], "OPTS UTF8 ON");
-        assert!(t.commands[8].starts_with("OPTS MLST "), "{:?}", t.commands);
-        assert_eq!(t.commands[9..], ["RETR f"]);
+        assert_eq!(t.commands[7..], ["RETR f"]);
+        assert!(t.dropped.is_empty(), "{:?}", t.dropped);
+    }
+}
+
+/// A `FEAT` reply that calls for `OPTS UTF8 ON` and `OPTS MLST`.
+const FEATURES: &str =
+    "211-Features:\r\n SIZE\r\n MDTM\r\n UTF8\r\n MLST type*;size*;modify;UNIX.mode;\r\n211 End";
+
+dialogue! {
+    fn what_feat_calls_for_goes_out_only_before_a_command_it_matters_to() {
+        // After a download of an ASCII name that waited for neither OPTS:
+        // the next name is not ASCII, so OPTS UTF8 ON goes out before its
+        // batch (until then the server reads names in its own charset);
+        // OPTS MLST waits for the first MLST.
+        let data = b"twelve bytes".as_slice();
+        let size = format!("213 {}", data.len());
+        let script = Script::new()
+            .expect("TYPE I")
+            .expect("FEAT")
+            .expect("SIZE f")
+            .expect("MDTM f")
+            .expect("EPSV")
+            .reply("200 binary")
+            .reply(FEATURES)
+            .reply(&size)
+            .reply(MDTM)
+            .epsv()
+            .expect("RETR f")
+            .reply("150 here it comes")
+            .send_data(data)
+            .reply("226 done")
+            .expect("OPTS UTF8 ON")
+            .reply("200 UTF8 on")
+            .expect("SIZE é")
+            .expect("MDTM é")
+            .expect("EPSV")
+            .reply(&size)
+            .reply(MDTM)
+            .epsv()
+            .expect("RETR é")
+            .reply("150 here it comes")
+            .send_data(data)
+            .reply("226 done")
+            .expect_prefix("OPTS MLST ")
+            .reply("200 MLST OPTS")
+            .expect("MLST f")
+            .reply("250-Listing f\r\n type=file;size=12; f\r\n250 End");
+        let (server, mut client) = logged_in!(script);
+        let dir = tempfile::tempdir().unwrap();
+        w!(client.download("f", dir.path().join("f")).run()).unwrap();
+        w!(client.download("é", dir.path().join("é")).run()).unwrap();
+        assert_eq!(fs::read(dir.path().join("é")).unwrap(), data);
+        let entry = w!(client.stat("f")).unwrap().unwrap();
+        assert_eq!(entry.size, Some(12));
+        let t = server.finish();
+        assert_eq!(t.commands[7..13], ["RETR f", "OPTS UTF8 ON", "SIZE é", "MDTM é", "EPSV", "RETR é"]);
+        assert!(t.commands[13].starts_with("OPTS MLST "), "{:?}", t.commands);
+        assert_eq!(t.commands[14..], ["MLST f"]);
         assert!(t.dropped.is_empty(), "{:?}", t.dropped);
     }
 }
@@ -325,8 +378,8 @@ dialogue! {
     fn a_verified_upload_asks_size_and_feat_in_one_batch_after_the_transfer() {
         // SIZE and FEAT go out together after the 226 (a client that
         // waited for SIZE's reply would time the script out); what FEAT
-        // calls for follows; no checksum is offered, and no MFMT (the time
-        // is not kept): nothing more.
+        // calls for is owed (nothing here needs it); no checksum is
+        // offered, and no MFMT (the time is not kept): nothing more.
         let script = crate::dialogue::binary_epsv()
             .expect("STOR up")
             .reply("150 go")
@@ -335,9 +388,7 @@ dialogue! {
             .expect("SIZE up")
             .expect("FEAT")
             .reply("213 10")
-            .reply("211-Features:\r\n SIZE\r\n UTF8\r\n211 End")
-            .expect("OPTS UTF8 ON")
-            .reply("200 UTF8 on");
+            .reply("211-Features:\r\n SIZE\r\n UTF8\r\n211 End");
         let (server, mut client) = logged_in!(script);
         let dir = tempfile::tempdir().unwrap();
         let local = dir.path().join("up");
@@ -347,7 +398,7 @@ dialogue! {
         assert_eq!(report.verified.hash, None);
         let t = server.finish();
         assert_eq!(t.uploads[0], b"ten bytes!");
-        assert_eq!(t.commands[5..8], ["SIZE up", "FEAT", "OPTS UTF8 ON"], "{:?}", t.commands);
+        assert_eq!(t.commands[5..], ["SIZE up", "FEAT"]);
         assert!(t.dropped.is_empty(), "{:?}", t.dropped);
     }
 }

@@ -230,7 +230,9 @@ pub(crate) fn match_by_kind(commands: &[Command], replies: Vec<Reply>) -> Option
 /// verification will use), `SIZE` and `MDTM` of `remote` unless `known`
 /// (as `asks` says), and the passive mode's `EPSV`/`PASV`, whose reply the
 /// data setup then uses ([`Core::answered`]). What `FEAT` calls for
-/// (`OPTS UTF8 ON`, `OPTS MLST`) follows in a batch of its own. Returns
+/// (`OPTS UTF8 ON`, `OPTS MLST`) is owed ([`ops::pay_owed`]): sent only
+/// before a command that needs it, such as a `RETR` of a name that is not
+/// ASCII. Returns
 /// what the server told of the file (`None` for a refused `SIZE` or
 /// `MDTM`, as [`super::files::remote_stat`]), or `None` if the server
 /// mishandled a batch: the caller goes on one command at a time on the
@@ -280,7 +282,6 @@ pub(crate) async fn prepare_retr(
         ops::answer(core, &command, reply, Expect::Completion)?;
         core.session.type_set(TransferType::Binary);
     }
-    let mut follow = Vec::new();
     if feat && let Some((_, reply)) = pairs.next() {
         // The batch's `EPSV` worked: a server that does not list it in
         // `FEAT` is still asked for it.
@@ -290,7 +291,9 @@ pub(crate) async fn prepare_retr(
             core.session.epsv_works();
         }
         // A server without FEAT refuses it: no features, as one at a time.
-        follow = ops::adopt_features(core, &reply)?;
+        // What it calls for is owed: sent before the first command that
+        // needs it (an `OPTS UTF8 ON` before a name that is not ASCII).
+        ops::adopt_features(core, &reply)?;
     }
     let stat = match known {
         Some(stat) => Ok(stat),
@@ -299,10 +302,6 @@ pub(crate) async fn prepare_retr(
     // (FEAT may list PRET: the data setup then sends `PRET` first, and a
     // reply read ahead for a command it does not send is dropped.)
     let answered_now: Vec<(Command, Reply)> = pairs.collect();
-    // What FEAT calls for goes out whatever the file's replies said.
-    if !follow_features(core, &follow).await? {
-        return Ok(None);
-    }
     let stat = stat?;
     core.answered = if answered { kept } else { answered_now };
     Ok(Some(stat))
@@ -312,7 +311,7 @@ pub(crate) async fn prepare_retr(
 /// implement `SIZE`, as [`optional`]), with `FEAT` in the same batch if
 /// `features` and the session has not asked it yet: a verification knows
 /// which checksum to use without a round trip of its own. What `FEAT`
-/// calls for follows as one batch. One command at a time otherwise, or
+/// calls for is owed ([`ops::pay_owed`]). One command at a time otherwise, or
 /// once the server mishandled a batch.
 pub(crate) async fn size_and_features(
     core: &mut Core,
@@ -336,19 +335,9 @@ pub(crate) async fn size_and_features(
         None => Ok(None),
     };
     if let Some((_, reply)) = pairs.next() {
-        let follow = ops::adopt_features(core, &reply)?;
-        // A server that mishandles them gets a new connection: the size is
-        // read already.
-        follow_features(core, &follow).await?;
+        ops::adopt_features(core, &reply)?;
     }
     size
-}
-
-/// Sends what a `FEAT` reply called for ([`ops::adopt_features`]) as one
-/// batch, their replies not mattering; `false` if the server mishandled it
-/// and the connection was replaced.
-async fn follow_features(core: &mut Core, commands: &[Command]) -> Result<bool> {
-    Ok(commands.is_empty() || exchange(core, commands).await?.is_some())
 }
 
 /// The commands that ask of `remote` what `asks` says, in the order

@@ -10,8 +10,8 @@ use std::time::SystemTime;
 use super::{
     Action, Core, Event,
     ops::{
-        abort_transfer, done, ensure_protection, exchange, features, final_reply, read_reply,
-        reconnect, remember_cwd, run, settle, timed_out, unexpected,
+        abort_transfer, done, ensure_protection, exchange, features, final_reply, pay_owed,
+        read_reply, reconnect, remember_cwd, run, settle, timed_out, unexpected,
     },
     overlap,
 };
@@ -87,6 +87,9 @@ async fn listen(core: &mut Core) -> Result<std::net::SocketAddr> {
 
 async fn setup_data(core: &mut Core, request: DataRequest) -> Result<Option<u64>> {
     settle(core).await?;
+    // What the transfer command needs of what FEAT called for goes before
+    // the data connection is set up, not between it and the command.
+    pay_owed(core, std::slice::from_ref(&request.command)).await?;
     ensure_protection(core).await?;
     super::batch::type_and_passive(core, request.transfer_type, request.rest).await?;
     // The reply to the first command, if a batch read it already.

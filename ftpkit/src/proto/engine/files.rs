@@ -828,7 +828,7 @@ pub(crate) async fn upload(
     // MFMT where the server offers it. A `FEAT` read already (for a hash)
     // tells; otherwise MFMT is sent as it is, a server without it refusing
     // harmlessly: one round trip, where asking first took two (`FEAT`,
-    // then the `OPTS UTF8 ON` a first `FEAT` brings) and three with MFMT.
+    // then `MFMT`).
     let offered = core.session.features().map(|f| f.supports("MFMT"));
     if options.preserve_mtime && offered != Some(false) {
         let command = Command::Mfmt(Timeval::new(before.1), final_name);

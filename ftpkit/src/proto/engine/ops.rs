@@ -15,6 +15,7 @@ use crate::{
         hash::HashCommand,
         parse,
         rules::{self, Greeting, Replay},
+        session::Owed,
     },
     proxy::{FtpProxyPlan, ProxyError},
     tls::TlsMode,
@@ -150,8 +151,48 @@ pub(crate) async fn send(core: &mut Core, command: &Command) -> Result<()> {
 }
 
 /// Sends commands in one write (a batch, when more than one); the
-/// connection is in flight until their replies are read.
+/// connection is in flight until their replies are read. What a `FEAT`
+/// reply called for and any of them needs goes out first ([`pay_owed`]).
 pub(crate) async fn send_all(core: &mut Core, commands: &[Command]) -> Result<()> {
+    pay_owed(core, commands).await?;
+    write_commands(core, commands).await
+}
+
+/// Sends the `OPTS` a `FEAT` reply called for ([`adopt_features`]) that
+/// `commands` need ([`rules::needs_utf8_mode`],
+/// [`rules::needs_mlst_options`]), one at a time, their replies not
+/// mattering (servers that need them accept them; others may refuse
+/// harmlessly). Replies read ahead for the next data setup stay usable:
+/// an `OPTS` changes none of them. Called with no reply outstanding.
+pub(crate) async fn pay_owed(core: &mut Core, commands: &[Command]) -> Result<()> {
+    let owed = core.session.owed();
+    let mut due = Vec::new();
+    if commands.iter().any(rules::needs_utf8_mode)
+        && let Some(command) = owed.utf8.take()
+    {
+        due.push(command);
+    }
+    if commands.iter().any(rules::needs_mlst_options)
+        && let Some(command) = owed.mlst.take()
+    {
+        due.push(command);
+    }
+    if due.is_empty() {
+        return Ok(());
+    }
+    let answered = std::mem::take(&mut core.answered);
+    let prepared = core.prepared.take();
+    for command in &due {
+        write_commands(core, std::slice::from_ref(command)).await?;
+        read_reply(core).await?;
+    }
+    core.answered = answered;
+    core.prepared = prepared;
+    Ok(())
+}
+
+/// Writes commands as they are: [`send_all`] without what is owed.
+async fn write_commands(core: &mut Core, commands: &[Command]) -> Result<()> {
     if core.unusable {
         return Err(Error::Unusable);
     }
@@ -539,27 +580,25 @@ pub(crate) async fn mlst(core: &mut Core, path: &[u8]) -> Result<MlsdEntry> {
     rules::mlst_facts(&reply)
 }
 
-/// `FEAT`, once per session, then `OPTS UTF8 ON` if listed.
+/// `FEAT`, once per session; what it calls for is owed ([`adopt_features`]).
 pub(crate) async fn features(core: &mut Core) -> Result<()> {
     if core.session.features().is_none() {
         let reply = exchange(core, &Command::Feat).await?;
-        for command in adopt_features(core, &reply)? {
-            // Servers that need it accept it; others may refuse harmlessly.
-            let _ = exchange(core, &command).await?;
-        }
+        adopt_features(core, &reply)?;
     }
     Ok(())
 }
 
-/// Remembers the features a `FEAT` reply lists, and returns the commands
-/// they call for, to send next (`OPTS UTF8 ON`, `OPTS MLST`): their replies
-/// do not matter.
-pub(crate) fn adopt_features(core: &mut Core, reply: &Reply) -> Result<Vec<Command>> {
+/// Remembers the features a `FEAT` reply lists, and owes the commands they
+/// call for (`OPTS UTF8 ON`, `OPTS MLST`): each is sent before the first
+/// command that needs it ([`pay_owed`]), not at once.
+pub(crate) fn adopt_features(core: &mut Core, reply: &Reply) -> Result<()> {
     let features = Features::parse(reply);
-    let next = rules::after_features(&features, core.config.encoding.is_utf8())?;
+    let utf8 = rules::after_features(&features, core.config.encoding.is_utf8())?;
     let mlst = rules::mlst_options(&features)?;
     core.session.set_features(features);
-    Ok(next.into_iter().chain(mlst).collect())
+    *core.session.owed() = Owed { utf8, mlst };
+    Ok(())
 }
 
 /// Sends a raw command line without reading its reply: the caller reads
@@ -571,7 +610,9 @@ pub(crate) async fn put_raw(core: &mut Core, line: &[u8]) -> Result<()> {
     if rules::changes_type(line) {
         core.session.forget_type();
     }
-    send(core, &command).await?;
+    // Sent as it is, nothing owed before it: the caller may have replies of
+    // its own to read still.
+    write_commands(core, std::slice::from_ref(&command)).await?;
     // The reply is the caller's to read: the connection is not out of step.
     core.in_flight = false;
     Ok(())
