@@ -66,6 +66,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if sha256_file(&local) != sha256_hex(&data) {
         return Err("the downloaded file differs from the source".into());
     }
-    ftp.quit()?;
+    // QUIT without waiting for the 221: the program ends here, and the
+    // download read its final replies already.
+    ftp.hang_up();
     Ok(())
 }

@@ -405,6 +405,19 @@ macro_rules! client_api {
                 drive(&mut self.io, op) $($aw)*
             }
 
+            /// Says goodbye (`QUIT`) without waiting for the server's
+            /// `221`: for a program about to exit, a round trip sooner than
+            /// [`quit`](Self::quit). Every transfer's final reply was read
+            /// before, so nothing is lost. The client is unusable
+            /// afterwards; dropping it closes the connection.
+            pub $($async)? fn hang_up(&mut self) {
+                let op = self.core.op(|core| async move {
+                    ops::hang_up(core).await;
+                    Ok(())
+                });
+                let _ = drive(&mut self.io, op) $($aw)*;
+            }
+
             /// Closes the connection without `QUIT`. ftplib: `close()`.
             /// Dropping the client does the same.
             pub fn close(self) {}

@@ -53,9 +53,9 @@ impl DerefMut for Connection {
 
 impl Drop for Connection {
     fn drop(&mut self) {
-        if !self.0.is_unusable() {
-            let _ = self.0.sendcmd("QUIT");
-        }
+        // QUIT, its 221 not awaited: the program is about to exit, and
+        // every transfer's final reply was read.
+        self.0.hang_up();
     }
 }
 

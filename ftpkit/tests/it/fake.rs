@@ -19,6 +19,21 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use crate::dialogue::{binary_epsv, quick};
 
 dialogue! {
+    fn hang_up_says_quit_and_does_not_wait_for_the_reply() {
+        // The server reads QUIT and never answers: a client waiting for
+        // the 221 would take the reply timeout (2 s).
+        let (server, mut client) = logged_in!(Script::new().expect("QUIT").never_reply());
+        let started = std::time::Instant::now();
+        w!(client.hang_up());
+        assert!(started.elapsed() < std::time::Duration::from_secs(1), "{:?}", started.elapsed());
+        assert!(client.is_unusable());
+        drop(client);
+        let t = server.finish();
+        assert_eq!(t.commands.last().map(String::as_str), Some("QUIT"));
+    }
+}
+
+dialogue! {
     fn directory_commands() {
         let (server, mut client) = logged_in!(
             Script::new()

@@ -601,6 +601,17 @@ pub(crate) fn adopt_features(core: &mut Core, reply: &Reply) -> Result<()> {
     Ok(())
 }
 
+/// Ends the session: `QUIT`, its `221` not awaited (a caller about to
+/// close the connection would wait a round trip for it), and the
+/// connection left unusable for the driver to close. Every transfer's final
+/// reply was read before, so nothing is lost.
+pub(crate) async fn hang_up(core: &mut Core) {
+    if !core.is_unusable() && settle(core).await.is_ok() {
+        let _ = send(core, &Command::Quit).await;
+    }
+    core.unusable = true;
+}
+
 /// Sends a raw command line without reading its reply: the caller reads
 /// it with [`get_reply`] (ftplib's `putcmd`/`getresp`).
 pub(crate) async fn put_raw(core: &mut Core, line: &[u8]) -> Result<()> {

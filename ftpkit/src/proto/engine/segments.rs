@@ -625,19 +625,9 @@ pub(crate) async fn worker(
     let saved = save(core, &job, worker).await;
     files::local(core, LocalOp::Close).await?;
     if worker > 0 {
-        hang_up(core).await;
+        ops::hang_up(core).await;
     }
     result.and(saved)
-}
-
-/// Ends an extra connection whose ranges are done: `QUIT`, its `221` not
-/// awaited (the download would wait a round trip for it), and the
-/// connection left for the driver to close.
-async fn hang_up(core: &mut Core) {
-    if !core.is_unusable() {
-        let _ = ops::send(core, &crate::proto::Command::Quit).await;
-    }
-    core.unusable = true;
 }
 
 async fn work(core: &mut Core, job: &Job, worker: usize) -> Result<()> {
