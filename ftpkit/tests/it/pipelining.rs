@@ -286,22 +286,7 @@ dialogue! {
         // does not list EPSV, but the batch's EPSV worked: its reply is
         // used (a PASV would not match the script).
         let data = b"verified by its size".as_slice();
-        let script = Script::new()
-            .expect("TYPE I")
-            .expect("FEAT")
-            .expect("SIZE f")
-            .expect("MDTM f")
-            .expect("EPSV")
-            .reply("200 binary")
-            .reply(FEATURES)
-            .reply(&format!("213 {}", data.len()))
-            .reply(MDTM)
-            .epsv()
-            .expect("RETR f")
-            .reply("150 here it comes")
-            .send_data(data)
-            .reply("226 done");
-        let (server, mut client) = logged_in!(script);
+        let (server, mut client) = logged_in!(first_verified_download(data));
         let dir = tempfile::tempdir().unwrap();
         let dest = dir.path().join("f");
         let report = w!(client.download("f", &dest).run()).unwrap();
@@ -316,6 +301,27 @@ dialogue! {
     }
 }
 
+/// A verified download of `f` (`data`) on a session that has not asked
+/// `FEAT`: `FEAT` rides in its batch, and its reply calls for `OPTS UTF8 ON`
+/// and `OPTS MLST` ([`FEATURES`]); then `RETR` and the data.
+fn first_verified_download(data: &[u8]) -> Script {
+    Script::new()
+        .expect("TYPE I")
+        .expect("FEAT")
+        .expect("SIZE f")
+        .expect("MDTM f")
+        .expect("EPSV")
+        .reply("200 binary")
+        .reply(FEATURES)
+        .reply(&format!("213 {}", data.len()))
+        .reply(MDTM)
+        .epsv()
+        .expect("RETR f")
+        .reply("150 here it comes")
+        .send_data(data)
+        .reply("226 done")
+}
+
 /// A `FEAT` reply that calls for `OPTS UTF8 ON` and `OPTS MLST`.
 const FEATURES: &str =
     "211-Features:\r\n SIZE\r\n MDTM\r\n UTF8\r\n MLST type*;size*;modify;UNIX.mode;\r\n211 End";
@@ -328,21 +334,7 @@ dialogue! {
         // OPTS MLST waits for the first MLST.
         let data = b"twelve bytes".as_slice();
         let size = format!("213 {}", data.len());
-        let script = Script::new()
-            .expect("TYPE I")
-            .expect("FEAT")
-            .expect("SIZE f")
-            .expect("MDTM f")
-            .expect("EPSV")
-            .reply("200 binary")
-            .reply(FEATURES)
-            .reply(&size)
-            .reply(MDTM)
-            .epsv()
-            .expect("RETR f")
-            .reply("150 here it comes")
-            .send_data(data)
-            .reply("226 done")
+        let script = first_verified_download(data)
             .expect("OPTS UTF8 ON")
             .reply("200 UTF8 on")
             .expect("SIZE é")
