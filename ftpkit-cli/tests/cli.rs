@@ -568,12 +568,14 @@ fn ls_json_writes_entries_while_the_listing_is_still_arriving() {
         list_opened().send_data_then(&listing, DataFault::StallAt(listing.len() / 2)),
     ]);
     let dir = tempfile::tempdir().unwrap();
+    // What the client says goes to a file, shown if it ends too soon.
+    let errors = dir.path().join("stderr");
     let mut child = ftpkit_testkit::command(env!("CARGO_BIN_EXE_ftpkit"))
-        .args(["--timeout", "20", "-q", "ls", "--json"])
+        .args(["--timeout", "20", "-v", "ls", "--json"])
         .arg(format!("ftp://{}/", server.addr()))
         .current_dir(dir.path())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(std::fs::File::create(&errors).unwrap())
         .spawn()
         .unwrap();
     let stdout = child.stdout.take().unwrap();
@@ -595,10 +597,15 @@ fn ls_json_writes_entries_while_the_listing_is_still_arriving() {
             Err(_) => break,
         }
     }
-    let still_listing = child.try_wait().unwrap().is_none();
+    let ended = child.try_wait().unwrap();
     let _ = child.kill();
     let _ = child.wait();
-    assert!(still_listing, "the listing ended early");
+    assert!(
+        ended.is_none(),
+        "the listing ended early ({ended:?}) after {} lines; the client said:\n{}",
+        lines.len(),
+        std::fs::read_to_string(&errors).unwrap_or_default()
+    );
     assert_eq!(
         lines.len(),
         1000,
